@@ -64,6 +64,13 @@ impl Period {
         }
     }
 
+    /// The first day of the period.
+    pub fn first_day(self) -> time::Date {
+        let (year, month, _) = self.sort_key();
+        let month = time::Month::try_from(month).expect("periods hold months 1-12");
+        time::Date::from_calendar_date(year, month, 1).expect("the first of a month always exists")
+    }
+
     fn sort_key(self) -> (i32, u8, u8) {
         match self {
             Period::Month { year, month } => (year, month, 1),

@@ -1,1 +1,23 @@
-//! store
+//! Rapport's storage: one API over SQLite (embedded, the default) and PostgreSQL.
+//!
+//! # Layout
+//! - [`store`]: the [`Store`] handle, connection and migrations (`migrations/sqlite`,
+//!   `migrations/postgres`, same numbering).
+//! - [`kind`], [`record`]: the kinds of portfolio records and how each maps onto its table.
+//! - [`writer`]: batched upserts inside one transaction, shared by import and the demo.
+//! - [`import`], [`export`]: CSV in and out; [`formula`] keeps spreadsheet formulas inert.
+//! - [`portfolio`]: counts and lookups over the portfolio.
+
+pub mod error;
+pub mod export;
+pub mod formula;
+pub mod import;
+pub mod kind;
+pub mod portfolio;
+pub mod record;
+pub mod store;
+pub mod writer;
+
+pub use error::StoreError;
+pub use kind::Kind;
+pub use store::{Backend, Store};

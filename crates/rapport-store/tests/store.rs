@@ -1,0 +1,271 @@
+//! The store's contract, run against SQLite and PostgreSQL alike.
+
+use rapport_store::export::export_csv;
+use rapport_store::import::{ImportError, ImportOptions, ImportSummary, import_reader};
+use rapport_store::{Kind, Store};
+use rapport_test_utils::{cases, run_on_both};
+
+fn main() {
+    run_on_both(cases![
+        importing_the_same_file_twice_changes_nothing,
+        a_corrected_file_updates_the_rows,
+        a_file_with_fewer_columns_never_blanks_the_others,
+        every_bad_row_is_reported_and_nothing_is_stored,
+        a_missing_required_column_rejects_the_file,
+        invalid_utf8_is_named_by_line_and_column,
+        bom_semicolons_quotes_and_any_script_are_read,
+        crm_exports_are_understood_and_unknown_columns_kept,
+        dry_run_validates_without_storing,
+        a_contact_answering_twice_keeps_both_answers,
+        every_kind_round_trips_through_export,
+        formula_cells_are_inert_in_exports_and_restored_on_import,
+    ]);
+}
+
+async fn import(store: &Store, kind: Kind, csv: &str) -> Result<ImportSummary, ImportError> {
+    import_reader(store, kind, csv.as_bytes(), ImportOptions::default(), &mut |_| {}).await
+}
+
+async fn export(store: &Store, kind: Kind) -> String {
+    let mut out = Vec::new();
+    export_csv(store, kind, &mut out).await.expect("export");
+    String::from_utf8(out).expect("exports are UTF-8")
+}
+
+fn errors(result: Result<ImportSummary, ImportError>) -> Vec<String> {
+    match result {
+        Err(ImportError::Rows { errors, .. }) => errors.iter().map(ToString::to_string).collect(),
+        Err(ImportError::Header { problems }) => problems,
+        other => panic!("expected the file to be rejected, got {other:?}"),
+    }
+}
+
+const ACCOUNTS: &str = "\
+account_id,name,vertical,region,owner_email,billed_revenue,potential_revenue,cost_of_sales,payment_days,relationship_style,strategic
+A1,Northwind Logistics,Logistics,EMEA,ana@rapport.example,1250000.50,300000,900000,45,relationship,true
+A2,Helix Biomedical,Healthcare,North America,bo@rapport.example,80000,120000,50000,30,transaction,false
+A3,Granite Peak Energy,,,,,,,,,
+";
+
+const CONTACTS: &str = "\
+contact_id,account_id,name,title,role,email,phone
+C1,A1,Ana Ruiz,CFO,executive,ana.ruiz@northwind.example,+44 20 7946 0000
+C2,A1,Tom Lee,Procurement Manager,manager,tom.lee@northwind.example,
+C3,A2,Mia Chen,Lab Director,user,mia.chen@helix.example,
+";
+
+async fn importing_the_same_file_twice_changes_nothing(store: Store) {
+    let first = import(&store, Kind::Accounts, ACCOUNTS).await.unwrap();
+    assert_eq!((first.counts.rows, first.counts.inserted, first.counts.updated), (3, 3, 0));
+    let before = export(&store, Kind::Accounts).await;
+    let second = import(&store, Kind::Accounts, ACCOUNTS).await.unwrap();
+    assert_eq!((second.counts.inserted, second.counts.updated, second.counts.unchanged), (0, 0, 3));
+    assert_eq!(export(&store, Kind::Accounts).await, before);
+    assert_eq!(store.count(Kind::Accounts).await.unwrap(), 3);
+}
+
+async fn a_corrected_file_updates_the_rows(store: Store) {
+    import(&store, Kind::Accounts, ACCOUNTS).await.unwrap();
+    let corrected = ACCOUNTS.replace("Helix Biomedical,Healthcare", "Helix Biomedical AG,Life Sciences");
+    let summary = import(&store, Kind::Accounts, &corrected).await.unwrap();
+    assert_eq!((summary.counts.inserted, summary.counts.updated, summary.counts.unchanged), (0, 1, 2));
+    let out = export(&store, Kind::Accounts).await;
+    assert!(out.contains("A2,Helix Biomedical AG,Life Sciences,North America"), "{out}");
+}
+
+async fn a_file_with_fewer_columns_never_blanks_the_others(store: Store) {
+    import(&store, Kind::Accounts, ACCOUNTS).await.unwrap();
+    let summary = import(&store, Kind::Accounts, "account_id,name,billed_revenue\nA1,Northwind Logistics,1300000\n")
+        .await
+        .unwrap();
+    assert_eq!(summary.counts.updated, 1);
+    let out = export(&store, Kind::Accounts).await;
+    assert!(
+        out.contains("A1,Northwind Logistics,Logistics,EMEA,ana@rapport.example,1300000.00,300000.00,900000.00,45,relationship,true"),
+        "{out}"
+    );
+}
+
+async fn every_bad_row_is_reported_and_nothing_is_stored(store: Store) {
+    import(&store, Kind::Accounts, ACCOUNTS).await.unwrap();
+    let bad = "\
+contact_id,account_id,name,title,role,email,phone
+C1,A1,Ana Ruiz,CFO,executive,ana.ruiz@northwind.example,
+C2,NOPE,Tom Lee,,manager,tom@northwind.example,
+C3,A2,Mia Chen,,boss,mia.chen@helix.example,
+C4,A2,Raj Patel,,user,raj.patel(at)helix.example,
+C1,A1,Ana Again,,,,
+C5,A2,,,,,
+";
+    let errs = errors(import(&store, Kind::Contacts, bad).await);
+    let expect = [
+        "line 3, column 'account_id', value \"NOPE\": no account has this account_id",
+        "line 4, column 'role', value \"boss\": expected one of: executive, manager, user",
+        "line 5, column 'email', value \"raj.patel(at)helix.example\"",
+        "line 6: the contact_id 'C1' appears more than once",
+        "line 7, column 'name': 'name' is required",
+    ];
+    for e in expect {
+        assert!(errs.iter().any(|x| x.starts_with(e)), "missing {e:?} in {errs:#?}");
+    }
+    assert_eq!(errs.len(), expect.len(), "{errs:#?}");
+    assert_eq!(store.count(Kind::Contacts).await.unwrap(), 0, "nothing of a bad file is stored");
+
+    let numbers = "account_id,period,billed,booked\nA1,2026-13,100,\nA1,2026-Q1,1.234,\nA2,2026-Q1,12e3,5\n";
+    let errs = errors(import(&store, Kind::Revenue, numbers).await);
+    assert!(errs[0].starts_with("line 2, column 'period', value \"2026-13\""), "{errs:?}");
+    assert!(errs[1].starts_with("line 3, column 'billed', value \"1.234\""), "{errs:?}");
+    assert!(errs[2].starts_with("line 4, column 'billed', value \"12e3\""), "{errs:?}");
+
+    import(&store, Kind::Contacts, CONTACTS).await.unwrap();
+    let answers = "contact_id,wave,submitted_at,ltr,comment,brand\nC1,2026-Q1,2026-02-30,9,,4\nC2,2026-Q1,,11,,\nC3,2026-Q1,,7,,six\n";
+    let errs = errors(import(&store, Kind::Responses, answers).await);
+    assert!(errs.iter().any(|e| e.starts_with("line 2, column 'submitted_at', value \"2026-02-30\"")), "{errs:?}");
+    assert!(errs.iter().any(|e| e.starts_with("line 3, column 'ltr', value \"11\"")), "{errs:?}");
+    assert!(errs.iter().any(|e| e.starts_with("line 4, column 'brand', value \"six\"")), "{errs:?}");
+    assert_eq!(store.count(Kind::Responses).await.unwrap(), 0);
+}
+
+async fn a_missing_required_column_rejects_the_file(store: Store) {
+    let errs = errors(import(&store, Kind::Contacts, "contact_id,name\nC1,Ana\n").await);
+    assert_eq!(errs.len(), 1, "{errs:?}");
+    assert!(errs[0].contains("required column 'account_id'"), "{errs:?}");
+    assert_eq!(store.count(Kind::Contacts).await.unwrap(), 0);
+}
+
+async fn invalid_utf8_is_named_by_line_and_column(store: Store) {
+    let mut bytes = b"account_id,name\nA1,Good\nA2,Bad ".to_vec();
+    bytes.extend_from_slice(&[0xff, 0xfe]);
+    bytes.extend_from_slice(b" Name\n");
+    let result = import_reader(&store, Kind::Accounts, bytes.as_slice(), ImportOptions::default(), &mut |_| {}).await;
+    let errs = errors(result);
+    assert!(errs[0].starts_with("line 3, column 'name'"), "{errs:?}");
+    assert!(errs[0].contains("not valid UTF-8"), "{errs:?}");
+    assert_eq!(store.count(Kind::Accounts).await.unwrap(), 0);
+}
+
+async fn bom_semicolons_quotes_and_any_script_are_read(store: Store) {
+    let file = "\u{feff}account_id;name;vertical\n\
+                J1;株式会社サクラ精機;Manufacturing\n\
+                J2;\"Müller; Präzision \"\"Werk\"\"\nGmbH\";Manufacturing\n\
+                J3;ООО Северный Ветер;Energy\n";
+    let summary = import(&store, Kind::Accounts, file).await.unwrap();
+    assert_eq!(summary.counts.inserted, 3);
+    let out = export(&store, Kind::Accounts).await;
+    assert!(out.contains("J1,株式会社サクラ精機,Manufacturing"), "{out}");
+    assert!(out.contains("J2,\"Müller; Präzision \"\"Werk\"\"\nGmbH\",Manufacturing"), "{out}");
+    assert!(out.contains("J3,ООО Северный Ветер,Energy"), "{out}");
+}
+
+async fn crm_exports_are_understood_and_unknown_columns_kept(store: Store) {
+    let salesforce = "Account ID,Account Name,Industry,Account Owner,Billing City\n\
+                      001A,Acme Corp,Manufacturing,Jane Smith,Lyon\n";
+    import(&store, Kind::Accounts, salesforce).await.unwrap();
+    let hubspot = "Record ID,First Name,Last Name,Email,Job Title,Phone Number,Company ID,Lifecycle Stage\n\
+                   9001,Ana,Ruiz,ana@acme.example,CFO,+1 555 0100,001A,customer\n";
+    import(&store, Kind::Contacts, hubspot).await.unwrap();
+    let accounts = export(&store, Kind::Accounts).await;
+    assert!(accounts.lines().next().unwrap().ends_with(",strategic,Billing City"), "{accounts}");
+    assert!(accounts.contains("001A,Acme Corp,Manufacturing,,Jane Smith,,,,,,,Lyon"), "{accounts}");
+    let contacts = export(&store, Kind::Contacts).await;
+    assert!(contacts.contains("9001,001A,Ana Ruiz,CFO,,ana@acme.example,'+1 555 0100,customer"), "{contacts}");
+
+    // Attributes from another file merge with those already kept.
+    import(&store, Kind::Accounts, "account_id,name,Tier\n001A,Acme Corp,Gold\n").await.unwrap();
+    let accounts = export(&store, Kind::Accounts).await;
+    assert!(accounts.contains("001A,Acme Corp,Manufacturing,,Jane Smith,,,,,,,Lyon,Gold"), "{accounts}");
+}
+
+async fn dry_run_validates_without_storing(store: Store) {
+    let options = ImportOptions { dry_run: true, ..ImportOptions::default() };
+    let summary = import_reader(&store, Kind::Accounts, ACCOUNTS.as_bytes(), options, &mut |_| {}).await.unwrap();
+    assert!(summary.dry_run);
+    assert_eq!(summary.counts.inserted, 3);
+    assert_eq!(store.count(Kind::Accounts).await.unwrap(), 0);
+}
+
+async fn a_contact_answering_twice_keeps_both_answers(store: Store) {
+    import(&store, Kind::Accounts, ACCOUNTS).await.unwrap();
+    import(&store, Kind::Contacts, CONTACTS).await.unwrap();
+    let answers = "contact_id,wave,submitted_at,ltr,comment,brand,delivery\n\
+                   C1,2026-Q3,2026-08-01T09:00:00Z,6,Late again.,3,2\n\
+                   C1,2026-Q3,2026-08-20T09:00:00+02:00,9,Fixed now,4,5\n\
+                   C2,2026-Q3,2026-08-02,10,,5,\n";
+    let first = import(&store, Kind::Responses, answers).await.unwrap();
+    assert_eq!(first.counts.inserted, 3);
+    let again = import(&store, Kind::Responses, answers).await.unwrap();
+    assert_eq!((again.counts.inserted, again.counts.updated), (0, 0));
+    assert_eq!(store.count(Kind::Responses).await.unwrap(), 3);
+    assert_eq!(store.list_wave_names().await.unwrap(), vec!["2026-Q3".to_string()]);
+    let out = export(&store, Kind::Responses).await;
+    assert!(out.contains("C1,2026-Q3,2026-08-20T07:00:00Z,9,Fixed now,4,5"), "{out}");
+}
+
+async fn every_kind_round_trips_through_export(store: Store) {
+    import(&store, Kind::Accounts, ACCOUNTS).await.unwrap();
+    import(&store, Kind::Contacts, CONTACTS).await.unwrap();
+    import(&store, Kind::Revenue, "account_id,period,billed,booked\nA1,2026-Q1,100.5,20\nA1,2026-04,-3.07,\n").await.unwrap();
+    import(
+        &store,
+        Kind::Opportunities,
+        "opportunity_id,account_id,amount,stage,outcome,discount_pct,opened_on,closed_on\n\
+         O1,A1,50000,Negotiation,won,12.5,2026-01-10,2026-03-01\nO2,A2,,,open,,,\n",
+    )
+    .await
+    .unwrap();
+    import(
+        &store,
+        Kind::ServiceCases,
+        "case_id,account_id,kind,opened_on,closed_on,effort_hours,billable\n\
+         S1,A2,order_change,2026-02-01,2026-02-03,3.25,false\nS2,A2,exception,2026-02-05,,1,true\n",
+    )
+    .await
+    .unwrap();
+    import(&store, Kind::Responses, "contact_id,wave,submitted_at,ltr,comment,support\nC3,2026-Q1,,4,\"Slow, slow, slow\",2\n")
+        .await
+        .unwrap();
+
+    let exports: Vec<String> = futures_join(&store).await;
+    // Import the exports into an empty database of the same backend kind and export again.
+    let url = match &store {
+        Store::Sqlite(_) => {
+            let dir = tempfile::tempdir().unwrap();
+            let url = format!("sqlite://{}", dir.path().join("copy.db").display());
+            std::mem::forget(dir);
+            url
+        }
+        Store::Postgres(_) => return round_trip_into(&store, &exports).await,
+    };
+    let copy = Store::connect(&url).await.unwrap();
+    round_trip_into(&copy, &exports).await;
+}
+
+async fn futures_join(store: &Store) -> Vec<String> {
+    let mut out = Vec::new();
+    for kind in Kind::ALL {
+        out.push(export(store, kind).await);
+    }
+    out
+}
+
+/// Re-importing every export changes nothing and exports the same bytes.
+async fn round_trip_into(target: &Store, exports: &[String]) {
+    for (kind, csv) in Kind::ALL.into_iter().zip(exports) {
+        let summary = import(target, kind, csv).await.unwrap_or_else(|e| panic!("{kind}: {e}"));
+        assert_eq!(summary.counts.updated, 0, "{kind} changed on re-import");
+    }
+    for (kind, csv) in Kind::ALL.into_iter().zip(exports) {
+        assert_eq!(&export(target, kind).await, csv, "{kind} differs after a round trip");
+    }
+}
+
+async fn formula_cells_are_inert_in_exports_and_restored_on_import(store: Store) {
+    let hostile = "account_id,name,vertical\nX1,\"=HYPERLINK(\"\"http://evil.example\"\",\"\"click\"\")\",@SUM(A1)\nX2,'=already quoted,-5+5\n";
+    import(&store, Kind::Accounts, hostile).await.unwrap();
+    let out = export(&store, Kind::Accounts).await;
+    assert!(out.contains("X1,\"'=HYPERLINK(\"\"http://evil.example\"\",\"\"click\"\")\",'@SUM(A1)"), "{out}");
+    // A file's '=x cell is a neutralised =x: it is stored as =x and neutralised again on export.
+    assert!(out.contains("X2,'=already quoted,'-5+5"), "{out}");
+    let again = import(&store, Kind::Accounts, &out).await.unwrap();
+    assert_eq!(again.counts.updated, 0);
+}
