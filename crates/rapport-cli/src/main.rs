@@ -1,1 +1,28 @@
-fn main() {}
+//! The `rapport` binary: a thin shim over the library crates.
+
+use std::process::ExitCode;
+
+use clap::Parser;
+
+fn main() -> ExitCode {
+    let cli = rapport_cli::Cli::parse();
+    rapport_cli::telemetry::init(&cli.log, cli.log_format);
+    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("error: cannot start the async runtime: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    match runtime.block_on(rapport_cli::run(cli)) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(err) => {
+            // What went wrong, then why, one cause per line; never a backtrace.
+            eprintln!("error: {err}");
+            for cause in err.chain().skip(1) {
+                eprintln!("  {cause}");
+            }
+            ExitCode::FAILURE
+        }
+    }
+}

@@ -1,0 +1,76 @@
+//! The `rapport` command line: every subcommand, its flags and environment variables.
+//!
+//! # Layout
+//! - [`Cli`] and [`Command`]: the clap definitions (their doc comments are the `--help`).
+//! - [`transfer`]: `import` and `export`.
+//! - [`telemetry`]: logging.
+
+pub mod telemetry;
+pub mod transfer;
+
+use clap::{Parser, Subcommand};
+use rapport_store::Store;
+
+/// Rapport turns what business customers say into account strategy: relationship surveys,
+/// the loyalty x revenue matrix, key drivers per vertical, closed-loop follow-up.
+#[derive(Debug, Parser)]
+#[command(name = "rapport", version, about, long_about = None)]
+pub struct Cli {
+    /// The database: sqlite://FILE (created on first use) or postgres://USER@HOST/DB.
+    #[arg(long, global = true, env = "RAPPORT_DATABASE_URL", default_value = "sqlite://rapport.db", hide_env_values = true)]
+    pub database_url: String,
+
+    /// Log filter (tracing EnvFilter syntax), e.g. `info` or `rapport_store=debug`.
+    #[arg(long, global = true, env = "RAPPORT_LOG", default_value = "warn")]
+    pub log: String,
+
+    /// Log format: text for people, json for log collectors.
+    #[arg(long, global = true, env = "RAPPORT_LOG_FORMAT", value_enum, default_value_t = telemetry::LogFormat::Text)]
+    pub log_format: telemetry::LogFormat,
+
+    /// What to do.
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// The subcommands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Load a CSV file of accounts, contacts, revenue, opportunities, service cases or
+    /// survey responses. A file is one transaction: one bad row and nothing is stored.
+    Import(transfer::ImportArgs),
+    /// Write every record of a kind to a CSV file (canonical headers; re-importable).
+    Export(transfer::ExportArgs),
+    /// Create or upgrade the database schema (also done by every other command).
+    Migrate,
+}
+
+/// Runs a parsed command line.
+pub async fn run(cli: Cli) -> anyhow::Result<()> {
+    let store = open(&cli.database_url).await?;
+    let result = match cli.command {
+        Command::Import(args) => transfer::import(&store, args).await,
+        Command::Export(args) => transfer::export(&store, args).await,
+        Command::Migrate => {
+            println!("The database schema is up to date ({}).", rapport_store::store::redact(&cli.database_url));
+            Ok(())
+        }
+    };
+    store.close().await;
+    result
+}
+
+/// Opens (and migrates) the database.
+pub async fn open(url: &str) -> anyhow::Result<Store> {
+    Ok(Store::connect(url).await?)
+}
+
+#[cfg(test)]
+mod tests {
+    use clap::CommandFactory;
+
+    #[test]
+    fn verify_cli() {
+        super::Cli::command().debug_assert();
+    }
+}

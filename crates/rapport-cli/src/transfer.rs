@@ -1,0 +1,130 @@
+//! `rapport import` and `rapport export`.
+
+use std::io::IsTerminal;
+use std::path::PathBuf;
+
+use anyhow::Context;
+use indicatif::{ProgressBar, ProgressStyle};
+use rapport_store::import::{ImportOptions, import_file};
+use rapport_store::{Kind, Store};
+
+/// A kind of record, as a command-line value.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum KindArg {
+    /// account_id, name, vertical, region, owner_email, billed_revenue, potential_revenue,
+    /// cost_of_sales, payment_days, relationship_style, strategic
+    Accounts,
+    /// contact_id, account_id, name, title, role, email, phone
+    Contacts,
+    /// account_id, period (YYYY-MM or YYYY-Qn), billed, booked
+    Revenue,
+    /// opportunity_id, account_id, amount, stage, outcome, discount_pct, opened_on, closed_on
+    Opportunities,
+    /// case_id, account_id, kind, opened_on, closed_on, effort_hours, billable
+    ServiceCases,
+    /// contact_id, wave, submitted_at, ltr, comment, then one column per rated question
+    Responses,
+}
+
+impl From<KindArg> for Kind {
+    fn from(k: KindArg) -> Kind {
+        match k {
+            KindArg::Accounts => Kind::Accounts,
+            KindArg::Contacts => Kind::Contacts,
+            KindArg::Revenue => Kind::Revenue,
+            KindArg::Opportunities => Kind::Opportunities,
+            KindArg::ServiceCases => Kind::ServiceCases,
+            KindArg::Responses => Kind::Responses,
+        }
+    }
+}
+
+/// `rapport import KIND FILE`.
+#[derive(Debug, clap::Args)]
+#[command(after_help = "Headers are matched case-insensitively; Salesforce and HubSpot export headers \
+(\"Account ID\", \"Account Name\", \"Industry\", \"Record ID\", \"First Name\" + \"Last Name\", ...) work too. \
+Unknown columns become custom attributes (for responses: rated questions). Rows are upserted by their id: \
+importing the same file twice changes nothing.")]
+pub struct ImportArgs {
+    /// What the file holds.
+    #[arg(value_enum)]
+    pub kind: KindArg,
+    /// The CSV file (UTF-8 with or without BOM; comma, semicolon or tab separated).
+    pub file: PathBuf,
+    /// Check every row (and every reference to existing records) without storing anything.
+    #[arg(long)]
+    pub dry_run: bool,
+    /// How many problems to list before only counting them.
+    #[arg(long, default_value_t = 100)]
+    pub max_errors: usize,
+}
+
+/// `rapport export KIND FILE`.
+#[derive(Debug, clap::Args)]
+pub struct ExportArgs {
+    /// What to export.
+    #[arg(value_enum)]
+    pub kind: KindArg,
+    /// The CSV file to write (`-` for standard output).
+    pub file: PathBuf,
+}
+
+fn progress_bar(total: u64) -> Option<ProgressBar> {
+    if !std::io::stderr().is_terminal() {
+        return None;
+    }
+    let bar = ProgressBar::new(total);
+    bar.set_style(
+        ProgressStyle::with_template("{spinner} {msg} [{bar:30}] {bytes}/{total_bytes} ({eta})")
+            .expect("a valid template")
+            .progress_chars("=> "),
+    );
+    Some(bar)
+}
+
+/// Runs `rapport import`.
+pub async fn import(store: &Store, args: ImportArgs) -> anyhow::Result<()> {
+    let kind: Kind = args.kind.into();
+    let size = std::fs::metadata(&args.file).map(|m| m.len()).unwrap_or(0);
+    let bar = progress_bar(size);
+    if let Some(b) = &bar {
+        b.set_message(format!("importing {kind}"));
+    }
+    let options = ImportOptions { dry_run: args.dry_run, max_errors: args.max_errors };
+    let mut tick = |bytes: u64| {
+        if let Some(b) = &bar {
+            b.set_position(bytes);
+        }
+    };
+    let result = import_file(store, kind, &args.file, options, &mut tick).await;
+    if let Some(b) = &bar {
+        b.finish_and_clear();
+    }
+    let summary = result.with_context(|| format!("importing {} from {}", kind, args.file.display()))?;
+    let c = summary.counts;
+    let verb = if summary.dry_run { "checked (dry run, nothing stored)" } else { "imported" };
+    println!(
+        "{} {kind} rows {verb}: {} new, {} updated, {} unchanged.",
+        c.rows, c.inserted, c.updated, c.unchanged
+    );
+    Ok(())
+}
+
+/// Runs `rapport export`.
+pub async fn export(store: &Store, args: ExportArgs) -> anyhow::Result<()> {
+    let kind: Kind = args.kind.into();
+    if args.file.as_os_str() == "-" {
+        let stdout = std::io::stdout();
+        rapport_store::export::export_csv(store, kind, stdout.lock()).await?;
+        return Ok(());
+    }
+    // Write beside the target and rename, so a failed export never leaves half a file.
+    let tmp = args.file.with_extension("csv.partial");
+    let file = std::fs::File::create(&tmp).with_context(|| format!("creating {}", tmp.display()))?;
+    let rows = rapport_store::export::export_csv(store, kind, std::io::BufWriter::new(file))
+        .await
+        .with_context(|| format!("exporting {kind}"))?;
+    std::fs::rename(&tmp, &args.file).with_context(|| format!("writing {}", args.file.display()))?;
+    println!("{rows} {kind} rows exported to {}.", args.file.display());
+    Ok(())
+}
