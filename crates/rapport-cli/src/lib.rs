@@ -3,7 +3,7 @@
 //! # Layout
 //! - [`Cli`] and [`Command`]: the clap definitions (their doc comments are the `--help`).
 //! - [`transfer`]: `import` and `export`.
-//! - [`telemetry`]: logging.
+//! - [`telemetry`] sets up logging.
 
 pub mod telemetry;
 pub mod transfer;
@@ -17,7 +17,13 @@ use rapport_store::Store;
 #[command(name = "rapport", version, about, long_about = None)]
 pub struct Cli {
     /// The database: sqlite://FILE (created on first use) or postgres://USER@HOST/DB.
-    #[arg(long, global = true, env = "RAPPORT_DATABASE_URL", default_value = "sqlite://rapport.db", hide_env_values = true)]
+    #[arg(
+        long,
+        global = true,
+        env = "RAPPORT_DATABASE_URL",
+        default_value = "sqlite://rapport.db",
+        hide_env_values = true
+    )]
     pub database_url: String,
 
     /// Log filter (tracing EnvFilter syntax), e.g. `info` or `rapport_store=debug`.

@@ -103,10 +103,7 @@ pub async fn import(store: &Store, args: ImportArgs) -> anyhow::Result<()> {
     let summary = result.with_context(|| format!("importing {} from {}", kind, args.file.display()))?;
     let c = summary.counts;
     let verb = if summary.dry_run { "checked (dry run, nothing stored)" } else { "imported" };
-    println!(
-        "{} {kind} rows {verb}: {} new, {} updated, {} unchanged.",
-        c.rows, c.inserted, c.updated, c.unchanged
-    );
+    println!("{} {kind} rows {verb}: {} new, {} updated, {} unchanged.", c.rows, c.inserted, c.updated, c.unchanged);
     Ok(())
 }
 

@@ -14,7 +14,8 @@ pub enum DateError {
     Instant(String),
 }
 
-const ISO_DATE: &[time::format_description::FormatItem<'static>] = time::macros::format_description!("[year]-[month]-[day]");
+const ISO_DATE: &[time::format_description::FormatItem<'static>] =
+    time::macros::format_description!("[year]-[month]-[day]");
 
 /// Parses an ISO calendar date.
 pub fn parse_date(text: &str) -> Result<Date, DateError> {
@@ -32,9 +33,7 @@ pub fn parse_instant(text: &str) -> Result<OffsetDateTime, DateError> {
     if let Ok(t) = OffsetDateTime::parse(s, &Rfc3339) {
         return Ok(t.to_offset(UtcOffset::UTC));
     }
-    parse_date(s)
-        .map(|d| d.midnight().assume_utc())
-        .map_err(|_| DateError::Instant(text.to_string()))
+    parse_date(s).map(|d| d.midnight().assume_utc()).map_err(|_| DateError::Instant(text.to_string()))
 }
 
 /// Formats a time as RFC 3339 in UTC ("2026-03-31T14:05:00Z").

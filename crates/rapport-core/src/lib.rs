@@ -7,13 +7,28 @@
 //!   [`response`].
 //! - Portfolio records: [`account`], [`contact`], [`revenue`], [`opportunity`],
 //!   [`service_case`], [`response`].
+//! - Loyalty figures: [`loyalty`] (the one NPS definition, its CI and the low-sample flag) and
+//!   [`stats`] (per-cell sufficient statistics the store keeps, so reports merge, never scan).
+//! - The matrix: [`quadrant`] (placement and strategy) and [`migration`] (movement between waves).
+//! - Over time and across the base: [`trend`] (per wave, and loyalty against revenue) and
+//!   [`segment`] (NPS by vertical, region, owner, role, ...).
+//! - Why, and how well we listen: [`drivers`] (key driver analysis per segment) and
+//!   [`coverage`] (response rate, revenue coverage, relationship breadth).
 
 pub mod account;
 pub mod contact;
+pub mod coverage;
 pub mod date;
+pub mod drivers;
+pub mod loyalty;
+pub mod migration;
 pub mod money;
 pub mod opportunity;
 pub mod period;
+pub mod quadrant;
 pub mod response;
 pub mod revenue;
+pub mod segment;
 pub mod service_case;
+pub mod stats;
+pub mod trend;

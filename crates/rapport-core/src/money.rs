@@ -19,7 +19,9 @@ pub struct Money(pub i64);
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum MoneyError {
     /// Not a plain decimal number.
-    #[error("'{0}' is not an amount: write a plain decimal such as 1234.56 (no thousands separators, `.` for decimals)")]
+    #[error(
+        "'{0}' is not an amount: write a plain decimal such as 1234.56 (no thousands separators, `.` for decimals)"
+    )]
     Malformed(String),
     /// More than two decimals would need rounding.
     #[error("'{0}' has more than two decimals: amounts are kept to the cent")]

@@ -25,7 +25,9 @@ impl From<sqlx::Error> for StoreError {
         match err {
             sqlx::Error::RowNotFound => StoreError::NotFound,
             sqlx::Error::Database(db) if db.is_unique_violation() || db.is_foreign_key_violation() => {
-                StoreError::Conflict { constraint: db.constraint().map_or_else(|| db.message().to_string(), str::to_string) }
+                StoreError::Conflict {
+                    constraint: db.constraint().map_or_else(|| db.message().to_string(), str::to_string),
+                }
             }
             other => StoreError::Other(anyhow::Error::new(other)),
         }

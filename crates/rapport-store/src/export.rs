@@ -108,8 +108,8 @@ async fn json_keys(store: &Store, sql: &str) -> Result<Vec<String>, StoreError> 
     on_pool!(store, |pool| {
         let mut rows = sqlx::query_scalar::<_, String>(sql).fetch(pool);
         while let Some(json) = rows.try_next().await? {
-            let map: serde_json::Map<String, serde_json::Value> =
-                serde_json::from_str(&json).map_err(|e| StoreError::Other(anyhow::Error::new(e).context("reading stored JSON")))?;
+            let map: serde_json::Map<String, serde_json::Value> = serde_json::from_str(&json)
+                .map_err(|e| StoreError::Other(anyhow::Error::new(e).context("reading stored JSON")))?;
             keys.extend(map.into_iter().map(|(k, _)| k));
         }
     });
@@ -117,8 +117,8 @@ async fn json_keys(store: &Store, sql: &str) -> Result<Vec<String>, StoreError> 
 }
 
 fn json_cells(json: &str, keys: &[String]) -> Result<Vec<String>, StoreError> {
-    let map: serde_json::Map<String, serde_json::Value> =
-        serde_json::from_str(json).map_err(|e| StoreError::Other(anyhow::Error::new(e).context("reading stored JSON")))?;
+    let map: serde_json::Map<String, serde_json::Value> = serde_json::from_str(json)
+        .map_err(|e| StoreError::Other(anyhow::Error::new(e).context("reading stored JSON")))?;
     Ok(keys
         .iter()
         .map(|k| match map.get(k) {

@@ -138,7 +138,8 @@ pub async fn import_reader<R: Read + Send>(
     let mut buffered = BufReader::with_capacity(1 << 16, reader);
     let head = buffered.fill_buf().map_err(|source| ImportError::Open { path: "input".into(), source })?;
     let delimiter = sniff_delimiter(head);
-    let mut csv = csv::ReaderBuilder::new().delimiter(delimiter).has_headers(false).flexible(true).from_reader(buffered);
+    let mut csv =
+        csv::ReaderBuilder::new().delimiter(delimiter).has_headers(false).flexible(true).from_reader(buffered);
 
     let mut record = csv::ByteRecord::new();
     let header: Vec<String> = match csv.read_byte_record(&mut record) {
@@ -150,7 +151,9 @@ pub async fn import_reader<R: Read + Send>(
                 });
             }
         },
-        Ok(false) => return Err(ImportError::Header { problems: vec!["the file is empty: expected a header row".into()] }),
+        Ok(false) => {
+            return Err(ImportError::Header { problems: vec!["the file is empty: expected a header row".into()] });
+        }
         Err(e) => return Err(ImportError::Header { problems: vec![format!("the header cannot be read: {e}")] }),
     };
     let cols = Columns::resolve(kind, &header)

@@ -60,9 +60,16 @@ impl Kind {
             ],
             Kind::Contacts => &["contact_id", "account_id", "name", "title", "role", "email", "phone"],
             Kind::Revenue => &["account_id", "period", "billed", "booked"],
-            Kind::Opportunities => {
-                &["opportunity_id", "account_id", "amount", "stage", "outcome", "discount_pct", "opened_on", "closed_on"]
-            }
+            Kind::Opportunities => &[
+                "opportunity_id",
+                "account_id",
+                "amount",
+                "stage",
+                "outcome",
+                "discount_pct",
+                "opened_on",
+                "closed_on",
+            ],
             Kind::ServiceCases => {
                 &["case_id", "account_id", "kind", "opened_on", "closed_on", "effort_hours", "billable"]
             }

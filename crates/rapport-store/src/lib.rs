@@ -6,7 +6,7 @@
 //! - [`kind`], [`record`]: the kinds of portfolio records and how each maps onto its table.
 //! - [`writer`]: batched upserts inside one transaction, shared by import and the demo.
 //! - [`import`], [`export`]: CSV in and out; [`formula`] keeps spreadsheet formulas inert.
-//! - [`portfolio`]: counts and lookups over the portfolio.
+//! - [`portfolio`]: counts and lookups over the portfolio; [`users`], [`waves`].
 
 pub mod error;
 pub mod export;
@@ -16,6 +16,8 @@ pub mod kind;
 pub mod portfolio;
 pub mod record;
 pub mod store;
+pub mod users;
+pub mod waves;
 pub mod writer;
 
 pub use error::StoreError;

@@ -151,7 +151,16 @@ pub fn table_spec(kind: Kind) -> &'static TableSpec {
         },
         Kind::Opportunities => &TableSpec {
             table: "opportunities",
-            columns: &["external_id", "account_id", "amount", "stage", "outcome", "discount_bp", "opened_on", "closed_on"],
+            columns: &[
+                "external_id",
+                "account_id",
+                "amount",
+                "stage",
+                "outcome",
+                "discount_bp",
+                "opened_on",
+                "closed_on",
+            ],
             conflict: &["external_id"],
             touches_updated_at: false,
             has_attributes: false,

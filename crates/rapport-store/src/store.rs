@@ -47,7 +47,9 @@ impl Store {
     pub async fn connect(url: &str) -> Result<Store, StoreError> {
         let store = if url.starts_with("sqlite:") {
             let options = SqliteConnectOptions::from_str(url)
-                .map_err(|e| StoreError::Other(anyhow::Error::new(e).context(format!("reading the SQLite URL '{url}'"))))?
+                .map_err(|e| {
+                    StoreError::Other(anyhow::Error::new(e).context(format!("reading the SQLite URL '{url}'")))
+                })?
                 .create_if_missing(true)
                 .journal_mode(SqliteJournalMode::Wal)
                 .synchronous(SqliteSynchronous::Normal)
@@ -55,11 +57,9 @@ impl Store {
                 .busy_timeout(Duration::from_secs(10))
                 .pragma("temp_store", "memory")
                 .pragma("cache_size", "-65536");
-            let pool = SqlitePoolOptions::new()
-                .max_connections(8)
-                .connect_with(options)
-                .await
-                .map_err(|e| StoreError::Other(anyhow::Error::new(e).context(format!("opening the SQLite database {url}"))))?;
+            let pool = SqlitePoolOptions::new().max_connections(8).connect_with(options).await.map_err(|e| {
+                StoreError::Other(anyhow::Error::new(e).context(format!("opening the SQLite database {url}")))
+            })?;
             Store::Sqlite(pool)
         } else if url.starts_with("postgres://") || url.starts_with("postgresql://") {
             let pool = PgPoolOptions::new()

@@ -204,7 +204,9 @@ async fn a_contact_answering_twice_keeps_both_answers(store: Store) {
 async fn every_kind_round_trips_through_export(store: Store) {
     import(&store, Kind::Accounts, ACCOUNTS).await.unwrap();
     import(&store, Kind::Contacts, CONTACTS).await.unwrap();
-    import(&store, Kind::Revenue, "account_id,period,billed,booked\nA1,2026-Q1,100.5,20\nA1,2026-04,-3.07,\n").await.unwrap();
+    import(&store, Kind::Revenue, "account_id,period,billed,booked\nA1,2026-Q1,100.5,20\nA1,2026-04,-3.07,\n")
+        .await
+        .unwrap();
     import(
         &store,
         Kind::Opportunities,
@@ -221,9 +223,13 @@ async fn every_kind_round_trips_through_export(store: Store) {
     )
     .await
     .unwrap();
-    import(&store, Kind::Responses, "contact_id,wave,submitted_at,ltr,comment,support\nC3,2026-Q1,,4,\"Slow, slow, slow\",2\n")
-        .await
-        .unwrap();
+    import(
+        &store,
+        Kind::Responses,
+        "contact_id,wave,submitted_at,ltr,comment,support\nC3,2026-Q1,,4,\"Slow, slow, slow\",2\n",
+    )
+    .await
+    .unwrap();
 
     let exports: Vec<String> = futures_join(&store).await;
     // Import the exports into an empty database of the same backend kind and export again.

@@ -205,7 +205,8 @@ mod tests {
 
     #[test]
     fn salesforce_account_export_maps_to_fields() {
-        let c = cols(Kind::Accounts, &["Account ID", "Account Name", "Industry", "Account Owner", "Billing City"]).unwrap();
+        let c =
+            cols(Kind::Accounts, &["Account ID", "Account Name", "Industry", "Account Owner", "Billing City"]).unwrap();
         assert_eq!(c.index("account_id"), Some(0));
         assert_eq!(c.index("name"), Some(1));
         assert_eq!(c.index("vertical"), Some(2));
@@ -215,8 +216,11 @@ mod tests {
 
     #[test]
     fn hubspot_contact_export_joins_first_and_last_name() {
-        let c = cols(Kind::Contacts, &["Record ID", "First Name", "Last Name", "Email", "Job Title", "Phone Number", "Company ID"])
-            .unwrap();
+        let c = cols(
+            Kind::Contacts,
+            &["Record ID", "First Name", "Last Name", "Email", "Job Title", "Phone Number", "Company ID"],
+        )
+        .unwrap();
         assert_eq!(c.index("contact_id"), Some(0));
         assert_eq!(c.first_last, Some((1, 2)));
         assert_eq!(c.index("email"), Some(3));

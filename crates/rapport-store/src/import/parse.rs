@@ -142,8 +142,13 @@ pub fn parse_row(kind: Kind, cols: &Columns, cells: &[String], line: u64) -> Res
             let name = r.required("name");
             // The canonical owner_email column must hold an address; CRM exports put the
             // owner's name under "Account Owner", which is kept as written.
-            let canonical_owner = cols.index("owner_email").is_some_and(|i| super::headers::normalize(&cols.headers[i]) == "owner_email");
-            let owner_email = if canonical_owner { r.parsed("owner_email", Email::parse).map(|e| e.to_string()) } else { r.text("owner_email") };
+            let canonical_owner =
+                cols.index("owner_email").is_some_and(|i| super::headers::normalize(&cols.headers[i]) == "owner_email");
+            let owner_email = if canonical_owner {
+                r.parsed("owner_email", Email::parse).map(|e| e.to_string())
+            } else {
+                r.text("owner_email")
+            };
             let account = Account {
                 account_id,
                 name,
@@ -157,7 +162,11 @@ pub fn parse_row(kind: Kind, cols: &Columns, cells: &[String], line: u64) -> Res
                     Ok(d) if (0..=3650).contains(&d) => Ok(d),
                     _ => Err("expected a whole number of days from 0 to 3650"),
                 }),
-                relationship_style: r.choice("relationship_style", RelationshipStyle::parse, "relationship, transaction"),
+                relationship_style: r.choice(
+                    "relationship_style",
+                    RelationshipStyle::parse,
+                    "relationship, transaction",
+                ),
                 strategic: r.boolean("strategic"),
                 attributes: r.attributes(),
             };
@@ -225,11 +234,7 @@ pub fn parse_row(kind: Kind, cols: &Columns, cells: &[String], line: u64) -> Res
             let case = ServiceCase {
                 case_id: r.required("case_id"),
                 account_id: r.required("account_id"),
-                kind: r.choice(
-                    "kind",
-                    CaseKind::parse,
-                    "exception, service_request, order_change, complaint, other",
-                ),
+                kind: r.choice("kind", CaseKind::parse, "exception, service_request, order_change, complaint, other"),
                 opened_on: r.parsed("opened_on", parse_date),
                 closed_on: r.parsed("closed_on", parse_date),
                 effort: r.parsed("effort_hours", Hours::parse),

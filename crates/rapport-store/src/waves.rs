@@ -1,0 +1,51 @@
+//! Survey waves: one round of the relationship survey (e.g. 2026-Q4).
+
+use time::Date;
+
+use crate::error::StoreError;
+use crate::on_pool;
+use crate::store::Store;
+
+/// Whether a wave is being prepared, collecting answers, or finished.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum WaveStatus {
+    /// Being prepared: nothing sent.
+    Draft,
+    /// Collecting answers.
+    Open,
+    /// Finished: no more answers.
+    Closed,
+}
+
+impl WaveStatus {
+    /// The stored name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            WaveStatus::Draft => "draft",
+            WaveStatus::Open => "open",
+            WaveStatus::Closed => "closed",
+        }
+    }
+}
+
+impl Store {
+    /// Creates the wave, or updates its dates and status. Returns its id.
+    pub async fn upsert_wave(
+        &self,
+        name: &str,
+        opens_on: Option<Date>,
+        closes_on: Option<Date>,
+        status: WaveStatus,
+    ) -> Result<i64, StoreError> {
+        let sql = "INSERT INTO waves (name, opens_on, closes_on, status) VALUES ($1, $2, $3, $4) \
+                   ON CONFLICT (name) DO UPDATE SET opens_on = excluded.opens_on, closes_on = excluded.closes_on, \
+                   status = excluded.status RETURNING id";
+        Ok(on_pool!(self, |pool| sqlx::query_scalar(sql)
+            .bind(name)
+            .bind(opens_on)
+            .bind(closes_on)
+            .bind(status.as_str())
+            .fetch_one(pool)
+            .await?))
+    }
+}
