@@ -2,9 +2,10 @@
 //!
 //! # Layout
 //! - [`Cli`] and [`Command`]: the clap definitions (their doc comments are the `--help`).
-//! - [`transfer`]: `import` and `export`.
+//! - [`transfer`]: `import` and `export`; [`demo`]: the demo portfolio.
 //! - [`telemetry`] sets up logging.
 
+pub mod demo;
 pub mod telemetry;
 pub mod transfer;
 
@@ -47,6 +48,9 @@ pub enum Command {
     Import(transfer::ImportArgs),
     /// Write every record of a kind to a CSV file (canonical headers; re-importable).
     Export(transfer::ExportArgs),
+    /// Fill the database with a realistic demo portfolio: verticals, accounts, contacts at
+    /// several levels, revenue, opportunities, service cases and four quarterly waves of answers.
+    Demo(demo::DemoArgs),
     /// Create or upgrade the database schema (also done by every other command).
     Migrate,
 }
@@ -57,6 +61,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
     let result = match cli.command {
         Command::Import(args) => transfer::import(&store, args).await,
         Command::Export(args) => transfer::export(&store, args).await,
+        Command::Demo(args) => demo::demo(&store, args).await,
         Command::Migrate => {
             println!("The database schema is up to date ({}).", rapport_store::store::redact(&cli.database_url));
             Ok(())
