@@ -362,7 +362,7 @@ fn account(seed: u64, i: usize, managers: usize) -> DemoAccount {
     };
     let revenue = (0..8)
         .map(|q| {
-            let quarter_billed = billed / 4.0 * (1.0f64 + growth).powi(q as i32 - 7) * rng.gen_range(0.9..1.1);
+            let quarter_billed = billed / 4.0 * (1.0f64 + growth).powi(q - 7) * rng.gen_range(0.9..1.1);
             RevenueEntry {
                 account_id: account_id.clone(),
                 period: Period::Quarter { year: 2025 + q / 4, quarter: (q % 4 + 1) as u8 },
