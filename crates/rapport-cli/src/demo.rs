@@ -1,6 +1,5 @@
-//! `rapport demo`: a realistic, deterministic portfolio in the configured database.
+//! `rapport demo`: the generated demo portfolio (crate `rapport-demo`), loaded into the store.
 
-pub mod generate;
 mod load;
 
 pub use load::{DemoArgs, demo};

@@ -2,9 +2,9 @@
 
 use std::io::IsTerminal;
 
-use super::generate::{DemoConfig, accounts, users, waves};
 use anyhow::Context;
 use indicatif::{ProgressBar, ProgressStyle};
+use rapport_demo::{DemoConfig, accounts, users, waves};
 use rapport_store::Store;
 use rapport_store::record::Record;
 use rapport_store::users::NewUser;
@@ -32,7 +32,7 @@ pub async fn demo(store: &Store, args: DemoArgs) -> anyhow::Result<()> {
             .upsert_user(&NewUser {
                 email: u.email.clone(),
                 name: u.name.clone(),
-                role: u.role.to_string(),
+                role: u.role.as_str().to_string(),
                 manager_email: u.manager_email.clone(),
             })
             .await
