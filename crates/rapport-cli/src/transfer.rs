@@ -8,35 +8,18 @@ use indicatif::{ProgressBar, ProgressStyle};
 use rapport_store::import::{ImportOptions, import_file};
 use rapport_store::{Kind, Store};
 
-/// A kind of record, as a command-line value.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
-pub enum KindArg {
-    /// account_id, name, vertical, region, owner_email, billed_revenue, potential_revenue,
-    /// cost_of_sales, payment_days, relationship_style, strategic
-    Accounts,
-    /// contact_id, account_id, name, title, role, email, phone
-    Contacts,
-    /// account_id, period (YYYY-MM or YYYY-Qn), billed, booked
-    Revenue,
-    /// opportunity_id, account_id, amount, stage, outcome, discount_pct, opened_on, closed_on
-    Opportunities,
-    /// case_id, account_id, kind, opened_on, closed_on, effort_hours, billable
-    ServiceCases,
-    /// contact_id, wave, submitted_at, ltr, comment, then one column per rated question
-    Responses,
-}
-
-impl From<KindArg> for Kind {
-    fn from(k: KindArg) -> Kind {
-        match k {
-            KindArg::Accounts => Kind::Accounts,
-            KindArg::Contacts => Kind::Contacts,
-            KindArg::Revenue => Kind::Revenue,
-            KindArg::Opportunities => Kind::Opportunities,
-            KindArg::ServiceCases => Kind::ServiceCases,
-            KindArg::Responses => Kind::Responses,
+/// Parses a kind's name; `--help` lists each kind with its canonical headers, taken from
+/// the store so that the two can never disagree.
+fn kind_parser() -> impl clap::builder::TypedValueParser<Value = Kind> {
+    use clap::builder::{PossibleValue, PossibleValuesParser, TypedValueParser};
+    let values = Kind::ALL.map(|k| {
+        let mut help = k.canonical_headers().join(", ");
+        if k == Kind::Responses {
+            help.push_str(", then one column per rated question");
         }
-    }
+        PossibleValue::new(k.as_str()).help(help)
+    });
+    PossibleValuesParser::new(values).map(|name| Kind::parse(&name).expect("every possible value names a kind"))
 }
 
 /// `rapport import KIND FILE`.
@@ -47,8 +30,8 @@ Unknown columns become custom attributes (for responses: rated questions). Rows 
 importing the same file twice changes nothing.")]
 pub struct ImportArgs {
     /// What the file holds.
-    #[arg(value_enum)]
-    pub kind: KindArg,
+    #[arg(value_parser = kind_parser())]
+    pub kind: Kind,
     /// The CSV file (UTF-8 with or without BOM; comma, semicolon or tab separated).
     pub file: PathBuf,
     /// Check every row (and every reference to existing records) without storing anything.
@@ -63,8 +46,8 @@ pub struct ImportArgs {
 #[derive(Debug, clap::Args)]
 pub struct ExportArgs {
     /// What to export.
-    #[arg(value_enum)]
-    pub kind: KindArg,
+    #[arg(value_parser = kind_parser())]
+    pub kind: Kind,
     /// The CSV file to write (`-` for standard output).
     pub file: PathBuf,
 }
@@ -84,7 +67,7 @@ fn progress_bar(total: u64) -> Option<ProgressBar> {
 
 /// Runs `rapport import`.
 pub async fn import(store: &Store, args: ImportArgs) -> anyhow::Result<()> {
-    let kind: Kind = args.kind.into();
+    let kind = args.kind;
     let size = std::fs::metadata(&args.file).map(|m| m.len()).unwrap_or(0);
     let bar = progress_bar(size);
     if let Some(b) = &bar {
@@ -109,7 +92,7 @@ pub async fn import(store: &Store, args: ImportArgs) -> anyhow::Result<()> {
 
 /// Runs `rapport export`.
 pub async fn export(store: &Store, args: ExportArgs) -> anyhow::Result<()> {
-    let kind: Kind = args.kind.into();
+    let kind = args.kind;
     if args.file.as_os_str() == "-" {
         let stdout = std::io::stdout();
         rapport_store::export::export_csv(store, kind, stdout.lock()).await?;

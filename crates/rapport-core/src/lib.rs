@@ -32,3 +32,4 @@ pub mod segment;
 pub mod service_case;
 pub mod stats;
 pub mod trend;
+pub mod user;

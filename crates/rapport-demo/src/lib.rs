@@ -46,7 +46,7 @@ use rapport_core::service_case::ServiceCase;
 pub use crate::names::{REGIONS, VERTICALS};
 pub use crate::story::Story;
 pub use crate::survey::{DRIVERS, key_driver};
-pub use crate::user::{ADMIN_EMAIL, DemoUser, UserRole, account_manager_count, users};
+pub use crate::user::{ADMIN_EMAIL, DemoUser, Role, account_manager_count, users};
 pub use crate::wave::{DemoWave, TODAY, waves};
 
 use crate::account::AccountParts;

@@ -125,7 +125,7 @@ impl Plan {
         let (mut story, fixed_name, hostile_comment) =
             if index < FIXED_ACCOUNTS { fixed(index) } else { (None, None, None) };
         if index >= FIXED_ACCOUNTS && rng.gen_bool(SPRINKLE_RATE) {
-            story = Some(pick(rng, &Story::SPRINKLED));
+            story = Some(pick(rng, Story::SPRINKLED));
         }
         let region = fixed_name.as_ref().map_or_else(|| weighted(rng, &REGION_WEIGHTS), |f| f.region);
         let phones = fixed_name.as_ref().map_or_else(|| (region, rng.gen_range(0..PHONE_PLANS[region])), |f| f.phones);

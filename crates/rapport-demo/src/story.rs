@@ -39,15 +39,12 @@ impl Story {
         Story::Hostile,
     ];
 
-    /// The stories sprinkled beyond the first 30 accounts (hostile values are not).
-    pub(crate) const SPRINKLED: [Story; 6] = [
-        Story::Sours,
-        Story::Grows,
-        Story::SingleThreadedKeyAccount,
-        Story::SqueakyWheel,
-        Story::Neglected,
-        Story::ExecutivesDetract,
-    ];
+    /// The stories sprinkled beyond the first 30 accounts: all but [`Story::Hostile`], the
+    /// last of [`Story::ALL`] (hostile values are planted only at the head).
+    pub(crate) const SPRINKLED: &[Story] = match Story::ALL.split_last() {
+        Some((_, rest)) => rest,
+        None => &[],
+    };
 
     /// The canonical name (snake_case).
     pub fn as_str(self) -> &'static str {

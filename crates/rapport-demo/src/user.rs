@@ -1,40 +1,9 @@
 //! The people who use Rapport at the demo supplier: an admin, an analyst, the VoC program
 //! manager, the executives who sponsor key accounts, and the account managers who own them.
 
-use std::fmt;
+pub use rapport_core::user::Role;
 
 use crate::DemoConfig;
-
-/// What a user may do in Rapport.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub enum UserRole {
-    /// Imports data, manages users and settings.
-    Admin,
-    /// Designs surveys, launches waves, reads every report (the VoC program manager).
-    Analyst,
-    /// Sees and acts on the accounts they own.
-    AccountManager,
-    /// Sees the portfolio and the accounts they sponsor.
-    Executive,
-}
-
-impl UserRole {
-    /// The canonical name: "admin", "analyst", "account_manager" or "executive".
-    pub fn as_str(self) -> &'static str {
-        match self {
-            UserRole::Admin => "admin",
-            UserRole::Analyst => "analyst",
-            UserRole::AccountManager => "account_manager",
-            UserRole::Executive => "executive",
-        }
-    }
-}
-
-impl fmt::Display for UserRole {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
 
 /// A user of the demo supplier's Rapport.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -44,7 +13,7 @@ pub struct DemoUser {
     /// Full name.
     pub name: String,
     /// What they may do.
-    pub role: UserRole,
+    pub role: Role,
     /// Whom they report to, when that is a demo user.
     pub manager_email: Option<String>,
 }
@@ -163,19 +132,19 @@ pub fn users(cfg: &DemoConfig) -> Vec<DemoUser> {
         manager_email: manager.map(str::to_string),
     };
     let mut all = vec![
-        user(ADMIN_EMAIL, "Rapport Admin", UserRole::Admin, None),
-        user("sam.okoro@rapport.example", "Sam Okoro", UserRole::Analyst, Some(VP_CUSTOMER_SUCCESS.0)),
-        user("priya.raman@rapport.example", "Priya Raman", UserRole::Analyst, Some(VP_CUSTOMER_SUCCESS.0)),
-        user(CRO.0, CRO.1, UserRole::Executive, None),
-        user(VP_CUSTOMER_SUCCESS.0, VP_CUSTOMER_SUCCESS.1, UserRole::Executive, Some(CRO.0)),
+        user(ADMIN_EMAIL, "Rapport Admin", Role::Admin, None),
+        user("sam.okoro@rapport.example", "Sam Okoro", Role::Analyst, Some(VP_CUSTOMER_SUCCESS.0)),
+        user("priya.raman@rapport.example", "Priya Raman", Role::Analyst, Some(VP_CUSTOMER_SUCCESS.0)),
+        user(CRO.0, CRO.1, Role::Executive, None),
+        user(VP_CUSTOMER_SUCCESS.0, VP_CUSTOMER_SUCCESS.1, Role::Executive, Some(CRO.0)),
     ];
-    all.extend(REGIONAL_VPS.iter().map(|&(email, name)| user(email, name, UserRole::Executive, Some(CRO.0))));
+    all.extend(REGIONAL_VPS.iter().map(|&(email, name)| user(email, name, Role::Executive, Some(CRO.0))));
     all.extend((0..account_manager_count(cfg)).map(|k| {
         let (first, last) = account_manager_name(k);
         DemoUser {
             email: account_manager_email(k),
             name: format!("{first} {last}"),
-            role: UserRole::AccountManager,
+            role: Role::AccountManager,
             manager_email: Some(REGIONAL_VPS[k % REGIONAL_VPS.len()].0.to_string()),
         }
     }));

@@ -5,7 +5,7 @@ use std::collections::{BTreeMap, HashMap, HashSet};
 
 use rapport_core::money::Money;
 use rapport_demo::{
-    DRIVERS, DemoAccount, DemoConfig, Story, TODAY, UserRole, VERTICALS, account, accounts, key_driver, users, waves,
+    DRIVERS, DemoAccount, DemoConfig, Role, Story, TODAY, VERTICALS, account, accounts, key_driver, users, waves,
 };
 
 fn small() -> DemoConfig {
@@ -138,7 +138,7 @@ fn ids_names_and_emails_are_unique_and_scores_in_range() {
     let (mut accounts_seen, mut names, mut contacts, mut emails, mut others) =
         (HashSet::new(), HashSet::new(), HashSet::new(), HashSet::new(), HashSet::new());
     let owners: HashSet<String> =
-        users(&cfg).into_iter().filter(|u| u.role == UserRole::AccountManager).map(|u| u.email).collect();
+        users(&cfg).into_iter().filter(|u| u.role == Role::AccountManager).map(|u| u.email).collect();
     let waves = waves();
     for a in accounts(&cfg) {
         assert!(accounts_seen.insert(a.account.account_id.clone()));
@@ -224,9 +224,9 @@ fn quadrants_are_all_well_populated() {
 #[test]
 fn users_scale_with_accounts_and_waves_cover_the_year() {
     let few = users(&DemoConfig { seed: 7, accounts: 30 });
-    assert!(few.iter().any(|u| u.email == rapport_demo::ADMIN_EMAIL && u.role == UserRole::Admin));
-    assert!(few.iter().filter(|u| u.role == UserRole::Executive).count() >= 4);
-    assert_eq!(users(&DemoConfig::default()).iter().filter(|u| u.role == UserRole::AccountManager).count(), 13);
+    assert!(few.iter().any(|u| u.email == rapport_demo::ADMIN_EMAIL && u.role == Role::Admin));
+    assert!(few.iter().filter(|u| u.role == Role::Executive).count() >= 4);
+    assert_eq!(users(&DemoConfig::default()).iter().filter(|u| u.role == Role::AccountManager).count(), 13);
     let many = users(&DemoConfig { seed: 7, accounts: 1_000_000 });
     let emails: HashSet<&str> = many.iter().map(|u| u.email.as_str()).collect();
     assert_eq!(emails.len(), many.len());

@@ -102,23 +102,25 @@ fn flag(v: Option<bool>) -> String {
     v.map(|b| b.to_string()).unwrap_or_default()
 }
 
+/// A stored JSON object (custom attributes, or rated questions).
+fn parse_json_map(json: &str) -> Result<serde_json::Map<String, serde_json::Value>, StoreError> {
+    serde_json::from_str(json).map_err(|e| StoreError::Other(anyhow::Error::new(e).context("reading stored JSON")))
+}
+
 /// The keys of every JSON object in a column (custom attributes, or rated questions), sorted.
 async fn json_keys(store: &Store, sql: &str) -> Result<Vec<String>, StoreError> {
     let mut keys = BTreeSet::new();
     on_pool!(store, |pool| {
         let mut rows = sqlx::query_scalar::<_, String>(sql).fetch(pool);
         while let Some(json) = rows.try_next().await? {
-            let map: serde_json::Map<String, serde_json::Value> = serde_json::from_str(&json)
-                .map_err(|e| StoreError::Other(anyhow::Error::new(e).context("reading stored JSON")))?;
-            keys.extend(map.into_iter().map(|(k, _)| k));
+            keys.extend(parse_json_map(&json)?.into_iter().map(|(k, _)| k));
         }
     });
     Ok(keys.into_iter().collect())
 }
 
 fn json_cells(json: &str, keys: &[String]) -> Result<Vec<String>, StoreError> {
-    let map: serde_json::Map<String, serde_json::Value> = serde_json::from_str(json)
-        .map_err(|e| StoreError::Other(anyhow::Error::new(e).context("reading stored JSON")))?;
+    let map = parse_json_map(json)?;
     Ok(keys
         .iter()
         .map(|k| match map.get(k) {

@@ -190,7 +190,6 @@ pub fn column_of_field(kind: Kind, field: &str) -> &'static str {
         (Kind::Opportunities, "opportunity_id") | (Kind::ServiceCases, "case_id") => "external_id",
         (Kind::Opportunities, "discount_pct") => "discount_bp",
         (Kind::ServiceCases, "effort_hours") => "effort_centihours",
-        (Kind::Responses, "ltr") => "ltr",
         (_, f) => f,
     };
     spec.columns.iter().copied().find(|c| *c == mapped).unwrap_or("")

@@ -1,5 +1,7 @@
 //! The people who use Rapport: admins, analysts, account managers, executives.
 
+use rapport_core::user::Role;
+
 use crate::error::StoreError;
 use crate::on_pool;
 use crate::store::Store;
@@ -11,8 +13,8 @@ pub struct NewUser {
     pub email: String,
     /// Display name.
     pub name: String,
-    /// admin, analyst, account_manager or executive.
-    pub role: String,
+    /// What the user may do.
+    pub role: Role,
     /// The manager's email (escalations go there); the manager must exist already.
     pub manager_email: Option<String>,
 }
@@ -28,7 +30,7 @@ impl Store {
         Ok(on_pool!(self, |pool| sqlx::query_scalar(sql)
             .bind(&user.email)
             .bind(&user.name)
-            .bind(&user.role)
+            .bind(user.role.as_str())
             .bind(&user.manager_email)
             .fetch_one(pool)
             .await?))

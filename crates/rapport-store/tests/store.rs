@@ -231,7 +231,7 @@ async fn every_kind_round_trips_through_export(store: Store) {
     .await
     .unwrap();
 
-    let exports: Vec<String> = futures_join(&store).await;
+    let exports: Vec<String> = export_all(&store).await;
     // Import the exports into an empty database of the same backend kind and export again.
     let url = match &store {
         Store::Sqlite(_) => {
@@ -246,7 +246,7 @@ async fn every_kind_round_trips_through_export(store: Store) {
     round_trip_into(&copy, &exports).await;
 }
 
-async fn futures_join(store: &Store) -> Vec<String> {
+async fn export_all(store: &Store) -> Vec<String> {
     let mut out = Vec::new();
     for kind in Kind::ALL {
         out.push(export(store, kind).await);

@@ -32,7 +32,7 @@ pub async fn demo(store: &Store, args: DemoArgs) -> anyhow::Result<()> {
             .upsert_user(&NewUser {
                 email: u.email.clone(),
                 name: u.name.clone(),
-                role: u.role.as_str().to_string(),
+                role: u.role,
                 manager_email: u.manager_email.clone(),
             })
             .await

@@ -75,8 +75,8 @@ pub fn required(kind: Kind) -> &'static [&'static str] {
 /// Where each field of a kind sits in a file's header.
 #[derive(Debug, Clone)]
 pub struct Columns {
-    /// (canonical field, column index) for every field found.
-    fields: Vec<(&'static str, usize)>,
+    /// (canonical field, column index, found under its canonical name) for every field found.
+    fields: Vec<(&'static str, usize, bool)>,
     /// Contacts given as "First Name" + "Last Name" (HubSpot, Salesforce).
     pub first_last: Option<(usize, usize)>,
     /// (header as written, column index) for columns with no field: custom attributes, or
@@ -98,12 +98,13 @@ impl Columns {
     /// two columns that mean the same field.
     pub fn resolve(kind: Kind, header: &[String]) -> Result<Columns, Vec<HeaderProblem>> {
         let normalized: Vec<String> = header.iter().map(|h| normalize(h)).collect();
-        let mut fields: Vec<(&'static str, usize)> = Vec::new();
+        let mut fields: Vec<(&'static str, usize, bool)> = Vec::new();
         let mut problems = Vec::new();
         let mut used = vec![false; header.len()];
         for &field in kind.canonical_headers() {
             // The canonical name wins over an alias when both are present.
             let exact: Vec<usize> = (0..header.len()).filter(|&i| normalized[i] == field).collect();
+            let canonical = !exact.is_empty();
             let found = if exact.is_empty() {
                 let alias: Vec<usize> = (0..header.len())
                     .filter(|&i| !used[i] && aliases(kind, field).contains(&normalized[i].as_str()))
@@ -116,7 +117,7 @@ impl Columns {
                 [] => {}
                 [i] => {
                     used[*i] = true;
-                    fields.push((field, *i));
+                    fields.push((field, *i, canonical));
                 }
                 many => {
                     let names: Vec<&str> = many.iter().map(|&i| header[i].as_str()).collect();
@@ -133,7 +134,7 @@ impl Columns {
             }
         }
         let mut first_last = None;
-        if kind == Kind::Contacts && !fields.iter().any(|(f, _)| *f == "name") {
+        if kind == Kind::Contacts && !fields.iter().any(|(f, _, _)| *f == "name") {
             let first = normalized.iter().position(|h| h == "first_name");
             let last = normalized.iter().position(|h| h == "last_name");
             if let (Some(f), Some(l)) = (first, last) {
@@ -143,7 +144,7 @@ impl Columns {
             }
         }
         for &field in required(kind) {
-            let present = fields.iter().any(|(f, _)| *f == field) || (field == "name" && first_last.is_some());
+            let present = fields.iter().any(|(f, _, _)| *f == field) || (field == "name" && first_last.is_some());
             if !present {
                 let also = aliases(kind, field);
                 let hint = if also.is_empty() { String::new() } else { format!(" (or one of: {})", also.join(", ")) };
@@ -176,7 +177,12 @@ impl Columns {
 
     /// The column index of a canonical field, if the file has it.
     pub fn index(&self, field: &str) -> Option<usize> {
-        self.fields.iter().find(|(f, _)| *f == field).map(|(_, i)| *i)
+        self.fields.iter().find(|(f, _, _)| *f == field).map(|(_, i, _)| *i)
+    }
+
+    /// Whether the file names the field by its canonical header (not a CRM alias).
+    pub fn is_canonical(&self, field: &str) -> bool {
+        self.fields.iter().any(|(f, _, canonical)| *f == field && *canonical)
     }
 
     /// The header as the file wrote it for a field (for error messages).

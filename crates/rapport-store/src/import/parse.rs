@@ -142,9 +142,7 @@ pub fn parse_row(kind: Kind, cols: &Columns, cells: &[String], line: u64) -> Res
             let name = r.required("name");
             // The canonical owner_email column must hold an address; CRM exports put the
             // owner's name under "Account Owner", which is kept as written.
-            let canonical_owner =
-                cols.index("owner_email").is_some_and(|i| super::headers::normalize(&cols.headers[i]) == "owner_email");
-            let owner_email = if canonical_owner {
+            let owner_email = if cols.is_canonical("owner_email") {
                 r.parsed("owner_email", Email::parse).map(|e| e.to_string())
             } else {
                 r.text("owner_email")
