@@ -6,8 +6,10 @@
 //! - [`kind`], [`record`]: the kinds of portfolio records and how each maps onto its table.
 //! - [`writer`]: batched upserts inside one transaction, shared by import and the demo.
 //! - [`import`], [`export`]: CSV in and out; [`formula`] keeps spreadsheet formulas inert.
+//! - [`analytics`]: the per (wave, account, role) statistics cells reports merge.
 //! - [`portfolio`]: counts and lookups over the portfolio; [`users`], [`waves`].
 
+pub mod analytics;
 pub mod error;
 pub mod export;
 pub mod formula;
@@ -16,6 +18,7 @@ pub mod kind;
 pub mod portfolio;
 pub mod record;
 pub mod store;
+mod tx;
 pub mod users;
 pub mod waves;
 pub mod writer;

@@ -11,11 +11,13 @@ use std::collections::{HashMap, HashSet};
 use sqlx::QueryBuilder;
 use xxhash_rust::xxh3::xxh3_128;
 
+use crate::analytics::{Touched, refresh_cells};
 use crate::error::StoreError;
 use crate::import::RowError;
 use crate::kind::Kind;
 use crate::record::{Record, Resolved, SqlValue, TableSpec, table_spec, values};
 use crate::store::{Backend, Store};
+use crate::tx::{Tx, on_tx};
 
 /// What the writer did with one kind of record.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -28,22 +30,6 @@ pub struct KindCounts {
     pub updated: u64,
     /// Existing rows left as they were (same values).
     pub unchanged: u64,
-}
-
-/// The open transaction, on whichever backend.
-pub(crate) enum Tx {
-    Sqlite(sqlx::Transaction<'static, sqlx::Sqlite>),
-    Postgres(sqlx::Transaction<'static, sqlx::Postgres>),
-}
-
-/// Expands `$body` once per backend with `$t` bound to the transaction.
-macro_rules! on_tx {
-    ($tx:expr, |$t:ident| $body:expr) => {
-        match $tx {
-            Tx::Sqlite($t) => $body,
-            Tx::Postgres($t) => $body,
-        }
-    };
 }
 
 /// Binds one typed value (the same code for both backends, expanded twice).
@@ -87,15 +73,14 @@ pub struct Writer {
     error_count: u64,
     max_errors: usize,
     check_duplicates: bool,
+    /// Analytics cells whose answers this transaction changed.
+    touched: Touched,
 }
 
 impl Writer {
     /// Opens the transaction.
     pub async fn begin(store: &Store, max_errors: usize) -> Result<Writer, StoreError> {
-        let tx = match store {
-            Store::Sqlite(pool) => Tx::Sqlite(pool.begin().await?),
-            Store::Postgres(pool) => Tx::Postgres(pool.begin().await?),
-        };
+        let tx = Tx::begin(store).await?;
         Ok(Writer {
             tx,
             backend: store.backend(),
@@ -109,6 +94,7 @@ impl Writer {
             error_count: 0,
             max_errors,
             check_duplicates: true,
+            touched: Touched::new(),
         })
     }
 
@@ -182,6 +168,11 @@ impl Writer {
         let resolved = self.resolve(&batch).await?;
         if self.has_errors() {
             return Ok(());
+        }
+        if kind == Kind::Responses {
+            for ids in &resolved {
+                self.touched.entry(ids.wave_id).or_default().insert(ids.account_id);
+            }
         }
         let rows: Vec<Vec<SqlValue>> = batch.iter().zip(&resolved).map(|((_, r), ids)| values(r, *ids)).collect();
         let changed = self.upsert(kind, rows).await?;
@@ -309,6 +300,8 @@ impl Writer {
         }
         let mut counts = Vec::new();
         if !self.has_errors() {
+            // Reports see the new answers as soon as the transaction commits.
+            refresh_cells(&mut self.tx, &self.touched).await?;
             for kind in Kind::ALL {
                 let Some(mut c) = self.counts.get(&kind).copied() else { continue };
                 let before = self.before.get(&kind).copied().unwrap_or(0);
@@ -321,13 +314,13 @@ impl Writer {
             }
         }
         if self.has_errors() {
-            on_tx!(self.tx, |t| t.rollback().await?);
+            self.tx.rollback().await?;
             return Ok(WriteOutcome::Rejected { errors: self.errors, total: self.error_count });
         }
         if commit {
-            on_tx!(self.tx, |t| t.commit().await?);
+            self.tx.commit().await?;
         } else {
-            on_tx!(self.tx, |t| t.rollback().await?);
+            self.tx.rollback().await?;
         }
         Ok(WriteOutcome::Written { counts, committed: commit })
     }

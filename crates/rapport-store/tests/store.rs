@@ -1,5 +1,6 @@
 //! The store's contract, run against SQLite and PostgreSQL alike.
 
+use rapport_core::contact::RoleLevel;
 use rapport_store::export::export_csv;
 use rapport_store::import::{ImportError, ImportOptions, ImportSummary, import_reader};
 use rapport_store::{Kind, Store};
@@ -19,6 +20,7 @@ fn main() {
         a_contact_answering_twice_keeps_both_answers,
         every_kind_round_trips_through_export,
         formula_cells_are_inert_in_exports_and_restored_on_import,
+        analytics_cells_follow_every_import_and_equal_a_rebuild,
     ]);
 }
 
@@ -274,4 +276,47 @@ async fn formula_cells_are_inert_in_exports_and_restored_on_import(store: Store)
     assert!(out.contains("X2,'=already quoted,'-5+5"), "{out}");
     let again = import(&store, Kind::Accounts, &out).await.unwrap();
     assert_eq!(again.counts.updated, 0);
+}
+
+async fn analytics_cells_follow_every_import_and_equal_a_rebuild(store: Store) {
+    import(&store, Kind::Accounts, ACCOUNTS).await.unwrap();
+    import(&store, Kind::Contacts, &format!("{CONTACTS}C4,A2,No Role,,,,\n")).await.unwrap();
+    let answers = "contact_id,wave,submitted_at,ltr,comment,brand,delivery\n\
+                   C1,2026-Q3,2026-08-01T09:00:00Z,6,Late again.,3,2\n\
+                   C1,2026-Q3,2026-08-20T09:00:00Z,9,Fixed now,4,5\n\
+                   C2,2026-Q3,2026-08-02,10,,5,\n\
+                   C3,2026-Q3,2026-08-03,4,,,1\n\
+                   C4,2026-Q3,2026-08-04,8,,2,\n";
+    import(&store, Kind::Responses, answers).await.unwrap();
+
+    let waves = store.list_waves().await.unwrap();
+    let accounts = store.portfolio_accounts().await.unwrap();
+    let id_of = |ext: &str| accounts.iter().find(|a| a.account.account_id == ext).unwrap().id;
+    let cell = |cells: &[rapport_store::analytics::WaveCell], account: &str, role: Option<RoleLevel>| {
+        cells.iter().find(|c| c.account_id == id_of(account) && c.role == role).map(|c| c.stats.clone())
+    };
+    let cells = store.wave_cells(waves[0].id).await.unwrap();
+    // A1: the executive's latest answer (9, not 6) and the manager's 10.
+    let exec = cell(&cells, "A1", Some(RoleLevel::Executive)).unwrap();
+    assert_eq!((exec.loyalty.promoters, exec.loyalty.detractors, exec.loyalty.ltr_sum), (1, 0, 9));
+    assert_eq!(exec.drivers["delivery"].sum_x, 5);
+    let manager = cell(&cells, "A1", Some(RoleLevel::Manager)).unwrap();
+    assert_eq!(manager.loyalty.promoters, 1);
+    assert!(!manager.drivers.contains_key("delivery"), "a missing rating adds nothing");
+    // A2: a user detractor, and a contact with no role level kept in its own cell.
+    assert_eq!(cell(&cells, "A2", Some(RoleLevel::User)).unwrap().loyalty.detractors, 1);
+    assert_eq!(cell(&cells, "A2", None).unwrap().loyalty.passives, 1);
+    assert_eq!(cells.len(), 4);
+
+    // A corrected file moves the figures within the same import.
+    import(&store, Kind::Responses, &answers.replace("C2,2026-Q3,2026-08-02,10", "C2,2026-Q3,2026-08-02,3"))
+        .await
+        .unwrap();
+    let cells = store.wave_cells(waves[0].id).await.unwrap();
+    assert_eq!(cell(&cells, "A1", Some(RoleLevel::Manager)).unwrap().loyalty.detractors, 1);
+
+    let maintained = store.dump_analytics().await.unwrap();
+    let summary = store.rebuild_analytics().await.unwrap();
+    assert_eq!((summary.answers, summary.cells), (5, 4));
+    assert_eq!(store.dump_analytics().await.unwrap(), maintained);
 }
