@@ -2,10 +2,12 @@
 //!
 //! # Layout
 //! - [`Cli`] and [`Command`]: the clap definitions (their doc comments are the `--help`).
-//! - [`transfer`]: `import` and `export`; [`demo`]: the demo portfolio.
+//! - [`transfer`]: `import` and `export`; [`demo`]: the demo portfolio; [`report`]: the
+//!   loyalty reports and their output formats.
 //! - [`telemetry`] sets up logging.
 
 pub mod demo;
+pub mod report;
 pub mod telemetry;
 pub mod transfer;
 
@@ -51,8 +53,21 @@ pub enum Command {
     /// Fill the database with a realistic demo portfolio: verticals, accounts, contacts at
     /// several levels, revenue, opportunities, service cases and four quarterly waves of answers.
     Demo(demo::DemoArgs),
+    /// Loyalty reports: quadrants, migration, nps, drivers, trends, coverage.
+    Report(report::ReportArgs),
+    /// Maintain the analytics statistics.
+    #[command(subcommand)]
+    Analytics(AnalyticsCommand),
     /// Create or upgrade the database schema (also done by every other command).
     Migrate,
+}
+
+/// `rapport analytics ...`.
+#[derive(Debug, Subcommand)]
+pub enum AnalyticsCommand {
+    /// Recompute every statistics cell from all answers (the same figures that imports keep
+    /// current; use after restoring a database or changing answers by hand).
+    Rebuild,
 }
 
 /// Runs a parsed command line.
@@ -62,6 +77,18 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Import(args) => transfer::import(&store, args).await,
         Command::Export(args) => transfer::export(&store, args).await,
         Command::Demo(args) => demo::demo(&store, args).await,
+        Command::Report(args) => report::report(&store, args).await,
+        Command::Analytics(AnalyticsCommand::Rebuild) => {
+            let started = std::time::Instant::now();
+            let summary = store.rebuild_analytics().await?;
+            println!(
+                "Rebuilt {} statistics cells from {} answers in {:.1} s.",
+                summary.cells,
+                summary.answers,
+                started.elapsed().as_secs_f64()
+            );
+            Ok(())
+        }
         Command::Migrate => {
             println!("The database schema is up to date ({}).", rapport_store::store::redact(&cli.database_url));
             Ok(())

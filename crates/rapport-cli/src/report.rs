@@ -1,0 +1,543 @@
+//! `rapport report ...`: the loyalty reports, computed in `rapport-core` from the analytics
+//! cells the store keeps, written as a table, CSV or JSON.
+
+pub mod output;
+
+use std::collections::{BTreeMap, HashMap};
+use std::path::PathBuf;
+
+use anyhow::{Context, bail};
+use rapport_core::coverage::{Coverage, CoverageRow, coverage_by};
+use rapport_core::drivers::{compare_segments, key_drivers};
+use rapport_core::loyalty::{DEFAULT_MIN_ANSWERS, LoyaltyCounts, LoyaltySummary};
+use rapport_core::migration::{Direction, migration};
+use rapport_core::money::Money;
+use rapport_core::quadrant::{AccountFacts, DEFAULT_LOYALTY_THRESHOLD, Matrix, Quadrant, Thresholds, place_accounts};
+use rapport_core::segment::{Dimension, SegmentCell, loyalty_counts_by_segment, stats_by_segment};
+use rapport_core::trend::loyalty_trend;
+use rapport_store::Store;
+use rapport_store::analytics::{PortfolioAccount, WaveCell, WaveInfo};
+
+use output::{Format, Report, Value};
+
+/// Which report.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum ReportKind {
+    /// Every account on the loyalty x revenue matrix: Emulate, Problem, Growth, Decision.
+    Quadrants,
+    /// Accounts that moved between quadrants from one wave to another.
+    Migration,
+    /// NPS per segment (--by), with counts and 90% confidence intervals.
+    Nps,
+    /// Key drivers of loyalty per segment (--by, default vertical).
+    Drivers,
+    /// NPS across all waves, for the portfolio or per segment (--by) or one account (--account).
+    Trends,
+    /// Invited, answered, response rate and revenue coverage per wave (and segment, --by).
+    Coverage,
+}
+
+fn parse_dimension(text: &str) -> Result<Dimension, String> {
+    Dimension::parse(text).map_err(|e| e.to_string())
+}
+
+fn parse_money(text: &str) -> Result<Money, String> {
+    Money::parse(text).map_err(|e| e.to_string())
+}
+
+/// `rapport report`.
+#[derive(Debug, clap::Args)]
+pub struct ReportArgs {
+    /// The report.
+    #[arg(value_enum)]
+    pub report: ReportKind,
+    /// The wave (e.g. 2026-Q4); the latest wave by default.
+    #[arg(long)]
+    pub wave: Option<String>,
+    /// Migration: the earlier wave (default: the one before --to).
+    #[arg(long)]
+    pub from: Option<String>,
+    /// Migration: the later wave (default: the latest).
+    #[arg(long)]
+    pub to: Option<String>,
+    /// Segment by vertical, region, owner, role, relationship_style or strategic.
+    #[arg(long, value_parser = parse_dimension)]
+    pub by: Option<Dimension>,
+    /// Trends: one account only (its account_id).
+    #[arg(long)]
+    pub account: Option<String>,
+    /// High loyalty is NPS at or above this.
+    #[arg(long, default_value_t = DEFAULT_LOYALTY_THRESHOLD)]
+    pub loyalty_threshold: f64,
+    /// High revenue is billed revenue at or above this amount (default: the median billed
+    /// revenue of the accounts surveyed in the wave).
+    #[arg(long, value_parser = parse_money)]
+    pub revenue_threshold: Option<Money>,
+    /// Figures from fewer answers than this are flagged as low sample.
+    #[arg(long, default_value_t = DEFAULT_MIN_ANSWERS)]
+    pub min_answers: u64,
+    /// table (readable), csv or json.
+    #[arg(long, value_enum, default_value_t = Format::Table)]
+    pub format: Format,
+    /// Write to this file instead of standard output.
+    #[arg(long, short)]
+    pub output: Option<PathBuf>,
+}
+
+/// The portfolio as every report needs it.
+struct Portfolio {
+    accounts: Vec<PortfolioAccount>,
+    by_id: HashMap<i64, usize>,
+    waves: Vec<WaveInfo>,
+}
+
+impl Portfolio {
+    async fn load(store: &Store) -> anyhow::Result<Portfolio> {
+        let accounts = store.portfolio_accounts().await?;
+        let by_id = accounts.iter().enumerate().map(|(i, a)| (a.id, i)).collect();
+        let waves = store.list_waves().await?;
+        Ok(Portfolio { accounts, by_id, waves })
+    }
+
+    fn wave(&self, name: Option<&str>) -> anyhow::Result<&WaveInfo> {
+        let names = || self.waves.iter().map(|w| w.name.as_str()).collect::<Vec<_>>().join(", ");
+        match name {
+            Some(n) => match self.waves.iter().find(|w| w.name == n) {
+                Some(w) => Ok(w),
+                None => bail!("there is no wave named '{n}'; the waves are: {}", names()),
+            },
+            None => match self.waves.last() {
+                Some(w) => Ok(w),
+                None => bail!(
+                    "there are no waves yet: import responses (`rapport import responses FILE`) or run `rapport demo`"
+                ),
+            },
+        }
+    }
+
+    fn segment_cells<'a>(&'a self, cells: &'a [WaveCell]) -> impl Iterator<Item = SegmentCell<'a>> + 'a {
+        cells.iter().filter_map(|c| {
+            let i = *self.by_id.get(&c.account_id)?;
+            Some(SegmentCell { account: &self.accounts[i].account, role: c.role, stats: &c.stats })
+        })
+    }
+
+    /// Loyalty counts per account (index) for one wave.
+    fn counts_per_account(&self, cells: &[WaveCell]) -> Vec<LoyaltyCounts> {
+        let mut counts = vec![LoyaltyCounts::default(); self.accounts.len()];
+        for c in cells {
+            if let Some(&i) = self.by_id.get(&c.account_id) {
+                counts[i].merge(&c.stats.loyalty);
+            }
+        }
+        counts
+    }
+
+    fn place(&self, cells: &[WaveCell], args: &ReportArgs) -> Matrix<usize> {
+        let counts = self.counts_per_account(cells);
+        let facts: Vec<AccountFacts<usize>> = self
+            .accounts
+            .iter()
+            .zip(counts)
+            .enumerate()
+            .map(|(i, (a, loyalty))| AccountFacts {
+                account: i,
+                billed: a.account.billed_revenue,
+                potential: a.account.potential_revenue,
+                loyalty,
+            })
+            .collect();
+        let thresholds = Thresholds { loyalty: args.loyalty_threshold, revenue: args.revenue_threshold };
+        place_accounts(&facts, &thresholds, args.min_answers)
+    }
+}
+
+fn nps_values(s: &LoyaltySummary) -> [Value; 3] {
+    [Value::num(s.nps, 1), Value::num(s.ci90.map(|c| c.low), 1), Value::num(s.ci90.map(|c| c.high), 1)]
+}
+
+fn low_sample_note(min: u64) -> String {
+    format!("low_sample: fewer than {min} answers; the NPS is shown but not comparable with well-measured figures.")
+}
+
+/// Runs `rapport report`.
+pub async fn report(store: &Store, args: ReportArgs) -> anyhow::Result<()> {
+    let portfolio = Portfolio::load(store).await?;
+    let report = match args.report {
+        ReportKind::Quadrants => quadrants(store, &portfolio, &args).await?,
+        ReportKind::Migration => migration_report(store, &portfolio, &args).await?,
+        ReportKind::Nps => nps(store, &portfolio, &args).await?,
+        ReportKind::Drivers => drivers(store, &portfolio, &args).await?,
+        ReportKind::Trends => trends(store, &portfolio, &args).await?,
+        ReportKind::Coverage => coverage(store, &portfolio, &args).await?,
+    };
+    match &args.output {
+        Some(path) => {
+            let mut file = std::fs::File::create(path).with_context(|| format!("creating {}", path.display()))?;
+            report.write(args.format, &mut file)?;
+            eprintln!("Report written to {}.", path.display());
+        }
+        None => report.write(args.format, &mut std::io::stdout().lock())?,
+    }
+    Ok(())
+}
+
+async fn quadrants(store: &Store, p: &Portfolio, args: &ReportArgs) -> anyhow::Result<Report> {
+    let wave = p.wave(args.wave.as_deref())?;
+    let cells = store.wave_cells(wave.id).await?;
+    let matrix = p.place(&cells, args);
+    let mut placements: Vec<_> = matrix.placements.iter().collect();
+    // By quadrant; well-measured accounts before low-sample ones; then by billed revenue.
+    placements.sort_by(|a, b| {
+        (a.quadrant.index(), a.loyalty.low_sample, std::cmp::Reverse(a.billed)).cmp(&(
+            b.quadrant.index(),
+            b.loyalty.low_sample,
+            std::cmp::Reverse(b.billed),
+        ))
+    });
+    let rows = placements
+        .iter()
+        .map(|pl| {
+            let a = &p.accounts[pl.account].account;
+            vec![
+                Value::Text(a.account_id.clone()),
+                Value::Text(a.name.clone()),
+                Value::Int(pl.loyalty.n as i64),
+                Value::num(pl.loyalty.nps, 1),
+                Value::Money(pl.billed),
+                Value::Money(pl.potential),
+                Value::Text(pl.quadrant.as_str().into()),
+                Value::Bool(pl.loyalty.low_sample && pl.quadrant != Quadrant::Unsurveyed),
+            ]
+        })
+        .collect();
+    let t = &matrix.thresholds;
+    let revenue = match t.revenue {
+        Some(r) if t.revenue_is_median => format!("billed revenue >= {r} (the median of surveyed accounts)"),
+        Some(r) => format!("billed revenue >= {r}"),
+        None => "no account was surveyed in this wave".into(),
+    };
+    let mut notes = vec![format!("High loyalty: NPS >= {:.1}. High revenue: {revenue}.", t.loyalty)];
+    for q in Quadrant::ALL {
+        let tot = matrix.total(q);
+        notes.push(format!(
+            "{:<10} {:>6} accounts, billed {}, potential {} — {}",
+            q.label(),
+            tot.accounts,
+            tot.billed,
+            tot.potential,
+            q.strategy()
+        ));
+    }
+    notes.push(low_sample_note(args.min_answers));
+    Ok(Report {
+        title: format!("Loyalty x revenue quadrants, wave {}", wave.name),
+        columns: vec![
+            "account_id",
+            "name",
+            "respondents",
+            "nps",
+            "billed_revenue",
+            "potential_revenue",
+            "quadrant",
+            "low_sample",
+        ],
+        rows,
+        notes,
+    })
+}
+
+async fn migration_report(store: &Store, p: &Portfolio, args: &ReportArgs) -> anyhow::Result<Report> {
+    let to = p.wave(args.to.as_deref())?;
+    let from = match args.from.as_deref() {
+        Some(name) => p.wave(Some(name))?,
+        None => match p.waves.iter().position(|w| w.id == to.id) {
+            Some(i) if i > 0 => &p.waves[i - 1],
+            _ => bail!("wave {} has no earlier wave to compare with: give --from", to.name),
+        },
+    };
+    let earlier = p.place(&store.wave_cells(from.id).await?, args);
+    let later = p.place(&store.wave_cells(to.id).await?, args);
+    let m = migration(&earlier.placements, &later.placements);
+    let before: HashMap<usize, Quadrant> = earlier.placements.iter().map(|pl| (pl.account, pl.quadrant)).collect();
+    let mut rows = Vec::new();
+    for pl in &later.placements {
+        let Some(&was) = before.get(&pl.account) else { continue };
+        if was == Quadrant::Unsurveyed || pl.quadrant == Quadrant::Unsurveyed {
+            continue;
+        }
+        let a = &p.accounts[pl.account].account;
+        let direction = Direction::of(was, pl.quadrant).map_or("unchanged", Direction::as_str);
+        rows.push(vec![
+            Value::Text(a.account_id.clone()),
+            Value::Text(a.name.clone()),
+            Value::Text(was.as_str().into()),
+            Value::Text(pl.quadrant.as_str().into()),
+            Value::Text(direction.into()),
+        ]);
+    }
+    let mut notes = vec![format!(
+        "{} accounts moved toward Emulate, {} away, {} sideways; {} stayed. Billed revenue that moved into Problem: {}.",
+        m.movers_toward(Direction::TowardEmulate),
+        m.movers_toward(Direction::AwayFromEmulate),
+        m.movers_toward(Direction::Sideways),
+        m.unchanged,
+        m.billed_into_problem
+    )];
+    notes.push(format!("Matrix (rows: {}, columns: {}):", from.name, to.name));
+    let labels: Vec<String> = Quadrant::ALL.iter().map(|q| format!("{:>10}", q.as_str())).collect();
+    notes.push(format!("{:>10} {}", "", labels.join(" ")));
+    for f in Quadrant::ALL {
+        let counts: Vec<String> = Quadrant::ALL.iter().map(|t| format!("{:>10}", m.count(f, *t))).collect();
+        notes.push(format!("{:>10} {}", f.as_str(), counts.join(" ")));
+    }
+    Ok(Report {
+        title: format!("Quadrant migration, {} to {}", from.name, to.name),
+        columns: vec!["account_id", "name", "from", "to", "direction"],
+        rows,
+        notes,
+    })
+}
+
+fn segment_counts(p: &Portfolio, cells: &[WaveCell], by: Option<Dimension>) -> BTreeMap<String, LoyaltyCounts> {
+    match by {
+        Some(dim) => loyalty_counts_by_segment(dim, p.segment_cells(cells)),
+        None => {
+            let mut all = LoyaltyCounts::default();
+            for c in cells {
+                all.merge(&c.stats.loyalty);
+            }
+            BTreeMap::from([("all".to_string(), all)])
+        }
+    }
+}
+
+async fn nps(store: &Store, p: &Portfolio, args: &ReportArgs) -> anyhow::Result<Report> {
+    let wave = p.wave(args.wave.as_deref())?;
+    let cells = store.wave_cells(wave.id).await?;
+    let rows = segment_counts(p, &cells, args.by)
+        .into_iter()
+        .map(|(segment, counts)| {
+            let s = LoyaltySummary::new(counts, args.min_answers);
+            let [nps, low, high] = nps_values(&s);
+            vec![
+                Value::Text(segment),
+                Value::Int(s.n as i64),
+                Value::Int(counts.promoters as i64),
+                Value::Int(counts.passives as i64),
+                Value::Int(counts.detractors as i64),
+                nps,
+                low,
+                high,
+                Value::Bool(s.low_sample),
+            ]
+        })
+        .collect();
+    let by = args.by.map_or("the whole portfolio".to_string(), |d| d.as_str().to_string());
+    Ok(Report {
+        title: format!("NPS by {by}, wave {}", wave.name),
+        columns: vec![
+            "segment",
+            "responses",
+            "promoters",
+            "passives",
+            "detractors",
+            "nps",
+            "ci90_low",
+            "ci90_high",
+            "low_sample",
+        ],
+        rows,
+        notes: vec![
+            "NPS = 100 x (promoters 9-10 - detractors 0-6) / answers, over the latest answer of each contact in the wave."
+                .into(),
+            low_sample_note(args.min_answers),
+        ],
+    })
+}
+
+async fn drivers(store: &Store, p: &Portfolio, args: &ReportArgs) -> anyhow::Result<Report> {
+    let wave = p.wave(args.wave.as_deref())?;
+    let cells = store.wave_cells(wave.id).await?;
+    let dim = args.by.unwrap_or(Dimension::Vertical);
+    let segments = stats_by_segment(dim, p.segment_cells(&cells));
+    let mut rows = Vec::new();
+    for (segment, stats) in &segments {
+        for d in key_drivers(stats, args.min_answers) {
+            rows.push(vec![
+                Value::Text(segment.clone()),
+                Value::Text(d.driver.clone()),
+                Value::Int(d.n as i64),
+                Value::num(d.mean, 2),
+                Value::num(d.correlation, 3),
+                Value::num(d.importance, 3),
+                d.rank.map_or(Value::Empty, |r| Value::Int(i64::from(r))),
+                Value::Bool(d.low_sample),
+            ]);
+        }
+    }
+    let comparison = compare_segments(&segments, args.min_answers);
+    let mut notes = vec![
+        "correlation: Pearson with LTR over answers rating both; empty under 3 pairs or with no variance.".to_string(),
+        "importance: the driver's squared correlation as a share of the segment's total (sums to 1).".to_string(),
+    ];
+    for (i, segment) in comparison.segments.iter().enumerate() {
+        let top: Vec<&str> = comparison
+            .drivers
+            .iter()
+            .filter(|d| d.per_segment[i].as_ref().and_then(|f| f.rank) == Some(1))
+            .map(|d| d.driver.as_str())
+            .collect();
+        if !top.is_empty() {
+            notes.push(format!("Top driver in {segment}: {}", top.join(", ")));
+        }
+    }
+    Ok(Report {
+        title: format!("Key drivers of loyalty by {}, wave {}", dim.as_str(), wave.name),
+        columns: vec!["segment", "driver", "n", "mean", "correlation", "importance", "rank", "low_sample"],
+        rows,
+        notes,
+    })
+}
+
+async fn trends(store: &Store, p: &Portfolio, args: &ReportArgs) -> anyhow::Result<Report> {
+    let only = match &args.account {
+        Some(ext) => match p.accounts.iter().find(|a| &a.account.account_id == ext) {
+            Some(a) => Some(a.id),
+            None => bail!("there is no account with account_id '{ext}'"),
+        },
+        None => None,
+    };
+    let mut per_segment: BTreeMap<String, Vec<(String, LoyaltyCounts)>> = BTreeMap::new();
+    for wave in &p.waves {
+        let mut cells = store.wave_cells(wave.id).await?;
+        if let Some(id) = only {
+            cells.retain(|c| c.account_id == id);
+        }
+        for (segment, counts) in segment_counts(p, &cells, args.by) {
+            per_segment.entry(segment).or_default().push((wave.name.clone(), counts));
+        }
+    }
+    let mut rows = Vec::new();
+    for (segment, series) in &per_segment {
+        for point in loyalty_trend(series, args.min_answers) {
+            let [nps, low, high] = nps_values(&point.summary);
+            rows.push(vec![
+                Value::Text(segment.clone()),
+                Value::Text(point.wave.clone()),
+                Value::Int(point.summary.n as i64),
+                nps,
+                low,
+                high,
+                Value::num(point.nps_delta, 1),
+                Value::Bool(point.delta_beyond_noise),
+                Value::Bool(point.summary.low_sample),
+            ]);
+        }
+    }
+    let whom = match (&args.account, args.by) {
+        (Some(a), _) => format!("account {a}"),
+        (None, Some(d)) => format!("each {}", d.as_str()),
+        (None, None) => "the portfolio".into(),
+    };
+    Ok(Report {
+        title: format!("Loyalty trend across waves, {whom}"),
+        columns: vec![
+            "segment",
+            "wave",
+            "responses",
+            "nps",
+            "ci90_low",
+            "ci90_high",
+            "change",
+            "beyond_noise",
+            "low_sample",
+        ],
+        rows,
+        notes: vec![
+            "change: NPS points since the previous wave; beyond_noise: the two waves' 90% intervals do not overlap."
+                .into(),
+            low_sample_note(args.min_answers),
+        ],
+    })
+}
+
+async fn coverage(store: &Store, p: &Portfolio, args: &ReportArgs) -> anyhow::Result<Report> {
+    if args.by == Some(Dimension::Role) {
+        bail!("coverage is counted per account: use --by vertical, region, owner, relationship_style or strategic");
+    }
+    let waves: Vec<&WaveInfo> = match &args.wave {
+        Some(name) => vec![p.wave(Some(name))?],
+        None => p.waves.iter().collect(),
+    };
+    let contacts: HashMap<i64, i64> = store.contacts_per_account().await?.into_iter().collect();
+    let mut rows = Vec::new();
+    let mut imported_waves = Vec::new();
+    for wave in waves {
+        let cells = store.wave_cells(wave.id).await?;
+        let mut invited: HashMap<i64, i64> = store.invitations_per_account(wave.id).await?.into_iter().collect();
+        if invited.is_empty() {
+            // Answers collected elsewhere: every contact on file counts as invited.
+            invited = contacts.clone();
+            imported_waves.push(wave.name.clone());
+        }
+        let answered = p.counts_per_account(&cells);
+        let groups = coverage_by(p.accounts.iter().enumerate().map(|(i, a)| CoverageRow {
+            group: args.by.map_or_else(|| "all".to_string(), |d| d.key(&a.account, None).into_owned()),
+            invited: invited.get(&a.id).copied().unwrap_or(0) as u64,
+            answered: answered[i].n(),
+            billed: a.account.billed_revenue.unwrap_or(Money::ZERO),
+            account_answered: answered[i].n() > 0,
+        }));
+        for (segment, c) in groups {
+            rows.push(coverage_row(&wave.name, segment, &c));
+        }
+    }
+    let mut notes = vec![format!(
+        "revenue_coverage: the share of billed revenue whose accounts answered; leading programmes aim at {:.0}% per quarter.",
+        rapport_core::coverage::REVENUE_COVERAGE_TARGET * 100.0
+    )];
+    if !imported_waves.is_empty() {
+        notes.push(format!(
+            "Waves without invitations (answers imported): {}; every contact on file counts as invited.",
+            imported_waves.join(", ")
+        ));
+    }
+    Ok(Report {
+        title: match args.by {
+            Some(d) => format!("Survey coverage by wave and {}", d.as_str()),
+            None => "Survey coverage by wave".into(),
+        },
+        columns: vec![
+            "wave",
+            "segment",
+            "accounts",
+            "accounts_answered",
+            "invited",
+            "answered",
+            "response_rate",
+            "billed_revenue",
+            "billed_answered",
+            "revenue_coverage",
+            "meets_target",
+        ],
+        rows,
+        notes,
+    })
+}
+
+fn coverage_row(wave: &str, segment: String, c: &Coverage) -> Vec<Value> {
+    vec![
+        Value::Text(wave.to_string()),
+        Value::Text(segment),
+        Value::Int(c.accounts as i64),
+        Value::Int(c.accounts_answered as i64),
+        Value::Int(c.invited as i64),
+        Value::Int(c.answered as i64),
+        Value::num(c.response_rate().map(|r| r * 100.0), 1),
+        Value::Money(c.billed),
+        Value::Money(c.billed_answered),
+        Value::num(c.revenue_coverage().map(|r| r * 100.0), 1),
+        c.meets_target().map_or(Value::Empty, Value::Bool),
+    ]
+}

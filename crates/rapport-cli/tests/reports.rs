@@ -1,0 +1,130 @@
+//! The loyalty reports from the command line, on a small portfolio computed by hand.
+
+use std::path::Path;
+use std::process::Command;
+
+fn rapport(db: &Path, args: &[&str]) -> String {
+    let out = Command::new(env!("CARGO_BIN_EXE_rapport"))
+        .arg("--database-url")
+        .arg(format!("sqlite://{}", db.display()))
+        .args(args)
+        .output()
+        .expect("rapport runs");
+    assert!(out.status.success(), "rapport {args:?} failed: {}", String::from_utf8_lossy(&out.stderr));
+    String::from_utf8(out.stdout).expect("UTF-8 output")
+}
+
+/// Five accounts. Four answered in 2026-Q3 (an even count: the revenue threshold is the mean
+/// of 200 and 300, 250):
+/// - A (billed 100): 9, 9, 6 -> NPS 33.3, high loyalty, low revenue: growth.
+/// - B (billed 200): 10, 7, 0, 9 -> NPS 25.0: decision.
+/// - C (billed 300): 4 promoters, 5 passives, 1 detractor -> NPS exactly 30.0, which is high: emulate.
+/// - D (billed 400): one detractor, and one contact who answered 10 then 3 (the latest counts):
+///   NPS -100 from 2 answers, flagged low sample: problem.
+/// - E (billed 500): no answer: unsurveyed.
+fn portfolio(dir: &Path) -> std::path::PathBuf {
+    let db = dir.join("r.db");
+    let write = |name: &str, text: &str| {
+        let path = dir.join(name);
+        std::fs::write(&path, text).unwrap();
+        path
+    };
+    let accounts = write(
+        "accounts.csv",
+        "account_id,name,vertical,billed_revenue\nA,Alpha,Energy,100\nB,Beta,Energy,200\nC,Gamma,Retail,300\nD,Delta,Retail,400\nE,Epsilon,Retail,500\n",
+    );
+    let scores: [(&str, &[u8]); 4] =
+        [("A", &[9, 9, 6]), ("B", &[10, 7, 0, 9]), ("C", &[9, 9, 9, 9, 8, 8, 8, 8, 8, 0]), ("D", &[5, 10])];
+    let mut contacts = String::from("contact_id,account_id,name\n");
+    let mut answers = String::from("contact_id,wave,submitted_at,ltr,comment,brand\n");
+    for (account, ltrs) in scores {
+        for (i, ltr) in ltrs.iter().enumerate() {
+            contacts.push_str(&format!("{account}{i},{account},Person {account}{i}\n"));
+            // Every answer in Retail rates the brand 4: a driver with no variance.
+            let brand = if account == "C" || account == "D" { "4" } else { "" };
+            answers.push_str(&format!("{account}{i},2026-Q3,2026-08-0{}T10:00:00Z,{ltr},,{brand}\n", i % 9 + 1));
+        }
+    }
+    answers.push_str("D1,2026-Q3,2026-08-20T10:00:00Z,3,Changed my mind,4\n");
+    let contacts = write("contacts.csv", &contacts);
+    let answers = write("answers.csv", &answers);
+    for (kind, file) in [("accounts", &accounts), ("contacts", &contacts), ("responses", &answers)] {
+        rapport(&db, &["import", kind, file.to_str().unwrap()]);
+    }
+    db
+}
+
+#[test]
+fn quadrants_place_ties_high_and_flag_small_samples() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = portfolio(dir.path());
+    assert_eq!(
+        rapport(&db, &["report", "quadrants", "--format", "csv"]),
+        "account_id,name,respondents,nps,billed_revenue,potential_revenue,quadrant,low_sample\n\
+         C,Gamma,10,30.0,300.00,0.00,emulate,false\n\
+         D,Delta,2,-100.0,400.00,0.00,problem,true\n\
+         A,Alpha,3,33.3,100.00,0.00,growth,false\n\
+         B,Beta,4,25.0,200.00,0.00,decision,false\n\
+         E,Epsilon,0,,500.00,0.00,unsurveyed,false\n"
+    );
+    // Thresholds per report: billed exactly at 400 is high revenue; NPS exactly at 25 is high loyalty.
+    let custom = rapport(
+        &db,
+        &["report", "quadrants", "--format", "csv", "--revenue-threshold", "400", "--loyalty-threshold", "25"],
+    );
+    assert!(custom.contains("\nD,Delta,2,-100.0,400.00,0.00,problem,true\n"), "{custom}");
+    assert!(custom.contains("\nC,Gamma,10,30.0,300.00,0.00,growth,false\n"), "{custom}");
+    assert!(custom.contains("\nB,Beta,4,25.0,200.00,0.00,growth,false\n"), "{custom}");
+}
+
+#[test]
+fn nps_counts_the_latest_answer_of_each_contact() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = portfolio(dir.path());
+    // 19 latest answers: 8 promoters, 6 passives, 5 detractors: 100 x 3 / 19 = 15.8.
+    let all = rapport(&db, &["report", "nps", "--format", "csv"]);
+    assert!(
+        all.starts_with(
+            "segment,responses,promoters,passives,detractors,nps,ci90_low,ci90_high,low_sample\nall,19,8,6,5,15.8,"
+        ),
+        "{all}"
+    );
+    let by = rapport(&db, &["report", "nps", "--by", "vertical", "--format", "csv"]);
+    assert!(by.contains("\nEnergy,7,4,1,2,28.6,"), "{by}");
+    assert!(by.contains("\nRetail,12,4,5,3,8.3,"), "{by}");
+}
+
+#[test]
+fn a_driver_without_variance_has_no_correlation() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = portfolio(dir.path());
+    let drivers = rapport(&db, &["report", "drivers", "--format", "csv"]);
+    assert_eq!(
+        drivers,
+        "segment,driver,n,mean,correlation,importance,rank,low_sample\nRetail,brand,12,4.00,,,,false\n"
+    );
+}
+
+#[test]
+fn a_rebuild_gives_the_same_reports() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = portfolio(dir.path());
+    let before: Vec<String> = ["quadrants", "nps", "drivers", "trends", "coverage"]
+        .iter()
+        .map(|r| rapport(&db, &["report", r, "--format", "json"]))
+        .collect();
+    assert!(rapport(&db, &["analytics", "rebuild"]).contains("from 20 answers"));
+    for (r, was) in ["quadrants", "nps", "drivers", "trends", "coverage"].iter().zip(&before) {
+        assert_eq!(&rapport(&db, &["report", r, "--format", "json"]), was, "{r} changed after a rebuild");
+    }
+}
+
+#[test]
+fn coverage_counts_answered_accounts_and_their_revenue() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = portfolio(dir.path());
+    // 4 of 5 accounts answered: 1000 of 1500 billed (66.7%), short of the 80% target.
+    // The wave was imported, so its 19 contacts count as invited; all 19 answered (D1 twice, counted once).
+    let cov = rapport(&db, &["report", "coverage", "--format", "csv"]);
+    assert!(cov.contains("\n2026-Q3,all,5,4,19,19,100.0,1500.00,1000.00,66.7,false\n"), "{cov}");
+}
