@@ -30,7 +30,7 @@ pub struct Cli {
     pub database_url: String,
 
     /// Log filter (tracing EnvFilter syntax), e.g. `info` or `rapport_store=debug`.
-    #[arg(long, global = true, env = "RAPPORT_LOG", default_value = "warn")]
+    #[arg(long, global = true, env = "RAPPORT_LOG", default_value = "warn,sqlx=error")]
     pub log: String,
 
     /// Log format: text for people, json for log collectors.

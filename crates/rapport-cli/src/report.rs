@@ -13,10 +13,10 @@ use rapport_core::loyalty::{DEFAULT_MIN_ANSWERS, LoyaltyCounts, LoyaltySummary};
 use rapport_core::migration::{Direction, migration};
 use rapport_core::money::Money;
 use rapport_core::quadrant::{AccountFacts, DEFAULT_LOYALTY_THRESHOLD, Matrix, Quadrant, Thresholds, place_accounts};
-use rapport_core::segment::{Dimension, SegmentCell, loyalty_counts_by_segment, stats_by_segment};
+use rapport_core::segment::Dimension;
 use rapport_core::trend::loyalty_trend;
 use rapport_store::Store;
-use rapport_store::analytics::{PortfolioAccount, WaveCell, WaveInfo};
+use rapport_store::analytics::{PortfolioAccount, WaveInfo};
 
 use output::{Format, Report, Value};
 
@@ -87,16 +87,14 @@ pub struct ReportArgs {
 /// The portfolio as every report needs it.
 struct Portfolio {
     accounts: Vec<PortfolioAccount>,
-    by_id: HashMap<i64, usize>,
     waves: Vec<WaveInfo>,
 }
 
 impl Portfolio {
     async fn load(store: &Store) -> anyhow::Result<Portfolio> {
         let accounts = store.portfolio_accounts().await?;
-        let by_id = accounts.iter().enumerate().map(|(i, a)| (a.id, i)).collect();
         let waves = store.list_waves().await?;
-        Ok(Portfolio { accounts, by_id, waves })
+        Ok(Portfolio { accounts, waves })
     }
 
     fn wave(&self, name: Option<&str>) -> anyhow::Result<&WaveInfo> {
@@ -115,36 +113,17 @@ impl Portfolio {
         }
     }
 
-    fn segment_cells<'a>(&'a self, cells: &'a [WaveCell]) -> impl Iterator<Item = SegmentCell<'a>> + 'a {
-        cells.iter().filter_map(|c| {
-            let i = *self.by_id.get(&c.account_id)?;
-            Some(SegmentCell { account: &self.accounts[i].account, role: c.role, stats: &c.stats })
-        })
-    }
-
-    /// Loyalty counts per account (index) for one wave.
-    fn counts_per_account(&self, cells: &[WaveCell]) -> Vec<LoyaltyCounts> {
-        let mut counts = vec![LoyaltyCounts::default(); self.accounts.len()];
-        for c in cells {
-            if let Some(&i) = self.by_id.get(&c.account_id) {
-                counts[i].merge(&c.stats.loyalty);
-            }
-        }
-        counts
-    }
-
-    fn place(&self, cells: &[WaveCell], args: &ReportArgs) -> Matrix<usize> {
-        let counts = self.counts_per_account(cells);
+    /// Places every account on the matrix from its loyalty counts in a wave.
+    fn place(&self, counts: &HashMap<i64, LoyaltyCounts>, args: &ReportArgs) -> Matrix<usize> {
         let facts: Vec<AccountFacts<usize>> = self
             .accounts
             .iter()
-            .zip(counts)
             .enumerate()
-            .map(|(i, (a, loyalty))| AccountFacts {
+            .map(|(i, a)| AccountFacts {
                 account: i,
                 billed: a.account.billed_revenue,
                 potential: a.account.potential_revenue,
-                loyalty,
+                loyalty: counts.get(&a.id).copied().unwrap_or_default(),
             })
             .collect();
         let thresholds = Thresholds { loyalty: args.loyalty_threshold, revenue: args.revenue_threshold };
@@ -184,8 +163,7 @@ pub async fn report(store: &Store, args: ReportArgs) -> anyhow::Result<()> {
 
 async fn quadrants(store: &Store, p: &Portfolio, args: &ReportArgs) -> anyhow::Result<Report> {
     let wave = p.wave(args.wave.as_deref())?;
-    let cells = store.wave_cells(wave.id).await?;
-    let matrix = p.place(&cells, args);
+    let matrix = p.place(&store.loyalty_per_account(wave.id).await?, args);
     let mut placements: Vec<_> = matrix.placements.iter().collect();
     // By quadrant; well-measured accounts before low-sample ones; then by billed revenue.
     placements.sort_by(|a, b| {
@@ -256,8 +234,8 @@ async fn migration_report(store: &Store, p: &Portfolio, args: &ReportArgs) -> an
             _ => bail!("wave {} has no earlier wave to compare with: give --from", to.name),
         },
     };
-    let earlier = p.place(&store.wave_cells(from.id).await?, args);
-    let later = p.place(&store.wave_cells(to.id).await?, args);
+    let earlier = p.place(&store.loyalty_per_account(from.id).await?, args);
+    let later = p.place(&store.loyalty_per_account(to.id).await?, args);
     let m = migration(&earlier.placements, &later.placements);
     let before: HashMap<usize, Quadrant> = earlier.placements.iter().map(|pl| (pl.account, pl.quadrant)).collect();
     let mut rows = Vec::new();
@@ -299,25 +277,13 @@ async fn migration_report(store: &Store, p: &Portfolio, args: &ReportArgs) -> an
     })
 }
 
-fn segment_counts(p: &Portfolio, cells: &[WaveCell], by: Option<Dimension>) -> BTreeMap<String, LoyaltyCounts> {
-    match by {
-        Some(dim) => loyalty_counts_by_segment(dim, p.segment_cells(cells)),
-        None => {
-            let mut all = LoyaltyCounts::default();
-            for c in cells {
-                all.merge(&c.stats.loyalty);
-            }
-            BTreeMap::from([("all".to_string(), all)])
-        }
-    }
-}
-
 async fn nps(store: &Store, p: &Portfolio, args: &ReportArgs) -> anyhow::Result<Report> {
     let wave = p.wave(args.wave.as_deref())?;
-    let cells = store.wave_cells(wave.id).await?;
-    let rows = segment_counts(p, &cells, args.by)
+    let rows = store
+        .loyalty_by_segment(Some(wave.id), args.by, None)
+        .await?
         .into_iter()
-        .map(|(segment, counts)| {
+        .map(|(_, segment, counts)| {
             let s = LoyaltySummary::new(counts, args.min_answers);
             let [nps, low, high] = nps_values(&s);
             vec![
@@ -358,9 +324,8 @@ async fn nps(store: &Store, p: &Portfolio, args: &ReportArgs) -> anyhow::Result<
 
 async fn drivers(store: &Store, p: &Portfolio, args: &ReportArgs) -> anyhow::Result<Report> {
     let wave = p.wave(args.wave.as_deref())?;
-    let cells = store.wave_cells(wave.id).await?;
     let dim = args.by.unwrap_or(Dimension::Vertical);
-    let segments = stats_by_segment(dim, p.segment_cells(&cells));
+    let segments = store.drivers_by_segment(wave.id, dim).await?;
     let mut rows = Vec::new();
     for (segment, stats) in &segments {
         for d in key_drivers(stats, args.min_answers) {
@@ -408,14 +373,19 @@ async fn trends(store: &Store, p: &Portfolio, args: &ReportArgs) -> anyhow::Resu
         },
         None => None,
     };
+    let groups = store.loyalty_by_segment(None, args.by, only).await?;
+    // Every segment gets every wave, in wave order: a wave without answers stays in the
+    // trend, with no NPS.
     let mut per_segment: BTreeMap<String, Vec<(String, LoyaltyCounts)>> = BTreeMap::new();
-    for wave in &p.waves {
-        let mut cells = store.wave_cells(wave.id).await?;
-        if let Some(id) = only {
-            cells.retain(|c| c.account_id == id);
-        }
-        for (segment, counts) in segment_counts(p, &cells, args.by) {
-            per_segment.entry(segment).or_default().push((wave.name.clone(), counts));
+    for (_, segment, _) in &groups {
+        per_segment
+            .entry(segment.clone())
+            .or_insert_with(|| p.waves.iter().map(|w| (w.name.clone(), LoyaltyCounts::default())).collect());
+    }
+    for (wave_id, segment, counts) in groups {
+        let Some(i) = p.waves.iter().position(|w| w.id == wave_id) else { continue };
+        if let Some(series) = per_segment.get_mut(&segment) {
+            series[i].1 = counts;
         }
     }
     let mut rows = Vec::new();
@@ -474,20 +444,22 @@ async fn coverage(store: &Store, p: &Portfolio, args: &ReportArgs) -> anyhow::Re
     let mut rows = Vec::new();
     let mut imported_waves = Vec::new();
     for wave in waves {
-        let cells = store.wave_cells(wave.id).await?;
+        let answered = store.loyalty_per_account(wave.id).await?;
         let mut invited: HashMap<i64, i64> = store.invitations_per_account(wave.id).await?.into_iter().collect();
         if invited.is_empty() {
             // Answers collected elsewhere: every contact on file counts as invited.
             invited = contacts.clone();
             imported_waves.push(wave.name.clone());
         }
-        let answered = p.counts_per_account(&cells);
-        let groups = coverage_by(p.accounts.iter().enumerate().map(|(i, a)| CoverageRow {
-            group: args.by.map_or_else(|| "all".to_string(), |d| d.key(&a.account, None).into_owned()),
-            invited: invited.get(&a.id).copied().unwrap_or(0) as u64,
-            answered: answered[i].n(),
-            billed: a.account.billed_revenue.unwrap_or(Money::ZERO),
-            account_answered: answered[i].n() > 0,
+        let groups = coverage_by(p.accounts.iter().map(|a| {
+            let n = answered.get(&a.id).map_or(0, LoyaltyCounts::n);
+            CoverageRow {
+                group: args.by.map_or_else(|| "all".to_string(), |d| d.key(&a.account, None).into_owned()),
+                invited: invited.get(&a.id).copied().unwrap_or(0) as u64,
+                answered: n,
+                billed: a.account.billed_revenue.unwrap_or(Money::ZERO),
+                account_answered: n > 0,
+            }
         }));
         for (segment, c) in groups {
             rows.push(coverage_row(&wave.name, segment, &c));

@@ -17,7 +17,7 @@ use std::fmt;
 
 use serde::{Deserialize, Serialize};
 
-use crate::account::Account;
+use crate::account::{Account, RelationshipStyle, parse_bool};
 use crate::contact::RoleLevel;
 use crate::loyalty::{LoyaltyCounts, LoyaltySummary};
 use crate::stats::CellStats;
@@ -82,17 +82,28 @@ impl Dimension {
 
     /// The segment a cell of `account` at `role` level falls in.
     pub fn key<'a>(self, account: &'a Account, role: Option<RoleLevel>) -> Cow<'a, str> {
-        let text = |value: &'a Option<String>| match value.as_deref().map(str::trim) {
-            Some(v) if !v.is_empty() => Cow::Borrowed(v),
-            _ => Cow::Borrowed(NONE),
-        };
         match self {
-            Dimension::Vertical => text(&account.vertical),
-            Dimension::Region => text(&account.region),
-            Dimension::Owner => text(&account.owner_email),
-            Dimension::Role => Cow::Borrowed(role.map_or(NONE, RoleLevel::as_str)),
-            Dimension::RelationshipStyle => Cow::Borrowed(account.relationship_style.map_or(NONE, |s| s.as_str())),
-            Dimension::Strategic => Cow::Borrowed(match account.strategic {
+            Dimension::Vertical => self.key_of_value(account.vertical.as_deref()),
+            Dimension::Region => self.key_of_value(account.region.as_deref()),
+            Dimension::Owner => self.key_of_value(account.owner_email.as_deref()),
+            Dimension::Role => self.key_of_value(role.map(RoleLevel::as_str)),
+            Dimension::RelationshipStyle => self.key_of_value(account.relationship_style.map(|s| s.as_str())),
+            Dimension::Strategic => self.key_of_value(account.strategic.map(|b| if b { "true" } else { "false" })),
+        }
+    }
+
+    /// The segment of a value as stored (a vertical's name, a role level's or relationship
+    /// style's name, "true"/"false" for the strategic flag): the one naming of segments, for
+    /// figures grouped by the database as well as for cells merged here.
+    pub fn key_of_value<'a>(self, value: Option<&'a str>) -> Cow<'a, str> {
+        let value = value.map(str::trim).filter(|v| !v.is_empty());
+        match self {
+            Dimension::Vertical | Dimension::Region | Dimension::Owner => Cow::Borrowed(value.unwrap_or(NONE)),
+            Dimension::Role => Cow::Borrowed(value.and_then(RoleLevel::parse).map_or(NONE, RoleLevel::as_str)),
+            Dimension::RelationshipStyle => {
+                Cow::Borrowed(value.and_then(RelationshipStyle::parse).map_or(NONE, |s| s.as_str()))
+            }
+            Dimension::Strategic => Cow::Borrowed(match value.and_then(parse_bool) {
                 Some(true) => "strategic",
                 Some(false) => "not strategic",
                 None => NONE,

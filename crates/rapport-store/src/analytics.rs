@@ -1,15 +1,17 @@
 //! The analytics cells: per (wave, account, contact role level) sufficient statistics over
 //! the latest answer of each contact, kept current in the same transaction as the answers
-//! (see [`crate::writer`]), and rebuilt from all answers on demand. Reports read cells and
-//! merge them in `rapport-core`; they never scan answers.
+//! (see [`crate::writer`]), and rebuilt from all answers on demand. Reports have the database
+//! sum cells per segment and compute every figure in `rapport-core`; they never scan answers.
 
-use std::collections::{BTreeMap, HashSet};
+use std::collections::{BTreeMap, HashMap, HashSet};
 
 use futures_util::TryStreamExt;
 use rapport_core::account::{Account, RelationshipStyle};
 use rapport_core::contact::RoleLevel;
+use rapport_core::loyalty::LoyaltyCounts;
 use rapport_core::money::Money;
-use rapport_core::stats::CellStats;
+use rapport_core::segment::Dimension;
+use rapport_core::stats::{CellStats, DriverSums};
 use sqlx::QueryBuilder;
 use time::{Date, OffsetDateTime};
 
@@ -108,6 +110,66 @@ impl Folder {
     }
 }
 
+/// The summed loyalty columns, as BIGINT on both backends (PostgreSQL sums BIGINT to NUMERIC).
+const LOYALTY_SUMS: &str = "CAST(SUM(promoters) AS BIGINT), CAST(SUM(passives) AS BIGINT), \
+     CAST(SUM(detractors) AS BIGINT), CAST(SUM(ltr_sum) AS BIGINT), CAST(SUM(ltr_sumsq) AS BIGINT)";
+
+/// The stored value a dimension groups by (named into segments by [`Dimension::key_of_value`]).
+fn segment_column(by: Dimension) -> &'static str {
+    match by {
+        Dimension::Vertical => "a.vertical",
+        Dimension::Region => "a.region",
+        Dimension::Owner => "a.owner_email",
+        Dimension::Role => "s.role",
+        Dimension::RelationshipStyle => "a.relationship_style",
+        Dimension::Strategic => "CASE WHEN a.strategic IS NULL THEN NULL WHEN a.strategic THEN 'true' ELSE 'false' END",
+    }
+}
+
+fn uint(v: i64) -> u64 {
+    u64::try_from(v).unwrap_or(0)
+}
+
+fn counts([promoters, passives, detractors, ltr_sum, ltr_sumsq]: [i64; 5]) -> LoyaltyCounts {
+    LoyaltyCounts {
+        promoters: uint(promoters),
+        passives: uint(passives),
+        detractors: uint(detractors),
+        ltr_sum: uint(ltr_sum),
+        ltr_sumsq: uint(ltr_sumsq),
+    }
+}
+
+#[derive(sqlx::FromRow)]
+struct DriverRow {
+    account_id: i64,
+    role: String,
+    driver: String,
+    n: i64,
+    sum_x: i64,
+    sum_xx: i64,
+    sum_xy: i64,
+    sum_y: i64,
+    sum_yy: i64,
+}
+
+impl DriverRow {
+    fn sums(&self) -> DriverSums {
+        DriverRow::sums_of([self.n, self.sum_x, self.sum_xx, self.sum_xy, self.sum_y, self.sum_yy])
+    }
+
+    fn sums_of([n, sum_x, sum_xx, sum_xy, sum_y, sum_yy]: [i64; 6]) -> DriverSums {
+        DriverSums {
+            n: uint(n),
+            sum_x: uint(sum_x),
+            sum_xx: uint(sum_xx),
+            sum_xy: uint(sum_xy),
+            sum_y: uint(sum_y),
+            sum_yy: uint(sum_yy),
+        }
+    }
+}
+
 /// Account ids per wave whose cells must be recomputed.
 pub(crate) type Touched = BTreeMap<i64, HashSet<i64>>;
 
@@ -116,22 +178,43 @@ const REFRESH_CHUNK: usize = 400;
 /// Cells per insert statement.
 const INSERT_CHUNK: usize = 500;
 
+fn int(v: u64) -> i64 {
+    i64::try_from(v).unwrap_or(i64::MAX)
+}
+
 async fn insert_cells(tx: &mut Tx, cells: &[Cell]) -> Result<(), StoreError> {
     for chunk in cells.chunks(INSERT_CHUNK) {
-        let rows: Vec<(i64, i64, &str, String)> = chunk
-            .iter()
-            .map(|c| {
-                let json = serde_json::to_string(&c.stats).expect("cell statistics always serialise");
-                (c.wave_id, c.account_id, c.role, json)
-            })
-            .collect();
-        on_tx!(tx, |t| {
-            let mut qb = QueryBuilder::new("INSERT INTO wave_account_stats (wave_id, account_id, role, stats) ");
-            qb.push_values(&rows, |mut b, (w, a, r, s)| {
-                b.push_bind(*w).push_bind(*a).push_bind(*r).push_bind(s.as_str());
+        on_tx!(&mut *tx, |t| {
+            let mut qb = QueryBuilder::new(
+                "INSERT INTO wave_account_stats \
+                 (wave_id, account_id, role, promoters, passives, detractors, ltr_sum, ltr_sumsq) ",
+            );
+            qb.push_values(chunk, |mut b, c| {
+                let l = &c.stats.loyalty;
+                b.push_bind(c.wave_id).push_bind(c.account_id).push_bind(c.role);
+                for v in [l.promoters, l.passives, l.detractors, l.ltr_sum, l.ltr_sumsq] {
+                    b.push_bind(int(v));
+                }
             });
             qb.build().execute(&mut **t).await?;
         });
+        let drivers: Vec<(&Cell, &str, &DriverSums)> =
+            chunk.iter().flat_map(|c| c.stats.drivers.iter().map(move |(k, d)| (c, k.as_str(), d))).collect();
+        for part in drivers.chunks(INSERT_CHUNK) {
+            on_tx!(&mut *tx, |t| {
+                let mut qb = QueryBuilder::new(
+                    "INSERT INTO wave_driver_stats \
+                     (wave_id, account_id, role, driver, n, sum_x, sum_xx, sum_xy, sum_y, sum_yy) ",
+                );
+                qb.push_values(part, |mut b, (c, driver, d)| {
+                    b.push_bind(c.wave_id).push_bind(c.account_id).push_bind(c.role).push_bind(*driver);
+                    for v in [d.n, d.sum_x, d.sum_xx, d.sum_xy, d.sum_y, d.sum_yy] {
+                        b.push_bind(int(v));
+                    }
+                });
+                qb.build().execute(&mut **t).await?;
+            });
+        }
     }
     Ok(())
 }
@@ -143,7 +226,7 @@ pub(crate) async fn refresh_cells(tx: &mut Tx, touched: &Touched) -> Result<(), 
         let mut ids: Vec<i64> = accounts.iter().copied().collect();
         ids.sort_unstable();
         for chunk in ids.chunks(REFRESH_CHUNK) {
-            let rows: Vec<AnswerRow> = on_tx!(tx, |t| {
+            let rows: Vec<AnswerRow> = on_tx!(&mut *tx, |t| {
                 let mut qb = QueryBuilder::new(format!("SELECT {ANSWER_COLUMNS} WHERE r.wave_id = "));
                 qb.push_bind(wave_id).push(" AND r.account_id IN (");
                 let mut sep = qb.separated(", ");
@@ -158,16 +241,18 @@ pub(crate) async fn refresh_cells(tx: &mut Tx, touched: &Touched) -> Result<(), 
                 folder.push(row)?;
             }
             let cells = folder.finish()?;
-            on_tx!(tx, |t| {
-                let mut qb = QueryBuilder::new("DELETE FROM wave_account_stats WHERE wave_id = ");
-                qb.push_bind(wave_id).push(" AND account_id IN (");
-                let mut sep = qb.separated(", ");
-                for id in chunk {
-                    sep.push_bind(*id);
-                }
-                qb.push(")");
-                qb.build().execute(&mut **t).await?;
-            });
+            for table in ["wave_account_stats", "wave_driver_stats"] {
+                on_tx!(&mut *tx, |t| {
+                    let mut qb = QueryBuilder::new(format!("DELETE FROM {table} WHERE wave_id = "));
+                    qb.push_bind(wave_id).push(" AND account_id IN (");
+                    let mut sep = qb.separated(", ");
+                    for id in chunk {
+                        sep.push_bind(*id);
+                    }
+                    qb.push(")");
+                    qb.build().execute(&mut **t).await?;
+                });
+            }
             insert_cells(tx, &cells).await?;
         }
     }
@@ -239,9 +324,11 @@ impl Store {
     /// identical to what answers and imports maintained incrementally.
     pub async fn rebuild_analytics(&self) -> Result<RebuildSummary, StoreError> {
         let mut tx = Tx::begin(self).await?;
-        on_tx!(&mut tx, |t| {
-            sqlx::query("DELETE FROM wave_account_stats").execute(&mut **t).await?;
-        });
+        for table in ["wave_account_stats", "wave_driver_stats"] {
+            on_tx!(&mut tx, |t| {
+                sqlx::query(&format!("DELETE FROM {table}")).execute(&mut **t).await?;
+            });
+        }
         let sql = format!("SELECT {ANSWER_COLUMNS} ORDER BY r.wave_id, r.account_id, r.contact_id");
         let mut answers = 0u64;
         let mut cells = 0u64;
@@ -300,21 +387,103 @@ impl Store {
             .collect())
     }
 
-    /// The analytics cells of one wave.
+    /// The analytics cells of one wave, whole (loyalty and drivers), in key order.
     pub async fn wave_cells(&self, wave_id: i64) -> Result<Vec<WaveCell>, StoreError> {
-        let sql = "SELECT account_id, role, stats FROM wave_account_stats WHERE wave_id = $1";
-        let rows: Vec<(i64, String, String)> =
-            on_pool!(self, |pool| sqlx::query_as(sql).bind(wave_id).fetch_all(pool).await?);
-        rows.into_iter()
-            .map(|(account_id, role, stats)| {
-                let stats: CellStats = serde_json::from_str(&stats).map_err(|e| {
-                    StoreError::Other(
-                        anyhow::Error::new(e).context("reading analytics cells: run `rapport analytics rebuild`"),
-                    )
-                })?;
-                Ok(WaveCell { account_id, role: RoleLevel::parse(&role), stats })
-            })
-            .collect()
+        let loyalty_sql = "SELECT account_id, role, promoters, passives, detractors, ltr_sum, ltr_sumsq \
+                           FROM wave_account_stats WHERE wave_id = $1 ORDER BY account_id, role";
+        let driver_sql = "SELECT account_id, role, driver, n, sum_x, sum_xx, sum_xy, sum_y, sum_yy \
+                          FROM wave_driver_stats WHERE wave_id = $1";
+        let loyalty: Vec<(i64, String, i64, i64, i64, i64, i64)> =
+            on_pool!(self, |pool| sqlx::query_as(loyalty_sql).bind(wave_id).fetch_all(pool).await?);
+        let drivers: Vec<DriverRow> =
+            on_pool!(self, |pool| sqlx::query_as(driver_sql).bind(wave_id).fetch_all(pool).await?);
+        let mut cells: BTreeMap<(i64, String), CellStats> = BTreeMap::new();
+        for (account, role, p, pa, d, s, ss) in loyalty {
+            cells.entry((account, role)).or_default().loyalty = counts([p, pa, d, s, ss]);
+        }
+        for row in drivers {
+            cells.entry((row.account_id, row.role.clone())).or_default().drivers.insert(row.driver.clone(), row.sums());
+        }
+        Ok(cells
+            .into_iter()
+            .map(|((account_id, role), stats)| WaveCell { account_id, role: RoleLevel::parse(&role), stats })
+            .collect())
+    }
+
+    /// Loyalty counts per account in one wave (all role levels merged), by internal id.
+    pub async fn loyalty_per_account(&self, wave_id: i64) -> Result<HashMap<i64, LoyaltyCounts>, StoreError> {
+        let sql =
+            format!("SELECT account_id, {LOYALTY_SUMS} FROM wave_account_stats WHERE wave_id = $1 GROUP BY account_id");
+        let rows: Vec<(i64, i64, i64, i64, i64, i64)> =
+            on_pool!(self, |pool| sqlx::query_as(&sql).bind(wave_id).fetch_all(pool).await?);
+        Ok(rows.into_iter().map(|(id, p, pa, d, s, ss)| (id, counts([p, pa, d, s, ss]))).collect())
+    }
+
+    /// Loyalty counts per (wave, segment), summed by the database: for one wave or all, the
+    /// whole portfolio (`by` None, segment "all") or per segment, optionally for one account.
+    pub async fn loyalty_by_segment(
+        &self,
+        wave_id: Option<i64>,
+        by: Option<Dimension>,
+        account_id: Option<i64>,
+    ) -> Result<Vec<(i64, String, LoyaltyCounts)>, StoreError> {
+        let key = by.map_or("NULL", segment_column);
+        let mut sql = format!(
+            "SELECT s.wave_id, {key} AS k, {LOYALTY_SUMS} FROM wave_account_stats s \
+             JOIN accounts a ON a.id = s.account_id WHERE 1 = 1"
+        );
+        let mut binds = Vec::new();
+        for (column, value) in [("s.wave_id", wave_id), ("s.account_id", account_id)] {
+            if let Some(v) = value {
+                binds.push(v);
+                sql.push_str(&format!(" AND {column} = ${}", binds.len()));
+            }
+        }
+        sql.push_str(" GROUP BY s.wave_id, k");
+        // (wave, stored value, five loyalty sums)
+        type Row = (i64, Option<String>, i64, i64, i64, i64, i64);
+        let rows: Vec<Row> = on_pool!(self, |pool| {
+            let mut q = sqlx::query_as(&sql);
+            for b in &binds {
+                q = q.bind(*b);
+            }
+            q.fetch_all(pool).await?
+        });
+        // Raw values that name the same segment ("Retail" and " Retail") merge here.
+        let mut merged: BTreeMap<(i64, String), LoyaltyCounts> = BTreeMap::new();
+        for (wave, raw, p, pa, d, s, ss) in rows {
+            let segment = by.map_or_else(|| "all".to_string(), |dim| dim.key_of_value(raw.as_deref()).into_owned());
+            merged.entry((wave, segment)).or_default().merge(&counts([p, pa, d, s, ss]));
+        }
+        Ok(merged.into_iter().map(|((w, k), c)| (w, k, c)).collect())
+    }
+
+    /// Driver sums and loyalty per segment for one wave, summed by the database, ready for
+    /// the key driver analysis.
+    pub async fn drivers_by_segment(
+        &self,
+        wave_id: i64,
+        by: Dimension,
+    ) -> Result<BTreeMap<String, CellStats>, StoreError> {
+        let key = segment_column(by);
+        let sql = format!(
+            "SELECT {key} AS k, s.driver, CAST(SUM(s.n) AS BIGINT), CAST(SUM(s.sum_x) AS BIGINT), \
+             CAST(SUM(s.sum_xx) AS BIGINT), CAST(SUM(s.sum_xy) AS BIGINT), CAST(SUM(s.sum_y) AS BIGINT), \
+             CAST(SUM(s.sum_yy) AS BIGINT) FROM wave_driver_stats s JOIN accounts a ON a.id = s.account_id \
+             WHERE s.wave_id = $1 GROUP BY k, s.driver"
+        );
+        type Row = (Option<String>, String, i64, i64, i64, i64, i64, i64);
+        let rows: Vec<Row> = on_pool!(self, |pool| sqlx::query_as(&sql).bind(wave_id).fetch_all(pool).await?);
+        let mut segments: BTreeMap<String, CellStats> = BTreeMap::new();
+        for (_, segment, counts) in self.loyalty_by_segment(Some(wave_id), Some(by), None).await? {
+            segments.entry(segment).or_default().loyalty = counts;
+        }
+        for (raw, driver, n, sx, sxx, sxy, sy, syy) in rows {
+            let sums = DriverRow::sums_of([n, sx, sxx, sxy, sy, syy]);
+            let stats = segments.entry(by.key_of_value(raw.as_deref()).into_owned()).or_default();
+            stats.drivers.entry(driver).or_default().merge(&sums);
+        }
+        Ok(segments)
     }
 
     /// Invitations sent per account in a wave (empty when the wave's answers were imported).
@@ -330,10 +499,15 @@ impl Store {
         Ok(on_pool!(self, |pool| sqlx::query_as(sql).fetch_all(pool).await?))
     }
 
-    /// Every cell as stored (wave id, account id, role, JSON), in key order: for tests that
-    /// compare incremental maintenance with a rebuild.
-    pub async fn dump_analytics(&self) -> Result<Vec<(i64, i64, String, String)>, StoreError> {
-        let sql = "SELECT wave_id, account_id, role, stats FROM wave_account_stats ORDER BY wave_id, account_id, role";
-        Ok(on_pool!(self, |pool| sqlx::query_as(sql).fetch_all(pool).await?))
+    /// Every cell as stored, one line per cell (loyalty, then drivers), in key order: for
+    /// tests that compare incremental maintenance with a rebuild.
+    pub async fn dump_analytics(&self) -> Result<Vec<String>, StoreError> {
+        let mut out = Vec::new();
+        for wave in self.list_waves().await? {
+            for cell in self.wave_cells(wave.id).await? {
+                out.push(format!("{} {} {:?} {:?}", wave.id, cell.account_id, cell.role, cell.stats));
+            }
+        }
+        Ok(out)
     }
 }

@@ -140,5 +140,5 @@ CREATE TABLE responses (
     created_at    TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ', 'now')),
     UNIQUE (wave_id, contact_id, submitted_at)
 );
-CREATE INDEX responses_wave_account ON responses (wave_id, account_id);
+CREATE INDEX responses_wave_account ON responses (wave_id, account_id, contact_id);
 CREATE INDEX responses_contact ON responses (contact_id);

@@ -1,10 +1,31 @@
--- Sufficient statistics per (wave, account, contact role level): loyalty counts and per-driver
--- sums over the latest answer of each contact, kept current in the same transaction as the
--- answers, so that every report is a merge of cells, never a scan of answers.
+-- Sufficient statistics per (wave, account, contact role level), over the latest answer of
+-- each contact, kept current in the same transaction as the answers: reports sum these
+-- columns per segment and never scan answers. Plain integer columns, so that the database
+-- sums them (GROUP BY) without decoding anything.
 CREATE TABLE wave_account_stats (
     wave_id    INTEGER NOT NULL REFERENCES waves(id) ON DELETE CASCADE,
     account_id INTEGER NOT NULL REFERENCES accounts(id) ON DELETE CASCADE,
     role       TEXT NOT NULL,
-    stats      TEXT NOT NULL,
+    promoters  INTEGER NOT NULL,
+    passives   INTEGER NOT NULL,
+    detractors INTEGER NOT NULL,
+    ltr_sum    INTEGER NOT NULL,
+    ltr_sumsq  INTEGER NOT NULL,
     PRIMARY KEY (wave_id, account_id, role)
+);
+
+-- Per driver (rated question), over the answers that rate it: n, Σx, Σx², Σxy, Σy, Σy²
+-- with y the likelihood to recommend.
+CREATE TABLE wave_driver_stats (
+    wave_id    INTEGER NOT NULL REFERENCES waves(id) ON DELETE CASCADE,
+    account_id INTEGER NOT NULL REFERENCES accounts(id) ON DELETE CASCADE,
+    role       TEXT NOT NULL,
+    driver     TEXT NOT NULL,
+    n          INTEGER NOT NULL,
+    sum_x      INTEGER NOT NULL,
+    sum_xx     INTEGER NOT NULL,
+    sum_xy     INTEGER NOT NULL,
+    sum_y      INTEGER NOT NULL,
+    sum_yy     INTEGER NOT NULL,
+    PRIMARY KEY (wave_id, account_id, role, driver)
 );
