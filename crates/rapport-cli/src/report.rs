@@ -91,8 +91,10 @@ struct Portfolio {
 }
 
 impl Portfolio {
-    async fn load(store: &Store) -> anyhow::Result<Portfolio> {
-        let accounts = store.portfolio_accounts().await?;
+    /// Loads the waves, and the accounts when the report lists them (nps, drivers and trends
+    /// need only sums from the database).
+    async fn load(store: &Store, with_accounts: bool) -> anyhow::Result<Portfolio> {
+        let accounts = if with_accounts { store.portfolio_accounts().await? } else { Vec::new() };
         let waves = store.list_waves().await?;
         Ok(Portfolio { accounts, waves })
     }
@@ -141,7 +143,8 @@ fn low_sample_note(min: u64) -> String {
 
 /// Runs `rapport report`.
 pub async fn report(store: &Store, args: ReportArgs) -> anyhow::Result<()> {
-    let portfolio = Portfolio::load(store).await?;
+    let lists_accounts = matches!(args.report, ReportKind::Quadrants | ReportKind::Migration | ReportKind::Coverage);
+    let portfolio = Portfolio::load(store, lists_accounts).await?;
     let report = match args.report {
         ReportKind::Quadrants => quadrants(store, &portfolio, &args).await?,
         ReportKind::Migration => migration_report(store, &portfolio, &args).await?,
@@ -367,8 +370,8 @@ async fn drivers(store: &Store, p: &Portfolio, args: &ReportArgs) -> anyhow::Res
 
 async fn trends(store: &Store, p: &Portfolio, args: &ReportArgs) -> anyhow::Result<Report> {
     let only = match &args.account {
-        Some(ext) => match p.accounts.iter().find(|a| &a.account.account_id == ext) {
-            Some(a) => Some(a.id),
+        Some(ext) => match store.find_account_id(ext).await? {
+            Some(id) => Some(id),
             None => bail!("there is no account with account_id '{ext}'"),
         },
         None => None,

@@ -10,6 +10,7 @@ use rapport_core::account::{Account, RelationshipStyle};
 use rapport_core::contact::RoleLevel;
 use rapport_core::loyalty::LoyaltyCounts;
 use rapport_core::money::Money;
+use rapport_core::period::Period;
 use rapport_core::segment::Dimension;
 use rapport_core::stats::{CellStats, DriverSums};
 use sqlx::QueryBuilder;
@@ -354,10 +355,15 @@ impl Store {
         Ok(RebuildSummary { answers, cells })
     }
 
-    /// Every wave, oldest first.
+    /// Every wave, oldest first: by opening date, or for waves imported without dates by
+    /// the period their name gives (2026-Q3 opens 2026-07-01), then by name. Sorted here so
+    /// both backends agree (they order NULL dates differently).
     pub async fn list_waves(&self) -> Result<Vec<WaveInfo>, StoreError> {
-        let sql = "SELECT id, name, opens_on, closes_on, status FROM waves ORDER BY opens_on, name";
-        Ok(on_pool!(self, |pool| sqlx::query_as::<_, WaveInfo>(sql).fetch_all(pool).await?))
+        let sql = "SELECT id, name, opens_on, closes_on, status FROM waves";
+        let mut waves: Vec<WaveInfo> = on_pool!(self, |pool| sqlx::query_as(sql).fetch_all(pool).await?);
+        let start = |w: &WaveInfo| w.opens_on.or_else(|| Period::parse(&w.name).ok().map(Period::first_day));
+        waves.sort_by(|a, b| (start(a).is_none(), start(a), &a.name).cmp(&(start(b).is_none(), start(b), &b.name)));
+        Ok(waves)
     }
 
     /// Every account with the fields reports use, ordered by CRM id.

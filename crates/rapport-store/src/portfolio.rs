@@ -13,9 +13,9 @@ impl Store {
         Ok(on_pool!(self, |pool| sqlx::query_scalar(&sql).fetch_one(pool).await?))
     }
 
-    /// The names of the survey waves, oldest first.
-    pub async fn list_wave_names(&self) -> Result<Vec<String>, StoreError> {
-        let sql = "SELECT name FROM waves ORDER BY COALESCE(opens_on, created_at), name";
-        Ok(on_pool!(self, |pool| sqlx::query_scalar(sql).fetch_all(pool).await?))
+    /// The internal id of the account with this CRM id.
+    pub async fn find_account_id(&self, external_id: &str) -> Result<Option<i64>, StoreError> {
+        let sql = "SELECT id FROM accounts WHERE external_id = $1";
+        Ok(on_pool!(self, |pool| sqlx::query_scalar(sql).bind(external_id).fetch_optional(pool).await?))
     }
 }

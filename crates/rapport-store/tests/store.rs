@@ -198,7 +198,7 @@ async fn a_contact_answering_twice_keeps_both_answers(store: Store) {
     let again = import(&store, Kind::Responses, answers).await.unwrap();
     assert_eq!((again.counts.inserted, again.counts.updated), (0, 0));
     assert_eq!(store.count(Kind::Responses).await.unwrap(), 3);
-    assert_eq!(store.list_wave_names().await.unwrap(), vec!["2026-Q3".to_string()]);
+    assert_eq!(store.list_waves().await.unwrap().iter().map(|w| w.name.as_str()).collect::<Vec<_>>(), ["2026-Q3"]);
     let out = export(&store, Kind::Responses).await;
     assert!(out.contains("C1,2026-Q3,2026-08-20T07:00:00Z,9,Fixed now,4,5"), "{out}");
 }
