@@ -6,6 +6,7 @@
 //!   loyalty reports and their output formats.
 //! - [`telemetry`] sets up logging.
 
+pub mod bench;
 pub mod demo;
 pub mod report;
 pub mod telemetry;
@@ -55,11 +56,21 @@ pub enum Command {
     Demo(demo::DemoArgs),
     /// Loyalty reports: quadrants, migration, nps, drivers, trends, coverage.
     Report(report::ReportArgs),
+    /// Measure Rapport on the configured database (see BENCHMARKS.md).
+    #[command(subcommand)]
+    Bench(BenchCommand),
     /// Maintain the analytics statistics.
     #[command(subcommand)]
     Analytics(AnalyticsCommand),
     /// Create or upgrade the database schema (also done by every other command).
     Migrate,
+}
+
+/// `rapport bench ...`.
+#[derive(Debug, Subcommand)]
+pub enum BenchCommand {
+    /// Time the quadrant, NPS-by-vertical and drivers-by-vertical reports, cold then warm.
+    Reports(bench::BenchArgs),
 }
 
 /// `rapport analytics ...`.
@@ -78,6 +89,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Export(args) => transfer::export(&store, args).await,
         Command::Demo(args) => demo::demo(&store, args).await,
         Command::Report(args) => report::report(&store, args).await,
+        Command::Bench(BenchCommand::Reports(args)) => bench::bench_reports(&store, args).await,
         Command::Analytics(AnalyticsCommand::Rebuild) => {
             let started = std::time::Instant::now();
             let summary = store.rebuild_analytics().await?;

@@ -46,7 +46,7 @@ fn parse_money(text: &str) -> Result<Money, String> {
 }
 
 /// `rapport report`.
-#[derive(Debug, clap::Args)]
+#[derive(Debug, Clone, clap::Args)]
 pub struct ReportArgs {
     /// The report.
     #[arg(value_enum)]
@@ -143,16 +143,7 @@ fn low_sample_note(min: u64) -> String {
 
 /// Runs `rapport report`.
 pub async fn report(store: &Store, args: ReportArgs) -> anyhow::Result<()> {
-    let lists_accounts = matches!(args.report, ReportKind::Quadrants | ReportKind::Migration | ReportKind::Coverage);
-    let portfolio = Portfolio::load(store, lists_accounts).await?;
-    let report = match args.report {
-        ReportKind::Quadrants => quadrants(store, &portfolio, &args).await?,
-        ReportKind::Migration => migration_report(store, &portfolio, &args).await?,
-        ReportKind::Nps => nps(store, &portfolio, &args).await?,
-        ReportKind::Drivers => drivers(store, &portfolio, &args).await?,
-        ReportKind::Trends => trends(store, &portfolio, &args).await?,
-        ReportKind::Coverage => coverage(store, &portfolio, &args).await?,
-    };
+    let report = build(store, &args).await?;
     match &args.output {
         Some(path) => {
             let mut file = std::fs::File::create(path).with_context(|| format!("creating {}", path.display()))?;
@@ -162,6 +153,22 @@ pub async fn report(store: &Store, args: ReportArgs) -> anyhow::Result<()> {
         None => report.write(args.format, &mut std::io::stdout().lock())?,
     }
     Ok(())
+}
+
+/// Computes a report (everything `rapport report` does but writing it).
+pub async fn build(store: &Store, args: &ReportArgs) -> anyhow::Result<Report> {
+    let lists_accounts = matches!(args.report, ReportKind::Quadrants | ReportKind::Migration | ReportKind::Coverage);
+    let portfolio = Portfolio::load(store, lists_accounts).await?;
+    let args = args.clone();
+    let report = match args.report {
+        ReportKind::Quadrants => quadrants(store, &portfolio, &args).await?,
+        ReportKind::Migration => migration_report(store, &portfolio, &args).await?,
+        ReportKind::Nps => nps(store, &portfolio, &args).await?,
+        ReportKind::Drivers => drivers(store, &portfolio, &args).await?,
+        ReportKind::Trends => trends(store, &portfolio, &args).await?,
+        ReportKind::Coverage => coverage(store, &portfolio, &args).await?,
+    };
+    Ok(report)
 }
 
 async fn quadrants(store: &Store, p: &Portfolio, args: &ReportArgs) -> anyhow::Result<Report> {

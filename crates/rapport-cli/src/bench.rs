@@ -1,0 +1,55 @@
+//! `rapport bench reports`: times the headline reports in one process, the first run cold
+//! (nothing cached by this process) and the rest warm, for BENCHMARKS.md.
+
+use std::time::{Duration, Instant};
+
+use clap::Parser;
+use rapport_store::Store;
+
+use crate::report::{ReportArgs, build};
+
+/// `rapport bench reports`.
+#[derive(Debug, clap::Args)]
+pub struct BenchArgs {
+    /// The wave (default: the latest).
+    #[arg(long)]
+    pub wave: Option<String>,
+    /// How many times to run each report (the first is the cold run).
+    #[arg(long, default_value_t = 5)]
+    pub runs: usize,
+}
+
+/// Parses report arguments as `rapport report` would.
+#[derive(Parser)]
+struct ReportLine {
+    #[command(flatten)]
+    args: ReportArgs,
+}
+
+fn median(mut v: Vec<Duration>) -> Duration {
+    v.sort();
+    if v.is_empty() { Duration::ZERO } else { v[v.len() / 2] }
+}
+
+/// Runs the quadrant, NPS-by-vertical and drivers-by-vertical reports `runs` times each and
+/// prints the cold time and the median warm time.
+pub async fn bench_reports(store: &Store, args: BenchArgs) -> anyhow::Result<()> {
+    let wave = args.wave.map(|w| vec!["--wave".to_string(), w]).unwrap_or_default();
+    let reports: [&[&str]; 3] = [&["quadrants"], &["nps", "--by", "vertical"], &["drivers", "--by", "vertical"]];
+    println!("{:<24} {:>10} {:>14} {:>6}", "report", "cold ms", "warm ms (med)", "rows");
+    for words in reports {
+        let argv = std::iter::once("report".to_string()).chain(words.iter().map(|w| w.to_string())).chain(wave.clone());
+        let parsed = ReportLine::try_parse_from(argv)?.args;
+        let mut times = Vec::new();
+        let mut rows = 0;
+        for _ in 0..args.runs.max(1) {
+            let started = Instant::now();
+            rows = build(store, &parsed).await?.rows.len();
+            times.push(started.elapsed());
+        }
+        let cold = times.remove(0);
+        let warm = if times.is_empty() { "-".to_string() } else { format!("{:.1}", median(times).as_secs_f64() * 1e3) };
+        println!("{:<24} {:>10.1} {:>14} {:>6}", words.join(" "), cold.as_secs_f64() * 1e3, warm, rows);
+    }
+    Ok(())
+}
