@@ -5,6 +5,7 @@ pub mod output;
 
 use std::collections::{BTreeMap, HashMap};
 use std::path::PathBuf;
+use std::sync::Arc;
 
 use anyhow::{Context, bail};
 use rapport_core::coverage::{Coverage, CoverageRow, coverage_by};
@@ -17,6 +18,7 @@ use rapport_core::segment::Dimension;
 use rapport_core::trend::loyalty_trend;
 use rapport_store::Store;
 use rapport_store::analytics::{PortfolioAccount, WaveInfo};
+use rapport_store::report_cache::ReportCache;
 
 use output::{Format, Report, Value};
 
@@ -86,16 +88,16 @@ pub struct ReportArgs {
 
 /// The portfolio as every report needs it.
 struct Portfolio {
-    accounts: Vec<PortfolioAccount>,
-    waves: Vec<WaveInfo>,
+    accounts: Arc<Vec<PortfolioAccount>>,
+    waves: Arc<Vec<WaveInfo>>,
 }
 
 impl Portfolio {
     /// Loads the waves, and the accounts when the report lists them (nps, drivers and trends
     /// need only sums from the database).
-    async fn load(store: &Store, with_accounts: bool) -> anyhow::Result<Portfolio> {
-        let accounts = if with_accounts { store.portfolio_accounts().await? } else { Vec::new() };
-        let waves = store.list_waves().await?;
+    async fn load(store: &Store, cache: &ReportCache, with_accounts: bool) -> anyhow::Result<Portfolio> {
+        let accounts = if with_accounts { cache.accounts(store).await? } else { Arc::default() };
+        let waves = cache.waves(store).await?;
         Ok(Portfolio { accounts, waves })
     }
 
@@ -143,7 +145,7 @@ fn low_sample_note(min: u64) -> String {
 
 /// Runs `rapport report`.
 pub async fn report(store: &Store, args: ReportArgs) -> anyhow::Result<()> {
-    let report = build(store, &args).await?;
+    let report = build(store, &ReportCache::new(), &args).await?;
     match &args.output {
         Some(path) => {
             let mut file = std::fs::File::create(path).with_context(|| format!("creating {}", path.display()))?;
@@ -155,25 +157,26 @@ pub async fn report(store: &Store, args: ReportArgs) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// Computes a report (everything `rapport report` does but writing it).
-pub async fn build(store: &Store, args: &ReportArgs) -> anyhow::Result<Report> {
+/// Computes a report (everything `rapport report` does but writing it), reading through
+/// `cache`.
+pub async fn build(store: &Store, cache: &ReportCache, args: &ReportArgs) -> anyhow::Result<Report> {
     let lists_accounts = matches!(args.report, ReportKind::Quadrants | ReportKind::Migration | ReportKind::Coverage);
-    let portfolio = Portfolio::load(store, lists_accounts).await?;
+    let portfolio = Portfolio::load(store, cache, lists_accounts).await?;
     let args = args.clone();
     let report = match args.report {
-        ReportKind::Quadrants => quadrants(store, &portfolio, &args).await?,
-        ReportKind::Migration => migration_report(store, &portfolio, &args).await?,
-        ReportKind::Nps => nps(store, &portfolio, &args).await?,
-        ReportKind::Drivers => drivers(store, &portfolio, &args).await?,
-        ReportKind::Trends => trends(store, &portfolio, &args).await?,
-        ReportKind::Coverage => coverage(store, &portfolio, &args).await?,
+        ReportKind::Quadrants => quadrants(store, cache, &portfolio, &args).await?,
+        ReportKind::Migration => migration_report(store, cache, &portfolio, &args).await?,
+        ReportKind::Nps => nps(store, cache, &portfolio, &args).await?,
+        ReportKind::Drivers => drivers(store, cache, &portfolio, &args).await?,
+        ReportKind::Trends => trends(store, cache, &portfolio, &args).await?,
+        ReportKind::Coverage => coverage(store, cache, &portfolio, &args).await?,
     };
     Ok(report)
 }
 
-async fn quadrants(store: &Store, p: &Portfolio, args: &ReportArgs) -> anyhow::Result<Report> {
+async fn quadrants(store: &Store, cache: &ReportCache, p: &Portfolio, args: &ReportArgs) -> anyhow::Result<Report> {
     let wave = p.wave(args.wave.as_deref())?;
-    let matrix = p.place(&store.loyalty_per_account(wave.id).await?, args);
+    let matrix = p.place(&*cache.loyalty_per_account(store, wave.id).await?, args);
     let mut placements: Vec<_> = matrix.placements.iter().collect();
     // By quadrant; well-measured accounts before low-sample ones; then by billed revenue.
     placements.sort_by(|a, b| {
@@ -235,7 +238,12 @@ async fn quadrants(store: &Store, p: &Portfolio, args: &ReportArgs) -> anyhow::R
     })
 }
 
-async fn migration_report(store: &Store, p: &Portfolio, args: &ReportArgs) -> anyhow::Result<Report> {
+async fn migration_report(
+    store: &Store,
+    cache: &ReportCache,
+    p: &Portfolio,
+    args: &ReportArgs,
+) -> anyhow::Result<Report> {
     let to = p.wave(args.to.as_deref())?;
     let from = match args.from.as_deref() {
         Some(name) => p.wave(Some(name))?,
@@ -244,8 +252,8 @@ async fn migration_report(store: &Store, p: &Portfolio, args: &ReportArgs) -> an
             _ => bail!("wave {} has no earlier wave to compare with: give --from", to.name),
         },
     };
-    let earlier = p.place(&store.loyalty_per_account(from.id).await?, args);
-    let later = p.place(&store.loyalty_per_account(to.id).await?, args);
+    let earlier = p.place(&*cache.loyalty_per_account(store, from.id).await?, args);
+    let later = p.place(&*cache.loyalty_per_account(store, to.id).await?, args);
     let m = migration(&earlier.placements, &later.placements);
     let before: HashMap<usize, Quadrant> = earlier.placements.iter().map(|pl| (pl.account, pl.quadrant)).collect();
     let mut rows = Vec::new();
@@ -287,17 +295,17 @@ async fn migration_report(store: &Store, p: &Portfolio, args: &ReportArgs) -> an
     })
 }
 
-async fn nps(store: &Store, p: &Portfolio, args: &ReportArgs) -> anyhow::Result<Report> {
+async fn nps(store: &Store, cache: &ReportCache, p: &Portfolio, args: &ReportArgs) -> anyhow::Result<Report> {
     let wave = p.wave(args.wave.as_deref())?;
-    let rows = store
-        .loyalty_by_segment(Some(wave.id), args.by, None)
+    let rows = cache
+        .loyalty_by_segment(store, Some(wave.id), args.by, None)
         .await?
-        .into_iter()
+        .iter()
         .map(|(_, segment, counts)| {
-            let s = LoyaltySummary::new(counts, args.min_answers);
+            let s = LoyaltySummary::new(*counts, args.min_answers);
             let [nps, low, high] = nps_values(&s);
             vec![
-                Value::Text(segment),
+                Value::Text(segment.clone()),
                 Value::Int(s.n as i64),
                 Value::Int(counts.promoters as i64),
                 Value::Int(counts.passives as i64),
@@ -332,12 +340,12 @@ async fn nps(store: &Store, p: &Portfolio, args: &ReportArgs) -> anyhow::Result<
     })
 }
 
-async fn drivers(store: &Store, p: &Portfolio, args: &ReportArgs) -> anyhow::Result<Report> {
+async fn drivers(store: &Store, cache: &ReportCache, p: &Portfolio, args: &ReportArgs) -> anyhow::Result<Report> {
     let wave = p.wave(args.wave.as_deref())?;
     let dim = args.by.unwrap_or(Dimension::Vertical);
-    let segments = store.drivers_by_segment(wave.id, dim).await?;
+    let segments = cache.drivers_by_segment(store, wave.id, dim).await?;
     let mut rows = Vec::new();
-    for (segment, stats) in &segments {
+    for (segment, stats) in segments.iter() {
         for d in key_drivers(stats, args.min_answers) {
             rows.push(vec![
                 Value::Text(segment.clone()),
@@ -375,7 +383,7 @@ async fn drivers(store: &Store, p: &Portfolio, args: &ReportArgs) -> anyhow::Res
     })
 }
 
-async fn trends(store: &Store, p: &Portfolio, args: &ReportArgs) -> anyhow::Result<Report> {
+async fn trends(store: &Store, cache: &ReportCache, p: &Portfolio, args: &ReportArgs) -> anyhow::Result<Report> {
     let only = match &args.account {
         Some(ext) => match store.find_account_id(ext).await? {
             Some(id) => Some(id),
@@ -383,19 +391,19 @@ async fn trends(store: &Store, p: &Portfolio, args: &ReportArgs) -> anyhow::Resu
         },
         None => None,
     };
-    let groups = store.loyalty_by_segment(None, args.by, only).await?;
+    let groups = cache.loyalty_by_segment(store, None, args.by, only).await?;
     // Every segment gets every wave, in wave order: a wave without answers stays in the
     // trend, with no NPS.
     let mut per_segment: BTreeMap<String, Vec<(String, LoyaltyCounts)>> = BTreeMap::new();
-    for (_, segment, _) in &groups {
+    for (_, segment, _) in groups.iter() {
         per_segment
             .entry(segment.clone())
             .or_insert_with(|| p.waves.iter().map(|w| (w.name.clone(), LoyaltyCounts::default())).collect());
     }
-    for (wave_id, segment, counts) in groups {
-        let Some(i) = p.waves.iter().position(|w| w.id == wave_id) else { continue };
-        if let Some(series) = per_segment.get_mut(&segment) {
-            series[i].1 = counts;
+    for (wave_id, segment, counts) in groups.iter() {
+        let Some(i) = p.waves.iter().position(|w| w.id == *wave_id) else { continue };
+        if let Some(series) = per_segment.get_mut(segment) {
+            series[i].1 = *counts;
         }
     }
     let mut rows = Vec::new();
@@ -442,7 +450,7 @@ async fn trends(store: &Store, p: &Portfolio, args: &ReportArgs) -> anyhow::Resu
     })
 }
 
-async fn coverage(store: &Store, p: &Portfolio, args: &ReportArgs) -> anyhow::Result<Report> {
+async fn coverage(store: &Store, cache: &ReportCache, p: &Portfolio, args: &ReportArgs) -> anyhow::Result<Report> {
     if args.by == Some(Dimension::Role) {
         bail!("coverage is counted per account: use --by vertical, region, owner, relationship_style or strategic");
     }
@@ -454,7 +462,7 @@ async fn coverage(store: &Store, p: &Portfolio, args: &ReportArgs) -> anyhow::Re
     let mut rows = Vec::new();
     let mut imported_waves = Vec::new();
     for wave in waves {
-        let answered = store.loyalty_per_account(wave.id).await?;
+        let answered = cache.loyalty_per_account(store, wave.id).await?;
         let mut invited: HashMap<i64, i64> = store.invitations_per_account(wave.id).await?.into_iter().collect();
         if invited.is_empty() {
             // Answers collected elsewhere: every contact on file counts as invited.

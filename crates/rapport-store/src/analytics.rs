@@ -351,8 +351,15 @@ impl Store {
         let rest = folder.finish()?;
         cells += rest.len() as u64;
         insert_cells(&mut tx, &rest).await?;
+        tx.bump_data_version().await?;
         tx.commit().await?;
         Ok(RebuildSummary { answers, cells })
+    }
+
+    /// The number every change to report data bumps (see [`crate::report_cache`]).
+    pub async fn data_version(&self) -> Result<i64, StoreError> {
+        let sql = "SELECT version FROM data_version WHERE id = 1";
+        Ok(on_pool!(self, |pool| sqlx::query_scalar(sql).fetch_one(pool).await?))
     }
 
     /// Every wave, oldest first: by opening date, or for waves imported without dates by

@@ -6,7 +6,8 @@
 //! - [`kind`], [`record`]: the kinds of portfolio records and how each maps onto its table.
 //! - [`writer`]: batched upserts inside one transaction, shared by import and the demo.
 //! - [`import`], [`export`]: CSV in and out; [`formula`] keeps spreadsheet formulas inert.
-//! - [`analytics`]: the per (wave, account, role) statistics cells reports merge.
+//! - [`analytics`]: the per (wave, account, role) statistics cells reports merge;
+//!   [`report_cache`] keeps what reports read in memory while the data is unchanged.
 //! - [`portfolio`]: counts and lookups over the portfolio; [`users`], [`waves`].
 
 pub mod analytics;
@@ -17,6 +18,7 @@ pub mod import;
 pub mod kind;
 pub mod portfolio;
 pub mod record;
+pub mod report_cache;
 pub mod store;
 mod tx;
 pub mod users;

@@ -29,6 +29,15 @@ impl Tx {
         })
     }
 
+    /// Marks the data as changed for every process's report cache (see
+    /// [`crate::report_cache`]); call it in every transaction that changes what reports show.
+    pub(crate) async fn bump_data_version(&mut self) -> Result<(), StoreError> {
+        on_tx!(self, |t| {
+            sqlx::query("UPDATE data_version SET version = version + 1 WHERE id = 1").execute(&mut **t).await?;
+        });
+        Ok(())
+    }
+
     /// Makes everything done in it durable.
     pub(crate) async fn commit(self) -> Result<(), StoreError> {
         on_tx!(self, |t| t.commit().await?);

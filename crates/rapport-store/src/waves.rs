@@ -3,8 +3,8 @@
 use time::Date;
 
 use crate::error::StoreError;
-use crate::on_pool;
 use crate::store::Store;
+use crate::tx::{Tx, on_tx};
 
 /// Whether a wave is being prepared, collecting answers, or finished.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -40,12 +40,16 @@ impl Store {
         let sql = "INSERT INTO waves (name, opens_on, closes_on, status) VALUES ($1, $2, $3, $4) \
                    ON CONFLICT (name) DO UPDATE SET opens_on = excluded.opens_on, closes_on = excluded.closes_on, \
                    status = excluded.status RETURNING id";
-        Ok(on_pool!(self, |pool| sqlx::query_scalar(sql)
+        let mut tx = Tx::begin(self).await?;
+        let id = on_tx!(&mut tx, |t| sqlx::query_scalar(sql)
             .bind(name)
             .bind(opens_on)
             .bind(closes_on)
             .bind(status.as_str())
-            .fetch_one(pool)
-            .await?))
+            .fetch_one(&mut **t)
+            .await?);
+        tx.bump_data_version().await?;
+        tx.commit().await?;
+        Ok(id)
     }
 }

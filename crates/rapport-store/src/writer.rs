@@ -318,6 +318,7 @@ impl Writer {
             return Ok(WriteOutcome::Rejected { errors: self.errors, total: self.error_count });
         }
         if commit {
+            self.tx.bump_data_version().await?;
             self.tx.commit().await?;
         } else {
             self.tx.rollback().await?;

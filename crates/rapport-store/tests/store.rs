@@ -21,6 +21,7 @@ fn main() {
         every_kind_round_trips_through_export,
         formula_cells_are_inert_in_exports_and_restored_on_import,
         analytics_cells_follow_every_import_and_equal_a_rebuild,
+        the_report_cache_never_serves_stale_figures,
     ]);
 }
 
@@ -319,4 +320,34 @@ async fn analytics_cells_follow_every_import_and_equal_a_rebuild(store: Store) {
     let summary = store.rebuild_analytics().await.unwrap();
     assert_eq!((summary.answers, summary.cells), (5, 4));
     assert_eq!(store.dump_analytics().await.unwrap(), maintained);
+}
+
+async fn the_report_cache_never_serves_stale_figures(store: Store) {
+    use rapport_store::report_cache::ReportCache;
+    import(&store, Kind::Accounts, ACCOUNTS).await.unwrap();
+    import(&store, Kind::Contacts, CONTACTS).await.unwrap();
+    import(&store, Kind::Responses, "contact_id,wave,ltr\nC1,2026-Q1,10\n").await.unwrap();
+    let wave = store.list_waves().await.unwrap()[0].id;
+    let cache = ReportCache::new();
+    // A second process's cache: both must see a change made through either.
+    let other = ReportCache::new();
+    let first = cache.loyalty_by_segment(&store, Some(wave), None, None).await.unwrap();
+    assert_eq!(first[0].2.promoters, 1);
+    let again = cache.loyalty_by_segment(&store, Some(wave), None, None).await.unwrap();
+    assert!(std::sync::Arc::ptr_eq(&first, &again), "unchanged data is served from memory");
+    other.loyalty_by_segment(&store, Some(wave), None, None).await.unwrap();
+
+    import(&store, Kind::Responses, "contact_id,wave,ltr\nC2,2026-Q1,0\n").await.unwrap();
+    for c in [&cache, &other] {
+        let fresh = c.loyalty_by_segment(&store, Some(wave), None, None).await.unwrap();
+        assert_eq!((fresh[0].2.promoters, fresh[0].2.detractors), (1, 1), "an import invalidates every cache");
+    }
+    // A dry run changes nothing, so the cache stays.
+    let before = cache.loyalty_by_segment(&store, Some(wave), None, None).await.unwrap();
+    let dry = ImportOptions { dry_run: true, ..ImportOptions::default() };
+    import_reader(&store, Kind::Responses, "contact_id,wave,ltr\nC3,2026-Q1,9\n".as_bytes(), dry, &mut |_| {})
+        .await
+        .unwrap();
+    let after = cache.loyalty_by_segment(&store, Some(wave), None, None).await.unwrap();
+    assert!(std::sync::Arc::ptr_eq(&before, &after));
 }

@@ -29,3 +29,12 @@ CREATE TABLE wave_driver_stats (
     sum_yy     INTEGER NOT NULL,
     PRIMARY KEY (wave_id, account_id, role, driver)
 );
+
+-- Bumped by every transaction that changes what reports show (imports, the demo, answers,
+-- rebuilds, waves): a process caches report inputs for as long as this number is unchanged,
+-- which stays correct with any number of processes on one database.
+CREATE TABLE data_version (
+    id      INTEGER PRIMARY KEY CHECK (id = 1),
+    version INTEGER NOT NULL
+);
+INSERT INTO data_version (id, version) VALUES (1, 0);

@@ -1,0 +1,115 @@
+//! An in-process cache of what reports read, valid while the database's `data_version` is
+//! unchanged.
+//!
+//! Every transaction that changes report data bumps `data_version` (imports, the demo,
+//! rebuilds, waves). Each lookup reads that number first (one tiny query) and drops the whole
+//! cache when it moved, so a cached figure is never stale, whichever process wrote the change:
+//! several `rapport serve` processes on one PostgreSQL stay correct without talking to each
+//! other. Warm reports are then a merge in memory.
+
+use std::any::Any;
+use std::collections::{BTreeMap, HashMap};
+use std::future::Future;
+use std::sync::{Arc, Mutex};
+
+use rapport_core::loyalty::LoyaltyCounts;
+use rapport_core::segment::Dimension;
+use rapport_core::stats::CellStats;
+
+use crate::analytics::{PortfolioAccount, WaveInfo};
+use crate::error::StoreError;
+use crate::store::Store;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+enum Key {
+    Accounts,
+    Waves,
+    PerAccount(i64),
+    Segments(Option<i64>, Option<Dimension>, Option<i64>),
+    Drivers(i64, Dimension),
+}
+
+#[derive(Default)]
+struct State {
+    version: Option<i64>,
+    entries: HashMap<Key, Arc<dyn Any + Send + Sync>>,
+}
+
+/// Report inputs cached per process; cheap to clone (shared).
+#[derive(Clone, Default)]
+pub struct ReportCache {
+    state: Arc<Mutex<State>>,
+}
+
+impl ReportCache {
+    /// An empty cache.
+    pub fn new() -> ReportCache {
+        ReportCache::default()
+    }
+
+    async fn get<T, F>(&self, store: &Store, key: Key, load: impl FnOnce() -> F) -> Result<Arc<T>, StoreError>
+    where
+        T: Send + Sync + 'static,
+        F: Future<Output = Result<T, StoreError>>,
+    {
+        let version = store.data_version().await?;
+        {
+            let mut state = self.state.lock().expect("the report cache lock is never poisoned");
+            if state.version != Some(version) {
+                state.entries.clear();
+                state.version = Some(version);
+            }
+            if let Some(hit) = state.entries.get(&key).and_then(|v| Arc::clone(v).downcast::<T>().ok()) {
+                return Ok(hit);
+            }
+        }
+        let value = Arc::new(load().await?);
+        let mut state = self.state.lock().expect("the report cache lock is never poisoned");
+        // Keep it only if nothing changed while it loaded.
+        if state.version == Some(version) {
+            state.entries.insert(key, value.clone());
+        }
+        Ok(value)
+    }
+
+    /// [`Store::portfolio_accounts`], cached.
+    pub async fn accounts(&self, store: &Store) -> Result<Arc<Vec<PortfolioAccount>>, StoreError> {
+        self.get(store, Key::Accounts, || store.portfolio_accounts()).await
+    }
+
+    /// [`Store::list_waves`], cached.
+    pub async fn waves(&self, store: &Store) -> Result<Arc<Vec<WaveInfo>>, StoreError> {
+        self.get(store, Key::Waves, || store.list_waves()).await
+    }
+
+    /// [`Store::loyalty_per_account`], cached.
+    pub async fn loyalty_per_account(
+        &self,
+        store: &Store,
+        wave_id: i64,
+    ) -> Result<Arc<HashMap<i64, LoyaltyCounts>>, StoreError> {
+        self.get(store, Key::PerAccount(wave_id), || store.loyalty_per_account(wave_id)).await
+    }
+
+    /// [`Store::loyalty_by_segment`], cached.
+    pub async fn loyalty_by_segment(
+        &self,
+        store: &Store,
+        wave_id: Option<i64>,
+        by: Option<Dimension>,
+        account_id: Option<i64>,
+    ) -> Result<Arc<Vec<(i64, String, LoyaltyCounts)>>, StoreError> {
+        let key = Key::Segments(wave_id, by, account_id);
+        self.get(store, key, || store.loyalty_by_segment(wave_id, by, account_id)).await
+    }
+
+    /// [`Store::drivers_by_segment`], cached.
+    pub async fn drivers_by_segment(
+        &self,
+        store: &Store,
+        wave_id: i64,
+        by: Dimension,
+    ) -> Result<Arc<BTreeMap<String, CellStats>>, StoreError> {
+        self.get(store, Key::Drivers(wave_id, by), || store.drivers_by_segment(wave_id, by)).await
+    }
+}
