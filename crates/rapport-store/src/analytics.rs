@@ -6,10 +6,9 @@
 use std::collections::{BTreeMap, HashMap, HashSet};
 
 use futures_util::TryStreamExt;
-use rapport_core::account::{Account, RelationshipStyle};
+use rapport_core::account::Account;
 use rapport_core::contact::RoleLevel;
 use rapport_core::loyalty::LoyaltyCounts;
-use rapport_core::money::Money;
 use rapport_core::period::Period;
 use rapport_core::segment::Dimension;
 use rapport_core::stats::{CellStats, DriverSums};
@@ -18,6 +17,7 @@ use time::{Date, OffsetDateTime};
 
 use crate::error::StoreError;
 use crate::on_pool;
+use crate::portfolio::{ACCOUNT_COLUMNS, AccountRow};
 use crate::store::Store;
 use crate::tx::{Tx, on_tx};
 
@@ -293,22 +293,6 @@ pub struct PortfolioAccount {
     pub account: Account,
 }
 
-#[derive(sqlx::FromRow)]
-struct PortfolioRow {
-    id: i64,
-    external_id: String,
-    name: String,
-    vertical: Option<String>,
-    region: Option<String>,
-    owner_email: Option<String>,
-    billed_revenue: Option<i64>,
-    potential_revenue: Option<i64>,
-    cost_of_sales: Option<i64>,
-    payment_days: Option<i32>,
-    relationship_style: Option<String>,
-    strategic: Option<bool>,
-}
-
 /// One cell as reports read it.
 #[derive(Debug, Clone, PartialEq)]
 pub struct WaveCell {
@@ -375,29 +359,10 @@ impl Store {
 
     /// Every account with the fields reports use, ordered by CRM id.
     pub async fn portfolio_accounts(&self) -> Result<Vec<PortfolioAccount>, StoreError> {
-        let sql = "SELECT id, external_id, name, vertical, region, owner_email, billed_revenue, potential_revenue, \
-                   cost_of_sales, payment_days, relationship_style, strategic FROM accounts ORDER BY external_id";
-        let rows: Vec<PortfolioRow> = on_pool!(self, |pool| sqlx::query_as(sql).fetch_all(pool).await?);
-        Ok(rows
-            .into_iter()
-            .map(|r| PortfolioAccount {
-                id: r.id,
-                account: Account {
-                    account_id: r.external_id,
-                    name: r.name,
-                    vertical: r.vertical,
-                    region: r.region,
-                    owner_email: r.owner_email,
-                    billed_revenue: r.billed_revenue.map(Money),
-                    potential_revenue: r.potential_revenue.map(Money),
-                    cost_of_sales: r.cost_of_sales.map(Money),
-                    payment_days: r.payment_days,
-                    relationship_style: r.relationship_style.as_deref().and_then(RelationshipStyle::parse),
-                    strategic: r.strategic,
-                    attributes: BTreeMap::new(),
-                },
-            })
-            .collect())
+        // Reports do not show custom attributes: skip reading them.
+        let sql = format!("SELECT {ACCOUNT_COLUMNS}, '{{}}' AS attributes FROM accounts ORDER BY external_id");
+        let rows: Vec<AccountRow> = on_pool!(self, |pool| sqlx::query_as(&sql).fetch_all(pool).await?);
+        rows.into_iter().map(|r| Ok(PortfolioAccount { id: r.id, account: r.into_account()? })).collect()
     }
 
     /// The analytics cells of one wave, whole (loyalty and drivers), in key order.

@@ -15,23 +15,8 @@ use crate::error::StoreError;
 use crate::formula::guard;
 use crate::kind::Kind;
 use crate::on_pool;
+use crate::portfolio::{ACCOUNT_COLUMNS, AccountRow};
 use crate::store::Store;
-
-#[derive(sqlx::FromRow)]
-struct AccountRow {
-    external_id: String,
-    name: String,
-    vertical: Option<String>,
-    region: Option<String>,
-    owner_email: Option<String>,
-    billed_revenue: Option<i64>,
-    potential_revenue: Option<i64>,
-    cost_of_sales: Option<i64>,
-    payment_days: Option<i32>,
-    relationship_style: Option<String>,
-    strategic: Option<bool>,
-    attributes: String,
-}
 
 #[derive(sqlx::FromRow)]
 struct ContactRow {
@@ -154,30 +139,26 @@ pub async fn export_csv<W: Write>(store: &Store, kind: Kind, out: W) -> Result<u
     }
     match kind {
         Kind::Accounts => {
+            let sql = format!("SELECT {ACCOUNT_COLUMNS}, attributes FROM accounts ORDER BY external_id");
             let keys = json_keys(store, "SELECT attributes FROM accounts WHERE attributes <> '{}'").await?;
             w.write_record(canonical.iter().chain(&keys)).map_err(csv_error)?;
-            stream!(
-                AccountRow,
-                "SELECT external_id, name, vertical, region, owner_email, billed_revenue, potential_revenue, \
-                 cost_of_sales, payment_days, relationship_style, strategic, attributes FROM accounts ORDER BY external_id",
-                |r| {
-                    let mut c = vec![
-                        guard(&r.external_id).into_owned(),
-                        guard(&r.name).into_owned(),
-                        text(&r.vertical),
-                        text(&r.region),
-                        text(&r.owner_email),
-                        money(r.billed_revenue),
-                        money(r.potential_revenue),
-                        money(r.cost_of_sales),
-                        r.payment_days.map(|d| d.to_string()).unwrap_or_default(),
-                        r.relationship_style.clone().unwrap_or_default(),
-                        flag(r.strategic),
-                    ];
-                    c.extend(json_cells(&r.attributes, &keys)?);
-                    c
-                }
-            );
+            stream!(AccountRow, &sql, |r| {
+                let mut c = vec![
+                    guard(&r.external_id).into_owned(),
+                    guard(&r.name).into_owned(),
+                    text(&r.vertical),
+                    text(&r.region),
+                    text(&r.owner_email),
+                    money(r.billed_revenue),
+                    money(r.potential_revenue),
+                    money(r.cost_of_sales),
+                    r.payment_days.map(|d| d.to_string()).unwrap_or_default(),
+                    r.relationship_style.clone().unwrap_or_default(),
+                    flag(r.strategic),
+                ];
+                c.extend(json_cells(&r.attributes, &keys)?);
+                c
+            });
         }
         Kind::Contacts => {
             let keys = json_keys(store, "SELECT attributes FROM contacts WHERE attributes <> '{}'").await?;

@@ -1,4 +1,7 @@
-//! Counts and lookups over the portfolio.
+//! Counts and lookups over the portfolio, and the one way an account row is read.
+
+use rapport_core::account::{Account, RelationshipStyle};
+use rapport_core::money::Money;
 
 use crate::error::StoreError;
 use crate::kind::Kind;
@@ -17,5 +20,52 @@ impl Store {
     pub async fn find_account_id(&self, external_id: &str) -> Result<Option<i64>, StoreError> {
         let sql = "SELECT id FROM accounts WHERE external_id = $1";
         Ok(on_pool!(self, |pool| sqlx::query_scalar(sql).bind(external_id).fetch_optional(pool).await?))
+    }
+}
+
+/// The account columns every reader selects (then `attributes`, or `'{}' AS attributes`).
+pub(crate) const ACCOUNT_COLUMNS: &str = "id, external_id, name, vertical, region, owner_email, billed_revenue, \
+     potential_revenue, cost_of_sales, payment_days, relationship_style, strategic";
+
+/// An account as stored.
+#[derive(sqlx::FromRow)]
+pub(crate) struct AccountRow {
+    pub(crate) id: i64,
+    pub(crate) external_id: String,
+    pub(crate) name: String,
+    pub(crate) vertical: Option<String>,
+    pub(crate) region: Option<String>,
+    pub(crate) owner_email: Option<String>,
+    pub(crate) billed_revenue: Option<i64>,
+    pub(crate) potential_revenue: Option<i64>,
+    pub(crate) cost_of_sales: Option<i64>,
+    pub(crate) payment_days: Option<i32>,
+    pub(crate) relationship_style: Option<String>,
+    pub(crate) strategic: Option<bool>,
+    pub(crate) attributes: String,
+}
+
+impl AccountRow {
+    /// The domain account.
+    pub(crate) fn into_account(self) -> Result<Account, StoreError> {
+        let attributes = serde_json::from_str(&self.attributes).map_err(|e| {
+            StoreError::Other(
+                anyhow::Error::new(e).context(format!("reading the attributes of account {}", self.external_id)),
+            )
+        })?;
+        Ok(Account {
+            account_id: self.external_id,
+            name: self.name,
+            vertical: self.vertical,
+            region: self.region,
+            owner_email: self.owner_email,
+            billed_revenue: self.billed_revenue.map(Money),
+            potential_revenue: self.potential_revenue.map(Money),
+            cost_of_sales: self.cost_of_sales.map(Money),
+            payment_days: self.payment_days,
+            relationship_style: self.relationship_style.as_deref().and_then(RelationshipStyle::parse),
+            strategic: self.strategic,
+            attributes,
+        })
     }
 }
