@@ -41,7 +41,7 @@ pub async fn bench_reports(store: &Store, args: BenchArgs) -> anyhow::Result<()>
     // One cache for the whole run: the first run of each report fills it, the others read
     // it after checking the data version, as a server process does between changes.
     let cache = ReportCache::new();
-    println!("{:<24} {:>10} {:>14} {:>6}", "report", "cold ms", "warm ms (med)", "rows");
+    say!("{:<24} {:>10} {:>14} {:>6}", "report", "cold ms", "warm ms (med)", "rows");
     for words in reports {
         let argv = std::iter::once("report".to_string()).chain(words.iter().map(|w| w.to_string())).chain(wave.clone());
         let parsed = ReportLine::try_parse_from(argv)?.args;
@@ -54,7 +54,7 @@ pub async fn bench_reports(store: &Store, args: BenchArgs) -> anyhow::Result<()>
         }
         let cold = times.remove(0);
         let warm = if times.is_empty() { "-".to_string() } else { format!("{:.1}", median(times).as_secs_f64() * 1e3) };
-        println!("{:<24} {:>10.1} {:>14} {:>6}", words.join(" "), cold.as_secs_f64() * 1e3, warm, rows);
+        say!("{:<24} {:>10.1} {:>14} {:>6}", words.join(" "), cold.as_secs_f64() * 1e3, warm, rows);
     }
     Ok(())
 }

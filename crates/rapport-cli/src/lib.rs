@@ -6,6 +6,15 @@
 //!   loyalty reports and their output formats.
 //! - [`telemetry`] sets up logging.
 
+/// Writes a line to standard output and returns its error instead of panicking as `println!`
+/// does, so that `rapport ... | head` ends quietly (see `main`).
+macro_rules! say {
+    ($($arg:tt)*) => {{
+        use std::io::Write as _;
+        writeln!(std::io::stdout(), $($arg)*)?;
+    }};
+}
+
 pub mod bench;
 pub mod demo;
 pub mod report;
@@ -93,7 +102,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Analytics(AnalyticsCommand::Rebuild) => {
             let started = std::time::Instant::now();
             let summary = store.rebuild_analytics().await?;
-            println!(
+            say!(
                 "Rebuilt {} statistics cells from {} answers in {:.1} s.",
                 summary.cells,
                 summary.answers,
@@ -102,7 +111,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             Ok(())
         }
         Command::Migrate => {
-            println!("The database schema is up to date ({}).", rapport_store::store::redact(&cli.database_url));
+            say!("The database schema is up to date ({}).", rapport_store::store::redact(&cli.database_url));
             Ok(())
         }
     };

@@ -86,7 +86,7 @@ pub async fn import(store: &Store, args: ImportArgs) -> anyhow::Result<()> {
     let summary = result.with_context(|| format!("importing {} from {}", kind, args.file.display()))?;
     let c = summary.counts;
     let verb = if summary.dry_run { "checked (dry run, nothing stored)" } else { "imported" };
-    println!("{} {kind} rows {verb}: {} new, {} updated, {} unchanged.", c.rows, c.inserted, c.updated, c.unchanged);
+    say!("{} {kind} rows {verb}: {} new, {} updated, {} unchanged.", c.rows, c.inserted, c.updated, c.unchanged);
     Ok(())
 }
 
@@ -105,6 +105,6 @@ pub async fn export(store: &Store, args: ExportArgs) -> anyhow::Result<()> {
         .await
         .with_context(|| format!("exporting {kind}"))?;
     std::fs::rename(&tmp, &args.file).with_context(|| format!("writing {}", args.file.display()))?;
-    println!("{rows} {kind} rows exported to {}.", args.file.display());
+    say!("{rows} {kind} rows exported to {}.", args.file.display());
     Ok(())
 }

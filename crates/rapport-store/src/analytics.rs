@@ -223,6 +223,16 @@ async fn insert_cells(tx: &mut Tx, cells: &[Cell]) -> Result<(), StoreError> {
 /// Recomputes the cells of the given (wave, account) pairs from their answers, inside the
 /// transaction that changed those answers.
 pub(crate) async fn refresh_cells(tx: &mut Tx, touched: &Touched) -> Result<(), StoreError> {
+    if let Tx::Postgres(t) = &mut *tx {
+        // The planner's statistics predate the rows this transaction wrote (a bulk import may
+        // add millions), so it would pick sequential scans for the per-chunk lookups and
+        // deletes below, each slower than the last. Every statement here is keyed by an index
+        // prefix, so use the indexes, for the rest of this transaction only.
+        // A connection may also hold a generic plan made when the tables were small: plan each
+        // statement for the sizes it meets now.
+        sqlx::query("SET LOCAL enable_seqscan = off").execute(&mut **t).await?;
+        sqlx::query("SET LOCAL plan_cache_mode = force_custom_plan").execute(&mut **t).await?;
+    }
     for (&wave_id, accounts) in touched {
         let mut ids: Vec<i64> = accounts.iter().copied().collect();
         ids.sort_unstable();

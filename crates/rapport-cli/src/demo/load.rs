@@ -83,9 +83,9 @@ pub async fn demo(store: &Store, args: DemoArgs) -> anyhow::Result<()> {
     }
     match writer.finish(true).await? {
         WriteOutcome::Written { counts, .. } => {
-            println!("Demo portfolio ready (seed {}, {} users):", cfg.seed, people.len());
+            say!("Demo portfolio ready (seed {}, {} users):", cfg.seed, people.len());
             for (kind, c) in counts {
-                println!("  {:<14} {:>9} rows ({} new, {} updated)", kind.as_str(), c.rows, c.inserted, c.updated);
+                say!("  {:<14} {:>9} rows ({} new, {} updated)", kind.as_str(), c.rows, c.inserted, c.updated);
             }
             Ok(())
         }
