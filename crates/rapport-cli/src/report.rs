@@ -13,9 +13,11 @@ use rapport_core::drivers::{compare_segments, key_drivers};
 use rapport_core::loyalty::{DEFAULT_MIN_ANSWERS, LoyaltyCounts, LoyaltySummary};
 use rapport_core::migration::{Direction, migration};
 use rapport_core::money::Money;
+use rapport_core::period::Period;
 use rapport_core::quadrant::{AccountFacts, DEFAULT_LOYALTY_THRESHOLD, Matrix, Quadrant, Thresholds, place_accounts};
+use rapport_core::revenue::billed_in;
 use rapport_core::segment::Dimension;
-use rapport_core::trend::loyalty_trend;
+use rapport_core::trend::{LoyaltyRevenueInput, loyalty_trend, loyalty_vs_revenue};
 use rapport_store::Store;
 use rapport_store::analytics::{PortfolioAccount, WaveInfo};
 use rapport_store::report_cache::ReportCache;
@@ -37,6 +39,9 @@ pub enum ReportKind {
     Trends,
     /// Invited, answered, response rate and revenue coverage per wave (and segment, --by).
     Coverage,
+    /// Each account's loyalty change against its revenue change between two waves (--from,
+    /// --to), and how the two correlate across accounts.
+    LoyaltyRevenue,
 }
 
 fn parse_dimension(text: &str) -> Result<Dimension, String> {
@@ -117,6 +122,20 @@ impl Portfolio {
         }
     }
 
+    /// The two waves to compare: --to (default: the latest) and --from (default: the one
+    /// before it).
+    fn waves_compared(&self, args: &ReportArgs) -> anyhow::Result<(&WaveInfo, &WaveInfo)> {
+        let to = self.wave(args.to.as_deref())?;
+        let from = match args.from.as_deref() {
+            Some(name) => self.wave(Some(name))?,
+            None => match self.waves.iter().position(|w| w.id == to.id) {
+                Some(i) if i > 0 => &self.waves[i - 1],
+                _ => bail!("wave {} has no earlier wave to compare with: give --from", to.name),
+            },
+        };
+        Ok((from, to))
+    }
+
     /// Places every account on the matrix from its loyalty counts in a wave.
     fn place(&self, counts: &HashMap<i64, LoyaltyCounts>, args: &ReportArgs) -> Matrix<usize> {
         let facts: Vec<AccountFacts<usize>> = self
@@ -160,7 +179,10 @@ pub async fn report(store: &Store, args: ReportArgs) -> anyhow::Result<()> {
 /// Computes a report (everything `rapport report` does but writing it), reading through
 /// `cache`.
 pub async fn build(store: &Store, cache: &ReportCache, args: &ReportArgs) -> anyhow::Result<Report> {
-    let lists_accounts = matches!(args.report, ReportKind::Quadrants | ReportKind::Migration | ReportKind::Coverage);
+    let lists_accounts = matches!(
+        args.report,
+        ReportKind::Quadrants | ReportKind::Migration | ReportKind::Coverage | ReportKind::LoyaltyRevenue
+    );
     let portfolio = Portfolio::load(store, cache, lists_accounts).await?;
     let args = args.clone();
     let report = match args.report {
@@ -170,6 +192,7 @@ pub async fn build(store: &Store, cache: &ReportCache, args: &ReportArgs) -> any
         ReportKind::Drivers => drivers(store, cache, &portfolio, &args).await?,
         ReportKind::Trends => trends(store, cache, &portfolio, &args).await?,
         ReportKind::Coverage => coverage(store, cache, &portfolio, &args).await?,
+        ReportKind::LoyaltyRevenue => loyalty_revenue(store, cache, &portfolio, &args).await?,
     };
     Ok(report)
 }
@@ -244,14 +267,7 @@ async fn migration_report(
     p: &Portfolio,
     args: &ReportArgs,
 ) -> anyhow::Result<Report> {
-    let to = p.wave(args.to.as_deref())?;
-    let from = match args.from.as_deref() {
-        Some(name) => p.wave(Some(name))?,
-        None => match p.waves.iter().position(|w| w.id == to.id) {
-            Some(i) if i > 0 => &p.waves[i - 1],
-            _ => bail!("wave {} has no earlier wave to compare with: give --from", to.name),
-        },
-    };
+    let (from, to) = p.waves_compared(args)?;
     let earlier = p.place(&*cache.loyalty_per_account(store, from.id).await?, args);
     let later = p.place(&*cache.loyalty_per_account(store, to.id).await?, args);
     let m = migration(&earlier.placements, &later.placements);
@@ -530,4 +546,105 @@ fn coverage_row(wave: &str, segment: String, c: &Coverage) -> Vec<Value> {
         Value::num(c.revenue_coverage().map(|r| r * 100.0), 1),
         c.meets_target().map_or(Value::Empty, Value::Bool),
     ]
+}
+
+/// The revenue period a wave stands for: its name when it is one (2026-Q3), otherwise the
+/// quarter it opened in.
+fn wave_period(wave: &WaveInfo) -> anyhow::Result<Period> {
+    if let Ok(p) = Period::parse(&wave.name) {
+        return Ok(p);
+    }
+    match wave.opens_on {
+        Some(d) => Ok(Period::Quarter { year: d.year(), quarter: (u8::from(d.month()) - 1) / 3 + 1 }),
+        None => bail!(
+            "wave '{}' has no revenue period: name waves like 2026-Q3 or 2026-07, or give it an opening date",
+            wave.name
+        ),
+    }
+}
+
+/// The stored periods that can make up `period`'s billed revenue (a quarter and its months).
+fn stored_periods(period: Period) -> Vec<String> {
+    let mut out = vec![period.to_string()];
+    if let Period::Quarter { year, quarter } = period {
+        out.extend((0..3).map(|i| Period::Month { year, month: (quarter - 1) * 3 + 1 + i }.to_string()));
+    }
+    out
+}
+
+async fn loyalty_revenue(
+    store: &Store,
+    cache: &ReportCache,
+    p: &Portfolio,
+    args: &ReportArgs,
+) -> anyhow::Result<Report> {
+    let (from, to) = p.waves_compared(args)?;
+    let (before, after) = (wave_period(from)?, wave_period(to)?);
+    let mut entries: HashMap<i64, Vec<(Period, Money)>> = HashMap::new();
+    let periods: Vec<String> = stored_periods(before).into_iter().chain(stored_periods(after)).collect();
+    for (account, period, billed) in store.billed_in_periods(&periods).await? {
+        if let (Ok(period), Some(billed)) = (Period::parse(&period), billed) {
+            entries.entry(account).or_default().push((period, Money(billed)));
+        }
+    }
+    let was = cache.loyalty_per_account(store, from.id).await?;
+    let now = cache.loyalty_per_account(store, to.id).await?;
+    let mut inputs = Vec::new();
+    for (i, a) in p.accounts.iter().enumerate() {
+        let (Some(b), Some(n)) = (was.get(&a.id), now.get(&a.id)) else { continue };
+        let own = entries.get(&a.id).map_or(&[][..], Vec::as_slice);
+        inputs.push(LoyaltyRevenueInput {
+            account: i,
+            nps_before: b.nps(),
+            nps_after: n.nps(),
+            revenue_before: billed_in(before, own).unwrap_or(Money::ZERO),
+            revenue_after: billed_in(after, own).unwrap_or(Money::ZERO),
+        });
+    }
+    let result = loyalty_vs_revenue(&inputs);
+    let mut rows: Vec<(Option<f64>, Vec<Value>)> = inputs
+        .iter()
+        .zip(&result.accounts)
+        .map(|(input, change)| {
+            let a = &p.accounts[input.account].account;
+            let row = vec![
+                Value::Text(a.account_id.clone()),
+                Value::Text(a.name.clone()),
+                Value::num(input.nps_before, 1),
+                Value::num(input.nps_after, 1),
+                Value::num(change.nps_change, 1),
+                Value::Money(input.revenue_before),
+                Value::Money(input.revenue_after),
+                Value::num(change.revenue_change_pct, 1),
+            ];
+            (change.nps_change, row)
+        })
+        .collect();
+    // The biggest loyalty falls first.
+    rows.sort_by(|a, b| a.0.unwrap_or(0.0).total_cmp(&b.0.unwrap_or(0.0)));
+    let relation = match result.correlation {
+        Some(r) => format!("r = {r:.3} (Pearson)"),
+        None => "not computable (fewer than 3 accounts with both figures, or no variation)".into(),
+    };
+    Ok(Report {
+        title: format!("Loyalty change against revenue change, {} to {}", from.name, to.name),
+        columns: vec![
+            "account_id",
+            "name",
+            "nps_from",
+            "nps_to",
+            "nps_change",
+            "billed_from",
+            "billed_to",
+            "revenue_change_pct",
+        ],
+        rows: rows.into_iter().map(|(_, r)| r).collect(),
+        notes: vec![
+            format!(
+                "Accounts surveyed in both waves. Revenue is billed in each wave's period ({before} and {after}): the \
+                 quarter's own entry, or the sum of its months."
+            ),
+            format!("NPS change against revenue change across {} accounts: {relation}.", result.n),
+        ],
+    })
 }

@@ -128,3 +128,42 @@ fn coverage_counts_answered_accounts_and_their_revenue() {
     let cov = rapport(&db, &["report", "coverage", "--format", "csv"]);
     assert!(cov.contains("\n2026-Q3,all,5,4,19,19,100.0,1500.00,1000.00,66.7,false\n"), "{cov}");
 }
+
+/// Three accounts answered in two waves; revenue came quarterly for X1 and X3, monthly for X2:
+/// - X1: NPS 100 -> -100 (-200), billed 100 -> 50 (-50%).
+/// - X2: NPS -100 -> 100 (+200), billed 100 -> 60 + 60 + 30 = 150 (+50%).
+/// - X3: NPS 0 -> 0, billed 100 -> 100.
+///
+/// The changes move together exactly: r = 1.
+#[test]
+fn loyalty_change_is_set_against_revenue_change() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("lr.db");
+    let files = [
+        ("accounts", "account_id,name\nX1,One\nX2,Two\nX3,Three\n"),
+        ("contacts", "contact_id,account_id,name\nx1,X1,A\nx2,X2,B\nx3,X3,C\n"),
+        (
+            "revenue",
+            "account_id,period,billed\nX1,2026-Q2,100\nX1,2026-Q3,50\nX2,2026-Q2,100\nX2,2026-07,60\nX2,2026-08,60\n\
+             X2,2026-09,30\nX3,2026-Q2,100\nX3,2026-Q3,100\n",
+        ),
+        (
+            "responses",
+            "contact_id,wave,ltr\nx1,2026-Q2,10\nx2,2026-Q2,5\nx3,2026-Q2,8\nx1,2026-Q3,0\nx2,2026-Q3,10\nx3,2026-Q3,8\n",
+        ),
+    ];
+    for (kind, text) in files {
+        let path = dir.path().join(format!("{kind}.csv"));
+        std::fs::write(&path, text).unwrap();
+        rapport(&db, &["import", kind, path.to_str().unwrap()]);
+    }
+    assert_eq!(
+        rapport(&db, &["report", "loyalty-revenue", "--format", "csv"]),
+        "account_id,name,nps_from,nps_to,nps_change,billed_from,billed_to,revenue_change_pct\n\
+         X1,One,100.0,-100.0,-200.0,100.00,50.00,-50.0\n\
+         X3,Three,0.0,0.0,0.0,100.00,100.00,0.0\n\
+         X2,Two,-100.0,100.0,200.0,100.00,150.00,50.0\n"
+    );
+    let table = rapport(&db, &["report", "loyalty-revenue"]);
+    assert!(table.contains("across 3 accounts: r = 1.000 (Pearson)"), "{table}");
+}

@@ -16,6 +16,23 @@ impl Store {
         Ok(on_pool!(self, |pool| sqlx::query_scalar(&sql).fetch_one(pool).await?))
     }
 
+    /// Billed revenue entries (internal account id, period as stored, billed) for the given
+    /// periods.
+    pub async fn billed_in_periods(&self, periods: &[String]) -> Result<Vec<(i64, String, Option<i64>)>, StoreError> {
+        if periods.is_empty() {
+            return Ok(Vec::new());
+        }
+        let list: Vec<String> = (1..=periods.len()).map(|i| format!("${i}")).collect();
+        let sql = format!("SELECT account_id, period, billed FROM revenue WHERE period IN ({})", list.join(", "));
+        Ok(on_pool!(self, |pool| {
+            let mut q = sqlx::query_as(&sql);
+            for p in periods {
+                q = q.bind(p);
+            }
+            q.fetch_all(pool).await?
+        }))
+    }
+
     /// The internal id of the account with this CRM id.
     pub async fn find_account_id(&self, external_id: &str) -> Result<Option<i64>, StoreError> {
         let sql = "SELECT id FROM accounts WHERE external_id = $1";
