@@ -70,7 +70,7 @@ pub struct ReportArgs {
     /// Segment by vertical, region, owner, role, relationship_style or strategic.
     #[arg(long, value_parser = parse_dimension)]
     pub by: Option<Dimension>,
-    /// Trends: one account only (its account_id).
+    /// Trends and coverage: one account only (its account_id).
     #[arg(long)]
     pub account: Option<String>,
     /// High loyalty is NPS at or above this.
@@ -474,6 +474,12 @@ async fn coverage(store: &Store, cache: &ReportCache, p: &Portfolio, args: &Repo
         Some(name) => vec![p.wave(Some(name))?],
         None => p.waves.iter().collect(),
     };
+    let only = args.account.as_deref();
+    if let Some(ext) = only
+        && !p.accounts.iter().any(|a| a.account.account_id == ext)
+    {
+        bail!("there is no account with account_id '{ext}'");
+    }
     let contacts: HashMap<i64, i64> = store.contacts_per_account().await?.into_iter().collect();
     let mut rows = Vec::new();
     let mut imported_waves = Vec::new();
@@ -485,16 +491,21 @@ async fn coverage(store: &Store, cache: &ReportCache, p: &Portfolio, args: &Repo
             invited = contacts.clone();
             imported_waves.push(wave.name.clone());
         }
-        let groups = coverage_by(p.accounts.iter().map(|a| {
-            let n = answered.get(&a.id).map_or(0, LoyaltyCounts::n);
-            CoverageRow {
-                group: args.by.map_or_else(|| "all".to_string(), |d| d.key(&a.account, None).into_owned()),
-                invited: invited.get(&a.id).copied().unwrap_or(0) as u64,
-                answered: n,
-                billed: a.account.billed_revenue.unwrap_or(Money::ZERO),
-                account_answered: n > 0,
-            }
-        }));
+        let groups =
+            coverage_by(p.accounts.iter().filter(|a| only.is_none_or(|ext| ext == a.account.account_id)).map(|a| {
+                let n = answered.get(&a.id).map_or(0, LoyaltyCounts::n);
+                CoverageRow {
+                    group: match (only, args.by) {
+                        (Some(ext), _) => ext.to_string(),
+                        (None, Some(d)) => d.key(&a.account, None).into_owned(),
+                        (None, None) => "all".to_string(),
+                    },
+                    invited: invited.get(&a.id).copied().unwrap_or(0) as u64,
+                    answered: n,
+                    billed: a.account.billed_revenue.unwrap_or(Money::ZERO),
+                    account_answered: n > 0,
+                }
+            }));
         for (segment, c) in groups {
             rows.push(coverage_row(&wave.name, segment, &c));
         }

@@ -167,3 +167,14 @@ fn loyalty_change_is_set_against_revenue_change() {
     let table = rapport(&db, &["report", "loyalty-revenue"]);
     assert!(table.contains("across 3 accounts: r = 1.000 (Pearson)"), "{table}");
 }
+
+#[test]
+fn coverage_of_one_account() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = portfolio(dir.path());
+    // D: two contacts on file, both answered; E: one account, nobody answered (no contacts).
+    let d = rapport(&db, &["report", "coverage", "--account", "D", "--format", "csv"]);
+    assert!(d.ends_with("\n2026-Q3,D,1,1,2,2,100.0,400.00,400.00,100.0,true\n"), "{d}");
+    let e = rapport(&db, &["report", "coverage", "--account", "E", "--format", "csv"]);
+    assert!(e.ends_with("\n2026-Q3,E,1,0,0,0,,500.00,0.00,0.0,false\n"), "{e}");
+}
