@@ -8,7 +8,9 @@ use clap::Parser;
 use rapport_store::Store;
 use rapport_store::report_cache::ReportCache;
 
-use crate::report::{ReportArgs, build};
+use rapport_reports::build;
+
+use crate::report::ReportArgs;
 
 /// `rapport bench reports`.
 #[derive(Debug, clap::Args)]
@@ -49,7 +51,7 @@ pub async fn bench_reports(store: &Store, args: BenchArgs) -> anyhow::Result<()>
         let mut rows = 0;
         for _ in 0..args.runs.max(1) {
             let started = Instant::now();
-            rows = build(store, &cache, &parsed).await?.rows.len();
+            rows = build(store, &cache, &parsed.query()).await?.rows.len();
             times.push(started.elapsed());
         }
         let cold = times.remove(0);

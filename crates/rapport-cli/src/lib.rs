@@ -64,7 +64,7 @@ pub enum Command {
     /// several levels, revenue, opportunities, service cases and four quarterly waves of answers.
     Demo(demo::DemoArgs),
     /// Loyalty reports: quadrants, migration, nps, drivers, trends, coverage.
-    Report(report::ReportArgs),
+    Report(Box<report::ReportArgs>),
     /// Measure Rapport on the configured database (see BENCHMARKS.md).
     #[command(subcommand)]
     Bench(BenchCommand),
@@ -97,7 +97,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Import(args) => transfer::import(&store, args).await,
         Command::Export(args) => transfer::export(&store, args).await,
         Command::Demo(args) => demo::demo(&store, args).await,
-        Command::Report(args) => report::report(&store, args).await,
+        Command::Report(args) => report::report(&store, *args).await,
         Command::Bench(BenchCommand::Reports(args)) => bench::bench_reports(&store, args).await,
         Command::Analytics(AnalyticsCommand::Rebuild) => {
             let started = std::time::Instant::now();

@@ -1,32 +1,21 @@
-//! `rapport report ...`: the loyalty reports, computed in `rapport-core` from the analytics
-//! cells the store keeps, written as a table, CSV or JSON.
+//! `rapport report ...`: the flags of each report, mapped onto a [`ReportQuery`] that
+//! `rapport-reports` computes; written as a table, CSV, JSON or XLSX.
 
-pub mod output;
-
-use std::collections::{BTreeMap, HashMap};
+use std::io::IsTerminal;
 use std::path::PathBuf;
-use std::sync::Arc;
 
 use anyhow::{Context, bail};
-use rapport_core::coverage::{Coverage, CoverageRow, coverage_by};
-use rapport_core::drivers::{compare_segments, key_drivers};
-use rapport_core::loyalty::{DEFAULT_MIN_ANSWERS, LoyaltyCounts, LoyaltySummary};
-use rapport_core::migration::{Direction, migration};
+use rapport_core::loyalty::DEFAULT_MIN_ANSWERS;
 use rapport_core::money::Money;
-use rapport_core::period::Period;
-use rapport_core::quadrant::{AccountFacts, DEFAULT_LOYALTY_THRESHOLD, Matrix, Quadrant, Thresholds, place_accounts};
-use rapport_core::revenue::billed_in;
+use rapport_core::quadrant::DEFAULT_LOYALTY_THRESHOLD;
 use rapport_core::segment::Dimension;
-use rapport_core::trend::{LoyaltyRevenueInput, loyalty_trend, loyalty_vs_revenue};
+use rapport_reports::{AccountFilter, Format, ReportKind, ReportQuery, build};
 use rapport_store::Store;
-use rapport_store::analytics::{PortfolioAccount, WaveInfo};
 use rapport_store::report_cache::ReportCache;
-
-use output::{Format, Report, Value};
 
 /// Which report.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
-pub enum ReportKind {
+pub enum ReportName {
     /// Every account on the loyalty x revenue matrix: Emulate, Problem, Growth, Decision.
     Quadrants,
     /// Accounts that moved between quadrants from one wave to another.
@@ -44,6 +33,20 @@ pub enum ReportKind {
     LoyaltyRevenue,
 }
 
+impl From<ReportName> for ReportKind {
+    fn from(name: ReportName) -> ReportKind {
+        match name {
+            ReportName::Quadrants => ReportKind::Quadrants,
+            ReportName::Migration => ReportKind::Migration,
+            ReportName::Nps => ReportKind::Nps,
+            ReportName::Drivers => ReportKind::Drivers,
+            ReportName::Trends => ReportKind::Trends,
+            ReportName::Coverage => ReportKind::Coverage,
+            ReportName::LoyaltyRevenue => ReportKind::LoyaltyRevenue,
+        }
+    }
+}
+
 fn parse_dimension(text: &str) -> Result<Dimension, String> {
     Dimension::parse(text).map_err(|e| e.to_string())
 }
@@ -52,12 +55,16 @@ fn parse_money(text: &str) -> Result<Money, String> {
     Money::parse(text).map_err(|e| e.to_string())
 }
 
+fn parse_format(text: &str) -> Result<Format, String> {
+    Format::parse(text).ok_or_else(|| format!("'{text}' is not a format: use table, csv, json or xlsx"))
+}
+
 /// `rapport report`.
 #[derive(Debug, Clone, clap::Args)]
 pub struct ReportArgs {
     /// The report.
     #[arg(value_enum)]
-    pub report: ReportKind,
+    pub report: ReportName,
     /// The wave (e.g. 2026-Q4); the latest wave by default.
     #[arg(long)]
     pub wave: Option<String>,
@@ -73,6 +80,18 @@ pub struct ReportArgs {
     /// Trends and coverage: one account only (its account_id).
     #[arg(long)]
     pub account: Option<String>,
+    /// Only accounts of this vertical.
+    #[arg(long)]
+    pub vertical: Option<String>,
+    /// Only accounts of this region.
+    #[arg(long)]
+    pub region: Option<String>,
+    /// Only accounts this owner (email) manages.
+    #[arg(long)]
+    pub owner: Option<String>,
+    /// Only accounts with this relationship style (relationship or transaction).
+    #[arg(long)]
+    pub relationship_style: Option<String>,
     /// High loyalty is NPS at or above this.
     #[arg(long, default_value_t = DEFAULT_LOYALTY_THRESHOLD)]
     pub loyalty_threshold: f64,
@@ -83,88 +102,44 @@ pub struct ReportArgs {
     /// Figures from fewer answers than this are flagged as low sample.
     #[arg(long, default_value_t = DEFAULT_MIN_ANSWERS)]
     pub min_answers: u64,
-    /// table (readable), csv or json.
-    #[arg(long, value_enum, default_value_t = Format::Table)]
+    /// table (readable), csv, json or xlsx (a workbook; needs --output).
+    #[arg(long, value_parser = parse_format, default_value = "table")]
     pub format: Format,
     /// Write to this file instead of standard output.
     #[arg(long, short)]
     pub output: Option<PathBuf>,
 }
 
-/// The portfolio as every report needs it.
-struct Portfolio {
-    accounts: Arc<Vec<PortfolioAccount>>,
-    waves: Arc<Vec<WaveInfo>>,
-}
-
-impl Portfolio {
-    /// Loads the waves, and the accounts when the report lists them (nps, drivers and trends
-    /// need only sums from the database).
-    async fn load(store: &Store, cache: &ReportCache, with_accounts: bool) -> anyhow::Result<Portfolio> {
-        let accounts = if with_accounts { cache.accounts(store).await? } else { Arc::default() };
-        let waves = cache.waves(store).await?;
-        Ok(Portfolio { accounts, waves })
-    }
-
-    fn wave(&self, name: Option<&str>) -> anyhow::Result<&WaveInfo> {
-        let names = || self.waves.iter().map(|w| w.name.as_str()).collect::<Vec<_>>().join(", ");
-        match name {
-            Some(n) => match self.waves.iter().find(|w| w.name == n) {
-                Some(w) => Ok(w),
-                None => bail!("there is no wave named '{n}'; the waves are: {}", names()),
+impl ReportArgs {
+    /// The query these flags ask for.
+    pub fn query(&self) -> ReportQuery {
+        ReportQuery {
+            wave: self.wave.clone(),
+            from: self.from.clone(),
+            to: self.to.clone(),
+            by: self.by,
+            account: self.account.clone(),
+            loyalty_threshold: self.loyalty_threshold,
+            revenue_threshold: self.revenue_threshold,
+            min_answers: self.min_answers,
+            filter: AccountFilter {
+                vertical: self.vertical.clone(),
+                region: self.region.clone(),
+                owner: self.owner.clone(),
+                relationship_style: self.relationship_style.clone(),
+                owned_by: None,
             },
-            None => match self.waves.last() {
-                Some(w) => Ok(w),
-                None => bail!(
-                    "there are no waves yet: import responses (`rapport import responses FILE`) or run `rapport demo`"
-                ),
-            },
+            ..ReportQuery::new(self.report.into())
         }
     }
-
-    /// The two waves to compare: --to (default: the latest) and --from (default: the one
-    /// before it).
-    fn waves_compared(&self, args: &ReportArgs) -> anyhow::Result<(&WaveInfo, &WaveInfo)> {
-        let to = self.wave(args.to.as_deref())?;
-        let from = match args.from.as_deref() {
-            Some(name) => self.wave(Some(name))?,
-            None => match self.waves.iter().position(|w| w.id == to.id) {
-                Some(i) if i > 0 => &self.waves[i - 1],
-                _ => bail!("wave {} has no earlier wave to compare with: give --from", to.name),
-            },
-        };
-        Ok((from, to))
-    }
-
-    /// Places every account on the matrix from its loyalty counts in a wave.
-    fn place(&self, counts: &HashMap<i64, LoyaltyCounts>, args: &ReportArgs) -> Matrix<usize> {
-        let facts: Vec<AccountFacts<usize>> = self
-            .accounts
-            .iter()
-            .enumerate()
-            .map(|(i, a)| AccountFacts {
-                account: i,
-                billed: a.account.billed_revenue,
-                potential: a.account.potential_revenue,
-                loyalty: counts.get(&a.id).copied().unwrap_or_default(),
-            })
-            .collect();
-        let thresholds = Thresholds { loyalty: args.loyalty_threshold, revenue: args.revenue_threshold };
-        place_accounts(&facts, &thresholds, args.min_answers)
-    }
-}
-
-fn nps_values(s: &LoyaltySummary) -> [Value; 3] {
-    [Value::num(s.nps, 1), Value::num(s.ci90.map(|c| c.low), 1), Value::num(s.ci90.map(|c| c.high), 1)]
-}
-
-fn low_sample_note(min: u64) -> String {
-    format!("low_sample: fewer than {min} answers; the NPS is shown but not comparable with well-measured figures.")
 }
 
 /// Runs `rapport report`.
 pub async fn report(store: &Store, args: ReportArgs) -> anyhow::Result<()> {
-    let report = build(store, &ReportCache::new(), &args).await?;
+    if args.format == Format::Xlsx && args.output.is_none() && std::io::stdout().is_terminal() {
+        bail!("an XLSX workbook is not for the terminal: add --output FILE.xlsx");
+    }
+    let report = build(store, &ReportCache::new(), &args.query()).await?;
     match &args.output {
         Some(path) => {
             let mut file = std::fs::File::create(path).with_context(|| format!("creating {}", path.display()))?;
@@ -174,488 +149,4 @@ pub async fn report(store: &Store, args: ReportArgs) -> anyhow::Result<()> {
         None => report.write(args.format, &mut std::io::stdout().lock())?,
     }
     Ok(())
-}
-
-/// Computes a report (everything `rapport report` does but writing it), reading through
-/// `cache`.
-pub async fn build(store: &Store, cache: &ReportCache, args: &ReportArgs) -> anyhow::Result<Report> {
-    let lists_accounts = matches!(
-        args.report,
-        ReportKind::Quadrants | ReportKind::Migration | ReportKind::Coverage | ReportKind::LoyaltyRevenue
-    );
-    let portfolio = Portfolio::load(store, cache, lists_accounts).await?;
-    let args = args.clone();
-    let report = match args.report {
-        ReportKind::Quadrants => quadrants(store, cache, &portfolio, &args).await?,
-        ReportKind::Migration => migration_report(store, cache, &portfolio, &args).await?,
-        ReportKind::Nps => nps(store, cache, &portfolio, &args).await?,
-        ReportKind::Drivers => drivers(store, cache, &portfolio, &args).await?,
-        ReportKind::Trends => trends(store, cache, &portfolio, &args).await?,
-        ReportKind::Coverage => coverage(store, cache, &portfolio, &args).await?,
-        ReportKind::LoyaltyRevenue => loyalty_revenue(store, cache, &portfolio, &args).await?,
-    };
-    Ok(report)
-}
-
-async fn quadrants(store: &Store, cache: &ReportCache, p: &Portfolio, args: &ReportArgs) -> anyhow::Result<Report> {
-    let wave = p.wave(args.wave.as_deref())?;
-    let matrix = p.place(&*cache.loyalty_per_account(store, wave.id).await?, args);
-    let mut placements: Vec<_> = matrix.placements.iter().collect();
-    // By quadrant; well-measured accounts before low-sample ones; then by billed revenue.
-    placements.sort_by(|a, b| {
-        (a.quadrant.index(), a.loyalty.low_sample, std::cmp::Reverse(a.billed)).cmp(&(
-            b.quadrant.index(),
-            b.loyalty.low_sample,
-            std::cmp::Reverse(b.billed),
-        ))
-    });
-    let rows = placements
-        .iter()
-        .map(|pl| {
-            let a = &p.accounts[pl.account].account;
-            vec![
-                Value::Text(a.account_id.clone()),
-                Value::Text(a.name.clone()),
-                Value::Int(pl.loyalty.n as i64),
-                Value::num(pl.loyalty.nps, 1),
-                Value::Money(pl.billed),
-                Value::Money(pl.potential),
-                Value::Text(pl.quadrant.as_str().into()),
-                Value::Bool(pl.loyalty.low_sample && pl.quadrant != Quadrant::Unsurveyed),
-            ]
-        })
-        .collect();
-    let t = &matrix.thresholds;
-    let revenue = match t.revenue {
-        Some(r) if t.revenue_is_median => format!("billed revenue >= {r} (the median of surveyed accounts)"),
-        Some(r) => format!("billed revenue >= {r}"),
-        None => "no account was surveyed in this wave".into(),
-    };
-    let mut notes = vec![format!("High loyalty: NPS >= {:.1}. High revenue: {revenue}.", t.loyalty)];
-    for q in Quadrant::ALL {
-        let tot = matrix.total(q);
-        notes.push(format!(
-            "{:<10} {:>6} accounts, billed {}, potential {} — {}",
-            q.label(),
-            tot.accounts,
-            tot.billed,
-            tot.potential,
-            q.strategy()
-        ));
-    }
-    notes.push(low_sample_note(args.min_answers));
-    Ok(Report {
-        title: format!("Loyalty x revenue quadrants, wave {}", wave.name),
-        columns: vec![
-            "account_id",
-            "name",
-            "respondents",
-            "nps",
-            "billed_revenue",
-            "potential_revenue",
-            "quadrant",
-            "low_sample",
-        ],
-        rows,
-        notes,
-    })
-}
-
-async fn migration_report(
-    store: &Store,
-    cache: &ReportCache,
-    p: &Portfolio,
-    args: &ReportArgs,
-) -> anyhow::Result<Report> {
-    let (from, to) = p.waves_compared(args)?;
-    let earlier = p.place(&*cache.loyalty_per_account(store, from.id).await?, args);
-    let later = p.place(&*cache.loyalty_per_account(store, to.id).await?, args);
-    let m = migration(&earlier.placements, &later.placements);
-    let before: HashMap<usize, Quadrant> = earlier.placements.iter().map(|pl| (pl.account, pl.quadrant)).collect();
-    let mut rows = Vec::new();
-    for pl in &later.placements {
-        let Some(&was) = before.get(&pl.account) else { continue };
-        if was == Quadrant::Unsurveyed || pl.quadrant == Quadrant::Unsurveyed {
-            continue;
-        }
-        let a = &p.accounts[pl.account].account;
-        let direction = Direction::of(was, pl.quadrant).map_or("unchanged", Direction::as_str);
-        rows.push(vec![
-            Value::Text(a.account_id.clone()),
-            Value::Text(a.name.clone()),
-            Value::Text(was.as_str().into()),
-            Value::Text(pl.quadrant.as_str().into()),
-            Value::Text(direction.into()),
-        ]);
-    }
-    let mut notes = vec![format!(
-        "{} accounts moved toward Emulate, {} away, {} sideways; {} stayed. Billed revenue that moved into Problem: {}.",
-        m.movers_toward(Direction::TowardEmulate),
-        m.movers_toward(Direction::AwayFromEmulate),
-        m.movers_toward(Direction::Sideways),
-        m.unchanged,
-        m.billed_into_problem
-    )];
-    notes.push(format!("Matrix (rows: {}, columns: {}):", from.name, to.name));
-    let labels: Vec<String> = Quadrant::ALL.iter().map(|q| format!("{:>10}", q.as_str())).collect();
-    notes.push(format!("{:>10} {}", "", labels.join(" ")));
-    for f in Quadrant::ALL {
-        let counts: Vec<String> = Quadrant::ALL.iter().map(|t| format!("{:>10}", m.count(f, *t))).collect();
-        notes.push(format!("{:>10} {}", f.as_str(), counts.join(" ")));
-    }
-    Ok(Report {
-        title: format!("Quadrant migration, {} to {}", from.name, to.name),
-        columns: vec!["account_id", "name", "from", "to", "direction"],
-        rows,
-        notes,
-    })
-}
-
-async fn nps(store: &Store, cache: &ReportCache, p: &Portfolio, args: &ReportArgs) -> anyhow::Result<Report> {
-    let wave = p.wave(args.wave.as_deref())?;
-    let rows = cache
-        .loyalty_by_segment(store, Some(wave.id), args.by, None)
-        .await?
-        .iter()
-        .map(|(_, segment, counts)| {
-            let s = LoyaltySummary::new(*counts, args.min_answers);
-            let [nps, low, high] = nps_values(&s);
-            vec![
-                Value::Text(segment.clone()),
-                Value::Int(s.n as i64),
-                Value::Int(counts.promoters as i64),
-                Value::Int(counts.passives as i64),
-                Value::Int(counts.detractors as i64),
-                nps,
-                low,
-                high,
-                Value::Bool(s.low_sample),
-            ]
-        })
-        .collect();
-    let by = args.by.map_or("the whole portfolio".to_string(), |d| d.as_str().to_string());
-    Ok(Report {
-        title: format!("NPS by {by}, wave {}", wave.name),
-        columns: vec![
-            "segment",
-            "responses",
-            "promoters",
-            "passives",
-            "detractors",
-            "nps",
-            "ci90_low",
-            "ci90_high",
-            "low_sample",
-        ],
-        rows,
-        notes: vec![
-            "NPS = 100 x (promoters 9-10 - detractors 0-6) / answers, over the latest answer of each contact in the wave."
-                .into(),
-            low_sample_note(args.min_answers),
-        ],
-    })
-}
-
-async fn drivers(store: &Store, cache: &ReportCache, p: &Portfolio, args: &ReportArgs) -> anyhow::Result<Report> {
-    let wave = p.wave(args.wave.as_deref())?;
-    let dim = args.by.unwrap_or(Dimension::Vertical);
-    let segments = cache.drivers_by_segment(store, wave.id, dim).await?;
-    let mut rows = Vec::new();
-    for (segment, stats) in segments.iter() {
-        for d in key_drivers(stats, args.min_answers) {
-            rows.push(vec![
-                Value::Text(segment.clone()),
-                Value::Text(d.driver.clone()),
-                Value::Int(d.n as i64),
-                Value::num(d.mean, 2),
-                Value::num(d.correlation, 3),
-                Value::num(d.importance, 3),
-                d.rank.map_or(Value::Empty, |r| Value::Int(i64::from(r))),
-                Value::Bool(d.low_sample),
-            ]);
-        }
-    }
-    let comparison = compare_segments(&segments, args.min_answers);
-    let mut notes = vec![
-        "correlation: Pearson with LTR over answers rating both; empty under 3 pairs or with no variance.".to_string(),
-        "importance: the driver's squared correlation as a share of the segment's total (sums to 1).".to_string(),
-    ];
-    for (i, segment) in comparison.segments.iter().enumerate() {
-        let top: Vec<&str> = comparison
-            .drivers
-            .iter()
-            .filter(|d| d.per_segment[i].as_ref().and_then(|f| f.rank) == Some(1))
-            .map(|d| d.driver.as_str())
-            .collect();
-        if !top.is_empty() {
-            notes.push(format!("Top driver in {segment}: {}", top.join(", ")));
-        }
-    }
-    Ok(Report {
-        title: format!("Key drivers of loyalty by {}, wave {}", dim.as_str(), wave.name),
-        columns: vec!["segment", "driver", "n", "mean", "correlation", "importance", "rank", "low_sample"],
-        rows,
-        notes,
-    })
-}
-
-async fn trends(store: &Store, cache: &ReportCache, p: &Portfolio, args: &ReportArgs) -> anyhow::Result<Report> {
-    let only = match &args.account {
-        Some(ext) => match store.find_account_id(ext).await? {
-            Some(id) => Some(id),
-            None => bail!("there is no account with account_id '{ext}'"),
-        },
-        None => None,
-    };
-    let groups = cache.loyalty_by_segment(store, None, args.by, only).await?;
-    // Every segment gets every wave, in wave order: a wave without answers stays in the
-    // trend, with no NPS.
-    let mut per_segment: BTreeMap<String, Vec<(String, LoyaltyCounts)>> = BTreeMap::new();
-    for (_, segment, _) in groups.iter() {
-        per_segment
-            .entry(segment.clone())
-            .or_insert_with(|| p.waves.iter().map(|w| (w.name.clone(), LoyaltyCounts::default())).collect());
-    }
-    for (wave_id, segment, counts) in groups.iter() {
-        let Some(i) = p.waves.iter().position(|w| w.id == *wave_id) else { continue };
-        if let Some(series) = per_segment.get_mut(segment) {
-            series[i].1 = *counts;
-        }
-    }
-    let mut rows = Vec::new();
-    for (segment, series) in &per_segment {
-        for point in loyalty_trend(series, args.min_answers) {
-            let [nps, low, high] = nps_values(&point.summary);
-            rows.push(vec![
-                Value::Text(segment.clone()),
-                Value::Text(point.wave.clone()),
-                Value::Int(point.summary.n as i64),
-                nps,
-                low,
-                high,
-                Value::num(point.nps_delta, 1),
-                Value::Bool(point.delta_beyond_noise),
-                Value::Bool(point.summary.low_sample),
-            ]);
-        }
-    }
-    let whom = match (&args.account, args.by) {
-        (Some(a), _) => format!("account {a}"),
-        (None, Some(d)) => format!("each {}", d.as_str()),
-        (None, None) => "the portfolio".into(),
-    };
-    Ok(Report {
-        title: format!("Loyalty trend across waves, {whom}"),
-        columns: vec![
-            "segment",
-            "wave",
-            "responses",
-            "nps",
-            "ci90_low",
-            "ci90_high",
-            "change",
-            "beyond_noise",
-            "low_sample",
-        ],
-        rows,
-        notes: vec![
-            "change: NPS points since the previous wave; beyond_noise: the two waves' 90% intervals do not overlap."
-                .into(),
-            low_sample_note(args.min_answers),
-        ],
-    })
-}
-
-async fn coverage(store: &Store, cache: &ReportCache, p: &Portfolio, args: &ReportArgs) -> anyhow::Result<Report> {
-    if args.by == Some(Dimension::Role) {
-        bail!("coverage is counted per account: use --by vertical, region, owner, relationship_style or strategic");
-    }
-    let waves: Vec<&WaveInfo> = match &args.wave {
-        Some(name) => vec![p.wave(Some(name))?],
-        None => p.waves.iter().collect(),
-    };
-    let only = args.account.as_deref();
-    if let Some(ext) = only
-        && !p.accounts.iter().any(|a| a.account.account_id == ext)
-    {
-        bail!("there is no account with account_id '{ext}'");
-    }
-    let contacts: HashMap<i64, i64> = store.contacts_per_account().await?.into_iter().collect();
-    let mut rows = Vec::new();
-    let mut imported_waves = Vec::new();
-    for wave in waves {
-        let answered = cache.loyalty_per_account(store, wave.id).await?;
-        let mut invited: HashMap<i64, i64> = store.invitations_per_account(wave.id).await?.into_iter().collect();
-        if invited.is_empty() {
-            // Answers collected elsewhere: every contact on file counts as invited.
-            invited = contacts.clone();
-            imported_waves.push(wave.name.clone());
-        }
-        let groups =
-            coverage_by(p.accounts.iter().filter(|a| only.is_none_or(|ext| ext == a.account.account_id)).map(|a| {
-                let n = answered.get(&a.id).map_or(0, LoyaltyCounts::n);
-                CoverageRow {
-                    group: match (only, args.by) {
-                        (Some(ext), _) => ext.to_string(),
-                        (None, Some(d)) => d.key(&a.account, None).into_owned(),
-                        (None, None) => "all".to_string(),
-                    },
-                    invited: invited.get(&a.id).copied().unwrap_or(0) as u64,
-                    answered: n,
-                    billed: a.account.billed_revenue.unwrap_or(Money::ZERO),
-                    account_answered: n > 0,
-                }
-            }));
-        for (segment, c) in groups {
-            rows.push(coverage_row(&wave.name, segment, &c));
-        }
-    }
-    let mut notes = vec![format!(
-        "revenue_coverage: the share of billed revenue whose accounts answered; leading programmes aim at {:.0}% per quarter.",
-        rapport_core::coverage::REVENUE_COVERAGE_TARGET * 100.0
-    )];
-    if !imported_waves.is_empty() {
-        notes.push(format!(
-            "Waves without invitations (answers imported): {}; every contact on file counts as invited.",
-            imported_waves.join(", ")
-        ));
-    }
-    Ok(Report {
-        title: match args.by {
-            Some(d) => format!("Survey coverage by wave and {}", d.as_str()),
-            None => "Survey coverage by wave".into(),
-        },
-        columns: vec![
-            "wave",
-            "segment",
-            "accounts",
-            "accounts_answered",
-            "invited",
-            "answered",
-            "response_rate",
-            "billed_revenue",
-            "billed_answered",
-            "revenue_coverage",
-            "meets_target",
-        ],
-        rows,
-        notes,
-    })
-}
-
-fn coverage_row(wave: &str, segment: String, c: &Coverage) -> Vec<Value> {
-    vec![
-        Value::Text(wave.to_string()),
-        Value::Text(segment),
-        Value::Int(c.accounts as i64),
-        Value::Int(c.accounts_answered as i64),
-        Value::Int(c.invited as i64),
-        Value::Int(c.answered as i64),
-        Value::num(c.response_rate().map(|r| r * 100.0), 1),
-        Value::Money(c.billed),
-        Value::Money(c.billed_answered),
-        Value::num(c.revenue_coverage().map(|r| r * 100.0), 1),
-        c.meets_target().map_or(Value::Empty, Value::Bool),
-    ]
-}
-
-/// The revenue period a wave stands for: its name when it is one (2026-Q3), otherwise the
-/// quarter it opened in.
-fn wave_period(wave: &WaveInfo) -> anyhow::Result<Period> {
-    if let Ok(p) = Period::parse(&wave.name) {
-        return Ok(p);
-    }
-    match wave.opens_on {
-        Some(d) => Ok(Period::Quarter { year: d.year(), quarter: (u8::from(d.month()) - 1) / 3 + 1 }),
-        None => bail!(
-            "wave '{}' has no revenue period: name waves like 2026-Q3 or 2026-07, or give it an opening date",
-            wave.name
-        ),
-    }
-}
-
-/// The stored periods that can make up `period`'s billed revenue (a quarter and its months).
-fn stored_periods(period: Period) -> Vec<String> {
-    let mut out = vec![period.to_string()];
-    if let Period::Quarter { year, quarter } = period {
-        out.extend((0..3).map(|i| Period::Month { year, month: (quarter - 1) * 3 + 1 + i }.to_string()));
-    }
-    out
-}
-
-async fn loyalty_revenue(
-    store: &Store,
-    cache: &ReportCache,
-    p: &Portfolio,
-    args: &ReportArgs,
-) -> anyhow::Result<Report> {
-    let (from, to) = p.waves_compared(args)?;
-    let (before, after) = (wave_period(from)?, wave_period(to)?);
-    let mut entries: HashMap<i64, Vec<(Period, Money)>> = HashMap::new();
-    let periods: Vec<String> = stored_periods(before).into_iter().chain(stored_periods(after)).collect();
-    for (account, period, billed) in store.billed_in_periods(&periods).await? {
-        if let (Ok(period), Some(billed)) = (Period::parse(&period), billed) {
-            entries.entry(account).or_default().push((period, Money(billed)));
-        }
-    }
-    let was = cache.loyalty_per_account(store, from.id).await?;
-    let now = cache.loyalty_per_account(store, to.id).await?;
-    let mut inputs = Vec::new();
-    for (i, a) in p.accounts.iter().enumerate() {
-        let (Some(b), Some(n)) = (was.get(&a.id), now.get(&a.id)) else { continue };
-        let own = entries.get(&a.id).map_or(&[][..], Vec::as_slice);
-        inputs.push(LoyaltyRevenueInput {
-            account: i,
-            nps_before: b.nps(),
-            nps_after: n.nps(),
-            revenue_before: billed_in(before, own).unwrap_or(Money::ZERO),
-            revenue_after: billed_in(after, own).unwrap_or(Money::ZERO),
-        });
-    }
-    let result = loyalty_vs_revenue(&inputs);
-    let mut rows: Vec<(Option<f64>, Vec<Value>)> = inputs
-        .iter()
-        .zip(&result.accounts)
-        .map(|(input, change)| {
-            let a = &p.accounts[input.account].account;
-            let row = vec![
-                Value::Text(a.account_id.clone()),
-                Value::Text(a.name.clone()),
-                Value::num(input.nps_before, 1),
-                Value::num(input.nps_after, 1),
-                Value::num(change.nps_change, 1),
-                Value::Money(input.revenue_before),
-                Value::Money(input.revenue_after),
-                Value::num(change.revenue_change_pct, 1),
-            ];
-            (change.nps_change, row)
-        })
-        .collect();
-    // The biggest loyalty falls first.
-    rows.sort_by(|a, b| a.0.unwrap_or(0.0).total_cmp(&b.0.unwrap_or(0.0)));
-    let relation = match result.correlation {
-        Some(r) => format!("r = {r:.3} (Pearson)"),
-        None => "not computable (fewer than 3 accounts with both figures, or no variation)".into(),
-    };
-    Ok(Report {
-        title: format!("Loyalty change against revenue change, {} to {}", from.name, to.name),
-        columns: vec![
-            "account_id",
-            "name",
-            "nps_from",
-            "nps_to",
-            "nps_change",
-            "billed_from",
-            "billed_to",
-            "revenue_change_pct",
-        ],
-        rows: rows.into_iter().map(|(_, r)| r).collect(),
-        notes: vec![
-            format!(
-                "Accounts surveyed in both waves. Revenue is billed in each wave's period ({before} and {after}): the \
-                 quarter's own entry, or the sum of its months."
-            ),
-            format!("NPS change against revenue change across {} accounts: {relation}.", result.n),
-        ],
-    })
 }

@@ -178,3 +178,35 @@ fn coverage_of_one_account() {
     let e = rapport(&db, &["report", "coverage", "--account", "E", "--format", "csv"]);
     assert!(e.ends_with("\n2026-Q3,E,1,0,0,0,,500.00,0.00,0.0,false\n"), "{e}");
 }
+
+#[test]
+fn a_filtered_view_keeps_the_portfolio_thresholds_and_counts_only_its_accounts() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = portfolio(dir.path());
+    // Retail alone: C and D stay where the whole portfolio puts them (threshold 250, not
+    // Retail's own median), E stays unsurveyed, Energy's A and B are gone.
+    assert_eq!(
+        rapport(&db, &["report", "quadrants", "--format", "csv", "--vertical", "Retail"]),
+        "account_id,name,respondents,nps,billed_revenue,potential_revenue,quadrant,low_sample\n\
+         C,Gamma,10,30.0,300.00,0.00,emulate,false\n\
+         D,Delta,2,-100.0,400.00,0.00,problem,true\n\
+         E,Epsilon,0,,500.00,0.00,unsurveyed,false\n"
+    );
+    // Energy's NPS from its own 7 answers: A 9,9,6 and B 10,7,0,9: 4 promoters, 1 passive,
+    // 2 detractors: 100 x 2 / 7 = 28.6; the same from the unfiltered report by vertical.
+    let filtered = rapport(&db, &["report", "nps", "--format", "csv", "--vertical", "energy "]);
+    assert!(filtered.contains("\nall,7,4,1,2,28.6,"), "{filtered}");
+    let by_vertical = rapport(&db, &["report", "nps", "--format", "csv", "--by", "vertical"]);
+    assert!(by_vertical.contains("\nEnergy,7,4,1,2,28.6,"), "{by_vertical}");
+}
+
+#[test]
+fn an_xlsx_report_is_a_workbook() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = portfolio(dir.path());
+    let file = dir.path().join("q.xlsx");
+    rapport(&db, &["report", "quadrants", "--format", "xlsx", "-o", file.to_str().unwrap()]);
+    let bytes = std::fs::read(&file).unwrap();
+    // An XLSX file is a zip archive.
+    assert_eq!(&bytes[..4], b"PK\x03\x04");
+}

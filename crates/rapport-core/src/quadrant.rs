@@ -205,6 +205,15 @@ impl<K> Matrix<K> {
     pub fn total(&self, quadrant: Quadrant) -> &QuadrantTotals {
         &self.totals[quadrant.index()]
     }
+
+    /// The same matrix showing only the accounts `keep` accepts (a filtered view, or an account
+    /// manager's own accounts), with totals over those. The thresholds stay those of the whole
+    /// portfolio, so an account sits in the same quadrant in every view.
+    pub fn retain(mut self, keep: impl Fn(&K) -> bool) -> Matrix<K> {
+        self.placements.retain(|p| keep(&p.account));
+        self.totals = totals_of(&self.placements);
+        self
+    }
 }
 
 /// The median of whole-cent amounts, with a half cent rounded up (see the module docs);
@@ -243,13 +252,7 @@ pub fn place_accounts<K: Clone>(facts: &[AccountFacts<K>], thresholds: &Threshol
     };
     let resolved =
         ResolvedThresholds { loyalty: thresholds.loyalty, revenue, revenue_is_median: thresholds.revenue.is_none() };
-    let mut totals = Quadrant::ALL.map(|quadrant| QuadrantTotals {
-        quadrant,
-        accounts: 0,
-        billed: Money::ZERO,
-        potential: Money::ZERO,
-    });
-    let placements = facts
+    let placements: Vec<Placement<K>> = facts
         .iter()
         .map(|f| {
             let billed = f.billed.unwrap_or(Money::ZERO);
@@ -259,10 +262,6 @@ pub fn place_accounts<K: Clone>(facts: &[AccountFacts<K>], thresholds: &Threshol
                 // A surveyed account always resolves a median; no NPS means unsurveyed.
                 _ => Quadrant::Unsurveyed,
             };
-            let t = &mut totals[quadrant.index()];
-            t.accounts += 1;
-            t.billed = t.billed + billed;
-            t.potential = t.potential + potential;
             Placement {
                 account: f.account.clone(),
                 quadrant,
@@ -272,13 +271,44 @@ pub fn place_accounts<K: Clone>(facts: &[AccountFacts<K>], thresholds: &Threshol
             }
         })
         .collect();
+    let totals = totals_of(&placements);
     Matrix { placements, thresholds: resolved, totals }
+}
+
+fn totals_of<K>(placements: &[Placement<K>]) -> [QuadrantTotals; 5] {
+    let mut totals = Quadrant::ALL.map(|quadrant| QuadrantTotals {
+        quadrant,
+        accounts: 0,
+        billed: Money::ZERO,
+        potential: Money::ZERO,
+    });
+    for p in placements {
+        let t = &mut totals[p.quadrant.index()];
+        t.accounts += 1;
+        t.billed = t.billed + p.billed;
+        t.potential = t.potential + p.potential;
+    }
+    totals
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::loyalty::DEFAULT_MIN_ANSWERS;
+
+    #[test]
+    fn a_filtered_view_keeps_the_portfolio_thresholds_and_totals_only_what_it_shows() {
+        let all = [facts(1, 100, &[10, 10]), facts(2, 300, &[0, 0]), facts(3, 200, &[9, 9])];
+        let whole = place_accounts(&all, &Thresholds::default(), DEFAULT_MIN_ANSWERS);
+        let view = whole.clone().retain(|id| *id != 3);
+        assert_eq!(view.thresholds, whole.thresholds);
+        assert_eq!(view.placements.iter().map(|p| p.account).collect::<Vec<_>>(), vec![1, 2]);
+        assert_eq!(view.placements[0].quadrant, whole.placements[0].quadrant);
+        // Account 3 was Emulate (NPS 100, billed 200 = the median): gone from the view's totals.
+        assert_eq!(whole.total(Quadrant::Emulate).accounts, 1);
+        assert_eq!(view.total(Quadrant::Emulate).accounts, 0);
+        assert_eq!(view.total(Quadrant::Problem).billed, Money::from_units(300));
+    }
 
     fn facts(account: u32, billed: i64, scores: &[u8]) -> AccountFacts<u32> {
         AccountFacts {

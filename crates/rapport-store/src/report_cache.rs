@@ -16,7 +16,7 @@ use rapport_core::loyalty::LoyaltyCounts;
 use rapport_core::segment::Dimension;
 use rapport_core::stats::CellStats;
 
-use crate::analytics::{PortfolioAccount, WaveInfo};
+use crate::analytics::{PortfolioAccount, WaveCell, WaveInfo};
 use crate::error::StoreError;
 use crate::store::Store;
 
@@ -27,6 +27,7 @@ enum Key {
     PerAccount(i64),
     Segments(Option<i64>, Option<Dimension>, Option<i64>),
     Drivers(i64, Dimension),
+    Cells(i64),
 }
 
 #[derive(Default)]
@@ -111,5 +112,10 @@ impl ReportCache {
         by: Dimension,
     ) -> Result<Arc<BTreeMap<String, CellStats>>, StoreError> {
         self.get(store, Key::Drivers(wave_id, by), || store.drivers_by_segment(wave_id, by)).await
+    }
+
+    /// [`Store::wave_cells`], cached: what filtered views aggregate in memory.
+    pub async fn wave_cells(&self, store: &Store, wave_id: i64) -> Result<Arc<Vec<WaveCell>>, StoreError> {
+        self.get(store, Key::Cells(wave_id), || store.wave_cells(wave_id)).await
     }
 }

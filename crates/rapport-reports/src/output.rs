@@ -1,12 +1,13 @@
-//! A report's rows, written as a readable table, as CSV or as JSON.
+//! A report's rows, written as a readable table, as CSV, JSON or an XLSX workbook.
 
 use std::io::Write;
 
 use rapport_core::money::Money;
 use rapport_store::formula::guard;
+use rust_xlsxwriter::{Format as XlsxFormat, Workbook, XlsxError};
 
 /// How a report is written.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Format {
     /// Aligned columns for a terminal, with notes.
     Table,
@@ -14,6 +15,30 @@ pub enum Format {
     Csv,
     /// An object with the columns, rows as objects, and the notes.
     Json,
+    /// A workbook: numbers as numbers, the header row frozen, text cells formula-guarded, the
+    /// notes on a second sheet.
+    Xlsx,
+}
+
+impl Format {
+    /// Every format, by name.
+    pub const ALL: [(&'static str, Format); 4] =
+        [("table", Format::Table), ("csv", Format::Csv), ("json", Format::Json), ("xlsx", Format::Xlsx)];
+
+    /// The format named `name` (table, csv, json, xlsx).
+    pub fn parse(name: &str) -> Option<Format> {
+        Format::ALL.iter().find(|(n, _)| n.eq_ignore_ascii_case(name.trim())).map(|(_, f)| *f)
+    }
+
+    /// The file extension and media type of a download in this format.
+    pub fn file_type(self) -> (&'static str, &'static str) {
+        match self {
+            Format::Table => ("txt", "text/plain; charset=utf-8"),
+            Format::Csv => ("csv", "text/csv; charset=utf-8"),
+            Format::Json => ("json", "application/json"),
+            Format::Xlsx => ("xlsx", "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"),
+        }
+    }
 }
 
 /// One cell.
@@ -39,7 +64,8 @@ impl Value {
         v.map_or(Value::Empty, |x| Value::Num(x, decimals))
     }
 
-    fn plain(&self) -> String {
+    /// The value as plain text: numbers as plain decimals with `.`, empty for no value.
+    pub fn plain(&self) -> String {
         match self {
             Value::Text(s) => s.clone(),
             Value::Int(i) => i.to_string(),
@@ -64,7 +90,8 @@ impl Value {
         }
     }
 
-    fn is_number(&self) -> bool {
+    /// Whether it is a figure (right-aligned in tables).
+    pub fn is_number(&self) -> bool {
         matches!(self, Value::Int(_) | Value::Num(..) | Value::Money(_))
     }
 }
@@ -108,8 +135,48 @@ impl Report {
                 writeln!(out)?;
             }
             Format::Table => self.write_table(out)?,
+            Format::Xlsx => out.write_all(&self.xlsx()?)?,
         }
         Ok(())
+    }
+
+    fn xlsx(&self) -> Result<Vec<u8>, XlsxError> {
+        let mut book = Workbook::new();
+        let header = XlsxFormat::new().set_bold().set_background_color("#E8ECF1");
+        let money = XlsxFormat::new().set_num_format("#,##0.00");
+        let decimals: Vec<XlsxFormat> = (0..=4)
+            .map(|d| XlsxFormat::new().set_num_format(format!("0.{}", "0".repeat(d)).trim_end_matches('.')))
+            .collect();
+        let sheet = book.add_worksheet();
+        sheet.set_name("Report")?;
+        for (c, name) in self.columns.iter().enumerate() {
+            sheet.write_string_with_format(0, c as u16, *name, &header)?;
+        }
+        for (r, row) in self.rows.iter().enumerate() {
+            let r = r as u32 + 1;
+            for (c, v) in row.iter().enumerate() {
+                let c = c as u16;
+                match v {
+                    Value::Text(t) => sheet.write_string(r, c, guard(t).as_ref()).map(|_| ())?,
+                    Value::Int(i) => sheet.write_number(r, c, *i as f64).map(|_| ())?,
+                    Value::Num(x, d) => sheet.write_number_with_format(r, c, *x, &decimals[(*d).min(4)]).map(|_| ())?,
+                    Value::Money(m) => {
+                        sheet.write_number_with_format(r, c, m.cents() as f64 / 100.0, &money).map(|_| ())?
+                    }
+                    Value::Bool(b) => sheet.write_boolean(r, c, *b).map(|_| ())?,
+                    Value::Empty => (),
+                }
+            }
+        }
+        sheet.set_freeze_panes(1, 0)?;
+        sheet.autofit();
+        let notes = book.add_worksheet();
+        notes.set_name("Notes")?;
+        notes.write_string_with_format(0, 0, guard(&self.title).as_ref(), &header)?;
+        for (i, note) in self.notes.iter().enumerate() {
+            notes.write_string(i as u32 + 1, 0, guard(note).as_ref())?;
+        }
+        book.save_to_buffer()
     }
 
     fn write_table(&self, out: &mut dyn Write) -> std::io::Result<()> {
