@@ -2,6 +2,7 @@
 //!
 //! # Layout
 //! - [`Cli`] and [`Command`]: the clap definitions (their doc comments are the `--help`).
+//! - [`serve`]: the web app; [`user`]: the people who sign in.
 //! - [`transfer`]: `import` and `export`; [`demo`]: the demo portfolio; [`report`]: the
 //!   loyalty reports and their output formats.
 //! - [`telemetry`] sets up logging.
@@ -18,8 +19,10 @@ macro_rules! say {
 pub mod bench;
 pub mod demo;
 pub mod report;
+pub mod serve;
 pub mod telemetry;
 pub mod transfer;
+pub mod user;
 
 use clap::{Parser, Subcommand};
 use rapport_store::Store;
@@ -55,6 +58,11 @@ pub struct Cli {
 /// The subcommands.
 #[derive(Debug, Subcommand)]
 pub enum Command {
+    /// Run the web app: the dashboard, account pages, reports and exports.
+    Serve(serve::ServeArgs),
+    /// Manage the people who sign in.
+    #[command(subcommand)]
+    User(user::UserCommand),
     /// Load a CSV file of accounts, contacts, revenue, opportunities, service cases or
     /// survey responses. A file is one transaction: one bad row and nothing is stored.
     Import(transfer::ImportArgs),
@@ -94,6 +102,8 @@ pub enum AnalyticsCommand {
 pub async fn run(cli: Cli) -> anyhow::Result<()> {
     let store = open(&cli.database_url).await?;
     let result = match cli.command {
+        Command::Serve(args) => serve::serve(&store, args).await,
+        Command::User(command) => user::user(&store, command).await,
         Command::Import(args) => transfer::import(&store, args).await,
         Command::Export(args) => transfer::export(&store, args).await,
         Command::Demo(args) => demo::demo(&store, args).await,

@@ -672,7 +672,7 @@ fn coverage_row(wave: &str, segment: String, c: &Coverage) -> Vec<Value> {
 
 /// The revenue period a wave stands for: its name when it is one (2026-Q3), otherwise the
 /// quarter it opened in.
-fn wave_period(wave: &WaveInfo) -> anyhow::Result<Period> {
+pub fn wave_period(wave: &WaveInfo) -> anyhow::Result<Period> {
     if let Ok(p) = Period::parse(&wave.name) {
         return Ok(p);
     }
@@ -686,7 +686,7 @@ fn wave_period(wave: &WaveInfo) -> anyhow::Result<Period> {
 }
 
 /// The stored periods that can make up `period`'s billed revenue (a quarter and its months).
-fn stored_periods(period: Period) -> Vec<String> {
+pub fn stored_periods(period: Period) -> Vec<String> {
     let mut out = vec![period.to_string()];
     if let Period::Quarter { year, quarter } = period {
         out.extend((0..3).map(|i| Period::Month { year, month: (quarter - 1) * 3 + 1 + i }.to_string()));

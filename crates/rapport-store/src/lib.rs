@@ -8,8 +8,10 @@
 //! - [`import`], [`export`]: CSV in and out; [`formula`] keeps spreadsheet formulas inert.
 //! - [`analytics`]: the per (wave, account, role) statistics cells reports merge;
 //!   [`report_cache`] keeps what reports read in memory while the data is unchanged.
-//! - [`portfolio`]: counts and lookups over the portfolio; [`users`], [`waves`].
+//! - [`accounts`]: what the account page reads about one account.
+//! - [`portfolio`]: counts and lookups over the portfolio; [`users`], [`sessions`], [`waves`].
 
+pub mod accounts;
 pub mod analytics;
 pub mod error;
 pub mod export;
@@ -19,6 +21,7 @@ pub mod kind;
 pub mod portfolio;
 pub mod record;
 pub mod report_cache;
+pub mod sessions;
 pub mod store;
 mod tx;
 pub mod users;

@@ -28,6 +28,8 @@ enum Key {
     Segments(Option<i64>, Option<Dimension>, Option<i64>),
     Drivers(i64, Dimension),
     Cells(i64),
+    Invitations(i64),
+    Contacts,
 }
 
 #[derive(Default)]
@@ -117,5 +119,22 @@ impl ReportCache {
     /// [`Store::wave_cells`], cached: what filtered views aggregate in memory.
     pub async fn wave_cells(&self, store: &Store, wave_id: i64) -> Result<Arc<Vec<WaveCell>>, StoreError> {
         self.get(store, Key::Cells(wave_id), || store.wave_cells(wave_id)).await
+    }
+
+    /// [`Store::invitations_per_account`], cached, as a map.
+    pub async fn invitations_per_account(
+        &self,
+        store: &Store,
+        wave_id: i64,
+    ) -> Result<Arc<HashMap<i64, i64>>, StoreError> {
+        self.get(store, Key::Invitations(wave_id), || async {
+            Ok(store.invitations_per_account(wave_id).await?.into_iter().collect())
+        })
+        .await
+    }
+
+    /// [`Store::contacts_per_account`], cached, as a map.
+    pub async fn contacts_per_account(&self, store: &Store) -> Result<Arc<HashMap<i64, i64>>, StoreError> {
+        self.get(store, Key::Contacts, || async { Ok(store.contacts_per_account().await?.into_iter().collect()) }).await
     }
 }

@@ -1,0 +1,85 @@
+//! `rapport serve`: the web app; `--demo` fills an empty database with the demo portfolio first
+//! and prints how to sign in.
+
+use std::net::SocketAddr;
+
+use anyhow::Context;
+use rapport_core::user::Role;
+use rapport_store::Kind;
+use rapport_store::Store;
+use rapport_store::report_cache::ReportCache;
+use rapport_web::AppState;
+use rapport_web::password::hash_password;
+
+use crate::demo::{DemoArgs, demo};
+
+/// Whether cookies get the Secure flag.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum CookieSecure {
+    /// Secure unless the server listens on a loopback address (a laptop, or a proxy on the
+    /// same host that terminates TLS should say `always`).
+    Auto,
+    /// Always Secure: the app is reached over HTTPS.
+    Always,
+    /// Never: only for plain-HTTP set-ups on a trusted network.
+    Never,
+}
+
+/// `rapport serve`.
+#[derive(Debug, clap::Args)]
+pub struct ServeArgs {
+    /// The address to listen on.
+    #[arg(long, env = "RAPPORT_LISTEN", default_value = "127.0.0.1:8080")]
+    pub listen: SocketAddr,
+    /// Fill an empty database with the demo portfolio first, and give every demo user a fresh
+    /// password, printed at start.
+    #[arg(long)]
+    pub demo: bool,
+    /// Cookies with the Secure flag: auto, always or never.
+    #[arg(long, env = "RAPPORT_COOKIE_SECURE", value_enum, default_value_t = CookieSecure::Auto)]
+    pub cookie_secure: CookieSecure,
+}
+
+/// Runs `rapport serve`.
+pub async fn serve(store: &Store, args: ServeArgs) -> anyhow::Result<()> {
+    if args.demo {
+        prepare_demo(store).await?;
+    } else if store.users_with_password().await? == 0 {
+        say!(
+            "No one can sign in yet: open http://{}/setup to create the first administrator, or run `rapport user add EMAIL --role admin`.",
+            args.listen
+        );
+    }
+    let secure_cookies = match args.cookie_secure {
+        CookieSecure::Always => true,
+        CookieSecure::Never => false,
+        CookieSecure::Auto => !args.listen.ip().is_loopback(),
+    };
+    let state = AppState { store: store.clone(), cache: ReportCache::new(), secure_cookies };
+    say!("Rapport is listening on http://{} (Ctrl-C stops it).", args.listen);
+    rapport_web::serve(state, args.listen).await
+}
+
+/// The demo portfolio on first start; fresh passwords for its users on every start.
+async fn prepare_demo(store: &Store) -> anyhow::Result<()> {
+    if store.count(Kind::Accounts).await? == 0 {
+        say!("Creating the demo portfolio (first start only)...");
+        demo(store, DemoArgs { seed: 7, accounts: 500 }).await?;
+    }
+    let password = rapport_web::token::new_token()[..16].to_string();
+    let hash = hash_password(&password)?;
+    let users = store.list_users().await?;
+    for u in &users {
+        store
+            .set_password_hash(&u.email, &hash)
+            .await
+            .with_context(|| format!("setting the password of {}", u.email))?;
+    }
+    say!("Demo users (password for each: {password}):");
+    for role in Role::ALL {
+        if let Some(u) = users.iter().find(|u| u.role == role) {
+            say!("  {:<16} {}", role.as_str(), u.email);
+        }
+    }
+    Ok(())
+}

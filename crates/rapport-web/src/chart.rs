@@ -1,0 +1,62 @@
+//! Chart geometry. Charts are laid out here, in Rust, where the arithmetic is unit tested, and
+//! drawn by SVG templates that only place what they are given. All coordinates are SVG user
+//! units (px) of a `viewBox="0 0 width height"`, with y growing downward.
+//!
+//! # Layout
+//! - [`scale`]: data value to pixel ([`scale::Linear`], [`scale::Log`]), tick choice, and
+//!   compact money labels.
+//! - [`bubble`]: the loyalty × revenue matrix, one bubble per account.
+//! - [`line`](mod@line): trends across waves, optionally with a second (right) axis.
+
+pub mod bubble;
+pub mod line;
+pub mod scale;
+
+/// A rectangle in SVG user units; `(x, y)` is its top-left corner.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Rect {
+    /// Left edge.
+    pub x: f64,
+    /// Top edge.
+    pub y: f64,
+    /// Width.
+    pub w: f64,
+    /// Height.
+    pub h: f64,
+}
+
+impl Rect {
+    /// Right edge.
+    pub fn right(&self) -> f64 {
+        self.x + self.w
+    }
+
+    /// Bottom edge.
+    pub fn bottom(&self) -> f64 {
+        self.y + self.h
+    }
+
+    /// Whether `other` lies entirely within this rectangle (touching the edge counts).
+    pub fn contains(&self, other: &Rect) -> bool {
+        other.x >= self.x && other.y >= self.y && other.right() <= self.right() && other.bottom() <= self.bottom()
+    }
+
+    /// Whether the two rectangles share any area (touching edges do not overlap).
+    pub fn overlaps(&self, other: &Rect) -> bool {
+        self.x < other.right() && other.x < self.right() && self.y < other.bottom() && other.y < self.bottom()
+    }
+}
+
+/// One labelled position on an axis: `pos` is x for a horizontal axis, y for a vertical one.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Tick {
+    /// Position along the axis.
+    pub pos: f64,
+    /// The label drawn at it.
+    pub text: String,
+}
+
+/// Rounds a coordinate to 0.1 px: finer than any screen shows, and it keeps the SVG small.
+fn round1(v: f64) -> f64 {
+    (v * 10.0).round() / 10.0
+}

@@ -1,0 +1,110 @@
+//! Rapport's web app: sign-in and roles, the portfolio dashboard with the loyalty x revenue
+//! bubble chart, account pages, every report as a page and as CSV or XLSX.
+//!
+//! Pages are server-rendered from compiled templates (askama, `templates/`); charts are SVG
+//! laid out in [`chart`] and drawn by templates. There is no JavaScript build: one small
+//! script of our own sorts tables.
+//!
+//! # Layout
+//! - [`router`] wires every route; [`serve`] runs it until Ctrl-C or SIGTERM.
+//! - [`auth`]: sessions, sign-in and sign-out, the first administrator; [`authz`]: who may see
+//!   what, one check for every handler; [`password`] and [`token`]: the secrets.
+//! - [`pages`]: the pages; [`error`]: what failures show.
+
+pub mod auth;
+pub mod authz;
+pub mod chart;
+pub mod error;
+pub mod pages;
+pub mod password;
+pub mod state;
+pub mod token;
+
+use std::net::SocketAddr;
+
+use axum::Router;
+use axum::http::{HeaderName, HeaderValue, header};
+use axum::response::IntoResponse;
+use axum::routing::{get, post};
+use percent_encoding::{AsciiSet, NON_ALPHANUMERIC};
+use tower_http::set_header::SetResponseHeaderLayer;
+
+pub use state::AppState;
+
+/// Characters escaped in a URL path segment or query value.
+pub const URL_SAFE: &AsciiSet = &NON_ALPHANUMERIC.remove(b'-').remove(b'_').remove(b'.').remove(b'~');
+
+/// Every route of the app.
+pub fn router(state: AppState) -> Router {
+    let secure = state.secure_cookies;
+    let mut app = Router::new()
+        .route("/", get(pages::dashboard::dashboard))
+        .route("/charts/matrix.svg", get(pages::dashboard::matrix_svg))
+        .route("/accounts/{account_id}", get(pages::account::account))
+        .route("/reports", get(pages::reports::index))
+        .route("/reports/{name}", get(pages::reports::report))
+        .route("/sign-in", get(auth::sign_in_page).post(auth::sign_in))
+        .route("/sign-out", post(auth::sign_out))
+        .route("/setup", get(auth::setup_page).post(auth::setup))
+        .route("/static/app.css", get(|| static_file("text/css; charset=utf-8", include_str!("../static/app.css"))))
+        .route(
+            "/static/table.js",
+            get(|| static_file("text/javascript; charset=utf-8", include_str!("../static/table.js"))),
+        )
+        .route("/healthz", get(|| async { "ok" }))
+        .fallback(|| async { error::WebError::NotFound("There is no such page".into()) })
+        .with_state(state);
+    for (name, value) in security_headers(secure) {
+        app = app.layer(SetResponseHeaderLayer::overriding(name, value));
+    }
+    app
+}
+
+async fn static_file(media: &'static str, body: &'static str) -> impl IntoResponse {
+    ([(header::CONTENT_TYPE, media), (header::CACHE_CONTROL, "public, max-age=3600")], body)
+}
+
+/// Headers on every response: no inline script or style may run, no other site may frame
+/// Rapport, and addresses do not leak to other sites.
+fn security_headers(tls: bool) -> Vec<(HeaderName, HeaderValue)> {
+    let mut headers = vec![
+        (
+            header::CONTENT_SECURITY_POLICY,
+            HeaderValue::from_static(
+                "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; \
+                 form-action 'self'; frame-ancestors 'none'; base-uri 'none'; object-src 'none'",
+            ),
+        ),
+        (header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff")),
+        (header::REFERRER_POLICY, HeaderValue::from_static("same-origin")),
+        (header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY")),
+    ];
+    if tls {
+        headers.push((header::STRICT_TRANSPORT_SECURITY, HeaderValue::from_static("max-age=31536000")));
+    }
+    headers
+}
+
+/// Serves the app on `addr` until Ctrl-C or SIGTERM, finishing requests in flight.
+pub async fn serve(state: AppState, addr: SocketAddr) -> anyhow::Result<()> {
+    let listener = tokio::net::TcpListener::bind(addr).await.map_err(|e| {
+        anyhow::anyhow!("cannot listen on {addr}: {e} (is another server using it? pick another with --listen)")
+    })?;
+    axum::serve(listener, router(state)).with_graceful_shutdown(shutdown_signal()).await?;
+    Ok(())
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        if let Ok(mut s) = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            s.recv().await;
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! { () = ctrl_c => {}, () = term => {} }
+}

@@ -1,0 +1,14 @@
+//! The signed-in pages.
+//!
+//! # Layout
+//! - [`view`]: the layout around every page and the filters that live in the URL.
+//! - [`dashboard`]: the portfolio dashboard and the matrix chart.
+//! - [`account`]: one account's page.
+//! - [`reports`]: every report as a page and as downloads.
+//! - [`format`]: numbers as pages show them.
+
+pub mod account;
+pub mod dashboard;
+pub mod format;
+pub mod reports;
+pub mod view;

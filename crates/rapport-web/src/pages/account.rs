@@ -1,0 +1,233 @@
+//! The account page: the account report for a wave (each respondent, the account against its
+//! vertical and the whole base, its previous waves), loyalty and revenue on one chart,
+//! relationship breadth, opportunities and service cases.
+
+use askama::Template;
+use axum::extract::{Path, Query, State};
+use axum::response::Html;
+use rapport_core::contact::RoleLevel;
+use rapport_core::loyalty::{LoyaltyClass, LoyaltySummary};
+use rapport_core::money::Money;
+use rapport_core::period::Period;
+use rapport_core::quadrant::Quadrant;
+use rapport_core::revenue::billed_in;
+use rapport_core::segment::Dimension;
+use rapport_reports::{AccountFilter, Portfolio, ReportKind, ReportQuery, wave_period};
+use rapport_store::accounts::{ContactSummary, OpportunityRow, Respondent, ServiceCaseRow};
+
+use crate::auth::CurrentUser;
+use crate::authz::Need;
+use crate::chart::line::{self, LineChart, Series};
+use crate::chart::scale::money_short;
+use crate::error::WebError;
+use crate::pages::format;
+use crate::pages::view::{Layout, ViewQuery};
+use crate::state::AppState;
+
+/// One wave in the account's history.
+pub struct WaveRow {
+    /// The wave.
+    pub wave: String,
+    /// Answers.
+    pub n: u64,
+    /// NPS.
+    pub nps: String,
+    /// Quadrant.
+    pub quadrant: &'static str,
+    /// CSS class of the quadrant.
+    pub class: &'static str,
+    /// Billed revenue in the wave's period.
+    pub billed: String,
+}
+
+/// A comparison line: the account, its vertical, the whole base.
+pub struct Benchmark {
+    /// What is measured.
+    pub label: String,
+    /// Answers.
+    pub n: u64,
+    /// NPS.
+    pub nps: String,
+}
+
+/// Role-level breadth.
+pub struct Breadth {
+    /// The level.
+    pub level: &'static str,
+    /// Contacts on file.
+    pub contacts: usize,
+    /// Who answered in the wave.
+    pub answered: usize,
+}
+
+#[derive(Template)]
+#[template(path = "account.html")]
+struct AccountPage {
+    layout: Layout,
+    name: String,
+    account_id: String,
+    facts: Vec<(&'static str, String)>,
+    waves: Vec<String>,
+    wave: String,
+    quadrant: &'static str,
+    quadrant_class: &'static str,
+    strategy: &'static str,
+    benchmarks: Vec<Benchmark>,
+    respondents: Vec<Respondent>,
+    history: Vec<WaveRow>,
+    chart: LineChart,
+    breadth: Vec<Breadth>,
+    single_threaded: bool,
+    contacts: Vec<ContactSummary>,
+    opportunities: Vec<OpportunityRow>,
+    cases: Vec<ServiceCaseRow>,
+}
+
+impl AccountPage {
+    fn class_of(ltr: &u8) -> &'static str {
+        LoyaltyClass::of(*ltr).as_str()
+    }
+
+    fn role_of(role: &Option<RoleLevel>) -> &'static str {
+        role.map_or("–", RoleLevel::as_str)
+    }
+
+    fn opt(v: &Option<String>) -> &str {
+        v.as_deref().unwrap_or("–")
+    }
+
+    fn money(v: &Option<i64>) -> String {
+        format::money_opt(*v)
+    }
+
+    fn hours(v: &Option<i64>) -> String {
+        v.map_or_else(|| "–".to_string(), |c| format!("{:.1} h", c as f64 / 100.0))
+    }
+
+    fn discount(v: &Option<i64>) -> String {
+        v.map_or_else(|| "–".to_string(), |bp| format!("{:.1}%", bp as f64 / 100.0))
+    }
+
+    fn scores(r: &Respondent) -> String {
+        r.scores.iter().map(|(k, v)| format!("{k} {v}")).collect::<Vec<_>>().join(", ")
+    }
+}
+
+/// GET /accounts/{account_id}.
+pub async fn account(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Path(account_id): Path<String>,
+    Query(view): Query<ViewQuery>,
+) -> Result<Html<String>, WebError> {
+    let (store, cache) = (&state.store, &state.cache);
+    // Thresholds are the whole portfolio's: the account sits where the dashboard shows it.
+    let p = Portfolio::load(store, cache, true, &AccountFilter::default()).await.map_err(WebError::from_report)?;
+    let not_found = || WebError::NotFound(format!("There is no account '{account_id}'"));
+    let index = p.accounts.iter().position(|a| a.account.account_id == account_id).ok_or_else(not_found)?;
+    let entry = &p.accounts[index];
+    user.require(Need::Account(&entry.account))?;
+    let a = &entry.account;
+
+    let waves: Vec<String> = p.waves.iter().rev().map(|w| w.name.clone()).collect();
+    let query = ReportQuery { wave: view.wave.clone(), ..ReportQuery::new(ReportKind::Quadrants) };
+    let revenue: Vec<(Period, Money)> = store
+        .revenue_of(entry.id)
+        .await?
+        .into_iter()
+        .filter_map(|r| Some((Period::parse(&r.period).ok()?, Money(r.billed?))))
+        .collect();
+
+    let mut history = Vec::new();
+    let (mut nps_points, mut revenue_points) = (Vec::new(), Vec::new());
+    for w in p.waves.iter() {
+        let placed = p.place(&*cache.loyalty_per_account(store, w.id).await?, &query);
+        let pl = &placed.placements[index];
+        let billed = wave_period(w).ok().and_then(|period| billed_in(period, &revenue));
+        nps_points.push(pl.loyalty.nps);
+        revenue_points.push(billed.map(|m| m.cents() as f64));
+        history.push(WaveRow {
+            wave: w.name.clone(),
+            n: pl.loyalty.n,
+            nps: format::nps(pl.loyalty.nps),
+            quadrant: pl.quadrant.label(),
+            class: pl.quadrant.as_str(),
+            billed: billed.map_or_else(|| format::NONE.to_string(), format::money),
+        });
+    }
+    let categories: Vec<String> = p.waves.iter().map(|w| w.name.clone()).collect();
+    let chart = line::layout(
+        &categories,
+        &[Series { name: "NPS".into(), class: "nps", points: nps_points }],
+        Some((-100.0, 100.0)),
+        &[Series { name: "Billed".into(), class: "revenue", points: revenue_points }],
+        money_short,
+        640.0,
+        240.0,
+    );
+
+    let (wave_name, quadrant, benchmarks, respondents) = match p.waves.is_empty() {
+        true => (String::new(), Quadrant::Unsurveyed, Vec::new(), Vec::new()),
+        false => {
+            let wave = p.wave(view.wave.as_deref()).map_err(WebError::from_report)?;
+            let placed = p.place(&*cache.loyalty_per_account(store, wave.id).await?, &query);
+            let pl = &placed.placements[index];
+            let vertical = Dimension::Vertical.key(a, None).into_owned();
+            let by_vertical = cache.loyalty_by_segment(store, Some(wave.id), Some(Dimension::Vertical), None).await?;
+            let whole = cache.loyalty_by_segment(store, Some(wave.id), None, None).await?;
+            let line = |label: String, counts| {
+                let s = LoyaltySummary::new(counts, query.min_answers);
+                Benchmark { label, n: s.n, nps: format::nps(s.nps) }
+            };
+            let benchmarks = vec![
+                line(a.name.clone(), pl.loyalty.counts),
+                line(
+                    format!("{vertical} (vertical)"),
+                    by_vertical.iter().find(|(_, k, _)| *k == vertical).map(|(_, _, c)| *c).unwrap_or_default(),
+                ),
+                line("All accounts".into(), whole.first().map(|(_, _, c)| *c).unwrap_or_default()),
+            ];
+            (wave.name.clone(), pl.quadrant, benchmarks, store.respondents(entry.id, wave.id).await?)
+        }
+    };
+
+    let contacts = store.contacts_of(entry.id).await?;
+    let breadth: Vec<Breadth> = [RoleLevel::Executive, RoleLevel::Manager, RoleLevel::User]
+        .into_iter()
+        .map(|level| Breadth {
+            level: level.as_str(),
+            contacts: contacts.iter().filter(|c| c.role == Some(level)).count(),
+            answered: respondents.iter().filter(|r| r.role == Some(level)).count(),
+        })
+        .collect();
+    let facts = vec![
+        ("Vertical", a.vertical.clone().unwrap_or_else(|| format::NONE.into())),
+        ("Region", a.region.clone().unwrap_or_else(|| format::NONE.into())),
+        ("Owner", a.owner_email.clone().unwrap_or_else(|| format::NONE.into())),
+        ("Billed revenue", a.billed_revenue.map_or_else(|| format::NONE.into(), format::money)),
+        ("Potential revenue", a.potential_revenue.map_or_else(|| format::NONE.into(), format::money)),
+        ("Relationship style", a.relationship_style.map_or_else(|| format::NONE.into(), |s| s.as_str().to_string())),
+        ("Strategic", a.strategic.map_or_else(|| format::NONE.into(), |s| if s { "yes" } else { "no" }.to_string())),
+    ];
+    let page = AccountPage {
+        layout: Layout::new(&user, a.name.clone(), "dashboard"),
+        name: a.name.clone(),
+        account_id: a.account_id.clone(),
+        facts,
+        waves,
+        wave: wave_name,
+        quadrant: quadrant.label(),
+        quadrant_class: quadrant.as_str(),
+        strategy: quadrant.strategy(),
+        benchmarks,
+        respondents,
+        history,
+        chart,
+        single_threaded: contacts.len() <= 1,
+        breadth,
+        contacts,
+        opportunities: store.opportunities_of(entry.id).await?,
+        cases: store.service_cases_of(entry.id).await?,
+    };
+    Ok(Html(page.render().map_err(anyhow::Error::from)?))
+}

@@ -1,0 +1,349 @@
+//! The portfolio dashboard: headline NPS and its trend, response rate, the loyalty x revenue
+//! matrix as a bubble chart with the four quadrant lists and their strategies, revenue at
+//! risk, and the biggest movers since the previous wave.
+
+use std::collections::HashMap;
+
+use askama::Template;
+use axum::extract::{Query, State};
+use axum::http::header;
+use axum::response::{Html, IntoResponse, Response};
+use rapport_core::loyalty::{LoyaltyCounts, LoyaltySummary};
+use rapport_core::money::Money;
+use rapport_core::quadrant::{Matrix, Quadrant};
+use rapport_reports::{Portfolio, ReportKind, ReportQuery};
+
+use crate::auth::CurrentUser;
+use crate::authz::Need;
+use crate::chart::bubble::{self, Bubble, BubbleChart};
+use crate::chart::line::{self, LineChart, Series};
+use crate::error::WebError;
+use crate::pages::format;
+use crate::pages::view::{FilterOptions, Layout, ViewQuery};
+use crate::state::AppState;
+
+/// How many accounts each quadrant list shows on the dashboard (the report lists them all).
+const LIST_LENGTH: usize = 8;
+/// How many movers each way.
+const MOVERS: usize = 5;
+
+/// An account in a list.
+pub struct AccountLink {
+    /// Its page.
+    pub href: String,
+    /// Its name.
+    pub name: String,
+    /// NPS in the wave.
+    pub nps: String,
+    /// Billed revenue.
+    pub billed: String,
+    /// Whether its NPS rests on fewer answers than the minimum.
+    pub low_sample: bool,
+}
+
+/// One quadrant's box.
+pub struct QuadrantBox {
+    /// Its name.
+    pub label: &'static str,
+    /// CSS class.
+    pub class: &'static str,
+    /// Accounts in it.
+    pub accounts: u64,
+    /// Their billed revenue.
+    pub billed: String,
+    /// Their potential revenue.
+    pub potential: String,
+    /// What to do with them.
+    pub strategy: &'static str,
+    /// The biggest accounts by billed revenue.
+    pub top: Vec<AccountLink>,
+}
+
+/// An account whose loyalty moved most.
+pub struct Mover {
+    /// Its page.
+    pub href: String,
+    /// Its name.
+    pub name: String,
+    /// NPS change.
+    pub change: String,
+    /// Quadrant before and now.
+    pub from: &'static str,
+    /// Quadrant now.
+    pub to: &'static str,
+}
+
+#[derive(Template)]
+#[template(path = "dashboard.html")]
+struct DashboardPage {
+    layout: Layout,
+    view: ViewQuery,
+    options: FilterOptions,
+    query: String,
+    wave: String,
+    previous: Option<String>,
+    nps: String,
+    nps_detail: String,
+    nps_change: String,
+    response_rate: String,
+    response_detail: String,
+    at_risk: String,
+    at_risk_detail: String,
+    thresholds: String,
+    trend: LineChart,
+    chart: BubbleChart,
+    quadrants: Vec<QuadrantBox>,
+    unsurveyed: u64,
+    falls: Vec<Mover>,
+    rises: Vec<Mover>,
+}
+
+#[derive(Template)]
+#[template(path = "empty.html")]
+struct EmptyPage {
+    layout: Layout,
+}
+
+#[derive(Template)]
+#[template(path = "matrix.svg", escape = "html")]
+struct MatrixSvg {
+    chart: BubbleChart,
+}
+
+/// The link to an account's page.
+pub fn account_href(account_id: &str) -> String {
+    format!("/accounts/{}", percent_encoding::utf8_percent_encode(account_id, crate::URL_SAFE))
+}
+
+fn short_label(name: &str) -> String {
+    let first = name.split_whitespace().next().unwrap_or(name);
+    let mut short: String = first.chars().take(12).collect();
+    if first.chars().count() > 12 {
+        short.push('…');
+    }
+    short
+}
+
+fn sum_counts(matrix: &Matrix<usize>) -> LoyaltyCounts {
+    let mut total = LoyaltyCounts::default();
+    for pl in &matrix.placements {
+        total.merge(&pl.loyalty.counts);
+    }
+    total
+}
+
+/// The bubble chart of a placed wave.
+fn bubble_chart(p: &Portfolio, matrix: &Matrix<usize>) -> BubbleChart {
+    let bubbles: Vec<Bubble> = matrix
+        .placements
+        .iter()
+        .filter(|pl| pl.quadrant != Quadrant::Unsurveyed)
+        .map(|pl| {
+            let a = &p.accounts[pl.account].account;
+            let nps = pl.loyalty.nps.unwrap_or(0.0);
+            Bubble {
+                href: account_href(&a.account_id),
+                name: a.name.clone(),
+                short: short_label(&a.name),
+                nps,
+                billed_cents: pl.billed.cents(),
+                potential_cents: pl.potential.cents(),
+                class: pl.quadrant.as_str(),
+                tooltip: format!(
+                    "{}: NPS {} from {} answers; billed {}, potential {}; {}",
+                    a.name,
+                    format::nps(pl.loyalty.nps),
+                    pl.loyalty.n,
+                    format::money(pl.billed),
+                    format::money(pl.potential),
+                    pl.quadrant.label()
+                ),
+            }
+        })
+        .collect();
+    bubble::layout(&bubbles, matrix.thresholds.loyalty, matrix.thresholds.revenue.map(Money::cents), 760.0, 520.0)
+}
+
+/// What the dashboard computes for one view, shared with the matrix SVG download.
+struct Placed {
+    portfolio: Portfolio,
+    matrix: Matrix<usize>,
+    wave_index: usize,
+    query: ReportQuery,
+}
+
+async fn place(state: &AppState, user: &CurrentUser, view: &ViewQuery) -> Result<Option<Placed>, WebError> {
+    user.require(Need::Portfolio)?;
+    let filter = user.scoped(view.filter());
+    let portfolio = Portfolio::load(&state.store, &state.cache, true, &filter).await.map_err(WebError::from_report)?;
+    if portfolio.waves.is_empty() {
+        return Ok(None);
+    }
+    let wave = portfolio.wave(view.wave.as_deref()).map_err(WebError::from_report)?;
+    let wave_index = portfolio.waves.iter().position(|w| w.id == wave.id).unwrap_or(0);
+    let query = ReportQuery { wave: Some(wave.name.clone()), filter, ..ReportQuery::new(ReportKind::Quadrants) };
+    let counts = state.cache.loyalty_per_account(&state.store, wave.id).await?;
+    let matrix = portfolio.place(&counts, &query);
+    Ok(Some(Placed { portfolio, matrix, wave_index, query }))
+}
+
+/// GET /: the dashboard.
+pub async fn dashboard(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Query(view): Query<ViewQuery>,
+) -> Result<Html<String>, WebError> {
+    let Some(Placed { portfolio: p, matrix, wave_index, query }) = place(&state, &user, &view).await? else {
+        let page = EmptyPage { layout: Layout::new(&user, "Dashboard", "dashboard") };
+        return Ok(Html(page.render().map_err(anyhow::Error::from)?));
+    };
+    let wave = &p.waves[wave_index];
+    let total = LoyaltySummary::new(sum_counts(&matrix), query.min_answers);
+
+    // The trend across every wave, over the same accounts.
+    let mut trend_points = Vec::new();
+    let mut previous: Option<(Matrix<usize>, LoyaltySummary)> = None;
+    for (i, w) in p.waves.iter().enumerate() {
+        let placed = p.place(&*state.cache.loyalty_per_account(&state.store, w.id).await?, &query);
+        let summary = LoyaltySummary::new(sum_counts(&placed), query.min_answers);
+        trend_points.push(summary.nps);
+        if i + 1 == wave_index {
+            previous = Some((placed, summary));
+        }
+    }
+    let categories: Vec<String> = p.waves.iter().map(|w| w.name.clone()).collect();
+    let series = [Series { name: "NPS".into(), class: "nps", points: trend_points }];
+    let trend =
+        line::layout(&categories, &series, Some((-100.0, 100.0)), &[], crate::chart::scale::money_short, 520.0, 220.0);
+
+    // Response rate: answering contacts over invited ones (every contact on file when the
+    // wave's answers were imported rather than sent by Rapport).
+    let invitations = state.cache.invitations_per_account(&state.store, wave.id).await?;
+    let invited_map =
+        if invitations.is_empty() { state.cache.contacts_per_account(&state.store).await? } else { invitations };
+    let invited: i64 =
+        matrix.placements.iter().map(|pl| invited_map.get(&p.accounts[pl.account].id).copied().unwrap_or(0)).sum();
+    let answered = total.n;
+    let rate = (invited > 0).then(|| answered as f64 / invited as f64);
+
+    let problem = matrix.total(Quadrant::Problem);
+    let billed_total = matrix.totals.iter().fold(Money::ZERO, |acc, t| acc + t.billed);
+    let quadrants = [Quadrant::Problem, Quadrant::Emulate, Quadrant::Decision, Quadrant::Growth]
+        .into_iter()
+        .map(|q| {
+            let t = matrix.total(q);
+            let mut members: Vec<_> = matrix.placements.iter().filter(|pl| pl.quadrant == q).collect();
+            members.sort_by_key(|pl| std::cmp::Reverse(pl.billed));
+            QuadrantBox {
+                label: q.label(),
+                class: q.as_str(),
+                accounts: t.accounts,
+                billed: format::money(t.billed),
+                potential: format::money(t.potential),
+                strategy: q.strategy(),
+                top: members
+                    .iter()
+                    .take(LIST_LENGTH)
+                    .map(|pl| {
+                        let a = &p.accounts[pl.account].account;
+                        AccountLink {
+                            href: account_href(&a.account_id),
+                            name: a.name.clone(),
+                            nps: format::nps(pl.loyalty.nps),
+                            billed: format::money(pl.billed),
+                            low_sample: pl.loyalty.low_sample,
+                        }
+                    })
+                    .collect(),
+            }
+        })
+        .collect();
+
+    // Movers: accounts surveyed in both waves, by NPS change.
+    let (mut falls, mut rises) = (Vec::new(), Vec::new());
+    if let Some((before, _)) = &previous {
+        let was: HashMap<usize, (Option<f64>, Quadrant)> =
+            before.placements.iter().map(|pl| (pl.account, (pl.loyalty.nps, pl.quadrant))).collect();
+        let mut changes: Vec<(f64, &rapport_core::quadrant::Placement<usize>, Quadrant)> = matrix
+            .placements
+            .iter()
+            .filter_map(|pl| {
+                let (Some(nps_was), q_was) = *was.get(&pl.account)? else { return None };
+                Some((pl.loyalty.nps? - nps_was, pl, q_was))
+            })
+            .collect();
+        changes.sort_by(|a, b| a.0.total_cmp(&b.0));
+        let mover = |(change, pl, was): &(f64, &rapport_core::quadrant::Placement<usize>, Quadrant)| {
+            let a = &p.accounts[pl.account].account;
+            Mover {
+                href: account_href(&a.account_id),
+                name: a.name.clone(),
+                change: format::delta(Some(*change)),
+                from: was.label(),
+                to: pl.quadrant.label(),
+            }
+        };
+        falls = changes.iter().filter(|c| c.0 < 0.0).take(MOVERS).map(mover).collect();
+        rises = changes.iter().rev().filter(|c| c.0 > 0.0).take(MOVERS).map(mover).collect();
+    }
+
+    let t = &matrix.thresholds;
+    let thresholds = format!(
+        "High loyalty: NPS at or above {:.0}. High revenue: billed at or above {}{}.",
+        t.loyalty,
+        t.revenue.map_or_else(|| format::NONE.to_string(), format::money),
+        if t.revenue_is_median { " (the median of surveyed accounts)" } else { "" }
+    );
+    let page = DashboardPage {
+        layout: Layout::new(&user, format!("Dashboard, {}", wave.name), "dashboard"),
+        options: FilterOptions::of(&user, &p.accounts, &p.waves),
+        query: view.query_string(),
+        view,
+        wave: wave.name.clone(),
+        previous: previous.as_ref().map(|_| p.waves[wave_index - 1].name.clone()),
+        nps: format::nps(total.nps),
+        nps_detail: match total.ci90 {
+            Some(ci) => format!("{} answers; 90% interval {:.0} to {:.0}", total.n, ci.low, ci.high),
+            None => format!("{} answers", total.n),
+        },
+        nps_change: format::delta(previous.as_ref().and_then(|(_, s)| Some(total.nps? - s.nps?))),
+        response_rate: format::percent(rate),
+        response_detail: format!("{answered} of {invited} contacts answered"),
+        at_risk: format::money(problem.billed),
+        at_risk_detail: format!(
+            "{} of {} billed, in {} Problem accounts",
+            format::percent((billed_total.cents() > 0).then(|| problem.billed.as_f64() / billed_total.as_f64())),
+            format::money(billed_total),
+            problem.accounts
+        ),
+        thresholds,
+        trend,
+        chart: bubble_chart(&p, &matrix),
+        quadrants,
+        unsurveyed: matrix.total(Quadrant::Unsurveyed).accounts,
+        falls,
+        rises,
+    };
+    Ok(Html(page.render().map_err(anyhow::Error::from)?))
+}
+
+/// GET /charts/matrix.svg: the dashboard's bubble chart on its own, same filters.
+pub async fn matrix_svg(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Query(view): Query<ViewQuery>,
+) -> Result<Response, WebError> {
+    let Some(placed) = place(&state, &user, &view).await? else {
+        return Err(WebError::NotFound("There are no waves yet, so there is no matrix".into()));
+    };
+    let svg =
+        MatrixSvg { chart: bubble_chart(&placed.portfolio, &placed.matrix) }.render().map_err(anyhow::Error::from)?;
+    Ok((
+        [
+            (header::CONTENT_TYPE, "image/svg+xml"),
+            (header::CONTENT_DISPOSITION, "attachment; filename=\"loyalty-revenue-matrix.svg\""),
+        ],
+        svg,
+    )
+        .into_response())
+}

@@ -1,0 +1,68 @@
+//! Numbers as pages show them: money with thousands separators, NPS with one decimal and a
+//! sign, percentages; "–" for no value.
+
+use rapport_core::money::Money;
+
+/// No value.
+pub const NONE: &str = "–";
+
+/// Money in whole units with thousands separators: "$1,234,568".
+pub fn money(m: Money) -> String {
+    let units = (m.cents() as f64 / 100.0).round() as i64;
+    let digits = units.unsigned_abs().to_string();
+    let mut out = String::new();
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i) % 3 == 0 {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    if units < 0 { format!("-${out}") } else { format!("${out}") }
+}
+
+/// Money that may be missing.
+pub fn money_opt(cents: Option<i64>) -> String {
+    cents.map_or_else(|| NONE.to_string(), |c| money(Money(c)))
+}
+
+/// An NPS: "+42.5", "-3.0", "0.0".
+pub fn nps(v: Option<f64>) -> String {
+    match v {
+        Some(x) if x > 0.0 => format!("+{x:.1}"),
+        Some(x) => format!("{x:.1}"),
+        None => NONE.to_string(),
+    }
+}
+
+/// A change in NPS points: "▲ 4.2", "▼ 3.0", "no change".
+pub fn delta(v: Option<f64>) -> String {
+    match v {
+        Some(x) if x >= 0.05 => format!("▲ {x:.1}"),
+        Some(x) if x <= -0.05 => format!("▼ {:.1}", -x),
+        Some(_) => "no change".to_string(),
+        None => NONE.to_string(),
+    }
+}
+
+/// A share as a percentage: "37.5%".
+pub fn percent(share: Option<f64>) -> String {
+    share.map_or_else(|| NONE.to_string(), |s| format!("{:.1}%", s * 100.0))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn figures_read_as_people_write_them() {
+        assert_eq!(money(Money(123_456_789)), "$1,234,568");
+        assert_eq!(money(Money(-50_000)), "-$500");
+        assert_eq!(money(Money::ZERO), "$0");
+        assert_eq!(nps(Some(42.46)), "+42.5");
+        assert_eq!(nps(Some(-3.0)), "-3.0");
+        assert_eq!(nps(None), NONE);
+        assert_eq!(delta(Some(-3.04)), "▼ 3.0");
+        assert_eq!(delta(Some(0.01)), "no change");
+        assert_eq!(percent(Some(0.375)), "37.5%");
+    }
+}
