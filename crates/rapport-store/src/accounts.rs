@@ -90,7 +90,7 @@ impl Store {
     /// The latest answer of each contact of the account in the wave, lowest score first
     /// (detractors lead the account report).
     pub async fn respondents(&self, account_id: i64, wave_id: i64) -> Result<Vec<Respondent>, StoreError> {
-        let sql = "SELECT r.contact_id, c.name, c.title, c.role, r.ltr, r.comment, \
+        let sql = "SELECT r.contact_id, c.name, c.title, c.role, CAST(r.ltr AS BIGINT), r.comment, \
                    substr(CAST(r.submitted_at AS TEXT), 1, 10), r.scores FROM responses r \
                    JOIN contacts c ON c.id = r.contact_id WHERE r.account_id = $1 AND r.wave_id = $2 \
                    ORDER BY r.contact_id, r.submitted_at DESC, r.id DESC";
@@ -150,7 +150,7 @@ impl Store {
 
     /// The account's opportunities, newest first.
     pub async fn opportunities_of(&self, account_id: i64) -> Result<Vec<OpportunityRow>, StoreError> {
-        let sql = "SELECT external_id, amount, stage, outcome, discount_bp, CAST(opened_on AS TEXT), \
+        let sql = "SELECT external_id, amount, stage, outcome, CAST(discount_bp AS BIGINT), CAST(opened_on AS TEXT), \
                    CAST(closed_on AS TEXT) FROM opportunities WHERE account_id = $1 \
                    ORDER BY opened_on DESC, external_id";
         type Row = (String, Option<i64>, Option<String>, Option<String>, Option<i64>, Option<String>, Option<String>);

@@ -1,0 +1,333 @@
+//! The web app over real HTTP on loopback, on SQLite and PostgreSQL: sign-in, sessions and
+//! CSRF, who may see what (every route for every role), escaping, downloads.
+
+mod support;
+
+use std::net::SocketAddr;
+
+use rapport_store::Store;
+use rapport_test_utils::{cases, run_on_both};
+use reqwest::StatusCode;
+use reqwest::redirect::Policy;
+use support::{FORMULA_NAME, PASSWORD, SCRIPT_NAME, input_value, load_portfolio, start};
+
+fn main() {
+    run_on_both(cases![
+        every_route_answers_each_role_as_the_authorization_matrix_says,
+        an_account_manager_sees_only_their_own_accounts_everywhere,
+        sign_in_starts_a_fresh_session_and_sign_out_ends_it,
+        a_wrong_password_or_unknown_email_is_refused_alike,
+        forms_without_their_csrf_token_are_refused,
+        the_first_run_creates_the_administrator,
+        hostile_names_and_comments_are_inert_text_on_pages_and_in_downloads,
+        the_dashboard_shows_the_figures_of_the_reports,
+        downloads_follow_the_view_filters,
+        every_response_carries_the_security_headers,
+        bad_input_gets_a_clear_error_page,
+    ]);
+}
+
+fn client() -> reqwest::Client {
+    reqwest::Client::builder().cookie_store(true).redirect(Policy::none()).build().expect("an HTTP client")
+}
+
+fn url(addr: SocketAddr, path: &str) -> String {
+    format!("http://{addr}{path}")
+}
+
+async fn sign_in(addr: SocketAddr, email: &str) -> reqwest::Client {
+    let c = client();
+    let page = c.get(url(addr, "/sign-in")).send().await.unwrap().text().await.unwrap();
+    let csrf = input_value(&page, "csrf");
+    let res = c
+        .post(url(addr, "/sign-in"))
+        .form(&[("email", email), ("password", PASSWORD), ("csrf", &csrf), ("next", "/")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::SEE_OTHER, "signing in as {email}");
+    c
+}
+
+async fn get(c: &reqwest::Client, addr: SocketAddr, path: &str) -> (StatusCode, String) {
+    let res = c.get(url(addr, path)).send().await.unwrap();
+    let status = res.status();
+    (status, res.text().await.unwrap_or_default())
+}
+
+async fn serve(store: &Store) -> SocketAddr {
+    load_portfolio(store).await;
+    start(store).await
+}
+
+async fn every_route_answers_each_role_as_the_authorization_matrix_says(store: Store) {
+    let addr = serve(&store).await;
+    const OK: u16 = 200;
+    const SIGN_IN: u16 = 303;
+    const NOT_FOUND: u16 = 404;
+    // Route, then the status for: anonymous, admin, analyst, executive, am1 (owns A*), am2 (owns B*).
+    let matrix: [(&str, [u16; 6]); 14] = [
+        ("/", [SIGN_IN, OK, OK, OK, OK, OK]),
+        ("/?vertical=Energy&wave=2026-Q1", [SIGN_IN, OK, OK, OK, OK, OK]),
+        ("/charts/matrix.svg", [SIGN_IN, OK, OK, OK, OK, OK]),
+        ("/accounts/A1", [SIGN_IN, OK, OK, OK, OK, NOT_FOUND]),
+        ("/accounts/B1", [SIGN_IN, OK, OK, OK, NOT_FOUND, OK]),
+        ("/accounts/NOPE", [SIGN_IN, NOT_FOUND, NOT_FOUND, NOT_FOUND, NOT_FOUND, NOT_FOUND]),
+        ("/reports", [SIGN_IN, SIGN_IN, SIGN_IN, SIGN_IN, SIGN_IN, SIGN_IN]),
+        ("/reports/quadrants", [SIGN_IN, OK, OK, OK, OK, OK]),
+        ("/reports/migration?format=csv", [SIGN_IN, OK, OK, OK, OK, OK]),
+        ("/reports/nps?by=vertical&format=xlsx", [SIGN_IN, OK, OK, OK, OK, OK]),
+        ("/reports/drivers", [SIGN_IN, OK, OK, OK, OK, OK]),
+        ("/reports/nonsense", [SIGN_IN, NOT_FOUND, NOT_FOUND, NOT_FOUND, NOT_FOUND, NOT_FOUND]),
+        ("/healthz", [OK, OK, OK, OK, OK, OK]),
+        ("/no/such/page", [NOT_FOUND, NOT_FOUND, NOT_FOUND, NOT_FOUND, NOT_FOUND, NOT_FOUND]),
+    ];
+    let mut clients = vec![("anonymous", client())];
+    for email in
+        ["admin@test.example", "analyst@test.example", "exec@test.example", "am1@test.example", "am2@test.example"]
+    {
+        clients.push((email, sign_in(addr, email).await));
+    }
+    let mut wrong = Vec::new();
+    for (path, expected) in matrix {
+        for ((who, c), want) in clients.iter().zip(expected) {
+            let (status, _) = get(c, addr, path).await;
+            // /reports redirects everyone who is signed in to its first report.
+            let want = if path == "/reports" && *who != "anonymous" { 303 } else { want };
+            if status.as_u16() != want {
+                wrong.push(format!("GET {path} as {who}: {status}, expected {want}"));
+            }
+        }
+    }
+    assert!(wrong.is_empty(), "{}", wrong.join("\n"));
+}
+
+async fn an_account_manager_sees_only_their_own_accounts_everywhere(store: Store) {
+    let addr = serve(&store).await;
+    let am1 = sign_in(addr, "am1@test.example").await;
+    let (_, dashboard) = get(&am1, addr, "/").await;
+    assert!(dashboard.contains("Alpha Energy"), "{dashboard}");
+    assert!(!dashboard.contains("Beta &amp; Sons"), "am1 sees am2's account on the dashboard");
+    // Another owner in the URL does not widen the scope.
+    let (_, csv) = get(&am1, addr, "/reports/quadrants?format=csv&owner=am2@test.example").await;
+    assert_eq!(csv.lines().count(), 1, "only the header: {csv}");
+    let (_, csv) = get(&am1, addr, "/reports/quadrants?format=csv").await;
+    let ids: Vec<&str> = csv.lines().skip(1).map(|l| l.split(',').next().unwrap()).collect();
+    assert_eq!(ids.len(), 2, "{csv}");
+    assert!(ids.contains(&"A1") && ids.contains(&"A2"), "{csv}");
+    // Aggregates too: am1's NPS is over A1 and A2 only: 9,10,6,10,10: 4 promoters, 1 detractor: 60.0.
+    let (_, nps) = get(&am1, addr, "/reports/nps?format=csv").await;
+    assert!(nps.contains("\nall,5,4,0,1,60.0,"), "{nps}");
+    let (_, svg) = get(&am1, addr, "/charts/matrix.svg").await;
+    assert_eq!(svg.matches("<circle").count(), 2, "{svg}");
+    // The owner filter is not offered to an account manager.
+    assert!(!dashboard.contains("name=\"owner\""));
+}
+
+async fn sign_in_starts_a_fresh_session_and_sign_out_ends_it(store: Store) {
+    let addr = serve(&store).await;
+    let c = client();
+    let page = c.get(url(addr, "/sign-in?next=/accounts/A1")).send().await.unwrap().text().await.unwrap();
+    assert_eq!(input_value(&page, "next"), "/accounts/A1");
+    let csrf = input_value(&page, "csrf");
+    let res = c
+        .post(url(addr, "/sign-in"))
+        .form(&[("email", "ADMIN@test.example"), ("password", PASSWORD), ("csrf", &csrf), ("next", "/accounts/A1")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::SEE_OTHER);
+    assert_eq!(res.headers()["location"], "/accounts/A1", "back where the user was going");
+    let cookie = res
+        .headers()
+        .get_all("set-cookie")
+        .iter()
+        .map(|v| v.to_str().unwrap().to_string())
+        .find(|v| v.starts_with("rapport_session="))
+        .expect("a session cookie");
+    assert!(cookie.contains("HttpOnly") && cookie.contains("SameSite=Lax") && cookie.contains("Path=/"), "{cookie}");
+    let (status, dashboard) = get(&c, addr, "/").await;
+    assert_eq!(status, 200);
+    let csrf = input_value(&dashboard, "csrf");
+    let res = c.post(url(addr, "/sign-out")).form(&[("csrf", csrf.as_str())]).send().await.unwrap();
+    assert_eq!(res.status(), StatusCode::SEE_OTHER);
+    // The old token is gone from the database: replaying it signs no one in.
+    let token = cookie.split(';').next().unwrap().to_string();
+    let replay = client().get(url(addr, "/")).header("cookie", token).send().await.unwrap();
+    assert_eq!(replay.status(), StatusCode::SEE_OTHER);
+    assert!(replay.headers()["location"].to_str().unwrap().starts_with("/sign-in"));
+    // A redirect target on another site is not followed.
+    let c = client();
+    let page = c.get(url(addr, "/sign-in")).send().await.unwrap().text().await.unwrap();
+    let csrf = input_value(&page, "csrf");
+    let res = c
+        .post(url(addr, "/sign-in"))
+        .form(&[("email", "admin@test.example"), ("password", PASSWORD), ("csrf", &csrf), ("next", "//evil.example/")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.headers()["location"], "/");
+}
+
+async fn a_wrong_password_or_unknown_email_is_refused_alike(store: Store) {
+    let addr = serve(&store).await;
+    let mut pages = Vec::new();
+    for (email, password) in [("admin@test.example", "wrong password!"), ("nobody@test.example", PASSWORD)] {
+        let c = client();
+        let page = c.get(url(addr, "/sign-in")).send().await.unwrap().text().await.unwrap();
+        let csrf = input_value(&page, "csrf");
+        let res = c
+            .post(url(addr, "/sign-in"))
+            .form(&[("email", email), ("password", password), ("csrf", &csrf)])
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status(), StatusCode::UNAUTHORIZED);
+        let html = res.text().await.unwrap();
+        assert!(html.contains("That email and password do not match"), "{html}");
+        pages.push(html.replace(email, ""));
+        assert_eq!(get(&c, addr, "/").await.0, StatusCode::SEE_OTHER, "still signed out");
+    }
+}
+
+async fn forms_without_their_csrf_token_are_refused(store: Store) {
+    let addr = serve(&store).await;
+    // Sign-in without the form's cookie (a cross-site post).
+    let res = client()
+        .post(url(addr, "/sign-in"))
+        .form(&[("email", "admin@test.example"), ("password", PASSWORD), ("csrf", "forged")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::FORBIDDEN);
+    // Sign-out with a wrong token keeps the session.
+    let c = sign_in(addr, "admin@test.example").await;
+    let res = c.post(url(addr, "/sign-out")).form(&[("csrf", "0".repeat(64).as_str())]).send().await.unwrap();
+    assert_eq!(res.status(), StatusCode::FORBIDDEN);
+    assert!(res.text().await.unwrap().contains("reload the page"));
+    assert_eq!(get(&c, addr, "/").await.0, StatusCode::OK);
+}
+
+async fn the_first_run_creates_the_administrator(store: Store) {
+    let addr = start(&store).await;
+    let c = client();
+    let res = c.get(url(addr, "/sign-in")).send().await.unwrap();
+    assert_eq!(res.headers()["location"], "/setup");
+    let page = c.get(url(addr, "/setup")).send().await.unwrap().text().await.unwrap();
+    let csrf = input_value(&page, "csrf");
+    let form = |password: &'static str, confirm: &'static str| {
+        vec![
+            ("name", "Ada Admin".to_string()),
+            ("email", "ada@test.example".to_string()),
+            ("password", password.to_string()),
+            ("confirm", confirm.to_string()),
+            ("csrf", csrf.clone()),
+        ]
+    };
+    let res = c.post(url(addr, "/setup")).form(&form("short", "short")).send().await.unwrap();
+    assert_eq!(res.status(), StatusCode::BAD_REQUEST);
+    let page = res.text().await.unwrap();
+    assert!(page.contains("at least 10 characters"), "{page}");
+    let csrf = input_value(&page, "csrf");
+    let res = c
+        .post(url(addr, "/setup"))
+        .form(&[
+            ("name", "Ada Admin"),
+            ("email", "ada@test.example"),
+            ("password", "a long enough secret"),
+            ("confirm", "a long enough secret"),
+            ("csrf", &csrf),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::SEE_OTHER);
+    let (status, page) = get(&c, addr, "/").await;
+    assert_eq!(status, 200);
+    assert!(page.contains("No survey answers yet"), "an empty portfolio says what to do next: {page}");
+    // Set-up is closed once someone can sign in.
+    assert_eq!(client().get(url(addr, "/setup")).send().await.unwrap().headers()["location"], "/sign-in");
+}
+
+async fn hostile_names_and_comments_are_inert_text_on_pages_and_in_downloads(store: Store) {
+    let addr = serve(&store).await;
+    let c = sign_in(addr, "admin@test.example").await;
+    for path in ["/", "/reports/quadrants", "/accounts/A2", "/accounts/B1", "/charts/matrix.svg"] {
+        let (status, body) = get(&c, addr, path).await;
+        assert_eq!(status, 200, "{path}");
+        assert!(!body.contains("<script>alert"), "a live script tag on {path}");
+        assert!(!body.contains("<img src=x"), "a live img tag on {path}");
+    }
+    let (_, account) = get(&c, addr, "/accounts/A2").await;
+    assert!(
+        account.contains("&#60;script&#62;alert(&#39;pwned&#39;)&#60;/script&#62; Ltd")
+            || account.contains("&lt;script&gt;"),
+        "{account}"
+    );
+    let (_, b1) = get(&c, addr, "/accounts/B1").await;
+    assert!(b1.contains("=SUM(A1:A9)"), "the comment is shown as written: {b1}");
+    let (_, csv) = get(&c, addr, "/reports/quadrants?format=csv").await;
+    assert!(csv.contains("\"'=HYPERLINK("), "formula neutralised in CSV: {csv}");
+    assert!(csv.contains(SCRIPT_NAME), "text kept as written in CSV: {csv}");
+    let _ = FORMULA_NAME;
+}
+
+async fn the_dashboard_shows_the_figures_of_the_reports(store: Store) {
+    let addr = serve(&store).await;
+    let c = sign_in(addr, "analyst@test.example").await;
+    let (_, page) = get(&c, addr, "/").await;
+    // 9 answers in 2026-Q2: NPS 22.2; in 2026-Q1: A1 9,9,9 A2 5,5 B1 9,9 B2 7,7: 5 promoters,
+    // 2 detractors of 9: 33.3; the change is -11.1.
+    assert!(page.contains("class=\"big\">+22.2<"), "{page}");
+    assert!(page.contains("▼ 11.1 since 2026-Q1"), "{page}");
+    let (_, nps) = get(&c, addr, "/reports/nps?format=csv").await;
+    assert!(nps.contains("\nall,9,5,1,3,22.2,"), "{nps}");
+    // Revenue at risk: Problem is low loyalty and billed at or above the median (mean of
+    // 200,000 and 1,000,000 = 600,000): B1 (NPS -100, billed 3,000,000).
+    assert!(page.contains("$3,000,000"), "{page}");
+    // Every surveyed account is a bubble linking to its page.
+    assert_eq!(page.matches("<circle class=\"bubble").count(), 4);
+    assert!(page.contains("href=\"/accounts/A1\""));
+}
+
+async fn downloads_follow_the_view_filters(store: Store) {
+    let addr = serve(&store).await;
+    let c = sign_in(addr, "admin@test.example").await;
+    let res = c.get(url(addr, "/reports/quadrants?vertical=Retail&format=xlsx")).send().await.unwrap();
+    assert_eq!(res.status(), 200);
+    assert_eq!(res.headers()["content-type"], "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet");
+    assert!(res.headers()["content-disposition"].to_str().unwrap().contains("rapport-quadrants.xlsx"));
+    assert_eq!(&res.bytes().await.unwrap()[..4], b"PK\x03\x04");
+    let (_, csv) = get(&c, addr, "/reports/quadrants?vertical=Retail&wave=2026-Q1&format=csv").await;
+    let ids: Vec<&str> = csv.lines().skip(1).map(|l| l.split(',').next().unwrap()).collect();
+    assert_eq!(ids.len(), 2, "{csv}");
+    assert!(ids.iter().all(|id| id.starts_with('B')), "{csv}");
+    let res = c.get(url(addr, "/charts/matrix.svg?vertical=Energy")).send().await.unwrap();
+    assert_eq!(res.headers()["content-type"], "image/svg+xml");
+    assert_eq!(res.text().await.unwrap().matches("<circle").count(), 2);
+}
+
+async fn every_response_carries_the_security_headers(store: Store) {
+    let addr = serve(&store).await;
+    for path in ["/sign-in", "/healthz", "/nope"] {
+        let res = client().get(url(addr, path)).send().await.unwrap();
+        let csp = res.headers()["content-security-policy"].to_str().unwrap().to_string();
+        assert!(csp.contains("frame-ancestors 'none'") && !csp.contains("unsafe-inline"), "{csp}");
+        assert_eq!(res.headers()["x-content-type-options"], "nosniff");
+        assert_eq!(res.headers()["referrer-policy"], "same-origin");
+    }
+}
+
+async fn bad_input_gets_a_clear_error_page(store: Store) {
+    let addr = serve(&store).await;
+    let c = sign_in(addr, "admin@test.example").await;
+    let (status, page) = get(&c, addr, "/?wave=2031-Q9").await;
+    assert_eq!(status, 400);
+    assert!(page.contains("there is no wave named &#39;2031-Q9&#39;") || page.contains("no wave named"), "{page}");
+    assert!(page.contains("2026-Q1, 2026-Q2"), "the page lists the waves there are: {page}");
+    let (status, page) = get(&c, addr, "/reports/nps?by=shoe_size").await;
+    assert_eq!(status, 400);
+    assert!(page.contains("shoe_size"), "{page}");
+    let (status, _) = get(&c, addr, "/reports/quadrants?format=pdf").await;
+    assert_eq!(status, 400);
+}
