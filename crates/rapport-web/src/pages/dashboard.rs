@@ -73,6 +73,19 @@ pub struct Mover {
     pub to: &'static str,
 }
 
+#[cfg(test)]
+mod tests {
+    use super::short_label;
+
+    #[test]
+    fn bubble_labels_are_short_but_tell_sister_accounts_apart() {
+        assert_eq!(short_label("Acme"), "Acme");
+        assert_eq!(short_label("Vertex Gas & Electric Inc."), "Vertex Gas &…");
+        assert_eq!(short_label("Vertex Industries B.V."), "Vertex Indust…");
+        assert_eq!(short_label("Ünïcödé Grüße GmbH"), "Ünïcödé Grüße…");
+    }
+}
+
 #[derive(Template)]
 #[template(path = "dashboard.html")]
 struct DashboardPage {
@@ -115,13 +128,15 @@ pub fn account_href(account_id: &str) -> String {
     format!("/accounts/{}", percent_encoding::utf8_percent_encode(account_id, crate::URL_SAFE))
 }
 
+/// A bubble's label: the name's first 13 characters and "…", so that two accounts of one
+/// group ("Vertex Gas", "Vertex Industries") stay distinguishable.
 fn short_label(name: &str) -> String {
-    let first = name.split_whitespace().next().unwrap_or(name);
-    let mut short: String = first.chars().take(12).collect();
-    if first.chars().count() > 12 {
-        short.push('…');
+    const MAX: usize = 14;
+    if name.chars().count() <= MAX {
+        return name.to_string();
     }
-    short
+    let cut: String = name.chars().take(MAX - 1).collect();
+    format!("{}…", cut.trim_end())
 }
 
 fn sum_counts(matrix: &Matrix<usize>) -> LoyaltyCounts {
