@@ -9,7 +9,7 @@
 //! - [`analytics`]: the per (wave, account, role) statistics cells reports merge;
 //!   [`report_cache`] keeps what reports read in memory while the data is unchanged.
 //! - [`accounts`]: what the account page reads about one account.
-//! - [`portfolio`]: counts and lookups over the portfolio; [`users`], [`sessions`], [`waves`].
+//! - [`portfolio`]: counts and lookups over the portfolio; [`users`], [`sessions`], [`share_links`], [`waves`].
 
 pub mod accounts;
 pub mod analytics;
@@ -22,6 +22,7 @@ pub mod portfolio;
 pub mod record;
 pub mod report_cache;
 pub mod sessions;
+pub mod share_links;
 pub mod store;
 mod tx;
 pub mod users;

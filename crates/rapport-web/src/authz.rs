@@ -52,9 +52,4 @@ impl CurrentUser {
         }
         filter
     }
-
-    /// Whether views offer the owner filter (an account manager sees only their own).
-    pub fn sees_all_owners(&self) -> bool {
-        self.0.role != Role::AccountManager
-    }
 }

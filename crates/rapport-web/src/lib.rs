@@ -27,6 +27,7 @@ use axum::http::{HeaderName, HeaderValue, header};
 use axum::response::IntoResponse;
 use axum::routing::{get, post};
 use percent_encoding::{AsciiSet, NON_ALPHANUMERIC};
+use tower_http::compression::CompressionLayer;
 use tower_http::set_header::SetResponseHeaderLayer;
 
 pub use state::AppState;
@@ -43,6 +44,9 @@ pub fn router(state: AppState) -> Router {
         .route("/accounts/{account_id}", get(pages::account::account))
         .route("/reports", get(pages::reports::index))
         .route("/reports/{name}", get(pages::reports::report))
+        .route("/shares", get(pages::share::list).post(pages::share::create))
+        .route("/shares/{id}/revoke", post(pages::share::revoke))
+        .route("/s/{token}", get(pages::share::open))
         .route("/sign-in", get(auth::sign_in_page).post(auth::sign_in))
         .route("/sign-out", post(auth::sign_out))
         .route("/setup", get(auth::setup_page).post(auth::setup))
@@ -57,7 +61,9 @@ pub fn router(state: AppState) -> Router {
     for (name, value) in security_headers(secure) {
         app = app.layer(SetResponseHeaderLayer::overriding(name, value));
     }
-    app
+    // Pages are mostly repeated markup (table rows, chart elements): gzip makes them a
+    // fifth of their size on the wire.
+    app.layer(CompressionLayer::new())
 }
 
 async fn static_file(media: &'static str, body: &'static str) -> impl IntoResponse {

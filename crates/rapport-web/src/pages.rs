@@ -5,10 +5,12 @@
 //! - [`dashboard`]: the portfolio dashboard and the matrix chart.
 //! - [`account`]: one account's page.
 //! - [`reports`]: every report as a page and as downloads.
+//! - [`share`]: read-only links for people without an account.
 //! - [`format`]: numbers as pages show them.
 
 pub mod account;
 pub mod dashboard;
 pub mod format;
 pub mod reports;
+pub mod share;
 pub mod view;

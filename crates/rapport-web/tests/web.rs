@@ -24,6 +24,9 @@ fn main() {
         downloads_follow_the_view_filters,
         every_response_carries_the_security_headers,
         bad_input_gets_a_clear_error_page,
+        a_share_link_shows_a_read_only_view_until_it_is_revoked,
+        a_share_link_never_shows_more_than_its_maker_sees,
+        an_expired_share_link_shows_nothing,
     ]);
 }
 
@@ -66,7 +69,9 @@ async fn every_route_answers_each_role_as_the_authorization_matrix_says(store: S
     const SIGN_IN: u16 = 303;
     const NOT_FOUND: u16 = 404;
     // Route, then the status for: anonymous, admin, analyst, executive, am1 (owns A*), am2 (owns B*).
-    let matrix: [(&str, [u16; 6]); 14] = [
+    let matrix: [(&str, [u16; 6]); 16] = [
+        ("/shares", [SIGN_IN, OK, OK, OK, OK, OK]),
+        ("/s/0123456789abcdef", [NOT_FOUND, NOT_FOUND, NOT_FOUND, NOT_FOUND, NOT_FOUND, NOT_FOUND]),
         ("/", [SIGN_IN, OK, OK, OK, OK, OK]),
         ("/?vertical=Energy&wave=2026-Q1", [SIGN_IN, OK, OK, OK, OK, OK]),
         ("/charts/matrix.svg", [SIGN_IN, OK, OK, OK, OK, OK]),
@@ -330,4 +335,97 @@ async fn bad_input_gets_a_clear_error_page(store: Store) {
     assert!(page.contains("shoe_size"), "{page}");
     let (status, _) = get(&c, addr, "/reports/quadrants?format=pdf").await;
     assert_eq!(status, 400);
+}
+
+/// Makes a share link as `c` and returns its path (/s/TOKEN).
+async fn share(
+    c: &reqwest::Client,
+    addr: SocketAddr,
+    kind: &str,
+    target: &str,
+    hide: bool,
+) -> Result<String, StatusCode> {
+    let (_, page) = get(c, addr, "/shares").await;
+    let csrf = input_value(&page, "csrf");
+    let mut form =
+        vec![("csrf", csrf), ("kind", kind.to_string()), ("target", target.to_string()), ("days", "7".into())];
+    if hide {
+        form.push(("hide_people", "yes".into()));
+    }
+    let res = c.post(url(addr, "/shares")).form(&form).send().await.unwrap();
+    if res.status() != StatusCode::CREATED {
+        return Err(res.status());
+    }
+    let page = res.text().await.unwrap();
+    let link = input_value(&page.replace("class=\"share-url\" readonly value=", "name=\"url\" value="), "url");
+    Ok(link[link.find("/s/").expect("a /s/ link")..].to_string())
+}
+
+async fn a_share_link_shows_a_read_only_view_until_it_is_revoked(store: Store) {
+    let addr = serve(&store).await;
+    let admin = sign_in(addr, "admin@test.example").await;
+    let dashboard = share(&admin, addr, "dashboard", "vertical=Energy", true).await.unwrap();
+    let anonymous = client();
+    let (status, page) = get(&anonymous, addr, &dashboard).await;
+    assert_eq!(status, 200, "{page}");
+    assert!(page.contains("Shared view, read only"), "{page}");
+    assert!(page.contains("Alpha Energy") && !page.contains("Beta &amp; Sons"), "the link keeps its filter");
+    assert!(!page.contains("Sign out") && !page.contains("href=\"/accounts/"), "nothing behind the page: {page}");
+    let account = share(&admin, addr, "account", "B1", true).await.unwrap();
+    let (status, page) = get(&anonymous, addr, &account).await;
+    assert_eq!(status, 200);
+    assert!(page.contains("Respondent 1") && !page.contains("Person B1-0"), "names hidden: {page}");
+    assert!(!page.contains("SUM(A1:A9)"), "comments hidden");
+    let shown = share(&admin, addr, "account", "B1", false).await.unwrap();
+    assert!(get(&anonymous, addr, &shown).await.1.contains("Person B1-0"));
+    // The list shows the links; revoking one ends it.
+    let (_, list) = get(&admin, addr, "/shares").await;
+    assert_eq!(list.matches("action=\"/shares/").count(), 3, "{list}");
+    let id = list.split("action=\"/shares/").nth(1).unwrap().split('/').next().unwrap().to_string();
+    let csrf = input_value(&list, "csrf");
+    let res = admin.post(url(addr, &format!("/shares/{id}/revoke"))).form(&[("csrf", csrf)]).send().await.unwrap();
+    assert_eq!(res.status(), StatusCode::SEE_OTHER);
+    // Links are listed newest first: the revoked one is the last made.
+    assert_eq!(get(&anonymous, addr, &shown).await.0, StatusCode::NOT_FOUND);
+    assert_eq!(get(&anonymous, addr, &account).await.0, StatusCode::OK);
+}
+
+async fn a_share_link_never_shows_more_than_its_maker_sees(store: Store) {
+    let addr = serve(&store).await;
+    let am1 = sign_in(addr, "am1@test.example").await;
+    assert_eq!(share(&am1, addr, "account", "B1", false).await, Err(StatusCode::NOT_FOUND));
+    let link = share(&am1, addr, "dashboard", "", false).await.unwrap();
+    let (_, page) = get(&client(), addr, &link).await;
+    assert!(page.contains("Alpha Energy") && !page.contains("Beta &amp; Sons"), "{page}");
+    // Someone else's link cannot be revoked by am2.
+    let am2 = sign_in(addr, "am2@test.example").await;
+    let (_, list) = get(&am2, addr, "/shares").await;
+    assert!(!list.contains("action=\"/shares/"), "am2 does not see am1's links");
+    let csrf = input_value(&list, "csrf");
+    let res = am2.post(url(addr, "/shares/1/revoke")).form(&[("csrf", csrf)]).send().await.unwrap();
+    assert_eq!(res.status(), StatusCode::NOT_FOUND);
+    assert_eq!(get(&client(), addr, &link).await.0, StatusCode::OK);
+}
+
+async fn an_expired_share_link_shows_nothing(store: Store) {
+    use rapport_store::share_links::{NewShareLink, ShareKind};
+    let addr = serve(&store).await;
+    let token = rapport_web::token::new_token();
+    let now = time::OffsetDateTime::now_utc().unix_timestamp();
+    store
+        .create_share_link(&NewShareLink {
+            token_hash: &rapport_web::token::hash_token(&token),
+            kind: ShareKind::Dashboard,
+            target: "",
+            owned_by: None,
+            hide_people: false,
+            created_by: 1,
+            now: now - 86_400,
+            expires_at: now - 1,
+        })
+        .await
+        .unwrap();
+    let (status, page) = get(&client(), addr, &format!("/s/{token}")).await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    assert!(page.contains("has expired or was revoked"), "{page}");
 }

@@ -21,7 +21,7 @@ use crate::chart::line::{self, LineChart, Series};
 use crate::chart::scale::money_short;
 use crate::error::WebError;
 use crate::pages::format;
-use crate::pages::view::{Layout, ViewQuery};
+use crate::pages::view::{Layout, ViewQuery, Viewer};
 use crate::state::AppState;
 
 /// One wave in the account's history.
@@ -64,6 +64,7 @@ pub struct Breadth {
 #[template(path = "account.html")]
 struct AccountPage {
     layout: Layout,
+    hide_people: bool,
     name: String,
     account_id: String,
     facts: Vec<(&'static str, String)>,
@@ -120,13 +121,28 @@ pub async fn account(
     Path(account_id): Path<String>,
     Query(view): Query<ViewQuery>,
 ) -> Result<Html<String>, WebError> {
+    render(&state, &Viewer::of(&user), &account_id, view).await
+}
+
+/// The account page for a viewer: a signed-in user, or a share link.
+pub async fn render(
+    state: &AppState,
+    viewer: &Viewer,
+    account_id: &str,
+    view: ViewQuery,
+) -> Result<Html<String>, WebError> {
     let (store, cache) = (&state.store, &state.cache);
     // Thresholds are the whole portfolio's: the account sits where the dashboard shows it.
     let p = Portfolio::load(store, cache, true, &AccountFilter::default()).await.map_err(WebError::from_report)?;
     let not_found = || WebError::NotFound(format!("There is no account '{account_id}'"));
+    let account_id = account_id.to_string();
     let index = p.accounts.iter().position(|a| a.account.account_id == account_id).ok_or_else(not_found)?;
     let entry = &p.accounts[index];
-    user.require(Need::Account(&entry.account))?;
+    match &viewer.user {
+        Some(user) => user.require(Need::Account(&entry.account))?,
+        None if !viewer.can_see(&entry.account) => return Err(not_found()),
+        None => (),
+    }
     let a = &entry.account;
 
     let waves: Vec<String> = p.waves.iter().rev().map(|w| w.name.clone()).collect();
@@ -187,11 +203,19 @@ pub async fn account(
                 ),
                 line("All accounts".into(), whole.first().map(|(_, _, c)| *c).unwrap_or_default()),
             ];
-            (wave.name.clone(), pl.quadrant, benchmarks, store.respondents(entry.id, wave.id).await?)
+            let mut respondents = store.respondents(entry.id, wave.id).await?;
+            if viewer.hide_people {
+                for (i, r) in respondents.iter_mut().enumerate() {
+                    r.name = format!("Respondent {}", i + 1);
+                    r.title = None;
+                    r.comment = r.comment.as_ref().map(|_| "(hidden)".to_string());
+                }
+            }
+            (wave.name.clone(), pl.quadrant, benchmarks, respondents)
         }
     };
 
-    let contacts = store.contacts_of(entry.id).await?;
+    let mut contacts = store.contacts_of(entry.id).await?;
     let breadth: Vec<Breadth> = [RoleLevel::Executive, RoleLevel::Manager, RoleLevel::User]
         .into_iter()
         .map(|level| Breadth {
@@ -210,7 +234,8 @@ pub async fn account(
         ("Strategic", a.strategic.map_or_else(|| format::NONE.into(), |s| if s { "yes" } else { "no" }.to_string())),
     ];
     let page = AccountPage {
-        layout: Layout::new(&user, a.name.clone(), "dashboard"),
+        layout: viewer.layout(a.name.clone(), "dashboard"),
+        hide_people: viewer.hide_people,
         name: a.name.clone(),
         account_id: a.account_id.clone(),
         facts,
@@ -225,7 +250,7 @@ pub async fn account(
         chart,
         single_threaded: contacts.len() <= 1,
         breadth,
-        contacts,
+        contacts: if viewer.hide_people { Vec::new() } else { std::mem::take(&mut contacts) },
         opportunities: store.opportunities_of(entry.id).await?,
         cases: store.service_cases_of(entry.id).await?,
     };

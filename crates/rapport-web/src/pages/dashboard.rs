@@ -19,13 +19,17 @@ use crate::chart::bubble::{self, Bubble, BubbleChart};
 use crate::chart::line::{self, LineChart, Series};
 use crate::error::WebError;
 use crate::pages::format;
-use crate::pages::view::{FilterOptions, Layout, ViewQuery};
+use crate::pages::view::{FilterOptions, Layout, ViewQuery, Viewer};
 use crate::state::AppState;
 
 /// How many accounts each quadrant list shows on the dashboard (the report lists them all).
 const LIST_LENGTH: usize = 8;
 /// How many movers each way.
 const MOVERS: usize = 5;
+/// The most bubbles the matrix draws: beyond a few hundred a chart no longer reads, and the
+/// page must stay light. The biggest accounts (by billed or potential revenue) are drawn;
+/// filters bring the others in.
+pub const MAX_BUBBLES: usize = 750;
 
 /// An account in a list.
 pub struct AccountLink {
@@ -107,6 +111,8 @@ struct DashboardPage {
     chart: BubbleChart,
     quadrants: Vec<QuadrantBox>,
     unsurveyed: u64,
+    drawn: usize,
+    surveyed: u64,
     falls: Vec<Mover>,
     rises: Vec<Mover>,
 }
@@ -148,16 +154,19 @@ fn sum_counts(matrix: &Matrix<usize>) -> LoyaltyCounts {
 }
 
 /// The bubble chart of a placed wave.
-fn bubble_chart(p: &Portfolio, matrix: &Matrix<usize>) -> BubbleChart {
-    let bubbles: Vec<Bubble> = matrix
-        .placements
-        .iter()
-        .filter(|pl| pl.quadrant != Quadrant::Unsurveyed)
+fn bubble_chart(viewer: &Viewer, p: &Portfolio, matrix: &Matrix<usize>) -> BubbleChart {
+    let mut surveyed: Vec<_> = matrix.placements.iter().filter(|pl| pl.quadrant != Quadrant::Unsurveyed).collect();
+    if surveyed.len() > MAX_BUBBLES {
+        surveyed.sort_by_key(|pl| std::cmp::Reverse(pl.billed.max(pl.potential)));
+        surveyed.truncate(MAX_BUBBLES);
+    }
+    let bubbles: Vec<Bubble> = surveyed
+        .into_iter()
         .map(|pl| {
             let a = &p.accounts[pl.account].account;
             let nps = pl.loyalty.nps.unwrap_or(0.0);
             Bubble {
-                href: account_href(&a.account_id),
+                href: viewer.account_href(&a.account_id),
                 name: a.name.clone(),
                 short: short_label(&a.name),
                 nps,
@@ -187,9 +196,11 @@ struct Placed {
     query: ReportQuery,
 }
 
-async fn place(state: &AppState, user: &CurrentUser, view: &ViewQuery) -> Result<Option<Placed>, WebError> {
-    user.require(Need::Portfolio)?;
-    let filter = user.scoped(view.filter());
+async fn place(state: &AppState, viewer: &Viewer, view: &ViewQuery) -> Result<Option<Placed>, WebError> {
+    if let Some(user) = &viewer.user {
+        user.require(Need::Portfolio)?;
+    }
+    let filter = viewer.scoped(view.filter());
     let portfolio = Portfolio::load(&state.store, &state.cache, true, &filter).await.map_err(WebError::from_report)?;
     if portfolio.waves.is_empty() {
         return Ok(None);
@@ -208,8 +219,13 @@ pub async fn dashboard(
     user: CurrentUser,
     Query(view): Query<ViewQuery>,
 ) -> Result<Html<String>, WebError> {
-    let Some(Placed { portfolio: p, matrix, wave_index, query }) = place(&state, &user, &view).await? else {
-        let page = EmptyPage { layout: Layout::new(&user, "Dashboard", "dashboard") };
+    render(&state, &Viewer::of(&user), view).await
+}
+
+/// The dashboard for a viewer: a signed-in user, or a share link.
+pub async fn render(state: &AppState, viewer: &Viewer, view: ViewQuery) -> Result<Html<String>, WebError> {
+    let Some(Placed { portfolio: p, matrix, wave_index, query }) = place(state, viewer, &view).await? else {
+        let page = EmptyPage { layout: viewer.layout("Dashboard", "dashboard") };
         return Ok(Html(page.render().map_err(anyhow::Error::from)?));
     };
     let wave = &p.waves[wave_index];
@@ -262,7 +278,7 @@ pub async fn dashboard(
                     .map(|pl| {
                         let a = &p.accounts[pl.account].account;
                         AccountLink {
-                            href: account_href(&a.account_id),
+                            href: viewer.account_href(&a.account_id),
                             name: a.name.clone(),
                             nps: format::nps(pl.loyalty.nps),
                             billed: format::money(pl.billed),
@@ -291,7 +307,7 @@ pub async fn dashboard(
         let mover = |(change, pl, was): &(f64, &rapport_core::quadrant::Placement<usize>, Quadrant)| {
             let a = &p.accounts[pl.account].account;
             Mover {
-                href: account_href(&a.account_id),
+                href: viewer.account_href(&a.account_id),
                 name: a.name.clone(),
                 change: format::delta(Some(*change)),
                 from: was.label(),
@@ -310,8 +326,8 @@ pub async fn dashboard(
         if t.revenue_is_median { " (the median of surveyed accounts)" } else { "" }
     );
     let page = DashboardPage {
-        layout: Layout::new(&user, format!("Dashboard, {}", wave.name), "dashboard"),
-        options: FilterOptions::of(&user, &p.accounts, &p.waves),
+        layout: viewer.layout(format!("Dashboard, {}", wave.name), "dashboard"),
+        options: FilterOptions::of(viewer, &p.accounts, &p.waves),
         query: view.query_string(),
         view,
         wave: wave.name.clone(),
@@ -333,7 +349,9 @@ pub async fn dashboard(
         ),
         thresholds,
         trend,
-        chart: bubble_chart(&p, &matrix),
+        chart: bubble_chart(viewer, &p, &matrix),
+        drawn: matrix.placements.iter().filter(|pl| pl.quadrant != Quadrant::Unsurveyed).count().min(MAX_BUBBLES),
+        surveyed: matrix.placements.len() as u64 - matrix.total(Quadrant::Unsurveyed).accounts,
         quadrants,
         unsurveyed: matrix.total(Quadrant::Unsurveyed).accounts,
         falls,
@@ -348,11 +366,13 @@ pub async fn matrix_svg(
     user: CurrentUser,
     Query(view): Query<ViewQuery>,
 ) -> Result<Response, WebError> {
-    let Some(placed) = place(&state, &user, &view).await? else {
+    let viewer = Viewer::of(&user);
+    let Some(placed) = place(&state, &viewer, &view).await? else {
         return Err(WebError::NotFound("There are no waves yet, so there is no matrix".into()));
     };
-    let svg =
-        MatrixSvg { chart: bubble_chart(&placed.portfolio, &placed.matrix) }.render().map_err(anyhow::Error::from)?;
+    let svg = MatrixSvg { chart: bubble_chart(&viewer, &placed.portfolio, &placed.matrix) }
+        .render()
+        .map_err(anyhow::Error::from)?;
     Ok((
         [
             (header::CONTENT_TYPE, "image/svg+xml"),

@@ -12,7 +12,7 @@ use crate::auth::CurrentUser;
 use crate::authz::Need;
 use crate::error::WebError;
 use crate::pages::dashboard::account_href;
-use crate::pages::view::{FilterOptions, Layout, ViewQuery};
+use crate::pages::view::{FilterOptions, Layout, ViewQuery, Viewer};
 use crate::state::AppState;
 
 /// The reports, as URLs name them, with a line on what each shows.
@@ -136,7 +136,7 @@ pub async fn report(
         name,
         about,
         reports: &REPORTS,
-        options: FilterOptions::of(&user, &p.accounts, &p.waves),
+        options: FilterOptions::of(&Viewer::of(&user), &p.accounts, &p.waves),
         query: view.query_string(),
         view,
         title: report.title.clone(),

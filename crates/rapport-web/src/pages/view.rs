@@ -12,7 +12,75 @@ use serde::{Deserialize, Deserializer};
 use crate::URL_SAFE;
 use crate::auth::CurrentUser;
 
-/// The frame of every signed-in page: title, navigation, who is signed in.
+/// Who is looking at a page: a signed-in user, or someone holding a share link.
+#[derive(Debug, Clone)]
+pub struct Viewer {
+    /// The signed-in user; `None` for a share link.
+    pub user: Option<CurrentUser>,
+    /// Only this account manager's accounts (the user's own scope, or the scope of whoever
+    /// made the share link).
+    pub owned_by: Option<String>,
+    /// Respondents' names, titles and comments are hidden (a share link's option).
+    pub hide_people: bool,
+    /// Until when a share link works, as shown on its pages.
+    pub shared_until: Option<String>,
+}
+
+impl Viewer {
+    /// A signed-in user.
+    pub fn of(user: &CurrentUser) -> Viewer {
+        Viewer {
+            owned_by: user.scoped(AccountFilter::default()).owned_by,
+            user: Some(user.clone()),
+            hide_people: false,
+            shared_until: None,
+        }
+    }
+
+    /// `filter` narrowed to what the viewer may see.
+    pub fn scoped(&self, mut filter: AccountFilter) -> AccountFilter {
+        if self.owned_by.is_some() {
+            filter.owned_by = self.owned_by.clone();
+        }
+        filter
+    }
+
+    /// Whether the viewer may see `account`.
+    pub fn can_see(&self, account: &rapport_core::account::Account) -> bool {
+        self.scoped(AccountFilter::default()).matches(account)
+    }
+
+    /// Whether pages link to account pages (a share link shows one page, nothing behind it).
+    pub fn links(&self) -> bool {
+        self.user.is_some()
+    }
+
+    /// The link to an account's page, or none for a share link.
+    pub fn account_href(&self, account_id: &str) -> String {
+        if self.links() { crate::pages::dashboard::account_href(account_id) } else { String::new() }
+    }
+
+    /// The layout of a page for this viewer.
+    pub fn layout(&self, title: impl Into<String>, nav: &'static str) -> Layout {
+        let user = self.user.as_ref().map(|u| &u.0);
+        Layout {
+            title: title.into(),
+            nav,
+            user_name: user.map(|u| u.name.clone()).unwrap_or_default(),
+            role: match user.map(|u| u.role) {
+                Some(rapport_core::user::Role::Admin) => "Administrator",
+                Some(rapport_core::user::Role::Analyst) => "Analyst",
+                Some(rapport_core::user::Role::AccountManager) => "Account manager",
+                Some(rapport_core::user::Role::Executive) => "Executive",
+                None => "",
+            },
+            csrf: user.map(|u| u.csrf_token.clone()).unwrap_or_default(),
+            shared_until: self.shared_until.clone(),
+        }
+    }
+}
+
+/// The frame of every page: title, navigation, who is signed in (or that it is shared).
 #[derive(Debug, Clone)]
 pub struct Layout {
     /// The page's title.
@@ -25,23 +93,19 @@ pub struct Layout {
     pub role: &'static str,
     /// The session's CSRF token, for the forms on the page (sign-out included).
     pub csrf: String,
+    /// For a page opened through a share link: until when the link works.
+    pub shared_until: Option<String>,
 }
 
 impl Layout {
     /// The layout for `user`.
     pub fn new(user: &CurrentUser, title: impl Into<String>, nav: &'static str) -> Layout {
-        Layout {
-            title: title.into(),
-            nav,
-            user_name: user.0.name.clone(),
-            role: match user.0.role {
-                rapport_core::user::Role::Admin => "Administrator",
-                rapport_core::user::Role::Analyst => "Analyst",
-                rapport_core::user::Role::AccountManager => "Account manager",
-                rapport_core::user::Role::Executive => "Executive",
-            },
-            csrf: user.0.csrf_token.clone(),
-        }
+        Viewer::of(user).layout(title, nav)
+    }
+
+    /// Whether this is a shared, read-only page.
+    pub fn is_shared(&self) -> bool {
+        self.shared_until.is_some()
     }
 }
 
@@ -134,11 +198,11 @@ pub struct FilterOptions {
 }
 
 impl FilterOptions {
-    /// The options present among `accounts` that `user` may see.
-    pub fn of(user: &CurrentUser, accounts: &[PortfolioAccount], waves: &[WaveInfo]) -> FilterOptions {
+    /// The options present among `accounts` that `viewer` may see.
+    pub fn of(viewer: &Viewer, accounts: &[PortfolioAccount], waves: &[WaveInfo]) -> FilterOptions {
         let (mut verticals, mut regions, mut owners, mut styles) =
             (BTreeSet::new(), BTreeSet::new(), BTreeSet::new(), BTreeSet::new());
-        let scope = user.scoped(AccountFilter::default());
+        let scope = viewer.scoped(AccountFilter::default());
         for a in accounts.iter().filter(|a| scope.matches(&a.account)) {
             let a = &a.account;
             verticals.insert(Dimension::Vertical.key(a, None).into_owned());
@@ -154,7 +218,7 @@ impl FilterOptions {
             waves: waves.iter().rev().map(|w| w.name.clone()).collect(),
             verticals: verticals.into_iter().collect(),
             regions: regions.into_iter().collect(),
-            owners: if user.sees_all_owners() { owners.into_iter().collect() } else { Vec::new() },
+            owners: if viewer.owned_by.is_none() { owners.into_iter().collect() } else { Vec::new() },
             styles: styles.into_iter().collect(),
         }
     }
