@@ -196,6 +196,15 @@ async fn a_user_signs_in_reads_the_dashboard_follows_a_bubble_filters_and_downlo
     assert_eq!(scripts, json!(1), "only Rapport's own table script");
     shot(&client, "report-quadrants").await;
 
+    // The key-driver view draws one importance-vs-performance chart per vertical.
+    client.goto(&format!("{base}/reports/drivers")).await.unwrap();
+    let charts = client.find_all(Locator::Css("svg.priority")).await.unwrap();
+    assert!(charts.len() >= 5, "one chart per vertical, got {}", charts.len());
+    shot(&client, "report-drivers").await;
+    client.goto(&format!("{base}/reports/migration")).await.unwrap();
+    client.find(Locator::Css("table.grid")).await.unwrap();
+    shot(&client, "report-migration").await;
+
     client.close().await.unwrap();
 }
 

@@ -14,7 +14,7 @@ use rapport_core::account::Account;
 use rapport_core::coverage::{Coverage, CoverageRow, coverage_by};
 use rapport_core::drivers::{compare_segments, key_drivers};
 use rapport_core::loyalty::{DEFAULT_MIN_ANSWERS, LoyaltyCounts, LoyaltySummary};
-use rapport_core::migration::{Direction, migration};
+use rapport_core::migration::{Direction, Migration, migration};
 use rapport_core::money::Money;
 use rapport_core::period::Period;
 use rapport_core::quadrant::{AccountFacts, DEFAULT_LOYALTY_THRESHOLD, Matrix, Quadrant, Thresholds, place_accounts};
@@ -137,6 +137,21 @@ impl AccountFilter {
     }
 }
 
+/// Two waves compared: each placed on the matrix, and the migration between them (placements
+/// are keyed by index into [`Portfolio::accounts`]).
+pub struct Compared {
+    /// The earlier wave.
+    pub from: WaveInfo,
+    /// The later wave.
+    pub to: WaveInfo,
+    /// The matrix of the earlier wave.
+    pub earlier: Matrix<usize>,
+    /// The matrix of the later wave.
+    pub later: Matrix<usize>,
+    /// Who moved where.
+    pub migration: Migration<usize>,
+}
+
 /// The portfolio as every report needs it.
 pub struct Portfolio {
     /// Every account (also those a filter hides: quadrant thresholds are the whole portfolio's).
@@ -195,6 +210,32 @@ impl Portfolio {
             out.entry(key).or_default().merge(&cell.stats);
         }
         Ok(out)
+    }
+
+    /// Driver sums and loyalty per segment in one wave, over the accounts the view shows: the
+    /// input of the key driver analysis.
+    pub async fn driver_stats(
+        &self,
+        store: &Store,
+        cache: &ReportCache,
+        wave_id: i64,
+        by: Dimension,
+    ) -> anyhow::Result<Arc<BTreeMap<String, CellStats>>> {
+        Ok(if self.is_filtered() {
+            Arc::new(self.segment_stats(store, cache, wave_id, Some(by)).await?)
+        } else {
+            cache.drivers_by_segment(store, wave_id, by).await?
+        })
+    }
+
+    /// Both waves of a comparison (`from` and `to` of the query) placed on the matrix, and the
+    /// migration between them.
+    pub async fn compare(&self, store: &Store, cache: &ReportCache, args: &ReportQuery) -> anyhow::Result<Compared> {
+        let (from, to) = self.waves_compared(args)?;
+        let earlier = self.place(&*cache.loyalty_per_account(store, from.id).await?, args);
+        let later = self.place(&*cache.loyalty_per_account(store, to.id).await?, args);
+        let migration = migration(&earlier.placements, &later.placements);
+        Ok(Compared { from: from.clone(), to: to.clone(), earlier, later, migration })
     }
 
     /// The wave named `name`, or the latest.
@@ -346,10 +387,7 @@ async fn migration_report(
     p: &Portfolio,
     args: &ReportQuery,
 ) -> anyhow::Result<Report> {
-    let (from, to) = p.waves_compared(args)?;
-    let earlier = p.place(&*cache.loyalty_per_account(store, from.id).await?, args);
-    let later = p.place(&*cache.loyalty_per_account(store, to.id).await?, args);
-    let m = migration(&earlier.placements, &later.placements);
+    let Compared { from, to, earlier, later, migration: m } = p.compare(store, cache, args).await?;
     let before: HashMap<usize, Quadrant> = earlier.placements.iter().map(|pl| (pl.account, pl.quadrant)).collect();
     let mut rows = Vec::new();
     for pl in &later.placements {
@@ -446,11 +484,7 @@ async fn nps(store: &Store, cache: &ReportCache, p: &Portfolio, args: &ReportQue
 async fn drivers(store: &Store, cache: &ReportCache, p: &Portfolio, args: &ReportQuery) -> anyhow::Result<Report> {
     let wave = p.wave(args.wave.as_deref())?;
     let dim = args.by.unwrap_or(Dimension::Vertical);
-    let segments = if p.is_filtered() {
-        Arc::new(p.segment_stats(store, cache, wave.id, Some(dim)).await?)
-    } else {
-        cache.drivers_by_segment(store, wave.id, dim).await?
-    };
+    let segments = p.driver_stats(store, cache, wave.id, dim).await?;
     let mut rows = Vec::new();
     for (segment, stats) in segments.iter() {
         for d in key_drivers(stats, args.min_answers) {

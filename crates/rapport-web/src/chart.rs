@@ -7,9 +7,13 @@
 //!   compact money labels.
 //! - [`bubble`]: the loyalty × revenue matrix, one bubble per account.
 //! - [`line`](mod@line): trends across waves, optionally with a second (right) axis.
+//! - [`priority`]: key drivers, importance against performance.
+//! - [`bars`]: NPS per segment with its interval.
 
+pub mod bars;
 pub mod bubble;
 pub mod line;
+pub mod priority;
 pub mod scale;
 
 /// A rectangle in SVG user units; `(x, y)` is its top-left corner.

@@ -27,6 +27,7 @@ fn main() {
         a_share_link_shows_a_read_only_view_until_it_is_revoked,
         a_share_link_never_shows_more_than_its_maker_sees,
         an_expired_share_link_shows_nothing,
+        the_migration_and_segment_views_draw_what_the_reports_count,
     ]);
 }
 
@@ -428,4 +429,21 @@ async fn an_expired_share_link_shows_nothing(store: Store) {
     let (status, page) = get(&client(), addr, &format!("/s/{token}")).await;
     assert_eq!(status, StatusCode::NOT_FOUND);
     assert!(page.contains("has expired or was revoked"), "{page}");
+}
+
+async fn the_migration_and_segment_views_draw_what_the_reports_count(store: Store) {
+    let addr = serve(&store).await;
+    let c = sign_in(addr, "analyst@test.example").await;
+    // 2026-Q1 (threshold 600,000): A1 and B1 Emulate, A2 and B2 Decision. 2026-Q2: A1 Emulate,
+    // A2 and B2 Growth, B1 Problem.
+    let (_, page) = get(&c, addr, "/reports/migration").await;
+    assert!(page.contains("Where accounts went, 2026-Q1 → 2026-Q2"), "{page}");
+    assert!(page.contains("<td class=\"num cell better\">2</td>"), "Decision to Growth: {page}");
+    assert!(page.contains("<td class=\"num cell worse\">1</td>"), "Emulate to Problem");
+    assert!(page.contains("<td class=\"num cell same\">1</td>"), "A1 stayed in Emulate");
+    assert!(page.contains("moved into Problem: $3,000,000"), "{page}");
+    // NPS by vertical as bars: Energy 9,10,6,10,10 = 60.0; Retail 0,3,8,9 = -25.0.
+    let (_, page) = get(&c, addr, "/reports/nps?by=vertical").await;
+    assert!(page.contains("class=\"chart bars\""), "{page}");
+    assert!(page.contains("Energy: +60.0 (n 5)") && page.contains("Retail: -25.0 (n 4)"), "{page}");
 }

@@ -5,11 +5,17 @@ use askama::Template;
 use axum::extract::{Path, Query, State};
 use axum::http::header;
 use axum::response::{Html, IntoResponse, Response};
-use rapport_reports::{Format, Portfolio, ReportKind, ReportQuery, Value, build};
+use rapport_core::drivers::key_drivers;
+use rapport_core::migration::Direction;
+use rapport_core::quadrant::Quadrant;
+use rapport_core::segment::Dimension;
+use rapport_reports::{Format, Portfolio, Report, ReportKind, ReportQuery, Value, build};
 use serde::Deserialize;
 
 use crate::auth::CurrentUser;
 use crate::authz::Need;
+use crate::chart::bars::{self, Bar, BarChart};
+use crate::chart::priority::{self, DriverPoint, PriorityChart};
 use crate::error::WebError;
 use crate::pages::dashboard::account_href;
 use crate::pages::view::{FilterOptions, Layout, ViewQuery, Viewer};
@@ -45,10 +51,45 @@ pub struct Cell {
     pub href: Option<String>,
 }
 
+/// One cell of the migration matrix.
+pub struct GridCell {
+    /// Accounts that moved from the row's quadrant to the column's.
+    pub count: u64,
+    /// "same", "better" (toward Emulate), "worse", "side" or "none" (unsurveyed involved).
+    pub class: &'static str,
+}
+
+/// The migration matrix between two waves.
+pub struct MigrationGrid {
+    /// The earlier wave.
+    pub from: String,
+    /// The later wave.
+    pub to: String,
+    /// Quadrant names, in row and column order.
+    pub labels: Vec<&'static str>,
+    /// (row label, cells).
+    pub rows: Vec<(&'static str, Vec<GridCell>)>,
+    /// Billed revenue that moved into Problem.
+    pub into_problem: String,
+}
+
+/// What a report page draws above its table.
+pub enum Visual {
+    /// Nothing: the table says it all.
+    Nothing,
+    /// NPS per segment as bars.
+    Nps(BarChart),
+    /// The migration matrix.
+    Migration(MigrationGrid),
+    /// Importance vs performance of the drivers, one chart per segment.
+    Drivers(Vec<(String, PriorityChart)>),
+}
+
 #[derive(Template)]
 #[template(path = "report.html")]
 struct ReportPage {
     layout: Layout,
+    visual: Visual,
     name: &'static str,
     about: &'static str,
     reports: &'static [(&'static str, ReportKind, &'static str)],
@@ -131,7 +172,9 @@ pub async fn report(
     }
     let p =
         Portfolio::load(&state.store, &state.cache, true, &Default::default()).await.map_err(WebError::from_report)?;
+    let visual = visual(&state, kind, &query, &report).await.map_err(WebError::from_report)?;
     let page = ReportPage {
+        visual,
         layout: Layout::new(&user, report.title.clone(), "reports"),
         name,
         about,
@@ -152,4 +195,89 @@ pub async fn report(
         notes: report.notes.clone(),
     };
     Ok(Html(page.render().map_err(anyhow::Error::from)?).into_response())
+}
+
+/// The chart or matrix a report page shows above its table.
+async fn visual(state: &AppState, kind: ReportKind, query: &ReportQuery, report: &Report) -> anyhow::Result<Visual> {
+    let (store, cache) = (&state.store, &state.cache);
+    Ok(match kind {
+        ReportKind::Nps => {
+            let column = |name: &str| report.columns.iter().position(|c| *c == name);
+            let (Some(seg), Some(n), Some(nps), Some(lo), Some(hi)) =
+                (column("segment"), column("responses"), column("nps"), column("ci90_low"), column("ci90_high"))
+            else {
+                return Ok(Visual::Nothing);
+            };
+            let number = |v: &Value| match v {
+                Value::Num(x, _) => Some(*x),
+                Value::Int(i) => Some(*i as f64),
+                _ => None,
+            };
+            let bars: Vec<Bar> = report
+                .rows
+                .iter()
+                .filter_map(|r| {
+                    Some(Bar {
+                        label: r[seg].plain(),
+                        nps: number(&r[nps])?,
+                        interval: number(&r[lo]).zip(number(&r[hi])),
+                        n: number(&r[n]).unwrap_or(0.0) as u64,
+                    })
+                })
+                .take(40)
+                .collect();
+            if bars.is_empty() { Visual::Nothing } else { Visual::Nps(bars::layout(&bars, 760.0)) }
+        }
+        ReportKind::Migration => {
+            let p = Portfolio::load(store, cache, true, &query.filter).await?;
+            let c = p.compare(store, cache, query).await?;
+            let rows = Quadrant::ALL
+                .iter()
+                .map(|&from| {
+                    let cells = Quadrant::ALL
+                        .iter()
+                        .map(|&to| GridCell {
+                            count: c.migration.count(from, to),
+                            class: if from == to {
+                                "same"
+                            } else {
+                                match Direction::of(from, to) {
+                                    Some(Direction::TowardEmulate) => "better",
+                                    Some(Direction::AwayFromEmulate) => "worse",
+                                    Some(Direction::Sideways) => "side",
+                                    None => "none",
+                                }
+                            },
+                        })
+                        .collect();
+                    (from.label(), cells)
+                })
+                .collect();
+            Visual::Migration(MigrationGrid {
+                from: c.from.name.clone(),
+                to: c.to.name.clone(),
+                labels: Quadrant::ALL.iter().map(|q| q.label()).collect(),
+                rows,
+                into_problem: crate::pages::format::money(c.migration.billed_into_problem),
+            })
+        }
+        ReportKind::Drivers => {
+            let p = Portfolio::load(store, cache, false, &query.filter).await?;
+            let wave = p.wave(query.wave.as_deref())?;
+            let stats = p.driver_stats(store, cache, wave.id, query.by.unwrap_or(Dimension::Vertical)).await?;
+            let charts = stats
+                .iter()
+                .filter_map(|(segment, s)| {
+                    let points: Vec<DriverPoint> = key_drivers(s, query.min_answers)
+                        .into_iter()
+                        .filter_map(|d| Some(DriverPoint { importance: d.importance?, mean: d.mean?, name: d.driver }))
+                        .collect();
+                    (!points.is_empty()).then(|| (segment.clone(), priority::layout(&points, 340.0, 240.0)))
+                })
+                .take(24)
+                .collect::<Vec<_>>();
+            if charts.is_empty() { Visual::Nothing } else { Visual::Drivers(charts) }
+        }
+        _ => Visual::Nothing,
+    })
 }
