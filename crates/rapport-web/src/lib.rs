@@ -42,6 +42,7 @@ pub fn router(state: AppState) -> Router {
         .route("/", get(pages::dashboard::dashboard))
         .route("/charts/matrix.svg", get(pages::dashboard::matrix_svg))
         .route("/accounts/{account_id}", get(pages::account::account))
+        .route("/accounts/{account_id}/respondents", get(pages::account::respondents_download))
         .route("/reports", get(pages::reports::index))
         .route("/reports/{name}", get(pages::reports::report))
         .route("/shares", get(pages::share::list).post(pages::share::create))

@@ -4,12 +4,13 @@
 //! - [`view`]: the layout around every page and the filters that live in the URL.
 //! - [`dashboard`]: the portfolio dashboard and the matrix chart.
 //! - [`account`]: one account's page.
-//! - [`reports`]: every report as a page and as downloads.
+//! - [`reports`]: every report as a page and as downloads; [`download`]: the files.
 //! - [`share`]: read-only links for people without an account.
 //! - [`format`]: numbers as pages show them.
 
 pub mod account;
 pub mod dashboard;
+pub mod download;
 pub mod format;
 pub mod reports;
 pub mod share;

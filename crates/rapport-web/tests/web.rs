@@ -70,7 +70,9 @@ async fn every_route_answers_each_role_as_the_authorization_matrix_says(store: S
     const SIGN_IN: u16 = 303;
     const NOT_FOUND: u16 = 404;
     // Route, then the status for: anonymous, admin, analyst, executive, am1 (owns A*), am2 (owns B*).
-    let matrix: [(&str, [u16; 6]); 16] = [
+    let matrix: [(&str, [u16; 6]); 18] = [
+        ("/accounts/A1/respondents?format=csv", [SIGN_IN, OK, OK, OK, OK, NOT_FOUND]),
+        ("/accounts/B2/respondents?format=xlsx&wave=2026-Q1", [SIGN_IN, OK, OK, OK, NOT_FOUND, OK]),
         ("/shares", [SIGN_IN, OK, OK, OK, OK, OK]),
         ("/s/0123456789abcdef", [NOT_FOUND, NOT_FOUND, NOT_FOUND, NOT_FOUND, NOT_FOUND, NOT_FOUND]),
         ("/", [SIGN_IN, OK, OK, OK, OK, OK]),
@@ -272,6 +274,15 @@ async fn hostile_names_and_comments_are_inert_text_on_pages_and_in_downloads(sto
     );
     let (_, b1) = get(&c, addr, "/accounts/B1").await;
     assert!(b1.contains("=SUM(A1:A9)"), "the comment is shown as written: {b1}");
+    let (_, respondents) = get(&c, addr, "/accounts/B1/respondents?format=csv").await;
+    assert_eq!(
+        respondents,
+        "name,title,role,ltr,class,comment,ratings,submitted_on\n\
+         Person B1-0,Director,executive,0,detractor,<img src=x onerror=alert(1)> =SUM(A1:A9),,2026-05-10\n\
+         Person B1-1,Director,user,3,detractor,<img src=x onerror=alert(1)> =SUM(A1:A9),,2026-05-10\n"
+    );
+    let (_, a2) = get(&c, addr, "/accounts/A2/respondents?format=csv").await;
+    assert!(a2.contains("Person A2-0"), "{a2}");
     let (_, csv) = get(&c, addr, "/reports/quadrants?format=csv").await;
     assert!(csv.contains("\"'=HYPERLINK("), "formula neutralised in CSV: {csv}");
     assert!(csv.contains(SCRIPT_NAME), "text kept as written in CSV: {csv}");

@@ -4,7 +4,7 @@
 
 use askama::Template;
 use axum::extract::{Path, Query, State};
-use axum::response::Html;
+use axum::response::{Html, Response};
 use rapport_core::contact::RoleLevel;
 use rapport_core::loyalty::{LoyaltyClass, LoyaltySummary};
 use rapport_core::money::Money;
@@ -12,7 +12,7 @@ use rapport_core::period::Period;
 use rapport_core::quadrant::Quadrant;
 use rapport_core::revenue::billed_in;
 use rapport_core::segment::Dimension;
-use rapport_reports::{AccountFilter, Portfolio, ReportKind, ReportQuery, wave_period};
+use rapport_reports::{AccountFilter, Format, Portfolio, Report, ReportKind, ReportQuery, Value, wave_period};
 use rapport_store::accounts::{ContactSummary, OpportunityRow, Respondent, ServiceCaseRow};
 
 use crate::auth::CurrentUser;
@@ -20,6 +20,7 @@ use crate::authz::Need;
 use crate::chart::line::{self, LineChart, Series};
 use crate::chart::scale::money_short;
 use crate::error::WebError;
+use crate::pages::download::{FormatQuery, download, download_format};
 use crate::pages::format;
 use crate::pages::view::{Layout, ViewQuery, Viewer};
 use crate::state::AppState;
@@ -67,6 +68,8 @@ struct AccountPage {
     hide_people: bool,
     name: String,
     account_id: String,
+    account_href_id: String,
+    wave_query: String,
     facts: Vec<(&'static str, String)>,
     waves: Vec<String>,
     wave: String,
@@ -238,6 +241,8 @@ pub async fn render(
         hide_people: viewer.hide_people,
         name: a.name.clone(),
         account_id: a.account_id.clone(),
+        account_href_id: percent_encoding::utf8_percent_encode(&a.account_id, crate::URL_SAFE).to_string(),
+        wave_query: percent_encoding::utf8_percent_encode(&wave_name, crate::URL_SAFE).to_string(),
         facts,
         waves,
         wave: wave_name,
@@ -255,4 +260,50 @@ pub async fn render(
         cases: store.service_cases_of(entry.id).await?,
     };
     Ok(Html(page.render().map_err(anyhow::Error::from)?))
+}
+
+/// GET /accounts/{account_id}/respondents?format=csv|xlsx[&wave=W]: the account report's
+/// respondents as a file.
+pub async fn respondents_download(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Path(account_id): Path<String>,
+    Query(view): Query<ViewQuery>,
+    Query(format): Query<FormatQuery>,
+) -> Result<Response, WebError> {
+    let format = download_format(&format)?.unwrap_or(Format::Csv);
+    let (store, cache) = (&state.store, &state.cache);
+    let accounts = cache.accounts(store).await?;
+    let entry = accounts
+        .iter()
+        .find(|a| a.account.account_id == account_id)
+        .ok_or_else(|| WebError::NotFound(format!("There is no account '{account_id}'")))?;
+    user.require(Need::Account(&entry.account))?;
+    let p = Portfolio::load(store, cache, false, &AccountFilter::default()).await.map_err(WebError::from_report)?;
+    let wave = p.wave(view.wave.as_deref()).map_err(WebError::from_report)?;
+    let text = |v: &Option<String>| v.clone().map_or(Value::Empty, Value::Text);
+    let rows = store
+        .respondents(entry.id, wave.id)
+        .await?
+        .iter()
+        .map(|r| {
+            vec![
+                Value::Text(r.name.clone()),
+                text(&r.title),
+                r.role.map_or(Value::Empty, |l| Value::Text(l.as_str().into())),
+                Value::Int(i64::from(r.ltr)),
+                Value::Text(LoyaltyClass::of(r.ltr).as_str().into()),
+                text(&r.comment),
+                Value::Text(AccountPage::scores(r)),
+                Value::Text(r.submitted_on.clone()),
+            ]
+        })
+        .collect();
+    let report = Report {
+        title: format!("{} ({}), wave {}: who answered", entry.account.name, account_id, wave.name),
+        columns: vec!["name", "title", "role", "ltr", "class", "comment", "ratings", "submitted_on"],
+        rows,
+        notes: vec!["The latest answer of each contact in the wave.".into()],
+    };
+    download(&report, format, &format!("rapport-{account_id}-{}", wave.name))
 }

@@ -3,14 +3,12 @@
 
 use askama::Template;
 use axum::extract::{Path, Query, State};
-use axum::http::header;
 use axum::response::{Html, IntoResponse, Response};
 use rapport_core::drivers::key_drivers;
 use rapport_core::migration::Direction;
 use rapport_core::quadrant::Quadrant;
 use rapport_core::segment::Dimension;
-use rapport_reports::{Format, Portfolio, Report, ReportKind, ReportQuery, Value, build};
-use serde::Deserialize;
+use rapport_reports::{Portfolio, Report, ReportKind, ReportQuery, Value, build};
 
 use crate::auth::CurrentUser;
 use crate::authz::Need;
@@ -18,6 +16,7 @@ use crate::chart::bars::{self, Bar, BarChart};
 use crate::chart::priority::{self, DriverPoint, PriorityChart};
 use crate::error::WebError;
 use crate::pages::dashboard::account_href;
+use crate::pages::download::{FormatQuery, download, download_format};
 use crate::pages::view::{FilterOptions, Layout, ViewQuery, Viewer};
 use crate::state::AppState;
 
@@ -34,12 +33,6 @@ pub const REPORTS: [(&str, ReportKind, &str); 7] = [
 
 /// The most rows a report page shows; the downloads hold them all.
 const PAGE_ROWS: usize = 500;
-
-/// `?format=` of a report.
-#[derive(Debug, Default, Deserialize)]
-pub struct FormatQuery {
-    format: Option<String>,
-}
 
 /// A cell as the page shows it.
 pub struct Cell {
@@ -146,29 +139,9 @@ pub async fn report(
         ..ReportQuery::new(kind)
     };
     let report = build(&state.store, &state.cache, &query).await.map_err(WebError::from_report)?;
-    let format = match format.format.as_deref() {
-        None | Some("html") => None,
-        Some(f) => match Format::parse(f) {
-            Some(f @ (Format::Csv | Format::Xlsx | Format::Json)) => Some(f),
-            _ => return Err(WebError::BadRequest(format!("'{f}' is not a download format: use csv or xlsx"))),
-        },
-    };
-    if let Some(format) = format {
-        let mut body = Vec::new();
-        report.write(format, &mut body)?;
-        let (ext, media) = format.file_type();
-        let file = format!("rapport-{name}{}.{ext}", view.wave.as_deref().map_or(String::new(), |w| format!("-{w}")));
-        // The file name is built from a wave name: keep only safe characters.
-        let file: String =
-            file.chars().map(|c| if c.is_ascii_alphanumeric() || "-_.".contains(c) { c } else { '_' }).collect();
-        return Ok((
-            [
-                (header::CONTENT_TYPE, media.to_string()),
-                (header::CONTENT_DISPOSITION, format!("attachment; filename=\"{file}\"")),
-            ],
-            body,
-        )
-            .into_response());
+    if let Some(format) = download_format(&format)? {
+        let stem = format!("rapport-{name}{}", view.wave.as_deref().map_or(String::new(), |w| format!("-{w}")));
+        return download(&report, format, &stem);
     }
     let p =
         Portfolio::load(&state.store, &state.cache, true, &Default::default()).await.map_err(WebError::from_report)?;
