@@ -1,0 +1,53 @@
+//! `rapport user add|list` from the command line.
+
+use std::io::Write;
+use std::path::Path;
+use std::process::{Command, Output, Stdio};
+
+fn rapport(db: &Path, args: &[&str], stdin: &str) -> Output {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_rapport"))
+        .arg("--database-url")
+        .arg(format!("sqlite://{}", db.display()))
+        .args(args)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("rapport runs");
+    // A command that fails on its arguments never reads its input.
+    let _ = child.stdin.take().unwrap().write_all(stdin.as_bytes());
+    child.wait_with_output().unwrap()
+}
+
+#[test]
+fn a_user_added_with_a_password_from_standard_input_is_listed_with_their_role() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("u.db");
+    let out = rapport(
+        &db,
+        &["user", "add", "Ada@Example.com", "--role", "account-manager", "--name", "Ada"],
+        "a long enough secret\n",
+    );
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert_eq!(String::from_utf8_lossy(&out.stdout), "Ada@Example.com can now sign in as account_manager.\n");
+    let list = rapport(&db, &["user", "list"], "");
+    let list = String::from_utf8_lossy(&list.stdout);
+    assert!(list.contains("Ada@Example.com") && list.contains("account_manager") && list.contains("Ada"), "{list}");
+}
+
+#[test]
+fn a_short_password_or_unknown_role_is_refused_with_what_to_do() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("u.db");
+    let out = rapport(&db, &["user", "add", "ada@example.com", "--role", "admin"], "short\n");
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("at least 10 characters"));
+    let out = rapport(&db, &["user", "add", "ada@example.com", "--role", "boss"], "a long enough secret\n");
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("'boss' is not a role: use admin, analyst, account_manager or executive"), "{err}");
+    let out = rapport(&db, &["user", "add", "not-an-email", "--role", "admin"], "a long enough secret\n");
+    assert!(!out.status.success());
+    let list = rapport(&db, &["user", "list"], "");
+    assert!(list.stdout.is_empty(), "nothing was stored");
+}
