@@ -13,38 +13,11 @@ use rapport_reports::{AccountFilter, Format, ReportKind, ReportQuery, build};
 use rapport_store::Store;
 use rapport_store::report_cache::ReportCache;
 
-/// Which report.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
-pub enum ReportName {
-    /// Every account on the loyalty x revenue matrix: Emulate, Problem, Growth, Decision.
-    Quadrants,
-    /// Accounts that moved between quadrants from one wave to another.
-    Migration,
-    /// NPS per segment (--by), with counts and 90% confidence intervals.
-    Nps,
-    /// Key drivers of loyalty per segment (--by, default vertical).
-    Drivers,
-    /// NPS across all waves, for the portfolio or per segment (--by) or one account (--account).
-    Trends,
-    /// Invited, answered, response rate and revenue coverage per wave (and segment, --by).
-    Coverage,
-    /// Each account's loyalty change against its revenue change between two waves (--from,
-    /// --to), and how the two correlate across accounts.
-    LoyaltyRevenue,
-}
-
-impl From<ReportName> for ReportKind {
-    fn from(name: ReportName) -> ReportKind {
-        match name {
-            ReportName::Quadrants => ReportKind::Quadrants,
-            ReportName::Migration => ReportKind::Migration,
-            ReportName::Nps => ReportKind::Nps,
-            ReportName::Drivers => ReportKind::Drivers,
-            ReportName::Trends => ReportKind::Trends,
-            ReportName::Coverage => ReportKind::Coverage,
-            ReportName::LoyaltyRevenue => ReportKind::LoyaltyRevenue,
-        }
-    }
+fn parse_report(text: &str) -> Result<ReportKind, String> {
+    ReportKind::parse(text).ok_or_else(|| {
+        let names: Vec<&str> = ReportKind::ALL.iter().map(|k| k.as_str()).collect();
+        format!("'{text}' is not a report: use {}", names.join(", "))
+    })
 }
 
 fn parse_dimension(text: &str) -> Result<Dimension, String> {
@@ -62,9 +35,10 @@ fn parse_format(text: &str) -> Result<Format, String> {
 /// `rapport report`.
 #[derive(Debug, Clone, clap::Args)]
 pub struct ReportArgs {
-    /// The report.
-    #[arg(value_enum)]
-    pub report: ReportName,
+    /// The report: quadrants, migration, nps, drivers, trends, coverage or loyalty-revenue
+    /// (each described in the README).
+    #[arg(value_parser = parse_report)]
+    pub report: ReportKind,
     /// The wave (e.g. 2026-Q4); the latest wave by default.
     #[arg(long)]
     pub wave: Option<String>,
@@ -129,7 +103,7 @@ impl ReportArgs {
                 relationship_style: self.relationship_style.clone(),
                 owned_by: None,
             },
-            ..ReportQuery::new(self.report.into())
+            ..ReportQuery::new(self.report)
         }
     }
 }

@@ -48,6 +48,54 @@ pub enum ReportKind {
     LoyaltyRevenue,
 }
 
+impl ReportKind {
+    /// Every report, in the order menus list them.
+    pub const ALL: [ReportKind; 7] = [
+        ReportKind::Quadrants,
+        ReportKind::Migration,
+        ReportKind::Nps,
+        ReportKind::Drivers,
+        ReportKind::Trends,
+        ReportKind::Coverage,
+        ReportKind::LoyaltyRevenue,
+    ];
+
+    /// Its name on the command line and in URLs.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ReportKind::Quadrants => "quadrants",
+            ReportKind::Migration => "migration",
+            ReportKind::Nps => "nps",
+            ReportKind::Drivers => "drivers",
+            ReportKind::Trends => "trends",
+            ReportKind::Coverage => "coverage",
+            ReportKind::LoyaltyRevenue => "loyalty-revenue",
+        }
+    }
+
+    /// The report named `name`.
+    pub fn parse(name: &str) -> Option<ReportKind> {
+        ReportKind::ALL.into_iter().find(|k| k.as_str() == name.trim())
+    }
+
+    /// What it shows, in a line.
+    pub fn about(self) -> &'static str {
+        match self {
+            ReportKind::Quadrants => {
+                "Every account on the loyalty x revenue matrix: Emulate, Problem, Growth, Decision"
+            }
+            ReportKind::Migration => "Accounts that changed quadrant between two waves (--from, --to)",
+            ReportKind::Nps => "NPS per segment (--by), with counts and 90% confidence intervals",
+            ReportKind::Drivers => "What drives loyalty in each segment (--by, default vertical)",
+            ReportKind::Trends => "NPS across waves, for the portfolio, each segment (--by) or one account (--account)",
+            ReportKind::Coverage => "Who was asked, who answered, and the revenue they stand for, per wave",
+            ReportKind::LoyaltyRevenue => {
+                "Each account's loyalty change against its revenue change between two waves, and their correlation"
+            }
+        }
+    }
+}
+
 /// What to report: the report and its options (the flags of `rapport report`, the query of a
 /// web view).
 #[derive(Debug, Clone)]

@@ -20,17 +20,6 @@ use crate::pages::download::{FormatQuery, download, download_format};
 use crate::pages::view::{FilterOptions, Layout, ViewQuery, Viewer};
 use crate::state::AppState;
 
-/// The reports, as URLs name them, with a line on what each shows.
-pub const REPORTS: [(&str, ReportKind, &str); 7] = [
-    ("quadrants", ReportKind::Quadrants, "Every account on the loyalty x revenue matrix"),
-    ("migration", ReportKind::Migration, "Accounts that changed quadrant between two waves"),
-    ("nps", ReportKind::Nps, "NPS per segment, with counts and 90% intervals"),
-    ("drivers", ReportKind::Drivers, "What drives loyalty in each vertical"),
-    ("trends", ReportKind::Trends, "NPS across waves"),
-    ("coverage", ReportKind::Coverage, "Who was asked, who answered, and the revenue they stand for"),
-    ("loyalty-revenue", ReportKind::LoyaltyRevenue, "Loyalty change against revenue change per account"),
-];
-
 /// The most rows a report page shows; the downloads hold them all.
 const PAGE_ROWS: usize = 500;
 
@@ -85,7 +74,7 @@ struct ReportPage {
     visual: Visual,
     name: &'static str,
     about: &'static str,
-    reports: &'static [(&'static str, ReportKind, &'static str)],
+    reports: Vec<(&'static str, &'static str)>,
     view: ViewQuery,
     options: FilterOptions,
     query: String,
@@ -125,8 +114,8 @@ pub async fn report(
     Query(format): Query<FormatQuery>,
 ) -> Result<Response, WebError> {
     user.require(Need::Portfolio)?;
-    let Some(&(name, kind, about)) = REPORTS.iter().find(|(n, _, _)| *n == name) else {
-        let names: Vec<&str> = REPORTS.iter().map(|r| r.0).collect();
+    let Some(kind) = ReportKind::parse(&name) else {
+        let names: Vec<&str> = ReportKind::ALL.iter().map(|k| k.as_str()).collect();
         return Err(WebError::NotFound(format!("There is no report '{name}'; the reports are {}", names.join(", "))));
     };
     let query = ReportQuery {
@@ -140,7 +129,8 @@ pub async fn report(
     };
     let report = build(&state.store, &state.cache, &query).await.map_err(WebError::from_report)?;
     if let Some(format) = download_format(&format)? {
-        let stem = format!("rapport-{name}{}", view.wave.as_deref().map_or(String::new(), |w| format!("-{w}")));
+        let stem =
+            format!("rapport-{}{}", kind.as_str(), view.wave.as_deref().map_or(String::new(), |w| format!("-{w}")));
         return download(&report, format, &stem);
     }
     let p =
@@ -149,9 +139,9 @@ pub async fn report(
     let page = ReportPage {
         visual,
         layout: Layout::new(&user, report.title.clone(), "reports"),
-        name,
-        about,
-        reports: &REPORTS,
+        reports: ReportKind::ALL.iter().map(|k| (k.as_str(), k.about())).collect(),
+        name: kind.as_str(),
+        about: kind.about(),
         options: FilterOptions::of(&Viewer::of(&user), &p.accounts, &p.waves),
         query: view.query_string(),
         view,
