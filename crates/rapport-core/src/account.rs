@@ -70,6 +70,8 @@ pub struct Account {
     pub relationship_style: Option<RelationshipStyle>,
     /// A strategic name for the company.
     pub strategic: Option<bool>,
+    /// The executive who sponsors the account (a user's email), when one does.
+    pub sponsor_email: Option<String>,
     /// Columns of the import with no field of their own.
     pub attributes: Attributes,
 }

@@ -196,6 +196,7 @@ mod tests {
             vertical: vertical.map(Into::into),
             region: Some("EMEA".into()),
             owner_email: None,
+            sponsor_email: None,
             billed_revenue: None,
             potential_revenue: None,
             cost_of_sales: None,

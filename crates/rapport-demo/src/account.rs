@@ -68,9 +68,6 @@ pub(crate) fn account(rng: &mut DemoRng, plan: &Plan, parts: AccountParts) -> Ac
         Some(Story::Sours | Story::SingleThreadedKeyAccount | Story::ExecutivesDetract | Story::Grows)
     ) && plan.index < crate::plan::FIXED_ACCOUNTS
         || plan.strategic && plan.index < 300;
-    if sponsored {
-        attributes.insert("executive_sponsor".to_string(), REGIONAL_VPS[plan.region].0.to_string());
-    }
     Account {
         account_id: parts.account_id,
         name: parts.name,
@@ -85,6 +82,7 @@ pub(crate) fn account(rng: &mut DemoRng, plan: &Plan, parts: AccountParts) -> Ac
             .transactional
             .map(|t| if t { RelationshipStyle::Transaction } else { RelationshipStyle::Relationship }),
         strategic: Some(plan.strategic),
+        sponsor_email: sponsored.then(|| REGIONAL_VPS[plan.region].0.to_string()),
         attributes,
     }
 }

@@ -155,6 +155,7 @@ pub async fn export_csv<W: Write>(store: &Store, kind: Kind, out: W) -> Result<u
                     r.payment_days.map(|d| d.to_string()).unwrap_or_default(),
                     r.relationship_style.clone().unwrap_or_default(),
                     flag(r.strategic),
+                    text(&r.sponsor_email),
                 ];
                 c.extend(json_cells(&r.attributes, &keys)?);
                 c

@@ -57,6 +57,7 @@ impl Kind {
                 "payment_days",
                 "relationship_style",
                 "strategic",
+                "sponsor_email",
             ],
             Kind::Contacts => &["contact_id", "account_id", "name", "title", "role", "email", "phone"],
             Kind::Revenue => &["account_id", "period", "billed", "booked"],

@@ -42,7 +42,7 @@ impl Store {
 
 /// The account columns every reader selects (then `attributes`, or `'{}' AS attributes`).
 pub(crate) const ACCOUNT_COLUMNS: &str = "id, external_id, name, vertical, region, owner_email, billed_revenue, \
-     potential_revenue, cost_of_sales, payment_days, relationship_style, strategic";
+     potential_revenue, cost_of_sales, payment_days, relationship_style, strategic, sponsor_email";
 
 /// An account as stored.
 #[derive(sqlx::FromRow)]
@@ -59,6 +59,7 @@ pub(crate) struct AccountRow {
     pub(crate) payment_days: Option<i32>,
     pub(crate) relationship_style: Option<String>,
     pub(crate) strategic: Option<bool>,
+    pub(crate) sponsor_email: Option<String>,
     pub(crate) attributes: String,
 }
 
@@ -82,6 +83,7 @@ impl AccountRow {
             payment_days: self.payment_days,
             relationship_style: self.relationship_style.as_deref().and_then(RelationshipStyle::parse),
             strategic: self.strategic,
+            sponsor_email: self.sponsor_email,
             attributes,
         })
     }

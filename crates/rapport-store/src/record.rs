@@ -129,6 +129,7 @@ pub fn table_spec(kind: Kind) -> &'static TableSpec {
                 "payment_days",
                 "relationship_style",
                 "strategic",
+                "sponsor_email",
                 "attributes",
             ],
             conflict: &["external_id"],
@@ -228,6 +229,7 @@ pub fn values(record: &Record, ids: Resolved) -> Vec<SqlValue> {
             SqlValue::Int(a.payment_days.map(i64::from)),
             SqlValue::Text(a.relationship_style.map(|s| s.as_str().to_string())),
             SqlValue::Bool(a.strategic),
+            text(&a.sponsor_email),
             attrs(&a.attributes),
         ],
         Record::Contact(c) => vec![

@@ -168,15 +168,15 @@ async fn crm_exports_are_understood_and_unknown_columns_kept(store: Store) {
                    9001,Ana,Ruiz,ana@acme.example,CFO,+1 555 0100,001A,customer\n";
     import(&store, Kind::Contacts, hubspot).await.unwrap();
     let accounts = export(&store, Kind::Accounts).await;
-    assert!(accounts.lines().next().unwrap().ends_with(",strategic,Billing City"), "{accounts}");
-    assert!(accounts.contains("001A,Acme Corp,Manufacturing,,Jane Smith,,,,,,,Lyon"), "{accounts}");
+    assert!(accounts.lines().next().unwrap().ends_with(",strategic,sponsor_email,Billing City"), "{accounts}");
+    assert!(accounts.contains("001A,Acme Corp,Manufacturing,,Jane Smith,,,,,,,,Lyon"), "{accounts}");
     let contacts = export(&store, Kind::Contacts).await;
     assert!(contacts.contains("9001,001A,Ana Ruiz,CFO,,ana@acme.example,'+1 555 0100,customer"), "{contacts}");
 
     // Attributes from another file merge with those already kept.
     import(&store, Kind::Accounts, "account_id,name,Tier\n001A,Acme Corp,Gold\n").await.unwrap();
     let accounts = export(&store, Kind::Accounts).await;
-    assert!(accounts.contains("001A,Acme Corp,Manufacturing,,Jane Smith,,,,,,,Lyon,Gold"), "{accounts}");
+    assert!(accounts.contains("001A,Acme Corp,Manufacturing,,Jane Smith,,,,,,,,Lyon,Gold"), "{accounts}");
 }
 
 async fn dry_run_validates_without_storing(store: Store) {

@@ -28,6 +28,7 @@ fn main() {
         a_share_link_never_shows_more_than_its_maker_sees,
         an_expired_share_link_shows_nothing,
         the_migration_and_segment_views_draw_what_the_reports_count,
+        an_executive_sees_the_accounts_they_sponsor_highlighted,
     ]);
 }
 
@@ -457,4 +458,20 @@ async fn the_migration_and_segment_views_draw_what_the_reports_count(store: Stor
     let (_, page) = get(&c, addr, "/reports/nps?by=vertical").await;
     assert!(page.contains("class=\"chart bars\""), "{page}");
     assert!(page.contains("Energy: +60.0 (n 5)") && page.contains("Retail: -25.0 (n 4)"), "{page}");
+}
+
+async fn an_executive_sees_the_accounts_they_sponsor_highlighted(store: Store) {
+    let addr = serve(&store).await;
+    let exec = sign_in(addr, "exec@test.example").await;
+    let (_, page) = get(&exec, addr, "/").await;
+    assert!(page.contains("Accounts you sponsor"), "{page}");
+    let section = page.split("Accounts you sponsor").nth(1).unwrap().split("</section>").next().unwrap();
+    assert!(section.contains("Alpha Energy") && !section.contains("Beta"), "{section}");
+    // A1 is Emulate in 2026-Q2, ringed as the executive's own.
+    assert_eq!(page.matches("class=\"bubble emulate sponsored\"").count(), 1, "{page}");
+    let (_, account) = get(&exec, addr, "/accounts/A1").await;
+    assert!(account.contains("Executive sponsor") && account.contains("exec@test.example"));
+    let analyst = sign_in(addr, "analyst@test.example").await;
+    let (_, page) = get(&analyst, addr, "/").await;
+    assert!(!page.contains("Accounts you sponsor") && !page.contains("sponsored\""));
 }

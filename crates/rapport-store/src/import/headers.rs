@@ -30,6 +30,9 @@ fn aliases(kind: Kind, field: &str) -> &'static [&'static str] {
         (Kind::Accounts, "vertical") => &["industry", "vertical_market", "segment"],
         (Kind::Accounts, "region") => &["sales_region", "territory"],
         (Kind::Accounts, "owner_email") => &["account_owner", "company_owner", "owner", "account_owner_email"],
+        (Kind::Accounts, "sponsor_email") => {
+            &["executive_sponsor", "sponsor", "exec_sponsor", "executive_sponsor_email"]
+        }
         (Kind::Accounts, "billed_revenue") => &["billed", "revenue_billed"],
         (Kind::Accounts, "potential_revenue") => &["potential", "pipeline"],
         (Kind::Accounts, "relationship_style") => &["buying_style"],

@@ -142,11 +142,15 @@ pub fn parse_row(kind: Kind, cols: &Columns, cells: &[String], line: u64) -> Res
             let name = r.required("name");
             // The canonical owner_email column must hold an address; CRM exports put the
             // owner's name under "Account Owner", which is kept as written.
-            let owner_email = if cols.is_canonical("owner_email") {
-                r.parsed("owner_email", Email::parse).map(|e| e.to_string())
-            } else {
-                r.text("owner_email")
+            let email = |r: &mut RowReader<'_>, column: &str| {
+                if cols.is_canonical(column) {
+                    r.parsed(column, Email::parse).map(|e| e.to_string())
+                } else {
+                    r.text(column)
+                }
             };
+            let owner_email = email(&mut r, "owner_email");
+            let sponsor_email = email(&mut r, "sponsor_email");
             let account = Account {
                 account_id,
                 name,
@@ -166,6 +170,7 @@ pub fn parse_row(kind: Kind, cols: &Columns, cells: &[String], line: u64) -> Res
                     "relationship, transaction",
                 ),
                 strategic: r.boolean("strategic"),
+                sponsor_email,
                 attributes: r.attributes(),
             };
             r.finish(Record::Account(account))

@@ -234,6 +234,7 @@ pub async fn render(
         ("Billed revenue", a.billed_revenue.map_or_else(|| format::NONE.into(), format::money)),
         ("Potential revenue", a.potential_revenue.map_or_else(|| format::NONE.into(), format::money)),
         ("Relationship style", a.relationship_style.map_or_else(|| format::NONE.into(), |s| s.as_str().to_string())),
+        ("Executive sponsor", a.sponsor_email.clone().unwrap_or_else(|| format::NONE.into())),
         ("Strategic", a.strategic.map_or_else(|| format::NONE.into(), |s| if s { "yes" } else { "no" }.to_string())),
     ];
     let page = AccountPage {

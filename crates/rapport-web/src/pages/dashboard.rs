@@ -63,6 +63,22 @@ pub struct QuadrantBox {
     pub top: Vec<AccountLink>,
 }
 
+/// An account the viewing executive sponsors.
+pub struct Sponsored {
+    /// Its page.
+    pub href: String,
+    /// Its name.
+    pub name: String,
+    /// Quadrant in the wave.
+    pub quadrant: &'static str,
+    /// CSS class of the quadrant.
+    pub class: &'static str,
+    /// NPS in the wave.
+    pub nps: String,
+    /// Billed revenue.
+    pub billed: String,
+}
+
 /// An account whose loyalty moved most.
 pub struct Mover {
     /// Its page.
@@ -111,6 +127,7 @@ struct DashboardPage {
     chart: BubbleChart,
     quadrants: Vec<QuadrantBox>,
     unsurveyed: u64,
+    sponsored: Option<Vec<Sponsored>>,
     drawn: usize,
     surveyed: u64,
     falls: Vec<Mover>,
@@ -145,6 +162,17 @@ fn short_label(name: &str) -> String {
     format!("{}…", cut.trim_end())
 }
 
+/// The CSS classes of a bubble: its quadrant, and "sponsored" for an executive's own accounts.
+fn bubble_class(quadrant: Quadrant, sponsored: bool) -> &'static str {
+    match (quadrant, sponsored) {
+        (Quadrant::Emulate, true) => "emulate sponsored",
+        (Quadrant::Problem, true) => "problem sponsored",
+        (Quadrant::Growth, true) => "growth sponsored",
+        (Quadrant::Decision, true) => "decision sponsored",
+        (q, _) => q.as_str(),
+    }
+}
+
 fn sum_counts(matrix: &Matrix<usize>) -> LoyaltyCounts {
     let mut total = LoyaltyCounts::default();
     for pl in &matrix.placements {
@@ -172,9 +200,10 @@ fn bubble_chart(viewer: &Viewer, p: &Portfolio, matrix: &Matrix<usize>) -> Bubbl
                 nps,
                 billed_cents: pl.billed.cents(),
                 potential_cents: pl.potential.cents(),
-                class: pl.quadrant.as_str(),
+                class: bubble_class(pl.quadrant, viewer.sponsors(a)),
                 tooltip: format!(
-                    "{}: NPS {} from {} answers; billed {}, potential {}; {}",
+                    "{}{}: NPS {} from {} answers; billed {}, potential {}; {}",
+                    if viewer.sponsors(a) { "★ " } else { "" },
                     a.name,
                     format::nps(pl.loyalty.nps),
                     pl.loyalty.n,
@@ -354,6 +383,24 @@ pub async fn render(state: &AppState, viewer: &Viewer, view: ViewQuery) -> Resul
         surveyed: matrix.placements.len() as u64 - matrix.total(Quadrant::Unsurveyed).accounts,
         quadrants,
         unsurveyed: matrix.total(Quadrant::Unsurveyed).accounts,
+        sponsored: viewer.sponsor.as_ref().map(|_| {
+            matrix
+                .placements
+                .iter()
+                .filter(|pl| viewer.sponsors(&p.accounts[pl.account].account))
+                .map(|pl| {
+                    let a = &p.accounts[pl.account].account;
+                    Sponsored {
+                        href: viewer.account_href(&a.account_id),
+                        name: a.name.clone(),
+                        quadrant: pl.quadrant.label(),
+                        class: pl.quadrant.as_str(),
+                        nps: format::nps(pl.loyalty.nps),
+                        billed: format::money(pl.billed),
+                    }
+                })
+                .collect()
+        }),
         falls,
         rises,
     };

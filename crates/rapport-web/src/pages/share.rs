@@ -181,6 +181,7 @@ pub async fn open(State(state): State<AppState>, Path(token): Path<String>) -> R
         user: None,
         owned_by: link.owned_by.clone(),
         hide_people: link.hide_people,
+        sponsor: None,
         shared_until: Some(date(link.expires_at)),
     };
     match link.kind {

@@ -22,6 +22,8 @@ pub struct Viewer {
     pub owned_by: Option<String>,
     /// Respondents' names, titles and comments are hidden (a share link's option).
     pub hide_people: bool,
+    /// An executive's email: the accounts they sponsor are highlighted.
+    pub sponsor: Option<String>,
     /// Until when a share link works, as shown on its pages.
     pub shared_until: Option<String>,
 }
@@ -33,6 +35,7 @@ impl Viewer {
             owned_by: user.scoped(AccountFilter::default()).owned_by,
             user: Some(user.clone()),
             hide_people: false,
+            sponsor: (user.0.role == rapport_core::user::Role::Executive).then(|| user.0.email.clone()),
             shared_until: None,
         }
     }
@@ -48,6 +51,14 @@ impl Viewer {
     /// Whether the viewer may see `account`.
     pub fn can_see(&self, account: &rapport_core::account::Account) -> bool {
         self.scoped(AccountFilter::default()).matches(account)
+    }
+
+    /// Whether the viewer sponsors `account`.
+    pub fn sponsors(&self, account: &rapport_core::account::Account) -> bool {
+        match (&self.sponsor, &account.sponsor_email) {
+            (Some(me), Some(s)) => me.trim().eq_ignore_ascii_case(s.trim()),
+            _ => false,
+        }
     }
 
     /// Whether pages link to account pages (a share link shows one page, nothing behind it).

@@ -35,11 +35,11 @@ pub const FORMULA_NAME: &str = "=HYPERLINK(\"http://evil.example\",\"click\")";
 /// (50). The whole portfolio then has 9 answers: 5 promoters, 1 passive, 3 detractors: NPS 22.2.
 pub async fn load_portfolio(store: &Store) {
     let accounts = format!(
-        "account_id,name,vertical,region,owner_email,billed_revenue,potential_revenue,relationship_style\n\
-         A1,Alpha Energy,Energy,North,am1@test.example,1000000,3000000,relationship\n\
-         A2,\"{}\",Energy,South,am1@test.example,200000,800000,transaction\n\
-         B1,\"{}\",Retail,North,am2@test.example,3000000,1000000,relationship\n\
-         B2,Beta & Sons \"\"Quoted\"\",Retail,South,am2@test.example,50000,90000,transaction\n",
+        "account_id,name,vertical,region,owner_email,billed_revenue,potential_revenue,relationship_style,sponsor_email\n\
+         A1,Alpha Energy,Energy,North,am1@test.example,1000000,3000000,relationship,exec@test.example\n\
+         A2,\"{}\",Energy,South,am1@test.example,200000,800000,transaction,\n\
+         B1,\"{}\",Retail,North,am2@test.example,3000000,1000000,relationship,\n\
+         B2,Beta & Sons \"\"Quoted\"\",Retail,South,am2@test.example,50000,90000,transaction,\n",
         SCRIPT_NAME,
         FORMULA_NAME.replace('"', "\"\"")
     );
