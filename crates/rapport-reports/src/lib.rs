@@ -185,6 +185,9 @@ impl AccountFilter {
     }
 }
 
+/// A matrix with the account list its placements index into.
+type PlacedPortfolio = (Arc<Vec<PortfolioAccount>>, Arc<Matrix<usize>>);
+
 /// Two waves compared: each placed on the matrix, and the migration between them (placements
 /// are keyed by index into [`Portfolio::accounts`]).
 pub struct Compared {
@@ -315,6 +318,30 @@ impl Portfolio {
             },
         };
         Ok((from, to))
+    }
+
+    /// The matrix of one wave for the view: every account placed with the query's thresholds
+    /// (computed once per wave and thresholds while the data is unchanged, then shared), and
+    /// those the view shows kept. Placements are keyed by index into `accounts`.
+    pub async fn placed(
+        &self,
+        store: &Store,
+        cache: &ReportCache,
+        wave_id: i64,
+        args: &ReportQuery,
+    ) -> anyhow::Result<Arc<Matrix<usize>>> {
+        let key =
+            format!("matrix|{wave_id}|{}|{:?}|{}", args.loyalty_threshold, args.revenue_threshold, args.min_answers);
+        let everyone = Portfolio { accounts: self.accounts.clone(), waves: self.waves.clone(), shown: None };
+        let place = || async {
+            let counts = cache.loyalty_per_account(store, wave_id).await?;
+            Ok::<_, anyhow::Error>((everyone.accounts.clone(), Arc::new(everyone.place(&counts, args))))
+        };
+        let cached: Arc<PlacedPortfolio> = cache.derived(store, key, place).await?;
+        // Placements index into the account list they were made from: should the data have
+        // changed between loading this portfolio and placing it, place it afresh.
+        let whole = if Arc::ptr_eq(&cached.0, &self.accounts) { cached.1.clone() } else { place().await?.1 };
+        Ok(if self.is_filtered() { Arc::new(whole.as_ref().clone().retain(|&i| self.shows(i))) } else { whole })
     }
 
     /// Places every account on the matrix from its loyalty counts in a wave, and keeps those

@@ -20,7 +20,7 @@ use crate::analytics::{PortfolioAccount, WaveCell, WaveInfo};
 use crate::error::StoreError;
 use crate::store::Store;
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 enum Key {
     Accounts,
     Waves,
@@ -30,7 +30,12 @@ enum Key {
     Cells(i64),
     Invitations(i64),
     Contacts,
+    Derived(String),
 }
+
+/// The most entries kept; past it the cache starts over (distinct filtered views each add
+/// one, and a long-running server must not grow without bound).
+const MAX_ENTRIES: usize = 2048;
 
 #[derive(Default)]
 struct State {
@@ -50,10 +55,11 @@ impl ReportCache {
         ReportCache::default()
     }
 
-    async fn get<T, F>(&self, store: &Store, key: Key, load: impl FnOnce() -> F) -> Result<Arc<T>, StoreError>
+    async fn get<T, E, F>(&self, store: &Store, key: Key, load: impl FnOnce() -> F) -> Result<Arc<T>, E>
     where
         T: Send + Sync + 'static,
-        F: Future<Output = Result<T, StoreError>>,
+        E: From<StoreError>,
+        F: Future<Output = Result<T, E>>,
     {
         let version = store.data_version().await?;
         {
@@ -70,9 +76,24 @@ impl ReportCache {
         let mut state = self.state.lock().expect("the report cache lock is never poisoned");
         // Keep it only if nothing changed while it loaded.
         if state.version == Some(version) {
+            if state.entries.len() >= MAX_ENTRIES {
+                state.entries.clear();
+            }
             state.entries.insert(key, value.clone());
         }
         Ok(value)
+    }
+
+    /// Anything computed from the data (a placed matrix, a page's figures), cached under `key`
+    /// until the data changes. Keys are free text: name them after what they hold and every
+    /// input that changes the result.
+    pub async fn derived<T, E, F>(&self, store: &Store, key: String, load: impl FnOnce() -> F) -> Result<Arc<T>, E>
+    where
+        T: Send + Sync + 'static,
+        E: From<StoreError>,
+        F: Future<Output = Result<T, E>>,
+    {
+        self.get(store, Key::Derived(key), load).await
     }
 
     /// [`Store::portfolio_accounts`], cached.

@@ -29,6 +29,7 @@ fn main() {
         an_expired_share_link_shows_nothing,
         the_migration_and_segment_views_draw_what_the_reports_count,
         an_executive_sees_the_accounts_they_sponsor_highlighted,
+        cached_pages_follow_new_answers_and_each_viewers_scope,
     ]);
 }
 
@@ -474,4 +475,23 @@ async fn an_executive_sees_the_accounts_they_sponsor_highlighted(store: Store) {
     let analyst = sign_in(addr, "analyst@test.example").await;
     let (_, page) = get(&analyst, addr, "/").await;
     assert!(!page.contains("Accounts you sponsor") && !page.contains("sponsored\""));
+}
+
+async fn cached_pages_follow_new_answers_and_each_viewers_scope(store: Store) {
+    use rapport_store::import::{ImportOptions, import_reader};
+    let addr = serve(&store).await;
+    let admin = sign_in(addr, "admin@test.example").await;
+    let am2 = sign_in(addr, "am2@test.example").await;
+    assert!(get(&admin, addr, "/").await.1.contains("class=\"big\">+22.2<"));
+    // am2's view of the same URL is theirs, not the admin's cached one: B1 0,3 and B2 8,9.
+    let (_, mine) = get(&am2, addr, "/").await;
+    assert!(mine.contains("class=\"big\">-25.0<") && !mine.contains("Alpha Energy"), "{mine}");
+    // A new answer changes the figures at once: B1's detractor at 0 becomes a promoter.
+    let csv = "contact_id,wave,submitted_at,ltr,comment\nB1-0,2026-Q2,2026-05-20T10:00:00Z,10,\n";
+    import_reader(&store, rapport_store::Kind::Responses, csv.as_bytes(), ImportOptions::default(), &mut |_| {})
+        .await
+        .unwrap();
+    // 9 answers: 6 promoters, 1 passive, 2 detractors: 44.4.
+    let (_, page) = get(&admin, addr, "/").await;
+    assert!(page.contains("class=\"big\">+44.4<"), "{page}");
 }

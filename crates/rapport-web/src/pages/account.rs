@@ -160,7 +160,7 @@ pub async fn render(
     let mut history = Vec::new();
     let (mut nps_points, mut revenue_points) = (Vec::new(), Vec::new());
     for w in p.waves.iter() {
-        let placed = p.place(&*cache.loyalty_per_account(store, w.id).await?, &query);
+        let placed = p.placed(store, cache, w.id, &query).await.map_err(WebError::from_report)?;
         let pl = &placed.placements[index];
         let billed = wave_period(w).ok().and_then(|period| billed_in(period, &revenue));
         nps_points.push(pl.loyalty.nps);
@@ -189,7 +189,7 @@ pub async fn render(
         true => (String::new(), Quadrant::Unsurveyed, Vec::new(), Vec::new()),
         false => {
             let wave = p.wave(view.wave.as_deref()).map_err(WebError::from_report)?;
-            let placed = p.place(&*cache.loyalty_per_account(store, wave.id).await?, &query);
+            let placed = p.placed(store, cache, wave.id, &query).await.map_err(WebError::from_report)?;
             let pl = &placed.placements[index];
             let vertical = Dimension::Vertical.key(a, None).into_owned();
             let by_vertical = cache.loyalty_by_segment(store, Some(wave.id), Some(Dimension::Vertical), None).await?;

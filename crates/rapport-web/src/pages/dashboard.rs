@@ -3,6 +3,8 @@
 //! risk, and the biggest movers since the previous wave.
 
 use std::collections::HashMap;
+use std::ops::Deref;
+use std::sync::Arc;
 
 use askama::Template;
 use axum::extract::{Query, State};
@@ -108,8 +110,23 @@ mod tests {
 
 #[derive(Template)]
 #[template(path = "dashboard.html")]
-struct DashboardPage {
+pub struct DashboardPage {
     layout: Layout,
+    data: Arc<DashboardData>,
+}
+
+// The template reads the figures as its own fields.
+impl Deref for DashboardPage {
+    type Target = DashboardData;
+
+    fn deref(&self) -> &DashboardData {
+        &self.data
+    }
+}
+
+/// Everything the dashboard shows but the frame around it: computed once per view and viewer
+/// scope while the data is unchanged, then shared by every request for that view.
+pub struct DashboardData {
     view: ViewQuery,
     options: FilterOptions,
     query: String,
@@ -220,15 +237,12 @@ fn bubble_chart(viewer: &Viewer, p: &Portfolio, matrix: &Matrix<usize>) -> Bubbl
 /// What the dashboard computes for one view, shared with the matrix SVG download.
 struct Placed {
     portfolio: Portfolio,
-    matrix: Matrix<usize>,
+    matrix: Arc<Matrix<usize>>,
     wave_index: usize,
     query: ReportQuery,
 }
 
 async fn place(state: &AppState, viewer: &Viewer, view: &ViewQuery) -> Result<Option<Placed>, WebError> {
-    if let Some(user) = &viewer.user {
-        user.require(Need::Portfolio)?;
-    }
     let filter = viewer.scoped(view.filter());
     let portfolio = Portfolio::load(&state.store, &state.cache, true, &filter).await.map_err(WebError::from_report)?;
     if portfolio.waves.is_empty() {
@@ -237,8 +251,7 @@ async fn place(state: &AppState, viewer: &Viewer, view: &ViewQuery) -> Result<Op
     let wave = portfolio.wave(view.wave.as_deref()).map_err(WebError::from_report)?;
     let wave_index = portfolio.waves.iter().position(|w| w.id == wave.id).unwrap_or(0);
     let query = ReportQuery { wave: Some(wave.name.clone()), filter, ..ReportQuery::new(ReportKind::Quadrants) };
-    let counts = state.cache.loyalty_per_account(&state.store, wave.id).await?;
-    let matrix = portfolio.place(&counts, &query);
+    let matrix = portfolio.placed(&state.store, &state.cache, wave.id, &query).await.map_err(WebError::from_report)?;
     Ok(Some(Placed { portfolio, matrix, wave_index, query }))
 }
 
@@ -253,18 +266,37 @@ pub async fn dashboard(
 
 /// The dashboard for a viewer: a signed-in user, or a share link.
 pub async fn render(state: &AppState, viewer: &Viewer, view: ViewQuery) -> Result<Html<String>, WebError> {
+    if let Some(user) = &viewer.user {
+        user.require(Need::Portfolio)?;
+    }
+    // What the figures depend on: the view, and who may see what (scope, sponsorship, links).
+    let key =
+        format!("dashboard|{:?}|{:?}|{}|{}", viewer.owned_by, viewer.sponsor, viewer.links(), view.query_string());
+    let data: Arc<Option<Arc<DashboardData>>> =
+        state.cache.derived(&state.store, key, || compute(state, viewer, view.clone())).await?;
+    let html = match data.as_ref() {
+        Some(data) => {
+            let title = format!("Dashboard, {}", data.wave);
+            DashboardPage { layout: viewer.layout(title, "dashboard"), data: data.clone() }.render()
+        }
+        None => EmptyPage { layout: viewer.layout("Dashboard", "dashboard") }.render(),
+    };
+    Ok(Html(html.map_err(anyhow::Error::from)?))
+}
+
+/// The dashboard's figures for a view, `None` while there are no waves.
+async fn compute(state: &AppState, viewer: &Viewer, view: ViewQuery) -> Result<Option<Arc<DashboardData>>, WebError> {
     let Some(Placed { portfolio: p, matrix, wave_index, query }) = place(state, viewer, &view).await? else {
-        let page = EmptyPage { layout: viewer.layout("Dashboard", "dashboard") };
-        return Ok(Html(page.render().map_err(anyhow::Error::from)?));
+        return Ok(None);
     };
     let wave = &p.waves[wave_index];
     let total = LoyaltySummary::new(sum_counts(&matrix), query.min_answers);
 
     // The trend across every wave, over the same accounts.
     let mut trend_points = Vec::new();
-    let mut previous: Option<(Matrix<usize>, LoyaltySummary)> = None;
+    let mut previous: Option<(Arc<Matrix<usize>>, LoyaltySummary)> = None;
     for (i, w) in p.waves.iter().enumerate() {
-        let placed = p.place(&*state.cache.loyalty_per_account(&state.store, w.id).await?, &query);
+        let placed = p.placed(&state.store, &state.cache, w.id, &query).await.map_err(WebError::from_report)?;
         let summary = LoyaltySummary::new(sum_counts(&placed), query.min_answers);
         trend_points.push(summary.nps);
         if i + 1 == wave_index {
@@ -354,8 +386,7 @@ pub async fn render(state: &AppState, viewer: &Viewer, view: ViewQuery) -> Resul
         t.revenue.map_or_else(|| format::NONE.to_string(), format::money),
         if t.revenue_is_median { " (the median of surveyed accounts)" } else { "" }
     );
-    let page = DashboardPage {
-        layout: viewer.layout(format!("Dashboard, {}", wave.name), "dashboard"),
+    Ok(Some(Arc::new(DashboardData {
         options: FilterOptions::of(viewer, &p.accounts, &p.waves),
         query: view.query_string(),
         view,
@@ -403,8 +434,7 @@ pub async fn render(state: &AppState, viewer: &Viewer, view: ViewQuery) -> Resul
         }),
         falls,
         rises,
-    };
-    Ok(Html(page.render().map_err(anyhow::Error::from)?))
+    })))
 }
 
 /// GET /charts/matrix.svg: the dashboard's bubble chart on its own, same filters.
@@ -413,6 +443,7 @@ pub async fn matrix_svg(
     user: CurrentUser,
     Query(view): Query<ViewQuery>,
 ) -> Result<Response, WebError> {
+    user.require(Need::Portfolio)?;
     let viewer = Viewer::of(&user);
     let Some(placed) = place(&state, &viewer, &view).await? else {
         return Err(WebError::NotFound("There are no waves yet, so there is no matrix".into()));

@@ -1,6 +1,8 @@
 //! Every report as a page (a sortable table with its notes) and as a CSV or XLSX download,
 //! with the same filters as the dashboard.
 
+use std::sync::Arc;
+
 use askama::Template;
 use axum::extract::{Path, Query, State};
 use axum::response::{Html, IntoResponse, Response};
@@ -76,7 +78,7 @@ struct ReportPage {
     about: &'static str,
     reports: Vec<(&'static str, &'static str)>,
     view: ViewQuery,
-    options: FilterOptions,
+    options: Arc<FilterOptions>,
     query: String,
     title: String,
     columns: Vec<&'static str>,
@@ -133,8 +135,6 @@ pub async fn report(
             format!("rapport-{}{}", kind.as_str(), view.wave.as_deref().map_or(String::new(), |w| format!("-{w}")));
         return download(&report, format, &stem);
     }
-    let p =
-        Portfolio::load(&state.store, &state.cache, true, &Default::default()).await.map_err(WebError::from_report)?;
     let visual = visual(&state, kind, &query, &report).await.map_err(WebError::from_report)?;
     let page = ReportPage {
         visual,
@@ -142,7 +142,7 @@ pub async fn report(
         reports: ReportKind::ALL.iter().map(|k| (k.as_str(), k.about())).collect(),
         name: kind.as_str(),
         about: kind.about(),
-        options: FilterOptions::of(&Viewer::of(&user), &p.accounts, &p.waves),
+        options: FilterOptions::cached(&state, &Viewer::of(&user)).await?,
         query: view.query_string(),
         view,
         title: report.title.clone(),

@@ -209,6 +209,23 @@ pub struct FilterOptions {
 }
 
 impl FilterOptions {
+    /// [`FilterOptions::of`] the whole portfolio, computed once per scope while the data is
+    /// unchanged.
+    pub async fn cached(
+        state: &crate::state::AppState,
+        viewer: &Viewer,
+    ) -> Result<std::sync::Arc<FilterOptions>, crate::error::WebError> {
+        let key = format!("filter-options|{:?}", viewer.owned_by);
+        state
+            .cache
+            .derived(&state.store, key, || async {
+                let accounts = state.cache.accounts(&state.store).await?;
+                let waves = state.cache.waves(&state.store).await?;
+                Ok::<_, crate::error::WebError>(FilterOptions::of(viewer, &accounts, &waves))
+            })
+            .await
+    }
+
     /// The options present among `accounts` that `viewer` may see.
     pub fn of(viewer: &Viewer, accounts: &[PortfolioAccount], waves: &[WaveInfo]) -> FilterOptions {
         let (mut verticals, mut regions, mut owners, mut styles) =
