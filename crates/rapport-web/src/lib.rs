@@ -97,8 +97,28 @@ pub async fn serve(state: AppState, addr: SocketAddr) -> anyhow::Result<()> {
     let listener = tokio::net::TcpListener::bind(addr).await.map_err(|e| {
         anyhow::anyhow!("cannot listen on {addr}: {e} (is another server using it? pick another with --listen)")
     })?;
+    tokio::spawn(warm(state.clone()));
     axum::serve(listener, router(state)).with_graceful_shutdown(shutdown_signal()).await?;
     Ok(())
+}
+
+/// Places every wave on the matrix in the background after start, so that the first person
+/// to open the dashboard does not wait for it.
+async fn warm(state: AppState) {
+    let query = rapport_reports::ReportQuery::new(rapport_reports::ReportKind::Quadrants);
+    let started = std::time::Instant::now();
+    let result = async {
+        let p = rapport_reports::Portfolio::load(&state.store, &state.cache, true, &Default::default()).await?;
+        for wave in p.waves.iter() {
+            p.placed(&state.store, &state.cache, wave.id, &query).await?;
+        }
+        anyhow::Ok(p.waves.len())
+    }
+    .await;
+    match result {
+        Ok(waves) => tracing::info!(waves, ms = started.elapsed().as_millis() as u64, "report caches warmed"),
+        Err(e) => tracing::warn!(error = format!("{e:#}"), "warming the report caches failed"),
+    }
 }
 
 async fn shutdown_signal() {

@@ -31,7 +31,7 @@ const MOVERS: usize = 5;
 /// The most bubbles the matrix draws: beyond a few hundred a chart no longer reads, and the
 /// page must stay light. The biggest accounts (by billed or potential revenue) are drawn;
 /// filters bring the others in.
-pub const MAX_BUBBLES: usize = 750;
+pub const MAX_BUBBLES: usize = 500;
 
 /// An account in a list.
 pub struct AccountLink {
