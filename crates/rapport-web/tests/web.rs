@@ -109,6 +109,21 @@ async fn every_route_answers_each_role_as_the_authorization_matrix_says(store: S
             }
         }
     }
+    // Every form route, posted without its CSRF token: the anonymous are sent to sign in,
+    // everyone else is refused, whatever their role.
+    for path in ["/sign-out", "/shares", "/shares/1/revoke"] {
+        for ((who, c), want) in clients.iter().zip([SIGN_IN, 403, 403, 403, 403, 403]) {
+            let res = c
+                .post(url(addr, path))
+                .form(&[("csrf", "forged"), ("kind", "dashboard"), ("target", ""), ("days", "7")])
+                .send()
+                .await
+                .unwrap();
+            if res.status().as_u16() != want {
+                wrong.push(format!("POST {path} as {who}: {}, expected {want}", res.status()));
+            }
+        }
+    }
     assert!(wrong.is_empty(), "{}", wrong.join("\n"));
 }
 
