@@ -9,10 +9,12 @@
 //! - [`analytics`]: the per (wave, account, role) statistics cells reports merge;
 //!   [`report_cache`] keeps what reports read in memory while the data is unchanged.
 //! - [`accounts`]: what the account page reads about one account.
-//! - [`portfolio`]: counts and lookups over the portfolio; [`users`], [`sessions`], [`share_links`], [`waves`].
+//! - [`portfolio`]: counts and lookups over the portfolio; [`users`], [`sessions`], [`api_tokens`], [`share_links`],
+//!   [`waves`].
 
 pub mod accounts;
 pub mod analytics;
+pub mod api_tokens;
 pub mod error;
 pub mod export;
 pub mod formula;

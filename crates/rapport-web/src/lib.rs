@@ -10,7 +10,9 @@
 //! - [`auth`]: sessions, sign-in and sign-out, the first administrator; [`authz`]: who may see
 //!   what, one check for every handler; [`password`] and [`token`]: the secrets.
 //! - [`pages`]: the pages; [`error`]: what failures show.
+//! - [`api`]: the JSON API under `/api/v1`, with its OpenAPI document.
 
+pub mod api;
 pub mod auth;
 pub mod authz;
 pub mod chart;
@@ -48,6 +50,8 @@ pub fn router(state: AppState) -> Router {
         .route("/shares", get(pages::share::list).post(pages::share::create))
         .route("/shares/{id}/revoke", post(pages::share::revoke))
         .route("/s/{token}", get(pages::share::open))
+        .route("/tokens", get(pages::tokens::list).post(pages::tokens::create))
+        .route("/tokens/{id}/revoke", post(pages::tokens::revoke))
         .route("/sign-in", get(auth::sign_in_page).post(auth::sign_in))
         .route("/sign-out", post(auth::sign_out))
         .route("/setup", get(auth::setup_page).post(auth::setup))
@@ -57,6 +61,7 @@ pub fn router(state: AppState) -> Router {
             get(|| static_file("text/javascript; charset=utf-8", include_str!("../static/table.js"))),
         )
         .route("/healthz", get(|| async { "ok" }))
+        .nest("/api/v1", api::router())
         .fallback(|| async { error::WebError::NotFound("There is no such page".into()) })
         .with_state(state);
     for (name, value) in security_headers(secure) {

@@ -5,7 +5,7 @@
 //! - [`dashboard`]: the portfolio dashboard and the matrix chart.
 //! - [`account`]: one account's page.
 //! - [`reports`]: every report as a page and as downloads; [`download`]: the files.
-//! - [`share`]: read-only links for people without an account.
+//! - [`share`]: read-only links for people without an account; [`tokens`]: API tokens.
 //! - [`format`]: numbers as pages show them.
 
 pub mod account;
@@ -14,4 +14,5 @@ pub mod download;
 pub mod format;
 pub mod reports;
 pub mod share;
+pub mod tokens;
 pub mod view;

@@ -1,0 +1,356 @@
+//! The JSON API under `/api/v1`: accounts, waves and every report, for CRMs, data warehouses
+//! and scripts. Callers sign in with a personal API token; the same role and ownership rules
+//! as the web app apply (an account manager's token sees only their accounts). Errors are
+//! RFC 9457 problem details. The OpenAPI 3.1 document, generated from this code, is at
+//! `/api/v1/openapi.json`.
+
+pub mod auth;
+pub mod problem;
+
+use axum::Json;
+use axum::Router;
+use axum::extract::rejection::QueryRejection;
+use axum::extract::{Path, Query, State};
+use axum::http::StatusCode;
+use axum::routing::get;
+use rapport_core::account::Account;
+use rapport_core::money::Money;
+use rapport_core::segment::Dimension;
+use rapport_reports::{AccountFilter, Format, ReportKind, ReportQuery, build};
+use rapport_store::api_tokens::TokenScope;
+use serde::{Deserialize, Serialize};
+use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
+use utoipa::{IntoParams, Modify, OpenApi, ToSchema};
+
+use crate::authz::Need;
+use crate::error::WebError;
+use crate::state::AppState;
+use auth::ApiUser;
+use problem::Problem;
+
+/// The most items one page of a list holds.
+pub const MAX_LIMIT: usize = 1000;
+
+/// The API's routes, to nest under `/api/v1`.
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/accounts", get(list_accounts))
+        .route("/accounts/{account_id}", get(get_account))
+        .route("/waves", get(list_waves))
+        .route("/reports/{name}", get(report))
+        .route("/openapi.json", get(|| async { Json(ApiDoc::openapi()) }))
+        .fallback(|| async {
+            Problem::new(StatusCode::NOT_FOUND, "there is no such API endpoint: see /api/v1/openapi.json")
+        })
+}
+
+/// The OpenAPI document.
+#[derive(OpenApi)]
+#[openapi(
+    info(title = "Rapport API", description = "Accounts, waves and loyalty reports of a Rapport portfolio."),
+    paths(list_accounts, get_account, list_waves, report),
+    components(schemas(AccountOut, AccountPage, WaveOut, ReportOut, Problem)),
+    modifiers(&BearerToken),
+    security(("token" = []))
+)]
+pub struct ApiDoc;
+
+struct BearerToken;
+
+impl Modify for BearerToken {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        let components = openapi.components.get_or_insert_with(Default::default);
+        components.add_security_scheme(
+            "token",
+            SecurityScheme::Http(
+                HttpBuilder::new()
+                    .scheme(HttpAuthScheme::Bearer)
+                    .description(Some("A personal API token, made under API tokens in the web app"))
+                    .build(),
+            ),
+        );
+    }
+}
+
+/// An account.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct AccountOut {
+    /// Its id in the CRM.
+    pub account_id: String,
+    /// Its name.
+    pub name: String,
+    /// Vertical.
+    pub vertical: Option<String>,
+    /// Region.
+    pub region: Option<String>,
+    /// The account owner's email.
+    pub owner_email: Option<String>,
+    /// The executive sponsor's email.
+    pub sponsor_email: Option<String>,
+    /// Billed revenue, a decimal to the cent ("1234.50"), exact.
+    pub billed_revenue: Option<String>,
+    /// Potential revenue, a decimal to the cent.
+    pub potential_revenue: Option<String>,
+    /// relationship or transaction.
+    pub relationship_style: Option<String>,
+    /// Strategic account.
+    pub strategic: Option<bool>,
+}
+
+impl From<&Account> for AccountOut {
+    fn from(a: &Account) -> AccountOut {
+        let money = |m: Option<Money>| m.map(|m| m.to_string());
+        AccountOut {
+            account_id: a.account_id.clone(),
+            name: a.name.clone(),
+            vertical: a.vertical.clone(),
+            region: a.region.clone(),
+            owner_email: a.owner_email.clone(),
+            sponsor_email: a.sponsor_email.clone(),
+            billed_revenue: money(a.billed_revenue),
+            potential_revenue: money(a.potential_revenue),
+            relationship_style: a.relationship_style.map(|s| s.as_str().to_string()),
+            strategic: a.strategic,
+        }
+    }
+}
+
+/// One page of accounts, ordered by account_id.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct AccountPage {
+    /// The accounts.
+    pub items: Vec<AccountOut>,
+    /// Pass as `after` for the next page; absent on the last page.
+    pub next_cursor: Option<String>,
+}
+
+/// Filters and paging of the account list.
+#[derive(Debug, Default, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct AccountsQuery {
+    /// Only this vertical.
+    pub vertical: Option<String>,
+    /// Only this region.
+    pub region: Option<String>,
+    /// Only this owner's accounts (email).
+    pub owner: Option<String>,
+    /// Only this relationship style.
+    pub style: Option<String>,
+    /// The `next_cursor` of the previous page.
+    pub after: Option<String>,
+    /// Items per page, 1 to 1000 (default 100).
+    pub limit: Option<usize>,
+}
+
+fn query<T>(q: Result<Query<T>, QueryRejection>) -> Result<T, Problem> {
+    q.map(|Query(q)| q).map_err(|e| Problem::new(StatusCode::BAD_REQUEST, format!("a query parameter is wrong: {e}")))
+}
+
+fn nonempty(v: &Option<String>) -> Option<String> {
+    v.as_ref().map(|s| s.trim().to_string()).filter(|s| !s.is_empty())
+}
+
+/// List the accounts the token's user may see.
+#[utoipa::path(
+    get,
+    path = "/api/v1/accounts",
+    params(AccountsQuery),
+    responses(
+        (status = 200, description = "A page of accounts", body = AccountPage),
+        (status = 400, description = "A parameter is wrong", body = Problem, content_type = "application/problem+json"),
+        (status = 401, description = "No valid token", body = Problem, content_type = "application/problem+json")
+    )
+)]
+async fn list_accounts(
+    State(state): State<AppState>,
+    caller: ApiUser,
+    q: Result<Query<AccountsQuery>, QueryRejection>,
+) -> Result<Json<AccountPage>, Problem> {
+    caller.require_scope(TokenScope::Read)?;
+    caller.user.require(Need::Portfolio)?;
+    let q = query(q)?;
+    let limit = q.limit.unwrap_or(100);
+    if !(1..=MAX_LIMIT).contains(&limit) {
+        return Err(Problem::new(StatusCode::BAD_REQUEST, format!("limit must be 1 to {MAX_LIMIT}, not {limit}")));
+    }
+    let filter = caller.user.scoped(AccountFilter {
+        vertical: nonempty(&q.vertical),
+        region: nonempty(&q.region),
+        owner: nonempty(&q.owner),
+        relationship_style: nonempty(&q.style),
+        owned_by: None,
+    });
+    let accounts = state.cache.accounts(&state.store).await?;
+    let mut page: Vec<&Account> = accounts
+        .iter()
+        .map(|a| &a.account)
+        .filter(|a| filter.matches(a) && q.after.as_deref().is_none_or(|after| a.account_id.as_str() > after))
+        .collect();
+    // The next `limit` ids in Rust's order (the database's collation may sort otherwise).
+    let more = page.len() > limit;
+    if more {
+        page.select_nth_unstable_by(limit, |a, b| a.account_id.cmp(&b.account_id));
+        page.truncate(limit);
+    }
+    page.sort_by(|a, b| a.account_id.cmp(&b.account_id));
+    let next_cursor = if more { page.last().map(|a| a.account_id.clone()) } else { None };
+    Ok(Json(AccountPage { items: page.into_iter().map(AccountOut::from).collect(), next_cursor }))
+}
+
+/// One account.
+#[utoipa::path(
+    get,
+    path = "/api/v1/accounts/{account_id}",
+    params(("account_id" = String, Path, description = "The account's id in the CRM")),
+    responses(
+        (status = 200, description = "The account", body = AccountOut),
+        (status = 404, description = "No such account (or not yours)", body = Problem, content_type = "application/problem+json")
+    )
+)]
+async fn get_account(
+    State(state): State<AppState>,
+    caller: ApiUser,
+    Path(account_id): Path<String>,
+) -> Result<Json<AccountOut>, Problem> {
+    caller.require_scope(TokenScope::Read)?;
+    let accounts = state.cache.accounts(&state.store).await?;
+    let a = accounts
+        .iter()
+        .find(|a| a.account.account_id == account_id)
+        .ok_or_else(|| Problem::new(StatusCode::NOT_FOUND, format!("There is no account '{account_id}'")))?;
+    caller.user.require(Need::Account(&a.account))?;
+    Ok(Json(AccountOut::from(&a.account)))
+}
+
+/// A survey wave.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct WaveOut {
+    /// Its name, e.g. 2026-Q3.
+    pub name: String,
+    /// First day (YYYY-MM-DD).
+    pub opens_on: Option<String>,
+    /// Last day.
+    pub closes_on: Option<String>,
+    /// draft, open or closed.
+    pub status: String,
+}
+
+/// Every wave, oldest first.
+#[utoipa::path(get, path = "/api/v1/waves", responses((status = 200, description = "The waves", body = [WaveOut])))]
+async fn list_waves(State(state): State<AppState>, caller: ApiUser) -> Result<Json<Vec<WaveOut>>, Problem> {
+    caller.require_scope(TokenScope::Read)?;
+    caller.user.require(Need::Portfolio)?;
+    let waves = state.cache.waves(&state.store).await?;
+    Ok(Json(
+        waves
+            .iter()
+            .map(|w| WaveOut {
+                name: w.name.clone(),
+                opens_on: w.opens_on.map(|d| d.to_string()),
+                closes_on: w.closes_on.map(|d| d.to_string()),
+                status: w.status.clone(),
+            })
+            .collect(),
+    ))
+}
+
+/// A report: its columns, one object per row, and the notes that explain it.
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct ReportOut {
+    /// What it shows.
+    pub title: String,
+    /// The columns, in order (each row has these keys).
+    pub columns: Vec<String>,
+    /// The rows: numbers as numbers, missing values as null.
+    pub rows: Vec<serde_json::Map<String, serde_json::Value>>,
+    /// Thresholds used, what flags mean.
+    pub notes: Vec<String>,
+}
+
+/// Options of a report.
+#[derive(Debug, Default, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct ReportParams {
+    /// The wave (default: the latest); for migration and loyalty-revenue, the later wave.
+    pub wave: Option<String>,
+    /// Migration and loyalty-revenue: the earlier wave (default: the one before).
+    pub from: Option<String>,
+    /// Segment by vertical, region, owner, role, relationship_style or strategic.
+    pub by: Option<String>,
+    /// Trends and coverage: one account only.
+    pub account: Option<String>,
+    /// Only this vertical.
+    pub vertical: Option<String>,
+    /// Only this region.
+    pub region: Option<String>,
+    /// Only this owner's accounts.
+    pub owner: Option<String>,
+    /// Only this relationship style.
+    pub style: Option<String>,
+}
+
+/// Any report: quadrants, migration, nps, drivers, trends, coverage, loyalty-revenue.
+#[utoipa::path(
+    get,
+    path = "/api/v1/reports/{name}",
+    params(("name" = String, Path, description = "quadrants, migration, nps, drivers, trends, coverage or loyalty-revenue"), ReportParams),
+    responses(
+        (status = 200, description = "The report", body = ReportOut),
+        (status = 400, description = "An option is wrong (unknown wave, segment, ...)", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such report", body = Problem, content_type = "application/problem+json")
+    )
+)]
+async fn report(
+    State(state): State<AppState>,
+    caller: ApiUser,
+    Path(name): Path<String>,
+    q: Result<Query<ReportParams>, QueryRejection>,
+) -> Result<Json<ReportOut>, Problem> {
+    caller.require_scope(TokenScope::Read)?;
+    caller.user.require(Need::Portfolio)?;
+    let q = query(q)?;
+    let kind = ReportKind::parse(&name).ok_or_else(|| {
+        let names: Vec<&str> = ReportKind::ALL.iter().map(|k| k.as_str()).collect();
+        Problem::new(
+            StatusCode::NOT_FOUND,
+            format!("there is no report '{name}'; the reports are {}", names.join(", ")),
+        )
+    })?;
+    let by = nonempty(&q.by)
+        .map(|b| Dimension::parse(&b))
+        .transpose()
+        .map_err(|e| Problem::new(StatusCode::BAD_REQUEST, e.to_string()))?;
+    if let Some(account) = nonempty(&q.account) {
+        let accounts = state.cache.accounts(&state.store).await?;
+        match accounts.iter().find(|a| a.account.account_id == account) {
+            Some(a) => caller.user.require(Need::Account(&a.account))?,
+            None => {
+                return Err(Problem::new(
+                    StatusCode::BAD_REQUEST,
+                    format!("there is no account with account_id '{account}'"),
+                ));
+            }
+        }
+    }
+    let query = ReportQuery {
+        wave: nonempty(&q.wave),
+        to: nonempty(&q.wave),
+        from: nonempty(&q.from),
+        by,
+        account: nonempty(&q.account),
+        filter: caller.user.scoped(AccountFilter {
+            vertical: nonempty(&q.vertical),
+            region: nonempty(&q.region),
+            owner: nonempty(&q.owner),
+            relationship_style: nonempty(&q.style),
+            owned_by: None,
+        }),
+        ..ReportQuery::new(kind)
+    };
+    let report = build(&state.store, &state.cache, &query).await.map_err(WebError::from_report)?;
+    // One JSON shape for the CLI and the API: the report's own JSON writer.
+    let mut body = Vec::new();
+    report.write(Format::Json, &mut body).map_err(WebError::Internal)?;
+    let out: ReportOut = serde_json::from_slice(&body).map_err(|e| WebError::Internal(e.into()))?;
+    Ok(Json(out))
+}

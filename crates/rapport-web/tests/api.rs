@@ -1,0 +1,186 @@
+//! The JSON API over real HTTP on loopback, on SQLite and PostgreSQL: tokens and their scopes,
+//! the same ownership rules as the web app, paging, problem details, the OpenAPI document.
+
+mod support;
+
+use std::net::SocketAddr;
+
+use rapport_store::Store;
+use rapport_store::api_tokens::TokenScope;
+use rapport_test_utils::{cases, run_on_both};
+use reqwest::StatusCode;
+use serde_json::Value;
+use support::{PASSWORD, input_value, load_portfolio, start};
+
+fn main() {
+    run_on_both(cases![
+        a_token_made_in_the_app_reads_the_api_until_it_is_revoked,
+        calls_without_a_valid_token_get_a_problem_detail,
+        an_account_managers_token_sees_only_their_accounts,
+        accounts_come_in_pages_with_a_cursor,
+        reports_are_json_with_the_figures_of_the_cli,
+        bad_parameters_get_a_problem_detail_that_says_what_to_fix,
+        the_openapi_document_describes_every_endpoint,
+    ]);
+}
+
+async fn serve(store: &Store) -> SocketAddr {
+    load_portfolio(store).await;
+    start(store).await
+}
+
+/// A token for `email`, made directly in the store.
+async fn token(store: &Store, email: &str, scope: TokenScope) -> String {
+    let login = store.user_login(email).await.unwrap().unwrap();
+    let token = rapport_web::token::new_token();
+    store.create_api_token(login.id, "test", &rapport_web::token::hash_token(&token), scope, 0).await.unwrap();
+    token
+}
+
+async fn call(addr: SocketAddr, token: Option<&str>, path: &str) -> (StatusCode, String, Value) {
+    let mut req = reqwest::Client::new().get(format!("http://{addr}{path}"));
+    if let Some(t) = token {
+        req = req.bearer_auth(t);
+    }
+    let res = req.send().await.unwrap();
+    let status = res.status();
+    let content_type = res.headers().get("content-type").map(|v| v.to_str().unwrap().to_string()).unwrap_or_default();
+    let body = res.text().await.unwrap();
+    (status, content_type, serde_json::from_str(&body).unwrap_or(Value::Null))
+}
+
+fn ids(page: &Value) -> Vec<String> {
+    page["items"].as_array().unwrap().iter().map(|a| a["account_id"].as_str().unwrap().to_string()).collect()
+}
+
+async fn a_token_made_in_the_app_reads_the_api_until_it_is_revoked(store: Store) {
+    let addr = serve(&store).await;
+    let c = reqwest::Client::builder().cookie_store(true).redirect(reqwest::redirect::Policy::none()).build().unwrap();
+    let page = c.get(format!("http://{addr}/sign-in")).send().await.unwrap().text().await.unwrap();
+    let csrf = input_value(&page, "csrf");
+    c.post(format!("http://{addr}/sign-in"))
+        .form(&[("email", "analyst@test.example"), ("password", PASSWORD), ("csrf", &csrf)])
+        .send()
+        .await
+        .unwrap();
+    let page = c.get(format!("http://{addr}/tokens")).send().await.unwrap().text().await.unwrap();
+    assert!(!page.contains("<option>admin</option>"), "an analyst cannot give a token admin scope");
+    let csrf = input_value(&page, "csrf");
+    let res = c
+        .post(format!("http://{addr}/tokens"))
+        .form(&[("csrf", csrf.as_str()), ("name", "CRM sync"), ("scope", "read")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::CREATED);
+    let page = res.text().await.unwrap();
+    let token = input_value(&page.replace("class=\"share-url\" readonly value=", "name=\"token\" value="), "token");
+    assert_eq!(token.len(), 64);
+    let (status, _, body) = call(addr, Some(&token), "/api/v1/accounts").await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(ids(&body), ["A1", "A2", "B1", "B2"]);
+    let page = c.get(format!("http://{addr}/tokens")).send().await.unwrap().text().await.unwrap();
+    assert!(page.contains("CRM sync") && !page.contains(">never<"), "last used is shown: {page}");
+    let id = page.split("action=\"/tokens/").nth(1).unwrap().split('/').next().unwrap().to_string();
+    let csrf = input_value(&page, "csrf");
+    let res = c.post(format!("http://{addr}/tokens/{id}/revoke")).form(&[("csrf", csrf)]).send().await.unwrap();
+    assert_eq!(res.status(), StatusCode::SEE_OTHER);
+    let (status, content_type, body) = call(addr, Some(&token), "/api/v1/accounts").await;
+    assert_eq!(status, 401);
+    assert_eq!(content_type, "application/problem+json");
+    assert!(body["detail"].as_str().unwrap().contains("revoked"), "{body}");
+}
+
+async fn calls_without_a_valid_token_get_a_problem_detail(store: Store) {
+    let addr = serve(&store).await;
+    let res = reqwest::get(format!("http://{addr}/api/v1/accounts")).await.unwrap();
+    assert_eq!(res.status(), 401);
+    assert_eq!(res.headers()["www-authenticate"], "Bearer realm=\"rapport\"");
+    let body: Value = res.json().await.unwrap();
+    assert_eq!(body["status"], 401);
+    assert_eq!(body["title"], "Unauthorized");
+    assert!(body["detail"].as_str().unwrap().contains("Authorization: Bearer"), "{body}");
+    let (status, _, _) = call(addr, Some("0123456789abcdef"), "/api/v1/waves").await;
+    assert_eq!(status, 401);
+    let (status, content_type, body) = call(addr, None, "/api/v1/nothing-here").await;
+    assert_eq!((status.as_u16(), content_type.as_str()), (404, "application/problem+json"), "{body}");
+}
+
+async fn an_account_managers_token_sees_only_their_accounts(store: Store) {
+    let addr = serve(&store).await;
+    let am1 = token(&store, "am1@test.example", TokenScope::Write).await;
+    let (_, _, page) = call(addr, Some(&am1), "/api/v1/accounts?owner=am2@test.example").await;
+    assert!(ids(&page).is_empty(), "another owner's filter does not widen the scope: {page}");
+    let (_, _, page) = call(addr, Some(&am1), "/api/v1/accounts").await;
+    assert_eq!(ids(&page), ["A1", "A2"]);
+    let (status, _, body) = call(addr, Some(&am1), "/api/v1/accounts/B1").await;
+    assert_eq!(status, 404, "{body}");
+    let (status, _, body) = call(addr, Some(&am1), "/api/v1/accounts/A1").await;
+    assert_eq!(status, 200);
+    assert_eq!(body["billed_revenue"], "1000000.00");
+    assert_eq!(body["sponsor_email"], "exec@test.example");
+    let (_, _, report) = call(addr, Some(&am1), "/api/v1/reports/quadrants").await;
+    let rows: Vec<&str> =
+        report["rows"].as_array().unwrap().iter().map(|r| r["account_id"].as_str().unwrap()).collect();
+    assert_eq!(rows.len(), 2);
+    assert!(rows.iter().all(|id| id.starts_with('A')), "{report}");
+    let (status, _, _) = call(addr, Some(&am1), "/api/v1/reports/trends?account=B1").await;
+    assert_eq!(status, 404, "another manager's account, by id");
+}
+
+async fn accounts_come_in_pages_with_a_cursor(store: Store) {
+    let addr = serve(&store).await;
+    let t = token(&store, "admin@test.example", TokenScope::Read).await;
+    let (_, _, first) = call(addr, Some(&t), "/api/v1/accounts?limit=3").await;
+    assert_eq!(ids(&first), ["A1", "A2", "B1"]);
+    assert_eq!(first["next_cursor"], "B1");
+    let (_, _, second) = call(addr, Some(&t), "/api/v1/accounts?limit=3&after=B1").await;
+    assert_eq!(ids(&second), ["B2"]);
+    assert!(second["next_cursor"].is_null());
+    let (_, _, energy) = call(addr, Some(&t), "/api/v1/accounts?vertical=energy").await;
+    assert_eq!(ids(&energy), ["A1", "A2"]);
+}
+
+async fn reports_are_json_with_the_figures_of_the_cli(store: Store) {
+    let addr = serve(&store).await;
+    let t = token(&store, "exec@test.example", TokenScope::Read).await;
+    let (status, _, nps) = call(addr, Some(&t), "/api/v1/reports/nps?by=vertical").await;
+    assert_eq!(status, 200, "{nps}");
+    assert_eq!(nps["columns"][0], "segment");
+    let energy = nps["rows"].as_array().unwrap().iter().find(|r| r["segment"] == "Energy").unwrap();
+    assert_eq!(energy["nps"], 60.0);
+    assert_eq!(energy["responses"], 5);
+    let (_, _, waves) = call(addr, Some(&t), "/api/v1/waves").await;
+    assert_eq!(waves[1]["name"], "2026-Q2");
+    let (_, _, migration) = call(addr, Some(&t), "/api/v1/reports/migration?from=2026-Q1&wave=2026-Q2").await;
+    let b1 = migration["rows"].as_array().unwrap().iter().find(|r| r["account_id"] == "B1").unwrap();
+    assert_eq!((b1["from"].as_str(), b1["to"].as_str()), (Some("emulate"), Some("problem")));
+}
+
+async fn bad_parameters_get_a_problem_detail_that_says_what_to_fix(store: Store) {
+    let addr = serve(&store).await;
+    let t = token(&store, "admin@test.example", TokenScope::Read).await;
+    for (path, status, says) in [
+        ("/api/v1/reports/quadrants?wave=2030-Q1", 400, "2026-Q1, 2026-Q2"),
+        ("/api/v1/reports/nps?by=shoe_size", 400, "shoe_size"),
+        ("/api/v1/reports/magic", 404, "quadrants, migration"),
+        ("/api/v1/accounts?limit=0", 400, "limit must be 1 to 1000"),
+        ("/api/v1/accounts?limit=many", 400, "limit"),
+    ] {
+        let (got, content_type, body) = call(addr, Some(&t), path).await;
+        assert_eq!(got.as_u16(), status, "{path}: {body}");
+        assert_eq!(content_type, "application/problem+json", "{path}");
+        assert!(body["detail"].as_str().unwrap().contains(says), "{path}: {body}");
+    }
+}
+
+async fn the_openapi_document_describes_every_endpoint(store: Store) {
+    let addr = serve(&store).await;
+    let doc: Value = reqwest::get(format!("http://{addr}/api/v1/openapi.json")).await.unwrap().json().await.unwrap();
+    assert!(doc["openapi"].as_str().unwrap().starts_with("3.1"), "{doc}");
+    for path in ["/api/v1/accounts", "/api/v1/accounts/{account_id}", "/api/v1/waves", "/api/v1/reports/{name}"] {
+        assert!(doc["paths"][path]["get"].is_object(), "{path} is documented");
+    }
+    assert_eq!(doc["components"]["securitySchemes"]["token"]["scheme"], "bearer");
+    assert!(doc["components"]["schemas"]["Problem"].is_object());
+}
