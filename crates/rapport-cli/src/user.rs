@@ -6,6 +6,7 @@ use anyhow::{Context, bail};
 use rapport_core::contact::Email;
 use rapport_core::user::Role;
 use rapport_store::Store;
+use rapport_store::api_tokens::TokenScope;
 use rapport_store::users::NewUser;
 use rapport_web::password::hash_password;
 
@@ -21,6 +22,25 @@ pub enum UserCommand {
     Add(UserAddArgs),
     /// List every user with their role.
     List,
+    /// Make a personal API token for a user and print it (once: only its hash is kept).
+    Token(TokenArgs),
+}
+
+/// `rapport user token`.
+#[derive(Debug, clap::Args)]
+pub struct TokenArgs {
+    /// The user's email.
+    pub email: String,
+    /// What the token is for, e.g. "CRM sync".
+    #[arg(long)]
+    pub name: String,
+    /// read, write or admin (admin only for administrators).
+    #[arg(long, default_value = "read", value_parser = parse_scope)]
+    pub scope: TokenScope,
+}
+
+fn parse_scope(text: &str) -> Result<TokenScope, String> {
+    TokenScope::parse(text).ok_or_else(|| format!("'{text}' is not a scope: use read, write or admin"))
 }
 
 /// `rapport user add`.
@@ -43,6 +63,25 @@ pub struct UserAddArgs {
 pub async fn user(store: &Store, command: UserCommand) -> anyhow::Result<()> {
     match command {
         UserCommand::Add(args) => add(store, args).await,
+        UserCommand::Token(args) => {
+            let Some(login) = store.user_login(&args.email).await? else {
+                bail!("there is no user {}: add one with `rapport user add`", args.email);
+            };
+            if args.scope == TokenScope::Admin && login.role != Role::Admin {
+                bail!(
+                    "only administrators' tokens can have the admin scope; {} is {}",
+                    args.email,
+                    login.role.as_str()
+                );
+            }
+            let token = rapport_web::token::new_token();
+            let now = time::OffsetDateTime::now_utc().unix_timestamp();
+            store
+                .create_api_token(login.id, &args.name, &rapport_web::token::hash_token(&token), args.scope, now)
+                .await?;
+            say!("{token}");
+            Ok(())
+        }
         UserCommand::List => {
             for u in store.list_users().await? {
                 say!("{:<40} {:<16} {}", u.email, u.role.as_str(), u.name);

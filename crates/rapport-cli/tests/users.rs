@@ -51,3 +51,22 @@ fn a_short_password_or_unknown_role_is_refused_with_what_to_do() {
     let list = rapport(&db, &["user", "list"], "");
     assert!(list.stdout.is_empty(), "nothing was stored");
 }
+
+#[test]
+fn a_token_is_printed_once_for_an_existing_user() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("u.db");
+    assert!(
+        rapport(&db, &["user", "add", "ada@example.com", "--role", "analyst"], "a long enough secret\n")
+            .status
+            .success()
+    );
+    let out = rapport(&db, &["user", "token", "ada@example.com", "--name", "CRM sync"], "");
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let token = String::from_utf8_lossy(&out.stdout).trim().to_string();
+    assert_eq!(token.len(), 64, "{token}");
+    let out = rapport(&db, &["user", "token", "ada@example.com", "--name", "x", "--scope", "admin"], "");
+    assert!(String::from_utf8_lossy(&out.stderr).contains("only administrators' tokens can have the admin scope"));
+    let out = rapport(&db, &["user", "token", "bob@example.com", "--name", "x"], "");
+    assert!(String::from_utf8_lossy(&out.stderr).contains("there is no user bob@example.com"));
+}

@@ -49,7 +49,7 @@ pub fn router() -> Router<AppState> {
 #[openapi(
     info(title = "Rapport API", description = "Accounts, waves and loyalty reports of a Rapport portfolio."),
     paths(list_accounts, get_account, list_waves, report),
-    components(schemas(AccountOut, AccountPage, WaveOut, ReportOut, Problem)),
+    components(schemas(AccountOut, AccountPage, WaveOut, ReportOut, ReportName, Problem)),
     modifiers(&BearerToken),
     security(("token" = []))
 )]
@@ -139,6 +139,7 @@ pub struct AccountsQuery {
     /// The `next_cursor` of the previous page.
     pub after: Option<String>,
     /// Items per page, 1 to 1000 (default 100).
+    #[param(minimum = 1, maximum = 1000)]
     pub limit: Option<usize>,
 }
 
@@ -158,7 +159,8 @@ fn nonempty(v: &Option<String>) -> Option<String> {
     responses(
         (status = 200, description = "A page of accounts", body = AccountPage),
         (status = 400, description = "A parameter is wrong", body = Problem, content_type = "application/problem+json"),
-        (status = 401, description = "No valid token", body = Problem, content_type = "application/problem+json")
+        (status = 401, description = "No valid token", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "The token's scope does not allow it", body = Problem, content_type = "application/problem+json")
     )
 )]
 async fn list_accounts(
@@ -204,6 +206,8 @@ async fn list_accounts(
     params(("account_id" = String, Path, description = "The account's id in the CRM")),
     responses(
         (status = 200, description = "The account", body = AccountOut),
+        (status = 401, description = "No valid token", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "The token's scope does not allow it", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such account (or not yours)", body = Problem, content_type = "application/problem+json")
     )
 )]
@@ -236,7 +240,15 @@ pub struct WaveOut {
 }
 
 /// Every wave, oldest first.
-#[utoipa::path(get, path = "/api/v1/waves", responses((status = 200, description = "The waves", body = [WaveOut])))]
+#[utoipa::path(
+    get,
+    path = "/api/v1/waves",
+    responses(
+        (status = 200, description = "The waves", body = [WaveOut]),
+        (status = 401, description = "No valid token", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "The token's scope does not allow it", body = Problem, content_type = "application/problem+json")
+    )
+)]
 async fn list_waves(State(state): State<AppState>, caller: ApiUser) -> Result<Json<Vec<WaveOut>>, Problem> {
     caller.require_scope(TokenScope::Read)?;
     caller.user.require(Need::Portfolio)?;
@@ -267,6 +279,27 @@ pub struct ReportOut {
     pub notes: Vec<String>,
 }
 
+/// The reports, as the OpenAPI document names them (the same names as
+/// [`ReportKind::as_str`], checked by a test).
+#[derive(Debug, Clone, Copy, ToSchema)]
+#[schema(rename_all = "kebab-case")]
+pub enum ReportName {
+    /// Every account on the loyalty x revenue matrix.
+    Quadrants,
+    /// Accounts that changed quadrant between two waves.
+    Migration,
+    /// NPS per segment.
+    Nps,
+    /// Key drivers of loyalty per segment.
+    Drivers,
+    /// NPS across waves.
+    Trends,
+    /// Who was asked and who answered.
+    Coverage,
+    /// Loyalty change against revenue change.
+    LoyaltyRevenue,
+}
+
 /// Options of a report.
 #[derive(Debug, Default, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
@@ -293,10 +326,12 @@ pub struct ReportParams {
 #[utoipa::path(
     get,
     path = "/api/v1/reports/{name}",
-    params(("name" = String, Path, description = "quadrants, migration, nps, drivers, trends, coverage or loyalty-revenue"), ReportParams),
+    params(("name" = ReportName, Path, description = "Which report"), ReportParams),
     responses(
         (status = 200, description = "The report", body = ReportOut),
         (status = 400, description = "An option is wrong (unknown wave, segment, ...)", body = Problem, content_type = "application/problem+json"),
+        (status = 401, description = "No valid token", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "The token's scope does not allow it", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such report", body = Problem, content_type = "application/problem+json")
     )
 )]
@@ -353,4 +388,22 @@ async fn report(
     report.write(Format::Json, &mut body).map_err(WebError::Internal)?;
     let out: ReportOut = serde_json::from_slice(&body).map_err(|e| WebError::Internal(e.into()))?;
     Ok(Json(out))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_documented_report_names_are_the_reports() {
+        let doc = serde_json::to_value(ApiDoc::openapi()).unwrap();
+        let names: Vec<&str> = doc["components"]["schemas"]["ReportName"]["enum"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter_map(|v| v.as_str())
+            .collect();
+        let kinds: Vec<&str> = ReportKind::ALL.iter().map(|k| k.as_str()).collect();
+        assert_eq!(names, kinds);
+    }
 }
