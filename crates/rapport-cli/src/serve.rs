@@ -7,7 +7,6 @@ use anyhow::Context;
 use rapport_core::user::Role;
 use rapport_store::Kind;
 use rapport_store::Store;
-use rapport_store::report_cache::ReportCache;
 use rapport_web::AppState;
 use rapport_web::password::hash_password;
 
@@ -55,7 +54,7 @@ pub async fn serve(store: &Store, args: ServeArgs) -> anyhow::Result<()> {
         CookieSecure::Never => false,
         CookieSecure::Auto => !args.listen.ip().is_loopback(),
     };
-    let state = AppState { store: store.clone(), cache: ReportCache::new(), secure_cookies };
+    let state = AppState::new(store.clone(), secure_cookies);
     say!("Rapport is listening on http://{} (Ctrl-C stops it).", args.listen);
     rapport_web::serve(state, args.listen).await
 }

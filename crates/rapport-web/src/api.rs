@@ -5,6 +5,7 @@
 //! `/api/v1/openapi.json`.
 
 pub mod auth;
+pub mod bulk;
 pub mod problem;
 
 use axum::Json;
@@ -38,6 +39,10 @@ pub fn router() -> Router<AppState> {
         .route("/accounts/{account_id}", get(get_account))
         .route("/waves", get(list_waves))
         .route("/reports/{name}", get(report))
+        .route(
+            "/bulk/{kind}",
+            axum::routing::post(bulk::bulk).layer(axum::extract::DefaultBodyLimit::max(bulk::MAX_BODY)),
+        )
         .route("/openapi.json", get(|| async { Json(ApiDoc::openapi()) }))
         .fallback(|| async {
             Problem::new(StatusCode::NOT_FOUND, "there is no such API endpoint: see /api/v1/openapi.json")
@@ -48,8 +53,8 @@ pub fn router() -> Router<AppState> {
 #[derive(OpenApi)]
 #[openapi(
     info(title = "Rapport API", description = "Accounts, waves and loyalty reports of a Rapport portfolio."),
-    paths(list_accounts, get_account, list_waves, report),
-    components(schemas(AccountOut, AccountPage, WaveOut, ReportOut, ReportName, Problem)),
+    paths(list_accounts, get_account, list_waves, report, bulk::bulk),
+    components(schemas(AccountOut, AccountPage, WaveOut, ReportOut, ReportName, Problem, bulk::BulkResult, bulk::BulkProblem, bulk::RowProblem)),
     modifiers(&BearerToken),
     security(("token" = []))
 )]

@@ -149,6 +149,14 @@ pub async fn sign_in(
     Form(form): Form<SignInForm>,
 ) -> Result<Response, WebError> {
     check_pre_session(&jar, &form.csrf)?;
+    if state.sign_in_limits.check_key(&form.email.trim().to_lowercase()).is_err() {
+        tracing::warn!(email = form.email.trim(), "sign-in attempts throttled");
+        return Err(WebError::TooManyRequests(
+            "Too many sign-in attempts for this email. Wait a minute and try again, or ask an administrator to \
+             reset your password."
+                .into(),
+        ));
+    }
     let login = state.store.user_login(&form.email).await?;
     // Verify against a decoy when there is no such user, so timing does not tell who exists.
     let hash = login.as_ref().and_then(|l| l.password_hash.as_deref()).unwrap_or(decoy_hash());

@@ -27,6 +27,9 @@ pub enum WebError {
     /// A form without the token of the session that showed it.
     #[error("this form has expired or did not come from Rapport: reload the page and try again")]
     Csrf,
+    /// Too many attempts in a short time; the message says when to try again.
+    #[error("{0}")]
+    TooManyRequests(String),
     /// Anything else; logged, and shown without details.
     #[error(transparent)]
     Internal(#[from] anyhow::Error),
@@ -58,6 +61,7 @@ impl WebError {
             WebError::Forbidden | WebError::Csrf => StatusCode::FORBIDDEN,
             WebError::NotFound(_) => StatusCode::NOT_FOUND,
             WebError::BadRequest(_) => StatusCode::BAD_REQUEST,
+            WebError::TooManyRequests(_) => StatusCode::TOO_MANY_REQUESTS,
             WebError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -73,15 +77,20 @@ struct ErrorPage {
 
 impl IntoResponse for WebError {
     fn into_response(self) -> Response {
-        if let WebError::SignInRequired { next } = &self {
-            let target = format!("/sign-in?next={}", percent_encoding::utf8_percent_encode(next, crate::URL_SAFE));
-            return Redirect::to(&target).into_response();
-        }
         let status = self.status();
         let (title, message) = match &self {
+            WebError::SignInRequired { next } => {
+                let target = format!("/sign-in?next={}", percent_encoding::utf8_percent_encode(next, crate::URL_SAFE));
+                return Redirect::to(&target).into_response();
+            }
             WebError::Internal(err) => {
                 tracing::error!(error = format!("{err:#}"), "request failed");
-                ("Something went wrong", "Rapport could not finish this request. It has been logged; try again in a moment, and tell your administrator if it keeps happening.".to_string())
+                (
+                    "Something went wrong",
+                    "Rapport could not finish this request. It has been logged; try again in a moment, and tell your \
+                     administrator if it keeps happening."
+                        .to_string(),
+                )
             }
             WebError::Forbidden => {
                 ("Not allowed", "Your role does not allow this. Ask an administrator if you need it.".into())
@@ -91,7 +100,7 @@ impl IntoResponse for WebError {
             }
             WebError::BadRequest(why) => ("That did not work", why.clone()),
             WebError::Csrf => ("Form expired", self.to_string()),
-            WebError::SignInRequired { .. } => unreachable!("handled above"),
+            WebError::TooManyRequests(why) => ("Slow down", why.clone()),
         };
         let page = ErrorPage { status: status.as_u16(), title, message };
         match page.render() {

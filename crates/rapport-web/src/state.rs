@@ -1,7 +1,17 @@
 //! What every request handler shares.
 
+use std::num::NonZeroU32;
+use std::sync::Arc;
+use std::time::Duration;
+
+use governor::{DefaultKeyedRateLimiter, Quota, RateLimiter};
 use rapport_store::Store;
 use rapport_store::report_cache::ReportCache;
+
+/// Sign-in attempts per email: a burst of this many, then one more per [`SIGN_IN_REFILL`].
+pub const SIGN_IN_BURST: u32 = 5;
+/// How often one more sign-in attempt is allowed once the burst is spent.
+pub const SIGN_IN_REFILL: Duration = Duration::from_secs(60);
 
 /// The server's shared state; cheap to clone.
 #[derive(Clone)]
@@ -13,4 +23,21 @@ pub struct AppState {
     /// Whether cookies carry the Secure flag (and the `__Host-` prefix): on unless the server
     /// listens on loopback without TLS in front.
     pub secure_cookies: bool,
+    /// Sign-in attempts per email (lower-cased), per process: password guessing against one
+    /// account slows to a crawl whatever address it comes from.
+    pub sign_in_limits: Arc<DefaultKeyedRateLimiter<String>>,
+}
+
+impl AppState {
+    /// The state of a server on `store`.
+    pub fn new(store: Store, secure_cookies: bool) -> AppState {
+        let burst = NonZeroU32::new(SIGN_IN_BURST).expect("a positive burst");
+        let quota = Quota::with_period(SIGN_IN_REFILL).expect("a positive period").allow_burst(burst);
+        AppState {
+            store,
+            cache: ReportCache::new(),
+            secure_cookies,
+            sign_in_limits: Arc::new(RateLimiter::keyed(quota)),
+        }
+    }
 }

@@ -21,6 +21,8 @@ fn main() {
         reports_are_json_with_the_figures_of_the_cli,
         bad_parameters_get_a_problem_detail_that_says_what_to_fix,
         the_openapi_document_describes_every_endpoint,
+        bulk_upserts_store_rows_like_an_import_and_name_each_bad_row,
+        bulk_writes_need_an_administrators_write_token,
     ]);
 }
 
@@ -181,6 +183,74 @@ async fn the_openapi_document_describes_every_endpoint(store: Store) {
     for path in ["/api/v1/accounts", "/api/v1/accounts/{account_id}", "/api/v1/waves", "/api/v1/reports/{name}"] {
         assert!(doc["paths"][path]["get"].is_object(), "{path} is documented");
     }
+    assert!(doc["paths"]["/api/v1/bulk/{kind}"]["post"].is_object());
     assert_eq!(doc["components"]["securitySchemes"]["token"]["scheme"], "bearer");
     assert!(doc["components"]["schemas"]["Problem"].is_object());
+}
+
+async fn post(addr: SocketAddr, token: &str, path: &str, body: &Value) -> (StatusCode, Value) {
+    let res =
+        reqwest::Client::new().post(format!("http://{addr}{path}")).bearer_auth(token).json(body).send().await.unwrap();
+    let status = res.status();
+    (status, res.json().await.unwrap_or(Value::Null))
+}
+
+async fn bulk_upserts_store_rows_like_an_import_and_name_each_bad_row(store: Store) {
+    let addr = serve(&store).await;
+    let t = token(&store, "admin@test.example", TokenScope::Write).await;
+    let rows = serde_json::json!([
+        {"account_id": "A1", "name": "Alpha Energy Group", "billed_revenue": 1000000},
+        {"account_id": "C1", "name": "Gamma", "vertical": "Energy", "strategic": true, "Tier": "Gold"}
+    ]);
+    let (status, body) = post(addr, &t, "/api/v1/bulk/accounts", &rows).await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(
+        (body["rows"].as_u64(), body["inserted"].as_u64(), body["updated"].as_u64()),
+        (Some(2), Some(1), Some(1))
+    );
+    // The same rows again change nothing: a retried call is harmless.
+    let (_, again) = post(addr, &t, "/api/v1/bulk/accounts", &rows).await;
+    assert_eq!(
+        (again["inserted"].as_u64(), again["updated"].as_u64(), again["unchanged"].as_u64()),
+        (Some(0), Some(0), Some(2))
+    );
+    let (_, _, a1) = call(addr, Some(&t), "/api/v1/accounts/A1").await;
+    assert_eq!(a1["name"], "Alpha Energy Group");
+    assert_eq!(a1["owner_email"], "am1@test.example", "fields a call leaves out are kept");
+    // Bad rows: every one named by its index, nothing stored. Row 1's comment spans lines.
+    let answers = serde_json::json!([
+        {"contact_id": "A1-0", "wave": "2026-Q3", "ltr": 9},
+        {"contact_id": "A1-1", "wave": "2026-Q3", "ltr": 8, "comment": "two\nlines"},
+        {"contact_id": "NOPE", "wave": "2026-Q3", "ltr": 7},
+        {"contact_id": "A1-2", "wave": "2026-Q3", "ltr": 11}
+    ]);
+    let (status, body) = post(addr, &t, "/api/v1/bulk/responses", &answers).await;
+    assert_eq!(status, 422, "{body}");
+    assert_eq!(body["total"], 2);
+    let errors = body["errors"].as_array().unwrap();
+    assert_eq!((errors[0]["row"].as_u64(), errors[0]["value"].as_str()), (Some(2), Some("NOPE")), "{body}");
+    assert_eq!((errors[1]["row"].as_u64(), errors[1]["field"].as_str()), (Some(3), Some("ltr")), "{body}");
+    let (_, _, waves) = call(addr, Some(&t), "/api/v1/waves").await;
+    assert_eq!(waves.as_array().unwrap().len(), 2, "no wave 2026-Q3 was created: nothing was stored");
+    let (status, body) =
+        post(addr, &t, "/api/v1/bulk/accounts", &serde_json::json!([{"account_id": "X", "name": ["a"]}])).await;
+    assert_eq!(status, 400, "{body}");
+    let (status, _) = post(addr, &t, "/api/v1/bulk/planets", &serde_json::json!([{"id": 1}])).await;
+    assert_eq!(status, 404);
+}
+
+async fn bulk_writes_need_an_administrators_write_token(store: Store) {
+    let addr = serve(&store).await;
+    let rows = serde_json::json!([{"account_id": "A1", "name": "Renamed"}]);
+    for (email, scope) in [
+        ("admin@test.example", TokenScope::Read),
+        ("analyst@test.example", TokenScope::Write),
+        ("am1@test.example", TokenScope::Write),
+    ] {
+        let t = token(&store, email, scope).await;
+        let (status, body) = post(addr, &t, "/api/v1/bulk/accounts", &rows).await;
+        assert_eq!(status, 403, "{email} with {scope:?}: {body}");
+    }
+    let t = token(&store, "admin@test.example", TokenScope::Read).await;
+    assert_eq!(call(addr, Some(&t), "/api/v1/accounts/A1").await.2["name"], "Alpha Energy");
 }

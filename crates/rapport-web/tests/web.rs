@@ -30,6 +30,7 @@ fn main() {
         the_migration_and_segment_views_draw_what_the_reports_count,
         an_executive_sees_the_accounts_they_sponsor_highlighted,
         cached_pages_follow_new_answers_and_each_viewers_scope,
+        repeated_sign_in_attempts_for_one_email_are_slowed,
     ]);
 }
 
@@ -509,4 +510,29 @@ async fn cached_pages_follow_new_answers_and_each_viewers_scope(store: Store) {
     // 9 answers: 6 promoters, 1 passive, 2 detractors: 44.4.
     let (_, page) = get(&admin, addr, "/").await;
     assert!(page.contains("class=\"big\">+44.4<"), "{page}");
+}
+
+async fn repeated_sign_in_attempts_for_one_email_are_slowed(store: Store) {
+    let addr = serve(&store).await;
+    let attempt = |email: &'static str, password: &'static str| async move {
+        let c = client();
+        let page = c.get(url(addr, "/sign-in")).send().await.unwrap().text().await.unwrap();
+        let csrf = input_value(&page, "csrf");
+        let res = c
+            .post(url(addr, "/sign-in"))
+            .form(&[("email", email), ("password", password), ("csrf", &csrf)])
+            .send()
+            .await
+            .unwrap();
+        (res.status(), res.text().await.unwrap())
+    };
+    for _ in 0..rapport_web::state::SIGN_IN_BURST {
+        assert_eq!(attempt("admin@test.example", "guess guess guess").await.0, StatusCode::UNAUTHORIZED);
+    }
+    // The burst is spent: even the right password waits, in any case of the email.
+    let (status, page) = attempt("ADMIN@test.example", PASSWORD).await;
+    assert_eq!(status, StatusCode::TOO_MANY_REQUESTS);
+    assert!(page.contains("Too many sign-in attempts"), "{page}");
+    // Other people are not affected.
+    assert_eq!(attempt("analyst@test.example", PASSWORD).await.0, StatusCode::SEE_OTHER);
 }

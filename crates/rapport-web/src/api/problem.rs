@@ -51,6 +51,7 @@ impl From<WebError> for Problem {
             WebError::NotFound(what) => Problem::new(StatusCode::NOT_FOUND, what),
             WebError::BadRequest(why) => Problem::new(StatusCode::BAD_REQUEST, why),
             WebError::Csrf => Problem::new(StatusCode::FORBIDDEN, "forms need their CSRF token"),
+            WebError::TooManyRequests(why) => Problem::new(StatusCode::TOO_MANY_REQUESTS, why),
             WebError::Internal(e) => {
                 tracing::error!(error = format!("{e:#}"), "API request failed");
                 Problem::new(

@@ -7,7 +7,6 @@ use std::net::SocketAddr;
 
 use rapport_core::user::Role;
 use rapport_store::import::{ImportOptions, import_reader};
-use rapport_store::report_cache::ReportCache;
 use rapport_store::users::NewUser;
 use rapport_store::{Kind, Store};
 use rapport_web::AppState;
@@ -78,7 +77,7 @@ pub async fn load_portfolio(store: &Store) {
 pub async fn start(store: &Store) -> SocketAddr {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("a free port");
     let addr = listener.local_addr().expect("its address");
-    let state = AppState { store: store.clone(), cache: ReportCache::new(), secure_cookies: false };
+    let state = AppState::new(store.clone(), false);
     tokio::spawn(async move { axum::serve(listener, rapport_web::router(state)).await });
     addr
 }
