@@ -4,6 +4,7 @@
 //! RFC 9457 problem details. The OpenAPI 3.1 document, generated from this code, is at
 //! `/api/v1/openapi.json`.
 
+pub mod account_records;
 pub mod auth;
 pub mod bulk;
 pub mod problem;
@@ -37,6 +38,11 @@ pub fn router() -> Router<AppState> {
     Router::new()
         .route("/accounts", get(list_accounts))
         .route("/accounts/{account_id}", get(get_account))
+        .route("/accounts/{account_id}/contacts", get(account_records::contacts))
+        .route("/accounts/{account_id}/revenue", get(account_records::revenue))
+        .route("/accounts/{account_id}/opportunities", get(account_records::opportunities))
+        .route("/accounts/{account_id}/service-cases", get(account_records::service_cases))
+        .route("/accounts/{account_id}/answers", get(account_records::answers))
         .route("/waves", get(list_waves))
         .route("/reports/{name}", get(report))
         .route(
@@ -53,7 +59,18 @@ pub fn router() -> Router<AppState> {
 #[derive(OpenApi)]
 #[openapi(
     info(title = "Rapport API", description = "Accounts, waves and loyalty reports of a Rapport portfolio."),
-    paths(list_accounts, get_account, list_waves, report, bulk::bulk),
+    paths(
+        list_accounts,
+        get_account,
+        account_records::contacts,
+        account_records::revenue,
+        account_records::opportunities,
+        account_records::service_cases,
+        account_records::answers,
+        list_waves,
+        report,
+        bulk::bulk
+    ),
     components(schemas(AccountOut, AccountPage, WaveOut, ReportOut, ReportName, Problem, bulk::BulkResult, bulk::BulkProblem, bulk::RowProblem)),
     modifiers(&BearerToken),
     security(("token" = []))

@@ -23,6 +23,7 @@ fn main() {
         the_openapi_document_describes_every_endpoint,
         bulk_upserts_store_rows_like_an_import_and_name_each_bad_row,
         bulk_writes_need_an_administrators_write_token,
+        an_accounts_contacts_and_answers_follow_the_same_rules,
     ]);
 }
 
@@ -253,4 +254,25 @@ async fn bulk_writes_need_an_administrators_write_token(store: Store) {
     }
     let t = token(&store, "admin@test.example", TokenScope::Read).await;
     assert_eq!(call(addr, Some(&t), "/api/v1/accounts/A1").await.2["name"], "Alpha Energy");
+}
+
+async fn an_accounts_contacts_and_answers_follow_the_same_rules(store: Store) {
+    let addr = serve(&store).await;
+    let am2 = token(&store, "am2@test.example", TokenScope::Read).await;
+    let (status, _, contacts) = call(addr, Some(&am2), "/api/v1/accounts/B1/contacts").await;
+    assert_eq!(status, 200);
+    assert_eq!(contacts[0]["role"], "executive", "executives first: {contacts}");
+    let (_, _, answers) = call(addr, Some(&am2), "/api/v1/accounts/B1/answers").await;
+    // 2026-Q2: B1 answered 0 and 3, lowest first, comments as written.
+    let ltrs: Vec<u64> = answers.as_array().unwrap().iter().map(|a| a["ltr"].as_u64().unwrap()).collect();
+    assert_eq!(ltrs, [0, 3]);
+    assert_eq!(answers[0]["comment"], "<img src=x onerror=alert(1)> =SUM(A1:A9)");
+    let (_, _, earlier) = call(addr, Some(&am2), "/api/v1/accounts/B1/answers?wave=2026-Q1").await;
+    assert_eq!(earlier[0]["ltr"], 9);
+    for path in ["contacts", "revenue", "opportunities", "service-cases", "answers"] {
+        let (status, _, body) = call(addr, Some(&am2), &format!("/api/v1/accounts/A1/{path}")).await;
+        assert_eq!(status, 404, "{path} of another manager's account: {body}");
+    }
+    let (status, _, _) = call(addr, Some(&am2), "/api/v1/accounts/B1/answers?wave=1999-Q1").await;
+    assert_eq!(status, 400);
 }
