@@ -79,6 +79,8 @@ pub async fn user(store: &Store, command: UserCommand) -> anyhow::Result<()> {
             store
                 .create_api_token(login.id, &args.name, &rapport_web::token::hash_token(&token), args.scope, now)
                 .await?;
+            let detail = format!("{} for {} (command line)", args.scope.as_str(), args.email);
+            store.audit(now, None, "api_token.create", &args.name, &detail).await?;
             say!("{token}");
             Ok(())
         }
@@ -101,6 +103,8 @@ async fn add(store: &Store, args: UserAddArgs) -> anyhow::Result<()> {
         .await
         .with_context(|| format!("saving the user {email}"))?;
     store.set_password_hash(&email, &hash).await?;
+    let now = time::OffsetDateTime::now_utc().unix_timestamp();
+    store.audit(now, None, "user.save", &email, &format!("{} (command line)", args.role.as_str())).await?;
     say!("{email} can now sign in as {}.", args.role.as_str());
     Ok(())
 }

@@ -8,13 +8,14 @@
 //! - [`import`], [`export`]: CSV in and out; [`formula`] keeps spreadsheet formulas inert.
 //! - [`analytics`]: the per (wave, account, role) statistics cells reports merge;
 //!   [`report_cache`] keeps what reports read in memory while the data is unchanged.
-//! - [`accounts`]: what the account page reads about one account.
+//! - [`accounts`]: what the account page reads about one account; [`audit`]: who did what.
 //! - [`portfolio`]: counts and lookups over the portfolio; [`users`], [`sessions`], [`api_tokens`], [`share_links`],
 //!   [`waves`].
 
 pub mod accounts;
 pub mod analytics;
 pub mod api_tokens;
+pub mod audit;
 pub mod error;
 pub mod export;
 pub mod formula;

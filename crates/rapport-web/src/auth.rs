@@ -151,6 +151,7 @@ pub async fn sign_in(
     check_pre_session(&jar, &form.csrf)?;
     if state.sign_in_limits.check_key(&form.email.trim().to_lowercase()).is_err() {
         tracing::warn!(email = form.email.trim(), "sign-in attempts throttled");
+        state.audit(Some(form.email.trim()), "sign_in.throttled", "", "too many attempts").await?;
         return Err(WebError::TooManyRequests(
             "Too many sign-in attempts for this email. Wait a minute and try again, or ask an administrator to \
              reset your password."
@@ -163,6 +164,7 @@ pub async fn sign_in(
     let valid = verify_password(&form.password, hash) && login.as_ref().is_some_and(|l| l.password_hash.is_some());
     let Some(login) = login.filter(|_| valid) else {
         tracing::info!(email = form.email.trim(), "sign-in refused");
+        state.audit(Some(form.email.trim()), "sign_in.refused", "", "wrong email or password").await?;
         let (jar, csrf) = pre_session_form(jar, state.secure_cookies);
         let page = SignInPage {
             csrf,
@@ -175,6 +177,7 @@ pub async fn sign_in(
     };
     let jar = start_session(&state, jar, login.id).await?;
     tracing::info!(user = login.id, "signed in");
+    state.audit(Some(form.email.trim()), "sign_in", "", "").await?;
     Ok((jar, Redirect::to(&local_path(form.next.as_deref()))).into_response())
 }
 
@@ -222,6 +225,7 @@ pub async fn sign_out(
     if let Some(token) = jar.get(name) {
         state.store.delete_session(&hash_token(token.value())).await?;
     }
+    state.audit(Some(&user.0.email), "sign_out", "", "").await?;
     Ok((jar.remove(Cookie::build(name).path("/")), Redirect::to("/sign-in")).into_response())
 }
 
@@ -280,6 +284,7 @@ pub async fn setup(
         NewUser { email: email.clone(), name: form.name.trim().to_string(), role: Role::Admin, manager_email: None };
     let id = state.store.upsert_user(&user).await?;
     state.store.set_password_hash(&email, &hash).await?;
+    state.audit(Some(&email), "user.create_admin", &email, "first run").await?;
     let jar = start_session(&state, jar, id).await?;
     Ok((jar, Redirect::to("/")).into_response())
 }

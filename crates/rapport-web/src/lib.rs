@@ -51,6 +51,7 @@ pub fn router(state: AppState) -> Router {
         .route("/shares/{id}/revoke", post(pages::share::revoke))
         .route("/s/{token}", get(pages::share::open))
         .route("/tokens", get(pages::tokens::list).post(pages::tokens::create))
+        .route("/audit", get(pages::audit::audit))
         .route("/tokens/{id}/revoke", post(pages::tokens::revoke))
         .route("/sign-in", get(auth::sign_in_page).post(auth::sign_in))
         .route("/sign-out", post(auth::sign_out))

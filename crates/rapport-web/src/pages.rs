@@ -3,12 +3,13 @@
 //! # Layout
 //! - [`view`]: the layout around every page and the filters that live in the URL.
 //! - [`dashboard`]: the portfolio dashboard and the matrix chart.
-//! - [`account`]: one account's page.
+//! - [`account`]: one account's page; [`audit`]: the audit log.
 //! - [`reports`]: every report as a page and as downloads; [`download`]: the files.
 //! - [`share`]: read-only links for people without an account; [`tokens`]: API tokens.
 //! - [`format`]: numbers as pages show them.
 
 pub mod account;
+pub mod audit;
 pub mod dashboard;
 pub mod download;
 pub mod format;

@@ -29,6 +29,18 @@ pub struct AppState {
 }
 
 impl AppState {
+    /// Appends a line to the audit log, stamped now.
+    pub async fn audit(
+        &self,
+        actor: Option<&str>,
+        action: &str,
+        target: &str,
+        detail: &str,
+    ) -> Result<(), rapport_store::StoreError> {
+        let now = time::OffsetDateTime::now_utc().unix_timestamp();
+        self.store.audit(now, actor, action, target, detail).await
+    }
+
     /// The state of a server on `store`.
     pub fn new(store: Store, secure_cookies: bool) -> AppState {
         let burst = NonZeroU32::new(SIGN_IN_BURST).expect("a positive burst");

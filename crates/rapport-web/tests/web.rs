@@ -31,6 +31,7 @@ fn main() {
         an_executive_sees_the_accounts_they_sponsor_highlighted,
         cached_pages_follow_new_answers_and_each_viewers_scope,
         repeated_sign_in_attempts_for_one_email_are_slowed,
+        the_audit_log_records_sign_ins_exports_and_shares,
     ]);
 }
 
@@ -73,7 +74,9 @@ async fn every_route_answers_each_role_as_the_authorization_matrix_says(store: S
     const SIGN_IN: u16 = 303;
     const NOT_FOUND: u16 = 404;
     // Route, then the status for: anonymous, admin, analyst, executive, am1 (owns A*), am2 (owns B*).
-    let matrix: [(&str, [u16; 6]); 18] = [
+    const FORBIDDEN: u16 = 403;
+    let matrix: [(&str, [u16; 6]); 19] = [
+        ("/audit", [SIGN_IN, OK, FORBIDDEN, FORBIDDEN, FORBIDDEN, FORBIDDEN]),
         ("/accounts/A1/respondents?format=csv", [SIGN_IN, OK, OK, OK, OK, NOT_FOUND]),
         ("/accounts/B2/respondents?format=xlsx&wave=2026-Q1", [SIGN_IN, OK, OK, OK, NOT_FOUND, OK]),
         ("/shares", [SIGN_IN, OK, OK, OK, OK, OK]),
@@ -535,4 +538,32 @@ async fn repeated_sign_in_attempts_for_one_email_are_slowed(store: Store) {
     assert!(page.contains("Too many sign-in attempts"), "{page}");
     // Other people are not affected.
     assert_eq!(attempt("analyst@test.example", PASSWORD).await.0, StatusCode::SEE_OTHER);
+}
+
+async fn the_audit_log_records_sign_ins_exports_and_shares(store: Store) {
+    let addr = serve(&store).await;
+    let c = client();
+    let page = c.get(url(addr, "/sign-in")).send().await.unwrap().text().await.unwrap();
+    let csrf = input_value(&page, "csrf");
+    c.post(url(addr, "/sign-in"))
+        .form(&[("email", "analyst@test.example"), ("password", "not the password"), ("csrf", &csrf)])
+        .send()
+        .await
+        .unwrap();
+    let analyst = sign_in(addr, "analyst@test.example").await;
+    get(&analyst, addr, "/reports/nps?by=vertical&format=xlsx").await;
+    share(&analyst, addr, "account", "A1", true).await.unwrap();
+    let admin = sign_in(addr, "admin@test.example").await;
+    let (status, log) = get(&admin, addr, "/audit").await;
+    assert_eq!(status, 200);
+    let rows: Vec<&str> = log.split("<tr><td>").skip(1).collect();
+    let has = |who: &str, what: &str, detail: &str| {
+        rows.iter().any(|r| r.contains(&format!("<td>{who}</td><td>{what}</td>")) && r.contains(detail))
+    };
+    assert!(has("analyst@test.example", "sign_in.refused", "wrong email or password"), "{log}");
+    assert!(has("analyst@test.example", "sign_in", ""), "{log}");
+    assert!(has("analyst@test.example", "export", "xlsx by=vertical"), "{log}");
+    assert!(has("analyst@test.example", "share_link.create", "names hidden"), "{log}");
+    assert!(has("admin@test.example", "sign_in", ""), "the newest first: {log}");
+    assert!(rows[0].contains("admin@test.example"), "newest first");
 }

@@ -174,15 +174,27 @@ pub async fn bulk(
     let (csv, starts) = to_csv(&rows)?;
     let options = ImportOptions { dry_run: params.dry_run.unwrap_or(false), ..ImportOptions::default() };
     match import_reader(&state.store, kind, csv.as_slice(), options, &mut |_| {}).await {
-        Ok(summary) => Ok(Json(BulkResult {
-            kind: kind.as_str().to_string(),
-            rows: summary.counts.rows,
-            inserted: summary.counts.inserted,
-            updated: summary.counts.updated,
-            unchanged: summary.counts.unchanged,
-            dry_run: summary.dry_run,
-        })
-        .into_response()),
+        Ok(summary) => {
+            let c = &summary.counts;
+            let detail = format!(
+                "{} rows: {} new, {} updated, {} unchanged{}",
+                c.rows,
+                c.inserted,
+                c.updated,
+                c.unchanged,
+                if summary.dry_run { " (dry run)" } else { "" }
+            );
+            state.audit(Some(&caller.user.0.email), "bulk_upsert", kind.as_str(), &detail).await?;
+            Ok(Json(BulkResult {
+                kind: kind.as_str().to_string(),
+                rows: summary.counts.rows,
+                inserted: summary.counts.inserted,
+                updated: summary.counts.updated,
+                unchanged: summary.counts.unchanged,
+                dry_run: summary.dry_run,
+            })
+            .into_response())
+        }
         Err(ImportError::Rows { errors, total }) => {
             let mut errors: Vec<RowProblem> = errors
                 .into_iter()

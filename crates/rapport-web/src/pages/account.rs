@@ -273,6 +273,8 @@ pub async fn respondents_download(
     Query(format): Query<FormatQuery>,
 ) -> Result<Response, WebError> {
     let format = download_format(&format)?.unwrap_or(Format::Csv);
+    let target = format!("account {account_id}: respondents");
+    state.audit(Some(&user.0.email), "export", &target, format.file_type().0).await?;
     let (store, cache) = (&state.store, &state.cache);
     let accounts = cache.accounts(store).await?;
     let entry = accounts

@@ -444,6 +444,7 @@ pub async fn matrix_svg(
     Query(view): Query<ViewQuery>,
 ) -> Result<Response, WebError> {
     user.require(Need::Portfolio)?;
+    state.audit(Some(&user.0.email), "export", "matrix.svg", &view.query_string()).await?;
     let viewer = Viewer::of(&user);
     let Some(placed) = place(&state, &viewer, &view).await? else {
         return Err(WebError::NotFound("There are no waves yet, so there is no matrix".into()));

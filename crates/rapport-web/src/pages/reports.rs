@@ -131,6 +131,8 @@ pub async fn report(
     };
     let report = build(&state.store, &state.cache, &query).await.map_err(WebError::from_report)?;
     if let Some(format) = download_format(&format)? {
+        let detail = format!("{} {}", format.file_type().0, view.query_string());
+        state.audit(Some(&user.0.email), "export", kind.as_str(), detail.trim()).await?;
         let stem =
             format!("rapport-{}{}", kind.as_str(), view.wave.as_deref().map_or(String::new(), |w| format!("-{w}")));
         return download(&report, format, &stem);

@@ -153,6 +153,10 @@ pub async fn create(
             expires_at: t + form.days * 86_400,
         })
         .await?;
+    let detail = format!("{} days{}", form.days, if form.hide_people.is_some() { ", names hidden" } else { "" });
+    state
+        .audit(Some(&user.0.email), "share_link.create", &format!("{} {}", kind.as_str(), form.target), &detail)
+        .await?;
     let url = absolute(&state, &headers, &format!("/s/{token}"));
     Ok((StatusCode::CREATED, list_page(&state, &user, Some(url)).await?).into_response())
 }
@@ -170,6 +174,7 @@ pub async fn revoke(
         rapport_store::StoreError::NotFound => WebError::NotFound("There is no such live link of yours".into()),
         other => other.into(),
     })?;
+    state.audit(Some(&user.0.email), "share_link.revoke", &id.to_string(), "").await?;
     Ok(Redirect::to("/shares"))
 }
 
@@ -177,6 +182,7 @@ pub async fn revoke(
 pub async fn open(State(state): State<AppState>, Path(token): Path<String>) -> Result<Html<String>, WebError> {
     let gone = || WebError::NotFound("This shared link does not exist, has expired or was revoked".into());
     let link = state.store.live_share_link(&hash_token(&token), now()).await?.ok_or_else(gone)?;
+    state.audit(None, "share_link.open", &link.id.to_string(), "").await?;
     let viewer = Viewer {
         user: None,
         owned_by: link.owned_by.clone(),

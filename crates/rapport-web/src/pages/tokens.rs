@@ -80,6 +80,7 @@ pub async fn create(
     let token = new_token();
     let now = OffsetDateTime::now_utc().unix_timestamp();
     state.store.create_api_token(user.0.user_id, name, &hash_token(&token), scope, now).await?;
+    state.audit(Some(&user.0.email), "api_token.create", name, scope.as_str()).await?;
     Ok((StatusCode::CREATED, page(&state, &user, Some(token)).await?).into_response())
 }
 
@@ -96,5 +97,6 @@ pub async fn revoke(
         rapport_store::StoreError::NotFound => WebError::NotFound("You have no such live token".into()),
         other => other.into(),
     })?;
+    state.audit(Some(&user.0.email), "api_token.revoke", &id.to_string(), "").await?;
     Ok(Redirect::to("/tokens"))
 }
