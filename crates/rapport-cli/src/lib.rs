@@ -16,6 +16,7 @@ macro_rules! say {
     }};
 }
 
+pub mod backup;
 pub mod bench;
 pub mod demo;
 pub mod report;
@@ -79,6 +80,10 @@ pub enum Command {
     /// Maintain the analytics statistics.
     #[command(subcommand)]
     Analytics(AnalyticsCommand),
+    /// Write a consistent copy of the SQLite database to a new file, while Rapport runs.
+    Backup(backup::BackupArgs),
+    /// Replace the SQLite database with a backup (stop `rapport serve` first).
+    Restore(backup::BackupArgs),
     /// Create or upgrade the database schema (also done by every other command).
     Migrate,
 }
@@ -100,8 +105,15 @@ pub enum AnalyticsCommand {
 
 /// Runs a parsed command line.
 pub async fn run(cli: Cli) -> anyhow::Result<()> {
+    // Restoring replaces the database file: it must not be open.
+    let command = match cli.command {
+        Command::Restore(args) => return backup::restore(&cli.database_url, args).await,
+        other => other,
+    };
     let store = open(&cli.database_url).await?;
-    let result = match cli.command {
+    let result = match command {
+        Command::Backup(args) => backup::backup(&store, args).await,
+        Command::Restore(_) => unreachable!("restore runs before the database is opened"),
         Command::Serve(args) => serve::serve(&store, args).await,
         Command::User(command) => user::user(&store, command).await,
         Command::Import(args) => transfer::import(&store, args).await,

@@ -8,7 +8,8 @@
 //! - [`import`], [`export`]: CSV in and out; [`formula`] keeps spreadsheet formulas inert.
 //! - [`analytics`]: the per (wave, account, role) statistics cells reports merge;
 //!   [`report_cache`] keeps what reports read in memory while the data is unchanged.
-//! - [`accounts`]: what the account page reads about one account; [`audit`]: who did what.
+//! - [`accounts`]: what the account page reads about one account; [`audit`]: who did what;
+//!   [`backup`]: online copies of an SQLite database.
 //! - [`portfolio`]: counts and lookups over the portfolio; [`users`], [`sessions`], [`api_tokens`], [`share_links`],
 //!   [`waves`].
 
@@ -16,6 +17,7 @@ pub mod accounts;
 pub mod analytics;
 pub mod api_tokens;
 pub mod audit;
+pub mod backup;
 pub mod error;
 pub mod export;
 pub mod formula;
