@@ -11,6 +11,7 @@
 //!   what, one check for every handler; [`password`] and [`token`]: the secrets.
 //! - [`pages`]: the pages; [`error`]: what failures show.
 //! - [`api`]: the JSON API under `/api/v1`, with its OpenAPI document.
+//! - [`telemetry`]: `/metrics`, `/healthz`, `/readyz`.
 
 pub mod api;
 pub mod auth;
@@ -20,6 +21,7 @@ pub mod error;
 pub mod pages;
 pub mod password;
 pub mod state;
+pub mod telemetry;
 pub mod token;
 
 use std::net::SocketAddr;
@@ -62,8 +64,11 @@ pub fn router(state: AppState) -> Router {
             get(|| static_file("text/javascript; charset=utf-8", include_str!("../static/table.js"))),
         )
         .route("/healthz", get(|| async { "ok" }))
+        .route("/readyz", get(telemetry::ready))
+        .route("/metrics", get(telemetry::metrics_page))
         .nest("/api/v1", api::router())
         .fallback(|| async { error::WebError::NotFound("There is no such page".into()) })
+        .layer(axum::middleware::from_fn(telemetry::record))
         .with_state(state);
     for (name, value) in security_headers(secure) {
         app = app.layer(SetResponseHeaderLayer::overriding(name, value));

@@ -32,6 +32,7 @@ fn main() {
         cached_pages_follow_new_answers_and_each_viewers_scope,
         repeated_sign_in_attempts_for_one_email_are_slowed,
         the_audit_log_records_sign_ins_exports_and_shares,
+        operators_see_readiness_and_metrics,
     ]);
 }
 
@@ -566,4 +567,25 @@ async fn the_audit_log_records_sign_ins_exports_and_shares(store: Store) {
     assert!(has("analyst@test.example", "share_link.create", "names hidden"), "{log}");
     assert!(has("admin@test.example", "sign_in", ""), "the newest first: {log}");
     assert!(rows[0].contains("admin@test.example"), "newest first");
+}
+
+async fn operators_see_readiness_and_metrics(store: Store) {
+    let addr = serve(&store).await;
+    let c = sign_in(addr, "admin@test.example").await;
+    get(&c, addr, "/accounts/A1").await;
+    get(&c, addr, "/accounts/B1").await;
+    let (status, body) = get(&client(), addr, "/readyz").await;
+    assert_eq!((status.as_u16(), body.as_str()), (200, "ready"));
+    let (status, metrics) = get(&client(), addr, "/metrics").await;
+    assert_eq!(status, 200);
+    // By route pattern, not by account id.
+    assert!(
+        metrics.contains("rapport_http_requests_total{method=\"GET\",route=\"/accounts/{account_id}\",status=\"200\"}"),
+        "{metrics}"
+    );
+    assert!(
+        metrics.contains("rapport_http_request_duration_seconds_bucket{route=\"/accounts/{account_id}\",le=\"0.005\"}"),
+        "{metrics}"
+    );
+    assert!(!metrics.contains("/accounts/A1"));
 }

@@ -185,6 +185,9 @@ pub async fn bulk(
                 if summary.dry_run { " (dry run)" } else { "" }
             );
             state.audit(Some(&caller.user.0.email), "bulk_upsert", kind.as_str(), &detail).await?;
+            if kind == Kind::Responses && !summary.dry_run {
+                crate::telemetry::answers_received(c.inserted + c.updated);
+            }
             Ok(Json(BulkResult {
                 kind: kind.as_str().to_string(),
                 rows: summary.counts.rows,

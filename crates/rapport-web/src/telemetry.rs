@@ -1,0 +1,71 @@
+//! What operators watch: Prometheus metrics at `/metrics` (requests by route and status,
+//! latencies, answers received), `/healthz` (the process serves) and `/readyz` (the database
+//! answers too).
+
+use std::sync::OnceLock;
+use std::time::Instant;
+
+use axum::extract::{MatchedPath, Request, State};
+use axum::http::StatusCode;
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+use metrics_exporter_prometheus::{Matcher, PrometheusBuilder, PrometheusHandle};
+
+use crate::state::AppState;
+
+/// Latency buckets, in seconds: pages answer in milliseconds; reports at scale take longer.
+const BUCKETS: [f64; 12] = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 10.0];
+
+/// The process's metrics recorder, installed on first use (one per process, shared by every
+/// server it runs).
+fn handle() -> &'static PrometheusHandle {
+    static HANDLE: OnceLock<PrometheusHandle> = OnceLock::new();
+    HANDLE.get_or_init(|| {
+        let recorder = PrometheusBuilder::new()
+            .set_buckets_for_metric(Matcher::Suffix("_seconds".into()), &BUCKETS)
+            .expect("valid latency buckets")
+            .build_recorder();
+        let handle = recorder.handle();
+        // Another recorder may already be installed (an embedding program): keep ours local.
+        let _ = metrics::set_global_recorder(recorder);
+        handle
+    })
+}
+
+/// Counts and times every request, by its route pattern (never the raw path: ids would make
+/// a series per account).
+pub async fn record(req: Request, next: Next) -> Response {
+    handle();
+    let route =
+        req.extensions().get::<MatchedPath>().map_or_else(|| "unmatched".to_string(), |p| p.as_str().to_string());
+    let method = req.method().to_string();
+    let started = Instant::now();
+    let res = next.run(req).await;
+    let labels = [("method", method), ("route", route.clone()), ("status", res.status().as_u16().to_string())];
+    metrics::counter!("rapport_http_requests_total", &labels).increment(1);
+    metrics::histogram!("rapport_http_request_duration_seconds", "route" => route)
+        .record(started.elapsed().as_secs_f64());
+    res
+}
+
+/// Counts answers received (bulk uploads now; the survey page later).
+pub fn answers_received(n: u64) {
+    handle();
+    metrics::counter!("rapport_answers_received_total").increment(n);
+}
+
+/// GET /metrics: Prometheus text format.
+pub async fn metrics_page() -> impl IntoResponse {
+    ([(axum::http::header::CONTENT_TYPE, "text/plain; version=0.0.4")], handle().render())
+}
+
+/// GET /readyz: 200 once the database answers, 503 otherwise.
+pub async fn ready(State(state): State<AppState>) -> impl IntoResponse {
+    match state.store.data_version().await {
+        Ok(_) => (StatusCode::OK, "ready"),
+        Err(e) => {
+            tracing::warn!(error = format!("{e:#}"), "not ready: the database does not answer");
+            (StatusCode::SERVICE_UNAVAILABLE, "the database does not answer")
+        }
+    }
+}
