@@ -238,13 +238,7 @@ async fn get_account(
     caller: ApiUser,
     Path(account_id): Path<String>,
 ) -> Result<Json<AccountOut>, Problem> {
-    caller.require_scope(TokenScope::Read)?;
-    let accounts = state.cache.accounts(&state.store).await?;
-    let a = accounts
-        .iter()
-        .find(|a| a.account.account_id == account_id)
-        .ok_or_else(|| Problem::new(StatusCode::NOT_FOUND, format!("There is no account '{account_id}'")))?;
-    caller.user.require(Need::Account(&a.account))?;
+    let a = account_records::readable(&state, &caller, &account_id).await?;
     Ok(Json(AccountOut::from(&a.account)))
 }
 

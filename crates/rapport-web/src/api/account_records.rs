@@ -20,8 +20,9 @@ use crate::authz::Need;
 use crate::error::WebError;
 use crate::state::AppState;
 
-/// The account `account_id`, if the caller may read it.
-async fn readable(state: &AppState, caller: &ApiUser, account_id: &str) -> Result<PortfolioAccount, Problem> {
+/// The account `account_id`, if the caller's token and role may read it; "not found"
+/// otherwise, as if it did not exist.
+pub async fn readable(state: &AppState, caller: &ApiUser, account_id: &str) -> Result<PortfolioAccount, Problem> {
     caller.require_scope(TokenScope::Read)?;
     let accounts = state.cache.accounts(&state.store).await?;
     let a = accounts
