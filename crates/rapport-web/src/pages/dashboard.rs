@@ -25,7 +25,7 @@ use crate::pages::view::{FilterOptions, Layout, ViewQuery, Viewer};
 use crate::state::AppState;
 
 /// How many accounts each quadrant list shows on the dashboard (the report lists them all).
-const LIST_LENGTH: usize = 8;
+const LIST_LENGTH: usize = 6;
 /// How many movers each way.
 const MOVERS: usize = 5;
 /// The most bubbles the matrix draws: beyond a few hundred a chart no longer reads, and the
