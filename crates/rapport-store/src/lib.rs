@@ -9,7 +9,7 @@
 //! - [`analytics`]: the per (wave, account, role) statistics cells reports merge;
 //!   [`report_cache`] keeps what reports read in memory while the data is unchanged.
 //! - [`accounts`]: what the account page reads about one account; [`audit`]: who did what;
-//!   [`backup`]: online copies of an SQLite database.
+//!   [`backup`]: online copies of an SQLite database; [`idempotency`]: replayed API responses.
 //! - [`portfolio`]: counts and lookups over the portfolio; [`users`], [`sessions`], [`api_tokens`], [`share_links`],
 //!   [`waves`].
 
@@ -21,6 +21,7 @@ pub mod backup;
 pub mod error;
 pub mod export;
 pub mod formula;
+pub mod idempotency;
 pub mod import;
 pub mod kind;
 pub mod portfolio;

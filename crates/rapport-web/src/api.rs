@@ -7,6 +7,7 @@
 pub mod account_records;
 pub mod auth;
 pub mod bulk;
+pub mod idempotency;
 pub mod problem;
 
 use axum::Json;

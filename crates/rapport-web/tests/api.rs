@@ -24,6 +24,7 @@ fn main() {
         bulk_upserts_store_rows_like_an_import_and_name_each_bad_row,
         bulk_writes_need_an_administrators_write_token,
         an_accounts_contacts_and_answers_follow_the_same_rules,
+        a_retried_call_with_its_idempotency_key_is_answered_once,
     ]);
 }
 
@@ -275,4 +276,41 @@ async fn an_accounts_contacts_and_answers_follow_the_same_rules(store: Store) {
     }
     let (status, _, _) = call(addr, Some(&am2), "/api/v1/accounts/B1/answers?wave=1999-Q1").await;
     assert_eq!(status, 400);
+}
+
+async fn a_retried_call_with_its_idempotency_key_is_answered_once(store: Store) {
+    let addr = serve(&store).await;
+    let t = token(&store, "admin@test.example", TokenScope::Write).await;
+    let send = |key: &'static str, body: Value| {
+        let t = t.clone();
+        async move {
+            reqwest::Client::new()
+                .post(format!("http://{addr}/api/v1/bulk/accounts"))
+                .bearer_auth(t)
+                .header("Idempotency-Key", key)
+                .json(&body)
+                .send()
+                .await
+                .unwrap()
+        }
+    };
+    let rows = serde_json::json!([{"account_id": "N1", "name": "New One"}]);
+    let first = send("sync-42", rows.clone()).await;
+    assert_eq!(first.status(), 200);
+    assert!(first.headers().get("idempotent-replayed").is_none());
+    let first: Value = first.json().await.unwrap();
+    assert_eq!(first["inserted"], 1);
+    // The retry is answered from memory: the same body, not "0 inserted, 1 unchanged".
+    let again = send("sync-42", rows.clone()).await;
+    assert_eq!(again.status(), 200);
+    assert_eq!(again.headers()["idempotent-replayed"], "true");
+    assert_eq!(again.json::<Value>().await.unwrap(), first);
+    // The same key for another request is refused.
+    let other = send("sync-42", serde_json::json!([{"account_id": "N2", "name": "Other"}])).await;
+    assert_eq!(other.status(), 422);
+    let other: Value = other.json().await.unwrap();
+    assert!(other["detail"].as_str().unwrap().contains("use a new key"), "{other}");
+    // Without a key, calls simply run.
+    let (status, plain) = post(addr, &t, "/api/v1/bulk/accounts", &rows).await;
+    assert_eq!((status.as_u16(), plain["unchanged"].as_u64()), (200, Some(1)));
 }

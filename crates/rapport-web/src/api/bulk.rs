@@ -8,7 +8,7 @@ use axum::Json;
 use axum::body::Bytes;
 use axum::extract::rejection::QueryRejection;
 use axum::extract::{Path, Query, State};
-use axum::http::StatusCode;
+use axum::http::{HeaderMap, StatusCode, Uri};
 use axum::response::{IntoResponse, Response};
 use rapport_core::user::Role;
 use rapport_store::Kind;
@@ -19,6 +19,7 @@ use serde_json::Value;
 use utoipa::{IntoParams, ToSchema};
 
 use super::auth::ApiUser;
+use super::idempotency::once;
 use super::problem::Problem;
 use crate::state::AppState;
 
@@ -135,7 +136,11 @@ fn to_csv(rows: &[serde_json::Map<String, Value>]) -> Result<(Vec<u8>, Vec<u64>)
 #[utoipa::path(
     post,
     path = "/api/v1/bulk/{kind}",
-    params(("kind" = String, Path, description = "accounts, contacts, revenue, opportunities, service-cases or responses"), BulkParams),
+    params(
+        ("kind" = String, Path, description = "accounts, contacts, revenue, opportunities, service-cases or responses"),
+        ("Idempotency-Key" = Option<String>, Header, description = "Send the same key when retrying a call: the first call's response is replayed"),
+        BulkParams
+    ),
     request_body(content = Vec<Object>, description = "One object per row, keyed by the import's column names (README, Importing)"),
     responses(
         (status = 200, description = "Stored (or validated, with dry_run)", body = BulkResult),
@@ -150,6 +155,20 @@ pub async fn bulk(
     State(state): State<AppState>,
     caller: ApiUser,
     Path(kind): Path<String>,
+    headers: HeaderMap,
+    uri: Uri,
+    params: Result<Query<BulkParams>, QueryRejection>,
+    body: Bytes,
+) -> Result<Response, Problem> {
+    let request = [uri.to_string().into_bytes(), body.to_vec()];
+    let parts: Vec<&[u8]> = request.iter().map(Vec::as_slice).collect();
+    once(&state, &caller, &headers, &parts, write(&state, &caller, kind, params, body)).await
+}
+
+async fn write(
+    state: &AppState,
+    caller: &ApiUser,
+    kind: String,
     params: Result<Query<BulkParams>, QueryRejection>,
     body: Bytes,
 ) -> Result<Response, Problem> {

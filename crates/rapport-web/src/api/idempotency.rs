@@ -1,0 +1,70 @@
+//! `Idempotency-Key` on POST: a client that retries a call with the same key gets the first
+//! call's response (marked `Idempotent-Replayed: true`) instead of running it again; the same
+//! key with a different request is refused. Keys are remembered per user for a day.
+
+use std::future::Future;
+
+use axum::body::Body;
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::Response;
+use rapport_store::idempotency::Remembered;
+use sha2::{Digest, Sha256};
+use time::OffsetDateTime;
+
+use super::auth::ApiUser;
+use super::problem::Problem;
+use crate::state::AppState;
+
+/// The header.
+pub const HEADER: &str = "idempotency-key";
+
+/// Runs `call` once per key: replays the remembered response of an earlier call with the same
+/// key and request; without the header, just runs it. Server errors are not remembered, so a
+/// retry after one runs again.
+pub async fn once(
+    state: &AppState,
+    caller: &ApiUser,
+    headers: &HeaderMap,
+    request: &[&[u8]],
+    call: impl Future<Output = Result<Response, Problem>>,
+) -> Result<Response, Problem> {
+    let Some(key) = headers.get(HEADER) else { return call.await };
+    let key = key.to_str().ok().map(str::trim).filter(|k| !k.is_empty() && k.len() <= 255).ok_or_else(|| {
+        Problem::new(StatusCode::BAD_REQUEST, "an Idempotency-Key is 1 to 255 visible ASCII characters")
+    })?;
+    let mut hash = Sha256::new();
+    for part in request {
+        hash.update((part.len() as u64).to_le_bytes());
+        hash.update(part);
+    }
+    let request_hash: String = hash.finalize().iter().map(|b| format!("{b:02x}")).collect();
+    let user = caller.user.0.user_id;
+    let now = OffsetDateTime::now_utc().unix_timestamp();
+    if let Some(r) = state.store.remembered_response(user, key, now).await? {
+        if r.request_hash != request_hash {
+            return Err(Problem::new(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "this Idempotency-Key was sent before with a different request: use a new key for a new request",
+            ));
+        }
+        let mut res = Response::new(Body::from(r.body));
+        *res.status_mut() = StatusCode::from_u16(r.status).unwrap_or(StatusCode::OK);
+        let media = if res.status().is_success() { "application/json" } else { "application/problem+json" };
+        res.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static(media));
+        res.headers_mut().insert("idempotent-replayed", HeaderValue::from_static("true"));
+        return Ok(res);
+    }
+    let res = match call.await {
+        Ok(res) => res,
+        Err(problem) => axum::response::IntoResponse::into_response(problem),
+    };
+    if res.status().is_server_error() {
+        return Ok(res);
+    }
+    let (parts, body) = res.into_parts();
+    let bytes = axum::body::to_bytes(body, usize::MAX).await.map_err(|e| crate::error::WebError::Internal(e.into()))?;
+    let remembered =
+        Remembered { request_hash, status: parts.status.as_u16(), body: String::from_utf8_lossy(&bytes).into_owned() };
+    state.store.remember_response(user, key, &remembered, now).await?;
+    Ok(Response::from_parts(parts, Body::from(bytes)))
+}
