@@ -172,9 +172,17 @@ async fn a_user_signs_in_reads_the_dashboard_follows_a_bubble_filters_and_downlo
     let select = client.find(Locator::Css("select[name=vertical]")).await.unwrap();
     select.select_by_index(1).await.unwrap();
     client.find(Locator::Css("form.filters button[type=submit]")).await.unwrap().click().await.unwrap();
-    client.wait().for_element(Locator::Css("svg.matrix")).await.unwrap();
-    let url = client.current_url().await.unwrap();
+    // The old page is still there for a moment: wait for the new address.
+    let deadline = Instant::now() + Duration::from_secs(10);
+    let url = loop {
+        let url = client.current_url().await.unwrap();
+        if url.query().unwrap_or_default().contains("vertical=") || Instant::now() > deadline {
+            break url;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    };
     assert!(url.query().unwrap_or_default().contains("vertical="), "{url}");
+    client.wait().for_element(Locator::Css("svg.matrix")).await.unwrap();
     let filtered = client.find_all(Locator::Css("svg.matrix circle.bubble")).await.unwrap();
     assert!(filtered.len() < bubbles.len(), "the filter narrows the chart");
     shot(&client, "dashboard-filtered").await;

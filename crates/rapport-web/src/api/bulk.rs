@@ -72,16 +72,19 @@ pub struct BulkProblem {
     /// `about:blank`.
     #[serde(rename = "type")]
     pub kind: String,
-    /// "Unprocessable Content".
+    /// "Unprocessable Entity".
     pub title: String,
     /// 422.
     pub status: u16,
     /// A summary: how many rows are bad; nothing was stored.
     pub detail: String,
-    /// The bad rows (up to 100).
-    pub errors: Vec<RowProblem>,
-    /// How many problems there were in all.
-    pub total: u64,
+    /// The bad rows (up to 100); absent when the call itself was refused (an Idempotency-Key
+    /// reused for another request).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub errors: Option<Vec<RowProblem>>,
+    /// How many problems there were in all; absent with `errors`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub total: Option<u64>,
 }
 
 impl IntoResponse for BulkProblem {
@@ -231,11 +234,11 @@ async fn write(
             errors.sort_by_key(|e| e.row);
             Ok(BulkProblem {
                 kind: "about:blank".into(),
-                title: "Unprocessable Content".into(),
+                title: StatusCode::UNPROCESSABLE_ENTITY.canonical_reason().unwrap_or_default().into(),
                 status: 422,
                 detail: format!("{total} problem(s) in the rows; nothing was stored"),
-                errors,
-                total,
+                errors: Some(errors),
+                total: Some(total),
             }
             .into_response())
         }
