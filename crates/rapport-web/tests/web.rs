@@ -76,8 +76,16 @@ async fn every_route_answers_each_role_as_the_authorization_matrix_says(store: S
     const NOT_FOUND: u16 = 404;
     // Route, then the status for: anonymous, admin, analyst, executive, am1 (owns A*), am2 (owns B*).
     const FORBIDDEN: u16 = 403;
-    let matrix: [(&str, [u16; 6]); 19] = [
+    let matrix: [(&str, [u16; 6]); 27] = [
         ("/audit", [SIGN_IN, OK, FORBIDDEN, FORBIDDEN, FORBIDDEN, FORBIDDEN]),
+        ("/tokens", [SIGN_IN, OK, OK, OK, OK, OK]),
+        ("/sign-in", [OK, OK, OK, OK, OK, OK]),
+        ("/setup", [SIGN_IN, SIGN_IN, SIGN_IN, SIGN_IN, SIGN_IN, SIGN_IN]),
+        ("/readyz", [OK, OK, OK, OK, OK, OK]),
+        ("/metrics", [OK, OK, OK, OK, OK, OK]),
+        ("/static/app.css", [OK, OK, OK, OK, OK, OK]),
+        ("/static/table.js", [OK, OK, OK, OK, OK, OK]),
+        ("/api/v1/openapi.json", [OK, OK, OK, OK, OK, OK]),
         ("/accounts/A1/respondents?format=csv", [SIGN_IN, OK, OK, OK, OK, NOT_FOUND]),
         ("/accounts/B2/respondents?format=xlsx&wave=2026-Q1", [SIGN_IN, OK, OK, OK, NOT_FOUND, OK]),
         ("/shares", [SIGN_IN, OK, OK, OK, OK, OK]),
