@@ -371,6 +371,14 @@ fn low_sample_note(min: u64) -> String {
     format!("low_sample: fewer than {min} answers; the NPS is shown but not comparable with well-measured figures.")
 }
 
+/// [`build`], kept in `cache` while the data is unchanged: what a server answers repeated
+/// requests for the same report, view and scope with.
+pub async fn build_cached(store: &Store, cache: &ReportCache, args: &ReportQuery) -> anyhow::Result<Arc<Report>> {
+    // The query's every field (filters and the viewer's scope included) names the result.
+    let key = format!("report|{args:?}");
+    cache.derived(store, key, || build(store, cache, args)).await
+}
+
 /// Computes a report (everything `rapport report` does but writing it), reading through
 /// `cache`.
 pub async fn build(store: &Store, cache: &ReportCache, args: &ReportQuery) -> anyhow::Result<Report> {

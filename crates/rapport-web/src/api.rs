@@ -19,7 +19,7 @@ use axum::routing::get;
 use rapport_core::account::Account;
 use rapport_core::money::Money;
 use rapport_core::segment::Dimension;
-use rapport_reports::{AccountFilter, Format, ReportKind, ReportQuery, build};
+use rapport_reports::{AccountFilter, Format, ReportKind, ReportQuery, build_cached};
 use rapport_store::api_tokens::TokenScope;
 use serde::{Deserialize, Serialize};
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
@@ -399,7 +399,7 @@ async fn report(
         }),
         ..ReportQuery::new(kind)
     };
-    let report = build(&state.store, &state.cache, &query).await.map_err(WebError::from_report)?;
+    let report = build_cached(&state.store, &state.cache, &query).await.map_err(WebError::from_report)?;
     // One JSON shape for the CLI and the API: the report's own JSON writer.
     let mut body = Vec::new();
     report.write(Format::Json, &mut body).map_err(WebError::Internal)?;

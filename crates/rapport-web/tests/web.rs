@@ -511,6 +511,7 @@ async fn cached_pages_follow_new_answers_and_each_viewers_scope(store: Store) {
     let admin = sign_in(addr, "admin@test.example").await;
     let am2 = sign_in(addr, "am2@test.example").await;
     assert!(get(&admin, addr, "/").await.1.contains("class=\"big\">+22.2<"));
+    assert!(get(&admin, addr, "/reports/nps?format=csv").await.1.contains("\nall,9,5,1,3,22.2,"));
     // am2's view of the same URL is theirs, not the admin's cached one: B1 0,3 and B2 8,9.
     let (_, mine) = get(&am2, addr, "/").await;
     assert!(mine.contains("class=\"big\">-25.0<") && !mine.contains("Alpha Energy"), "{mine}");
@@ -522,6 +523,8 @@ async fn cached_pages_follow_new_answers_and_each_viewers_scope(store: Store) {
     // 9 answers: 6 promoters, 1 passive, 2 detractors: 44.4.
     let (_, page) = get(&admin, addr, "/").await;
     assert!(page.contains("class=\"big\">+44.4<"), "{page}");
+    let (_, csv) = get(&admin, addr, "/reports/nps?format=csv").await;
+    assert!(csv.contains("\nall,9,6,1,2,44.4,"), "reports are not served stale either: {csv}");
 }
 
 async fn repeated_sign_in_attempts_for_one_email_are_slowed(store: Store) {

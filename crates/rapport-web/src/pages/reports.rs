@@ -10,7 +10,7 @@ use rapport_core::drivers::key_drivers;
 use rapport_core::migration::Direction;
 use rapport_core::quadrant::Quadrant;
 use rapport_core::segment::Dimension;
-use rapport_reports::{Portfolio, Report, ReportKind, ReportQuery, Value, build};
+use rapport_reports::{Portfolio, Report, ReportKind, ReportQuery, Value, build_cached};
 
 use crate::auth::CurrentUser;
 use crate::authz::Need;
@@ -129,7 +129,7 @@ pub async fn report(
         filter: user.scoped(view.filter()),
         ..ReportQuery::new(kind)
     };
-    let report = build(&state.store, &state.cache, &query).await.map_err(WebError::from_report)?;
+    let report = build_cached(&state.store, &state.cache, &query).await.map_err(WebError::from_report)?;
     if let Some(format) = download_format(&format)? {
         let detail = format!("{} {}", format.file_type().0, view.query_string());
         state.audit(Some(&user.0.email), "export", kind.as_str(), detail.trim()).await?;
