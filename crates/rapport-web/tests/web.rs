@@ -351,7 +351,11 @@ async fn downloads_follow_the_view_filters(store: Store) {
     assert!(ids.iter().all(|id| id.starts_with('B')), "{csv}");
     let res = c.get(url(addr, "/charts/matrix.svg?vertical=Energy")).send().await.unwrap();
     assert_eq!(res.headers()["content-type"], "image/svg+xml");
-    assert_eq!(res.text().await.unwrap().matches("<circle").count(), 2);
+    let svg = res.text().await.unwrap();
+    assert_eq!(svg.matches("<circle").count(), 2);
+    // The file keeps its colours without the app's stylesheet: A1 Emulate green, A2 Growth blue.
+    assert!(svg.contains("fill=\"#2f9e6a\"") && svg.contains("fill=\"#3b7dd8\""), "{svg}");
+    assert!(svg.starts_with("<?xml"), "a standalone SVG file");
 }
 
 async fn every_response_carries_the_security_headers(store: Store) {

@@ -46,6 +46,9 @@ pub struct Bubble {
     pub potential_cents: i64,
     /// CSS class, such as the quadrant ("emulate").
     pub class: &'static str,
+    /// Fill colour, drawn as an attribute so that the chart file keeps its colours outside
+    /// the page's stylesheet.
+    pub fill: &'static str,
     /// Hover text, prepared by the caller.
     pub tooltip: String,
 }
@@ -90,6 +93,8 @@ pub struct Circle {
     pub tooltip: String,
     /// CSS class.
     pub class: &'static str,
+    /// Fill colour.
+    pub fill: &'static str,
 }
 
 /// A text label: `(x, y)` is the baseline point the text is anchored at.
@@ -164,6 +169,7 @@ pub fn layout(
             href: b.href.clone(),
             tooltip: b.tooltip.clone(),
             class: b.class,
+            fill: b.fill,
         })
         .collect();
 
@@ -250,6 +256,7 @@ mod tests {
             billed_cents,
             potential_cents,
             class: "emulate",
+            fill: "#2f9e6a",
             tooltip: name.to_string(),
         }
     }

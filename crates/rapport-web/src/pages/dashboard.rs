@@ -179,6 +179,17 @@ fn short_label(name: &str) -> String {
     format!("{}…", cut.trim_end())
 }
 
+/// A quadrant's colour (the stylesheet's, for charts that leave the page).
+fn quadrant_colour(quadrant: Quadrant) -> &'static str {
+    match quadrant {
+        Quadrant::Emulate => "#2f9e6a",
+        Quadrant::Problem => "#d64545",
+        Quadrant::Growth => "#3b7dd8",
+        Quadrant::Decision => "#c9962b",
+        Quadrant::Unsurveyed => "#8a96a6",
+    }
+}
+
 /// The CSS classes of a bubble: its quadrant, and "sponsored" for an executive's own accounts.
 fn bubble_class(quadrant: Quadrant, sponsored: bool) -> &'static str {
     match (quadrant, sponsored) {
@@ -218,6 +229,7 @@ fn bubble_chart(viewer: &Viewer, p: &Portfolio, matrix: &Matrix<usize>) -> Bubbl
                 billed_cents: pl.billed.cents(),
                 potential_cents: pl.potential.cents(),
                 class: bubble_class(pl.quadrant, viewer.sponsors(a)),
+                fill: quadrant_colour(pl.quadrant),
                 tooltip: format!(
                     "{}{}: NPS {} from {} answers; billed {}, potential {}; {}",
                     if viewer.sponsors(a) { "★ " } else { "" },
