@@ -29,7 +29,7 @@ use crate::authz::Need;
 use crate::error::WebError;
 use crate::state::AppState;
 use auth::ApiUser;
-use problem::Problem;
+use problem::{Problem, Refused};
 
 /// The most items one page of a list holds.
 pub const MAX_LIMIT: usize = 1000;
@@ -180,10 +180,9 @@ fn nonempty(v: &Option<String>) -> Option<String> {
     path = "/api/v1/accounts",
     params(AccountsQuery),
     responses(
+        Refused,
         (status = 200, description = "A page of accounts", body = AccountPage),
-        (status = 400, description = "A parameter is wrong", body = Problem, content_type = "application/problem+json"),
-        (status = 401, description = "No valid token", body = Problem, content_type = "application/problem+json"),
-        (status = 403, description = "The token's scope does not allow it", body = Problem, content_type = "application/problem+json")
+        (status = 400, description = "A parameter is wrong", body = Problem, content_type = "application/problem+json")
     )
 )]
 async fn list_accounts(
@@ -228,9 +227,8 @@ async fn list_accounts(
     path = "/api/v1/accounts/{account_id}",
     params(("account_id" = String, Path, description = "The account's id in the CRM")),
     responses(
+        Refused,
         (status = 200, description = "The account", body = AccountOut),
-        (status = 401, description = "No valid token", body = Problem, content_type = "application/problem+json"),
-        (status = 403, description = "The token's scope does not allow it", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such account (or not yours)", body = Problem, content_type = "application/problem+json")
     )
 )]
@@ -261,9 +259,8 @@ pub struct WaveOut {
     get,
     path = "/api/v1/waves",
     responses(
-        (status = 200, description = "The waves", body = [WaveOut]),
-        (status = 401, description = "No valid token", body = Problem, content_type = "application/problem+json"),
-        (status = 403, description = "The token's scope does not allow it", body = Problem, content_type = "application/problem+json")
+        Refused,
+        (status = 200, description = "The waves", body = [WaveOut])
     )
 )]
 async fn list_waves(State(state): State<AppState>, caller: ApiUser) -> Result<Json<Vec<WaveOut>>, Problem> {
@@ -345,10 +342,9 @@ pub struct ReportParams {
     path = "/api/v1/reports/{name}",
     params(("name" = ReportName, Path, description = "Which report"), ReportParams),
     responses(
+        Refused,
         (status = 200, description = "The report", body = ReportOut),
         (status = 400, description = "An option is wrong (unknown wave, segment, ...)", body = Problem, content_type = "application/problem+json"),
-        (status = 401, description = "No valid token", body = Problem, content_type = "application/problem+json"),
-        (status = 403, description = "The token's scope does not allow it", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such report", body = Problem, content_type = "application/problem+json")
     )
 )]

@@ -186,6 +186,10 @@ async fn the_openapi_document_describes_every_endpoint(store: Store) {
         assert!(doc["paths"][path]["get"].is_object(), "{path} is documented");
     }
     assert!(doc["paths"]["/api/v1/bulk/{kind}"]["post"].is_object());
+    for status in ["401", "403"] {
+        let response = &doc["paths"]["/api/v1/waves"]["get"]["responses"][status];
+        assert!(response["content"]["application/problem+json"].is_object(), "{status}: {response}");
+    }
     assert_eq!(doc["components"]["securitySchemes"]["token"]["scheme"], "bearer");
     assert!(doc["components"]["schemas"]["Problem"].is_object());
 }

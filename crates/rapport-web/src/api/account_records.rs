@@ -15,7 +15,7 @@ use std::collections::BTreeMap;
 use utoipa::{IntoParams, ToSchema};
 
 use super::auth::ApiUser;
-use super::problem::Problem;
+use super::problem::{Problem, Refused};
 use crate::authz::Need;
 use crate::error::WebError;
 use crate::state::AppState;
@@ -56,9 +56,8 @@ pub struct ContactOut {
     path = "/api/v1/accounts/{account_id}/contacts",
     params(("account_id" = String, Path, description = "The account's id in the CRM")),
     responses(
+        Refused,
         (status = 200, description = "The contacts", body = [ContactOut]),
-        (status = 401, description = "No valid token", body = Problem, content_type = "application/problem+json"),
-        (status = 403, description = "The token's scope does not allow it", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such account (or not yours)", body = Problem, content_type = "application/problem+json")
     )
 )]
@@ -98,9 +97,8 @@ pub struct RevenueOut {
     path = "/api/v1/accounts/{account_id}/revenue",
     params(("account_id" = String, Path, description = "The account's id in the CRM")),
     responses(
+        Refused,
         (status = 200, description = "Revenue per period", body = [RevenueOut]),
-        (status = 401, description = "No valid token", body = Problem, content_type = "application/problem+json"),
-        (status = 403, description = "The token's scope does not allow it", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such account (or not yours)", body = Problem, content_type = "application/problem+json")
     )
 )]
@@ -143,9 +141,8 @@ pub struct OpportunityOut {
     path = "/api/v1/accounts/{account_id}/opportunities",
     params(("account_id" = String, Path, description = "The account's id in the CRM")),
     responses(
+        Refused,
         (status = 200, description = "The opportunities", body = [OpportunityOut]),
-        (status = 401, description = "No valid token", body = Problem, content_type = "application/problem+json"),
-        (status = 403, description = "The token's scope does not allow it", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such account (or not yours)", body = Problem, content_type = "application/problem+json")
     )
 )]
@@ -192,9 +189,8 @@ pub struct ServiceCaseOut {
     path = "/api/v1/accounts/{account_id}/service-cases",
     params(("account_id" = String, Path, description = "The account's id in the CRM")),
     responses(
+        Refused,
         (status = 200, description = "The service cases", body = [ServiceCaseOut]),
-        (status = 401, description = "No valid token", body = Problem, content_type = "application/problem+json"),
-        (status = 403, description = "The token's scope does not allow it", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such account (or not yours)", body = Problem, content_type = "application/problem+json")
     )
 )]
@@ -251,10 +247,9 @@ pub struct AnswersQuery {
     path = "/api/v1/accounts/{account_id}/answers",
     params(("account_id" = String, Path, description = "The account's id in the CRM"), AnswersQuery),
     responses(
+        Refused,
         (status = 200, description = "The answers", body = [AnswerOut]),
         (status = 400, description = "No such wave", body = Problem, content_type = "application/problem+json"),
-        (status = 401, description = "No valid token", body = Problem, content_type = "application/problem+json"),
-        (status = 403, description = "The token's scope does not allow it", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such account (or not yours)", body = Problem, content_type = "application/problem+json")
     )
 )]

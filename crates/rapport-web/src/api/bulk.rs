@@ -20,7 +20,7 @@ use utoipa::{IntoParams, ToSchema};
 
 use super::auth::ApiUser;
 use super::idempotency::once;
-use super::problem::Problem;
+use super::problem::{Problem, Refused};
 use crate::state::AppState;
 
 /// The most rows one call may carry.
@@ -146,10 +146,9 @@ fn to_csv(rows: &[serde_json::Map<String, Value>]) -> Result<(Vec<u8>, Vec<u64>)
     ),
     request_body(content = Vec<Object>, description = "One object per row, keyed by the import's column names (README, Importing)"),
     responses(
+        Refused,
         (status = 200, description = "Stored (or validated, with dry_run)", body = BulkResult),
         (status = 400, description = "The body is not an array of flat objects", body = Problem, content_type = "application/problem+json"),
-        (status = 401, description = "No valid token", body = Problem, content_type = "application/problem+json"),
-        (status = 403, description = "Needs an administrator's token with write scope", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such kind", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "Some rows are bad; nothing was stored", body = BulkProblem, content_type = "application/problem+json")
     )

@@ -4,7 +4,7 @@
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde::Serialize;
-use utoipa::ToSchema;
+use utoipa::{IntoResponses, ToSchema};
 
 use crate::error::WebError;
 
@@ -20,6 +20,19 @@ pub struct Problem {
     pub status: u16,
     /// What was wrong with this request, and how to fix it.
     pub detail: String,
+}
+
+/// The refusals every endpoint that needs a token documents (the OpenAPI document only: the
+/// handlers answer with [`Problem`]).
+#[derive(IntoResponses)]
+#[allow(dead_code)]
+pub enum Refused {
+    /// No valid token
+    #[response(status = 401, content_type = "application/problem+json")]
+    Unauthorized(Problem),
+    /// The token's scope or its user's role does not allow it
+    #[response(status = 403, content_type = "application/problem+json")]
+    Forbidden(Problem),
 }
 
 impl Problem {
