@@ -45,6 +45,8 @@ pub fn router(state: AppState) -> Router {
     let mut app = Router::new()
         .route("/", get(pages::dashboard::dashboard))
         .route("/charts/matrix.svg", get(pages::dashboard::matrix_svg))
+        .route("/charts/trend.svg", get(pages::dashboard::trend_svg))
+        .route("/accounts/{account_id}/chart.svg", get(pages::account::chart_svg))
         .route("/accounts/{account_id}", get(pages::account::account))
         .route("/accounts/{account_id}/respondents", get(pages::account::respondents_download))
         .route("/reports", get(pages::reports::index))

@@ -76,7 +76,9 @@ async fn every_route_answers_each_role_as_the_authorization_matrix_says(store: S
     const NOT_FOUND: u16 = 404;
     // Route, then the status for: anonymous, admin, analyst, executive, am1 (owns A*), am2 (owns B*).
     const FORBIDDEN: u16 = 403;
-    let matrix: [(&str, [u16; 6]); 27] = [
+    let matrix: [(&str, [u16; 6]); 29] = [
+        ("/charts/trend.svg?vertical=Retail", [SIGN_IN, OK, OK, OK, OK, OK]),
+        ("/accounts/A1/chart.svg", [SIGN_IN, OK, OK, OK, OK, NOT_FOUND]),
         ("/audit", [SIGN_IN, OK, FORBIDDEN, FORBIDDEN, FORBIDDEN, FORBIDDEN]),
         ("/tokens", [SIGN_IN, OK, OK, OK, OK, OK]),
         ("/sign-in", [OK, OK, OK, OK, OK, OK]),
@@ -356,6 +358,12 @@ async fn downloads_follow_the_view_filters(store: Store) {
     // The file keeps its colours without the app's stylesheet: A1 Emulate green, A2 Growth blue.
     assert!(svg.contains("fill=\"#2f9e6a\"") && svg.contains("fill=\"#3b7dd8\""), "{svg}");
     assert!(svg.starts_with("<?xml"), "a standalone SVG file");
+    for path in ["/charts/trend.svg", "/accounts/A1/chart.svg"] {
+        let res = c.get(url(addr, path)).send().await.unwrap();
+        assert_eq!(res.headers()["content-type"], "image/svg+xml", "{path}");
+        let svg = res.text().await.unwrap();
+        assert!(svg.starts_with("<?xml") && svg.contains("stroke=\"#27466e\""), "{path}: {svg}");
+    }
 }
 
 async fn every_response_carries_the_security_headers(store: Store) {

@@ -29,9 +29,17 @@ pub struct Series {
     pub name: String,
     /// CSS class of the path and its dots.
     pub class: &'static str,
+    /// Colour of the path and its dots, drawn as attributes so that a chart saved as a file
+    /// keeps it.
+    pub colour: &'static str,
     /// One value per category; missing or extra values are ignored.
     pub points: Vec<Option<f64>>,
 }
+
+/// The colour of NPS lines (the stylesheet's accent).
+pub const NPS_COLOUR: &str = "#27466e";
+/// The colour of revenue lines.
+pub const REVENUE_COLOUR: &str = "#c9962b";
 
 /// The laid-out chart, ready for the SVG template.
 #[derive(Debug, Clone, PartialEq)]
@@ -61,6 +69,8 @@ pub struct Path {
     pub d: String,
     /// CSS class.
     pub class: &'static str,
+    /// Stroke colour.
+    pub colour: &'static str,
 }
 
 /// One value's dot.
@@ -72,6 +82,8 @@ pub struct Dot {
     pub y: f64,
     /// CSS class.
     pub class: &'static str,
+    /// Fill colour.
+    pub colour: &'static str,
     /// Hover text, such as "NPS, 2026-Q3: 42.0".
     pub tooltip: String,
 }
@@ -138,10 +150,10 @@ pub fn layout(
                 "" => format!("{category}: {}", format(v)),
                 name => format!("{name}, {category}: {}", format(v)),
             };
-            dots.push(Dot { x, y, class: series.class, tooltip });
+            dots.push(Dot { x, y, class: series.class, colour: series.colour, tooltip });
         }
         if !d.is_empty() {
-            paths.push(Path { d, class: series.class });
+            paths.push(Path { d, class: series.class, colour: series.colour });
         }
     }
 
@@ -183,7 +195,7 @@ mod tests {
     }
 
     fn series(name: &str, points: &[Option<f64>]) -> Series {
-        Series { name: name.to_string(), class: "nps", points: points.to_vec() }
+        Series { name: name.to_string(), class: "nps", colour: "#27466e", points: points.to_vec() }
     }
 
     fn plain(v: f64) -> String {
@@ -196,7 +208,10 @@ mod tests {
         let nps = series("", &[Some(0.0), Some(50.0), Some(100.0)]);
         let chart = layout(&waves(3), &[nps], Some((0.0, 100.0)), &[], plain, 400.0, 300.0);
         assert_eq!(chart.plot, Rect { x: 50.0, y: 12.0, w: 330.0, h: 258.0 });
-        assert_eq!(chart.paths, [Path { d: "M 105 270 L 215 141 L 325 12".to_string(), class: "nps" }]);
+        assert_eq!(
+            chart.paths,
+            [Path { d: "M 105 270 L 215 141 L 325 12".to_string(), class: "nps", colour: "#27466e" }]
+        );
         let xs: Vec<f64> = chart.x_ticks.iter().map(|t| t.pos).collect();
         assert_eq!(xs, [105.0, 215.0, 325.0]);
     }
@@ -243,7 +258,12 @@ mod tests {
             layout(&waves(2), std::slice::from_ref(&nps), Some((-100.0, 100.0)), &[], money_short, 600.0, 300.0);
         assert!(alone.y2_ticks.is_empty());
 
-        let revenue = Series { name: "Billed".to_string(), class: "revenue", points: vec![Some(9e7), Some(1.2e8)] };
+        let revenue = Series {
+            name: "Billed".to_string(),
+            class: "revenue",
+            colour: "#c9962b",
+            points: vec![Some(9e7), Some(1.2e8)],
+        };
         let both = layout(&waves(2), &[nps], Some((-100.0, 100.0)), &[revenue], money_short, 600.0, 300.0);
         let texts: Vec<&str> = both.y2_ticks.iter().map(|t| t.text.as_str()).collect();
         assert_eq!(texts.first(), Some(&"$0"));

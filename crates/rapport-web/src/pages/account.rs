@@ -4,7 +4,8 @@
 
 use askama::Template;
 use axum::extract::{Path, Query, State};
-use axum::response::{Html, Response};
+use axum::http::header;
+use axum::response::{Html, IntoResponse, Response};
 use rapport_core::contact::RoleLevel;
 use rapport_core::loyalty::{LoyaltyClass, LoyaltySummary};
 use rapport_core::money::Money;
@@ -17,7 +18,7 @@ use rapport_store::accounts::{ContactSummary, OpportunityRow, Respondent, Servic
 
 use crate::auth::CurrentUser;
 use crate::authz::Need;
-use crate::chart::line::{self, LineChart, Series};
+use crate::chart::line::{self, LineChart, NPS_COLOUR, REVENUE_COLOUR, Series};
 use crate::chart::scale::money_short;
 use crate::error::WebError;
 use crate::pages::download::{FormatQuery, download, download_format};
@@ -150,40 +151,7 @@ pub async fn render(
 
     let waves: Vec<String> = p.waves.iter().rev().map(|w| w.name.clone()).collect();
     let query = ReportQuery { wave: view.wave.clone(), ..ReportQuery::new(ReportKind::Quadrants) };
-    let revenue: Vec<(Period, Money)> = store
-        .revenue_of(entry.id)
-        .await?
-        .into_iter()
-        .filter_map(|r| Some((Period::parse(&r.period).ok()?, Money(r.billed?))))
-        .collect();
-
-    let mut history = Vec::new();
-    let (mut nps_points, mut revenue_points) = (Vec::new(), Vec::new());
-    for w in p.waves.iter() {
-        let placed = p.placed(store, cache, w.id, &query).await.map_err(WebError::from_report)?;
-        let pl = &placed.placements[index];
-        let billed = wave_period(w).ok().and_then(|period| billed_in(period, &revenue));
-        nps_points.push(pl.loyalty.nps);
-        revenue_points.push(billed.map(|m| m.cents() as f64));
-        history.push(WaveRow {
-            wave: w.name.clone(),
-            n: pl.loyalty.n,
-            nps: format::nps(pl.loyalty.nps),
-            quadrant: pl.quadrant.label(),
-            class: pl.quadrant.as_str(),
-            billed: billed.map_or_else(|| format::NONE.to_string(), format::money),
-        });
-    }
-    let categories: Vec<String> = p.waves.iter().map(|w| w.name.clone()).collect();
-    let chart = line::layout(
-        &categories,
-        &[Series { name: "NPS".into(), class: "nps", points: nps_points }],
-        Some((-100.0, 100.0)),
-        &[Series { name: "Billed".into(), class: "revenue", points: revenue_points }],
-        money_short,
-        640.0,
-        240.0,
-    );
+    let (history, chart) = history(state, &p, index, entry.id, &query).await?;
 
     let (wave_name, quadrant, benchmarks, respondents) = match p.waves.is_empty() {
         true => (String::new(), Quadrant::Unsurveyed, Vec::new(), Vec::new()),
@@ -309,4 +277,88 @@ pub async fn respondents_download(
         notes: vec!["The latest answer of each contact in the wave.".into()],
     };
     download(&report, format, &format!("rapport-{account_id}-{}", wave.name))
+}
+
+/// The account's loyalty and billed revenue in every wave: the rows of the history table and
+/// the chart that draws them on two axes.
+async fn history(
+    state: &AppState,
+    p: &Portfolio,
+    index: usize,
+    account_id: i64,
+    query: &ReportQuery,
+) -> Result<(Vec<WaveRow>, LineChart), WebError> {
+    let (store, cache) = (&state.store, &state.cache);
+    let revenue: Vec<(Period, Money)> = store
+        .revenue_of(account_id)
+        .await?
+        .into_iter()
+        .filter_map(|r| Some((Period::parse(&r.period).ok()?, Money(r.billed?))))
+        .collect();
+
+    let mut history = Vec::new();
+    let (mut nps_points, mut revenue_points) = (Vec::new(), Vec::new());
+    for w in p.waves.iter() {
+        let placed = p.placed(store, cache, w.id, query).await.map_err(WebError::from_report)?;
+        let pl = &placed.placements[index];
+        let billed = wave_period(w).ok().and_then(|period| billed_in(period, &revenue));
+        nps_points.push(pl.loyalty.nps);
+        revenue_points.push(billed.map(|m| m.cents() as f64));
+        history.push(WaveRow {
+            wave: w.name.clone(),
+            n: pl.loyalty.n,
+            nps: format::nps(pl.loyalty.nps),
+            quadrant: pl.quadrant.label(),
+            class: pl.quadrant.as_str(),
+            billed: billed.map_or_else(|| format::NONE.to_string(), format::money),
+        });
+    }
+    let categories: Vec<String> = p.waves.iter().map(|w| w.name.clone()).collect();
+    let chart = line::layout(
+        &categories,
+        &[Series { name: "NPS".into(), class: "nps", colour: NPS_COLOUR, points: nps_points }],
+        Some((-100.0, 100.0)),
+        &[Series { name: "Billed".into(), class: "revenue", colour: REVENUE_COLOUR, points: revenue_points }],
+        money_short,
+        640.0,
+        240.0,
+    );
+
+    Ok((history, chart))
+}
+
+#[derive(Template)]
+#[template(path = "chart.svg", escape = "html")]
+struct ChartSvg {
+    line_chart: LineChart,
+    chart_label: String,
+}
+
+/// A line chart as an SVG file to download.
+pub fn svg_file(line_chart: LineChart, chart_label: String, file: &str) -> Result<Response, WebError> {
+    let svg = ChartSvg { line_chart, chart_label }.render().map_err(anyhow::Error::from)?;
+    let disposition = format!("attachment; filename=\"{file}\"");
+    Ok(([(header::CONTENT_TYPE, "image/svg+xml".to_string()), (header::CONTENT_DISPOSITION, disposition)], svg)
+        .into_response())
+}
+
+/// GET /accounts/{account_id}/chart.svg: the account's loyalty and revenue chart as a file.
+pub async fn chart_svg(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Path(account_id): Path<String>,
+) -> Result<Response, WebError> {
+    let p = Portfolio::load(&state.store, &state.cache, true, &AccountFilter::default())
+        .await
+        .map_err(WebError::from_report)?;
+    let not_found = || WebError::NotFound(format!("There is no account '{account_id}'"));
+    let index = p.accounts.iter().position(|a| a.account.account_id == account_id).ok_or_else(not_found)?;
+    let entry = &p.accounts[index];
+    user.require(Need::Account(&entry.account))?;
+    let query = ReportQuery::new(ReportKind::Quadrants);
+    let (_, chart) = history(&state, &p, index, entry.id, &query).await?;
+    let label = format!("{}: NPS and billed revenue across waves", entry.account.name);
+    let safe: String =
+        account_id.chars().map(|c| if c.is_ascii_alphanumeric() || c == '-' { c } else { '_' }).collect();
+    svg_file(chart, label, &format!("rapport-{safe}-loyalty-revenue.svg"))
 }

@@ -18,7 +18,7 @@ use rapport_reports::{Portfolio, ReportKind, ReportQuery};
 use crate::auth::CurrentUser;
 use crate::authz::Need;
 use crate::chart::bubble::{self, Bubble, BubbleChart};
-use crate::chart::line::{self, LineChart, Series};
+use crate::chart::line::{self, LineChart, NPS_COLOUR, Series};
 use crate::error::WebError;
 use crate::pages::format;
 use crate::pages::view::{FilterOptions, Layout, ViewQuery, Viewer};
@@ -281,11 +281,7 @@ pub async fn render(state: &AppState, viewer: &Viewer, view: ViewQuery) -> Resul
     if let Some(user) = &viewer.user {
         user.require(Need::Portfolio)?;
     }
-    // What the figures depend on: the view, and who may see what (scope, sponsorship, links).
-    let key =
-        format!("dashboard|{:?}|{:?}|{}|{}", viewer.owned_by, viewer.sponsor, viewer.links(), view.query_string());
-    let data: Arc<Option<Arc<DashboardData>>> =
-        state.cache.derived(&state.store, key, || compute(state, viewer, view.clone())).await?;
+    let data = figures(state, viewer, view).await?;
     let html = match data.as_ref() {
         Some(data) => {
             let title = format!("Dashboard, {}", data.wave);
@@ -294,6 +290,35 @@ pub async fn render(state: &AppState, viewer: &Viewer, view: ViewQuery) -> Resul
         None => EmptyPage { layout: viewer.layout("Dashboard", "dashboard") }.render(),
     };
     Ok(Html(html.map_err(anyhow::Error::from)?))
+}
+
+/// The dashboard's figures for a view and viewer, kept while the data is unchanged; `None`
+/// while there are no waves.
+async fn figures(
+    state: &AppState,
+    viewer: &Viewer,
+    view: ViewQuery,
+) -> Result<Arc<Option<Arc<DashboardData>>>, WebError> {
+    // What the figures depend on: the view, and who may see what (scope, sponsorship, links).
+    let key =
+        format!("dashboard|{:?}|{:?}|{}|{}", viewer.owned_by, viewer.sponsor, viewer.links(), view.query_string());
+    state.cache.derived(&state.store, key, || compute(state, viewer, view.clone())).await
+}
+
+/// GET /charts/trend.svg: the dashboard's NPS trend as a file, same filters.
+pub async fn trend_svg(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Query(view): Query<ViewQuery>,
+) -> Result<Response, WebError> {
+    user.require(Need::Portfolio)?;
+    state.audit(Some(&user.0.email), "export", "trend.svg", &view.query_string()).await?;
+    let data = figures(&state, &Viewer::of(&user), view).await?;
+    let data = data
+        .as_ref()
+        .as_ref()
+        .ok_or_else(|| WebError::NotFound("There are no waves yet, so there is no trend".into()))?;
+    crate::pages::account::svg_file(data.trend.clone(), "NPS across waves".into(), "rapport-nps-trend.svg")
 }
 
 /// The dashboard's figures for a view, `None` while there are no waves.
@@ -316,7 +341,7 @@ async fn compute(state: &AppState, viewer: &Viewer, view: ViewQuery) -> Result<O
         }
     }
     let categories: Vec<String> = p.waves.iter().map(|w| w.name.clone()).collect();
-    let series = [Series { name: "NPS".into(), class: "nps", points: trend_points }];
+    let series = [Series { name: "NPS".into(), class: "nps", colour: NPS_COLOUR, points: trend_points }];
     let trend =
         line::layout(&categories, &series, Some((-100.0, 100.0)), &[], crate::chart::scale::money_short, 520.0, 220.0);
 
