@@ -14,10 +14,7 @@ use rapport_store::Store;
 use rapport_store::report_cache::ReportCache;
 
 fn parse_report(text: &str) -> Result<ReportKind, String> {
-    ReportKind::parse(text).ok_or_else(|| {
-        let names: Vec<&str> = ReportKind::ALL.iter().map(|k| k.as_str()).collect();
-        format!("'{text}' is not a report: use {}", names.join(", "))
-    })
+    ReportKind::parse(text).ok_or_else(|| ReportKind::unknown(text))
 }
 
 fn parse_dimension(text: &str) -> Result<Dimension, String> {

@@ -78,6 +78,12 @@ impl ReportKind {
         ReportKind::ALL.into_iter().find(|k| k.as_str() == name.trim())
     }
 
+    /// What to tell someone who asked for a report named `name` that does not exist.
+    pub fn unknown(name: &str) -> String {
+        let names: Vec<&str> = ReportKind::ALL.iter().map(|k| k.as_str()).collect();
+        format!("there is no report '{name}'; the reports are {}", names.join(", "))
+    }
+
     /// What it shows, in a line.
     pub fn about(self) -> &'static str {
         match self {
@@ -227,6 +233,11 @@ impl Portfolio {
         let shown = filtered.then(|| accounts.iter().map(|a| filter.matches(&a.account)).collect());
         let waves = cache.waves(store).await?;
         Ok(Portfolio { accounts, waves, shown })
+    }
+
+    /// The index in `accounts` of the account with this id (the CRM's account_id).
+    pub fn position(&self, account_id: &str) -> Option<usize> {
+        self.accounts.iter().position(|a| a.account.account_id == account_id)
     }
 
     /// Whether the account at `index` is in the view.
@@ -609,7 +620,7 @@ async fn drivers(store: &Store, cache: &ReportCache, p: &Portfolio, args: &Repor
 
 async fn trends(store: &Store, cache: &ReportCache, p: &Portfolio, args: &ReportQuery) -> anyhow::Result<Report> {
     if let (Some(ext), Some(_)) = (&args.account, &args.filter.owned_by)
-        && !p.accounts.iter().enumerate().any(|(i, a)| p.shows(i) && a.account.account_id == *ext)
+        && !p.position(ext).is_some_and(|i| p.shows(i))
     {
         bail!("there is no account with account_id '{ext}'");
     }
@@ -699,7 +710,7 @@ async fn coverage(store: &Store, cache: &ReportCache, p: &Portfolio, args: &Repo
     };
     let only = args.account.as_deref();
     if let Some(ext) = only
-        && !p.accounts.iter().enumerate().any(|(i, a)| p.shows(i) && a.account.account_id == ext)
+        && !p.position(ext).is_some_and(|i| p.shows(i))
     {
         bail!("there is no account with account_id '{ext}'");
     }

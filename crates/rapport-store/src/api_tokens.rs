@@ -97,18 +97,23 @@ impl Store {
             .await?))
     }
 
-    /// The user of a live (not revoked) token, noting that it was used.
+    /// The user of a live (not revoked) token, noting that it was used (at most once a
+    /// minute: a busy integration reads here on every call, and must not write every time).
     pub async fn api_token_user(&self, token_hash: &str, now: i64) -> Result<Option<TokenUser>, StoreError> {
-        let sql = "SELECT t.id, u.id, u.email, u.name, u.role, t.scope FROM api_tokens t JOIN users u ON u.id = t.user_id \
-                   WHERE t.token_hash = $1 AND t.revoked_at IS NULL";
-        let row: Option<(i64, i64, String, String, String, String)> =
-            on_pool!(self, |pool| sqlx::query_as(sql).bind(token_hash).fetch_optional(pool).await?);
-        let Some((token_id, user_id, email, name, role, scope)) = row else { return Ok(None) };
-        let touch = "UPDATE api_tokens SET last_used_at = $1 WHERE id = $2 \
-                     AND (last_used_at IS NULL OR last_used_at < $3)";
-        on_pool!(self, |pool| {
-            sqlx::query(touch).bind(now).bind(token_id).bind(now - LAST_USED_GRAIN).execute(pool).await?;
-        });
+        let sql = "SELECT t.id, u.id, u.email, u.name, u.role, t.scope, t.last_used_at FROM api_tokens t \
+                   JOIN users u ON u.id = t.user_id WHERE t.token_hash = $1 AND t.revoked_at IS NULL";
+        type Row = (i64, i64, String, String, String, String, Option<i64>);
+        let row: Option<Row> = on_pool!(self, |pool| sqlx::query_as(sql).bind(token_hash).fetch_optional(pool).await?);
+        let Some((token_id, user_id, email, name, role, scope, last_used_at)) = row else { return Ok(None) };
+        if last_used_at.is_none_or(|t| t < now - LAST_USED_GRAIN) {
+            on_pool!(self, |pool| {
+                sqlx::query("UPDATE api_tokens SET last_used_at = $1 WHERE id = $2")
+                    .bind(now)
+                    .bind(token_id)
+                    .execute(pool)
+                    .await?;
+            });
+        }
         Ok(Role::parse(&role).zip(TokenScope::parse(&scope)).map(|(role, scope)| TokenUser {
             token_id,
             user_id,

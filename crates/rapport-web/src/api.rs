@@ -357,13 +357,8 @@ async fn report(
     caller.require_scope(TokenScope::Read)?;
     caller.user.require(Need::Portfolio)?;
     let q = query(q)?;
-    let kind = ReportKind::parse(&name).ok_or_else(|| {
-        let names: Vec<&str> = ReportKind::ALL.iter().map(|k| k.as_str()).collect();
-        Problem::new(
-            StatusCode::NOT_FOUND,
-            format!("there is no report '{name}'; the reports are {}", names.join(", ")),
-        )
-    })?;
+    let kind =
+        ReportKind::parse(&name).ok_or_else(|| Problem::new(StatusCode::NOT_FOUND, ReportKind::unknown(&name)))?;
     let by = nonempty(&q.by)
         .map(|b| Dimension::parse(&b))
         .transpose()

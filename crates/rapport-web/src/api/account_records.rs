@@ -16,21 +16,17 @@ use utoipa::{IntoParams, ToSchema};
 
 use super::auth::ApiUser;
 use super::problem::{Problem, Refused};
-use crate::authz::Need;
 use crate::error::WebError;
+use crate::pages::account::portfolio_with;
+use crate::pages::view::Viewer;
 use crate::state::AppState;
 
 /// The account `account_id`, if the caller's token and role may read it; "not found"
 /// otherwise, as if it did not exist.
 pub async fn readable(state: &AppState, caller: &ApiUser, account_id: &str) -> Result<PortfolioAccount, Problem> {
     caller.require_scope(TokenScope::Read)?;
-    let accounts = state.cache.accounts(&state.store).await?;
-    let a = accounts
-        .iter()
-        .find(|a| a.account.account_id == account_id)
-        .ok_or_else(|| Problem::new(StatusCode::NOT_FOUND, format!("There is no account '{account_id}'")))?;
-    caller.user.require(Need::Account(&a.account))?;
-    Ok(a.clone())
+    let (p, index) = portfolio_with(state, &Viewer::of(&caller.user), account_id).await?;
+    Ok(p.accounts[index].clone())
 }
 
 fn money(cents: Option<i64>) -> Option<String> {

@@ -128,6 +128,28 @@ pub async fn account(
     render(&state, &Viewer::of(&user), &account_id, view).await
 }
 
+/// The whole portfolio (an account's quadrant uses the portfolio's thresholds) and the index
+/// of the account `account_id` in it, if the viewer may see that account. Otherwise "not
+/// found", the same answer as for an id that does not exist, so ids cannot be probed. Every
+/// route that names an account by id goes through here.
+pub async fn portfolio_with(
+    state: &AppState,
+    viewer: &Viewer,
+    account_id: &str,
+) -> Result<(Portfolio, usize), WebError> {
+    let p = Portfolio::load(&state.store, &state.cache, true, &AccountFilter::default())
+        .await
+        .map_err(WebError::from_report)?;
+    let not_found = || WebError::NotFound(format!("There is no account '{account_id}'"));
+    let index = p.position(account_id).ok_or_else(not_found)?;
+    match &viewer.user {
+        Some(user) => user.require(Need::Account(&p.accounts[index].account))?,
+        None if !viewer.can_see(&p.accounts[index].account) => return Err(not_found()),
+        None => (),
+    }
+    Ok((p, index))
+}
+
 /// The account page for a viewer: a signed-in user, or a share link.
 pub async fn render(
     state: &AppState,
@@ -136,17 +158,8 @@ pub async fn render(
     view: ViewQuery,
 ) -> Result<Html<String>, WebError> {
     let (store, cache) = (&state.store, &state.cache);
-    // Thresholds are the whole portfolio's: the account sits where the dashboard shows it.
-    let p = Portfolio::load(store, cache, true, &AccountFilter::default()).await.map_err(WebError::from_report)?;
-    let not_found = || WebError::NotFound(format!("There is no account '{account_id}'"));
-    let account_id = account_id.to_string();
-    let index = p.accounts.iter().position(|a| a.account.account_id == account_id).ok_or_else(not_found)?;
+    let (p, index) = portfolio_with(state, viewer, account_id).await?;
     let entry = &p.accounts[index];
-    match &viewer.user {
-        Some(user) => user.require(Need::Account(&entry.account))?,
-        None if !viewer.can_see(&entry.account) => return Err(not_found()),
-        None => (),
-    }
     let a = &entry.account;
 
     let waves: Vec<String> = p.waves.iter().rev().map(|w| w.name.clone()).collect();
@@ -241,16 +254,12 @@ pub async fn respondents_download(
     Query(format): Query<FormatQuery>,
 ) -> Result<Response, WebError> {
     let format = download_format(&format)?.unwrap_or(Format::Csv);
+    let (p, index) = portfolio_with(&state, &Viewer::of(&user), &account_id).await?;
+    let entry = &p.accounts[index];
+    // Recorded once allowed: a refused request exports nothing.
     let target = format!("account {account_id}: respondents");
     state.audit(Some(&user.0.email), "export", &target, format.file_type().0).await?;
-    let (store, cache) = (&state.store, &state.cache);
-    let accounts = cache.accounts(store).await?;
-    let entry = accounts
-        .iter()
-        .find(|a| a.account.account_id == account_id)
-        .ok_or_else(|| WebError::NotFound(format!("There is no account '{account_id}'")))?;
-    user.require(Need::Account(&entry.account))?;
-    let p = Portfolio::load(store, cache, false, &AccountFilter::default()).await.map_err(WebError::from_report)?;
+    let store = &state.store;
     let wave = p.wave(view.wave.as_deref()).map_err(WebError::from_report)?;
     let text = |v: &Option<String>| v.clone().map_or(Value::Empty, Value::Text);
     let rows = store
@@ -348,13 +357,8 @@ pub async fn chart_svg(
     user: CurrentUser,
     Path(account_id): Path<String>,
 ) -> Result<Response, WebError> {
-    let p = Portfolio::load(&state.store, &state.cache, true, &AccountFilter::default())
-        .await
-        .map_err(WebError::from_report)?;
-    let not_found = || WebError::NotFound(format!("There is no account '{account_id}'"));
-    let index = p.accounts.iter().position(|a| a.account.account_id == account_id).ok_or_else(not_found)?;
+    let (p, index) = portfolio_with(&state, &Viewer::of(&user), &account_id).await?;
     let entry = &p.accounts[index];
-    user.require(Need::Account(&entry.account))?;
     let query = ReportQuery::new(ReportKind::Quadrants);
     let (_, chart) = history(&state, &p, index, entry.id, &query).await?;
     let label = format!("{}: NPS and billed revenue across waves", entry.account.name);

@@ -117,8 +117,7 @@ pub async fn report(
 ) -> Result<Response, WebError> {
     user.require(Need::Portfolio)?;
     let Some(kind) = ReportKind::parse(&name) else {
-        let names: Vec<&str> = ReportKind::ALL.iter().map(|k| k.as_str()).collect();
-        return Err(WebError::NotFound(format!("There is no report '{name}'; the reports are {}", names.join(", "))));
+        return Err(WebError::NotFound(ReportKind::unknown(&name)));
     };
     let query = ReportQuery {
         wave: view.wave.clone(),

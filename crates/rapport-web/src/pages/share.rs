@@ -128,12 +128,7 @@ pub async fn create(
     match kind {
         ShareKind::Dashboard => user.require(Need::Portfolio)?,
         ShareKind::Account => {
-            let accounts = state.cache.accounts(&state.store).await?;
-            let account = accounts
-                .iter()
-                .find(|a| a.account.account_id == form.target)
-                .ok_or_else(|| WebError::NotFound(format!("There is no account '{}'", form.target)))?;
-            user.require(Need::Account(&account.account))?;
+            account::portfolio_with(&state, &Viewer::of(&user), &form.target).await?;
         }
     }
     let token = new_token();
