@@ -3,6 +3,7 @@
 //! # Layout
 //! - [`Cli`] and [`Command`]: the clap definitions (their doc comments are the `--help`).
 //! - [`serve`]: the web app; [`user`]: the people who sign in.
+//! - [`survey`]: survey definitions; [`wave`]: waves, their invitations and links.
 //! - [`transfer`]: `import` and `export`; [`demo`]: the demo portfolio; [`report`]: the
 //!   loyalty reports and their output formats.
 //! - [`telemetry`] sets up logging.
@@ -21,9 +22,11 @@ pub mod bench;
 pub mod demo;
 pub mod report;
 pub mod serve;
+pub mod survey;
 pub mod telemetry;
 pub mod transfer;
 pub mod user;
+pub mod wave;
 
 use clap::{Parser, Subcommand};
 use rapport_store::Store;
@@ -61,6 +64,12 @@ pub struct Cli {
 pub enum Command {
     /// Run the web app: the dashboard, account pages, reports and exports.
     Serve(serve::ServeArgs),
+    /// Survey definitions: the built-in B2B relationship survey, your own, their versions.
+    #[command(subcommand)]
+    Survey(survey::SurveyCommand),
+    /// Survey waves: create one, preview its messages, hand out its links, follow it, close it.
+    #[command(subcommand)]
+    Wave(wave::WaveCommand),
     /// Manage the people who sign in.
     #[command(subcommand)]
     User(user::UserCommand),
@@ -116,6 +125,8 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Restore(_) => unreachable!("restore runs before the database is opened"),
         Command::Serve(args) => serve::serve(&store, args).await,
         Command::User(command) => user::user(&store, command).await,
+        Command::Survey(command) => survey::survey(&store, command).await,
+        Command::Wave(command) => wave::wave(&store, command).await,
         Command::Import(args) => transfer::import(&store, args).await,
         Command::Export(args) => transfer::export(&store, args).await,
         Command::Demo(args) => demo::demo(&store, args).await,

@@ -29,6 +29,36 @@ fn parse_format(text: &str) -> Result<Format, String> {
     Format::parse(text).ok_or_else(|| format!("'{text}' is not a format: use table, csv, json or xlsx"))
 }
 
+/// The account filter flags `report` and `wave create` share.
+#[derive(Debug, Clone, Default, clap::Args)]
+pub struct FilterArgs {
+    /// Only accounts of this vertical.
+    #[arg(long)]
+    pub vertical: Option<String>,
+    /// Only accounts of this region.
+    #[arg(long)]
+    pub region: Option<String>,
+    /// Only accounts this owner (email) manages.
+    #[arg(long)]
+    pub owner: Option<String>,
+    /// Only accounts with this relationship style (relationship or transaction).
+    #[arg(long)]
+    pub relationship_style: Option<String>,
+}
+
+impl FilterArgs {
+    /// The filter these flags ask for.
+    pub fn filter(&self) -> AccountFilter {
+        AccountFilter {
+            vertical: self.vertical.clone(),
+            region: self.region.clone(),
+            owner: self.owner.clone(),
+            relationship_style: self.relationship_style.clone(),
+            owned_by: None,
+        }
+    }
+}
+
 /// `rapport report`.
 #[derive(Debug, Clone, clap::Args)]
 pub struct ReportArgs {
@@ -51,18 +81,9 @@ pub struct ReportArgs {
     /// Trends and coverage: one account only (its account_id).
     #[arg(long)]
     pub account: Option<String>,
-    /// Only accounts of this vertical.
-    #[arg(long)]
-    pub vertical: Option<String>,
-    /// Only accounts of this region.
-    #[arg(long)]
-    pub region: Option<String>,
-    /// Only accounts this owner (email) manages.
-    #[arg(long)]
-    pub owner: Option<String>,
-    /// Only accounts with this relationship style (relationship or transaction).
-    #[arg(long)]
-    pub relationship_style: Option<String>,
+    /// Which accounts.
+    #[command(flatten)]
+    pub filter: FilterArgs,
     /// High loyalty is NPS at or above this.
     #[arg(long, default_value_t = DEFAULT_LOYALTY_THRESHOLD)]
     pub loyalty_threshold: f64,
@@ -93,13 +114,7 @@ impl ReportArgs {
             loyalty_threshold: self.loyalty_threshold,
             revenue_threshold: self.revenue_threshold,
             min_answers: self.min_answers,
-            filter: AccountFilter {
-                vertical: self.vertical.clone(),
-                region: self.region.clone(),
-                owner: self.owner.clone(),
-                relationship_style: self.relationship_style.clone(),
-                owned_by: None,
-            },
+            filter: self.filter.filter(),
             ..ReportQuery::new(self.report)
         }
     }

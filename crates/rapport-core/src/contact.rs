@@ -112,6 +112,13 @@ pub struct Contact {
     pub email: Option<Email>,
     /// For SMS invitations.
     pub phone: Option<String>,
+    /// The language they read surveys in ("de", "en-GB"); the survey's first language when
+    /// empty or not one the survey speaks.
+    #[serde(default)]
+    pub language: Option<String>,
+    /// Asked not to be surveyed: waves leave them out.
+    #[serde(default)]
+    pub opted_out: bool,
     /// Columns of the import with no field of their own.
     pub attributes: Attributes,
 }

@@ -14,8 +14,11 @@
 //!   [`segment`] (NPS by vertical, region, owner, role, ...).
 //! - Why, and how well we listen: [`drivers`] (key driver analysis per segment) and
 //!   [`coverage`] (response rate, revenue coverage, relationship breadth).
+//! - Asking: [`survey`] (versioned definitions, the built-in relationship survey) and
+//!   [`answer`] (a response form read and checked against its definition).
 
 pub mod account;
+pub mod answer;
 pub mod contact;
 pub mod coverage;
 pub mod date;
@@ -31,5 +34,6 @@ pub mod revenue;
 pub mod segment;
 pub mod service_case;
 pub mod stats;
+pub mod survey;
 pub mod trend;
 pub mod user;

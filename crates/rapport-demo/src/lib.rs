@@ -30,7 +30,7 @@ mod people;
 mod plan;
 mod random;
 pub mod story;
-mod survey;
+pub mod survey;
 pub mod user;
 pub mod wave;
 

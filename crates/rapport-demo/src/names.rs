@@ -292,6 +292,26 @@ pub(crate) enum Culture {
     Cyrillic,
 }
 
+impl Culture {
+    /// The language code a contact of this culture reads surveys in, where the demo's
+    /// company writes to them in something other than English.
+    pub(crate) fn language(self) -> Option<&'static str> {
+        match self {
+            Culture::German => Some("de"),
+            Culture::French => Some("fr"),
+            Culture::Spanish => Some("es"),
+            Culture::Portuguese => Some("pt"),
+            Culture::Polish => Some("pl"),
+            Culture::Dutch => Some("nl"),
+            Culture::Japanese | Culture::Kanji => Some("ja"),
+            Culture::Chinese => Some("zh"),
+            Culture::Korean => Some("ko"),
+            Culture::Cyrillic => Some("ru"),
+            Culture::English | Culture::Indian | Culture::Nigerian | Culture::Arabic => None,
+        }
+    }
+}
+
 const CULTURES_BY_REGION: [&[(Culture, u32)]; 4] = [
     &[
         (Culture::English, 50),

@@ -78,6 +78,8 @@ pub(crate) fn contacts(
             role: Some(level),
             email,
             phone: if rng.gen_bool(0.75) { Some(phone(rng, plan.phones.0, plan.phones.1)) } else { None },
+            language: culture.language().map(str::to_string),
+            opted_out: false,
             attributes: Attributes::new(),
         });
         traits.push(Respondent { level, bias: 0.4 * plan.noise * normal(rng), propensity: rng.gen_range(0.8..1.2) });

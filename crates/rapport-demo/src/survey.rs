@@ -153,3 +153,20 @@ pub(crate) fn responses(
     }
     out
 }
+
+/// Who asks in the demo: the supplier whose customers the demo portfolio holds, with a small
+/// logo, so that the built-in survey can be sent from a demo database as it is.
+pub fn sender() -> rapport_core::survey::Sender {
+    rapport_core::survey::Sender {
+        company: "Meridian Industrial Supply".into(),
+        contact_name: "Customer Experience team".into(),
+        email: "cx@meridian.example".into(),
+        phone: "+1 555 0142".into(),
+        logo_svg: Some(
+            "<svg xmlns=\"http://www.w3.org/2000/svg\" viewBox=\"0 0 40 40\" width=\"40\" height=\"40\">\
+             <circle cx=\"20\" cy=\"20\" r=\"19\" fill=\"#0b57b0\"/>\
+             <path d=\"M9 28 L15 12 L20 22 L25 12 L31 28\" fill=\"none\" stroke=\"#fff\" stroke-width=\"3\"/></svg>"
+                .into(),
+        ),
+    }
+}

@@ -27,6 +27,8 @@ struct ContactRow {
     role: Option<String>,
     email: Option<String>,
     phone: Option<String>,
+    language: Option<String>,
+    opted_out: bool,
     attributes: String,
 }
 
@@ -166,7 +168,8 @@ pub async fn export_csv<W: Write>(store: &Store, kind: Kind, out: W) -> Result<u
             w.write_record(canonical.iter().chain(&keys)).map_err(csv_error)?;
             stream!(
                 ContactRow,
-                "SELECT c.external_id, a.external_id AS account, c.name, c.title, c.role, c.email, c.phone, c.attributes \
+                "SELECT c.external_id, a.external_id AS account, c.name, c.title, c.role, c.email, c.phone, c.language, \
+                 c.opted_out, c.attributes \
                  FROM contacts c JOIN accounts a ON a.id = c.account_id ORDER BY c.external_id",
                 |r| {
                     let mut c = vec![
@@ -177,6 +180,8 @@ pub async fn export_csv<W: Write>(store: &Store, kind: Kind, out: W) -> Result<u
                         r.role.clone().unwrap_or_default(),
                         text(&r.email),
                         text(&r.phone),
+                        text(&r.language),
+                        flag(Some(r.opted_out)),
                     ];
                     c.extend(json_cells(&r.attributes, &keys)?);
                     c

@@ -59,7 +59,9 @@ impl Kind {
                 "strategic",
                 "sponsor_email",
             ],
-            Kind::Contacts => &["contact_id", "account_id", "name", "title", "role", "email", "phone"],
+            Kind::Contacts => {
+                &["contact_id", "account_id", "name", "title", "role", "email", "phone", "language", "opted_out"]
+            }
             Kind::Revenue => &["account_id", "period", "billed", "booked"],
             Kind::Opportunities => &[
                 "opportunity_id",

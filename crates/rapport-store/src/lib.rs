@@ -12,6 +12,8 @@
 //!   [`backup`]: online copies of an SQLite database; [`idempotency`]: replayed API responses.
 //! - [`portfolio`]: counts and lookups over the portfolio; [`users`], [`sessions`], [`api_tokens`], [`share_links`],
 //!   [`waves`].
+//! - [`surveys`]: versioned survey definitions; [`invitations`]: one per contact per wave, and
+//!   the answers given through them.
 
 pub mod accounts;
 pub mod analytics;
@@ -23,6 +25,7 @@ pub mod export;
 pub mod formula;
 pub mod idempotency;
 pub mod import;
+pub mod invitations;
 pub mod kind;
 pub mod portfolio;
 pub mod record;
@@ -30,6 +33,7 @@ pub mod report_cache;
 pub mod sessions;
 pub mod share_links;
 pub mod store;
+pub mod surveys;
 mod tx;
 pub mod users;
 pub mod waves;

@@ -138,7 +138,18 @@ pub fn table_spec(kind: Kind) -> &'static TableSpec {
         },
         Kind::Contacts => &TableSpec {
             table: "contacts",
-            columns: &["external_id", "account_id", "name", "title", "role", "email", "phone", "attributes"],
+            columns: &[
+                "external_id",
+                "account_id",
+                "name",
+                "title",
+                "role",
+                "email",
+                "phone",
+                "language",
+                "opted_out",
+                "attributes",
+            ],
             conflict: &["external_id"],
             touches_updated_at: true,
             has_attributes: true,
@@ -240,6 +251,8 @@ pub fn values(record: &Record, ids: Resolved) -> Vec<SqlValue> {
             SqlValue::Text(c.role.map(|r| r.as_str().to_string())),
             SqlValue::Text(c.email.as_ref().map(|e| e.as_str().to_string())),
             text(&c.phone),
+            text(&c.language),
+            SqlValue::Bool(Some(c.opted_out)),
             attrs(&c.attributes),
         ],
         Record::Revenue(r) => vec![

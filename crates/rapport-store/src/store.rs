@@ -52,7 +52,10 @@ impl Store {
                 })?
                 .create_if_missing(true)
                 .journal_mode(SqliteJournalMode::Wal)
-                .synchronous(SqliteSynchronous::Normal)
+                // Every commit reaches the disk before it returns (an answer is durable before
+                // its thank-you page is sent); bulk writes are few large transactions, so the
+                // cost is one sync per commit, not per row.
+                .synchronous(SqliteSynchronous::Full)
                 .foreign_keys(true)
                 .busy_timeout(Duration::from_secs(10))
                 .pragma("temp_store", "memory")

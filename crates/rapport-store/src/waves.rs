@@ -26,6 +26,11 @@ impl WaveStatus {
             WaveStatus::Closed => "closed",
         }
     }
+
+    /// The status stored as `text`.
+    pub fn parse(text: &str) -> Option<WaveStatus> {
+        [WaveStatus::Draft, WaveStatus::Open, WaveStatus::Closed].into_iter().find(|s| s.as_str() == text)
+    }
 }
 
 impl Store {

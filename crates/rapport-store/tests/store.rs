@@ -6,6 +6,10 @@ use rapport_store::import::{ImportError, ImportOptions, ImportSummary, import_re
 use rapport_store::{Kind, Store};
 use rapport_test_utils::{cases, run_on_both};
 
+#[path = "store/surveys.rs"]
+mod surveys;
+use surveys::*;
+
 fn main() {
     run_on_both(cases![
         importing_the_same_file_twice_changes_nothing,
@@ -22,6 +26,11 @@ fn main() {
         formula_cells_are_inert_in_exports_and_restored_on_import,
         analytics_cells_follow_every_import_and_equal_a_rebuild,
         the_report_cache_never_serves_stale_figures,
+        a_survey_keeps_every_version_a_wave_was_sent_with,
+        a_wave_invites_each_selected_contact_once_by_the_right_channel,
+        an_answer_counts_at_once_and_a_second_one_replaces_it_keeping_history,
+        partial_answers_wait_in_the_invitation_until_the_answer,
+        an_unsubscribed_contact_stays_out_whatever_a_later_import_says,
     ]);
 }
 
@@ -171,7 +180,7 @@ async fn crm_exports_are_understood_and_unknown_columns_kept(store: Store) {
     assert!(accounts.lines().next().unwrap().ends_with(",strategic,sponsor_email,Billing City"), "{accounts}");
     assert!(accounts.contains("001A,Acme Corp,Manufacturing,,Jane Smith,,,,,,,,Lyon"), "{accounts}");
     let contacts = export(&store, Kind::Contacts).await;
-    assert!(contacts.contains("9001,001A,Ana Ruiz,CFO,,ana@acme.example,'+1 555 0100,customer"), "{contacts}");
+    assert!(contacts.contains("9001,001A,Ana Ruiz,CFO,,ana@acme.example,'+1 555 0100,,false,customer"), "{contacts}");
 
     // Attributes from another file merge with those already kept.
     import(&store, Kind::Accounts, "account_id,name,Tier\n001A,Acme Corp,Gold\n").await.unwrap();

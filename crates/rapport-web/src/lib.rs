@@ -10,6 +10,8 @@
 //! - [`auth`]: sessions, sign-in and sign-out, the first administrator; [`authz`]: who may see
 //!   what, one check for every handler; [`password`] and [`token`]: the secrets.
 //! - [`pages`]: the pages; [`error`]: what failures show.
+//! - [`respond`]: the public response page respondents reach from their personal link;
+//!   [`invite`]: the invitation email and text message that carry the link.
 //! - [`api`]: the JSON API under `/api/v1`, with its OpenAPI document.
 //! - [`telemetry`]: `/metrics`, `/healthz`, `/readyz`.
 
@@ -18,8 +20,10 @@ pub mod auth;
 pub mod authz;
 pub mod chart;
 pub mod error;
+pub mod invite;
 pub mod pages;
 pub mod password;
+pub mod respond;
 pub mod state;
 pub mod telemetry;
 pub mod token;
@@ -54,6 +58,13 @@ pub fn router(state: AppState) -> Router {
         .route("/shares", get(pages::share::list).post(pages::share::create))
         .route("/shares/{id}/revoke", post(pages::share::revoke))
         .route("/s/{token}", get(pages::share::open))
+        .route(
+            "/r/{token}",
+            get(respond::form)
+                .post(respond::submit)
+                .layer(axum::extract::DefaultBodyLimit::max(respond::MAX_FORM_BYTES)),
+        )
+        .route("/r/{token}/unsubscribe", get(respond::unsubscribe_page).post(respond::unsubscribe))
         .route("/tokens", get(pages::tokens::list).post(pages::tokens::create))
         .route("/audit", get(pages::audit::audit))
         .route("/tokens/{id}/revoke", post(pages::tokens::revoke))
@@ -73,7 +84,8 @@ pub fn router(state: AppState) -> Router {
         .layer(axum::middleware::from_fn(telemetry::record))
         .with_state(state);
     for (name, value) in security_headers(secure) {
-        app = app.layer(SetResponseHeaderLayer::overriding(name, value));
+        // A page with a policy of its own (the response pages) keeps it.
+        app = app.layer(SetResponseHeaderLayer::if_not_present(name, value));
     }
     // Pages are mostly repeated markup (table rows, chart elements): gzip makes them a
     // fifth of their size on the wire.

@@ -26,6 +26,8 @@ pub struct AppState {
     /// Sign-in attempts per email (lower-cased), per process: password guessing against one
     /// account slows to a crawl whatever address it comes from.
     pub sign_in_limits: Arc<DefaultKeyedRateLimiter<String>>,
+    /// Survey definitions by version id, for the response pages.
+    pub surveys: crate::respond::SurveyCache,
 }
 
 impl AppState {
@@ -50,6 +52,7 @@ impl AppState {
             cache: ReportCache::new(),
             secure_cookies,
             sign_in_limits: Arc::new(RateLimiter::keyed(quota)),
+            surveys: Default::default(),
         }
     }
 }

@@ -1,6 +1,8 @@
 //! The web app over real HTTP on loopback, on SQLite and PostgreSQL: sign-in, sessions and
 //! CSRF, who may see what (every route for every role), escaping, downloads.
 
+#[path = "web/respond.rs"]
+mod respond;
 mod support;
 
 use std::net::SocketAddr;
@@ -9,6 +11,7 @@ use rapport_store::Store;
 use rapport_test_utils::{cases, run_on_both};
 use reqwest::StatusCode;
 use reqwest::redirect::Policy;
+use respond::*;
 use support::{FORMULA_NAME, PASSWORD, SCRIPT_NAME, input_value, load_portfolio, start};
 
 fn main() {
@@ -33,6 +36,12 @@ fn main() {
         repeated_sign_in_attempts_for_one_email_are_slowed,
         the_audit_log_records_sign_ins_exports_and_shares,
         operators_see_readiness_and_metrics,
+        a_contact_answers_from_their_personal_link_and_it_counts_at_once,
+        saving_keeps_a_draft_and_a_second_answer_keeps_the_first_as_history,
+        bad_input_on_the_response_page_gets_a_clear_page_and_stores_nothing,
+        a_wave_that_is_not_open_says_so_and_takes_nothing,
+        the_survey_speaks_the_contacts_language,
+        unsubscribing_asks_first_and_keeps_the_contact_out_of_later_waves,
     ]);
 }
 

@@ -38,6 +38,8 @@ pub async fn demo(store: &Store, args: DemoArgs) -> anyhow::Result<()> {
             .await
             .with_context(|| format!("creating the demo user {}", u.email))?;
     }
+    // The built-in survey, from the demo's supplier: `rapport wave create` works on the demo.
+    store.save_survey(&rapport_core::survey::relationship_template(rapport_demo::survey::sender())).await?;
     let today = time::OffsetDateTime::now_utc().date();
     for w in waves() {
         let status = if w.closes_on < today { WaveStatus::Closed } else { WaveStatus::Open };

@@ -44,6 +44,8 @@ fn aliases(kind: Kind, field: &str) -> &'static [&'static str] {
         (Kind::Contacts, "role") => &["role_level", "level"],
         (Kind::Contacts, "email") => &["email_address", "work_email"],
         (Kind::Contacts, "phone") => &["phone_number", "mobile_phone", "mobile", "mobile_phone_number"],
+        (Kind::Contacts, "language") => &["preferred_language", "language_code"],
+        (Kind::Contacts, "opted_out") => &["email_opt_out", "unsubscribed_from_all_email", "opt_out", "do_not_survey"],
         (Kind::Revenue, "period") => &["month", "quarter"],
         (Kind::Opportunities, "opportunity_id") => &["id", "record_id", "deal_id"],
         (Kind::Opportunities, "account_id") => &["associated_company_id", "company_id"],

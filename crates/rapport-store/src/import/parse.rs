@@ -202,6 +202,8 @@ pub fn parse_row(kind: Kind, cols: &Columns, cells: &[String], line: u64) -> Res
                 role: r.choice("role", RoleLevel::parse, "executive, manager, user"),
                 email: r.parsed("email", Email::parse),
                 phone: r.text("phone"),
+                language: r.text("language").map(|l| l.trim().to_ascii_lowercase()),
+                opted_out: r.boolean("opted_out").unwrap_or(false),
                 attributes: r.attributes(),
             };
             r.finish(Record::Contact(contact))

@@ -1,0 +1,447 @@
+//! Invitations: one per contact per wave, each with its own secret (the personal link), the
+//! language the contact reads, how it is delivered and what became of it; and the answers
+//! given through them, stored with the analytics cells in one transaction.
+
+use std::collections::{BTreeMap, HashSet};
+
+use rand::RngCore;
+use rand::rngs::OsRng;
+use rapport_core::answer::Answers;
+use rapport_core::contact::RoleLevel;
+use rapport_core::survey::Survey;
+use sqlx::QueryBuilder;
+use time::{Date, Duration, OffsetDateTime};
+
+use crate::analytics::{Touched, refresh_cells};
+use crate::error::StoreError;
+use crate::on_pool;
+use crate::store::Store;
+use crate::surveys::SurveyVersion;
+use crate::tx::{Tx, on_tx};
+use crate::waves::WaveStatus;
+
+/// How an invitation reaches its contact: by email when the contact has an address, else by
+/// SMS when they have a phone number, else only as a personal link handed out another way.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Channel {
+    /// An email with the personal link.
+    Email,
+    /// A text message with the personal link.
+    Sms,
+    /// Only the link, for sending from another tool.
+    Link,
+}
+
+impl Channel {
+    /// The stored name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Channel::Email => "email",
+            Channel::Sms => "sms",
+            Channel::Link => "link",
+        }
+    }
+
+    fn parse(text: &str) -> Channel {
+        match text {
+            "email" => Channel::Email,
+            "sms" => Channel::Sms,
+            _ => Channel::Link,
+        }
+    }
+}
+
+/// Which contacts a new wave invites.
+#[derive(Debug, Clone)]
+pub struct WavePlan<'a> {
+    /// The wave's name, e.g. 2026-Q4.
+    pub name: &'a str,
+    /// The survey version it asks.
+    pub survey: &'a SurveyVersion,
+    /// First day of answers.
+    pub opens_on: Date,
+    /// Last day of answers.
+    pub closes_on: Date,
+    /// Only the contacts of these accounts (internal ids); `None` for every account.
+    pub accounts: Option<&'a [i64]>,
+    /// Only contacts at these levels; empty for every level.
+    pub roles: &'a [RoleLevel],
+    /// Leave out contacts invited to or answering another wave in the last this many days.
+    pub exclude_days: u32,
+    /// The selection in words, kept with the wave.
+    pub selection: &'a str,
+    /// Now.
+    pub now: OffsetDateTime,
+}
+
+/// What creating a wave did.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct WaveCreated {
+    /// The new wave's id.
+    pub wave_id: i64,
+    /// Invitations made, per channel.
+    pub invited: BTreeMap<&'static str, u64>,
+    /// Contacts left out because they opted out or unsubscribed.
+    pub opted_out: u64,
+    /// Contacts left out because they were surveyed within the exclusion window.
+    pub recent: u64,
+}
+
+impl WaveCreated {
+    /// Invitations made, all channels.
+    pub fn total(&self) -> u64 {
+        self.invited.values().sum()
+    }
+}
+
+/// An invitation with what the response page and messages need.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct Invitation {
+    /// Its id (the first part of the personal link).
+    pub id: i64,
+    /// The secret part of the personal link: compare it in constant time.
+    pub secret: String,
+    /// The wave.
+    pub wave_id: i64,
+    /// The wave's name.
+    pub wave_name: String,
+    /// draft, open or closed.
+    pub wave_status: String,
+    /// Last day of answers.
+    pub closes_on: Option<Date>,
+    /// The survey version the wave asks.
+    pub survey_version_id: Option<i64>,
+    /// The contact.
+    pub contact_id: i64,
+    /// Their name.
+    pub contact_name: String,
+    /// Their email address.
+    pub email: Option<String>,
+    /// Their phone number.
+    pub phone: Option<String>,
+    /// Their account.
+    pub account_id: i64,
+    /// The account's name.
+    pub account_name: String,
+    /// The language they read the survey in.
+    pub language: String,
+    /// How it is delivered: email, sms or link.
+    pub channel: String,
+    /// pending, sent, failed or bounced.
+    pub status: String,
+    /// Partial answers saved to finish later.
+    pub draft: Option<String>,
+    /// When they last answered.
+    pub answered_at: Option<OffsetDateTime>,
+}
+
+impl Invitation {
+    /// The wave's state.
+    pub fn wave_status(&self) -> WaveStatus {
+        WaveStatus::parse(&self.wave_status).unwrap_or(WaveStatus::Closed)
+    }
+
+    /// Whether the wave takes answers at `now`: open, and not past its last day.
+    pub fn accepts_answers(&self, now: OffsetDateTime) -> bool {
+        self.wave_status() == WaveStatus::Open && self.closes_on.is_none_or(|last| now.date() <= last)
+    }
+
+    /// How it is delivered.
+    pub fn channel(&self) -> Channel {
+        Channel::parse(&self.channel)
+    }
+}
+
+const INVITATION_COLUMNS: &str = "i.id, i.secret, i.wave_id, w.name AS wave_name, w.status AS wave_status, w.closes_on, \
+     w.survey_version_id, i.contact_id, c.name AS contact_name, c.email, c.phone, c.account_id, a.name AS account_name, \
+     i.language, i.channel, i.status, i.draft, i.answered_at \
+     FROM invitations i JOIN waves w ON w.id = i.wave_id JOIN contacts c ON c.id = i.contact_id \
+     JOIN accounts a ON a.id = c.account_id";
+
+/// A contact a new wave may invite.
+#[derive(sqlx::FromRow)]
+struct Candidate {
+    id: i64,
+    email: Option<String>,
+    phone: Option<String>,
+    language: Option<String>,
+    role: Option<String>,
+    account_id: i64,
+    left_out: i32,
+    last_invited: Option<OffsetDateTime>,
+    last_answered: Option<OffsetDateTime>,
+}
+
+/// Invitations written per statement.
+const INSERT_CHUNK: usize = 500;
+
+/// A new invitation secret: 160 random bits from the operating system, hex-encoded.
+fn new_secret() -> String {
+    let mut bytes = [0u8; 20];
+    OsRng.fill_bytes(&mut bytes);
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// Per-wave delivery and answer counts.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct WaveProgress {
+    /// Invitations made.
+    pub invited: u64,
+    /// Delivered to the mail server or SMS gateway.
+    pub sent: u64,
+    /// Delivery failed.
+    pub failed: u64,
+    /// Bounced after delivery.
+    pub bounced: u64,
+    /// Opened the survey page.
+    pub opened: u64,
+    /// Answered (at least once).
+    pub answered: u64,
+    /// Saved a partial answer and have not finished.
+    pub partial: u64,
+}
+
+impl Store {
+    /// Creates the wave and one invitation per selected contact, in one transaction. Contacts
+    /// who opted out or unsubscribed, and those surveyed in the last `exclude_days`, are left
+    /// out and counted.
+    pub async fn create_wave(&self, plan: &WavePlan<'_>) -> Result<WaveCreated, StoreError> {
+        let mut tx = Tx::begin(self).await?;
+        let exists: Option<i64> = on_tx!(&mut tx, |t| sqlx::query_scalar("SELECT id FROM waves WHERE name = $1")
+            .bind(plan.name)
+            .fetch_optional(&mut **t)
+            .await?);
+        if exists.is_some() {
+            tx.rollback().await?;
+            return Err(StoreError::Other(anyhow::anyhow!(
+                "a wave named '{}' already exists: choose another name (e.g. the next quarter)",
+                plan.name
+            )));
+        }
+        let wave_id: i64 = on_tx!(&mut tx, |t| sqlx::query_scalar(
+            "INSERT INTO waves (name, survey_version_id, opens_on, closes_on, status, exclude_days, selection) \
+             VALUES ($1, $2, $3, $4, 'draft', $5, $6) RETURNING id"
+        )
+        .bind(plan.name)
+        .bind(plan.survey.id)
+        .bind(plan.opens_on)
+        .bind(plan.closes_on)
+        .bind(i64::from(plan.exclude_days))
+        .bind(plan.selection)
+        .fetch_one(&mut **t)
+        .await?);
+        let sql = "SELECT c.id, c.email, c.phone, c.language, c.role, c.account_id, \
+                   CASE WHEN c.opted_out OR c.unsubscribed_at IS NOT NULL THEN 1 ELSE 0 END AS left_out, \
+                   (SELECT MAX(i.created_at) FROM invitations i WHERE i.contact_id = c.id) AS last_invited, \
+                   (SELECT MAX(r.submitted_at) FROM responses r WHERE r.contact_id = c.id) AS last_answered \
+                   FROM contacts c ORDER BY c.account_id, c.id";
+        let candidates: Vec<Candidate> = on_tx!(&mut tx, |t| sqlx::query_as(sql).fetch_all(&mut **t).await?);
+        let accounts: Option<HashSet<i64>> = plan.accounts.map(|a| a.iter().copied().collect());
+        let cutoff = plan.now - Duration::days(i64::from(plan.exclude_days));
+        let mut created = WaveCreated { wave_id, ..WaveCreated::default() };
+        let mut rows = Vec::new();
+        for c in candidates {
+            if accounts.as_ref().is_some_and(|a| !a.contains(&c.account_id)) {
+                continue;
+            }
+            let role = c.role.as_deref().and_then(RoleLevel::parse);
+            if !plan.roles.is_empty() && !role.is_some_and(|r| plan.roles.contains(&r)) {
+                continue;
+            }
+            if c.left_out != 0 {
+                created.opted_out += 1;
+                continue;
+            }
+            if plan.exclude_days > 0 && c.last_invited.max(c.last_answered).is_some_and(|t| t >= cutoff) {
+                created.recent += 1;
+                continue;
+            }
+            let present = |v: &Option<String>| v.as_deref().is_some_and(|s| !s.trim().is_empty());
+            let channel = if present(&c.email) {
+                Channel::Email
+            } else if present(&c.phone) {
+                Channel::Sms
+            } else {
+                Channel::Link
+            };
+            *created.invited.entry(channel.as_str()).or_default() += 1;
+            let language = plan.survey.survey.language_for(c.language.as_deref()).to_string();
+            rows.push((c.id, new_secret(), language, channel));
+        }
+        for chunk in rows.chunks(INSERT_CHUNK) {
+            on_tx!(&mut tx, |t| {
+                let mut qb = QueryBuilder::new(
+                    "INSERT INTO invitations (wave_id, contact_id, secret, language, channel, created_at) ",
+                );
+                qb.push_values(chunk, |mut b, (contact, secret, language, channel)| {
+                    b.push_bind(wave_id)
+                        .push_bind(*contact)
+                        .push_bind(secret)
+                        .push_bind(language)
+                        .push_bind(channel.as_str())
+                        .push_bind(plan.now);
+                });
+                qb.build().execute(&mut **t).await?;
+            });
+        }
+        tx.bump_data_version().await?;
+        tx.commit().await?;
+        Ok(created)
+    }
+
+    /// Sets a wave's status: `open` starts taking answers, `closed` stops (and records when).
+    pub async fn set_wave_status(
+        &self,
+        wave_id: i64,
+        status: WaveStatus,
+        now: OffsetDateTime,
+    ) -> Result<(), StoreError> {
+        let closed_at = (status == WaveStatus::Closed).then_some(now);
+        let sql = "UPDATE waves SET status = $2, closed_at = COALESCE($3, closed_at) WHERE id = $1";
+        let mut tx = Tx::begin(self).await?;
+        let done = on_tx!(&mut tx, |t| sqlx::query(sql)
+            .bind(wave_id)
+            .bind(status.as_str())
+            .bind(closed_at)
+            .execute(&mut **t)
+            .await?
+            .rows_affected());
+        if done == 0 {
+            tx.rollback().await?;
+            return Err(StoreError::NotFound);
+        }
+        tx.bump_data_version().await?;
+        tx.commit().await
+    }
+
+    /// The wave named `name`: its id, status and survey version (None for imported waves).
+    pub async fn wave_by_name(&self, name: &str) -> Result<Option<(i64, WaveStatus, Option<i64>)>, StoreError> {
+        let sql = "SELECT id, status, survey_version_id FROM waves WHERE name = $1";
+        let row: Option<(i64, String, Option<i64>)> =
+            on_pool!(self, |pool| sqlx::query_as(sql).bind(name).fetch_optional(pool).await?);
+        Ok(row.map(|(id, status, version)| (id, WaveStatus::parse(&status).unwrap_or(WaveStatus::Closed), version)))
+    }
+
+    /// The invitation with this id (the caller checks the secret).
+    pub async fn invitation(&self, id: i64) -> Result<Option<Invitation>, StoreError> {
+        let sql = format!("SELECT {INVITATION_COLUMNS} WHERE i.id = $1");
+        Ok(on_pool!(self, |pool| sqlx::query_as(&sql).bind(id).fetch_optional(pool).await?))
+    }
+
+    /// A wave's invitations, by account and contact name, from `after` (an invitation id
+    /// order is not kept: pages of `limit` by id).
+    pub async fn wave_invitations(&self, wave_id: i64, after: i64, limit: i64) -> Result<Vec<Invitation>, StoreError> {
+        let sql = format!("SELECT {INVITATION_COLUMNS} WHERE i.wave_id = $1 AND i.id > $2 ORDER BY i.id LIMIT $3");
+        Ok(on_pool!(self, |pool| sqlx::query_as(&sql).bind(wave_id).bind(after).bind(limit).fetch_all(pool).await?))
+    }
+
+    /// Records the first time the survey page was opened.
+    pub async fn mark_opened(&self, invitation_id: i64, now: OffsetDateTime) -> Result<(), StoreError> {
+        let sql = "UPDATE invitations SET opened_at = $2 WHERE id = $1 AND opened_at IS NULL";
+        on_pool!(self, |pool| sqlx::query(sql).bind(invitation_id).bind(now).execute(pool).await?.rows_affected());
+        Ok(())
+    }
+
+    /// Keeps partial answers to finish later.
+    pub async fn save_draft(&self, invitation_id: i64, answers: &Answers) -> Result<(), StoreError> {
+        let json = serde_json::to_string(answers).map_err(|e| StoreError::Other(e.into()))?;
+        let sql = "UPDATE invitations SET draft = $2 WHERE id = $1";
+        on_pool!(self, |pool| sqlx::query(sql).bind(invitation_id).bind(json).execute(pool).await?.rows_affected());
+        Ok(())
+    }
+
+    /// Stores an answer given through `invitation`: a new response row (an earlier answer is
+    /// kept as history; reports read the latest), the invitation marked answered and its draft
+    /// cleared, and the account's analytics cells brought up to date, all in one transaction,
+    /// committed before this returns.
+    pub async fn record_answer(
+        &self,
+        invitation: &Invitation,
+        survey: &Survey,
+        answers: &Answers,
+        now: OffsetDateTime,
+    ) -> Result<i64, StoreError> {
+        let ltr = answers
+            .ltr()
+            .ok_or_else(|| StoreError::Other(anyhow::anyhow!("an answer needs the likelihood to recommend")))?;
+        let scores = serde_json::to_string(&answers.scores(survey)).map_err(|e| StoreError::Other(e.into()))?;
+        let all = serde_json::to_string(answers).map_err(|e| StoreError::Other(e.into()))?;
+        let mut tx = Tx::begin(self).await?;
+        let id: i64 = on_tx!(&mut tx, |t| {
+            sqlx::query_scalar(
+            "INSERT INTO responses (wave_id, contact_id, account_id, invitation_id, submitted_at, ltr, comment, scores, \
+             source, answers) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 'survey', $9) RETURNING id"
+        )
+        .bind(invitation.wave_id)
+        .bind(invitation.contact_id)
+        .bind(invitation.account_id)
+        .bind(invitation.id)
+        .bind(now)
+        .bind(i32::from(ltr.get()))
+        .bind(answers.comment())
+        .bind(&scores)
+        .bind(&all)
+        .fetch_one(&mut **t)
+        .await?
+        });
+        on_tx!(&mut tx, |t| sqlx::query(
+            "UPDATE invitations SET answered_at = $2, draft = NULL, opened_at = COALESCE(opened_at, $2) WHERE id = $1"
+        )
+        .bind(invitation.id)
+        .bind(now)
+        .execute(&mut **t)
+        .await?
+        .rows_affected());
+        let touched: Touched = BTreeMap::from([(invitation.wave_id, HashSet::from([invitation.account_id]))]);
+        refresh_cells(&mut tx, &touched).await?;
+        tx.bump_data_version().await?;
+        tx.commit().await?;
+        Ok(id)
+    }
+
+    /// The latest answer given through an invitation (the answers' JSON form), to show again.
+    pub async fn latest_answer(&self, invitation_id: i64) -> Result<Option<Answers>, StoreError> {
+        let sql = "SELECT answers FROM responses WHERE invitation_id = $1 AND answers IS NOT NULL \
+                   ORDER BY submitted_at DESC, id DESC LIMIT 1";
+        let json: Option<String> =
+            on_pool!(self, |pool| sqlx::query_scalar(sql).bind(invitation_id).fetch_optional(pool).await?);
+        json.map(|j| serde_json::from_str(&j).map_err(|e| StoreError::Other(e.into()))).transpose()
+    }
+
+    /// How many answers an invitation has given (the first and every update).
+    pub async fn answer_count(&self, invitation_id: i64) -> Result<i64, StoreError> {
+        let sql = "SELECT COUNT(*) FROM responses WHERE invitation_id = $1";
+        Ok(on_pool!(self, |pool| sqlx::query_scalar(sql).bind(invitation_id).fetch_one(pool).await?))
+    }
+
+    /// Delivery and answer counts for a wave.
+    pub async fn wave_progress(&self, wave_id: i64) -> Result<WaveProgress, StoreError> {
+        let sql = "SELECT COUNT(*), \
+                   COALESCE(SUM(CASE WHEN status = 'sent' THEN 1 ELSE 0 END), 0), \
+                   COALESCE(SUM(CASE WHEN status = 'failed' THEN 1 ELSE 0 END), 0), \
+                   COALESCE(SUM(CASE WHEN status = 'bounced' THEN 1 ELSE 0 END), 0), \
+                   COALESCE(SUM(CASE WHEN opened_at IS NOT NULL THEN 1 ELSE 0 END), 0), \
+                   COALESCE(SUM(CASE WHEN answered_at IS NOT NULL THEN 1 ELSE 0 END), 0), \
+                   COALESCE(SUM(CASE WHEN draft IS NOT NULL AND answered_at IS NULL THEN 1 ELSE 0 END), 0) \
+                   FROM invitations WHERE wave_id = $1";
+        let row: (i64, i64, i64, i64, i64, i64, i64) =
+            on_pool!(self, |pool| sqlx::query_as(sql).bind(wave_id).fetch_one(pool).await?);
+        let u = |v: i64| u64::try_from(v).unwrap_or(0);
+        Ok(WaveProgress {
+            invited: u(row.0),
+            sent: u(row.1),
+            failed: u(row.2),
+            bounced: u(row.3),
+            opened: u(row.4),
+            answered: u(row.5),
+            partial: u(row.6),
+        })
+    }
+
+    /// Marks a contact unsubscribed: later waves leave them out, whatever a re-import says.
+    pub async fn unsubscribe(&self, contact_id: i64, now: OffsetDateTime) -> Result<(), StoreError> {
+        let sql = "UPDATE contacts SET unsubscribed_at = COALESCE(unsubscribed_at, $2) WHERE id = $1";
+        on_pool!(self, |pool| sqlx::query(sql).bind(contact_id).bind(now).execute(pool).await?.rows_affected());
+        Ok(())
+    }
+}

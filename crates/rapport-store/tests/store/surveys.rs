@@ -1,0 +1,191 @@
+//! Surveys, waves, invitations and the answers given through them.
+
+use rapport_core::answer::{Answers, Intent};
+use rapport_core::contact::RoleLevel;
+use rapport_core::survey::{Sender, Survey, relationship_template};
+use rapport_store::Store;
+use rapport_store::invitations::{Invitation, WaveCreated, WavePlan};
+use rapport_store::surveys::SurveyVersion;
+use rapport_store::waves::WaveStatus;
+use time::macros::datetime;
+use time::{Duration, OffsetDateTime};
+
+use super::{ACCOUNTS, CONTACTS, import};
+use rapport_store::Kind;
+
+fn template() -> Survey {
+    relationship_template(Sender {
+        company: "Acme Industrial".into(),
+        contact_name: "CX team".into(),
+        email: "cx@acme.example".into(),
+        phone: "+1 555 0100".into(),
+        logo_svg: None,
+    })
+}
+
+const NOW: OffsetDateTime = datetime!(2026-11-24 12:00 UTC);
+
+async fn portfolio(store: &Store) -> SurveyVersion {
+    import(store, Kind::Accounts, ACCOUNTS).await.expect("accounts");
+    import(store, Kind::Contacts, CONTACTS).await.expect("contacts");
+    store.save_survey(&template()).await.expect("survey")
+}
+
+async fn create(
+    store: &Store,
+    name: &str,
+    survey: &SurveyVersion,
+    roles: &[RoleLevel],
+    now: OffsetDateTime,
+) -> WaveCreated {
+    let plan = WavePlan {
+        name,
+        survey,
+        opens_on: now.date(),
+        closes_on: now.date() + Duration::days(21),
+        accounts: None,
+        roles,
+        exclude_days: 30,
+        selection: "every contact",
+        now,
+    };
+    store.create_wave(&plan).await.expect("wave")
+}
+
+async fn invitations(store: &Store, wave_id: i64) -> Vec<Invitation> {
+    store.wave_invitations(wave_id, 0, 100).await.expect("invitations")
+}
+
+fn answers(survey: &Survey, form: &[(&str, &str)]) -> Answers {
+    survey.read_answers(form.iter().copied(), Intent::Submit).expect("valid answers")
+}
+
+pub async fn a_survey_keeps_every_version_a_wave_was_sent_with(store: Store) {
+    let v1 = store.save_survey(&template()).await.unwrap();
+    assert_eq!(v1.version, 1);
+    assert_eq!(store.save_survey(&template()).await.unwrap(), v1, "an unchanged definition is not a new version");
+    let mut changed = template();
+    changed.questions[1].text.insert("en".into(), "How good are our products?".into());
+    let v2 = store.save_survey(&changed).await.unwrap();
+    assert_eq!((v2.version, v2.survey.clone()), (2, changed));
+    assert_eq!(store.latest_survey("B2B relationship survey").await.unwrap().unwrap(), v2);
+    assert_eq!(store.survey_version(v1.id).await.unwrap(), v1, "the old version is kept as it was");
+    assert_eq!(store.list_surveys().await.unwrap(), [v2]);
+    let mut broken = template();
+    broken.questions.remove(0);
+    let err = store.save_survey(&broken).await.unwrap_err();
+    assert!(format!("{err:#}").contains("exactly one"), "{err:#}");
+}
+
+pub async fn a_wave_invites_each_selected_contact_once_by_the_right_channel(store: Store) {
+    let survey = portfolio(&store).await;
+    import(
+        &store,
+        Kind::Contacts,
+        "contact_id,account_id,name,role,email,phone,opted_out,language\n\
+         C4,A2,Phone Only,user,,+1 555 0199,false,de-CH\n\
+         C5,A2,No Means No,manager,no@helix.example,,true,\n\
+         C6,A3,Unreachable,manager,,,false,\n",
+    )
+    .await
+    .unwrap();
+    let created = create(&store, "2026-Q4", &survey, &[], NOW).await;
+    assert_eq!(created.total(), 5);
+    assert_eq!(created.invited.get("email"), Some(&3));
+    assert_eq!(created.invited.get("sms"), Some(&1));
+    assert_eq!(created.invited.get("link"), Some(&1));
+    assert_eq!(created.opted_out, 1);
+    let invs = invitations(&store, created.wave_id).await;
+    let phone_only = invs.iter().find(|i| i.contact_name == "Phone Only").unwrap();
+    assert_eq!((phone_only.language.as_str(), phone_only.channel.as_str()), ("de", "sms"));
+    assert!(invs.iter().all(|i| i.secret.len() == 40 && i.secret.chars().all(|c| c.is_ascii_hexdigit())));
+    let mut secrets: Vec<&str> = invs.iter().map(|i| i.secret.as_str()).collect();
+    secrets.dedup();
+    assert_eq!(secrets.len(), 5, "every invitation has its own secret");
+    assert_eq!(invs[0].wave_status(), WaveStatus::Draft);
+    assert!(!invs[0].accepts_answers(NOW), "nothing is answered before the wave opens");
+
+    let clash = WavePlan {
+        name: "2026-Q4",
+        survey: &survey,
+        opens_on: NOW.date(),
+        closes_on: NOW.date(),
+        accounts: None,
+        roles: &[],
+        exclude_days: 0,
+        selection: "",
+        now: NOW,
+    };
+    let again = store.create_wave(&clash).await;
+    assert!(format!("{:#}", again.unwrap_err()).contains("already exists"));
+
+    // A week later, everyone was just invited: the 30-day rule leaves them all out.
+    let later =
+        create(&store, "2026-Q4b", &survey, &[RoleLevel::Executive, RoleLevel::Manager], NOW + Duration::days(7)).await;
+    assert_eq!((later.total(), later.recent), (0, 3), "C1, C2 and C6 are executives or managers");
+    let much_later = create(&store, "2027-Q1", &survey, &[RoleLevel::Executive], NOW + Duration::days(40)).await;
+    assert_eq!(much_later.total(), 1, "only the one executive");
+}
+
+pub async fn an_answer_counts_at_once_and_a_second_one_replaces_it_keeping_history(store: Store) {
+    let survey = portfolio(&store).await;
+    let wave = create(&store, "2026-Q4", &survey, &[], NOW).await.wave_id;
+    store.set_wave_status(wave, WaveStatus::Open, NOW).await.unwrap();
+    let inv = invitations(&store, wave).await.into_iter().find(|i| i.contact_name == "Ana Ruiz").unwrap();
+    assert!(inv.accepts_answers(NOW));
+    assert!(!inv.accepts_answers(NOW + Duration::days(22)), "not after the last day");
+
+    let first = answers(&survey.survey, &[("ltr", "9"), ("product", "4"), ("comment", "<b>Great</b>")]);
+    store.record_answer(&inv, &survey.survey, &first, NOW).await.unwrap();
+    let cells = store.wave_cells(wave).await.unwrap();
+    assert_eq!(cells.len(), 1);
+    assert_eq!((cells[0].stats.loyalty.promoters, cells[0].stats.loyalty.detractors), (1, 0));
+
+    let second = answers(&survey.survey, &[("ltr", "3"), ("buying_role", "decide")]);
+    store.record_answer(&inv, &survey.survey, &second, NOW + Duration::minutes(5)).await.unwrap();
+    let cells = store.wave_cells(wave).await.unwrap();
+    assert_eq!(
+        (cells[0].stats.loyalty.promoters, cells[0].stats.loyalty.detractors),
+        (0, 1),
+        "the latest answer counts"
+    );
+    assert_eq!(store.answer_count(inv.id).await.unwrap(), 2, "both answers are kept");
+    assert_eq!(store.latest_answer(inv.id).await.unwrap(), Some(second));
+
+    let incremental = store.dump_analytics().await.unwrap();
+    store.rebuild_analytics().await.unwrap();
+    assert_eq!(store.dump_analytics().await.unwrap(), incremental, "the same figures as a rebuild");
+    let progress = store.wave_progress(wave).await.unwrap();
+    assert_eq!((progress.invited, progress.answered, progress.opened), (3, 1, 1));
+}
+
+pub async fn partial_answers_wait_in_the_invitation_until_the_answer(store: Store) {
+    let survey = portfolio(&store).await;
+    let wave = create(&store, "2026-Q4", &survey, &[], NOW).await.wave_id;
+    let inv = invitations(&store, wave).await.remove(0);
+    store.mark_opened(inv.id, NOW).await.unwrap();
+    let partial = survey.survey.read_answers([("product", "2")], Intent::Save).unwrap();
+    store.save_draft(inv.id, &partial).await.unwrap();
+    let saved = store.invitation(inv.id).await.unwrap().unwrap();
+    assert_eq!(serde_json::from_str::<Answers>(saved.draft.as_deref().unwrap()).unwrap(), partial);
+    assert_eq!(store.wave_progress(wave).await.unwrap().partial, 1);
+    assert!(store.wave_cells(wave).await.unwrap().is_empty(), "a saved draft is not an answer");
+
+    let full = answers(&survey.survey, &[("ltr", "7"), ("product", "2")]);
+    store.record_answer(&saved, &survey.survey, &full, NOW).await.unwrap();
+    let answered = store.invitation(inv.id).await.unwrap().unwrap();
+    assert_eq!((answered.draft, answered.answered_at), (None, Some(NOW)));
+    assert_eq!(store.wave_progress(wave).await.unwrap().partial, 0);
+}
+
+pub async fn an_unsubscribed_contact_stays_out_whatever_a_later_import_says(store: Store) {
+    let survey = portfolio(&store).await;
+    let wave = create(&store, "2026-Q3", &survey, &[], NOW - Duration::days(90)).await.wave_id;
+    let ana = invitations(&store, wave).await.into_iter().find(|i| i.contact_name == "Ana Ruiz").unwrap();
+    store.unsubscribe(ana.contact_id, NOW).await.unwrap();
+    import(&store, Kind::Contacts, CONTACTS).await.unwrap();
+    let next = create(&store, "2026-Q4", &survey, &[], NOW).await;
+    assert_eq!((next.total(), next.opted_out), (2, 1));
+    let names: Vec<String> = invitations(&store, next.wave_id).await.into_iter().map(|i| i.contact_name).collect();
+    assert!(!names.contains(&"Ana Ruiz".to_string()));
+}

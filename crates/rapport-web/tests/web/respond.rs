@@ -1,0 +1,231 @@
+//! The response page, as a contact meets it: their personal link, the survey in their
+//! language, saving for later, answering again, and a clear page for everything that can go
+//! wrong, with nothing half-stored.
+
+use std::net::SocketAddr;
+
+use rapport_core::survey::relationship_template;
+use rapport_store::invitations::{Invitation, WavePlan};
+use rapport_store::waves::WaveStatus;
+use rapport_store::{Kind, Store};
+use rapport_web::respond::personal_path;
+use reqwest::StatusCode;
+use time::{Duration, OffsetDateTime};
+
+use super::{client, get, serve, sign_in, url};
+
+/// A wave of the built-in survey to every contact of the test portfolio, plus one German
+/// reader at Alpha Energy; open unless `open` is false.
+async fn wave(store: &Store, name: &str, open: bool) -> Vec<Invitation> {
+    rapport_store::import::import_reader(
+        store,
+        Kind::Contacts,
+        "contact_id,account_id,name,role,email,language\nA1-de,A1,Greta Vogel,manager,greta@alpha.example,de-AT\n"
+            .as_bytes(),
+        Default::default(),
+        &mut |_| {},
+    )
+    .await
+    .unwrap();
+    let survey = store.save_survey(&relationship_template(rapport_demo::survey::sender())).await.unwrap();
+    let now = OffsetDateTime::now_utc();
+    let plan = WavePlan {
+        name,
+        survey: &survey,
+        opens_on: now.date(),
+        closes_on: now.date() + Duration::days(14),
+        accounts: None,
+        roles: &[],
+        exclude_days: 0,
+        selection: "every contact",
+        now,
+    };
+    let created = store.create_wave(&plan).await.unwrap();
+    if open {
+        store.set_wave_status(created.wave_id, WaveStatus::Open, now).await.unwrap();
+    }
+    store.wave_invitations(created.wave_id, 0, 100).await.unwrap()
+}
+
+fn link(addr: SocketAddr, inv: &Invitation) -> String {
+    url(addr, &personal_path(inv.id, &inv.secret))
+}
+
+fn named<'a>(invs: &'a [Invitation], name: &str) -> &'a Invitation {
+    invs.iter().find(|i| i.contact_name == name).unwrap_or_else(|| panic!("no invitation for {name}"))
+}
+
+async fn post(addr: SocketAddr, inv: &Invitation, form: &[(&str, &str)]) -> (StatusCode, String) {
+    let res = client().post(link(addr, inv)).form(form).send().await.unwrap();
+    (res.status(), res.text().await.unwrap())
+}
+
+async fn answers_of(store: &Store, inv: &Invitation) -> i64 {
+    store.answer_count(inv.id).await.unwrap()
+}
+
+pub async fn a_contact_answers_from_their_personal_link_and_it_counts_at_once(store: Store) {
+    let addr = serve(&store).await;
+    let invs = wave(&store, "2026-Q3", true).await;
+    let inv = named(&invs, "Person A1-0");
+    let res = client().get(link(addr, inv)).send().await.unwrap();
+    assert_eq!(res.status(), StatusCode::OK);
+    let csp = res.headers()["content-security-policy"].to_str().unwrap().to_string();
+    assert!(csp.contains("style-src 'sha256-") && !csp.contains("unsafe-inline"), "{csp}");
+    assert_eq!(res.headers()["cache-control"], "no-store");
+    let page = res.text().await.unwrap();
+    assert!(page.len() < 30 * 1024, "the page with its CSS is {} bytes", page.len());
+    assert!(page.contains("<html lang=\"en\">"));
+    assert!(page.contains("Meridian Industrial Supply") && page.contains("cx@meridian.example"));
+    assert!(page.contains("How likely is it that you would recommend Meridian Industrial Supply"));
+    assert!(page.contains("Do we deliver the experience our marketing and sales force promised?"));
+    assert!(page.contains("<legend>") && page.contains("type=\"radio\" name=\"ltr\" value=\"10\""));
+    assert!(!page.contains("<script"), "the page needs no JavaScript");
+
+    let admin = sign_in(addr, "admin@test.example").await;
+    let (status, _) = get(&admin, addr, "/reports/quadrants?wave=2026-Q3&format=csv").await;
+    let before = status;
+    let (status, thanks) =
+        post(addr, inv, &[("ltr", "10"), ("delivery", "5"), ("comment", "Fast and friendly"), ("action", "submit")])
+            .await;
+    assert_eq!(status, StatusCode::OK, "{thanks}");
+    assert!(thanks.contains("Thank you") && thanks.contains("will contact you within two working days"), "{thanks}");
+    assert!(thanks.contains("You can change your answers with the same link until"));
+    let (status, csv) = get(&admin, addr, "/reports/quadrants?wave=2026-Q3&format=csv").await;
+    assert_eq!(status, StatusCode::OK, "before the answer: {before}; after: {csv}");
+    let alpha = csv.lines().find(|l| l.contains("Alpha Energy")).unwrap_or_else(|| panic!("{csv}"));
+    assert!(alpha.contains(",100,") || alpha.contains(",100.0,"), "one promoter is an NPS of 100: {alpha}");
+}
+
+pub async fn saving_keeps_a_draft_and_a_second_answer_keeps_the_first_as_history(store: Store) {
+    let addr = serve(&store).await;
+    let invs = wave(&store, "2026-Q3", true).await;
+    let inv = named(&invs, "Person B1-1");
+    let (status, saved) = post(addr, inv, &[("product", "2"), ("comment", "Half done"), ("action", "save")]).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(saved.contains("Your answers are saved"), "{saved}");
+    assert_eq!(answers_of(&store, inv).await, 0, "a draft is not an answer");
+    let (_, again) = get(&client(), addr, &personal_path(inv.id, &inv.secret)).await;
+    assert!(again.contains("name=\"product\" value=\"2\" checked"), "the draft is shown again");
+    assert!(again.contains(">Half done</textarea>"));
+
+    let (status, missing) = post(addr, inv, &[("product", "2"), ("action", "submit")]).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(missing.contains("This question needs an answer.") && missing.contains("href=\"#q-ltr\""), "{missing}");
+    assert!(missing.contains("name=\"product\" value=\"2\" checked"), "what was valid stays filled in");
+    assert_eq!(answers_of(&store, inv).await, 0);
+
+    assert_eq!(post(addr, inv, &[("ltr", "8"), ("product", "2")]).await.0, StatusCode::OK);
+    let (_, shown) = get(&client(), addr, &personal_path(inv.id, &inv.secret)).await;
+    assert!(shown.contains("You answered on"), "{shown}");
+    assert!(shown.contains("name=\"ltr\" value=\"8\" checked"));
+    assert_eq!(post(addr, inv, &[("ltr", "2")]).await.0, StatusCode::OK);
+    assert_eq!(answers_of(&store, inv).await, 2, "both answers are kept");
+    let latest = store.latest_answer(inv.id).await.unwrap().unwrap();
+    assert_eq!(latest.score("ltr"), Some(2));
+}
+
+pub async fn bad_input_on_the_response_page_gets_a_clear_page_and_stores_nothing(store: Store) {
+    let addr = serve(&store).await;
+    let invs = wave(&store, "2026-Q3", true).await;
+    let inv = named(&invs, "Person A2-0");
+    let cases: [(&[(&str, &str)], &str); 4] = [
+        (&[("ltr", "11")], "Choose a number from 0 to 10."),
+        (&[("ltr", "-1"), ("support", "6")], "Choose a number from 1 to 5."),
+        (&[("ltr", "5"), ("buying_role", "'; DROP TABLE responses; --")], "Choose one of the options shown."),
+        (&[("ltr", "5"), ("buying_role", "use"), ("buying_role", "decide")], "Choose only one option."),
+    ];
+    for (form, message) in cases {
+        let (status, page) = post(addr, inv, form).await;
+        assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{form:?}");
+        assert!(page.contains(message), "{form:?}: {page}");
+    }
+    let too_long = "x".repeat(5000);
+    let (status, page) = post(addr, inv, &[("ltr", "5"), ("comment", &too_long)]).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(page.contains("under 4,000 characters"));
+
+    let garbled = client().post(link(addr, inv)).header("content-type", "application/x-www-form-urlencoded");
+    let res = garbled.body(b"ltr=5&comment=%FF%FE".to_vec()).send().await.unwrap();
+    assert_eq!(res.status(), StatusCode::BAD_REQUEST);
+    assert!(res.text().await.unwrap().contains("not valid UTF-8"));
+    let huge = format!("ltr=5&comment={}", "a".repeat(200 * 1024));
+    let res = client()
+        .post(link(addr, inv))
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body(huge)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::PAYLOAD_TOO_LARGE);
+    assert!(res.text().await.unwrap().contains("too large"));
+    assert_eq!(answers_of(&store, inv).await, 0, "nothing of a refused form is stored");
+
+    let forged = [
+        format!("/r/{}-{}", inv.id, "0".repeat(40)),
+        format!("/r/{}-{}", inv.id + 1000, inv.secret),
+        format!("/r/{}-{}", inv.id, &inv.secret[..39]),
+        "/r/not-a-token".to_string(),
+        "/r/%3Cscript%3E".to_string(),
+    ];
+    for path in forged {
+        let (status, page) = get(&client(), addr, &path).await;
+        assert_eq!(status, StatusCode::NOT_FOUND, "{path}");
+        assert!(page.contains("This link does not work"), "{path}: {page}");
+        let res = client().post(url(addr, &path)).form(&[("ltr", "0")]).send().await.unwrap();
+        assert_eq!(res.status(), StatusCode::NOT_FOUND, "{path}");
+    }
+
+    let script = "<script>alert('x')</script> =HYPERLINK(\"http://evil.example\")";
+    assert_eq!(post(addr, inv, &[("ltr", "4"), ("comment", script)]).await.0, StatusCode::OK);
+    let admin = sign_in(addr, "admin@test.example").await;
+    let (_, account) = get(&admin, addr, "/accounts/A2?wave=2026-Q3").await;
+    assert!(account.contains("&#60;script&#62;alert(&#39;x&#39;)&#60;/script&#62; =HYPERLINK"), "{account}");
+    assert!(!account.contains("<script>alert"), "the comment is inert text");
+    let (_, page) = get(&client(), addr, &personal_path(inv.id, &inv.secret)).await;
+    assert!(!page.contains("<script>alert") && page.contains("&#60;script&#62;alert"), "and on the form shown again");
+}
+
+pub async fn a_wave_that_is_not_open_says_so_and_takes_nothing(store: Store) {
+    let addr = serve(&store).await;
+    let invs = wave(&store, "2026-Q3", false).await;
+    let inv = named(&invs, "Person A1-1");
+    let (status, page) = get(&client(), addr, &personal_path(inv.id, &inv.secret)).await;
+    assert_eq!(status, StatusCode::GONE);
+    assert!(page.contains("not open yet"), "{page}");
+    store.set_wave_status(inv.wave_id, WaveStatus::Closed, OffsetDateTime::now_utc()).await.unwrap();
+    let (status, page) = post(addr, inv, &[("ltr", "9")]).await;
+    assert_eq!(status, StatusCode::GONE);
+    assert!(page.contains("This survey has closed") && page.contains("cx@meridian.example"), "{page}");
+    assert_eq!(answers_of(&store, inv).await, 0);
+}
+
+pub async fn the_survey_speaks_the_contacts_language(store: Store) {
+    let addr = serve(&store).await;
+    let invs = wave(&store, "2026-Q3", true).await;
+    let greta = named(&invs, "Greta Vogel");
+    assert_eq!(greta.language, "de");
+    let (_, page) = get(&client(), addr, &personal_path(greta.id, &greta.secret)).await;
+    assert!(page.contains("<html lang=\"de\">"));
+    assert!(page.contains("Wie wahrscheinlich ist es, dass Sie Meridian Industrial Supply"), "{page}");
+    assert!(page.contains("Antworten senden"));
+    let (status, page) = post(addr, greta, &[("ltr", "12")]).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(page.contains("Wählen Sie eine Zahl von 0 bis 10."));
+}
+
+pub async fn unsubscribing_asks_first_and_keeps_the_contact_out_of_later_waves(store: Store) {
+    let addr = serve(&store).await;
+    let invs = wave(&store, "2026-Q3", true).await;
+    let inv = named(&invs, "Person B2-0");
+    let path = format!("{}/unsubscribe", personal_path(inv.id, &inv.secret));
+    let (status, page) = get(&client(), addr, &path).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(page.contains("Unsubscribe from these surveys") && page.contains("<form method=\"post\">"));
+    let res = client().post(url(addr, &path)).send().await.unwrap();
+    assert_eq!(res.status(), StatusCode::OK);
+    assert!(res.text().await.unwrap().contains("You are unsubscribed"));
+    let later = wave(&store, "2026-Q4", true).await;
+    assert!(later.iter().all(|i| i.contact_name != "Person B2-0"), "left out of the next wave");
+    assert_eq!(later.len(), invs.len() - 1);
+}
