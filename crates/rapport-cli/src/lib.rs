@@ -3,7 +3,8 @@
 //! # Layout
 //! - [`Cli`] and [`Command`]: the clap definitions (their doc comments are the `--help`).
 //! - [`serve`]: the web app; [`user`]: the people who sign in.
-//! - [`survey`]: survey definitions; [`wave`]: waves, their invitations and links.
+//! - [`survey`]: survey definitions; [`wave`]: waves, their invitations and links;
+//!   [`delivery`]: the SMTP and public-address settings `serve` and `wave send` share.
 //! - [`transfer`]: `import` and `export`; [`demo`]: the demo portfolio; [`report`]: the
 //!   loyalty reports and their output formats.
 //! - [`telemetry`] sets up logging.
@@ -19,6 +20,7 @@ macro_rules! say {
 
 pub mod backup;
 pub mod bench;
+pub mod delivery;
 pub mod demo;
 pub mod report;
 pub mod serve;

@@ -37,6 +37,9 @@ pub struct ServeArgs {
     /// Cookies with the Secure flag: auto, always or never.
     #[arg(long, env = "RAPPORT_COOKIE_SECURE", value_enum, default_value_t = CookieSecure::Auto)]
     pub cookie_secure: CookieSecure,
+    /// Invitation and reminder delivery, run in the background.
+    #[command(flatten)]
+    pub delivery: crate::delivery::DeliveryArgs,
 }
 
 /// Runs `rapport serve`.
@@ -55,8 +58,12 @@ pub async fn serve(store: &Store, args: ServeArgs) -> anyhow::Result<()> {
         CookieSecure::Auto => !args.listen.ip().is_loopback(),
     };
     let state = AppState::new(store.clone(), secure_cookies);
+    let worker = args.delivery.worker(store)?;
+    if worker.is_none() {
+        say!("Email delivery is off: set RAPPORT_SMTP_URL to send invitations and reminders from this server.");
+    }
     say!("Rapport is listening on http://{} (Ctrl-C stops it).", args.listen);
-    rapport_web::serve(state, args.listen).await
+    rapport_web::serve(state, args.listen, worker).await
 }
 
 /// The demo portfolio on first start; fresh passwords for its users on every start.

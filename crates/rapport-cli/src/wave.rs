@@ -1,5 +1,6 @@
 //! `rapport wave create|preview|links|close|status`: rounds of the relationship survey.
 
+use std::io::IsTerminal;
 use std::path::PathBuf;
 
 use anyhow::{Context, bail};
@@ -10,6 +11,7 @@ use rapport_store::invitations::{Channel, WavePlan};
 use rapport_store::waves::WaveStatus;
 use time::{Date, Duration, OffsetDateTime};
 
+use crate::delivery::{DeliveryArgs, PublicUrl};
 use crate::report::FilterArgs;
 
 /// The survey a wave asks unless told otherwise.
@@ -22,6 +24,9 @@ pub enum WaveCommand {
     Create(CreateArgs),
     /// Show the messages the wave's first invitations will send, exactly as sent.
     Preview(PreviewArgs),
+    /// Send the wave's invitations by email (opening the wave), and follow the sending; with
+    /// --remind-after, remind those who have not answered.
+    Send(SendArgs),
     /// Write every personal link of the wave to a CSV file, for sending from another tool,
     /// and open the wave for answers.
     Links(LinksArgs),
@@ -64,9 +69,31 @@ pub struct PreviewArgs {
     /// How many invitations to show.
     #[arg(long, default_value_t = 3)]
     pub count: usize,
-    /// The address respondents reach Rapport at, for the links.
-    #[arg(long, env = "RAPPORT_PUBLIC_URL", default_value = "http://127.0.0.1:8080")]
-    pub public_url: String,
+    /// Where links point.
+    #[command(flatten)]
+    pub public: PublicUrl,
+}
+
+/// `rapport wave send`.
+#[derive(Debug, clap::Args)]
+pub struct SendArgs {
+    /// The wave.
+    pub name: String,
+    /// Send again the invitations whose delivery failed.
+    #[arg(long)]
+    pub retry_failed: bool,
+    /// Queue the messages and return: `rapport serve` sends them.
+    #[arg(long)]
+    pub no_wait: bool,
+    /// Remind those who have not answered this many days after the last message.
+    #[arg(long)]
+    pub remind_after: Option<u32>,
+    /// At most this many reminders per contact (with --remind-after).
+    #[arg(long, default_value_t = 2)]
+    pub reminders: u32,
+    /// How to send.
+    #[command(flatten)]
+    pub delivery: DeliveryArgs,
 }
 
 /// `rapport wave links`.
@@ -76,9 +103,9 @@ pub struct LinksArgs {
     pub name: String,
     /// The CSV file to write.
     pub file: PathBuf,
-    /// The address respondents reach Rapport at, for the links.
-    #[arg(long, env = "RAPPORT_PUBLIC_URL", default_value = "http://127.0.0.1:8080")]
-    pub public_url: String,
+    /// Where links point.
+    #[command(flatten)]
+    pub public: PublicUrl,
 }
 
 /// A wave's name.
@@ -109,6 +136,7 @@ pub async fn wave(store: &Store, command: WaveCommand) -> anyhow::Result<()> {
         WaveCommand::Create(args) => create(store, args).await,
         WaveCommand::Preview(args) => preview(store, args).await,
         WaveCommand::Links(args) => links(store, args).await,
+        WaveCommand::Send(args) => send(store, args).await,
         WaveCommand::Close(args) => {
             let (id, _) = find(store, &args.name).await?;
             store.set_wave_status(id, WaveStatus::Closed, OffsetDateTime::now_utc()).await?;
@@ -211,18 +239,18 @@ async fn preview(store: &Store, args: PreviewArgs) -> anyhow::Result<()> {
         say!("--- {} ({}), {} · {} · by {}", inv.contact_name, inv.account_name, inv.language, inv.status, inv.channel);
         match inv.channel() {
             Channel::Email => {
-                let mail = rapport_web::invite::email(&survey, &inv, &args.public_url, false)?;
+                let mail = rapport_web::invite::email(&survey, &inv, &args.public.url, false)?;
                 say!("To: {}\nSubject: {}\n\n{}", inv.email.as_deref().unwrap_or_default(), mail.subject, mail.text);
             }
             Channel::Sms => {
                 say!(
                     "To: {}\n{}",
                     inv.phone.as_deref().unwrap_or_default(),
-                    rapport_web::invite::sms(&survey, &inv, &args.public_url)
+                    rapport_web::invite::sms(&survey, &inv, &args.public.url)
                 );
             }
             Channel::Link => {
-                say!("No email or phone on file: hand out {}", rapport_web::invite::link(&args.public_url, &inv))
+                say!("No email or phone on file: hand out {}", rapport_web::invite::link(&args.public.url, &inv))
             }
         }
     }
@@ -243,7 +271,7 @@ async fn links(store: &Store, args: LinksArgs) -> anyhow::Result<()> {
         let Some(last) = page.last() else { break };
         after = last.id;
         for inv in &page {
-            let link = rapport_web::invite::link(&args.public_url, inv);
+            let link = rapport_web::invite::link(&args.public.url, inv);
             out.write_record([
                 guard(&inv.account_name).as_ref(),
                 guard(&inv.contact_name).as_ref(),
@@ -275,11 +303,13 @@ async fn status(store: &Store, args: StatusArgs) -> anyhow::Result<()> {
         }
         shown += 1;
         let rate = if p.invited == 0 { 0.0 } else { 100.0 * p.answered as f64 / p.invited as f64 };
+        let q = store.queue_counts(Some(w.id)).await?;
         say!(
-            "{}  {}  invited {}  sent {}  failed {}  bounced {}  opened {}  partial {}  answered {} ({rate:.0}%)",
+            "{}  {}  invited {}  queued {}  sent {}  failed {}  bounced {}  opened {}  partial {}  answered {} ({rate:.0}%)",
             w.name,
             w.status,
             p.invited,
+            q.queued + q.running,
             p.sent,
             p.failed,
             p.bounced,
@@ -288,11 +318,96 @@ async fn status(store: &Store, args: StatusArgs) -> anyhow::Result<()> {
             p.answered
         );
     }
+    if let Some(name) = &args.name
+        && let Some(w) = waves.iter().find(|w| &w.name == name)
+    {
+        for (contact, address, error) in store.failed_invitations(w.id, 20).await? {
+            say!("  failed: {contact} <{address}>: {error}");
+        }
+    }
     if shown == 0 {
         match &args.name {
             Some(n) => bail!("there is no wave named {n}"),
             None => say!("No wave has been sent from Rapport yet: start one with `rapport wave create 2026-Q4`."),
         }
+    }
+    Ok(())
+}
+
+async fn send(store: &Store, args: SendArgs) -> anyhow::Result<()> {
+    let (id, status) = find(store, &args.name).await?;
+    if status == WaveStatus::Closed {
+        bail!("wave {} is closed: its invitations would only find a closed survey", args.name);
+    }
+    let Some(worker) = args.delivery.worker(store)? else {
+        bail!(
+            "no SMTP server is set: give --smtp-url smtp://USER:PASSWORD@HOST:587 (or set RAPPORT_SMTP_URL), \
+             or hand out the links yourself with `rapport wave links {} links.csv`",
+            args.name
+        );
+    };
+    let now = OffsetDateTime::now_utc();
+    if let Some(days) = args.remind_after {
+        store.set_reminders(id, days, args.reminders).await?;
+        say!(
+            "Those who have not answered get a reminder {days} days after the last message, at most {} times.",
+            args.reminders
+        );
+    }
+    if args.retry_failed {
+        say!("{} failed invitations queued again.", store.requeue_failed(id, now).await?);
+    }
+    if status == WaveStatus::Draft {
+        store.set_wave_status(id, WaveStatus::Open, now).await?;
+        say!("Wave {} is open for answers.", args.name);
+    }
+    let queued = store.queue_invitations(id, &[Channel::Email.as_str()], now).await?;
+    if queued > 0 || !args.retry_failed {
+        say!("{queued} invitations queued for email.");
+    }
+    if args.no_wait {
+        say!(
+            "`rapport serve` (with RAPPORT_SMTP_URL set) sends them; follow with `rapport wave status {}`.",
+            args.name
+        );
+        return Ok(());
+    }
+    let total = {
+        let c = store.queue_counts(Some(id)).await?;
+        c.queued + c.running + c.done + c.failed
+    };
+    let bar = std::io::stderr().is_terminal().then(|| {
+        let b = indicatif::ProgressBar::new(total);
+        b.set_style(
+            indicatif::ProgressStyle::with_template("{spinner} sending [{bar:30}] {pos}/{len} messages ({eta})")
+                .expect("a valid template")
+                .progress_chars("=> "),
+        );
+        b
+    });
+    // Deliver in slices so the bar moves; stop when nothing more is due now.
+    worker.prepare().await?;
+    loop {
+        let ran = worker.run_batch().await?;
+        let c = store.queue_counts(Some(id)).await?;
+        if let Some(b) = &bar {
+            b.set_position(c.done + c.failed);
+        }
+        if ran == 0 {
+            break;
+        }
+    }
+    if let Some(b) = bar {
+        b.finish_and_clear();
+    }
+    let c = store.queue_counts(Some(id)).await?;
+    let p = store.wave_progress(id).await?;
+    say!("Sent {} messages; {} invitations failed; {} waiting to be retried.", c.done, p.failed, c.queued);
+    if p.failed > 0 {
+        say!(
+            "`rapport wave status {0}` shows the reasons; `rapport wave send {0} --retry-failed` tries them again.",
+            args.name
+        );
     }
     Ok(())
 }

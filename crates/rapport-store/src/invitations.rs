@@ -438,6 +438,18 @@ impl Store {
         })
     }
 
+    /// The invitations of a wave whose delivery failed: contact, address and reason.
+    pub async fn failed_invitations(
+        &self,
+        wave_id: i64,
+        limit: i64,
+    ) -> Result<Vec<(String, String, String)>, StoreError> {
+        let sql = "SELECT c.name, COALESCE(c.email, c.phone, ''), COALESCE(i.last_error, '') FROM invitations i \
+                   JOIN contacts c ON c.id = i.contact_id WHERE i.wave_id = $1 AND i.status = 'failed' \
+                   ORDER BY i.id LIMIT $2";
+        Ok(on_pool!(self, |pool| sqlx::query_as(sql).bind(wave_id).bind(limit).fetch_all(pool).await?))
+    }
+
     /// Marks a contact unsubscribed: later waves leave them out, whatever a re-import says.
     pub async fn unsubscribe(&self, contact_id: i64, now: OffsetDateTime) -> Result<(), StoreError> {
         let sql = "UPDATE contacts SET unsubscribed_at = COALESCE(unsubscribed_at, $2) WHERE id = $1";

@@ -13,7 +13,7 @@
 //! - [`portfolio`]: counts and lookups over the portfolio; [`users`], [`sessions`], [`api_tokens`], [`share_links`],
 //!   [`waves`].
 //! - [`surveys`]: versioned survey definitions; [`invitations`]: one per contact per wave, and
-//!   the answers given through them.
+//!   the answers given through them; [`jobs`]: the durable queue that delivers them.
 
 pub mod accounts;
 pub mod analytics;
@@ -26,6 +26,7 @@ pub mod formula;
 pub mod idempotency;
 pub mod import;
 pub mod invitations;
+pub mod jobs;
 pub mod kind;
 pub mod portfolio;
 pub mod record;

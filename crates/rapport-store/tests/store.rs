@@ -31,6 +31,7 @@ fn main() {
         an_answer_counts_at_once_and_a_second_one_replaces_it_keeping_history,
         partial_answers_wait_in_the_invitation_until_the_answer,
         an_unsubscribed_contact_stays_out_whatever_a_later_import_says,
+        a_delivery_job_is_claimed_once_and_never_run_twice,
     ]);
 }
 

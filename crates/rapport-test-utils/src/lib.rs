@@ -7,6 +7,9 @@
 //!   `async fn(Store)` cases into `case::sqlite` and `case::postgres` tests. When no
 //!   PostgreSQL server answers, the PostgreSQL tests are reported as ignored and a line says
 //!   so; with `CI=true` they fail instead, so CI can never skip them silently.
+//! - [`smtp`]: a real SMTP server (aiosmtpd) that keeps what it receives.
+
+pub mod smtp;
 
 use std::future::Future;
 use std::pin::Pin;

@@ -11,7 +11,8 @@
 //!   what, one check for every handler; [`password`] and [`token`]: the secrets.
 //! - [`pages`]: the pages; [`error`]: what failures show.
 //! - [`respond`]: the public response page respondents reach from their personal link;
-//!   [`invite`]: the invitation email and text message that carry the link.
+//!   [`invite`]: the invitation email and text message that carry the link; [`delivery`]:
+//!   the worker that sends them from the job queue.
 //! - [`api`]: the JSON API under `/api/v1`, with its OpenAPI document.
 //! - [`telemetry`]: `/metrics`, `/healthz`, `/readyz`.
 
@@ -19,6 +20,7 @@ pub mod api;
 pub mod auth;
 pub mod authz;
 pub mod chart;
+pub mod delivery;
 pub mod error;
 pub mod invite;
 pub mod pages;
@@ -117,13 +119,27 @@ fn security_headers(tls: bool) -> Vec<(HeaderName, HeaderValue)> {
     headers
 }
 
-/// Serves the app on `addr` until Ctrl-C or SIGTERM, finishing requests in flight.
-pub async fn serve(state: AppState, addr: SocketAddr) -> anyhow::Result<()> {
+/// Serves the app on `addr` until Ctrl-C or SIGTERM, finishing requests in flight, with the
+/// delivery worker (when email is configured) running beside it and finishing its batch.
+pub async fn serve(state: AppState, addr: SocketAddr, worker: Option<delivery::Worker>) -> anyhow::Result<()> {
     let listener = tokio::net::TcpListener::bind(addr).await.map_err(|e| {
         anyhow::anyhow!("cannot listen on {addr}: {e} (is another server using it? pick another with --listen)")
     })?;
     tokio::spawn(warm(state.clone()));
-    axum::serve(listener, router(state)).with_graceful_shutdown(shutdown_signal()).await?;
+    let (stop, mut stopped) = tokio::sync::watch::channel(false);
+    let worker = worker.map(|w| {
+        tokio::spawn(w.run(async move {
+            let _ = stopped.wait_for(|s| *s).await;
+        }))
+    });
+    let shutdown = async move {
+        shutdown_signal().await;
+        let _ = stop.send(true);
+    };
+    axum::serve(listener, router(state)).with_graceful_shutdown(shutdown).await?;
+    if let Some(w) = worker {
+        let _ = w.await;
+    }
     Ok(())
 }
 

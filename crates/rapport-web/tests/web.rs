@@ -1,12 +1,15 @@
 //! The web app over real HTTP on loopback, on SQLite and PostgreSQL: sign-in, sessions and
 //! CSRF, who may see what (every route for every role), escaping, downloads.
 
+#[path = "web/delivery.rs"]
+mod delivery;
 #[path = "web/respond.rs"]
 mod respond;
 mod support;
 
 use std::net::SocketAddr;
 
+use delivery::*;
 use rapport_store::Store;
 use rapport_test_utils::{cases, run_on_both};
 use reqwest::StatusCode;
@@ -42,6 +45,9 @@ fn main() {
         a_wave_that_is_not_open_says_so_and_takes_nothing,
         the_survey_speaks_the_contacts_language,
         unsubscribing_asks_first_and_keeps_the_contact_out_of_later_waves,
+        invitations_go_out_by_email_once_each_in_the_contacts_language,
+        an_unreachable_mail_server_is_tried_again_later,
+        reminders_go_to_those_who_have_not_answered_as_often_as_set,
     ]);
 }
 

@@ -13,7 +13,7 @@ CREATE TABLE invitations (
     secret      TEXT NOT NULL,
     language    TEXT NOT NULL,
     channel     TEXT NOT NULL CHECK (channel IN ('email', 'sms', 'link')),
-    status      TEXT NOT NULL DEFAULT 'pending' CHECK (status IN ('pending', 'sent', 'failed', 'bounced')),
+    status      TEXT NOT NULL DEFAULT 'pending' CHECK (status IN ('pending', 'sending', 'sent', 'failed', 'bounced')),
     sent_at     TIMESTAMPTZ,
     last_error  TEXT,
     reminders   INTEGER NOT NULL DEFAULT 0,
@@ -31,6 +31,9 @@ ALTER TABLE responses ADD CONSTRAINT responses_invitation_id_fkey
 
 ALTER TABLE waves ADD COLUMN exclude_days INTEGER;
 ALTER TABLE waves ADD COLUMN selection TEXT;
+-- Reminders to those who have not answered: after this many days, at most this many.
+ALTER TABLE waves ADD COLUMN remind_after_days INTEGER;
+ALTER TABLE waves ADD COLUMN max_reminders INTEGER NOT NULL DEFAULT 0;
 ALTER TABLE waves ADD COLUMN closed_at TIMESTAMPTZ;
 
 -- Every answer given on the response page, as the survey's questions were answered (the

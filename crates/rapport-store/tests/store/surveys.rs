@@ -189,3 +189,34 @@ pub async fn an_unsubscribed_contact_stays_out_whatever_a_later_import_says(stor
     let names: Vec<String> = invitations(&store, next.wave_id).await.into_iter().map(|i| i.contact_name).collect();
     assert!(!names.contains(&"Ana Ruiz".to_string()));
 }
+
+pub async fn a_delivery_job_is_claimed_once_and_never_run_twice(store: Store) {
+    use rapport_store::jobs::Outcome;
+    let survey = portfolio(&store).await;
+    let wave = create(&store, "2026-Q4", &survey, &[], NOW).await.wave_id;
+    assert_eq!(store.queue_invitations(wave, &["email"], NOW).await.unwrap(), 3);
+    assert_eq!(store.queue_invitations(wave, &["email"], NOW).await.unwrap(), 0, "queueing again adds nothing");
+    let claimed = store.claim_jobs(NOW, Duration::minutes(1), 10).await.unwrap();
+    assert_eq!(claimed.len(), 3);
+    assert!(store.claim_jobs(NOW, Duration::minutes(1), 10).await.unwrap().is_empty(), "no job is handed out twice");
+
+    // The worker died: its jobs are not run again (the message may have gone out) but say so.
+    assert_eq!(store.fail_abandoned_jobs(NOW + Duration::minutes(2)).await.unwrap(), 3);
+    assert!(store.claim_jobs(NOW + Duration::minutes(3), Duration::minutes(1), 10).await.unwrap().is_empty());
+    assert_eq!(store.wave_progress(wave).await.unwrap().failed, 3);
+    let failed = store.failed_invitations(wave, 10).await.unwrap();
+    assert!(failed.iter().all(|(_, _, why)| why.contains("may have been delivered")), "{failed:?}");
+
+    // Sending the failed ones again is a deliberate act.
+    assert_eq!(store.requeue_failed(wave, NOW).await.unwrap(), 3);
+    let again = store.claim_jobs(NOW + Duration::minutes(4), Duration::minutes(1), 10).await.unwrap();
+    assert_eq!(again.len(), 3);
+    assert!(again.iter().all(|j| j.attempts == 1), "a fresh start");
+    for job in &again {
+        store.finish_job(job, &Outcome::Sent, NOW).await.unwrap();
+    }
+    let progress = store.wave_progress(wave).await.unwrap();
+    assert_eq!((progress.sent, progress.failed), (3, 0));
+    let counts = store.queue_counts(Some(wave)).await.unwrap();
+    assert_eq!((counts.done, counts.queued, counts.running), (3, 0, 0));
+}

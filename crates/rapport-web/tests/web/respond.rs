@@ -16,7 +16,7 @@ use super::{client, get, serve, sign_in, url};
 
 /// A wave of the built-in survey to every contact of the test portfolio, plus one German
 /// reader at Alpha Energy; open unless `open` is false.
-async fn wave(store: &Store, name: &str, open: bool) -> Vec<Invitation> {
+pub async fn wave(store: &Store, name: &str, open: bool) -> Vec<Invitation> {
     rapport_store::import::import_reader(
         store,
         Kind::Contacts,

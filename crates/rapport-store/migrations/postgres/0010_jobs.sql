@@ -1,0 +1,19 @@
+-- The durable job queue: invitation and reminder deliveries, run by `rapport serve` (or by
+-- `rapport wave send`), claimed atomically so that no job runs twice, kept after they finish
+-- as the delivery log. (kind, invitation_id, seq) is unique: queueing the same delivery again
+-- changes nothing.
+CREATE TABLE jobs (
+    id            BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    kind          TEXT NOT NULL CHECK (kind IN ('invitation', 'reminder')),
+    invitation_id BIGINT NOT NULL REFERENCES invitations(id) ON DELETE CASCADE,
+    seq           INTEGER NOT NULL DEFAULT 0,
+    status        TEXT NOT NULL DEFAULT 'queued' CHECK (status IN ('queued', 'running', 'done', 'failed')),
+    run_at        TIMESTAMPTZ NOT NULL,
+    attempts      INTEGER NOT NULL DEFAULT 0,
+    locked_until  TIMESTAMPTZ,
+    last_error    TEXT,
+    created_at    TIMESTAMPTZ NOT NULL DEFAULT now(),
+    finished_at   TIMESTAMPTZ,
+    UNIQUE (kind, invitation_id, seq)
+);
+CREATE INDEX jobs_due ON jobs (status, run_at);

@@ -1,0 +1,279 @@
+//! Delivering invitations and reminders by email: the worker that runs the job queue.
+//!
+//! `rapport serve` runs it in the background when an SMTP server is configured; `rapport wave
+//! send` runs it in the foreground for one wave. Several workers (processes) may run at once:
+//! the store hands each job to one of them. Sending respects a rate (messages per second);
+//! a server that is unreachable or says "try again later" gets the message again with growing
+//! pauses, and one that refuses it marks the invitation failed with its reason.
+
+use std::collections::HashMap;
+use std::num::NonZeroU32;
+use std::sync::Arc;
+
+use anyhow::Context;
+use governor::{DefaultDirectRateLimiter, Quota, RateLimiter};
+use lettre::message::header::{ContentType, HeaderName, HeaderValue};
+use lettre::message::{Mailbox, MultiPart, SinglePart};
+use lettre::{AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
+use rapport_core::survey::Survey;
+use rapport_store::Store;
+use rapport_store::invitations::Invitation;
+use rapport_store::jobs::{Job, JobKind, Outcome};
+use time::{Duration, OffsetDateTime};
+
+use crate::invite;
+
+/// How many times a message is tried before its invitation is marked failed.
+pub const MAX_ATTEMPTS: i64 = 5;
+/// How long a worker may hold a claimed job before it counts as abandoned.
+const LEASE: Duration = Duration::minutes(10);
+/// Jobs claimed at a time.
+const BATCH: i64 = 50;
+
+/// Where and how to send.
+pub struct Mailer {
+    transport: AsyncSmtpTransport<Tokio1Executor>,
+    /// The address messages come from (the survey's sender name is shown with it); the
+    /// survey's own address when unset.
+    from: Option<String>,
+}
+
+impl Mailer {
+    /// A mailer for `url`: `smtp://user:pass@host:587` (STARTTLS required, except on a
+    /// loopback host), `smtps://user:pass@host:465` (TLS from the start); `?tls=...` as lettre
+    /// reads it overrides the choice.
+    pub fn new(url: &str, from: Option<String>) -> anyhow::Result<Mailer> {
+        let url = smtp_url(url);
+        let transport = AsyncSmtpTransport::<Tokio1Executor>::from_url(&url)
+            .with_context(|| {
+                format!(
+                    "reading the SMTP URL {}: expected smtp://USER:PASSWORD@HOST:587 or smtps://USER:PASSWORD@HOST:465",
+                    rapport_store::store::redact(&url)
+                )
+            })?
+            .timeout(Some(std::time::Duration::from_secs(30)))
+            .build();
+        Ok(Mailer { transport, from })
+    }
+
+    async fn send(&self, survey: &Survey, inv: &Invitation, public_url: &str, reminder: bool) -> Result<(), Failure> {
+        let to = inv
+            .email
+            .as_deref()
+            .filter(|e| !e.trim().is_empty())
+            .ok_or(Failure::Permanent("the contact has no email address".to_string()))?;
+        let mail =
+            invite::email(survey, inv, public_url, reminder).map_err(|e| Failure::Permanent(format!("{e:#}")))?;
+        let address = self.from.as_deref().unwrap_or(&survey.sender.email);
+        let from: Mailbox = format!("{} <{address}>", quote(&survey.sender.company))
+            .parse()
+            .map_err(|e| Failure::Permanent(format!("the sender address '{address}' is not valid: {e}")))?;
+        let reply_to: Option<Mailbox> = survey.sender.email.parse().ok();
+        let to: Mailbox = format!("{} <{to}>", quote(&inv.contact_name))
+            .parse()
+            .map_err(|e| Failure::Permanent(format!("the address '{to}' is not valid: {e}")))?;
+        let unsubscribe = format!("{}/unsubscribe", invite::link(public_url, inv));
+        let mut builder = Message::builder().from(from).to(to).subject(mail.subject);
+        if let Some(r) = reply_to {
+            builder = builder.reply_to(r);
+        }
+        // One-click unsubscribe (RFC 8058): mail clients POST to the link, which the
+        // unsubscribe page accepts.
+        builder = builder
+            .raw_header(HeaderValue::new(
+                HeaderName::new_from_ascii_str("List-Unsubscribe"),
+                format!("<{unsubscribe}>"),
+            ))
+            .raw_header(HeaderValue::new(
+                HeaderName::new_from_ascii_str("List-Unsubscribe-Post"),
+                "List-Unsubscribe=One-Click".to_string(),
+            ));
+        let message = builder
+            .multipart(
+                MultiPart::alternative()
+                    .singlepart(SinglePart::builder().header(ContentType::TEXT_PLAIN).body(mail.text))
+                    .singlepart(SinglePart::builder().header(ContentType::TEXT_HTML).body(mail.html)),
+            )
+            .map_err(|e| Failure::Permanent(format!("building the message: {e}")))?;
+        match self.transport.send(message).await {
+            Ok(_) => Ok(()),
+            Err(e) if e.is_permanent() => Err(Failure::Permanent(format!("the mail server refused it: {e}"))),
+            Err(e) => Err(Failure::Transient(format!("{e}"))),
+        }
+    }
+}
+
+/// A display name as an RFC 5322 quoted string.
+fn quote(name: &str) -> String {
+    format!("\"{}\"", name.replace(['\\', '"'], "").replace(['\r', '\n'], " "))
+}
+
+/// The URL lettre reads: `smtp://` asks for STARTTLS unless the host is loopback or the URL
+/// says otherwise.
+fn smtp_url(url: &str) -> String {
+    let loopback = ["@127.0.0.1", "//127.0.0.1", "@localhost", "//localhost", "@[::1]", "//[::1]"];
+    if url.starts_with("smtp://") && !url.contains("tls=") && !loopback.iter().any(|l| url.contains(l)) {
+        let sep = if url.contains('?') { '&' } else { '?' };
+        format!("{url}{sep}tls=required")
+    } else {
+        url.to_string()
+    }
+}
+
+/// Why a message did not go out.
+enum Failure {
+    /// Try again later.
+    Transient(String),
+    /// Do not try again.
+    Permanent(String),
+}
+
+/// Pause before attempt `n + 1` after `n` failed: 1, 5, 30 minutes, then 2 hours.
+fn backoff(attempts: i64) -> Duration {
+    match attempts {
+        ..=1 => Duration::minutes(1),
+        2 => Duration::minutes(5),
+        3 => Duration::minutes(30),
+        _ => Duration::hours(2),
+    }
+}
+
+/// The worker: claims due jobs, delivers each at the configured rate, records the outcome.
+#[derive(Clone)]
+pub struct Worker {
+    store: Store,
+    mailer: Arc<Mailer>,
+    public_url: String,
+    limiter: Arc<DefaultDirectRateLimiter>,
+}
+
+impl Worker {
+    /// A worker sending through `mailer` at most `per_second` messages a second, with links
+    /// to `public_url`.
+    pub fn new(store: Store, mailer: Mailer, public_url: &str, per_second: u32) -> Worker {
+        let rate = NonZeroU32::new(per_second.max(1)).expect("at least one a second");
+        Worker {
+            store,
+            mailer: Arc::new(mailer),
+            public_url: public_url.trim_end_matches('/').to_string(),
+            limiter: Arc::new(RateLimiter::direct(Quota::per_second(rate))),
+        }
+    }
+
+    /// Runs the due jobs: fails abandoned jobs, queues due reminders, then delivers batches
+    /// until none is due. Returns how many jobs were run.
+    pub async fn run_due(&self) -> anyhow::Result<u64> {
+        self.prepare().await?;
+        let mut ran = 0;
+        loop {
+            let n = self.run_batch().await?;
+            if n == 0 {
+                return Ok(ran);
+            }
+            ran += n;
+        }
+    }
+
+    /// The housekeeping before a run: abandoned jobs marked failed, due reminders queued.
+    pub async fn prepare(&self) -> anyhow::Result<()> {
+        let now = OffsetDateTime::now_utc();
+        self.store.fail_abandoned_jobs(now).await?;
+        self.store.queue_reminders(now).await?;
+        Ok(())
+    }
+
+    /// Claims one batch of due jobs and delivers it. Returns how many jobs were run.
+    pub async fn run_batch(&self) -> anyhow::Result<u64> {
+        let jobs = self.store.claim_jobs(OffsetDateTime::now_utc(), LEASE, BATCH).await?;
+        let mut surveys: HashMap<i64, Arc<Survey>> = HashMap::new();
+        let mut ran = 0;
+        for job in jobs {
+            self.limiter.until_ready().await;
+            let outcome = self.deliver(&job, &mut surveys).await?;
+            self.store.finish_job(&job, &outcome, OffsetDateTime::now_utc()).await?;
+            metrics::counter!("rapport_deliveries_total", "outcome" => match outcome {
+                Outcome::Sent => "sent",
+                Outcome::Retry { .. } => "retry",
+                Outcome::Failed { .. } => "failed",
+            })
+            .increment(1);
+            ran += 1;
+        }
+        Ok(ran)
+    }
+
+    async fn deliver(&self, job: &Job, surveys: &mut HashMap<i64, Arc<Survey>>) -> anyhow::Result<Outcome> {
+        let Some(inv) = self.store.invitation(job.invitation_id).await? else {
+            return Ok(Outcome::Failed { error: "the invitation no longer exists".into() });
+        };
+        if job.kind == JobKind::Reminder
+            && (inv.answered_at.is_some() || !inv.accepts_answers(OffsetDateTime::now_utc()))
+        {
+            // Answered or closed since the reminder was queued: nothing to remind of.
+            return Ok(Outcome::Failed { error: "not needed: answered or closed before the reminder went out".into() });
+        }
+        let Some(version) = inv.survey_version_id else {
+            return Ok(Outcome::Failed { error: "the wave has no survey".into() });
+        };
+        let survey = match surveys.get(&version) {
+            Some(s) => s.clone(),
+            None => {
+                let s = Arc::new(self.store.survey_version(version).await?.survey);
+                surveys.insert(version, s.clone());
+                s
+            }
+        };
+        let reminder = job.kind == JobKind::Reminder;
+        Ok(match self.mailer.send(&survey, &inv, &self.public_url, reminder).await {
+            Ok(()) => Outcome::Sent,
+            Err(Failure::Permanent(error)) => Outcome::Failed { error },
+            Err(Failure::Transient(error)) if job.attempts >= MAX_ATTEMPTS => {
+                Outcome::Failed { error: format!("gave up after {} attempts: {error}", job.attempts) }
+            }
+            Err(Failure::Transient(error)) => {
+                Outcome::Retry { error, at: OffsetDateTime::now_utc() + backoff(job.attempts) }
+            }
+        })
+    }
+
+    /// Runs the queue until `shutdown` resolves, checking for due jobs every few seconds.
+    /// A batch in progress finishes before it returns.
+    pub async fn run(self, shutdown: impl std::future::Future<Output = ()>) {
+        tokio::pin!(shutdown);
+        loop {
+            match self.run_due().await {
+                Ok(n) if n > 0 => tracing::info!(jobs = n, "deliveries run"),
+                Ok(_) => {}
+                Err(e) => tracing::warn!(error = format!("{e:#}"), "running the delivery queue failed"),
+            }
+            tokio::select! {
+                () = &mut shutdown => return,
+                () = tokio::time::sleep(std::time::Duration::from_secs(5)) => {}
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn smtp_asks_for_starttls_except_on_loopback() {
+        assert_eq!(smtp_url("smtp://u:p@mail.example:587"), "smtp://u:p@mail.example:587?tls=required");
+        assert_eq!(smtp_url("smtp://127.0.0.1:2525"), "smtp://127.0.0.1:2525");
+        assert_eq!(smtp_url("smtps://u:p@mail.example"), "smtps://u:p@mail.example");
+        assert_eq!(smtp_url("smtp://mail.example?tls=opportunistic"), "smtp://mail.example?tls=opportunistic");
+    }
+
+    #[test]
+    fn retries_wait_longer_each_time() {
+        assert!(backoff(1) < backoff(2) && backoff(2) < backoff(3) && backoff(3) < backoff(4));
+        assert_eq!(backoff(9), Duration::hours(2));
+    }
+
+    #[test]
+    fn display_names_cannot_break_out_of_their_quotes() {
+        assert_eq!(quote("O'Brien \"Sons\"\r\nBcc: x"), "\"O'Brien Sons  Bcc: x\"");
+    }
+}

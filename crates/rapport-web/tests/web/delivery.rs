@@ -1,0 +1,125 @@
+//! Invitations and reminders by email through a real SMTP server (aiosmtpd) started by the
+//! test: each message once, in the contact's language, with the personal link and a way to
+//! unsubscribe; a mail server that cannot be reached is tried again later.
+
+use rapport_core::answer::Intent;
+use rapport_store::invitations::Invitation;
+use rapport_store::{Kind, Store};
+use rapport_test_utils::smtp::{SmtpServer, decoded, header};
+use rapport_web::delivery::{Mailer, Worker};
+use rapport_web::respond::personal_path;
+use time::OffsetDateTime;
+
+use super::respond::wave;
+
+const PUBLIC: &str = "https://surveys.example";
+
+/// The test portfolio with email addresses for three contacts (one at the account whose name
+/// is a script, one reading German), in an open wave.
+async fn emailable_wave(store: &Store) -> Vec<Invitation> {
+    super::support::load_portfolio(store).await;
+    rapport_store::import::import_reader(
+        store,
+        Kind::Contacts,
+        "contact_id,account_id,name,email,language\n\
+         A1-0,A1,Person A1-0,a10@alpha.example,\n\
+         A2-0,A2,Person A2-0,a20@alpha.example,en\n"
+            .as_bytes(),
+        Default::default(),
+        &mut |_| {},
+    )
+    .await
+    .unwrap();
+    wave(store, "2026-Q3", true).await
+}
+
+fn worker(store: &Store, smtp_url: &str) -> Worker {
+    Worker::new(store.clone(), Mailer::new(smtp_url, None).unwrap(), PUBLIC, 1000)
+}
+
+pub async fn invitations_go_out_by_email_once_each_in_the_contacts_language(store: Store) {
+    let Some(smtp) = SmtpServer::start() else { return };
+    let invs = emailable_wave(&store).await;
+    let wave_id = invs[0].wave_id;
+    let now = OffsetDateTime::now_utc();
+    assert_eq!(store.queue_invitations(wave_id, &["email"], now).await.unwrap(), 3);
+    assert_eq!(worker(&store, &smtp.url()).run_due().await.unwrap(), 3);
+    let messages = smtp.messages();
+    assert_eq!(messages.len(), 3);
+    for inv in invs.iter().filter(|i| i.channel == "email") {
+        let address = inv.email.as_deref().unwrap();
+        let m = messages.iter().find(|m| header(m, "X-RcptTo") == Some(address)).unwrap_or_else(|| panic!("{address}"));
+        let text = decoded(m);
+        let link = format!("{PUBLIC}{}", personal_path(inv.id, &inv.secret));
+        assert!(text.contains(&link), "{address}: {text}");
+        assert_eq!(header(m, "List-Unsubscribe"), Some(format!("<{link}/unsubscribe>").as_str()));
+        assert_eq!(header(m, "From"), Some("\"Meridian Industrial Supply\" <cx@meridian.example>"));
+        assert!(m.contains("multipart/alternative") && m.contains("text/plain") && m.contains("text/html"));
+        let subject = header(m, "Subject").unwrap();
+        if inv.language == "de" {
+            assert!(text.contains("Guten Tag Greta Vogel"), "{text}");
+        } else {
+            assert_eq!(subject, "Meridian Industrial Supply would like your view: four minutes");
+            assert!(text.contains(&format!("Hello {},", inv.contact_name)));
+        }
+        let html = text.split("Content-Type: text/html").nth(1).expect("an HTML part");
+        assert!(!html.contains("<script>alert"), "names are escaped in the HTML part: {html}");
+    }
+    let a2 = messages.iter().find(|m| header(m, "X-RcptTo") == Some("a20@alpha.example")).unwrap();
+    let a2 = decoded(a2);
+    let (plain, html) = a2.split_once("Content-Type: text/html").unwrap();
+    assert!(html.contains("&#60;script&#62;alert"), "the script-named account is inert text in HTML");
+    assert!(plain.contains("<script>alert('pwned')</script> Ltd"), "and as written in plain text");
+
+    // Sending again sends nothing twice.
+    assert_eq!(store.queue_invitations(wave_id, &["email"], now).await.unwrap(), 0);
+    assert_eq!(worker(&store, &smtp.url()).run_due().await.unwrap(), 0);
+    assert_eq!(smtp.messages().len(), 3);
+    let progress = store.wave_progress(wave_id).await.unwrap();
+    assert_eq!((progress.sent, progress.failed), (3, 0));
+}
+
+pub async fn an_unreachable_mail_server_is_tried_again_later(store: Store) {
+    let invs = emailable_wave(&store).await;
+    let wave_id = invs[0].wave_id;
+    store.queue_invitations(wave_id, &["email"], OffsetDateTime::now_utc()).await.unwrap();
+    let closed_port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let w = worker(&store, &format!("smtp://127.0.0.1:{closed_port}"));
+    assert_eq!(w.run_due().await.unwrap(), 3);
+    let counts = store.queue_counts(Some(wave_id)).await.unwrap();
+    assert_eq!((counts.queued, counts.done, counts.failed), (3, 0, 0), "waiting for a later attempt");
+    assert_eq!(w.run_due().await.unwrap(), 0, "not before the pause is over");
+    let progress = store.wave_progress(wave_id).await.unwrap();
+    assert_eq!((progress.sent, progress.failed), (0, 0), "nothing counts as sent or failed yet");
+}
+
+pub async fn reminders_go_to_those_who_have_not_answered_as_often_as_set(store: Store) {
+    let Some(smtp) = SmtpServer::start() else { return };
+    let invs = emailable_wave(&store).await;
+    let wave_id = invs[0].wave_id;
+    let w = worker(&store, &smtp.url());
+    store.queue_invitations(wave_id, &["email"], OffsetDateTime::now_utc()).await.unwrap();
+    w.run_due().await.unwrap();
+    let answered = invs.iter().find(|i| i.contact_name == "Person A1-0").unwrap();
+    let answered = store.invitation(answered.id).await.unwrap().unwrap();
+    let survey = store.survey_version(answered.survey_version_id.unwrap()).await.unwrap().survey;
+    let answers = survey.read_answers([("ltr", "9")], Intent::Submit).unwrap();
+    store.record_answer(&answered, &survey, &answers, OffsetDateTime::now_utc()).await.unwrap();
+
+    store.set_reminders(wave_id, 0, 1).await.unwrap();
+    assert_eq!(w.run_due().await.unwrap(), 2, "one reminder to each of the two who have not answered");
+    let reminders: Vec<String> = smtp
+        .messages()
+        .into_iter()
+        .filter(|m| header(m, "Subject").is_some_and(|s| s.starts_with("Reminder:") || s.contains("Erinnerung")))
+        .collect();
+    assert_eq!(
+        reminders.len(),
+        1 + 1,
+        "{:?}",
+        smtp.messages().iter().map(|m| header(m, "Subject")).collect::<Vec<_>>()
+    );
+    assert!(reminders.iter().all(|m| header(m, "X-RcptTo") != Some("a10@alpha.example")), "not to who answered");
+    assert_eq!(w.run_due().await.unwrap(), 0, "at most one reminder, as set");
+    assert_eq!(smtp.messages().len(), 5);
+}
