@@ -57,8 +57,8 @@ pub async fn serve(store: &Store, args: ServeArgs) -> anyhow::Result<()> {
         CookieSecure::Never => false,
         CookieSecure::Auto => !args.listen.ip().is_loopback(),
     };
-    let state = AppState::new(store.clone(), secure_cookies);
     let worker = args.delivery.worker(store)?;
+    let state = AppState::new(store.clone(), secure_cookies).with_delivery(&args.delivery.public.url, worker.is_some());
     if worker.is_none() {
         say!("Email delivery is off: set RAPPORT_SMTP_URL to send invitations and reminders from this server.");
     }

@@ -6,16 +6,13 @@ use std::path::PathBuf;
 use anyhow::{Context, bail};
 use rapport_core::contact::RoleLevel;
 use rapport_store::Store;
-use rapport_store::formula::guard;
-use rapport_store::invitations::{Channel, WavePlan};
+use rapport_store::invitations::Channel;
 use rapport_store::waves::WaveStatus;
-use time::{Date, Duration, OffsetDateTime};
+use rapport_web::waves::{self, DEFAULT_EXCLUDE_DAYS, DEFAULT_SURVEY, NewWave};
+use time::{Date, OffsetDateTime};
 
 use crate::delivery::{DeliveryArgs, PublicUrl};
 use crate::report::FilterArgs;
-
-/// The survey a wave asks unless told otherwise.
-const DEFAULT_SURVEY: &str = "B2B relationship survey";
 
 /// `rapport wave ...`.
 #[derive(Debug, clap::Subcommand)]
@@ -54,7 +51,7 @@ pub struct CreateArgs {
     #[arg(long, value_delimiter = ',', value_parser = parse_role)]
     pub role: Vec<RoleLevel>,
     /// Leave out contacts invited or answering in the last this many days.
-    #[arg(long, default_value_t = 30)]
+    #[arg(long, default_value_t = DEFAULT_EXCLUDE_DAYS)]
     pub exclude_days: u32,
     /// Which accounts (default: all).
     #[command(flatten)]
@@ -157,73 +154,41 @@ async fn find(store: &Store, name: &str) -> anyhow::Result<(i64, WaveStatus)> {
 }
 
 async fn create(store: &Store, args: CreateArgs) -> anyhow::Result<()> {
-    let Some(survey) = store.latest_survey(&args.survey).await? else {
-        bail!(
-            "there is no survey named '{}': save the built-in one with `rapport survey add --template --company \
-             \"Your company\" --email surveys@your.domain`, or list them with `rapport survey list`",
-            args.survey
-        );
-    };
-    let now = OffsetDateTime::now_utc();
-    let opens = args.opens.unwrap_or(now.date());
-    let closes = args.closes.unwrap_or(opens + Duration::days(21));
-    if closes < opens {
-        bail!("--closes {closes} is before --opens {opens}: the last day of answers must come after the first");
-    }
-    let filter = args.filter.filter();
-    let accounts: Option<Vec<i64>> = if filter.is_empty() {
-        None
-    } else {
-        let all = store.portfolio_accounts().await?;
-        Some(all.into_iter().filter(|a| filter.matches(&a.account)).map(|a| a.id).collect())
-    };
-    let mut selection = Vec::new();
-    for (label, value) in [
-        ("vertical", &filter.vertical),
-        ("region", &filter.region),
-        ("owner", &filter.owner),
-        ("relationship style", &filter.relationship_style),
-    ] {
-        if let Some(v) = value {
-            selection.push(format!("{label} {v}"));
-        }
-    }
-    if !args.role.is_empty() {
-        let roles: Vec<&str> = args.role.iter().map(|r| r.as_str()).collect();
-        selection.push(format!("role {}", roles.join("/")));
-    }
-    let selection = if selection.is_empty() { "every contact".to_string() } else { selection.join(", ") };
-    let plan = WavePlan {
-        name: &args.name,
-        survey: &survey,
-        opens_on: opens,
-        closes_on: closes,
-        accounts: accounts.as_deref(),
-        roles: &args.role,
+    let req = NewWave {
+        name: args.name.clone(),
+        survey: args.survey,
+        opens: args.opens,
+        closes: args.closes,
+        roles: args.role,
         exclude_days: args.exclude_days,
-        selection: &selection,
-        now,
+        filter: args.filter.filter(),
     };
-    let created = store.create_wave(&plan).await?;
+    let done = waves::create(store, &req, OffsetDateTime::now_utc()).await?;
     say!(
-        "Created wave {} ({}, version {}), open {opens} to {closes}, for {selection}.",
+        "Created wave {} ({}, version {}), open {} to {}, for {}.",
         args.name,
-        survey.survey.name,
-        survey.version
+        done.survey.survey.name,
+        done.survey.version,
+        done.opens,
+        done.closes,
+        done.selection
     );
-    let per_channel: Vec<String> = created.invited.iter().map(|(c, n)| format!("{n} by {c}")).collect();
+    let per_channel: Vec<String> = done.created.invited.iter().map(|(c, n)| format!("{n} by {c}")).collect();
     say!(
         "{} invitations: {}.",
-        created.total(),
+        done.created.total(),
         if per_channel.is_empty() { "none".to_string() } else { per_channel.join(", ") }
     );
     say!(
         "Left out: {} opted out or unsubscribed, {} surveyed in the last {} days.",
-        created.opted_out,
-        created.recent,
+        done.created.opted_out,
+        done.created.recent,
         args.exclude_days
     );
-    say!("Next: `rapport wave preview {0}`, then `rapport wave links {0} links.csv`.", args.name);
+    say!(
+        "Next: `rapport wave preview {0}`, then `rapport wave send {0}` or `rapport wave links {0} links.csv`.",
+        args.name
+    );
     Ok(())
 }
 
@@ -263,28 +228,7 @@ async fn links(store: &Store, args: LinksArgs) -> anyhow::Result<()> {
         bail!("wave {} is closed: its links would only say so", args.name);
     }
     let file = std::fs::File::create(&args.file).with_context(|| format!("creating {}", args.file.display()))?;
-    let mut out = csv::Writer::from_writer(std::io::BufWriter::new(file));
-    out.write_record(["account_name", "contact_name", "email", "phone", "language", "channel", "link"])?;
-    let (mut after, mut written) = (0, 0u64);
-    loop {
-        let page = store.wave_invitations(id, after, 1000).await?;
-        let Some(last) = page.last() else { break };
-        after = last.id;
-        for inv in &page {
-            let link = rapport_web::invite::link(&args.public.url, inv);
-            out.write_record([
-                guard(&inv.account_name).as_ref(),
-                guard(&inv.contact_name).as_ref(),
-                guard(inv.email.as_deref().unwrap_or_default()).as_ref(),
-                guard(inv.phone.as_deref().unwrap_or_default()).as_ref(),
-                &inv.language,
-                &inv.channel,
-                &link,
-            ])?;
-            written += 1;
-        }
-    }
-    out.flush()?;
+    let written = waves::write_links(store, id, &args.public.url, std::io::BufWriter::new(file)).await?;
     if status == WaveStatus::Draft {
         store.set_wave_status(id, WaveStatus::Open, OffsetDateTime::now_utc()).await?;
         say!("Wave {} is open for answers.", args.name);

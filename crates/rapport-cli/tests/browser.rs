@@ -213,6 +213,56 @@ async fn a_user_signs_in_reads_the_dashboard_follows_a_bubble_filters_and_downlo
     client.find(Locator::Css("table.grid")).await.unwrap();
     shot(&client, "report-migration").await;
 
+    // Surveys: start a wave for one vertical, see the invitation, download the links.
+    client.goto(&format!("{base}/waves")).await.unwrap();
+    client.find(Locator::Css("input[name=name]")).await.unwrap().send_keys("2027-Q1").await.unwrap();
+    client.find(Locator::Css("input[name=vertical]")).await.unwrap().send_keys("Logistics").await.unwrap();
+    let days = client.find(Locator::Css("input[name=exclude_days]")).await.unwrap();
+    days.clear().await.unwrap();
+    days.send_keys("0").await.unwrap();
+    client.find(Locator::XPath("//button[text()='Create wave']")).await.unwrap().click().await.unwrap();
+    assert!(client.current_url().await.unwrap().path().ends_with("/waves/2027-Q1"));
+    let wave = text(&client).await;
+    assert!(wave.contains("Subject: Meridian Industrial Supply"), "{wave}");
+    shot(&client, "wave").await;
+    for old in std::fs::read_dir(&downloads).unwrap() {
+        std::fs::remove_file(old.unwrap().path()).unwrap();
+    }
+    client.find(Locator::LinkText("Download every personal link (CSV)")).await.unwrap().click().await.unwrap();
+    let links = std::fs::read_to_string(wait_for_file(&downloads, "csv").await).unwrap();
+    let link = links.lines().nth(1).and_then(|l| l.rsplit(',').next()).expect("a personal link").to_string();
+    assert!(link.starts_with("http://127.0.0.1:8080/r/"), "{link}");
+    let link = link.replace("http://127.0.0.1:8080", &base);
+    client.find(Locator::Css("form[action$='/open'] button")).await.unwrap().click().await.unwrap();
+
+    // The respondent, on a phone: the survey fits, answers with taps, gets the thank-you page.
+    client.set_window_size(390, 844).await.unwrap();
+    client.goto(&link).await.unwrap();
+    let width = client.execute("return document.documentElement.scrollWidth", vec![]).await.unwrap();
+    assert!(width.as_u64().unwrap() <= 390, "no sideways scrolling on a phone: {width}");
+    let scripts = client.execute("return document.scripts.length", vec![]).await.unwrap();
+    assert_eq!(scripts, json!(0), "the response page needs no JavaScript");
+    shot(&client, "respond-form").await;
+    client.find(Locator::XPath("//label[input[@name='ltr' and @value='9']]")).await.unwrap().click().await.unwrap();
+    client
+        .find(Locator::XPath("//label[input[@name='delivery' and @value='4']]"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    client
+        .find(Locator::Css("textarea[name=comment]"))
+        .await
+        .unwrap()
+        .send_keys("Quicker quotes, please.")
+        .await
+        .unwrap();
+    client.find(Locator::Css("button[value=submit]")).await.unwrap().click().await.unwrap();
+    let thanks = text(&client).await;
+    assert!(thanks.contains("Thank you") || thanks.contains("Vielen Dank"), "{thanks}");
+    shot(&client, "respond-thanks").await;
+
     client.close().await.unwrap();
 }
 

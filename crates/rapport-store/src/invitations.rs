@@ -201,6 +201,35 @@ pub struct WaveProgress {
     pub partial: u64,
 }
 
+/// How response rates are grouped.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RateBy {
+    /// Per account.
+    Account,
+    /// Per account owner.
+    Owner,
+}
+
+/// Invited and answered in one group.
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+pub struct ResponseRate {
+    /// The account's CRM id, or the owner's email.
+    pub key: String,
+    /// The account's name, or the owner's email.
+    pub name: String,
+    /// Invitations.
+    pub invited: i64,
+    /// Invitations answered.
+    pub answered: i64,
+}
+
+impl ResponseRate {
+    /// Answered per invited, in percent.
+    pub fn percent(&self) -> f64 {
+        if self.invited == 0 { 0.0 } else { 100.0 * self.answered as f64 / self.invited as f64 }
+    }
+}
+
 impl Store {
     /// Creates the wave and one invitation per selected contact, in one transaction. Contacts
     /// who opted out or unsubscribed, and those surveyed in the last `exclude_days`, are left
@@ -436,6 +465,30 @@ impl Store {
             answered: u(row.5),
             partial: u(row.6),
         })
+    }
+
+    /// Invited and answered per account (`by` = account) or per account owner, in a wave, the
+    /// lowest response rate first, at most `limit` rows; only accounts of `owned_by` when set.
+    pub async fn response_rates(
+        &self,
+        wave_id: i64,
+        by: RateBy,
+        owned_by: Option<&str>,
+        limit: i64,
+    ) -> Result<Vec<ResponseRate>, StoreError> {
+        let (key, name) = match by {
+            RateBy::Account => ("a.external_id", "a.name"),
+            RateBy::Owner => ("COALESCE(a.owner_email, '')", "COALESCE(a.owner_email, '')"),
+        };
+        let sql = format!(
+            "SELECT {key} AS key, MIN({name}) AS name, COUNT(*) AS invited, \
+             COALESCE(SUM(CASE WHEN i.answered_at IS NOT NULL THEN 1 ELSE 0 END), 0) AS answered \
+             FROM invitations i JOIN contacts c ON c.id = i.contact_id JOIN accounts a ON a.id = c.account_id \
+             WHERE i.wave_id = $1 AND ($2 IS NULL OR LOWER(a.owner_email) = LOWER($2)) \
+             GROUP BY {key} ORDER BY CAST(COALESCE(SUM(CASE WHEN i.answered_at IS NOT NULL THEN 1 ELSE 0 END), 0) AS REAL) / COUNT(*), {key} \
+             LIMIT $3"
+        );
+        Ok(on_pool!(self, |pool| sqlx::query_as(&sql).bind(wave_id).bind(owned_by).bind(limit).fetch_all(pool).await?))
     }
 
     /// The invitations of a wave whose delivery failed: contact, address and reason.

@@ -20,6 +20,8 @@ pub enum Need<'a> {
     Portfolio,
     /// Read this account.
     Account(&'a Account),
+    /// Run surveys: create, send and close waves (administrators and analysts).
+    Surveys,
     /// Administer Rapport (users, settings).
     Admin,
 }
@@ -31,6 +33,7 @@ impl CurrentUser {
         let allowed = match need {
             Need::Portfolio => true,
             Need::Account(account) => role != Role::AccountManager || self.owns(account),
+            Need::Surveys => matches!(role, Role::Admin | Role::Analyst),
             Need::Admin => role == Role::Admin,
         };
         match (allowed, need) {

@@ -12,7 +12,8 @@
 //! - [`pages`]: the pages; [`error`]: what failures show.
 //! - [`respond`]: the public response page respondents reach from their personal link;
 //!   [`invite`]: the invitation email and text message that carry the link; [`delivery`]:
-//!   the worker that sends them from the job queue.
+//!   the worker that sends them from the job queue; [`waves`]: starting a wave and handing
+//!   out its links, as the CLI and the pages do it.
 //! - [`api`]: the JSON API under `/api/v1`, with its OpenAPI document.
 //! - [`telemetry`]: `/metrics`, `/healthz`, `/readyz`.
 
@@ -29,6 +30,7 @@ pub mod respond;
 pub mod state;
 pub mod telemetry;
 pub mod token;
+pub mod waves;
 
 use std::net::SocketAddr;
 
@@ -67,6 +69,12 @@ pub fn router(state: AppState) -> Router {
                 .layer(axum::extract::DefaultBodyLimit::max(respond::MAX_FORM_BYTES)),
         )
         .route("/r/{token}/unsubscribe", get(respond::unsubscribe_page).post(respond::unsubscribe))
+        .route("/waves", get(pages::waves::list).post(pages::waves::create))
+        .route("/waves/{name}", get(pages::waves::show))
+        .route("/waves/{name}/send", post(pages::waves::send))
+        .route("/waves/{name}/open", post(pages::waves::open))
+        .route("/waves/{name}/close", post(pages::waves::close))
+        .route("/waves/{name}/links.csv", get(pages::waves::links))
         .route("/tokens", get(pages::tokens::list).post(pages::tokens::create))
         .route("/audit", get(pages::audit::audit))
         .route("/tokens/{id}/revoke", post(pages::tokens::revoke))

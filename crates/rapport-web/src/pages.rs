@@ -5,6 +5,7 @@
 //! - [`dashboard`]: the portfolio dashboard and the matrix chart.
 //! - [`account`]: one account's page; [`audit`]: the audit log.
 //! - [`reports`]: every report as a page and as downloads; [`download`]: the files.
+//! - [`waves`]: surveys sent from Rapport, their response rates, sending and links.
 //! - [`share`]: read-only links for people without an account; [`tokens`]: API tokens.
 //! - [`format`]: numbers as pages show them.
 
@@ -17,3 +18,4 @@ pub mod reports;
 pub mod share;
 pub mod tokens;
 pub mod view;
+pub mod waves;

@@ -53,7 +53,7 @@ static CSP: LazyLock<HeaderValue> = LazyLock::new(|| {
 pub struct SurveyCache(Arc<RwLock<HashMap<i64, Arc<Survey>>>>);
 
 impl SurveyCache {
-    async fn get(&self, state: &AppState, version_id: i64) -> Result<Arc<Survey>, WebError> {
+    pub(crate) async fn get(&self, state: &AppState, version_id: i64) -> Result<Arc<Survey>, WebError> {
         if let Some(s) = self.0.read().expect("survey cache lock").get(&version_id) {
             return Ok(s.clone());
         }

@@ -28,6 +28,10 @@ pub struct AppState {
     pub sign_in_limits: Arc<DefaultKeyedRateLimiter<String>>,
     /// Survey definitions by version id, for the response pages.
     pub surveys: crate::respond::SurveyCache,
+    /// The address respondents reach Rapport at, for personal links.
+    pub public_url: String,
+    /// Whether this server sends email (an SMTP server is configured and its worker runs).
+    pub sends_email: bool,
 }
 
 impl AppState {
@@ -53,6 +57,13 @@ impl AppState {
             secure_cookies,
             sign_in_limits: Arc::new(RateLimiter::keyed(quota)),
             surveys: Default::default(),
+            public_url: "http://127.0.0.1:8080".to_string(),
+            sends_email: false,
         }
+    }
+
+    /// The same state with the public address links use, and whether email is sent.
+    pub fn with_delivery(self, public_url: &str, sends_email: bool) -> AppState {
+        AppState { public_url: public_url.trim_end_matches('/').to_string(), sends_email, ..self }
     }
 }

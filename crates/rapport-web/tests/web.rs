@@ -45,6 +45,7 @@ fn main() {
         a_wave_that_is_not_open_says_so_and_takes_nothing,
         the_survey_speaks_the_contacts_language,
         unsubscribing_asks_first_and_keeps_the_contact_out_of_later_waves,
+        the_surveys_pages_show_live_response_rates_and_let_analysts_run_waves,
         invitations_go_out_by_email_once_each_in_the_contacts_language,
         an_unreachable_mail_server_is_tried_again_later,
         reminders_go_to_those_who_have_not_answered_as_often_as_set,
@@ -91,7 +92,9 @@ async fn every_route_answers_each_role_as_the_authorization_matrix_says(store: S
     const NOT_FOUND: u16 = 404;
     // Route, then the status for: anonymous, admin, analyst, executive, am1 (owns A*), am2 (owns B*).
     const FORBIDDEN: u16 = 403;
-    let matrix: [(&str, [u16; 6]); 29] = [
+    let matrix: [(&str, [u16; 6]); 31] = [
+        ("/waves", [SIGN_IN, OK, OK, OK, OK, OK]),
+        ("/waves/no-such-wave", [SIGN_IN, NOT_FOUND, NOT_FOUND, NOT_FOUND, NOT_FOUND, NOT_FOUND]),
         ("/charts/trend.svg?vertical=Retail", [SIGN_IN, OK, OK, OK, OK, OK]),
         ("/accounts/A1/chart.svg", [SIGN_IN, OK, OK, OK, OK, NOT_FOUND]),
         ("/audit", [SIGN_IN, OK, FORBIDDEN, FORBIDDEN, FORBIDDEN, FORBIDDEN]),
@@ -141,7 +144,9 @@ async fn every_route_answers_each_role_as_the_authorization_matrix_says(store: S
     }
     // Every form route, posted without its CSRF token: the anonymous are sent to sign in,
     // everyone else is refused, whatever their role.
-    for path in ["/sign-out", "/shares", "/shares/1/revoke"] {
+    for path in
+        ["/sign-out", "/shares", "/shares/1/revoke", "/waves", "/waves/x/send", "/waves/x/open", "/waves/x/close"]
+    {
         for ((who, c), want) in clients.iter().zip([SIGN_IN, 403, 403, 403, 403, 403]) {
             let res = c
                 .post(url(addr, path))

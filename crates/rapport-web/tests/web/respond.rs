@@ -229,3 +229,69 @@ pub async fn unsubscribing_asks_first_and_keeps_the_contact_out_of_later_waves(s
     assert!(later.iter().all(|i| i.contact_name != "Person B2-0"), "left out of the next wave");
     assert_eq!(later.len(), invs.len() - 1);
 }
+
+pub async fn the_surveys_pages_show_live_response_rates_and_let_analysts_run_waves(store: Store) {
+    use super::support::input_value;
+    let addr = serve(&store).await;
+    let invs = wave(&store, "2026-Q3", true).await;
+    assert_eq!(post(addr, named(&invs, "Person A1-0"), &[("ltr", "9")]).await.0, StatusCode::OK);
+
+    let (status, _) = get(&client(), addr, "/waves").await;
+    assert_eq!(status, StatusCode::SEE_OTHER, "sign in first");
+    let admin = sign_in(addr, "admin@test.example").await;
+    let (status, list) = get(&admin, addr, "/waves").await;
+    assert_eq!(status, StatusCode::OK);
+    let row = list.split("<tr>").find(|r| r.contains("2026-Q3")).unwrap_or_else(|| panic!("{list}"));
+    assert!(row.contains(&format!(">{}</td>", invs.len())) && row.contains(">1</td>"), "{row}");
+
+    // An account manager sees the rates of their own accounts only, and cannot run waves.
+    let am1 = sign_in(addr, "am1@test.example").await;
+    let (status, page) = get(&am1, addr, "/waves/2026-Q3").await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(
+        page.contains("Alpha Energy") && !page.contains("Beta &#38; Sons") && !page.contains("Beta & Sons"),
+        "{page}"
+    );
+    assert!(!page.contains("/send\"") && !page.contains("links.csv"));
+    let csrf = input_value(&page, "csrf");
+    let res = am1.post(url(addr, "/waves/2026-Q3/close")).form(&[("csrf", csrf.as_str())]).send().await.unwrap();
+    assert_eq!(res.status(), StatusCode::FORBIDDEN);
+    assert_eq!(get(&am1, addr, "/waves/2026-Q3/links.csv").await.0, StatusCode::FORBIDDEN);
+
+    // An analyst starts a wave for one vertical, previews it, downloads its links, closes it.
+    let analyst = sign_in(addr, "analyst@test.example").await;
+    let (_, list) = get(&analyst, addr, "/waves").await;
+    let csrf = input_value(&list, "csrf");
+    let create = |name: &'static str| {
+        analyst.post(url(addr, "/waves")).form(&[
+            ("csrf", csrf.as_str()),
+            ("name", name),
+            ("vertical", "Energy"),
+            ("closes", "2099-12-31"),
+            ("exclude_days", "0"),
+        ])
+    };
+    let res = create("2026-Q4").send().await.unwrap();
+    assert_eq!(res.status(), StatusCode::SEE_OTHER);
+    assert_eq!(res.headers()["location"], "/waves/2026-Q4");
+    let (status, page) = get(&analyst, addr, "/waves/2026-Q4").await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(page.contains("Subject: Meridian Industrial Supply bittet um Ihre Meinung"), "Greta reads German: {page}");
+    assert!(page.contains("does not send email"), "this test server has no SMTP server");
+    let res = create("2026-Q4").send().await.unwrap();
+    assert_eq!(res.status(), StatusCode::OK);
+    assert!(res.text().await.unwrap().contains("already exists"));
+    let (status, csv) = get(&analyst, addr, "/waves/2026-Q4/links.csv").await;
+    assert_eq!(status, StatusCode::OK);
+    let energy = invs.iter().filter(|i| i.account_name.contains("Energy") || i.account_name.contains("script")).count();
+    assert_eq!(csv.lines().count(), 1 + energy, "{csv}");
+    let res = analyst.post(url(addr, "/waves/2026-Q4/send")).form(&[("csrf", csrf.as_str())]).send().await.unwrap();
+    assert_eq!(res.status(), StatusCode::BAD_REQUEST);
+    let res = analyst.post(url(addr, "/waves/2026-Q4/close")).form(&[("csrf", csrf.as_str())]).send().await.unwrap();
+    assert_eq!(res.status(), StatusCode::SEE_OTHER);
+    let (_, page) = get(&analyst, addr, "/waves/2026-Q4").await;
+    assert!(page.contains("<span class=\"tag closed\">closed</span>"));
+    let (status, audit) = get(&admin, addr, "/audit").await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(audit.contains("wave.create") && audit.contains("wave.links") && audit.contains("wave.closed"), "{audit}");
+}

@@ -1,0 +1,353 @@
+//! Surveys in the web app: every wave with its live response rate; one wave with its rates
+//! per account and owner, a preview of its message, and (for administrators and analysts)
+//! creating, sending, opening and closing waves and downloading their personal links.
+
+use askama::Template;
+use axum::extract::{Form, Path, State};
+use axum::http::header;
+use axum::response::{Html, IntoResponse, Redirect, Response};
+use percent_encoding::utf8_percent_encode;
+use rapport_core::contact::RoleLevel;
+use rapport_reports::AccountFilter;
+use rapport_store::analytics::WaveInfo;
+use rapport_store::invitations::{Channel, RateBy, ResponseRate, WaveProgress};
+use rapport_store::jobs::QueueCounts;
+use rapport_store::waves::WaveStatus;
+use serde::Deserialize;
+use time::OffsetDateTime;
+
+use crate::URL_SAFE;
+use crate::auth::CurrentUser;
+use crate::authz::Need;
+use crate::error::WebError;
+use crate::invite;
+use crate::pages::view::Layout;
+use crate::state::AppState;
+use crate::waves::{self, DEFAULT_EXCLUDE_DAYS, DEFAULT_SURVEY, NewWave};
+
+/// Rows of per-account rates a wave page shows (lowest rate first).
+const ACCOUNT_ROWS: i64 = 200;
+
+/// One wave in the list.
+struct WaveRow {
+    wave: WaveInfo,
+    progress: WaveProgress,
+    queue: QueueCounts,
+}
+
+impl WaveRow {
+    fn rate(&self) -> String {
+        percent(self.progress.answered, self.progress.invited)
+    }
+
+    fn href(&self) -> String {
+        wave_path(&self.wave.name)
+    }
+}
+
+fn percent(part: u64, whole: u64) -> String {
+    if whole == 0 { "–".into() } else { format!("{:.0}%", 100.0 * part as f64 / whole as f64) }
+}
+
+fn wave_path(name: &str) -> String {
+    format!("/waves/{}", utf8_percent_encode(name, URL_SAFE))
+}
+
+#[derive(Template)]
+#[template(path = "waves.html")]
+struct WavesPage {
+    layout: Layout,
+    waves: Vec<WaveRow>,
+    manage: bool,
+    surveys: Vec<String>,
+    error: Option<String>,
+}
+
+/// GET /waves.
+pub async fn list(State(state): State<AppState>, user: CurrentUser) -> Result<Html<String>, WebError> {
+    render_list(&state, &user, None).await
+}
+
+async fn render_list(state: &AppState, user: &CurrentUser, error: Option<String>) -> Result<Html<String>, WebError> {
+    user.require(Need::Portfolio)?;
+    let mut rows = Vec::new();
+    for wave in state.store.list_waves().await?.into_iter().rev() {
+        let progress = state.store.wave_progress(wave.id).await?;
+        if progress.invited == 0 {
+            continue;
+        }
+        let queue = state.store.queue_counts(Some(wave.id)).await?;
+        rows.push(WaveRow { wave, progress, queue });
+    }
+    let page = WavesPage {
+        layout: Layout::new(user, "Surveys", "waves"),
+        waves: rows,
+        manage: user.require(Need::Surveys).is_ok(),
+        surveys: state.store.list_surveys().await?.into_iter().map(|s| s.survey.name).collect(),
+        error,
+    };
+    Ok(Html(page.render().map_err(anyhow::Error::from)?))
+}
+
+/// The form that creates a wave.
+#[derive(Debug, Deserialize)]
+pub struct CreateForm {
+    csrf: String,
+    #[serde(default)]
+    name: String,
+    #[serde(default)]
+    survey: String,
+    #[serde(default)]
+    closes: String,
+    #[serde(default)]
+    vertical: String,
+    #[serde(default)]
+    region: String,
+    #[serde(default)]
+    owner: String,
+    #[serde(default)]
+    executives_only: Option<String>,
+    #[serde(default)]
+    exclude_days: String,
+}
+
+/// POST /waves: creates a wave, then shows it (or the list again with what was wrong).
+pub async fn create(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Form(form): Form<CreateForm>,
+) -> Result<Response, WebError> {
+    user.check_csrf(&form.csrf)?;
+    user.require(Need::Surveys)?;
+    let optional = |v: &str| Some(v.trim().to_string()).filter(|v| !v.is_empty());
+    let closes = match optional(&form.closes) {
+        Some(d) => match rapport_core::date::parse_date(&d) {
+            Ok(d) => Some(d),
+            Err(e) => return Ok(render_list(&state, &user, Some(format!("Closing date: {e}"))).await?.into_response()),
+        },
+        None => None,
+    };
+    let exclude_days = match optional(&form.exclude_days) {
+        Some(n) => match n.parse::<u32>() {
+            Ok(n) if n <= 3650 => n,
+            _ => {
+                let msg = format!("'{n}' is not a number of days: give a whole number from 0 to 3650");
+                return Ok(render_list(&state, &user, Some(msg)).await?.into_response());
+            }
+        },
+        None => DEFAULT_EXCLUDE_DAYS,
+    };
+    let req = NewWave {
+        name: form.name.trim().to_string(),
+        survey: optional(&form.survey).unwrap_or_else(|| DEFAULT_SURVEY.to_string()),
+        opens: None,
+        closes,
+        roles: if form.executives_only.is_some() { vec![RoleLevel::Executive] } else { Vec::new() },
+        exclude_days,
+        filter: AccountFilter {
+            vertical: optional(&form.vertical),
+            region: optional(&form.region),
+            owner: optional(&form.owner),
+            ..AccountFilter::default()
+        },
+    };
+    match waves::create(&state.store, &req, OffsetDateTime::now_utc()).await {
+        Ok(done) => {
+            let detail = format!("{} invitations for {}", done.created.total(), done.selection);
+            state.audit(Some(&user.0.email), "wave.create", &req.name, &detail).await?;
+            Ok(Redirect::to(&wave_path(&req.name)).into_response())
+        }
+        Err(e) if e.downcast_ref::<rapport_store::StoreError>().is_some_and(|s| !is_user_error(s)) => {
+            Err(WebError::Internal(e))
+        }
+        Err(e) => Ok(render_list(&state, &user, Some(format!("{e:#}"))).await?.into_response()),
+    }
+}
+
+/// Whether a store error is the user's to fix (a duplicate name) rather than a failure.
+fn is_user_error(e: &rapport_store::StoreError) -> bool {
+    e.to_string().contains("already exists")
+}
+
+#[derive(Template)]
+#[template(path = "wave.html")]
+struct WavePage {
+    layout: Layout,
+    wave: WaveInfo,
+    path: String,
+    progress: WaveProgress,
+    queue: QueueCounts,
+    accounts: Vec<ResponseRate>,
+    owners: Vec<ResponseRate>,
+    manage: bool,
+    sends_email: bool,
+    preview: Option<Preview>,
+    failed: Vec<(String, String, String)>,
+}
+
+/// The first email invitation, as it will be sent.
+struct Preview {
+    to: String,
+    subject: String,
+    text: String,
+}
+
+impl WavePage {
+    fn rate(r: &ResponseRate) -> String {
+        percent(u64::try_from(r.answered).unwrap_or(0), u64::try_from(r.invited).unwrap_or(0))
+    }
+
+    fn total_rate(&self) -> String {
+        percent(self.progress.answered, self.progress.invited)
+    }
+}
+
+/// GET /waves/{name}.
+pub async fn show(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Path(name): Path<String>,
+) -> Result<Html<String>, WebError> {
+    user.require(Need::Portfolio)?;
+    let wave = find(&state, &name).await?;
+    let scope = user.scoped(AccountFilter::default()).owned_by;
+    let manage = user.require(Need::Surveys).is_ok();
+    let preview = if manage { preview(&state, wave.id).await? } else { None };
+    let page = WavePage {
+        layout: Layout::new(&user, format!("Wave {}", wave.name), "waves"),
+        path: wave_path(&wave.name),
+        progress: state.store.wave_progress(wave.id).await?,
+        queue: state.store.queue_counts(Some(wave.id)).await?,
+        accounts: state.store.response_rates(wave.id, RateBy::Account, scope.as_deref(), ACCOUNT_ROWS).await?,
+        owners: if scope.is_some() {
+            Vec::new()
+        } else {
+            state.store.response_rates(wave.id, RateBy::Owner, None, ACCOUNT_ROWS).await?
+        },
+        failed: if manage { state.store.failed_invitations(wave.id, 50).await? } else { Vec::new() },
+        manage,
+        sends_email: state.sends_email,
+        preview,
+        wave,
+    };
+    Ok(Html(page.render().map_err(anyhow::Error::from)?))
+}
+
+async fn find(state: &AppState, name: &str) -> Result<WaveInfo, WebError> {
+    let waves = state.store.list_waves().await?;
+    let wave = waves.into_iter().find(|w| w.name == name);
+    match wave {
+        Some(w) if state.store.wave_progress(w.id).await?.invited > 0 => Ok(w),
+        _ => Err(WebError::NotFound(format!("There is no wave '{name}' sent from Rapport"))),
+    }
+}
+
+async fn preview(state: &AppState, wave_id: i64) -> Result<Option<Preview>, WebError> {
+    let mut after = 0;
+    loop {
+        let page = state.store.wave_invitations(wave_id, after, 200).await?;
+        let Some(last) = page.last() else { return Ok(None) };
+        after = last.id;
+        if let Some(inv) = page.into_iter().find(|i| i.channel() == Channel::Email) {
+            let Some(version) = inv.survey_version_id else { return Ok(None) };
+            let survey = state.surveys.get(state, version).await?;
+            let mail = invite::email(&survey, &inv, &state.public_url, false)?;
+            return Ok(Some(Preview {
+                to: inv.email.clone().unwrap_or_default(),
+                subject: mail.subject,
+                text: mail.text,
+            }));
+        }
+    }
+}
+
+/// A form that carries only its CSRF token.
+#[derive(Debug, Deserialize)]
+pub struct CsrfOnly {
+    csrf: String,
+}
+
+/// POST /waves/{name}/send: opens the wave and queues its email invitations for this server's
+/// delivery worker.
+pub async fn send(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Path(name): Path<String>,
+    Form(form): Form<CsrfOnly>,
+) -> Result<Redirect, WebError> {
+    user.check_csrf(&form.csrf)?;
+    user.require(Need::Surveys)?;
+    let wave = find(&state, &name).await?;
+    if !state.sends_email {
+        return Err(WebError::BadRequest(
+            "This server does not send email: start it with RAPPORT_SMTP_URL set, or download the personal links"
+                .into(),
+        ));
+    }
+    if wave.status == WaveStatus::Closed.as_str() {
+        return Err(WebError::BadRequest(format!("Wave {name} is closed: its invitations would find a closed survey")));
+    }
+    let now = OffsetDateTime::now_utc();
+    state.store.set_wave_status(wave.id, WaveStatus::Open, now).await?;
+    let queued = state.store.queue_invitations(wave.id, &[Channel::Email.as_str()], now).await?;
+    state.audit(Some(&user.0.email), "wave.send", &name, &format!("{queued} emails queued")).await?;
+    Ok(Redirect::to(&wave_path(&name)))
+}
+
+/// POST /waves/{name}/open: takes answers (for links handed out another way).
+pub async fn open(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Path(name): Path<String>,
+    Form(form): Form<CsrfOnly>,
+) -> Result<Redirect, WebError> {
+    set_status(&state, &user, &name, &form.csrf, WaveStatus::Open).await
+}
+
+/// POST /waves/{name}/close: stops taking answers.
+pub async fn close(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Path(name): Path<String>,
+    Form(form): Form<CsrfOnly>,
+) -> Result<Redirect, WebError> {
+    set_status(&state, &user, &name, &form.csrf, WaveStatus::Closed).await
+}
+
+async fn set_status(
+    state: &AppState,
+    user: &CurrentUser,
+    name: &str,
+    csrf: &str,
+    status: WaveStatus,
+) -> Result<Redirect, WebError> {
+    user.check_csrf(csrf)?;
+    user.require(Need::Surveys)?;
+    let wave = find(state, name).await?;
+    state.store.set_wave_status(wave.id, status, OffsetDateTime::now_utc()).await?;
+    state.audit(Some(&user.0.email), &format!("wave.{}", status.as_str()), name, "").await?;
+    Ok(Redirect::to(&wave_path(name)))
+}
+
+/// GET /waves/{name}/links.csv: every personal link, for sending from another tool.
+pub async fn links(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Path(name): Path<String>,
+) -> Result<Response, WebError> {
+    user.require(Need::Surveys)?;
+    let wave = find(&state, &name).await?;
+    let mut out = Vec::new();
+    let n = waves::write_links(&state.store, wave.id, &state.public_url, &mut out).await?;
+    state.audit(Some(&user.0.email), "wave.links", &name, &format!("{n} links")).await?;
+    let file: String = name.chars().map(|c| if c.is_ascii_alphanumeric() || c == '-' { c } else { '_' }).collect();
+    Ok((
+        [
+            (header::CONTENT_TYPE, "text/csv; charset=utf-8".to_string()),
+            (header::CONTENT_DISPOSITION, format!("attachment; filename=\"rapport-links-{file}.csv\"")),
+            (header::CACHE_CONTROL, "no-store".to_string()),
+        ],
+        out,
+    )
+        .into_response())
+}
