@@ -2,7 +2,7 @@
 //! and the public address links point to.
 
 use rapport_store::Store;
-use rapport_web::delivery::{Mailer, Worker};
+use rapport_web::delivery::{Channels, Mailer, SmsGateway, Worker};
 
 /// The address respondents reach Rapport at.
 #[derive(Debug, Clone, clap::Args)]
@@ -24,6 +24,14 @@ pub struct DeliveryArgs {
     /// the survey's sender.
     #[arg(long, env = "RAPPORT_MAIL_FROM")]
     pub mail_from: Option<String>,
+    /// A Twilio-style SMS gateway (form POST of To, From, Body), e.g.
+    /// https://SID:TOKEN@api.twilio.com/2010-04-01/Accounts/SID/Messages.json. SMS delivery is
+    /// off without it.
+    #[arg(long, env = "RAPPORT_SMS_URL", hide_env_values = true)]
+    pub sms_url: Option<String>,
+    /// The number text messages come from.
+    #[arg(long, env = "RAPPORT_SMS_FROM", default_value = "")]
+    pub sms_from: String,
     /// At most this many messages a second.
     #[arg(long, env = "RAPPORT_SEND_RATE", default_value_t = 10)]
     pub send_rate: u32,
@@ -33,10 +41,16 @@ pub struct DeliveryArgs {
 }
 
 impl DeliveryArgs {
-    /// The worker these settings describe, or None when no SMTP server is set.
+    /// The worker these settings describe, or None when neither an SMTP server nor an SMS
+    /// gateway is set.
     pub fn worker(&self, store: &Store) -> anyhow::Result<Option<Worker>> {
-        let Some(url) = &self.smtp_url else { return Ok(None) };
-        let mailer = Mailer::new(url, self.mail_from.clone())?;
-        Ok(Some(Worker::new(store.clone(), mailer, &self.public.url, self.send_rate)))
+        let channels = Channels {
+            mail: self.smtp_url.as_deref().map(|url| Mailer::new(url, self.mail_from.clone())).transpose()?,
+            sms: self.sms_url.as_deref().map(|url| SmsGateway::new(url, &self.sms_from)).transpose()?,
+        };
+        if channels.mail.is_none() && channels.sms.is_none() {
+            return Ok(None);
+        }
+        Ok(Some(Worker::new(store.clone(), channels, &self.public.url, self.send_rate)))
     }
 }

@@ -58,9 +58,12 @@ pub async fn serve(store: &Store, args: ServeArgs) -> anyhow::Result<()> {
         CookieSecure::Auto => !args.listen.ip().is_loopback(),
     };
     let worker = args.delivery.worker(store)?;
-    let state = AppState::new(store.clone(), secure_cookies).with_delivery(&args.delivery.public.url, worker.is_some());
+    let channels = worker.as_ref().map(|w| w.channels()).unwrap_or_default();
+    let state = AppState::new(store.clone(), secure_cookies).with_delivery(&args.delivery.public.url, channels);
     if worker.is_none() {
-        say!("Email delivery is off: set RAPPORT_SMTP_URL to send invitations and reminders from this server.");
+        say!(
+            "Delivery is off: set RAPPORT_SMTP_URL (email) or RAPPORT_SMS_URL (text messages) to send invitations and reminders from this server."
+        );
     }
     say!("Rapport is listening on http://{} (Ctrl-C stops it).", args.listen);
     rapport_web::serve(state, args.listen, worker).await

@@ -21,7 +21,7 @@ pub enum WaveCommand {
     Create(CreateArgs),
     /// Show the messages the wave's first invitations will send, exactly as sent.
     Preview(PreviewArgs),
-    /// Send the wave's invitations by email (opening the wave), and follow the sending; with
+    /// Send the wave's invitations by email and SMS (opening the wave), and follow the sending; with
     /// --remind-after, remind those who have not answered.
     Send(SendArgs),
     /// Write every personal link of the wave to a CSV file, for sending from another tool,
@@ -285,8 +285,9 @@ async fn send(store: &Store, args: SendArgs) -> anyhow::Result<()> {
     }
     let Some(worker) = args.delivery.worker(store)? else {
         bail!(
-            "no SMTP server is set: give --smtp-url smtp://USER:PASSWORD@HOST:587 (or set RAPPORT_SMTP_URL), \
-             or hand out the links yourself with `rapport wave links {} links.csv`",
+            "no SMTP server or SMS gateway is set: give --smtp-url smtp://USER:PASSWORD@HOST:587 (or set \
+             RAPPORT_SMTP_URL; --sms-url for text messages), or hand out the links yourself with `rapport wave \
+             links {} links.csv`",
             args.name
         );
     };
@@ -305,9 +306,10 @@ async fn send(store: &Store, args: SendArgs) -> anyhow::Result<()> {
         store.set_wave_status(id, WaveStatus::Open, now).await?;
         say!("Wave {} is open for answers.", args.name);
     }
-    let queued = store.queue_invitations(id, &[Channel::Email.as_str()], now).await?;
+    let channels = worker.channels();
+    let queued = store.queue_invitations(id, &channels, now).await?;
     if queued > 0 || !args.retry_failed {
-        say!("{queued} invitations queued for email.");
+        say!("{queued} invitations queued ({}).", channels.join(" and "));
     }
     if args.no_wait {
         say!(

@@ -42,7 +42,8 @@ impl Channel {
         }
     }
 
-    fn parse(text: &str) -> Channel {
+    /// The channel stored as `text` (a link for anything else).
+    pub fn parse(text: &str) -> Channel {
         match text {
             "email" => Channel::Email,
             "sms" => Channel::Sms,

@@ -1,4 +1,4 @@
-//! Delivering invitations and reminders by email: the worker that runs the job queue.
+//! Delivering invitations and reminders by email and SMS: the worker that runs the job queue.
 //!
 //! `rapport serve` runs it in the background when an SMTP server is configured; `rapport wave
 //! send` runs it in the foreground for one wave. Several workers (processes) may run at once:
@@ -17,7 +17,7 @@ use lettre::message::{Mailbox, MultiPart, SinglePart};
 use lettre::{AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
 use rapport_core::survey::Survey;
 use rapport_store::Store;
-use rapport_store::invitations::Invitation;
+use rapport_store::invitations::{Channel, Invitation};
 use rapport_store::jobs::{Job, JobKind, Outcome};
 use time::{Duration, OffsetDateTime};
 
@@ -103,6 +103,88 @@ impl Mailer {
     }
 }
 
+/// A Twilio-style SMS gateway: a form POST of `To`, `From` and `Body` to its URL, with the
+/// URL's user and password as basic authentication.
+pub struct SmsGateway {
+    client: reqwest::Client,
+    url: reqwest::Url,
+    from: String,
+}
+
+impl SmsGateway {
+    /// A gateway at `url` (e.g. `https://SID:TOKEN@api.twilio.com/2010-04-01/Accounts/SID/Messages.json`)
+    /// sending from the number `from`.
+    pub fn new(url: &str, from: &str) -> anyhow::Result<SmsGateway> {
+        let url = reqwest::Url::parse(url).with_context(|| {
+            format!(
+                "reading the SMS gateway URL {}: expected https://USER:TOKEN@HOST/PATH",
+                rapport_store::store::redact(url)
+            )
+        })?;
+        if from.trim().is_empty() {
+            anyhow::bail!("the SMS gateway needs the number messages come from: set RAPPORT_SMS_FROM");
+        }
+        let client = reqwest::Client::builder().timeout(std::time::Duration::from_secs(30)).build()?;
+        Ok(SmsGateway { client, url, from: from.trim().to_string() })
+    }
+
+    async fn send(&self, survey: &Survey, inv: &Invitation, public_url: &str) -> Result<(), Failure> {
+        let to = inv
+            .phone
+            .as_deref()
+            .filter(|p| !p.trim().is_empty())
+            .ok_or(Failure::Permanent("the contact has no phone number".to_string()))?;
+        let mut url = self.url.clone();
+        let user = url.username().to_string();
+        let password = url.password().map(str::to_string);
+        let _ = url.set_username("");
+        let _ = url.set_password(None);
+        let mut request = self.client.post(url).form(&[
+            ("To", to.trim()),
+            ("From", self.from.as_str()),
+            ("Body", invite::sms(survey, inv, public_url).as_str()),
+        ]);
+        if !user.is_empty() {
+            request = request.basic_auth(user, password);
+        }
+        let response = request.send().await.map_err(|e| Failure::Transient(format!("the SMS gateway: {e}")))?;
+        let status = response.status();
+        if status.is_success() {
+            return Ok(());
+        }
+        let body: String = response.text().await.unwrap_or_default().chars().take(300).collect();
+        let why = format!("the SMS gateway answered {status}: {body}");
+        if status.is_server_error() || status == reqwest::StatusCode::TOO_MANY_REQUESTS {
+            Err(Failure::Transient(why))
+        } else {
+            Err(Failure::Permanent(why))
+        }
+    }
+}
+
+/// The ways a worker can deliver: email, SMS, or both.
+#[derive(Default)]
+pub struct Channels {
+    /// Email through an SMTP server.
+    pub mail: Option<Mailer>,
+    /// Text messages through an HTTP gateway.
+    pub sms: Option<SmsGateway>,
+}
+
+impl Channels {
+    /// The invitation channels these can deliver ("email", "sms").
+    pub fn names(&self) -> Vec<&'static str> {
+        let mut names = Vec::new();
+        if self.mail.is_some() {
+            names.push(Channel::Email.as_str());
+        }
+        if self.sms.is_some() {
+            names.push(Channel::Sms.as_str());
+        }
+        names
+    }
+}
+
 /// A display name as an RFC 5322 quoted string.
 fn quote(name: &str) -> String {
     format!("\"{}\"", name.replace(['\\', '"'], "").replace(['\r', '\n'], " "))
@@ -142,19 +224,19 @@ fn backoff(attempts: i64) -> Duration {
 #[derive(Clone)]
 pub struct Worker {
     store: Store,
-    mailer: Arc<Mailer>,
+    channels: Arc<Channels>,
     public_url: String,
     limiter: Arc<DefaultDirectRateLimiter>,
 }
 
 impl Worker {
-    /// A worker sending through `mailer` at most `per_second` messages a second, with links
+    /// A worker sending through `channels` at most `per_second` messages a second, with links
     /// to `public_url`.
-    pub fn new(store: Store, mailer: Mailer, public_url: &str, per_second: u32) -> Worker {
+    pub fn new(store: Store, channels: Channels, public_url: &str, per_second: u32) -> Worker {
         let rate = NonZeroU32::new(per_second.max(1)).expect("at least one a second");
         Worker {
             store,
-            mailer: Arc::new(mailer),
+            channels: Arc::new(channels),
             public_url: public_url.trim_end_matches('/').to_string(),
             limiter: Arc::new(RateLimiter::direct(Quota::per_second(rate))),
         }
@@ -224,7 +306,15 @@ impl Worker {
             }
         };
         let reminder = job.kind == JobKind::Reminder;
-        Ok(match self.mailer.send(&survey, &inv, &self.public_url, reminder).await {
+        let sent = match (inv.channel(), &self.channels.mail, &self.channels.sms) {
+            (Channel::Email, Some(mailer), _) => mailer.send(&survey, &inv, &self.public_url, reminder).await,
+            (Channel::Sms, _, Some(sms)) => sms.send(&survey, &inv, &self.public_url).await,
+            (channel, _, _) => Err(Failure::Transient(format!(
+                "this server does not send by {}: set it up to deliver",
+                channel.as_str()
+            ))),
+        };
+        Ok(match sent {
             Ok(()) => Outcome::Sent,
             Err(Failure::Permanent(error)) => Outcome::Failed { error },
             Err(Failure::Transient(error)) if job.attempts >= MAX_ATTEMPTS => {
@@ -234,6 +324,11 @@ impl Worker {
                 Outcome::Retry { error, at: OffsetDateTime::now_utc() + backoff(job.attempts) }
             }
         })
+    }
+
+    /// The invitation channels this worker delivers.
+    pub fn channels(&self) -> Vec<&'static str> {
+        self.channels.names()
     }
 
     /// Runs the queue until `shutdown` resolves, checking for due jobs every few seconds.

@@ -30,8 +30,9 @@ pub struct AppState {
     pub surveys: crate::respond::SurveyCache,
     /// The address respondents reach Rapport at, for personal links.
     pub public_url: String,
-    /// Whether this server sends email (an SMTP server is configured and its worker runs).
-    pub sends_email: bool,
+    /// The invitation channels this server delivers ("email", "sms"): none unless a mail
+    /// server or SMS gateway is configured and its worker runs.
+    pub delivery_channels: Vec<&'static str>,
 }
 
 impl AppState {
@@ -58,12 +59,12 @@ impl AppState {
             sign_in_limits: Arc::new(RateLimiter::keyed(quota)),
             surveys: Default::default(),
             public_url: "http://127.0.0.1:8080".to_string(),
-            sends_email: false,
+            delivery_channels: Vec::new(),
         }
     }
 
-    /// The same state with the public address links use, and whether email is sent.
-    pub fn with_delivery(self, public_url: &str, sends_email: bool) -> AppState {
-        AppState { public_url: public_url.trim_end_matches('/').to_string(), sends_email, ..self }
+    /// The same state with the public address links use, and the channels it delivers.
+    pub fn with_delivery(self, public_url: &str, delivery_channels: Vec<&'static str>) -> AppState {
+        AppState { public_url: public_url.trim_end_matches('/').to_string(), delivery_channels, ..self }
     }
 }

@@ -49,6 +49,7 @@ fn main() {
         invitations_go_out_by_email_once_each_in_the_contacts_language,
         an_unreachable_mail_server_is_tried_again_later,
         reminders_go_to_those_who_have_not_answered_as_often_as_set,
+        text_messages_go_through_the_sms_gateway_and_refusals_are_recorded,
     ]);
 }
 

@@ -180,7 +180,7 @@ struct WavePage {
     accounts: Vec<ResponseRate>,
     owners: Vec<ResponseRate>,
     manage: bool,
-    sends_email: bool,
+    sends: String,
     preview: Option<Preview>,
     failed: Vec<(String, String, String)>,
 }
@@ -226,7 +226,7 @@ pub async fn show(
         },
         failed: if manage { state.store.failed_invitations(wave.id, 50).await? } else { Vec::new() },
         manage,
-        sends_email: state.sends_email,
+        sends: state.delivery_channels.join(" and "),
         preview,
         wave,
     };
@@ -267,8 +267,8 @@ pub struct CsrfOnly {
     csrf: String,
 }
 
-/// POST /waves/{name}/send: opens the wave and queues its email invitations for this server's
-/// delivery worker.
+/// POST /waves/{name}/send: opens the wave and queues its invitations by every channel this
+/// server delivers (email, SMS) for its delivery worker.
 pub async fn send(
     State(state): State<AppState>,
     user: CurrentUser,
@@ -278,9 +278,10 @@ pub async fn send(
     user.check_csrf(&form.csrf)?;
     user.require(Need::Surveys)?;
     let wave = find(&state, &name).await?;
-    if !state.sends_email {
+    if state.delivery_channels.is_empty() {
         return Err(WebError::BadRequest(
-            "This server does not send email: start it with RAPPORT_SMTP_URL set, or download the personal links"
+            "This server does not send invitations: start it with RAPPORT_SMTP_URL (or RAPPORT_SMS_URL) set, or \
+             download the personal links"
                 .into(),
         ));
     }
@@ -289,8 +290,9 @@ pub async fn send(
     }
     let now = OffsetDateTime::now_utc();
     state.store.set_wave_status(wave.id, WaveStatus::Open, now).await?;
-    let queued = state.store.queue_invitations(wave.id, &[Channel::Email.as_str()], now).await?;
-    state.audit(Some(&user.0.email), "wave.send", &name, &format!("{queued} emails queued")).await?;
+    let queued = state.store.queue_invitations(wave.id, &state.delivery_channels, now).await?;
+    let detail = format!("{queued} invitations queued by {}", state.delivery_channels.join(" and "));
+    state.audit(Some(&user.0.email), "wave.send", &name, &detail).await?;
     Ok(Redirect::to(&wave_path(&name)))
 }
 

@@ -6,7 +6,7 @@ use rapport_core::answer::Intent;
 use rapport_store::invitations::Invitation;
 use rapport_store::{Kind, Store};
 use rapport_test_utils::smtp::{SmtpServer, decoded, header};
-use rapport_web::delivery::{Mailer, Worker};
+use rapport_web::delivery::{Channels, Mailer, SmsGateway, Worker};
 use rapport_web::respond::personal_path;
 use time::OffsetDateTime;
 
@@ -34,7 +34,8 @@ async fn emailable_wave(store: &Store) -> Vec<Invitation> {
 }
 
 fn worker(store: &Store, smtp_url: &str) -> Worker {
-    Worker::new(store.clone(), Mailer::new(smtp_url, None).unwrap(), PUBLIC, 1000)
+    let channels = Channels { mail: Some(Mailer::new(smtp_url, None).unwrap()), sms: None };
+    Worker::new(store.clone(), channels, PUBLIC, 1000)
 }
 
 pub async fn invitations_go_out_by_email_once_each_in_the_contacts_language(store: Store) {
@@ -122,4 +123,75 @@ pub async fn reminders_go_to_those_who_have_not_answered_as_often_as_set(store: 
     assert!(reminders.iter().all(|m| header(m, "X-RcptTo") != Some("a10@alpha.example")), "not to who answered");
     assert_eq!(w.run_due().await.unwrap(), 0, "at most one reminder, as set");
     assert_eq!(smtp.messages().len(), 5);
+}
+
+/// What the gateway received: the Authorization header and the form of each request.
+type Received = std::sync::Arc<std::sync::Mutex<Vec<(String, Vec<(String, String)>)>>>;
+
+/// A Twilio-style gateway on loopback: keeps every form it gets with its Authorization
+/// header; refuses the number +1 555 0000 as a permanent error.
+async fn sms_receiver() -> (std::net::SocketAddr, std::sync::Arc<std::sync::Mutex<Vec<(String, Vec<(String, String)>)>>>)
+{
+    use axum::http::{HeaderMap, StatusCode};
+    let got: Received = Default::default();
+    let kept = got.clone();
+    let app = axum::Router::new().route(
+        "/2010-04-01/Accounts/AC1/Messages.json",
+        axum::routing::post(move |headers: HeaderMap, axum::Form(form): axum::Form<Vec<(String, String)>>| {
+            let kept = kept.clone();
+            async move {
+                let auth = headers.get("authorization").and_then(|v| v.to_str().ok()).unwrap_or_default().to_string();
+                let refused = form.iter().any(|(k, v)| k == "To" && v == "+1 555 0000");
+                kept.lock().unwrap().push((auth, form));
+                if refused {
+                    (StatusCode::BAD_REQUEST, "invalid 'To' number")
+                } else {
+                    (StatusCode::CREATED, "{\"sid\":\"SM1\"}")
+                }
+            }
+        }),
+    );
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(async move { axum::serve(listener, app).await });
+    (addr, got)
+}
+
+pub async fn text_messages_go_through_the_sms_gateway_and_refusals_are_recorded(store: Store) {
+    super::support::load_portfolio(&store).await;
+    rapport_store::import::import_reader(
+        &store,
+        Kind::Contacts,
+        "contact_id,account_id,name,phone\nA1-1,A1,Person A1-1,+1 555 0101\nB2-1,B2,Person B2-1,+1 555 0000\n"
+            .as_bytes(),
+        Default::default(),
+        &mut |_| {},
+    )
+    .await
+    .unwrap();
+    let invs = wave(&store, "2026-Q3", true).await;
+    let (addr, got) = sms_receiver().await;
+    let gateway =
+        SmsGateway::new(&format!("http://AC1:secret@{addr}/2010-04-01/Accounts/AC1/Messages.json"), "+1 555 0199")
+            .unwrap();
+    let w = Worker::new(store.clone(), Channels { mail: None, sms: Some(gateway) }, PUBLIC, 1000);
+    assert_eq!(w.channels(), ["sms"]);
+    let wave_id = invs[0].wave_id;
+    assert_eq!(store.queue_invitations(wave_id, &w.channels(), OffsetDateTime::now_utc()).await.unwrap(), 2);
+    assert_eq!(w.run_due().await.unwrap(), 2);
+    let got = got.lock().unwrap().clone();
+    assert_eq!(got.len(), 2);
+    let to_a1 =
+        got.iter().find(|(_, f)| f.contains(&("To".into(), "+1 555 0101".into()))).expect("the message to A1-1");
+    assert_eq!(to_a1.0, "Basic QUMxOnNlY3JldA==", "the URL's user and password as basic authentication");
+    assert!(to_a1.1.contains(&("From".into(), "+1 555 0199".into())));
+    let inv = invs.iter().find(|i| i.contact_name == "Person A1-1").unwrap();
+    let body = &to_a1.1.iter().find(|(k, _)| k == "Body").unwrap().1;
+    assert!(body.contains(&format!("{PUBLIC}{}", personal_path(inv.id, &inv.secret))), "{body}");
+    assert!(body.starts_with("Meridian Industrial Supply:"), "{body}");
+    let progress = store.wave_progress(wave_id).await.unwrap();
+    assert_eq!((progress.sent, progress.failed), (1, 1));
+    let failed = store.failed_invitations(wave_id, 10).await.unwrap();
+    assert_eq!(failed.len(), 1);
+    assert!(failed[0].2.contains("400") && failed[0].2.contains("invalid 'To' number"), "{failed:?}");
 }

@@ -277,7 +277,7 @@ pub async fn the_surveys_pages_show_live_response_rates_and_let_analysts_run_wav
     let (status, page) = get(&analyst, addr, "/waves/2026-Q4").await;
     assert_eq!(status, StatusCode::OK);
     assert!(page.contains("Subject: Meridian Industrial Supply bittet um Ihre Meinung"), "Greta reads German: {page}");
-    assert!(page.contains("does not send email"), "this test server has no SMTP server");
+    assert!(page.contains("does not send invitations"), "this test server has no SMTP server");
     let res = create("2026-Q4").send().await.unwrap();
     assert_eq!(res.status(), StatusCode::OK);
     assert!(res.text().await.unwrap().contains("already exists"));
