@@ -177,7 +177,7 @@ struct Candidate {
 const INSERT_CHUNK: usize = 500;
 
 /// A new invitation secret: 160 random bits from the operating system, hex-encoded.
-fn new_secret() -> String {
+pub(crate) fn new_secret() -> String {
     let mut bytes = [0u8; 20];
     OsRng.fill_bytes(&mut bytes);
     bytes.iter().map(|b| format!("{b:02x}")).collect()

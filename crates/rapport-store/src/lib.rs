@@ -13,7 +13,8 @@
 //! - [`portfolio`]: counts and lookups over the portfolio; [`users`], [`sessions`], [`api_tokens`], [`share_links`],
 //!   [`waves`].
 //! - [`surveys`]: versioned survey definitions; [`invitations`]: one per contact per wave, and
-//!   the answers given through them; [`jobs`]: the durable queue that delivers them.
+//!   the answers given through them; [`jobs`]: the durable queue that delivers them;
+//!   [`open_links`]: links for anyone at a wave's accounts (QR codes), matched by email.
 
 pub mod accounts;
 pub mod analytics;
@@ -28,6 +29,7 @@ pub mod import;
 pub mod invitations;
 pub mod jobs;
 pub mod kind;
+pub mod open_links;
 pub mod portfolio;
 pub mod record;
 pub mod report_cache;

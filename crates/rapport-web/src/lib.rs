@@ -13,7 +13,7 @@
 //! - [`respond`]: the public response page respondents reach from their personal link;
 //!   [`invite`]: the invitation email and text message that carry the link; [`delivery`]:
 //!   the worker that sends them from the job queue; [`waves`]: starting a wave and handing
-//!   out its links, as the CLI and the pages do it.
+//!   out its links, as the CLI and the pages do it; [`qr`]: QR codes of open links.
 //! - [`api`]: the JSON API under `/api/v1`, with its OpenAPI document.
 //! - [`telemetry`]: `/metrics`, `/healthz`, `/readyz`.
 
@@ -26,6 +26,7 @@ pub mod error;
 pub mod invite;
 pub mod pages;
 pub mod password;
+pub mod qr;
 pub mod respond;
 pub mod state;
 pub mod telemetry;
@@ -68,6 +69,12 @@ pub fn router(state: AppState) -> Router {
                 .post(respond::submit)
                 .layer(axum::extract::DefaultBodyLimit::max(respond::MAX_FORM_BYTES)),
         )
+        .route(
+            "/o/{token}",
+            get(respond::open_form)
+                .post(respond::open_submit)
+                .layer(axum::extract::DefaultBodyLimit::max(respond::MAX_FORM_BYTES)),
+        )
         .route("/r/{token}/unsubscribe", get(respond::unsubscribe_page).post(respond::unsubscribe))
         .route("/waves", get(pages::waves::list).post(pages::waves::create))
         .route("/waves/{name}", get(pages::waves::show))
@@ -75,6 +82,8 @@ pub fn router(state: AppState) -> Router {
         .route("/waves/{name}/open", post(pages::waves::open))
         .route("/waves/{name}/close", post(pages::waves::close))
         .route("/waves/{name}/links.csv", get(pages::waves::links))
+        .route("/waves/{name}/qr.svg", get(pages::waves::qr_svg))
+        .route("/waves/{name}/qr.png", get(pages::waves::qr_png))
         .route("/tokens", get(pages::tokens::list).post(pages::tokens::create))
         .route("/audit", get(pages::audit::audit))
         .route("/tokens/{id}/revoke", post(pages::tokens::revoke))

@@ -16,13 +16,15 @@ use askama::Template;
 use axum::body::Bytes;
 use axum::extract::rejection::BytesRejection;
 use axum::extract::{Path, State};
-use axum::http::{HeaderValue, StatusCode, header};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{Html, IntoResponse, Response};
 use base64::Engine;
 use percent_encoding::{percent_decode, utf8_percent_encode};
 use rapport_core::answer::{Answers, FieldError, Intent, Value};
+use rapport_core::contact::Email;
 use rapport_core::survey::{QuestionKind, Survey, text_in};
 use rapport_store::invitations::Invitation;
+use rapport_store::open_links::{OpenLink, Respondent};
 use sha2::{Digest, Sha256};
 use time::OffsetDateTime;
 
@@ -115,7 +117,7 @@ pub async fn form(State(state): State<AppState>, Path(token): Path<String>) -> R
         Some(d) => d,
         None => state.store.latest_answer(o.invitation.id).await?.unwrap_or_default(),
     };
-    Ok(render_form(StatusCode::OK, &o, &token, &answers, &[]))
+    Ok(render_form(StatusCode::OK, FormContext::personal(&o, &token), &answers, &[]))
 }
 
 /// `POST /r/{token}`: saves the answers for later, or sends them.
@@ -146,7 +148,7 @@ pub async fn submit(
     let intent = if fields.iter().any(|(k, v)| k == "action" && v == "save") { Intent::Save } else { Intent::Submit };
     let (answers, errors) = o.survey.read_form(fields.iter().map(|(k, v)| (k.as_str(), v.as_str())), intent);
     if !errors.is_empty() {
-        return Ok(render_form(StatusCode::UNPROCESSABLE_ENTITY, &o, &token, &answers, &errors));
+        return Ok(render_form(StatusCode::UNPROCESSABLE_ENTITY, FormContext::personal(&o, &token), &answers, &errors));
     }
     let last_day = o.invitation.closes_on.map(format_date).unwrap_or_default();
     match intent {
@@ -185,6 +187,154 @@ pub async fn unsubscribe(State(state): State<AppState>, Path(token): Path<String
         None => None,
     };
     Ok(message(StatusCode::OK, &inv.language, survey.as_deref(), Page::Unsubscribed))
+}
+
+/// The open link's path.
+pub fn open_path(link_id: i64, secret: &str) -> String {
+    format!("/o/{link_id}-{secret}")
+}
+
+/// The open link a token names, when its secret matches.
+async fn find_open(state: &AppState, token: &str) -> Result<Option<OpenLink>, WebError> {
+    let Some((id, secret)) = token.split_once('-') else { return Ok(None) };
+    let Ok(id) = id.parse::<i64>() else { return Ok(None) };
+    let found = state.store.open_link_by_id(id).await?;
+    Ok(found.filter(|l| same_secret(&l.secret, secret)))
+}
+
+/// The first of the browser's languages that the survey speaks, else the survey's first.
+fn browser_language(survey: &Survey, headers: &HeaderMap) -> String {
+    let accepted = headers.get(header::ACCEPT_LANGUAGE).and_then(|v| v.to_str().ok()).unwrap_or_default();
+    accepted
+        .split(',')
+        .filter_map(|tag| tag.split(';').next().map(str::trim))
+        .find_map(|tag| {
+            let lang = survey.language_for(Some(tag));
+            (tag.to_ascii_lowercase().starts_with(lang)).then(|| lang.to_string())
+        })
+        .unwrap_or_else(|| survey.languages[0].clone())
+}
+
+/// An open link with its survey and the visitor's language, or the page to show instead.
+async fn open_link(
+    state: &AppState,
+    token: &str,
+    headers: &HeaderMap,
+    now: OffsetDateTime,
+) -> Result<Result<(OpenLink, Arc<Survey>, String), Response>, WebError> {
+    let Some(link) = find_open(state, token).await? else {
+        return Ok(Err(message(StatusCode::NOT_FOUND, "en", None, Page::Unknown)));
+    };
+    let Some(version) = link.survey_version_id else {
+        return Ok(Err(message(StatusCode::NOT_FOUND, "en", None, Page::Unknown)));
+    };
+    let survey = state.surveys.get(state, version).await?;
+    let lang = browser_language(&survey, headers);
+    if !link.accepts_answers(now) {
+        let page = if link.wave_status == "draft" {
+            Page::NotOpen
+        } else {
+            Page::Closed { last_day: link.closes_on.map(format_date).unwrap_or_default() }
+        };
+        return Ok(Err(message(StatusCode::GONE, &lang, Some(&survey), page)));
+    }
+    Ok(Ok((link, survey, lang)))
+}
+
+impl<'a> FormContext<'a> {
+    fn open(survey: &'a Survey, lang: &'a str, token: &str, identity: Identity) -> FormContext<'a> {
+        FormContext {
+            survey,
+            lang,
+            action: format!("/o/{token}"),
+            hello: None,
+            note: None,
+            unsubscribe: None,
+            identity: Some(identity),
+        }
+    }
+}
+
+/// `GET /o/{token}`: the survey for anyone at the wave's accounts (a QR code's link).
+pub async fn open_form(
+    State(state): State<AppState>,
+    Path(token): Path<String>,
+    headers: HeaderMap,
+) -> Result<Response, WebError> {
+    let (link, survey, lang) = match open_link(&state, &token, &headers, OffsetDateTime::now_utc()).await? {
+        Ok(found) => found,
+        Err(page) => return Ok(page),
+    };
+    let identity = Identity { company_fixed: link.account_name.clone(), ..Identity::default() };
+    Ok(render_form(StatusCode::OK, FormContext::open(&survey, &lang, &token, identity), &Answers::default(), &[]))
+}
+
+/// `POST /o/{token}`: an answer from someone who says who they are. It goes to the contact
+/// with that email (at the link's account, when it has one), or is kept for review; the
+/// thank-you page is the same either way, so the form tells no one who is on file.
+pub async fn open_submit(
+    State(state): State<AppState>,
+    Path(token): Path<String>,
+    headers: HeaderMap,
+    body: Result<Bytes, BytesRejection>,
+) -> Result<Response, WebError> {
+    let now = OffsetDateTime::now_utc();
+    let (link, survey, lang) = match open_link(&state, &token, &headers, now).await? {
+        Ok(found) => found,
+        Err(page) => return Ok(page),
+    };
+    let back = open_path(link.id, &link.secret);
+    let Ok(body) = body else {
+        let why = ui(&lang).too_large;
+        return Ok(message(StatusCode::PAYLOAD_TOO_LARGE, &lang, Some(&survey), Page::BadForm { why, back }));
+    };
+    let Some(fields) = parse_form(&body) else {
+        let why = ui(&lang).not_utf8;
+        return Ok(message(StatusCode::BAD_REQUEST, &lang, Some(&survey), Page::BadForm { why, back }));
+    };
+    let field = |name: &str| -> String {
+        let v = fields.iter().find(|(k, _)| k == name).map_or("", |(_, v)| v.as_str());
+        v.chars().filter(|c| !c.is_control()).take(200).collect::<String>().trim().to_string()
+    };
+    let ui = ui(&lang);
+    let mut identity = Identity {
+        company_fixed: link.account_name.clone(),
+        company: field("_company"),
+        email: field("_email"),
+        name: field("_name"),
+        ..Identity::default()
+    };
+    if identity.company_fixed.is_none() && identity.company.is_empty() {
+        identity.company_error = Some(ui.company_missing.to_string());
+    }
+    let email = Email::parse(&identity.email).ok();
+    if email.is_none() {
+        identity.email_error = Some(ui.email_invalid.to_string());
+    }
+    let (answers, errors) = survey.read_form(fields.iter().map(|(k, v)| (k.as_str(), v.as_str())), Intent::Submit);
+    let Some(email) = email.filter(|_| errors.is_empty() && identity.company_error.is_none()) else {
+        let form = FormContext::open(&survey, &lang, &token, identity);
+        return Ok(render_form(StatusCode::UNPROCESSABLE_ENTITY, form, &answers, &errors));
+    };
+    match state.store.contact_by_email(email.as_str(), link.account_id).await? {
+        Some(contact) => {
+            let inv = state.store.invitation_for(link.wave_id, contact.contact_id, &lang, now).await?;
+            state.store.record_answer(&inv, &survey, &answers, now).await?;
+        }
+        None => {
+            let company = identity.company_fixed.as_deref().unwrap_or(&identity.company);
+            let who = Respondent {
+                company,
+                email: email.as_str(),
+                name: Some(identity.name.as_str()).filter(|n| !n.is_empty()),
+                language: &lang,
+            };
+            state.store.record_unmatched(&link, &who, &answers, now).await?;
+        }
+    }
+    metrics::counter!("rapport_answers_total").increment(1);
+    let last_day = link.closes_on.map(format_date).unwrap_or_default();
+    Ok(message(StatusCode::OK, &lang, Some(&survey), Page::Thanks { last_day }))
 }
 
 /// Reads `application/x-www-form-urlencoded` strictly: None when a value is not UTF-8 (a
@@ -268,19 +418,62 @@ struct FormPage<'a> {
     css: &'static str,
     header: Option<Header>,
     title: String,
-    hello: String,
+    hello: Option<String>,
     intro: String,
     note: Option<String>,
     action: String,
-    unsubscribe: String,
+    unsubscribe: Option<String>,
+    identity: Option<Identity>,
     questions: Vec<QuestionView>,
     errors: Vec<(String, String)>,
 }
 
-fn render_form(status: StatusCode, o: &Open, token: &str, answers: &Answers, errors: &[FieldError]) -> Response {
-    let lang = o.invitation.language.as_str();
+/// The "about you" fields of an open link's form, as given so far.
+#[derive(Debug, Clone, Default)]
+struct Identity {
+    /// The account the link is for, shown instead of asking.
+    company_fixed: Option<String>,
+    company: String,
+    email: String,
+    name: String,
+    company_error: Option<String>,
+    email_error: Option<String>,
+}
+
+/// Who a form is for and where it goes.
+struct FormContext<'a> {
+    survey: &'a Survey,
+    lang: &'a str,
+    action: String,
+    /// The greeting, for a personal link.
+    hello: Option<String>,
+    note: Option<String>,
+    /// The unsubscribe page, for a personal link.
+    unsubscribe: Option<String>,
+    /// The "about you" fields, for an open link.
+    identity: Option<Identity>,
+}
+
+impl<'a> FormContext<'a> {
+    fn personal(o: &'a Open, token: &str) -> FormContext<'a> {
+        let lang = o.invitation.language.as_str();
+        let ui = ui(lang);
+        FormContext {
+            survey: &o.survey,
+            lang,
+            action: format!("/r/{token}"),
+            hello: Some(ui.hello.replace("{name}", &o.invitation.contact_name)),
+            note: o.invitation.answered_at.map(|at| ui.answered_before.replace("{date}", &format_date(at.date()))),
+            unsubscribe: Some(format!("/r/{token}/unsubscribe")),
+            identity: None,
+        }
+    }
+}
+
+fn render_form(status: StatusCode, form: FormContext<'_>, answers: &Answers, errors: &[FieldError]) -> Response {
+    let lang = form.lang;
     let ui = ui(lang);
-    let survey = &o.survey;
+    let survey = form.survey;
     let error_of = |key: &str| errors.iter().find(|e| e.key == key).map(|e| ui.problem(e.problem));
     let questions = survey
         .questions
@@ -339,20 +532,29 @@ fn render_form(status: StatusCode, o: &Open, token: &str, answers: &Answers, err
             }
         })
         .collect::<Vec<_>>();
-    let errors =
-        questions.iter().filter_map(|q| q.error.clone().map(|e| (q.key.clone(), format!("{}: {e}", q.text)))).collect();
-    let note = o.invitation.answered_at.map(|at| ui.answered_before.replace("{date}", &format_date(at.date())));
+    let mut errors: Vec<(String, String)> = Vec::new();
+    if let Some(id) = &form.identity {
+        if let Some(e) = &id.company_error {
+            errors.push(("company".into(), format!("{}: {e}", ui.your_company)));
+        }
+        if let Some(e) = &id.email_error {
+            errors.push(("email".into(), format!("{}: {e}", ui.your_email)));
+        }
+    }
+    errors
+        .extend(questions.iter().filter_map(|q| q.error.clone().map(|e| (q.key.clone(), format!("{}: {e}", q.text)))));
     let page = FormPage {
         lang,
         ui,
         css: CSS,
         header: Header::of(Some(survey)),
         title: survey.sender.company.clone(),
-        hello: ui.hello.replace("{name}", &o.invitation.contact_name),
+        hello: form.hello,
         intro: text_in(&survey.intro, lang).to_string(),
-        note,
-        action: format!("/r/{token}"),
-        unsubscribe: format!("/r/{token}/unsubscribe"),
+        note: form.note,
+        action: form.action,
+        unsubscribe: form.unsubscribe,
+        identity: form.identity,
         questions,
         errors,
     };

@@ -3,7 +3,7 @@
 //! creating, sending, opening and closing waves and downloading their personal links.
 
 use askama::Template;
-use axum::extract::{Form, Path, State};
+use axum::extract::{Form, Path, Query, State};
 use axum::http::header;
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use percent_encoding::utf8_percent_encode;
@@ -12,6 +12,7 @@ use rapport_reports::AccountFilter;
 use rapport_store::analytics::WaveInfo;
 use rapport_store::invitations::{Channel, RateBy, ResponseRate, WaveProgress};
 use rapport_store::jobs::QueueCounts;
+use rapport_store::open_links::UnmatchedAnswer;
 use rapport_store::waves::WaveStatus;
 use serde::Deserialize;
 use time::OffsetDateTime;
@@ -22,6 +23,7 @@ use crate::authz::Need;
 use crate::error::WebError;
 use crate::invite;
 use crate::pages::view::Layout;
+use crate::respond::open_path;
 use crate::state::AppState;
 use crate::waves::{self, DEFAULT_EXCLUDE_DAYS, DEFAULT_SURVEY, NewWave};
 
@@ -183,6 +185,9 @@ struct WavePage {
     sends: String,
     preview: Option<Preview>,
     failed: Vec<(String, String, String)>,
+    /// The wave's open link (for QR codes), shown to those who run surveys.
+    open_link: Option<String>,
+    unmatched: Vec<UnmatchedAnswer>,
 }
 
 /// The first email invitation, as it will be sent.
@@ -225,6 +230,13 @@ pub async fn show(
             state.store.response_rates(wave.id, RateBy::Owner, None, ACCOUNT_ROWS).await?
         },
         failed: if manage { state.store.failed_invitations(wave.id, 50).await? } else { Vec::new() },
+        open_link: if manage {
+            let link = state.store.open_link(wave.id, None).await?;
+            Some(format!("{}{}", state.public_url, open_path(link.id, &link.secret)))
+        } else {
+            None
+        },
+        unmatched: if manage { state.store.unmatched_answers(wave.id, 100).await? } else { Vec::new() },
         manage,
         sends: state.delivery_channels.join(" and "),
         preview,
@@ -352,4 +364,53 @@ pub async fn links(
         out,
     )
         .into_response())
+}
+
+/// `?account=` an account's CRM id, for an account's own open link.
+#[derive(Debug, Deserialize)]
+pub struct QrQuery {
+    account: Option<String>,
+}
+
+/// The open link a QR code stands for: the wave's (for those who run surveys), or one
+/// account's (for anyone who may see that account, e.g. its manager before a meeting).
+async fn open_link_url(state: &AppState, user: &CurrentUser, name: &str, q: &QrQuery) -> Result<String, WebError> {
+    let wave = find(state, name).await?;
+    let account = match q.account.as_deref().filter(|a| !a.is_empty()) {
+        Some(external_id) => {
+            let viewer = crate::pages::view::Viewer::of(user);
+            let (p, i) = crate::pages::account::portfolio_with(state, &viewer, external_id).await?;
+            Some(p.accounts[i].id)
+        }
+        None => {
+            user.require(Need::Surveys)?;
+            None
+        }
+    };
+    let link = state.store.open_link(wave.id, account).await?;
+    Ok(format!("{}{}", state.public_url, open_path(link.id, &link.secret)))
+}
+
+/// GET /waves/{name}/qr.svg[?account=ID]: the open link as a QR code (SVG).
+pub async fn qr_svg(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Path(name): Path<String>,
+    Query(q): Query<QrQuery>,
+) -> Result<Response, WebError> {
+    let url = open_link_url(&state, &user, &name, &q).await?;
+    let svg = crate::qr::svg(&url)?;
+    Ok(([(header::CONTENT_TYPE, "image/svg+xml"), (header::CACHE_CONTROL, "private, no-store")], svg).into_response())
+}
+
+/// GET /waves/{name}/qr.png[?account=ID]: the open link as a QR code (PNG).
+pub async fn qr_png(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Path(name): Path<String>,
+    Query(q): Query<QrQuery>,
+) -> Result<Response, WebError> {
+    let url = open_link_url(&state, &user, &name, &q).await?;
+    let png = crate::qr::png(&url)?;
+    Ok(([(header::CONTENT_TYPE, "image/png"), (header::CACHE_CONTROL, "private, no-store")], png).into_response())
 }

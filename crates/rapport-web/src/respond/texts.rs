@@ -38,6 +38,12 @@ pub struct Ui {
     pub too_large: &'static str,
     pub not_utf8: &'static str,
     pub back: &'static str,
+    pub about_you: &'static str,
+    pub your_company: &'static str,
+    pub your_email: &'static str,
+    pub your_name: &'static str,
+    pub company_missing: &'static str,
+    pub email_invalid: &'static str,
 }
 
 const EN: Ui = Ui {
@@ -74,6 +80,12 @@ const EN: Ui = Ui {
     too_large: "The form was too large to accept. Shorten your comments and send it again.",
     not_utf8: "The form arrived garbled (its text was not valid UTF-8). Please go back and send it again.",
     back: "Back to the survey",
+    about_you: "About you",
+    your_company: "Your company",
+    your_email: "Your work email",
+    your_name: "Your name",
+    company_missing: "Tell us which company you work for.",
+    email_invalid: "Give your work email address, e.g. name@company.com.",
 };
 
 const DE: Ui = Ui {
@@ -110,6 +122,12 @@ const DE: Ui = Ui {
     too_large: "Das Formular war zu groß. Kürzen Sie Ihre Kommentare und senden Sie es erneut.",
     not_utf8: "Das Formular kam beschädigt an (kein gültiges UTF-8). Bitte gehen Sie zurück und senden Sie es erneut.",
     back: "Zurück zur Umfrage",
+    about_you: "Über Sie",
+    your_company: "Ihr Unternehmen",
+    your_email: "Ihre geschäftliche E-Mail-Adresse",
+    your_name: "Ihr Name",
+    company_missing: "Sagen Sie uns, für welches Unternehmen Sie arbeiten.",
+    email_invalid: "Geben Sie Ihre geschäftliche E-Mail-Adresse an, z. B. name@firma.de.",
 };
 
 /// The words for `lang` ("de", else English).

@@ -295,3 +295,83 @@ pub async fn the_surveys_pages_show_live_response_rates_and_let_analysts_run_wav
     assert_eq!(status, StatusCode::OK);
     assert!(audit.contains("wave.create") && audit.contains("wave.links") && audit.contains("wave.closed"), "{audit}");
 }
+
+pub async fn an_open_link_matches_the_contact_by_email_or_keeps_the_answer_for_review(store: Store) {
+    use rapport_web::respond::open_path;
+    let addr = serve(&store).await;
+    let invs = wave(&store, "2026-Q3", true).await;
+    let wave_id = invs[0].wave_id;
+    let link = store.open_link(wave_id, None).await.unwrap();
+    let path = open_path(link.id, &link.secret);
+    let (status, page) = get(&client(), addr, &path).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(page.contains("Your work email") && page.contains("name=\"_company\""));
+    assert!(!page.contains("value=\"save\"") && !page.contains("unsubscribe"), "no drafts and no unsubscribing here");
+    let german =
+        client().get(url(addr, &path)).header("accept-language", "de-DE,de;q=0.9,en;q=0.5").send().await.unwrap();
+    assert!(german.text().await.unwrap().contains("Ihre geschäftliche E-Mail-Adresse"));
+
+    let send = |form: Vec<(&'static str, &'static str)>| {
+        let path = path.clone();
+        async move {
+            let res = client().post(url(addr, &path)).form(&form).send().await.unwrap();
+            (res.status(), res.text().await.unwrap())
+        }
+    };
+    let (status, page) = send(vec![("ltr", "9"), ("_email", "nope")]).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(page.contains("Give your work email address") && page.contains("Tell us which company"), "{page}");
+    assert!(page.contains("name=\"ltr\" value=\"9\" checked"), "the answers stay filled in");
+
+    let greta = named(&invs, "Greta Vogel");
+    let (status, thanks) = send(vec![("ltr", "9"), ("_company", "Alpha"), ("_email", "GRETA@alpha.example")]).await;
+    assert_eq!(status, StatusCode::OK, "{thanks}");
+    assert_eq!(answers_of(&store, greta).await, 1, "matched to Greta by her email, in any case");
+    let (status, _) =
+        send(vec![("ltr", "3"), ("_company", "<b>Walk-in Ltd</b>"), ("_email", "visitor@walkin.example")]).await;
+    assert_eq!(status, StatusCode::OK, "the same thank-you page: the form tells no one who is on file");
+    let unmatched = store.unmatched_answers(wave_id, 10).await.unwrap();
+    assert_eq!(unmatched.len(), 1);
+    assert_eq!(
+        (unmatched[0].company.as_str(), unmatched[0].email.as_str(), unmatched[0].ltr),
+        ("<b>Walk-in Ltd</b>", "visitor@walkin.example", 3)
+    );
+
+    // One account's link: the company is given, and only that account's contacts match.
+    let a2 = store.find_account_id("A2").await.unwrap().unwrap();
+    let a2_link = store.open_link(wave_id, Some(a2)).await.unwrap();
+    assert_eq!(store.open_link(wave_id, Some(a2)).await.unwrap().id, a2_link.id, "one link per account");
+    let a2_path = open_path(a2_link.id, &a2_link.secret);
+    let (_, page) = get(&client(), addr, &a2_path).await;
+    assert!(page.contains("&#60;script&#62;alert") && !page.contains("name=\"_company\""), "{page}");
+    let res = client()
+        .post(url(addr, &a2_path))
+        .form(&[("ltr", "5"), ("_email", "greta@alpha.example")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::OK);
+    assert_eq!(answers_of(&store, greta).await, 1, "Greta is not at A2");
+    assert_eq!(store.unmatched_answers(wave_id, 10).await.unwrap().len(), 2);
+
+    let (status, _) = get(&client(), addr, &format!("/o/{}-{}", link.id, "f".repeat(40))).await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+
+    // QR codes: the wave's for those who run surveys, an account's for whoever sees it.
+    let admin = sign_in(addr, "admin@test.example").await;
+    let res = admin.get(url(addr, "/waves/2026-Q3/qr.png")).send().await.unwrap();
+    assert_eq!(res.status(), StatusCode::OK);
+    assert_eq!(res.headers()["content-type"], "image/png");
+    assert_eq!(&res.bytes().await.unwrap()[..4], b"\x89PNG");
+    let (_, page) = get(&admin, addr, "/waves/2026-Q3").await;
+    assert!(
+        page.contains(&path) && page.contains("visitor@walkin.example") && page.contains("&#60;b&#62;Walk-in Ltd"),
+        "{page}"
+    );
+    let am1 = sign_in(addr, "am1@test.example").await;
+    assert_eq!(get(&am1, addr, "/waves/2026-Q3/qr.svg").await.0, StatusCode::FORBIDDEN);
+    let (status, svg) = get(&am1, addr, "/waves/2026-Q3/qr.svg?account=A1").await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(svg.contains("<svg"));
+    assert_eq!(get(&am1, addr, "/waves/2026-Q3/qr.svg?account=B1").await.0, StatusCode::NOT_FOUND);
+}
