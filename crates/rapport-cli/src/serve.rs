@@ -37,6 +37,10 @@ pub struct ServeArgs {
     /// Cookies with the Secure flag: auto, always or never.
     #[arg(long, env = "RAPPORT_COOKIE_SECURE", value_enum, default_value_t = CookieSecure::Auto)]
     pub cookie_secure: CookieSecure,
+    /// Also serve POST /bench/ceiling, a handler that parses an answer form and stores
+    /// nothing: the yardstick of bench/answers.sh.
+    #[arg(long, hide = true)]
+    pub bench_ceiling: bool,
     /// Invitation and reminder delivery, run in the background.
     #[command(flatten)]
     pub delivery: crate::delivery::DeliveryArgs,
@@ -59,7 +63,8 @@ pub async fn serve(store: &Store, args: ServeArgs) -> anyhow::Result<()> {
     };
     let worker = args.delivery.worker(store)?;
     let channels = worker.as_ref().map(|w| w.channels()).unwrap_or_default();
-    let state = AppState::new(store.clone(), secure_cookies).with_delivery(&args.delivery.public.url, channels);
+    let mut state = AppState::new(store.clone(), secure_cookies).with_delivery(&args.delivery.public.url, channels);
+    state.bench_ceiling = args.bench_ceiling;
     if worker.is_none() {
         say!(
             "Delivery is off: set RAPPORT_SMTP_URL (email) or RAPPORT_SMS_URL (text messages) to send invitations and reminders from this server."

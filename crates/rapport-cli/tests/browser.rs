@@ -221,7 +221,8 @@ async fn a_user_signs_in_reads_the_dashboard_follows_a_bubble_filters_and_downlo
     days.clear().await.unwrap();
     days.send_keys("0").await.unwrap();
     client.find(Locator::XPath("//button[text()='Create wave']")).await.unwrap().click().await.unwrap();
-    assert!(client.current_url().await.unwrap().path().ends_with("/waves/2027-Q1"));
+    // Creating the wave makes thousands of invitations: wait for its page.
+    client.wait().at_most(Duration::from_secs(30)).for_url(&url_join(&base, "/waves/2027-Q1")).await.unwrap();
     let wave = text(&client).await;
     assert!(wave.contains("Subject: Meridian Industrial Supply"), "{wave}");
     shot(&client, "wave").await;
@@ -234,6 +235,7 @@ async fn a_user_signs_in_reads_the_dashboard_follows_a_bubble_filters_and_downlo
     assert!(link.starts_with("http://127.0.0.1:8080/r/"), "{link}");
     let link = link.replace("http://127.0.0.1:8080", &base);
     client.find(Locator::Css("form[action$='/open'] button")).await.unwrap().click().await.unwrap();
+    client.wait().for_element(Locator::XPath("//span[@class='tag open']")).await.unwrap();
 
     // The respondent, on a phone: the survey fits, answers with taps, gets the thank-you page.
     client.set_window_size(390, 844).await.unwrap();
@@ -259,6 +261,7 @@ async fn a_user_signs_in_reads_the_dashboard_follows_a_bubble_filters_and_downlo
         .await
         .unwrap();
     client.find(Locator::Css("button[value=submit]")).await.unwrap().click().await.unwrap();
+    client.wait().for_element(Locator::XPath("//h1[.='Thank you' or .='Vielen Dank']")).await.unwrap();
     let thanks = text(&client).await;
     assert!(thanks.contains("Thank you") || thanks.contains("Vielen Dank"), "{thanks}");
     shot(&client, "respond-thanks").await;

@@ -183,6 +183,61 @@ pub(crate) fn new_secret() -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
+/// Answers written per statement (ten values each).
+const ANSWER_CHUNK: usize = 100;
+
+/// An answer ready to store: read from the form and checked against its survey.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewAnswer {
+    /// The invitation it came through.
+    pub invitation_id: i64,
+    /// Its wave.
+    pub wave_id: i64,
+    /// The contact who gave it.
+    pub contact_id: i64,
+    /// Their account.
+    pub account_id: i64,
+    /// When.
+    pub submitted_at: OffsetDateTime,
+    /// Likelihood to recommend.
+    pub ltr: u8,
+    /// The comment reports show.
+    pub comment: Option<String>,
+    /// The driver ratings, as JSON.
+    pub scores: String,
+    /// Every answer, as JSON.
+    pub answers: String,
+}
+
+impl NewAnswer {
+    /// The answer `answers` given through `invitation` at `now`; it must rate LTR.
+    pub fn new(
+        invitation: &Invitation,
+        survey: &Survey,
+        answers: &Answers,
+        now: OffsetDateTime,
+    ) -> Result<NewAnswer, StoreError> {
+        let ltr = answers
+            .ltr()
+            .ok_or_else(|| StoreError::Other(anyhow::anyhow!("an answer needs the likelihood to recommend")))?;
+        Ok(NewAnswer {
+            invitation_id: invitation.id,
+            wave_id: invitation.wave_id,
+            contact_id: invitation.contact_id,
+            account_id: invitation.account_id,
+            submitted_at: now,
+            ltr: ltr.get(),
+            comment: answers.comment().map(str::to_string),
+            scores: to_json(&answers.scores(survey))?,
+            answers: to_json(answers)?,
+        })
+    }
+}
+
+fn to_json<T: serde::Serialize>(value: &T) -> Result<String, StoreError> {
+    serde_json::to_string(value).map_err(|e| StoreError::Other(e.into()))
+}
+
 /// Per-wave delivery and answer counts.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct WaveProgress {
@@ -380,53 +435,71 @@ impl Store {
         Ok(())
     }
 
-    /// Stores an answer given through `invitation`: a new response row (an earlier answer is
-    /// kept as history; reports read the latest), the invitation marked answered and its draft
-    /// cleared, and the account's analytics cells brought up to date, all in one transaction,
-    /// committed before this returns.
+    /// Stores an answer given through `invitation` (see [`Store::record_answers`]).
     pub async fn record_answer(
         &self,
         invitation: &Invitation,
         survey: &Survey,
         answers: &Answers,
         now: OffsetDateTime,
-    ) -> Result<i64, StoreError> {
-        let ltr = answers
-            .ltr()
-            .ok_or_else(|| StoreError::Other(anyhow::anyhow!("an answer needs the likelihood to recommend")))?;
-        let scores = serde_json::to_string(&answers.scores(survey)).map_err(|e| StoreError::Other(e.into()))?;
-        let all = serde_json::to_string(answers).map_err(|e| StoreError::Other(e.into()))?;
+    ) -> Result<(), StoreError> {
+        self.record_answers(&[NewAnswer::new(invitation, survey, answers, now)?]).await
+    }
+
+    /// Stores answers in one transaction, committed before this returns: for each, a new
+    /// response row (an earlier answer of the same contact is kept as history; reports read
+    /// the latest) and its invitation marked answered with its draft cleared; then the
+    /// analytics cells of every account they touch, once. One transaction for the answers
+    /// that arrive together is what makes durable answers fast (one sync to disk for all).
+    pub async fn record_answers(&self, batch: &[NewAnswer]) -> Result<(), StoreError> {
+        if batch.is_empty() {
+            return Ok(());
+        }
         let mut tx = Tx::begin(self).await?;
-        let id: i64 = on_tx!(&mut tx, |t| {
-            sqlx::query_scalar(
-            "INSERT INTO responses (wave_id, contact_id, account_id, invitation_id, submitted_at, ltr, comment, scores, \
-             source, answers) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 'survey', $9) RETURNING id"
-        )
-        .bind(invitation.wave_id)
-        .bind(invitation.contact_id)
-        .bind(invitation.account_id)
-        .bind(invitation.id)
-        .bind(now)
-        .bind(i32::from(ltr.get()))
-        .bind(answers.comment())
-        .bind(&scores)
-        .bind(&all)
-        .fetch_one(&mut **t)
-        .await?
-        });
-        on_tx!(&mut tx, |t| sqlx::query(
-            "UPDATE invitations SET answered_at = $2, draft = NULL, opened_at = COALESCE(opened_at, $2) WHERE id = $1"
-        )
-        .bind(invitation.id)
-        .bind(now)
-        .execute(&mut **t)
-        .await?
-        .rows_affected());
-        let touched: Touched = BTreeMap::from([(invitation.wave_id, HashSet::from([invitation.account_id]))]);
+        for chunk in batch.chunks(ANSWER_CHUNK) {
+            on_tx!(&mut tx, |t| {
+                let mut qb = QueryBuilder::new(
+                    "INSERT INTO responses (wave_id, contact_id, account_id, invitation_id, submitted_at, ltr, \
+                     comment, scores, source, answers) ",
+                );
+                qb.push_values(chunk, |mut b, a| {
+                    b.push_bind(a.wave_id)
+                        .push_bind(a.contact_id)
+                        .push_bind(a.account_id)
+                        .push_bind(a.invitation_id)
+                        .push_bind(a.submitted_at)
+                        .push_bind(i32::from(a.ltr))
+                        .push_bind(a.comment.as_deref())
+                        .push_bind(a.scores.as_str())
+                        .push_bind("survey")
+                        .push_bind(a.answers.as_str());
+                });
+                qb.build().execute(&mut **t).await?.rows_affected()
+            });
+        }
+        for chunk in batch.chunks(ANSWER_CHUNK) {
+            on_tx!(&mut tx, |t| {
+                // One statement per chunk: each invitation gets its own answer's time.
+                let mut qb = QueryBuilder::new("WITH answered (id, at) AS (");
+                qb.push_values(chunk, |mut b, a| {
+                    b.push_bind(a.invitation_id).push_bind(a.submitted_at);
+                });
+                qb.push(
+                    ") UPDATE invitations SET draft = NULL, \
+                     answered_at = (SELECT MAX(at) FROM answered WHERE answered.id = invitations.id), \
+                     opened_at = COALESCE(opened_at, (SELECT MAX(at) FROM answered WHERE answered.id = invitations.id)) \
+                     WHERE id IN (SELECT id FROM answered)",
+                );
+                qb.build().execute(&mut **t).await?.rows_affected()
+            });
+        }
+        let mut touched: Touched = BTreeMap::new();
+        for a in batch {
+            touched.entry(a.wave_id).or_default().insert(a.account_id);
+        }
         refresh_cells(&mut tx, &touched).await?;
         tx.bump_data_version().await?;
-        tx.commit().await?;
-        Ok(id)
+        tx.commit().await
     }
 
     /// The latest answer given through an invitation (the answers' JSON form), to show again.

@@ -166,9 +166,8 @@ impl Store {
             .ok_or_else(|| StoreError::Other(anyhow::anyhow!("an answer needs the likelihood to recommend")))?;
         let json = serde_json::to_string(answers).map_err(|e| StoreError::Other(e.into()))?;
         let mut tx = Tx::begin(self).await?;
-        let id: i64 =
-            on_tx!(&mut tx, |t| {
-                sqlx::query_scalar(
+        let id: i64 = on_tx!(&mut tx, |t| {
+            sqlx::query_scalar(
             "INSERT INTO unmatched_answers (wave_id, open_link_id, company, email, name, language, submitted_at, ltr, \
              answers) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING id"
         )
@@ -183,7 +182,7 @@ impl Store {
         .bind(&json)
         .fetch_one(&mut **t)
         .await?
-            });
+        });
         tx.commit().await?;
         Ok(id)
     }

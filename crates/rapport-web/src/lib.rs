@@ -51,6 +51,7 @@ pub const URL_SAFE: &AsciiSet = &NON_ALPHANUMERIC.remove(b'-').remove(b'_').remo
 /// Every route of the app.
 pub fn router(state: AppState) -> Router {
     let secure = state.secure_cookies;
+    let ceiling = state.bench_ceiling;
     let mut app = Router::new()
         .route("/", get(pages::dashboard::dashboard))
         .route("/charts/matrix.svg", get(pages::dashboard::matrix_svg))
@@ -98,7 +99,11 @@ pub fn router(state: AppState) -> Router {
         .route("/healthz", get(|| async { "ok" }))
         .route("/readyz", get(telemetry::ready))
         .route("/metrics", get(telemetry::metrics_page))
-        .nest("/api/v1", api::router())
+        .nest("/api/v1", api::router());
+    if ceiling {
+        app = app.route("/bench/ceiling", post(respond::ceiling));
+    }
+    let mut app = app
         .fallback(|| async { error::WebError::NotFound("There is no such page".into()) })
         .layer(axum::middleware::from_fn(telemetry::record))
         .with_state(state);
@@ -153,7 +158,11 @@ pub async fn serve(state: AppState, addr: SocketAddr, worker: Option<delivery::W
         shutdown_signal().await;
         let _ = stop.send(true);
     };
+    let answers = state.answers.clone();
     axum::serve(listener, router(state)).with_graceful_shutdown(shutdown).await?;
+    if let Some(writer) = answers.get() {
+        writer.drain(std::time::Duration::from_secs(10)).await;
+    }
     if let Some(w) = worker {
         let _ = w.await;
     }

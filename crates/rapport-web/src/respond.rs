@@ -7,6 +7,7 @@
 //! gets a page in the respondent's language that says what happened and what to do; an
 //! answer is committed before its thank-you page is sent.
 
+mod group_commit;
 mod texts;
 
 use std::collections::HashMap;
@@ -23,7 +24,7 @@ use percent_encoding::{percent_decode, utf8_percent_encode};
 use rapport_core::answer::{Answers, FieldError, Intent, Value};
 use rapport_core::contact::Email;
 use rapport_core::survey::{QuestionKind, Survey, text_in};
-use rapport_store::invitations::Invitation;
+use rapport_store::invitations::{Invitation, NewAnswer};
 use rapport_store::open_links::{OpenLink, Respondent};
 use sha2::{Digest, Sha256};
 use time::OffsetDateTime;
@@ -31,6 +32,7 @@ use time::OffsetDateTime;
 use crate::error::WebError;
 use crate::state::AppState;
 use crate::token::same_secret;
+pub use group_commit::AnswerWriter;
 pub use texts::{Ui, ui};
 
 /// The largest response form accepted: the longest comment allowed, several times over.
@@ -157,8 +159,8 @@ pub async fn submit(
             Ok(message(StatusCode::OK, lang, Some(&o.survey), Page::Saved { last_day, back }))
         }
         Intent::Submit => {
-            state.store.record_answer(&o.invitation, &o.survey, &answers, now).await?;
-            metrics::counter!("rapport_answers_total").increment(1);
+            state.answer_writer().write(NewAnswer::new(&o.invitation, &o.survey, &answers, now)?).await?;
+            crate::telemetry::answers_received(1);
             Ok(message(StatusCode::OK, lang, Some(&o.survey), Page::Thanks { last_day }))
         }
     }
@@ -319,7 +321,7 @@ pub async fn open_submit(
     match state.store.contact_by_email(email.as_str(), link.account_id).await? {
         Some(contact) => {
             let inv = state.store.invitation_for(link.wave_id, contact.contact_id, &lang, now).await?;
-            state.store.record_answer(&inv, &survey, &answers, now).await?;
+            state.answer_writer().write(NewAnswer::new(&inv, &survey, &answers, now)?).await?;
         }
         None => {
             let company = identity.company_fixed.as_deref().unwrap_or(&identity.company);
@@ -332,9 +334,20 @@ pub async fn open_submit(
             state.store.record_unmatched(&link, &who, &answers, now).await?;
         }
     }
-    metrics::counter!("rapport_answers_total").increment(1);
+    crate::telemetry::answers_received(1);
     let last_day = link.closes_on.map(format_date).unwrap_or_default();
     Ok(message(StatusCode::OK, &lang, Some(&survey), Page::Thanks { last_day }))
+}
+
+/// `POST /bench/ceiling` (only with `rapport serve --bench-ceiling`): reads the form as the
+/// response page does and stores nothing; the yardstick the answer benchmark compares with.
+pub async fn ceiling(body: Bytes) -> Response {
+    match parse_form(&body) {
+        Some(fields) => {
+            (StatusCode::OK, Html(format!("<!doctype html><p>Thank you ({} fields)</p>", fields.len()))).into_response()
+        }
+        None => StatusCode::BAD_REQUEST.into_response(),
+    }
 }
 
 /// Reads `application/x-www-form-urlencoded` strictly: None when a value is not UTF-8 (a

@@ -30,6 +30,10 @@ pub struct AppState {
     pub surveys: crate::respond::SurveyCache,
     /// The address respondents reach Rapport at, for personal links.
     pub public_url: String,
+    /// Serve `POST /bench/ceiling`, the parse-only yardstick of the answer benchmark.
+    pub bench_ceiling: bool,
+    /// Stores answers with group commit; started on first use.
+    pub answers: Arc<std::sync::OnceLock<crate::respond::AnswerWriter>>,
     /// The invitation channels this server delivers ("email", "sms"): none unless a mail
     /// server or SMS gateway is configured and its worker runs.
     pub delivery_channels: Vec<&'static str>,
@@ -60,7 +64,14 @@ impl AppState {
             surveys: Default::default(),
             public_url: "http://127.0.0.1:8080".to_string(),
             delivery_channels: Vec::new(),
+            answers: Default::default(),
+            bench_ceiling: false,
         }
+    }
+
+    /// The writer that stores answers (group commit), started on first use.
+    pub fn answer_writer(&self) -> &crate::respond::AnswerWriter {
+        self.answers.get_or_init(|| crate::respond::AnswerWriter::start(self.store.clone()))
     }
 
     /// The same state with the public address links use, and the channels it delivers.

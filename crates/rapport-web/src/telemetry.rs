@@ -48,7 +48,7 @@ pub async fn record(req: Request, next: Next) -> Response {
     res
 }
 
-/// Counts answers received (bulk uploads now; the survey page later).
+/// Counts answers received (bulk uploads, the response pages and open links).
 pub fn answers_received(n: u64) {
     handle();
     metrics::counter!("rapport_answers_received_total").increment(n);

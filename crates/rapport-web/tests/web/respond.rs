@@ -375,3 +375,34 @@ pub async fn an_open_link_matches_the_contact_by_email_or_keeps_the_answer_for_r
     assert!(svg.contains("<svg"));
     assert_eq!(get(&am1, addr, "/waves/2026-Q3/qr.svg?account=B1").await.0, StatusCode::NOT_FOUND);
 }
+
+pub async fn answers_sent_at_once_are_each_stored_once_and_counted(store: Store) {
+    let addr = serve(&store).await;
+    let invs = wave(&store, "2026-Q3", true).await;
+    // Every contact answers at the same moment, some twice: the writer stores them in shared
+    // transactions, and each request is answered only once its answer is committed.
+    let mut sent = Vec::new();
+    for (i, inv) in invs.iter().enumerate() {
+        for round in 0..(1 + i % 2) {
+            let inv = inv.clone();
+            let ltr = ((i + round) % 11).to_string();
+            sent.push(tokio::spawn(
+                async move { post(addr, &inv, &[("ltr", ltr.as_str()), ("delivery", "4")]).await.0 },
+            ));
+        }
+    }
+    let total = sent.len();
+    for s in sent {
+        assert_eq!(s.await.unwrap(), StatusCode::OK);
+    }
+    let mut stored = 0;
+    for inv in &invs {
+        stored += answers_of(&store, inv).await;
+    }
+    assert_eq!(stored as usize, total, "every thank-you page stands for exactly one stored answer");
+    let progress = store.wave_progress(invs[0].wave_id).await.unwrap();
+    assert_eq!(progress.answered as usize, invs.len());
+    let incremental = store.dump_analytics().await.unwrap();
+    store.rebuild_analytics().await.unwrap();
+    assert_eq!(store.dump_analytics().await.unwrap(), incremental, "the cells equal a rebuild");
+}

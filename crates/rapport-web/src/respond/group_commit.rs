@@ -1,0 +1,93 @@
+//! Group commit: the answers that arrive together are stored in one transaction, and each is
+//! answered only after that transaction is durable. One sync to disk then serves a whole
+//! batch instead of one answer, which is what lets a server take thousands of durable answers
+//! a second (BENCHMARKS.md). A batch that fails is retried answer by answer, so one bad
+//! answer never costs the others theirs.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+use rapport_store::Store;
+use rapport_store::invitations::NewAnswer;
+use tokio::sync::{mpsc, oneshot};
+
+/// The most answers stored in one transaction.
+const MAX_BATCH: usize = 1024;
+/// Answers waiting for the writer before senders wait (backpressure).
+const QUEUE: usize = 8192;
+
+type Reply = oneshot::Sender<Result<(), String>>;
+
+/// The handle request handlers send answers through; cheap to clone.
+#[derive(Clone)]
+pub struct AnswerWriter {
+    queue: Arc<mpsc::Sender<(NewAnswer, Reply)>>,
+    /// Answers sent and not yet stored (or refused).
+    pending: Arc<AtomicUsize>,
+}
+
+impl AnswerWriter {
+    /// Starts the writer task on `store` (call from within the runtime).
+    pub fn start(store: Store) -> AnswerWriter {
+        let (tx, rx) = mpsc::channel(QUEUE);
+        let pending = Arc::new(AtomicUsize::new(0));
+        tokio::spawn(run(store, rx, pending.clone()));
+        AnswerWriter { queue: Arc::new(tx), pending }
+    }
+
+    /// Waits (up to `limit`) until every answer sent so far is stored: at shutdown, after the
+    /// last request, before the database closes. Even an answer whose sender hung up is kept.
+    pub async fn drain(&self, limit: std::time::Duration) {
+        let started = std::time::Instant::now();
+        while self.pending.load(Ordering::Acquire) > 0 && started.elapsed() < limit {
+            tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+        }
+    }
+
+    /// Stores the answer; returns once it is committed (or says why it could not be).
+    pub async fn write(&self, answer: NewAnswer) -> anyhow::Result<()> {
+        let (reply, done) = oneshot::channel();
+        self.pending.fetch_add(1, Ordering::AcqRel);
+        if self.queue.send((answer, reply)).await.is_err() {
+            self.pending.fetch_sub(1, Ordering::AcqRel);
+            anyhow::bail!("the answer writer has stopped");
+        }
+        match done.await {
+            Ok(Ok(())) => Ok(()),
+            Ok(Err(e)) => Err(anyhow::anyhow!("storing the answer: {e}")),
+            Err(_) => Err(anyhow::anyhow!("the answer writer stopped before storing the answer")),
+        }
+    }
+}
+
+async fn run(store: Store, mut rx: mpsc::Receiver<(NewAnswer, Reply)>, pending: Arc<AtomicUsize>) {
+    let mut batch = Vec::with_capacity(MAX_BATCH);
+    while rx.recv_many(&mut batch, MAX_BATCH).await > 0 {
+        let size = batch.len();
+        let answers: Vec<NewAnswer> = batch.iter().map(|(a, _)| a.clone()).collect();
+        match store.record_answers(&answers).await {
+            Ok(()) => {
+                metrics::histogram!("rapport_answer_batch_size").record(answers.len() as f64);
+                for (_, reply) in batch.drain(..) {
+                    let _ = reply.send(Ok(()));
+                }
+            }
+            Err(e) if batch.len() == 1 => {
+                let (_, reply) = batch.pop().expect("one answer");
+                let _ = reply.send(Err(format!("{e:#}")));
+            }
+            Err(e) => {
+                tracing::warn!(
+                    error = format!("{e:#}"),
+                    answers = batch.len(),
+                    "a batch of answers failed; storing each alone"
+                );
+                for (answer, reply) in batch.drain(..) {
+                    let result = store.record_answers(std::slice::from_ref(&answer)).await;
+                    let _ = reply.send(result.map_err(|e| format!("{e:#}")));
+                }
+            }
+        }
+        pending.fetch_sub(size, Ordering::AcqRel);
+    }
+}
