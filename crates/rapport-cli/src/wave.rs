@@ -27,6 +27,10 @@ pub enum WaveCommand {
     /// Write every personal link of the wave to a CSV file, for sending from another tool,
     /// and open the wave for answers.
     Links(LinksArgs),
+    /// Record the bounces your mail provider reports (a CSV with an `email` column and an
+    /// optional `reason` column, or one address per line): those invitations are marked
+    /// bounced and get no reminders.
+    Bounces(BouncesArgs),
     /// Stop taking answers.
     Close(NameArg),
     /// Invitations, deliveries and answers so far, per wave.
@@ -105,6 +109,15 @@ pub struct LinksArgs {
     pub public: PublicUrl,
 }
 
+/// `rapport wave bounces`.
+#[derive(Debug, clap::Args)]
+pub struct BouncesArgs {
+    /// The wave.
+    pub name: String,
+    /// The bounce report.
+    pub file: PathBuf,
+}
+
 /// A wave's name.
 #[derive(Debug, clap::Args)]
 pub struct NameArg {
@@ -134,6 +147,7 @@ pub async fn wave(store: &Store, command: WaveCommand) -> anyhow::Result<()> {
         WaveCommand::Preview(args) => preview(store, args).await,
         WaveCommand::Links(args) => links(store, args).await,
         WaveCommand::Send(args) => send(store, args).await,
+        WaveCommand::Bounces(args) => bounces(store, args).await,
         WaveCommand::Close(args) => {
             let (id, _) = find(store, &args.name).await?;
             store.set_wave_status(id, WaveStatus::Closed, OffsetDateTime::now_utc()).await?;
@@ -356,4 +370,90 @@ async fn send(store: &Store, args: SendArgs) -> anyhow::Result<()> {
         );
     }
     Ok(())
+}
+
+/// The (address, reason) pairs of a bounce report: a CSV with an `email` (or `recipient`,
+/// `address`) column and an optional `reason` (or `diagnostic`) column, or one address a line.
+fn read_bounces(path: &std::path::Path) -> anyhow::Result<Vec<(String, String)>> {
+    const DEFAULT_REASON: &str = "bounced (reported by the mail provider)";
+    let mut reader = csv::ReaderBuilder::new()
+        .has_headers(false)
+        .flexible(true)
+        .from_path(path)
+        .with_context(|| format!("reading {}", path.display()))?;
+    let mut rows = reader.records();
+    let Some(first) = rows.next().transpose().with_context(|| format!("reading {}", path.display()))? else {
+        return Ok(Vec::new());
+    };
+    let named = |names: &[&str]| first.iter().position(|h| names.contains(&h.trim().to_ascii_lowercase().as_str()));
+    let (email_col, reason_col, mut out) = if first.iter().any(|f| f.contains('@')) {
+        let col = first.iter().position(|f| f.contains('@')).unwrap_or(0);
+        (col, None, vec![(first.get(col).unwrap_or_default().trim().to_string(), DEFAULT_REASON.to_string())])
+    } else {
+        let Some(col) = named(&["email", "recipient", "address", "email address"]) else {
+            bail!(
+                "{}: no column of email addresses: name it `email` (a `reason` column is optional), or list one \
+                 address per line",
+                path.display()
+            );
+        };
+        (col, named(&["reason", "diagnostic", "diagnostic code", "bounce reason"]), Vec::new())
+    };
+    for (i, row) in rows.enumerate() {
+        let row = row.with_context(|| format!("{}, line {}", path.display(), i + 2))?;
+        let email = row.get(email_col).unwrap_or_default().trim();
+        if email.is_empty() {
+            continue;
+        }
+        let reason = reason_col.and_then(|c| row.get(c)).map(str::trim).filter(|r| !r.is_empty());
+        out.push((email.to_string(), reason.map_or_else(|| DEFAULT_REASON.to_string(), |r| format!("bounced: {r}"))));
+    }
+    Ok(out)
+}
+
+async fn bounces(store: &Store, args: BouncesArgs) -> anyhow::Result<()> {
+    let (id, _) = find(store, &args.name).await?;
+    let reported = read_bounces(&args.file)?;
+    let (mut marked, mut unknown) = (0, Vec::new());
+    for (email, reason) in &reported {
+        match store.mark_bounced(id, email, reason).await? {
+            0 => unknown.push(email.as_str()),
+            n => marked += n,
+        }
+    }
+    say!("{marked} invitations of wave {} marked bounced, from {} reported addresses.", args.name, reported.len());
+    if !unknown.is_empty() {
+        let shown: Vec<&str> = unknown.iter().take(10).copied().collect();
+        say!(
+            "{} addresses match no email invitation of the wave (other waves, or typos): {}{}",
+            unknown.len(),
+            shown.join(", "),
+            if unknown.len() > 10 { ", ..." } else { "" }
+        );
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn bounce_reports_are_read_with_or_without_a_header() {
+        let dir = tempfile::tempdir().unwrap();
+        let csv = dir.path().join("bounces.csv");
+        std::fs::write(&csv, "Recipient,Diagnostic Code,Date\nana@x.example,550 5.1.1 unknown user,2026-11-24\n,,\n")
+            .unwrap();
+        assert_eq!(
+            read_bounces(&csv).unwrap(),
+            [("ana@x.example".to_string(), "bounced: 550 5.1.1 unknown user".to_string())]
+        );
+        let list = dir.path().join("bounces.txt");
+        std::fs::write(&list, "ana@x.example\nbo@y.example\n").unwrap();
+        let read = read_bounces(&list).unwrap();
+        assert_eq!(read.iter().map(|(e, _)| e.as_str()).collect::<Vec<_>>(), ["ana@x.example", "bo@y.example"]);
+        let bad = dir.path().join("bad.csv");
+        std::fs::write(&bad, "name,phone\nAna,123\n").unwrap();
+        assert!(read_bounces(&bad).unwrap_err().to_string().contains("no column of email addresses"));
+    }
 }

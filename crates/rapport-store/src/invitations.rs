@@ -565,14 +565,29 @@ impl Store {
         Ok(on_pool!(self, |pool| sqlx::query_as(&sql).bind(wave_id).bind(owned_by).bind(limit).fetch_all(pool).await?))
     }
 
-    /// The invitations of a wave whose delivery failed: contact, address and reason.
+    /// Records that mail to `email` bounced (as the mail provider reported it after sending):
+    /// the wave's invitations to that address are marked bounced with `reason`, so that no
+    /// reminder follows and the wave's status shows it. Returns how many were marked.
+    pub async fn mark_bounced(&self, wave_id: i64, email: &str, reason: &str) -> Result<u64, StoreError> {
+        let sql = "UPDATE invitations SET status = 'bounced', last_error = $3 WHERE wave_id = $1 \
+                   AND channel = 'email' AND contact_id IN (SELECT id FROM contacts WHERE LOWER(email) = LOWER($2))";
+        Ok(on_pool!(self, |pool| sqlx::query(sql)
+            .bind(wave_id)
+            .bind(email.trim())
+            .bind(reason)
+            .execute(pool)
+            .await?
+            .rows_affected()))
+    }
+
+    /// The invitations of a wave whose delivery failed or bounced: contact, address and reason.
     pub async fn failed_invitations(
         &self,
         wave_id: i64,
         limit: i64,
     ) -> Result<Vec<(String, String, String)>, StoreError> {
         let sql = "SELECT c.name, COALESCE(c.email, c.phone, ''), COALESCE(i.last_error, '') FROM invitations i \
-                   JOIN contacts c ON c.id = i.contact_id WHERE i.wave_id = $1 AND i.status = 'failed' \
+                   JOIN contacts c ON c.id = i.contact_id WHERE i.wave_id = $1 AND i.status IN ('failed', 'bounced') \
                    ORDER BY i.id LIMIT $2";
         Ok(on_pool!(self, |pool| sqlx::query_as(sql).bind(wave_id).bind(limit).fetch_all(pool).await?))
     }

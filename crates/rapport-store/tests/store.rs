@@ -32,6 +32,7 @@ fn main() {
         partial_answers_wait_in_the_invitation_until_the_answer,
         an_unsubscribed_contact_stays_out_whatever_a_later_import_says,
         a_delivery_job_is_claimed_once_and_never_run_twice,
+        a_bounce_marks_the_invitation_and_stops_its_reminders,
     ]);
 }
 

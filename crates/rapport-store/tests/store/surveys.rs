@@ -220,3 +220,25 @@ pub async fn a_delivery_job_is_claimed_once_and_never_run_twice(store: Store) {
     let counts = store.queue_counts(Some(wave)).await.unwrap();
     assert_eq!((counts.done, counts.queued, counts.running), (3, 0, 0));
 }
+
+pub async fn a_bounce_marks_the_invitation_and_stops_its_reminders(store: Store) {
+    use rapport_store::jobs::Outcome;
+    let survey = portfolio(&store).await;
+    let wave = create(&store, "2026-Q4", &survey, &[], NOW).await.wave_id;
+    store.set_wave_status(wave, WaveStatus::Open, NOW).await.unwrap();
+    store.queue_invitations(wave, &["email"], NOW).await.unwrap();
+    for job in store.claim_jobs(NOW, Duration::minutes(1), 10).await.unwrap() {
+        store.finish_job(&job, &Outcome::Sent, NOW).await.unwrap();
+    }
+    assert_eq!(store.mark_bounced(wave, " ANA.RUIZ@northwind.example ", "bounced: 550 no such user").await.unwrap(), 1);
+    assert_eq!(store.mark_bounced(wave, "nobody@nowhere.example", "bounced").await.unwrap(), 0);
+    let progress = store.wave_progress(wave).await.unwrap();
+    assert_eq!((progress.sent, progress.bounced), (2, 1));
+    let listed = store.failed_invitations(wave, 10).await.unwrap();
+    assert_eq!(
+        listed,
+        [("Ana Ruiz".to_string(), "ana.ruiz@northwind.example".to_string(), "bounced: 550 no such user".to_string())]
+    );
+    store.set_reminders(wave, 0, 1).await.unwrap();
+    assert_eq!(store.queue_reminders(NOW + Duration::days(1)).await.unwrap(), 2, "no reminder to a bounced address");
+}
