@@ -135,6 +135,9 @@ pub async fn submit(
     };
     let lang = o.invitation.language.as_str();
     let back = personal_path(o.invitation.id, &o.invitation.secret);
+    if !state.answer_limits.personal(o.invitation.id) {
+        return Ok(message(StatusCode::TOO_MANY_REQUESTS, lang, Some(&o.survey), Page::TooMany { back }));
+    }
     let Ok(body) = body else {
         let why = ui(lang).too_large;
         return Ok(message(StatusCode::PAYLOAD_TOO_LARGE, lang, Some(&o.survey), Page::BadForm { why, back }));
@@ -286,6 +289,9 @@ pub async fn open_submit(
         Err(page) => return Ok(page),
     };
     let back = open_path(link.id, &link.secret);
+    if !state.answer_limits.open(link.id) {
+        return Ok(message(StatusCode::TOO_MANY_REQUESTS, &lang, Some(&survey), Page::TooMany { back }));
+    }
     let Ok(body) = body else {
         let why = ui(&lang).too_large;
         return Ok(message(StatusCode::PAYLOAD_TOO_LARGE, &lang, Some(&survey), Page::BadForm { why, back }));
@@ -582,6 +588,7 @@ enum Page {
     Saved { last_day: String, back: String },
     Thanks { last_day: String },
     BadForm { why: &'static str, back: String },
+    TooMany { back: String },
     Unsubscribe,
     Unsubscribed,
 }
@@ -617,6 +624,7 @@ fn message(status: StatusCode, lang: &str, survey: Option<&Survey>, page: Page) 
             (ui.thanks_title, p, None, false)
         }
         Page::BadForm { why, back } => (ui.bad_form_title, vec![why.to_string()], Some(back), false),
+        Page::TooMany { back } => (ui.too_many_title, vec![ui.too_many.to_string()], Some(back), false),
         Page::Unsubscribe => (ui.unsubscribe_title, vec![ui.unsubscribe_body.to_string()], None, true),
         Page::Unsubscribed => (ui.unsubscribed_title, vec![ui.unsubscribed_body.to_string()], None, false),
     };

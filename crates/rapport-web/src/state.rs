@@ -13,6 +13,42 @@ pub const SIGN_IN_BURST: u32 = 5;
 /// How often one more sign-in attempt is allowed once the burst is spent.
 pub const SIGN_IN_REFILL: Duration = Duration::from_secs(60);
 
+/// Posts a personal link may make: a burst of this many, then one more every two seconds.
+pub const PERSONAL_LINK_BURST: u32 = 20;
+/// Posts an open link may make (many people answer through one QR code at an event): a burst
+/// of this many, then five more a second.
+pub const OPEN_LINK_BURST: u32 = 300;
+
+/// The rate limits of the public survey routes.
+pub struct AnswerLimits {
+    personal: DefaultKeyedRateLimiter<i64>,
+    open: DefaultKeyedRateLimiter<i64>,
+}
+
+impl AnswerLimits {
+    fn new() -> AnswerLimits {
+        let quota = |period: Duration, burst: u32| {
+            Quota::with_period(period)
+                .expect("a positive period")
+                .allow_burst(NonZeroU32::new(burst).expect("a positive burst"))
+        };
+        AnswerLimits {
+            personal: RateLimiter::keyed(quota(Duration::from_secs(2), PERSONAL_LINK_BURST)),
+            open: RateLimiter::keyed(quota(Duration::from_millis(200), OPEN_LINK_BURST)),
+        }
+    }
+
+    /// Whether personal link `id` may post now.
+    pub fn personal(&self, id: i64) -> bool {
+        self.personal.check_key(&id).is_ok()
+    }
+
+    /// Whether open link `id` may post now.
+    pub fn open(&self, id: i64) -> bool {
+        self.open.check_key(&id).is_ok()
+    }
+}
+
 /// The server's shared state; cheap to clone.
 #[derive(Clone)]
 pub struct AppState {
@@ -26,6 +62,9 @@ pub struct AppState {
     /// Sign-in attempts per email (lower-cased), per process: password guessing against one
     /// account slows to a crawl whatever address it comes from.
     pub sign_in_limits: Arc<DefaultKeyedRateLimiter<String>>,
+    /// Answers posted per personal link ("r:ID") and per open link ("o:ID"), per process: one
+    /// link cannot flood a wave with answers.
+    pub answer_limits: Arc<AnswerLimits>,
     /// Survey definitions by version id, for the response pages.
     pub surveys: crate::respond::SurveyCache,
     /// The address respondents reach Rapport at, for personal links.
@@ -62,6 +101,7 @@ impl AppState {
             secure_cookies,
             sign_in_limits: Arc::new(RateLimiter::keyed(quota)),
             surveys: Default::default(),
+            answer_limits: Arc::new(AnswerLimits::new()),
             public_url: "http://127.0.0.1:8080".to_string(),
             delivery_channels: Vec::new(),
             answers: Default::default(),

@@ -48,6 +48,7 @@ fn main() {
         the_surveys_pages_show_live_response_rates_and_let_analysts_run_waves,
         an_open_link_matches_the_contact_by_email_or_keeps_the_answer_for_review,
         answers_sent_at_once_are_each_stored_once_and_counted,
+        a_link_that_floods_the_wave_with_answers_is_slowed,
         invitations_go_out_by_email_once_each_in_the_contacts_language,
         an_unreachable_mail_server_is_tried_again_later,
         reminders_go_to_those_who_have_not_answered_as_often_as_set,

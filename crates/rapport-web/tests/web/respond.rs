@@ -406,3 +406,19 @@ pub async fn answers_sent_at_once_are_each_stored_once_and_counted(store: Store)
     store.rebuild_analytics().await.unwrap();
     assert_eq!(store.dump_analytics().await.unwrap(), incremental, "the cells equal a rebuild");
 }
+
+pub async fn a_link_that_floods_the_wave_with_answers_is_slowed(store: Store) {
+    use rapport_web::state::PERSONAL_LINK_BURST;
+    let addr = serve(&store).await;
+    let invs = wave(&store, "2026-Q3", true).await;
+    let inv = named(&invs, "Person A1-2");
+    for _ in 0..PERSONAL_LINK_BURST {
+        assert_eq!(post(addr, inv, &[("ltr", "8")]).await.0, StatusCode::OK);
+    }
+    let (status, page) = post(addr, inv, &[("ltr", "8")]).await;
+    assert_eq!(status, StatusCode::TOO_MANY_REQUESTS);
+    assert!(page.contains("Wait a minute"), "{page}");
+    assert_eq!(answers_of(&store, inv).await, i64::from(PERSONAL_LINK_BURST), "the refused answer is not stored");
+    let other = named(&invs, "Person A1-0");
+    assert_eq!(post(addr, other, &[("ltr", "8")]).await.0, StatusCode::OK, "other links are not slowed");
+}
