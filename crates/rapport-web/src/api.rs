@@ -9,6 +9,7 @@ pub mod auth;
 pub mod bulk;
 pub mod idempotency;
 pub mod problem;
+pub mod surveys;
 
 use axum::Json;
 use axum::Router;
@@ -45,6 +46,9 @@ pub fn router() -> Router<AppState> {
         .route("/accounts/{account_id}/service-cases", get(account_records::service_cases))
         .route("/accounts/{account_id}/answers", get(account_records::answers))
         .route("/waves", get(list_waves))
+        .route("/waves/{name}/progress", get(surveys::progress))
+        .route("/waves/{name}/response-rates", get(surveys::response_rates))
+        .route("/surveys", get(surveys::list_surveys))
         .route("/reports/{name}", get(report))
         .route(
             "/bulk/{kind}",
@@ -69,10 +73,13 @@ pub fn router() -> Router<AppState> {
         account_records::service_cases,
         account_records::answers,
         list_waves,
+        surveys::list_surveys,
+        surveys::progress,
+        surveys::response_rates,
         report,
         bulk::bulk
     ),
-    components(schemas(AccountOut, AccountPage, WaveOut, ReportOut, ReportName, Problem, bulk::BulkResult, bulk::BulkProblem, bulk::RowProblem)),
+    components(schemas(AccountOut, AccountPage, WaveOut, ReportOut, ReportName, Problem, bulk::BulkResult, bulk::BulkProblem, bulk::RowProblem, surveys::SurveyOut, surveys::ProgressOut, surveys::RateOut)),
     modifiers(&BearerToken),
     security(("token" = []))
 )]

@@ -25,6 +25,7 @@ fn main() {
         bulk_writes_need_an_administrators_write_token,
         an_accounts_contacts_and_answers_follow_the_same_rules,
         a_retried_call_with_its_idempotency_key_is_answered_once,
+        surveys_and_wave_progress_are_read_with_the_same_scope,
     ]);
 }
 
@@ -317,4 +318,58 @@ async fn a_retried_call_with_its_idempotency_key_is_answered_once(store: Store) 
     // Without a key, calls simply run.
     let (status, plain) = post(addr, &t, "/api/v1/bulk/accounts", &rows).await;
     assert_eq!((status.as_u16(), plain["unchanged"].as_u64()), (200, Some(1)));
+}
+
+async fn surveys_and_wave_progress_are_read_with_the_same_scope(store: Store) {
+    use rapport_store::invitations::WavePlan;
+    let addr = serve(&store).await;
+    let survey =
+        store.save_survey(&rapport_core::survey::relationship_template(rapport_demo::survey::sender())).await.unwrap();
+    let now = time::OffsetDateTime::now_utc();
+    let plan = WavePlan {
+        name: "2026-Q3",
+        survey: &survey,
+        opens_on: now.date(),
+        closes_on: now.date(),
+        accounts: None,
+        roles: &[],
+        exclude_days: 0,
+        selection: "every contact",
+        now,
+    };
+    let wave = store.create_wave(&plan).await.unwrap().wave_id;
+    let invs = store.wave_invitations(wave, 0, 100).await.unwrap();
+    let a1 = invs.iter().find(|i| i.contact_name == "Person A1-0").unwrap();
+    let answers = survey.survey.read_answers([("ltr", "9")], rapport_core::answer::Intent::Submit).unwrap();
+    store.record_answer(a1, &survey.survey, &answers, now).await.unwrap();
+
+    let analyst = token(&store, "analyst@test.example", TokenScope::Read).await;
+    let (status, _, surveys) = call(addr, Some(&analyst), "/api/v1/surveys").await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(surveys[0]["name"], "B2B relationship survey");
+    assert_eq!(surveys[0]["version"], 1);
+    assert_eq!(surveys[0]["definition"]["questions"][0]["key"], "ltr");
+
+    let (status, _, progress) = call(addr, Some(&analyst), "/api/v1/waves/2026-Q3/progress").await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!((progress["invited"].as_u64(), progress["answered"].as_u64()), (Some(invs.len() as u64), Some(1)));
+    assert_eq!(progress["status"], "draft");
+
+    let (_, _, owners) = call(addr, Some(&analyst), "/api/v1/waves/2026-Q3/response-rates?by=owner").await;
+    let keys: Vec<&str> = owners.as_array().unwrap().iter().map(|r| r["key"].as_str().unwrap()).collect();
+    assert_eq!(keys, ["am2@test.example", "am1@test.example"], "lowest rate first");
+    let am1 = token(&store, "am1@test.example", TokenScope::Read).await;
+    let (_, _, mine) = call(addr, Some(&am1), "/api/v1/waves/2026-Q3/response-rates").await;
+    let accounts: Vec<&str> = mine.as_array().unwrap().iter().map(|r| r["key"].as_str().unwrap()).collect();
+    assert_eq!(accounts, ["A2", "A1"], "an account manager sees only their accounts");
+    let a1_rate = &mine.as_array().unwrap()[1];
+    assert_eq!((a1_rate["invited"].as_i64(), a1_rate["answered"].as_i64()), (Some(3), Some(1)));
+
+    let (status, content_type, problem) = call(addr, Some(&analyst), "/api/v1/waves/2026-Q1/progress").await;
+    assert_eq!((status, content_type.as_str()), (StatusCode::NOT_FOUND, "application/problem+json"));
+    assert!(problem["detail"].as_str().unwrap().contains("sent from Rapport"));
+    let (status, _, problem) = call(addr, Some(&analyst), "/api/v1/waves/2026-Q3/response-rates?by=region").await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert!(problem["detail"].as_str().unwrap().contains("use account or owner"));
+    assert_eq!(call(addr, None, "/api/v1/surveys").await.0, StatusCode::UNAUTHORIZED);
 }
