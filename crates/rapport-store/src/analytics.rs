@@ -232,6 +232,18 @@ pub(crate) async fn refresh_cells(tx: &mut Tx, touched: &Touched) -> Result<(), 
         // statement for the sizes it meets now.
         sqlx::query("SET LOCAL enable_seqscan = off").execute(&mut **t).await?;
         sqlx::query("SET LOCAL plan_cache_mode = force_custom_plan").execute(&mut **t).await?;
+        // Several processes may write answers for the same accounts at once (servers behind a
+        // load balancer, or an import beside them). Each recomputes an account's cells from the
+        // answers it can see, so two must not interleave: lock every touched account for the
+        // rest of the transaction, in one order (ascending id) so that no two lock in
+        // opposite orders. (SQLite has one writer at a time already.)
+        let mut all: Vec<i64> = touched.values().flatten().copied().collect();
+        all.sort_unstable();
+        all.dedup();
+        sqlx::query("SELECT COUNT(pg_advisory_xact_lock(id)) FROM (SELECT id FROM unnest($1::bigint[]) AS id ORDER BY id) AS ids")
+            .bind(&all)
+            .execute(&mut **t)
+            .await?;
     }
     for (&wave_id, accounts) in touched {
         let mut ids: Vec<i64> = accounts.iter().copied().collect();

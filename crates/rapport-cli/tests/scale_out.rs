@@ -1,0 +1,184 @@
+//! Scale-out: two `rapport serve` processes on one PostgreSQL database, as behind a load
+//! balancer. A session made on one works on the other; answers posted to either are each
+//! stored once; invitations queued through one are delivered once, whichever process's worker
+//! takes them.
+
+use std::collections::HashMap;
+use std::io::Write;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use rapport_test_utils::smtp::{SmtpServer, header};
+use rapport_test_utils::{TestDb, in_ci};
+
+struct Server(Child, String);
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+fn rapport(url: &str) -> Command {
+    let mut c = Command::new(env!("CARGO_BIN_EXE_rapport"));
+    c.args(["--database-url", url]);
+    c
+}
+
+fn ok(url: &str, args: &[&str]) -> String {
+    let out = rapport(url).args(args).output().expect("rapport runs");
+    assert!(out.status.success(), "rapport {args:?}: {}", String::from_utf8_lossy(&out.stderr));
+    String::from_utf8(out.stdout).unwrap()
+}
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+}
+
+fn serve(url: &str, smtp: &str) -> Server {
+    let port = free_port();
+    let child = rapport(url)
+        .args(["serve", "--listen", &format!("127.0.0.1:{port}"), "--smtp-url", smtp, "--send-rate", "1000"])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let started = Instant::now();
+    while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+        assert!(started.elapsed() < Duration::from_secs(30), "rapport serve did not start");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    Server(child, format!("http://127.0.0.1:{port}"))
+}
+
+/// The value of `<input ... name="csrf" value="...">` in a page.
+fn csrf(page: &str) -> String {
+    let marker = "name=\"csrf\" value=\"";
+    let start = page.find(marker).expect("a CSRF field") + marker.len();
+    page[start..].split('"').next().unwrap().to_string()
+}
+
+#[test]
+fn two_servers_on_one_postgres_share_sessions_answers_and_deliveries() {
+    let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap();
+    let db = match rt.block_on(TestDb::postgres()) {
+        Ok(db) => db,
+        Err(why) if !in_ci() => {
+            println!("scale-out test skipped (it needs PostgreSQL): {why}");
+            return;
+        }
+        Err(why) => panic!("PostgreSQL is required when CI=true: {why}"),
+    };
+    let Some(smtp) = SmtpServer::start() else {
+        rt.block_on(db.drop_db());
+        return;
+    };
+    let url = db.url().to_string();
+    let result = std::panic::catch_unwind(|| scale_out(&rt, &url, &smtp));
+    rt.block_on(db.drop_db());
+    if let Err(panic) = result {
+        std::panic::resume_unwind(panic);
+    }
+}
+
+fn scale_out(rt: &tokio::runtime::Runtime, url: &str, smtp: &SmtpServer) {
+    ok(url, &["demo", "--accounts", "20"]);
+    ok(url, &["wave", "create", "SCALE", "--exclude-days", "0"]);
+    let mut add = rapport(url)
+        .args(["user", "add", "ops@rapport.example", "--role", "admin"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::null())
+        .spawn()
+        .unwrap();
+    add.stdin.take().unwrap().write_all(b"scale-out password 1\n").unwrap();
+    assert!(add.wait().unwrap().success());
+    let (a, b) = (serve(url, &smtp.url()), serve(url, &smtp.url()));
+    let links_file = tempfile::NamedTempFile::new().unwrap();
+    ok(url, &["wave", "links", "SCALE", links_file.path().to_str().unwrap(), "--public-url", "http://x"]);
+    let paths: Vec<String> = csv::Reader::from_path(links_file.path())
+        .unwrap()
+        .records()
+        .map(|r| r.unwrap().get(6).unwrap().trim_start_matches("http://x").to_string())
+        .collect();
+
+    rt.block_on(async {
+        // A session made on A works on B.
+        let browser =
+            reqwest::Client::builder().cookie_store(true).redirect(reqwest::redirect::Policy::none()).build().unwrap();
+        let page = browser.get(format!("{}/sign-in", a.1)).send().await.unwrap().text().await.unwrap();
+        let res = browser
+            .post(format!("{}/sign-in", a.1))
+            .form(&[
+                ("email", "ops@rapport.example"),
+                ("password", "scale-out password 1"),
+                ("csrf", &csrf(&page)),
+                ("next", "/waves/SCALE"),
+            ])
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status(), 303, "signed in on A");
+        let res = browser.get(format!("{}/waves/SCALE", b.1)).send().await.unwrap();
+        assert_eq!(res.status(), 200, "the session made on A works on B");
+        let wave_page = res.text().await.unwrap();
+
+        // Answers posted to both, at once: each stored once.
+        let client = reqwest::Client::new();
+        let mut tasks = Vec::new();
+        for (i, path) in paths.iter().enumerate() {
+            let base = if i % 2 == 0 { a.1.clone() } else { b.1.clone() };
+            let (client, path) = (client.clone(), path.clone());
+            tasks.push(tokio::spawn(async move {
+                let tag = format!("scale-{i}");
+                let res =
+                    client.post(format!("{base}{path}")).form(&[("ltr", "8"), ("comment", tag.as_str())]).send().await;
+                assert_eq!(res.unwrap().status(), 200);
+                tag
+            }));
+        }
+        let mut sent = Vec::new();
+        for t in tasks {
+            sent.push(t.await.unwrap());
+        }
+
+        // Invitations queued through B are delivered once, by whichever worker takes each.
+        let res =
+            browser.post(format!("{}/waves/SCALE/send", b.1)).form(&[("csrf", csrf(&wave_page))]).send().await.unwrap();
+        assert_eq!(res.status(), 303);
+        let emails: usize = std::fs::read_to_string(links_file.path())
+            .unwrap()
+            .lines()
+            .skip(1)
+            .filter(|l| l.contains(",email,"))
+            .count();
+        let started = Instant::now();
+        while smtp.messages().len() < emails {
+            assert!(started.elapsed() < Duration::from_secs(60), "{} of {emails} delivered", smtp.messages().len());
+            tokio::time::sleep(Duration::from_millis(200)).await;
+        }
+        // Give a duplicate, if there were one, time to arrive.
+        tokio::time::sleep(Duration::from_secs(6)).await;
+        let mut per_address: HashMap<String, usize> = HashMap::new();
+        for m in smtp.messages() {
+            *per_address.entry(header(&m, "X-RcptTo").unwrap_or_default().to_string()).or_default() += 1;
+        }
+        assert_eq!(per_address.len(), emails, "every email invitation delivered");
+        assert!(per_address.values().all(|n| *n == 1), "none twice: {per_address:?}");
+
+        let exported = ok(url, &["export", "responses", "-"]);
+        let mut reader = csv::Reader::from_reader(exported.as_bytes());
+        let column = reader.headers().unwrap().iter().position(|h| h == "comment").unwrap();
+        let mut stored: HashMap<String, usize> = HashMap::new();
+        for r in reader.records() {
+            let r = r.unwrap();
+            if let Some(tag) = r.get(column).filter(|c| c.starts_with("scale-")) {
+                *stored.entry(tag.to_string()).or_default() += 1;
+            }
+        }
+        for tag in &sent {
+            assert_eq!(stored.get(tag), Some(&1), "{tag} stored exactly once");
+        }
+        println!("two servers: {} answers and {emails} invitations, each once", sent.len());
+    });
+}
