@@ -6,7 +6,7 @@ use std::path::Path;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-use rapport_test_utils::{TestDb, in_ci};
+use rapport_test_utils::with_postgres;
 
 fn rapport(url: &str) -> Command {
     let mut c = Command::new(env!("CARGO_BIN_EXE_rapport"));
@@ -69,22 +69,10 @@ fn an_import_killed_half_way_leaves_nothing_on_sqlite() {
 
 #[test]
 fn an_import_killed_half_way_leaves_nothing_on_postgres() {
-    let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
-    let db = match rt.block_on(TestDb::postgres()) {
-        Ok(db) => db,
-        Err(why) if !in_ci() => {
-            println!("PostgreSQL half skipped: {why}");
-            return;
-        }
-        Err(why) => panic!("PostgreSQL is required when CI=true: {why}"),
-    };
-    let dir = tempfile::tempdir().unwrap();
-    let url = db.url().to_string();
-    let result = std::panic::catch_unwind(|| killed_import_stores_nothing(&url, dir.path()));
-    rt.block_on(db.drop_db());
-    if let Err(panic) = result {
-        std::panic::resume_unwind(panic);
-    }
+    with_postgres("the import crash test", |url| {
+        let dir = tempfile::tempdir().unwrap();
+        killed_import_stores_nothing(url, dir.path());
+    });
 }
 
 /// Answers posted by many clients at once into `rapport serve`, which is killed (SIGKILL)
@@ -186,20 +174,8 @@ fn a_server_killed_while_answers_arrive_keeps_every_acknowledged_one_on_sqlite()
 
 #[test]
 fn a_server_killed_while_answers_arrive_keeps_every_acknowledged_one_on_postgres() {
-    let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
-    let db = match rt.block_on(TestDb::postgres()) {
-        Ok(db) => db,
-        Err(why) if !in_ci() => {
-            println!("PostgreSQL half skipped: {why}");
-            return;
-        }
-        Err(why) => panic!("PostgreSQL is required when CI=true: {why}"),
-    };
-    let dir = tempfile::tempdir().unwrap();
-    let url = db.url().to_string();
-    let result = std::panic::catch_unwind(|| killed_server_keeps_every_acknowledged_answer(&url, dir.path()));
-    rt.block_on(db.drop_db());
-    if let Err(panic) = result {
-        std::panic::resume_unwind(panic);
-    }
+    with_postgres("the answer crash test", |url| {
+        let dir = tempfile::tempdir().unwrap();
+        killed_server_keeps_every_acknowledged_answer(url, dir.path());
+    });
 }

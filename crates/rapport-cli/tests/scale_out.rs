@@ -9,7 +9,7 @@ use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use rapport_test_utils::smtp::{SmtpServer, header};
-use rapport_test_utils::{TestDb, in_ci};
+use rapport_test_utils::with_postgres;
 
 struct Server(Child, String);
 
@@ -61,25 +61,11 @@ fn csrf(page: &str) -> String {
 
 #[test]
 fn two_servers_on_one_postgres_share_sessions_answers_and_deliveries() {
-    let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap();
-    let db = match rt.block_on(TestDb::postgres()) {
-        Ok(db) => db,
-        Err(why) if !in_ci() => {
-            println!("scale-out test skipped (it needs PostgreSQL): {why}");
-            return;
-        }
-        Err(why) => panic!("PostgreSQL is required when CI=true: {why}"),
-    };
-    let Some(smtp) = SmtpServer::start() else {
-        rt.block_on(db.drop_db());
-        return;
-    };
-    let url = db.url().to_string();
-    let result = std::panic::catch_unwind(|| scale_out(&rt, &url, &smtp));
-    rt.block_on(db.drop_db());
-    if let Err(panic) = result {
-        std::panic::resume_unwind(panic);
-    }
+    let Some(smtp) = SmtpServer::start() else { return };
+    with_postgres("the scale-out test", |url| {
+        let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap();
+        scale_out(&rt, url, &smtp);
+    });
 }
 
 fn scale_out(rt: &tokio::runtime::Runtime, url: &str, smtp: &SmtpServer) {

@@ -95,6 +95,27 @@ impl TestDb {
     }
 }
 
+/// Runs `test` with the URL of a fresh PostgreSQL database, dropped afterwards even when the
+/// test panics. Without a server it prints that it skipped `what` and returns; with
+/// `CI=true` it fails instead. For tests that drive the `rapport` binary rather than a Store.
+pub fn with_postgres(what: &str, test: impl FnOnce(&str) + std::panic::UnwindSafe) {
+    let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().expect("a tokio runtime");
+    let db = match rt.block_on(TestDb::postgres()) {
+        Ok(db) => db,
+        Err(why) if !in_ci() => {
+            println!("PostgreSQL half of {what} skipped: {why}");
+            return;
+        }
+        Err(why) => panic!("PostgreSQL is required when CI=true: {why}"),
+    };
+    let url = db.url().to_string();
+    let result = std::panic::catch_unwind(|| test(&url));
+    rt.block_on(db.drop_db());
+    if let Err(panic) = result {
+        std::panic::resume_unwind(panic);
+    }
+}
+
 fn unique_suffix() -> String {
     use std::sync::atomic::{AtomicU64, Ordering};
     static NEXT: AtomicU64 = AtomicU64::new(0);

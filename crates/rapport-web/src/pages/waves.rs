@@ -398,9 +398,7 @@ pub async fn qr_svg(
     Path(name): Path<String>,
     Query(q): Query<QrQuery>,
 ) -> Result<Response, WebError> {
-    let url = open_link_url(&state, &user, &name, &q).await?;
-    let svg = crate::qr::svg(&url)?;
-    Ok(([(header::CONTENT_TYPE, "image/svg+xml"), (header::CACHE_CONTROL, "private, no-store")], svg).into_response())
+    qr(&state, &user, &name, &q, "image/svg+xml", |url| Ok(crate::qr::svg(url)?.into_bytes())).await
 }
 
 /// GET /waves/{name}/qr.png[?account=ID]: the open link as a QR code (PNG).
@@ -410,7 +408,18 @@ pub async fn qr_png(
     Path(name): Path<String>,
     Query(q): Query<QrQuery>,
 ) -> Result<Response, WebError> {
-    let url = open_link_url(&state, &user, &name, &q).await?;
-    let png = crate::qr::png(&url)?;
-    Ok(([(header::CONTENT_TYPE, "image/png"), (header::CACHE_CONTROL, "private, no-store")], png).into_response())
+    qr(&state, &user, &name, &q, "image/png", crate::qr::png).await
+}
+
+async fn qr(
+    state: &AppState,
+    user: &CurrentUser,
+    name: &str,
+    q: &QrQuery,
+    media: &'static str,
+    draw: impl Fn(&str) -> anyhow::Result<Vec<u8>>,
+) -> Result<Response, WebError> {
+    let url = open_link_url(state, user, name, q).await?;
+    let image = draw(&url)?;
+    Ok(([(header::CONTENT_TYPE, media), (header::CACHE_CONTROL, "private, no-store")], image).into_response())
 }
