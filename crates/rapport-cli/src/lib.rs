@@ -154,6 +154,12 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
     result
 }
 
+/// Records a change made from the command line in the audit log (the web app records its own).
+pub async fn audit(store: &Store, action: &str, target: &str, detail: &str) -> anyhow::Result<()> {
+    let now = time::OffsetDateTime::now_utc().unix_timestamp();
+    Ok(store.audit(now, Some("command line"), action, target, detail).await?)
+}
+
 /// Opens (and migrates) the database.
 pub async fn open(url: &str) -> anyhow::Result<Store> {
     Ok(Store::connect(url).await?)

@@ -90,6 +90,7 @@ pub async fn survey(store: &Store, command: SurveyCommand) -> anyhow::Result<()>
                 None => relationship_template(args.sender.sender()?),
             };
             let saved = store.save_survey(&survey).await?;
+            crate::audit(store, "survey.save", &saved.survey.name, &format!("version {}", saved.version)).await?;
             say!(
                 "Saved '{}' version {} ({} questions, languages {}).",
                 saved.survey.name,

@@ -151,6 +151,7 @@ pub async fn wave(store: &Store, command: WaveCommand) -> anyhow::Result<()> {
         WaveCommand::Close(args) => {
             let (id, _) = find(store, &args.name).await?;
             store.set_wave_status(id, WaveStatus::Closed, OffsetDateTime::now_utc()).await?;
+            crate::audit(store, "wave.closed", &args.name, "").await?;
             say!("Wave {} is closed: its links now show that the survey has ended.", args.name);
             Ok(())
         }
@@ -178,6 +179,8 @@ async fn create(store: &Store, args: CreateArgs) -> anyhow::Result<()> {
         filter: args.filter.filter(),
     };
     let done = waves::create(store, &req, OffsetDateTime::now_utc()).await?;
+    let detail = format!("{} invitations for {}", done.created.total(), done.selection);
+    crate::audit(store, "wave.create", &args.name, &detail).await?;
     say!(
         "Created wave {} ({}, version {}), open {} to {}, for {}.",
         args.name,
@@ -243,6 +246,7 @@ async fn links(store: &Store, args: LinksArgs) -> anyhow::Result<()> {
     }
     let file = std::fs::File::create(&args.file).with_context(|| format!("creating {}", args.file.display()))?;
     let written = waves::write_links(store, id, &args.public.url, std::io::BufWriter::new(file)).await?;
+    crate::audit(store, "wave.links", &args.name, &format!("{written} links")).await?;
     if status == WaveStatus::Draft {
         store.set_wave_status(id, WaveStatus::Open, OffsetDateTime::now_utc()).await?;
         say!("Wave {} is open for answers.", args.name);
@@ -258,6 +262,9 @@ async fn status(store: &Store, args: StatusArgs) -> anyhow::Result<()> {
         let p = store.wave_progress(w.id).await?;
         if p.invited == 0 && args.name.is_none() {
             continue;
+        }
+        if p.invited == 0 {
+            bail!("wave {} holds imported answers: it was not sent from Rapport and has no invitations", w.name);
         }
         shown += 1;
         let rate = if p.invited == 0 { 0.0 } else { 100.0 * p.answered as f64 / p.invited as f64 };
@@ -322,6 +329,8 @@ async fn send(store: &Store, args: SendArgs) -> anyhow::Result<()> {
     }
     let channels = worker.channels();
     let queued = store.queue_invitations(id, &channels, now).await?;
+    crate::audit(store, "wave.send", &args.name, &format!("{queued} invitations queued by {}", channels.join(" and ")))
+        .await?;
     if queued > 0 || !args.retry_failed {
         say!("{queued} invitations queued ({}).", channels.join(" and "));
     }
@@ -422,6 +431,7 @@ async fn bounces(store: &Store, args: BouncesArgs) -> anyhow::Result<()> {
         }
     }
     say!("{marked} invitations of wave {} marked bounced, from {} reported addresses.", args.name, reported.len());
+    crate::audit(store, "wave.bounces", &args.name, &format!("{marked} invitations marked bounced")).await?;
     if !unknown.is_empty() {
         let shown: Vec<&str> = unknown.iter().take(10).copied().collect();
         say!(
