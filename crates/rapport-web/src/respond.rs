@@ -341,8 +341,8 @@ pub async fn open_submit(
         }
     }
     crate::telemetry::answers_received(1);
-    let last_day = link.closes_on.map(format_date).unwrap_or_default();
-    Ok(message(StatusCode::OK, &lang, Some(&survey), Page::Thanks { last_day }))
+    // No "change your answers with the same link": an open link starts a new answer each time.
+    Ok(message(StatusCode::OK, &lang, Some(&survey), Page::Thanks { last_day: String::new() }))
 }
 
 /// `POST /bench/ceiling` (only with `rapport serve --bench-ceiling`): reads the form as the

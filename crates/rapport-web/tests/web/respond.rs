@@ -326,6 +326,7 @@ pub async fn an_open_link_matches_the_contact_by_email_or_keeps_the_answer_for_r
     let greta = named(&invs, "Greta Vogel");
     let (status, thanks) = send(vec![("ltr", "9"), ("_company", "Alpha"), ("_email", "GRETA@alpha.example")]).await;
     assert_eq!(status, StatusCode::OK, "{thanks}");
+    assert!(thanks.contains("Thank you") && !thanks.contains("same link"), "{thanks}");
     assert_eq!(answers_of(&store, greta).await, 1, "matched to Greta by her email, in any case");
     let (status, _) =
         send(vec![("ltr", "3"), ("_company", "<b>Walk-in Ltd</b>"), ("_email", "visitor@walkin.example")]).await;
