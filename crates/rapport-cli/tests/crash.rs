@@ -3,22 +3,14 @@
 //! while answers pour in keeps every answer whose thank-you page was sent, exactly once.
 
 use std::path::Path;
-use std::process::{Command, Stdio};
+use std::process::Stdio;
 use std::time::{Duration, Instant};
 
 use rapport_test_utils::with_postgres;
 
-fn rapport(url: &str) -> Command {
-    let mut c = Command::new(env!("CARGO_BIN_EXE_rapport"));
-    c.args(["--database-url", url]);
-    c
-}
+mod support;
 
-fn ok(url: &str, args: &[&str]) -> String {
-    let out = rapport(url).args(args).output().expect("rapport runs");
-    assert!(out.status.success(), "rapport {args:?}: {}", String::from_utf8_lossy(&out.stderr));
-    String::from_utf8(out.stdout).unwrap()
-}
+use support::{ok, rapport};
 
 /// 100 accounts and a contacts file big enough to take seconds to import.
 fn files(dir: &Path) -> (String, String) {

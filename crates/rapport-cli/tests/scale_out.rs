@@ -5,7 +5,7 @@
 
 use std::collections::HashMap;
 use std::io::Write;
-use std::process::{Child, Command, Stdio};
+use std::process::{Child, Stdio};
 use std::time::{Duration, Instant};
 
 use rapport_test_utils::smtp::{SmtpServer, header};
@@ -20,17 +20,9 @@ impl Drop for Server {
     }
 }
 
-fn rapport(url: &str) -> Command {
-    let mut c = Command::new(env!("CARGO_BIN_EXE_rapport"));
-    c.args(["--database-url", url]);
-    c
-}
+mod support;
 
-fn ok(url: &str, args: &[&str]) -> String {
-    let out = rapport(url).args(args).output().expect("rapport runs");
-    assert!(out.status.success(), "rapport {args:?}: {}", String::from_utf8_lossy(&out.stderr));
-    String::from_utf8(out.stdout).unwrap()
-}
+use support::{ok, rapport};
 
 fn free_port() -> u16 {
     std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()

@@ -144,7 +144,7 @@ impl Invitation {
 
     /// Whether the wave takes answers at `now`: open, and not past its last day.
     pub fn accepts_answers(&self, now: OffsetDateTime) -> bool {
-        self.wave_status() == WaveStatus::Open && self.closes_on.is_none_or(|last| now.date() <= last)
+        self.wave_status().accepts_answers(self.closes_on, now)
     }
 
     /// How it is delivered.

@@ -10,6 +10,7 @@ use crate::invitations::{Invitation, new_secret};
 use crate::on_pool;
 use crate::store::Store;
 use crate::tx::{Tx, on_tx};
+use crate::waves::WaveStatus;
 
 /// An open link with what its page needs.
 #[derive(Debug, Clone, sqlx::FromRow)]
@@ -37,7 +38,7 @@ pub struct OpenLink {
 impl OpenLink {
     /// Whether the wave takes answers at `now`: open, and not past its last day.
     pub fn accepts_answers(&self, now: OffsetDateTime) -> bool {
-        self.wave_status == "open" && self.closes_on.is_none_or(|last| now.date() <= last)
+        WaveStatus::parse(&self.wave_status).is_some_and(|s| s.accepts_answers(self.closes_on, now))
     }
 }
 

@@ -27,6 +27,12 @@ impl WaveStatus {
         }
     }
 
+    /// Whether a wave in this state, with this last day, takes answers at `now`: open, and not
+    /// past its last day (the whole day, UTC).
+    pub fn accepts_answers(self, closes_on: Option<time::Date>, now: time::OffsetDateTime) -> bool {
+        self == WaveStatus::Open && closes_on.is_none_or(|last| now.date() <= last)
+    }
+
     /// The status stored as `text`.
     pub fn parse(text: &str) -> Option<WaveStatus> {
         [WaveStatus::Draft, WaveStatus::Open, WaveStatus::Closed].into_iter().find(|s| s.as_str() == text)

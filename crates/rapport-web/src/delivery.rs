@@ -6,7 +6,6 @@
 //! a server that is unreachable or says "try again later" gets the message again with growing
 //! pauses, and one that refuses it marks the invitation failed with its reason.
 
-use std::collections::HashMap;
 use std::num::NonZeroU32;
 use std::sync::Arc;
 
@@ -22,6 +21,7 @@ use rapport_store::jobs::{Job, JobKind, Outcome};
 use time::{Duration, OffsetDateTime};
 
 use crate::invite;
+use crate::respond::SurveyCache;
 
 /// How many times a message is tried before its invitation is marked failed.
 pub const MAX_ATTEMPTS: i64 = 5;
@@ -227,6 +227,7 @@ pub struct Worker {
     channels: Arc<Channels>,
     public_url: String,
     limiter: Arc<DefaultDirectRateLimiter>,
+    surveys: SurveyCache,
 }
 
 impl Worker {
@@ -239,6 +240,7 @@ impl Worker {
             channels: Arc::new(channels),
             public_url: public_url.trim_end_matches('/').to_string(),
             limiter: Arc::new(RateLimiter::direct(Quota::per_second(rate))),
+            surveys: SurveyCache::default(),
         }
     }
 
@@ -267,11 +269,10 @@ impl Worker {
     /// Claims one batch of due jobs and delivers it. Returns how many jobs were run.
     pub async fn run_batch(&self) -> anyhow::Result<u64> {
         let jobs = self.store.claim_jobs(OffsetDateTime::now_utc(), LEASE, BATCH).await?;
-        let mut surveys: HashMap<i64, Arc<Survey>> = HashMap::new();
         let mut ran = 0;
         for job in jobs {
             self.limiter.until_ready().await;
-            let outcome = self.deliver(&job, &mut surveys).await?;
+            let outcome = self.deliver(&job).await?;
             self.store.finish_job(&job, &outcome, OffsetDateTime::now_utc()).await?;
             metrics::counter!("rapport_deliveries_total", "outcome" => match outcome {
                 Outcome::Sent => "sent",
@@ -284,7 +285,7 @@ impl Worker {
         Ok(ran)
     }
 
-    async fn deliver(&self, job: &Job, surveys: &mut HashMap<i64, Arc<Survey>>) -> anyhow::Result<Outcome> {
+    async fn deliver(&self, job: &Job) -> anyhow::Result<Outcome> {
         let Some(inv) = self.store.invitation(job.invitation_id).await? else {
             return Ok(Outcome::Failed { error: "the invitation no longer exists".into() });
         };
@@ -297,14 +298,7 @@ impl Worker {
         let Some(version) = inv.survey_version_id else {
             return Ok(Outcome::Failed { error: "the wave has no survey".into() });
         };
-        let survey = match surveys.get(&version) {
-            Some(s) => s.clone(),
-            None => {
-                let s = Arc::new(self.store.survey_version(version).await?.survey);
-                surveys.insert(version, s.clone());
-                s
-            }
-        };
+        let survey = self.surveys.get(&self.store, version).await?;
         let reminder = job.kind == JobKind::Reminder;
         let sent = match (inv.channel(), &self.channels.mail, &self.channels.sms) {
             (Channel::Email, Some(mailer), _) => mailer.send(&survey, &inv, &self.public_url, reminder).await,

@@ -24,6 +24,7 @@ use percent_encoding::{percent_decode, utf8_percent_encode};
 use rapport_core::answer::{Answers, FieldError, Intent, Value};
 use rapport_core::contact::Email;
 use rapport_core::survey::{QuestionKind, Survey, text_in};
+use rapport_store::Store;
 use rapport_store::invitations::{Invitation, NewAnswer};
 use rapport_store::open_links::{OpenLink, Respondent};
 use sha2::{Digest, Sha256};
@@ -57,11 +58,12 @@ static CSP: LazyLock<HeaderValue> = LazyLock::new(|| {
 pub struct SurveyCache(Arc<RwLock<HashMap<i64, Arc<Survey>>>>);
 
 impl SurveyCache {
-    pub(crate) async fn get(&self, state: &AppState, version_id: i64) -> Result<Arc<Survey>, WebError> {
+    /// The survey version `version_id`, read from `store` the first time only.
+    pub async fn get(&self, store: &Store, version_id: i64) -> Result<Arc<Survey>, rapport_store::StoreError> {
         if let Some(s) = self.0.read().expect("survey cache lock").get(&version_id) {
             return Ok(s.clone());
         }
-        let survey = Arc::new(state.store.survey_version(version_id).await?.survey);
+        let survey = Arc::new(store.survey_version(version_id).await?.survey);
         self.0.write().expect("survey cache lock").insert(version_id, survey.clone());
         Ok(survey)
     }
@@ -72,10 +74,15 @@ pub fn personal_path(invitation_id: i64, secret: &str) -> String {
     format!("/r/{invitation_id}-{secret}")
 }
 
+/// A link token, `{id}-{secret}`, split into its parts.
+fn split_token(token: &str) -> Option<(i64, &str)> {
+    let (id, secret) = token.split_once('-')?;
+    Some((id.parse().ok()?, secret))
+}
+
 /// The invitation a personal link names, when its secret matches.
 async fn find(state: &AppState, token: &str) -> Result<Option<Invitation>, WebError> {
-    let Some((id, secret)) = token.split_once('-') else { return Ok(None) };
-    let Ok(id) = id.parse::<i64>() else { return Ok(None) };
+    let Some((id, secret)) = split_token(token) else { return Ok(None) };
     let found = state.store.invitation(id).await?;
     Ok(found.filter(|inv| same_secret(&inv.secret, secret)))
 }
@@ -94,7 +101,7 @@ async fn open(state: &AppState, token: &str, now: OffsetDateTime) -> Result<Resu
     let Some(version) = invitation.survey_version_id else {
         return Ok(Err(message(StatusCode::NOT_FOUND, "en", None, Page::Unknown)));
     };
-    let survey = state.surveys.get(state, version).await?;
+    let survey = state.surveys.get(&state.store, version).await?;
     let lang = invitation.language.clone();
     if !invitation.accepts_answers(now) {
         let page = match invitation.wave_status() {
@@ -175,7 +182,7 @@ pub async fn unsubscribe_page(State(state): State<AppState>, Path(token): Path<S
         return Ok(message(StatusCode::NOT_FOUND, "en", None, Page::Unknown));
     };
     let survey = match inv.survey_version_id {
-        Some(v) => Some(state.surveys.get(&state, v).await?),
+        Some(v) => Some(state.surveys.get(&state.store, v).await?),
         None => None,
     };
     Ok(message(StatusCode::OK, &inv.language, survey.as_deref(), Page::Unsubscribe))
@@ -188,7 +195,7 @@ pub async fn unsubscribe(State(state): State<AppState>, Path(token): Path<String
     };
     state.store.unsubscribe(inv.contact_id, OffsetDateTime::now_utc()).await?;
     let survey = match inv.survey_version_id {
-        Some(v) => Some(state.surveys.get(&state, v).await?),
+        Some(v) => Some(state.surveys.get(&state.store, v).await?),
         None => None,
     };
     Ok(message(StatusCode::OK, &inv.language, survey.as_deref(), Page::Unsubscribed))
@@ -201,8 +208,7 @@ pub fn open_path(link_id: i64, secret: &str) -> String {
 
 /// The open link a token names, when its secret matches.
 async fn find_open(state: &AppState, token: &str) -> Result<Option<OpenLink>, WebError> {
-    let Some((id, secret)) = token.split_once('-') else { return Ok(None) };
-    let Ok(id) = id.parse::<i64>() else { return Ok(None) };
+    let Some((id, secret)) = split_token(token) else { return Ok(None) };
     let found = state.store.open_link_by_id(id).await?;
     Ok(found.filter(|l| same_secret(&l.secret, secret)))
 }
@@ -233,7 +239,7 @@ async fn open_link(
     let Some(version) = link.survey_version_id else {
         return Ok(Err(message(StatusCode::NOT_FOUND, "en", None, Page::Unknown)));
     };
-    let survey = state.surveys.get(state, version).await?;
+    let survey = state.surveys.get(&state.store, version).await?;
     let lang = browser_language(&survey, headers);
     if !link.accepts_answers(now) {
         let page = if link.wave_status == "draft" {

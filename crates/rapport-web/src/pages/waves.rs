@@ -262,7 +262,7 @@ async fn preview(state: &AppState, wave_id: i64) -> Result<Option<Preview>, WebE
         after = last.id;
         if let Some(inv) = page.into_iter().find(|i| i.channel() == Channel::Email) {
             let Some(version) = inv.survey_version_id else { return Ok(None) };
-            let survey = state.surveys.get(state, version).await?;
+            let survey = state.surveys.get(&state.store, version).await?;
             let mail = invite::email(&survey, &inv, &state.public_url, false)?;
             return Ok(Some(Preview {
                 to: inv.email.clone().unwrap_or_default(),
