@@ -2,7 +2,9 @@
 //! and the public address links point to.
 
 use rapport_store::Store;
+use rapport_store::report_cache::ReportCache;
 use rapport_web::delivery::{Channels, Mailer, SmsGateway, Worker};
+use rapport_web::follow_up::FollowUp;
 
 /// The address respondents reach Rapport at.
 #[derive(Debug, Clone, clap::Args)]
@@ -52,5 +54,12 @@ impl DeliveryArgs {
             return Ok(None);
         }
         Ok(Some(Worker::new(store.clone(), channels, &self.public.url, self.send_rate)))
+    }
+
+    /// The follow-up work (alert rules, escalations, notifications, webhooks) with these
+    /// settings: notifications go out through the SMTP server when one is set.
+    pub fn follow_up(&self, store: &Store, cache: ReportCache) -> anyhow::Result<FollowUp> {
+        let mailer = self.smtp_url.as_deref().map(|url| Mailer::new(url, self.mail_from.clone())).transpose()?;
+        Ok(FollowUp::new(store.clone(), cache, mailer, &self.public.url))
     }
 }

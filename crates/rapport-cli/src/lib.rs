@@ -7,6 +7,7 @@
 //!   [`delivery`]: the SMTP and public-address settings `serve` and `wave send` share.
 //! - [`transfer`]: `import` and `export`; [`demo`]: the demo portfolio; [`report`]: the
 //!   loyalty reports and their output formats.
+//! - [`follow_up`]: alert rules, follow-ups and action plans, webhooks.
 //! - [`telemetry`] sets up logging.
 
 /// Writes a line to standard output and returns its error instead of panicking as `println!`
@@ -22,6 +23,7 @@ pub mod backup;
 pub mod bench;
 pub mod delivery;
 pub mod demo;
+pub mod follow_up;
 pub mod report;
 pub mod serve;
 pub mod survey;
@@ -75,6 +77,15 @@ pub enum Command {
     /// Manage the people who sign in.
     #[command(subcommand)]
     User(user::UserCommand),
+    /// Alert rules, and the follow-ups they opened.
+    #[command(subcommand)]
+    Alerts(follow_up::AlertsCommand),
+    /// Action plans and follow-ups: list, add, record progress.
+    #[command(subcommand)]
+    Tasks(follow_up::TasksCommand),
+    /// Webhooks: where events (answers, alerts, overdue tasks, quadrant moves) are posted.
+    #[command(subcommand)]
+    Webhook(follow_up::WebhookCommand),
     /// Load a CSV file of accounts, contacts, revenue, opportunities, service cases or
     /// survey responses. A file is one transaction: one bad row and nothing is stored.
     Import(transfer::ImportArgs),
@@ -127,6 +138,9 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Restore(_) => unreachable!("restore runs before the database is opened"),
         Command::Serve(args) => serve::serve(&store, args).await,
         Command::User(command) => user::user(&store, command).await,
+        Command::Alerts(command) => follow_up::alerts(&store, command).await,
+        Command::Tasks(command) => follow_up::tasks(&store, command).await,
+        Command::Webhook(command) => follow_up::webhook(&store, command).await,
         Command::Survey(command) => survey::survey(&store, command).await,
         Command::Wave(command) => wave::wave(&store, command).await,
         Command::Import(args) => transfer::import(&store, args).await,

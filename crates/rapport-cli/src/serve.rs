@@ -8,6 +8,7 @@ use rapport_core::user::Role;
 use rapport_store::Kind;
 use rapport_store::Store;
 use rapport_web::AppState;
+use rapport_web::follow_up::Timing;
 use rapport_web::password::hash_password;
 
 use crate::demo::{DemoArgs, demo};
@@ -44,6 +45,13 @@ pub struct ServeArgs {
     /// Invitation and reminder delivery, run in the background.
     #[command(flatten)]
     pub delivery: crate::delivery::DeliveryArgs,
+    /// Seconds a process may hold a claimed notification or webhook delivery before another
+    /// process takes it over (the crash tests shorten it).
+    #[arg(long, hide = true, default_value_t = 120)]
+    pub job_lease_secs: i64,
+    /// Seconds before the first retry of a failed webhook delivery or notification.
+    #[arg(long, hide = true, default_value_t = 30)]
+    pub retry_base_secs: i64,
 }
 
 /// Runs `rapport serve`.
@@ -70,8 +78,14 @@ pub async fn serve(store: &Store, args: ServeArgs) -> anyhow::Result<()> {
             "Delivery is off: set RAPPORT_SMTP_URL (email) or RAPPORT_SMS_URL (text messages) to send invitations and reminders from this server."
         );
     }
+    let timing = Timing {
+        lease: time::Duration::seconds(args.job_lease_secs.max(1)),
+        retry_base: time::Duration::seconds(args.retry_base_secs.max(1)),
+        ..Timing::default()
+    };
+    let follow_up = args.delivery.follow_up(store, state.cache.clone())?.with_timing(timing);
     say!("Rapport is listening on http://{} (Ctrl-C stops it).", args.listen);
-    rapport_web::serve(state, args.listen, worker).await
+    rapport_web::serve(state, args.listen, worker, follow_up).await
 }
 
 /// The demo portfolio on first start; fresh passwords for its users on every start.

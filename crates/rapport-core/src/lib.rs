@@ -16,13 +16,17 @@
 //!   [`coverage`] (response rate, revenue coverage, relationship breadth).
 //! - Asking: [`survey`] (versioned definitions, the built-in relationship survey) and
 //!   [`answer`] (a response form read and checked against its definition).
+//! - Closing the loop: [`alert`] (the rules that raise alerts), [`task`] (follow-ups and
+//!   action plan items) and [`event`] (what webhooks tell other systems).
 
 pub mod account;
+pub mod alert;
 pub mod answer;
 pub mod contact;
 pub mod coverage;
 pub mod date;
 pub mod drivers;
+pub mod event;
 pub mod loyalty;
 pub mod migration;
 pub mod money;
@@ -35,5 +39,6 @@ pub mod segment;
 pub mod service_case;
 pub mod stats;
 pub mod survey;
+pub mod task;
 pub mod trend;
 pub mod user;

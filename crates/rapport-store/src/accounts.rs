@@ -12,6 +12,8 @@ use crate::store::Store;
 /// One contact's latest answer in a wave.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Respondent {
+    /// The response (what an action plan item links to).
+    pub response_id: i64,
     /// The contact's name.
     pub name: String,
     /// Job title.
@@ -90,18 +92,19 @@ impl Store {
     /// The latest answer of each contact of the account in the wave, lowest score first
     /// (detractors lead the account report).
     pub async fn respondents(&self, account_id: i64, wave_id: i64) -> Result<Vec<Respondent>, StoreError> {
-        let sql = "SELECT r.contact_id, c.name, c.title, c.role, CAST(r.ltr AS BIGINT), r.comment, \
+        let sql = "SELECT r.contact_id, r.id, c.name, c.title, c.role, CAST(r.ltr AS BIGINT), r.comment, \
                    substr(CAST(r.submitted_at AS TEXT), 1, 10), r.scores FROM responses r \
                    JOIN contacts c ON c.id = r.contact_id WHERE r.account_id = $1 AND r.wave_id = $2 \
                    ORDER BY r.contact_id, r.submitted_at DESC, r.id DESC";
-        type Row = (i64, String, Option<String>, Option<String>, i64, Option<String>, String, String);
+        type Row = (i64, i64, String, Option<String>, Option<String>, i64, Option<String>, String, String);
         let rows: Vec<Row> =
             on_pool!(self, |pool| sqlx::query_as(sql).bind(account_id).bind(wave_id).fetch_all(pool).await?);
         let mut seen = HashSet::new();
         let mut out: Vec<Respondent> = rows
             .into_iter()
             .filter(|row| seen.insert(row.0))
-            .map(|(_, name, title, role, ltr, comment, submitted_on, scores)| Respondent {
+            .map(|(_, response_id, name, title, role, ltr, comment, submitted_on, scores)| Respondent {
+                response_id,
                 name,
                 title,
                 role: role.as_deref().and_then(RoleLevel::parse),

@@ -77,6 +77,23 @@ pub struct QueueCounts {
     pub failed: u64,
 }
 
+impl QueueCounts {
+    /// The counts from (status, count) rows.
+    pub(crate) fn from_rows(rows: Vec<(String, i64)>) -> QueueCounts {
+        let mut c = QueueCounts::default();
+        for (status, n) in rows {
+            let n = u64::try_from(n).unwrap_or(0);
+            match status.as_str() {
+                "queued" => c.queued = n,
+                "running" => c.running = n,
+                "done" => c.done = n,
+                _ => c.failed = n,
+            }
+        }
+        c
+    }
+}
+
 impl Store {
     /// Queues the first message of every pending invitation of the wave that goes by one of
     /// `channels` (email, sms). Returns how many were queued; queueing again adds nothing.
@@ -280,17 +297,7 @@ impl Store {
         let sql = "SELECT j.status, COUNT(*) FROM jobs j JOIN invitations i ON i.id = j.invitation_id \
                    WHERE $1 IS NULL OR i.wave_id = $1 GROUP BY j.status";
         let rows: Vec<(String, i64)> = on_pool!(self, |pool| sqlx::query_as(sql).bind(wave_id).fetch_all(pool).await?);
-        let mut c = QueueCounts::default();
-        for (status, n) in rows {
-            let n = u64::try_from(n).unwrap_or(0);
-            match status.as_str() {
-                "queued" => c.queued = n,
-                "running" => c.running = n,
-                "done" => c.done = n,
-                _ => c.failed = n,
-            }
-        }
-        Ok(c)
+        Ok(QueueCounts::from_rows(rows))
     }
 
     /// Sets a wave's reminders: after `after_days` without an answer, at most `max` of them.

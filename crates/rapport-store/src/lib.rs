@@ -15,8 +15,12 @@
 //! - [`surveys`]: versioned survey definitions; [`invitations`]: one per contact per wave, and
 //!   the answers given through them; [`jobs`]: the durable queue that delivers them;
 //!   [`open_links`]: links for anyone at a wave's accounts (QR codes), matched by email.
+//! - Closing the loop: [`alerts`] (rules, answers waiting for them, alerts raised once),
+//!   [`tasks`] (follow-ups and action plan items, escalation), [`webhooks`], and the
+//!   [`outbox`] that delivers notifications and webhook events at least once.
 
 pub mod accounts;
+pub mod alerts;
 pub mod analytics;
 pub mod api_tokens;
 pub mod audit;
@@ -30,6 +34,7 @@ pub mod invitations;
 pub mod jobs;
 pub mod kind;
 pub mod open_links;
+pub mod outbox;
 pub mod portfolio;
 pub mod record;
 pub mod report_cache;
@@ -37,9 +42,11 @@ pub mod sessions;
 pub mod share_links;
 pub mod store;
 pub mod surveys;
+pub mod tasks;
 mod tx;
 pub mod users;
 pub mod waves;
+pub mod webhooks;
 pub mod writer;
 
 pub use error::StoreError;

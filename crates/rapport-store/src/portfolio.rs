@@ -38,6 +38,14 @@ impl Store {
         let sql = "SELECT id FROM accounts WHERE external_id = $1";
         Ok(on_pool!(self, |pool| sqlx::query_scalar(sql).bind(external_id).fetch_optional(pool).await?))
     }
+
+    /// The owner (an email) of the account with this internal id.
+    pub async fn find_account_owner(&self, account_id: i64) -> Result<Option<String>, StoreError> {
+        let sql = "SELECT owner_email FROM accounts WHERE id = $1";
+        let owner: Option<Option<String>> =
+            on_pool!(self, |pool| sqlx::query_scalar(sql).bind(account_id).fetch_optional(pool).await?);
+        Ok(owner.flatten().filter(|o| !o.trim().is_empty()))
+    }
 }
 
 /// The account columns every reader selects (then `attributes`, or `'{}' AS attributes`).

@@ -10,6 +10,10 @@ use rapport_test_utils::{cases, run_on_both};
 mod surveys;
 use surveys::*;
 
+#[path = "store/follow_up.rs"]
+mod follow_up;
+use follow_up::*;
+
 fn main() {
     run_on_both(cases![
         importing_the_same_file_twice_changes_nothing,
@@ -33,6 +37,10 @@ fn main() {
         an_unsubscribed_contact_stays_out_whatever_a_later_import_says,
         a_delivery_job_is_claimed_once_and_never_run_twice,
         a_bounce_marks_the_invitation_and_stops_its_reminders,
+        recent_answers_wait_for_the_rules_and_an_alert_is_raised_once,
+        outbox_messages_go_to_one_worker_and_return_when_it_dies,
+        overdue_tasks_escalate_once_to_the_manager_or_else_the_sponsor,
+        plan_items_link_the_accounts_own_answers_and_close_with_an_outcome,
     ]);
 }
 

@@ -103,6 +103,42 @@ impl Mailer {
     }
 }
 
+impl Mailer {
+    /// Sends a plain-text notice to a user (an alert to follow up, an escalation). Its
+    /// Message-ID is `message_id` on every attempt, so that a repeat after a crash is one
+    /// message to mail systems that deduplicate.
+    pub(crate) async fn send_notice(
+        &self,
+        to: &str,
+        subject: &str,
+        text: &str,
+        message_id: &str,
+    ) -> Result<(), Failure> {
+        let address = self.from.as_deref().unwrap_or(NOTICE_FROM);
+        let from: Mailbox = format!("Rapport <{address}>")
+            .parse()
+            .map_err(|e| Failure::Permanent(format!("the sender address '{address}' is not valid: {e}")))?;
+        let to: Mailbox =
+            to.trim().parse().map_err(|e| Failure::Permanent(format!("the address '{to}' is not valid: {e}")))?;
+        let message = Message::builder()
+            .from(from)
+            .to(to)
+            .subject(subject)
+            .message_id(Some(message_id.to_string()))
+            .header(ContentType::TEXT_PLAIN)
+            .body(text.to_string())
+            .map_err(|e| Failure::Permanent(format!("building the message: {e}")))?;
+        match self.transport.send(message).await {
+            Ok(_) => Ok(()),
+            Err(e) if e.is_permanent() => Err(Failure::Permanent(format!("the mail server refused it: {e}"))),
+            Err(e) => Err(Failure::Transient(format!("{e}"))),
+        }
+    }
+}
+
+/// The sender of notices when RAPPORT_MAIL_FROM is not set.
+const NOTICE_FROM: &str = "rapport@localhost";
+
 /// A Twilio-style SMS gateway: a form POST of `To`, `From` and `Body` to its URL, with the
 /// URL's user and password as basic authentication.
 pub struct SmsGateway {
@@ -203,7 +239,7 @@ fn smtp_url(url: &str) -> String {
 }
 
 /// Why a message did not go out.
-enum Failure {
+pub(crate) enum Failure {
     /// Try again later.
     Transient(String),
     /// Do not try again.

@@ -14,6 +14,8 @@
 //!   [`invite`]: the invitation email and text message that carry the link; [`delivery`]:
 //!   the worker that sends them from the job queue; [`waves`]: starting a wave and handing
 //!   out its links, as the CLI and the pages do it; [`qr`]: QR codes of open links.
+//! - [`follow_up`]: the alert rules applied in the background, escalation of overdue tasks,
+//!   and the outbox of notifications and webhook events.
 //! - [`api`]: the JSON API under `/api/v1`, with its OpenAPI document.
 //! - [`telemetry`]: `/metrics`, `/healthz`, `/readyz`.
 
@@ -23,6 +25,7 @@ pub mod authz;
 pub mod chart;
 pub mod delivery;
 pub mod error;
+pub mod follow_up;
 pub mod invite;
 pub mod pages;
 pub mod password;
@@ -85,6 +88,13 @@ pub fn router(state: AppState) -> Router {
         .route("/waves/{name}/links.csv", get(pages::waves::links))
         .route("/waves/{name}/qr.svg", get(pages::waves::qr_svg))
         .route("/waves/{name}/qr.png", get(pages::waves::qr_png))
+        .route("/tasks", get(pages::tasks::list))
+        .route("/settings", get(pages::settings::show))
+        .route("/settings/alerts", post(pages::settings::save_rules))
+        .route("/settings/webhooks", post(pages::settings::add_webhook))
+        .route("/settings/webhooks/{id}/remove", post(pages::settings::remove_webhook))
+        .route("/tasks/{id}", get(pages::tasks::show).post(pages::tasks::update))
+        .route("/accounts/{account_id}/tasks", post(pages::tasks::add))
         .route("/tokens", get(pages::tokens::list).post(pages::tokens::create))
         .route("/audit", get(pages::audit::audit))
         .route("/tokens/{id}/revoke", post(pages::tokens::revoke))
@@ -143,17 +153,26 @@ fn security_headers(tls: bool) -> Vec<(HeaderName, HeaderValue)> {
 
 /// Serves the app on `addr` until Ctrl-C or SIGTERM, finishing requests in flight, with the
 /// delivery worker (when email is configured) running beside it and finishing its batch.
-pub async fn serve(state: AppState, addr: SocketAddr, worker: Option<delivery::Worker>) -> anyhow::Result<()> {
+pub async fn serve(
+    state: AppState,
+    addr: SocketAddr,
+    worker: Option<delivery::Worker>,
+    follow_up: follow_up::FollowUp,
+) -> anyhow::Result<()> {
     let listener = tokio::net::TcpListener::bind(addr).await.map_err(|e| {
         anyhow::anyhow!("cannot listen on {addr}: {e} (is another server using it? pick another with --listen)")
     })?;
     tokio::spawn(warm(state.clone()));
     let (stop, mut stopped) = tokio::sync::watch::channel(false);
+    let mut stopped_too = stopped.clone();
     let worker = worker.map(|w| {
         tokio::spawn(w.run(async move {
             let _ = stopped.wait_for(|s| *s).await;
         }))
     });
+    let follow_up = tokio::spawn(follow_up.run(async move {
+        let _ = stopped_too.wait_for(|s| *s).await;
+    }));
     let shutdown = async move {
         shutdown_signal().await;
         let _ = stop.send(true);
@@ -166,6 +185,7 @@ pub async fn serve(state: AppState, addr: SocketAddr, worker: Option<delivery::W
     if let Some(w) = worker {
         let _ = w.await;
     }
+    let _ = follow_up.await;
     Ok(())
 }
 

@@ -7,6 +7,8 @@
 //! - [`reports`]: every report as a page and as downloads; [`download`]: the files.
 //! - [`waves`]: surveys sent from Rapport, their response rates, sending and links.
 //! - [`share`]: read-only links for people without an account; [`tokens`]: API tokens.
+//! - [`tasks`]: follow-ups and action plans; [`settings`]: alert rules, webhooks, the
+//!   delivery log.
 //! - [`format`]: numbers as pages show them.
 
 pub mod account;
@@ -15,7 +17,9 @@ pub mod dashboard;
 pub mod download;
 pub mod format;
 pub mod reports;
+pub mod settings;
 pub mod share;
+pub mod tasks;
 pub mod tokens;
 pub mod view;
 pub mod waves;

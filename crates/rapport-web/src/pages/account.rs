@@ -13,8 +13,10 @@ use rapport_core::period::Period;
 use rapport_core::quadrant::Quadrant;
 use rapport_core::revenue::billed_in;
 use rapport_core::segment::Dimension;
+use rapport_core::task::Function;
 use rapport_reports::{AccountFilter, Format, Portfolio, Report, ReportKind, ReportQuery, Value, wave_period};
 use rapport_store::accounts::{ContactSummary, OpportunityRow, Respondent, ServiceCaseRow};
+use rapport_store::tasks::{TaskFilter, TaskRow, TaskView};
 
 use crate::auth::CurrentUser;
 use crate::authz::Need;
@@ -86,6 +88,11 @@ struct AccountPage {
     contacts: Vec<ContactSummary>,
     opportunities: Vec<OpportunityRow>,
     cases: Vec<ServiceCaseRow>,
+    /// The action plan and follow-ups (signed-in users only; None on shared pages).
+    plan: Option<Vec<TaskRow>>,
+    functions: Vec<&'static str>,
+    today: String,
+    now: time::OffsetDateTime,
 }
 
 impl AccountPage {
@@ -111,6 +118,10 @@ impl AccountPage {
 
     fn discount(v: &Option<i64>) -> String {
         v.map_or_else(|| "–".to_string(), |bp| format!("{:.1}%", bp as f64 / 100.0))
+    }
+
+    fn overdue_of(&self, t: &TaskRow) -> bool {
+        t.is_overdue(self.now)
     }
 
     fn scores(r: &Respondent) -> String {
@@ -199,6 +210,7 @@ pub async fn render(
         }
     };
 
+    let now = time::OffsetDateTime::now_utc();
     let mut contacts = store.contacts_of(entry.id).await?;
     let breadth: Vec<Breadth> = [RoleLevel::Executive, RoleLevel::Manager, RoleLevel::User]
         .into_iter()
@@ -240,6 +252,19 @@ pub async fn render(
         contacts: if viewer.hide_people { Vec::new() } else { std::mem::take(&mut contacts) },
         opportunities: store.opportunities_of(entry.id).await?,
         cases: store.service_cases_of(entry.id).await?,
+        plan: match viewer.user {
+            Some(_) => {
+                let filter = TaskFilter { view: TaskView::All, account_id: Some(entry.id), ..TaskFilter::default() };
+                let mut tasks = store.list_tasks(&filter, now, 200).await?;
+                // Open work first, then the latest closed.
+                tasks.sort_by_key(|t| (!t.status().is_open(), t.closed_at.map(|c| -c.unix_timestamp())));
+                Some(tasks)
+            }
+            None => None,
+        },
+        functions: Function::ALL.map(Function::as_str).to_vec(),
+        today: now.date().to_string(),
+        now,
     };
     Ok(Html(page.render().map_err(anyhow::Error::from)?))
 }

@@ -1,0 +1,354 @@
+//! Alerts: the rules, the answers waiting for them, and raising an alert, which opens its
+//! follow-up task and queues its notifications in the same transaction, once per key.
+
+use std::collections::HashMap;
+
+use rapport_core::alert::{AlertKind, AlertRules};
+use rapport_core::task::Function;
+use time::{Duration, OffsetDateTime};
+
+use crate::error::StoreError;
+use crate::on_pool;
+use crate::outbox::{Message, enqueue_in};
+use crate::store::Store;
+use crate::tx::{Tx, on_tx};
+
+/// The settings name of the alert rules.
+const RULES: &str = "alert_rules";
+
+/// An alert to raise.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewAlert {
+    /// What it is about, unique: e.g. `answer:42`, `problem:7:3` (account 7 in wave 3).
+    pub key: String,
+    /// The rule that fired.
+    pub kind: AlertKind,
+    /// The account.
+    pub account_id: i64,
+    /// The wave, when it is about one.
+    pub wave_id: Option<i64>,
+    /// The answer, when it is about one.
+    pub response_id: Option<i64>,
+    /// Why, in words.
+    pub detail: String,
+}
+
+/// An alert just raised, with the follow-up task it opened: what notifications are made of.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RaisedAlert {
+    /// The alert.
+    pub alert_id: i64,
+    /// Its follow-up task.
+    pub task_id: i64,
+    /// The rule that fired.
+    pub kind: AlertKind,
+    /// Why.
+    pub detail: String,
+    /// The account (internal id).
+    pub account_id: i64,
+    /// The account's CRM id.
+    pub account_external_id: String,
+    /// The account's name.
+    pub account_name: String,
+    /// Who follows up: the account owner.
+    pub owner_email: Option<String>,
+    /// By when.
+    pub due_at: OffsetDateTime,
+    /// When it was raised.
+    pub raised_at: OffsetDateTime,
+    /// The answer it is about.
+    pub response_id: Option<i64>,
+}
+
+/// Builds the messages (notification, webhook events) of a raised alert, inside the
+/// transaction that raises it.
+pub type Compose<'a> = &'a (dyn Fn(&RaisedAlert) -> Vec<Message> + Sync);
+
+/// An answer waiting for the alert rules, with what alerts and events say about it.
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+pub struct PendingAnswer {
+    /// The response.
+    pub response_id: i64,
+    /// The account (internal id).
+    pub account_id: i64,
+    /// The account's CRM id.
+    pub account_external_id: String,
+    /// The account's name.
+    pub account_name: String,
+    /// The wave.
+    pub wave_id: i64,
+    /// The wave's name.
+    pub wave_name: String,
+    /// The contact's CRM id.
+    pub contact_external_id: String,
+    /// The contact's name.
+    pub contact_name: String,
+    /// Likelihood to recommend.
+    pub ltr: i32,
+    /// The comment.
+    pub comment: Option<String>,
+    /// The rated questions, as stored (a JSON object of key to score).
+    pub scores: String,
+    /// When it was given.
+    pub submitted_at: OffsetDateTime,
+}
+
+/// An account's quadrant as last seen.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct QuadrantState {
+    /// The quadrant's name.
+    pub quadrant: String,
+    /// How many moves were recorded.
+    pub changes: i32,
+}
+
+/// An account's move to another quadrant, to record.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct QuadrantMove {
+    /// The account.
+    pub account_id: i64,
+    /// The wave it was placed in.
+    pub wave_id: i64,
+    /// What it was seen in last (None: never seen before).
+    pub from: Option<QuadrantState>,
+    /// Where it is now.
+    pub to: String,
+}
+
+/// Raises `alert` in an open transaction: the alert, its task (for the account owner, due
+/// after `deadline`), the link to its answer, and its messages. None when it was raised before.
+async fn raise_in(
+    tx: &mut Tx,
+    alert: &NewAlert,
+    deadline: Duration,
+    now: OffsetDateTime,
+    compose: Compose<'_>,
+) -> Result<Option<RaisedAlert>, StoreError> {
+    let sql = "INSERT INTO alerts (key, kind, account_id, wave_id, response_id, detail, raised_at) \
+               VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (key) DO NOTHING RETURNING id";
+    let alert_id: Option<i64> = on_tx!(tx, |t| sqlx::query_scalar(sql)
+        .bind(&alert.key)
+        .bind(alert.kind.as_str())
+        .bind(alert.account_id)
+        .bind(alert.wave_id)
+        .bind(alert.response_id)
+        .bind(&alert.detail)
+        .bind(now)
+        .fetch_optional(&mut **t)
+        .await?);
+    let Some(alert_id) = alert_id else { return Ok(None) };
+    let sql = "SELECT external_id, name, owner_email FROM accounts WHERE id = $1";
+    let (external_id, name, owner): (String, String, Option<String>) =
+        on_tx!(tx, |t| sqlx::query_as(sql).bind(alert.account_id).fetch_one(&mut **t).await?);
+    let owner = owner.filter(|o| !o.trim().is_empty());
+    let due_at = now + deadline;
+    let sql = "INSERT INTO tasks (account_id, alert_id, description, function, owner_email, due_at, created_at) \
+               VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id";
+    let description = format!("Follow up: {}", alert.detail);
+    let task_id: i64 = on_tx!(tx, |t| sqlx::query_scalar(sql)
+        .bind(alert.account_id)
+        .bind(alert_id)
+        .bind(&description)
+        .bind(Function::Sales.as_str())
+        .bind(&owner)
+        .bind(due_at)
+        .bind(now)
+        .fetch_one(&mut **t)
+        .await?);
+    if let Some(response) = alert.response_id {
+        let sql = "INSERT INTO task_responses (task_id, response_id) VALUES ($1, $2)";
+        on_tx!(tx, |t| sqlx::query(sql).bind(task_id).bind(response).execute(&mut **t).await?.rows_affected());
+    }
+    let raised = RaisedAlert {
+        alert_id,
+        task_id,
+        kind: alert.kind,
+        detail: alert.detail.clone(),
+        account_id: alert.account_id,
+        account_external_id: external_id,
+        account_name: name,
+        owner_email: owner,
+        due_at,
+        raised_at: now,
+        response_id: alert.response_id,
+    };
+    enqueue_in(tx, &compose(&raised), now).await?;
+    Ok(Some(raised))
+}
+
+impl Store {
+    /// The portfolio's alert rules (the defaults until someone saves them).
+    pub async fn alert_rules(&self) -> Result<AlertRules, StoreError> {
+        let sql = "SELECT value FROM settings WHERE name = $1";
+        let value: Option<String> =
+            on_pool!(self, |pool| sqlx::query_scalar(sql).bind(RULES).fetch_optional(pool).await?);
+        match value {
+            None => Ok(AlertRules::default()),
+            Some(json) => serde_json::from_str(&json)
+                .map_err(|e| StoreError::Other(anyhow::anyhow!("the stored alert rules cannot be read: {e}"))),
+        }
+    }
+
+    /// Saves the alert rules (checked by the caller with [`AlertRules::validate`]).
+    pub async fn save_alert_rules(
+        &self,
+        rules: &AlertRules,
+        by: Option<&str>,
+        now: OffsetDateTime,
+    ) -> Result<(), StoreError> {
+        let json = serde_json::to_string(rules).map_err(|e| StoreError::Other(e.into()))?;
+        let sql = "INSERT INTO settings (name, value, updated_at, updated_by) VALUES ($1, $2, $3, $4) \
+                   ON CONFLICT (name) DO UPDATE SET value = excluded.value, updated_at = excluded.updated_at, \
+                   updated_by = excluded.updated_by";
+        on_pool!(self, |pool| sqlx::query(sql)
+            .bind(RULES)
+            .bind(&json)
+            .bind(now)
+            .bind(by)
+            .execute(pool)
+            .await?
+            .rows_affected());
+        Ok(())
+    }
+
+    /// A number the follow-up scanner keeps between runs (None until it is first set).
+    pub async fn scanner_mark(&self, name: &str) -> Result<Option<i64>, StoreError> {
+        let sql = "SELECT value FROM settings WHERE name = $1";
+        let value: Option<String> =
+            on_pool!(self, |pool| sqlx::query_scalar(sql).bind(name).fetch_optional(pool).await?);
+        Ok(value.and_then(|v| v.parse().ok()))
+    }
+
+    /// Sets a number the follow-up scanner keeps between runs.
+    pub async fn set_scanner_mark(&self, name: &str, value: i64, now: OffsetDateTime) -> Result<(), StoreError> {
+        let sql = "INSERT INTO settings (name, value, updated_at) VALUES ($1, $2, $3) \
+                   ON CONFLICT (name) DO UPDATE SET value = excluded.value, updated_at = excluded.updated_at";
+        on_pool!(self, |pool| sqlx::query(sql)
+            .bind(name)
+            .bind(value.to_string())
+            .bind(now)
+            .execute(pool)
+            .await?
+            .rows_affected());
+        Ok(())
+    }
+
+    /// Up to `limit` answers waiting for the alert rules, oldest first.
+    pub async fn pending_answers(&self, limit: i64) -> Result<Vec<PendingAnswer>, StoreError> {
+        let sql = "SELECT r.id AS response_id, r.account_id, a.external_id AS account_external_id, \
+                   a.name AS account_name, r.wave_id, w.name AS wave_name, c.external_id AS contact_external_id, \
+                   c.name AS contact_name, r.ltr, r.comment, r.scores, r.submitted_at \
+                   FROM response_inbox i JOIN responses r ON r.id = i.response_id \
+                   JOIN accounts a ON a.id = r.account_id JOIN contacts c ON c.id = r.contact_id \
+                   JOIN waves w ON w.id = r.wave_id ORDER BY i.response_id LIMIT $1";
+        Ok(on_pool!(self, |pool| sqlx::query_as(sql).bind(limit).fetch_all(pool).await?))
+    }
+
+    /// Settles answers taken from [`Store::pending_answers`] in one transaction: raises their
+    /// `alerts` (each with its task and messages), queues their `events`, and takes them off
+    /// the list. Returns the alerts raised now (not those raised before).
+    pub async fn settle_answers(
+        &self,
+        response_ids: &[i64],
+        alerts: &[NewAlert],
+        events: &[Message],
+        deadline: Duration,
+        now: OffsetDateTime,
+        compose: Compose<'_>,
+    ) -> Result<Vec<RaisedAlert>, StoreError> {
+        let mut tx = Tx::begin(self).await?;
+        let mut raised = Vec::new();
+        for alert in alerts {
+            raised.extend(raise_in(&mut tx, alert, deadline, now, compose).await?);
+        }
+        enqueue_in(&mut tx, events, now).await?;
+        for id in response_ids {
+            on_tx!(&mut tx, |t| sqlx::query("DELETE FROM response_inbox WHERE response_id = $1")
+                .bind(*id)
+                .execute(&mut **t)
+                .await?
+                .rows_affected());
+        }
+        tx.commit().await?;
+        Ok(raised)
+    }
+
+    /// Raises one alert with its task and messages; None when it was raised before.
+    pub async fn raise_alert(
+        &self,
+        alert: &NewAlert,
+        deadline: Duration,
+        now: OffsetDateTime,
+        compose: Compose<'_>,
+    ) -> Result<Option<RaisedAlert>, StoreError> {
+        let mut tx = Tx::begin(self).await?;
+        let raised = raise_in(&mut tx, alert, deadline, now, compose).await?;
+        tx.commit().await?;
+        Ok(raised)
+    }
+
+    /// When the latest answer of a wave was given.
+    pub async fn last_answer_at(&self, wave_id: i64) -> Result<Option<OffsetDateTime>, StoreError> {
+        let sql = "SELECT submitted_at FROM responses WHERE wave_id = $1 ORDER BY submitted_at DESC LIMIT 1";
+        Ok(on_pool!(self, |pool| sqlx::query_scalar(sql).bind(wave_id).fetch_optional(pool).await?))
+    }
+
+    /// Every account's quadrant as last seen.
+    pub async fn quadrant_states(&self) -> Result<HashMap<i64, QuadrantState>, StoreError> {
+        let sql = "SELECT account_id, quadrant, changes FROM account_quadrants";
+        let rows: Vec<(i64, String, i32)> = on_pool!(self, |pool| sqlx::query_as(sql).fetch_all(pool).await?);
+        Ok(rows.into_iter().map(|(id, quadrant, changes)| (id, QuadrantState { quadrant, changes })).collect())
+    }
+
+    /// Records an account's move, with its `events` and, when given, the alert it raises, in
+    /// one transaction. False (and nothing recorded) when another process recorded a move of
+    /// the account since `m.from` was read.
+    pub async fn move_quadrant(
+        &self,
+        m: &QuadrantMove,
+        events: &[Message],
+        alert: Option<&NewAlert>,
+        deadline: Duration,
+        now: OffsetDateTime,
+        compose: Compose<'_>,
+    ) -> Result<bool, StoreError> {
+        let mut tx = Tx::begin(self).await?;
+        let moved = match &m.from {
+            None => {
+                let sql = "INSERT INTO account_quadrants (account_id, wave_id, quadrant, changes, changed_at) \
+                           VALUES ($1, $2, $3, 0, $4) ON CONFLICT (account_id) DO NOTHING";
+                on_tx!(&mut tx, |t| sqlx::query(sql)
+                    .bind(m.account_id)
+                    .bind(m.wave_id)
+                    .bind(&m.to)
+                    .bind(now)
+                    .execute(&mut **t)
+                    .await?
+                    .rows_affected())
+            }
+            Some(from) => {
+                let sql = "UPDATE account_quadrants SET wave_id = $2, quadrant = $3, changes = changes + 1, \
+                           changed_at = $4 WHERE account_id = $1 AND changes = $5";
+                on_tx!(&mut tx, |t| sqlx::query(sql)
+                    .bind(m.account_id)
+                    .bind(m.wave_id)
+                    .bind(&m.to)
+                    .bind(now)
+                    .bind(from.changes)
+                    .execute(&mut **t)
+                    .await?
+                    .rows_affected())
+            }
+        };
+        if moved == 0 {
+            tx.rollback().await?;
+            return Ok(false);
+        }
+        enqueue_in(&mut tx, events, now).await?;
+        if let Some(alert) = alert {
+            raise_in(&mut tx, alert, deadline, now, compose).await?;
+        }
+        tx.commit().await?;
+        Ok(true)
+    }
+}

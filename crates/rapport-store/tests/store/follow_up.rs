@@ -1,0 +1,207 @@
+//! Closing the loop: answers waiting for the alert rules, alerts raised once with their task
+//! and messages, the outbox, escalation of overdue tasks, action plan items.
+
+use rapport_core::alert::AlertKind;
+use rapport_core::task::{Function, TaskStatus};
+use rapport_core::user::Role;
+use rapport_store::alerts::{NewAlert, RaisedAlert};
+use rapport_store::outbox::{Attempt, Delivery, Message};
+use rapport_store::tasks::{NewTask, TaskError, TaskFilter, TaskView};
+use rapport_store::users::NewUser;
+use rapport_store::{Kind, Store};
+use time::format_description::well_known::Rfc3339;
+use time::{Duration, OffsetDateTime};
+
+use super::{ACCOUNTS, CONTACTS, import};
+
+fn ago(days: i64) -> String {
+    (OffsetDateTime::now_utc() - Duration::days(days)).format(&Rfc3339).unwrap()
+}
+
+/// Accounts and contacts, an answer from last year (history) and three from this week.
+async fn answered(store: &Store) {
+    import(store, Kind::Accounts, ACCOUNTS).await.unwrap();
+    import(store, Kind::Contacts, CONTACTS).await.unwrap();
+    let csv = format!(
+        "contact_id,wave,submitted_at,ltr,comment\n\
+         C1,2025-Q4,{},2,Old complaint\n\
+         C1,2026-Q4,{},3,We may switch supplier\n\
+         C2,2026-Q4,{},9,\n\
+         C3,2026-Q4,{},10,Great\n",
+        ago(365),
+        ago(2),
+        ago(1),
+        ago(1)
+    );
+    import(store, Kind::Responses, &csv).await.unwrap();
+}
+
+fn note(key: &str, to: &str) -> Message {
+    Message {
+        key: key.to_string(),
+        delivery: Delivery::Email,
+        webhook_id: None,
+        recipient: to.to_string(),
+        subject: format!("About {key}"),
+        body: "text".to_string(),
+    }
+}
+
+pub async fn recent_answers_wait_for_the_rules_and_an_alert_is_raised_once(store: Store) {
+    answered(&store).await;
+    let pending = store.pending_answers(100).await.unwrap();
+    assert_eq!(pending.len(), 3, "last year's answer is history and raises nothing");
+    let detractor = pending.iter().find(|a| a.ltr == 3).unwrap();
+    assert_eq!((detractor.contact_name.as_str(), detractor.wave_name.as_str()), ("Ana Ruiz", "2026-Q4"));
+    let alert = NewAlert {
+        key: format!("answer:{}", detractor.response_id),
+        kind: AlertKind::Detractor,
+        account_id: detractor.account_id,
+        wave_id: Some(detractor.wave_id),
+        response_id: Some(detractor.response_id),
+        detail: "likelihood to recommend 3".into(),
+    };
+    let compose = |r: &RaisedAlert| vec![note(&format!("task:{}", r.task_id), r.owner_email.as_deref().unwrap())];
+    let now = OffsetDateTime::now_utc();
+    let ids: Vec<i64> = pending.iter().map(|a| a.response_id).collect();
+    let raised = store
+        .settle_answers(&ids, std::slice::from_ref(&alert), &[], Duration::hours(48), now, &compose)
+        .await
+        .unwrap();
+    assert_eq!(raised.len(), 1);
+    let r = &raised[0];
+    assert_eq!(r.owner_email.as_deref(), Some("ana@rapport.example"), "the account owner follows up");
+    assert_eq!(r.due_at, now + Duration::hours(48));
+    assert!(store.pending_answers(100).await.unwrap().is_empty(), "settled answers leave the list");
+
+    // The same alert again (another process, a rescan) adds nothing: no task, no message.
+    let again = store.raise_alert(&alert, Duration::hours(48), now, &compose).await.unwrap();
+    assert_eq!(again, None);
+    let tasks = store.list_tasks(&TaskFilter::default(), now, 100).await.unwrap();
+    assert_eq!(tasks.len(), 1);
+    assert_eq!((tasks[0].alert_kind.as_deref(), tasks[0].function.as_str()), (Some("detractor"), "sales"));
+    let linked = store.task_answers(tasks[0].id).await.unwrap();
+    assert_eq!(linked[0].comment.as_deref(), Some("We may switch supplier"));
+    let log = store.outbox_log(None, None, None, 10).await.unwrap();
+    assert_eq!(log.len(), 1);
+    assert_eq!(log[0].recipient, "ana@rapport.example");
+}
+
+pub async fn outbox_messages_go_to_one_worker_and_return_when_it_dies(store: Store) {
+    let now = OffsetDateTime::now_utc();
+    let messages = [note("a", "x@e.example"), note("b", "y@e.example"), note("a", "z@e.example")];
+    assert_eq!(store.enqueue(&messages, now).await.unwrap(), 2, "a key is queued once");
+    let lease = Duration::seconds(30);
+    let first = store.claim_outbox(&[Delivery::Email], now, lease, 1).await.unwrap();
+    let second = store.claim_outbox(&[Delivery::Email], now, lease, 5).await.unwrap();
+    assert_eq!((first.len(), second.len()), (1, 1));
+    assert_ne!(first[0].id, second[0].id);
+    assert!(store.claim_outbox(&[Delivery::Webhook], now, lease, 5).await.unwrap().is_empty());
+
+    // The first is delivered; the second's worker dies: after its lease it is queued again.
+    store.finish_outbox(first[0].id, &Attempt::Delivered { status: None }, now).await.unwrap();
+    assert_eq!(store.requeue_abandoned_outbox(now).await.unwrap(), 0, "a live lease is kept");
+    assert_eq!(store.requeue_abandoned_outbox(now + Duration::seconds(31)).await.unwrap(), 1);
+    let retaken = store.claim_outbox(&[Delivery::Email], now + Duration::seconds(31), lease, 5).await.unwrap();
+    assert_eq!((retaken[0].id, retaken[0].attempts), (second[0].id, 2));
+
+    // A failed attempt waits for its retry time.
+    let at = now + Duration::minutes(1);
+    let retry = Attempt::Retry { error: "450 try later".into(), status: None, at };
+    store.finish_outbox(retaken[0].id, &retry, now).await.unwrap();
+    assert!(store.claim_outbox(&[Delivery::Email], now, lease, 5).await.unwrap().is_empty());
+    assert_eq!(store.claim_outbox(&[Delivery::Email], at, lease, 5).await.unwrap().len(), 1);
+    let counts = store.outbox_counts().await.unwrap();
+    assert_eq!((counts.done, counts.running), (1, 1));
+}
+
+pub async fn overdue_tasks_escalate_once_to_the_manager_or_else_the_sponsor(store: Store) {
+    answered(&store).await;
+    let user = |email: &str, manager: Option<&str>| NewUser {
+        email: email.into(),
+        name: email.into(),
+        role: Role::AccountManager,
+        manager_email: manager.map(String::from),
+    };
+    store.upsert_user(&user("head@rapport.example", None)).await.unwrap();
+    store.upsert_user(&user("ana@rapport.example", Some("head@rapport.example"))).await.unwrap();
+    let now = OffsetDateTime::now_utc();
+    let a1 = store.find_account_id("A1").await.unwrap().unwrap();
+    let a2 = store.find_account_id("A2").await.unwrap().unwrap();
+    let plan = |account_id, owner: &str, due| NewTask {
+        account_id,
+        description: "Call the CFO".into(),
+        function: Function::Executive,
+        owner_email: Some(owner.into()),
+        due_at: due,
+        created_by: Some("head@rapport.example".into()),
+        response_ids: vec![],
+    };
+    let late = store.add_task(&plan(a1, "ana@rapport.example", now - Duration::hours(1)), now).await.unwrap();
+    store.add_task(&plan(a1, "ana@rapport.example", now + Duration::days(3)), now).await.unwrap();
+    let no_manager = store.add_task(&plan(a2, "bo@rapport.example", now - Duration::hours(2)), now).await.unwrap();
+    set_sponsor(&store, "A2", "Helix Biomedical", "ceo@rapport.example").await;
+
+    let due = store.due_escalations(now, 10).await.unwrap();
+    let to: Vec<(i64, Option<&str>)> = due.iter().map(|e| (e.task.id, e.recipient())).collect();
+    assert_eq!(to, vec![(no_manager, Some("ceo@rapport.example")), (late, Some("head@rapport.example"))]);
+    assert!(
+        store
+            .escalate_task(late, Some("head@rapport.example"), &[note("esc", "head@rapport.example")], now)
+            .await
+            .unwrap()
+    );
+    assert!(!store.escalate_task(late, Some("head@rapport.example"), &[], now).await.unwrap(), "once only");
+    assert_eq!(store.due_escalations(now, 10).await.unwrap().len(), 1);
+    let overdue = TaskFilter { view: TaskView::Overdue, ..TaskFilter::default() };
+    assert_eq!(store.list_tasks(&overdue, now, 10).await.unwrap().len(), 2);
+    let mine = TaskFilter { view: TaskView::All, scope: Some("bo@rapport.example".into()), ..TaskFilter::default() };
+    assert_eq!(store.list_tasks(&mine, now, 10).await.unwrap().len(), 1, "an account manager sees their accounts");
+}
+
+/// Sets an account's sponsor through the accounts import, as a user would.
+async fn set_sponsor(store: &Store, account: &str, name: &str, sponsor: &str) {
+    let csv = format!("account_id,name,sponsor_email\n{account},{name},{sponsor}\n");
+    import(store, Kind::Accounts, &csv).await.unwrap();
+}
+
+pub async fn plan_items_link_the_accounts_own_answers_and_close_with_an_outcome(store: Store) {
+    answered(&store).await;
+    let now = OffsetDateTime::now_utc();
+    let a1 = store.find_account_id("A1").await.unwrap().unwrap();
+    let pending = store.pending_answers(100).await.unwrap();
+    let own = pending.iter().find(|a| a.account_id == a1).unwrap().response_id;
+    let foreign = pending.iter().find(|a| a.account_id != a1).unwrap().response_id;
+    let item = |ids: Vec<i64>| NewTask {
+        account_id: a1,
+        description: "Fix the delivery slot".into(),
+        function: Function::Service,
+        owner_email: None,
+        due_at: now + Duration::days(7),
+        created_by: Some("ana@rapport.example".into()),
+        response_ids: ids,
+    };
+    let err = store.add_task(&item(vec![own, foreign]), now).await.unwrap_err();
+    assert!(matches!(err, TaskError::ForeignAnswer(id) if id == foreign), "{err}");
+    assert!(store.list_tasks(&TaskFilter::default(), now, 10).await.unwrap().is_empty(), "nothing half-written");
+    let id = store.add_task(&item(vec![own]), now).await.unwrap();
+    assert_eq!(store.task_answers(id).await.unwrap().len(), 1);
+
+    let t = store.update_task(id, TaskStatus::InProgress, None, Some("ana@rapport.example"), now).await.unwrap();
+    assert_eq!((t.status(), t.closed_at), (TaskStatus::InProgress, None));
+    let t = store.update_task(id, TaskStatus::Done, Some("New slot agreed"), Some("ana@rapport.example"), now).await;
+    let t = t.unwrap();
+    assert_eq!(
+        (t.status(), t.outcome.as_deref(), t.closed_by.as_deref()),
+        (TaskStatus::Done, Some("New slot agreed"), Some("ana@rapport.example"))
+    );
+    let closed = |since| TaskFilter { view: TaskView::Closed, closed_since: Some(since), ..TaskFilter::default() };
+    assert_eq!(store.list_tasks(&closed(now - Duration::days(1)), now, 10).await.unwrap().len(), 1);
+    assert!(store.list_tasks(&closed(now + Duration::days(1)), now, 10).await.unwrap().is_empty());
+    let service = TaskFilter { view: TaskView::All, function: Some(Function::Service), ..TaskFilter::default() };
+    assert_eq!(store.list_tasks(&service, now, 10).await.unwrap().len(), 1);
+    assert!(matches!(
+        store.update_task(9999, TaskStatus::Done, Some("x"), None, now).await,
+        Err(TaskError::NoTask(9999))
+    ));
+}

@@ -1,0 +1,168 @@
+//! The follow-up settings (administrators): the alert rules, the webhooks with their signing
+//! secrets, and the delivery log of notifications and webhook events.
+
+use askama::Template;
+use axum::extract::{Form, Path, State};
+use axum::http::StatusCode;
+use axum::response::{Html, IntoResponse, Redirect, Response};
+use rapport_core::alert::AlertRules;
+use rapport_core::event::EventType;
+use rapport_store::jobs::QueueCounts;
+use rapport_store::outbox::OutboxEntry;
+use rapport_store::webhooks::Webhook;
+use serde::Deserialize;
+use time::OffsetDateTime;
+
+use crate::auth::{CsrfForm, CurrentUser};
+use crate::authz::Need;
+use crate::error::WebError;
+use crate::follow_up::webhook::check_url;
+use crate::pages::view::Layout;
+use crate::state::AppState;
+
+#[derive(Template)]
+#[template(path = "settings.html")]
+struct SettingsPage {
+    layout: Layout,
+    rules: AlertRules,
+    watch_words: String,
+    nps_drop: String,
+    hooks: Vec<Webhook>,
+    events: Vec<&'static str>,
+    created: Option<String>,
+    log: Vec<OutboxEntry>,
+    counts: QueueCounts,
+    mail: bool,
+}
+
+impl SettingsPage {
+    fn event_names(h: &Webhook) -> String {
+        h.events.iter().map(|e| e.as_str()).collect::<Vec<_>>().join(", ")
+    }
+
+    fn when(t: &OffsetDateTime) -> String {
+        format!("{} {:02}:{:02}", t.date(), t.hour(), t.minute())
+    }
+}
+
+async fn page(state: &AppState, user: &CurrentUser, created: Option<String>) -> Result<Html<String>, WebError> {
+    let rules = state.store.alert_rules().await?;
+    let page = SettingsPage {
+        layout: Layout::new(user, "Alert rules and webhooks", "settings"),
+        watch_words: rules.watch_words.join(", "),
+        nps_drop: rules.nps_drop.map(|p| p.to_string()).unwrap_or_default(),
+        rules,
+        hooks: state.store.list_webhooks().await?,
+        events: EventType::ALL.map(EventType::as_str).to_vec(),
+        created,
+        log: state.store.outbox_log(None, None, None, 50).await?,
+        counts: state.store.outbox_counts().await?,
+        mail: state.delivery_channels.contains(&"email"),
+    };
+    Ok(Html(page.render().map_err(anyhow::Error::from)?))
+}
+
+/// GET /settings.
+pub async fn show(State(state): State<AppState>, user: CurrentUser) -> Result<Html<String>, WebError> {
+    user.require(Need::Admin)?;
+    page(&state, &user, None).await
+}
+
+/// The alert rules form.
+#[derive(Debug, Deserialize)]
+pub struct RulesForm {
+    csrf: String,
+    #[serde(default)]
+    detractor: Option<String>,
+    #[serde(default)]
+    problem: Option<String>,
+    #[serde(default)]
+    nps_drop: String,
+    #[serde(default)]
+    watch_words: String,
+    deadline_hours: String,
+}
+
+/// POST /settings/alerts.
+pub async fn save_rules(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Form(form): Form<RulesForm>,
+) -> Result<Redirect, WebError> {
+    user.check_csrf(&form.csrf)?;
+    user.require(Need::Admin)?;
+    let nps_drop = match form.nps_drop.trim() {
+        "" => None,
+        n => Some(n.parse::<u32>().map_err(|_| {
+            WebError::BadRequest(format!(
+                "The NPS drop '{n}' is not a whole number of points: leave it empty to switch the rule off"
+            ))
+        })?),
+    };
+    let deadline_hours = form.deadline_hours.trim().parse::<u32>().map_err(|_| {
+        WebError::BadRequest(format!("The deadline '{}' is not a whole number of hours", form.deadline_hours.trim()))
+    })?;
+    let rules = AlertRules {
+        detractor: form.detractor.is_some(),
+        nps_drop,
+        problem: form.problem.is_some(),
+        watch_words: form
+            .watch_words
+            .split([',', '\n'])
+            .map(str::trim)
+            .filter(|w| !w.is_empty())
+            .map(String::from)
+            .collect(),
+        deadline_hours,
+    }
+    .validate()
+    .map_err(|e| WebError::BadRequest(format!("The rules were not saved: {e}")))?;
+    state.store.save_alert_rules(&rules, Some(&user.0.email), OffsetDateTime::now_utc()).await?;
+    let json = serde_json::to_string(&rules).map_err(anyhow::Error::from)?;
+    state.audit(Some(&user.0.email), "alert_rules.change", "alert_rules", &json).await?;
+    Ok(Redirect::to("/settings"))
+}
+
+/// The form that adds a webhook: its URL and the events it receives (checkboxes).
+#[derive(Debug, Deserialize)]
+pub struct WebhookForm {
+    csrf: String,
+    url: String,
+    #[serde(default)]
+    events: Vec<String>,
+}
+
+/// POST /settings/webhooks: adds a webhook and shows its secret once.
+pub async fn add_webhook(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    axum_extra::extract::Form(form): axum_extra::extract::Form<WebhookForm>,
+) -> Result<Response, WebError> {
+    user.check_csrf(&form.csrf)?;
+    user.require(Need::Admin)?;
+    let url = check_url(&form.url).map_err(|e| WebError::BadRequest(format!("{e:#}")))?;
+    if form.events.is_empty() {
+        return Err(WebError::BadRequest("Tick at least one event for the webhook to receive".into()));
+    }
+    let events = EventType::parse_list(&form.events.join(",")).map_err(WebError::BadRequest)?;
+    let secret = format!("whsec_{}", crate::token::new_token());
+    let id = state.store.add_webhook(&url, &secret, &events).await?;
+    state.audit(Some(&user.0.email), "webhook.create", &id.to_string(), &url).await?;
+    Ok((StatusCode::CREATED, page(&state, &user, Some(secret)).await?).into_response())
+}
+
+/// POST /settings/webhooks/{id}/remove.
+pub async fn remove_webhook(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Path(id): Path<i64>,
+    Form(form): Form<CsrfForm>,
+) -> Result<Redirect, WebError> {
+    user.check_csrf(&form.csrf)?;
+    user.require(Need::Admin)?;
+    if !state.store.remove_webhook(id).await? {
+        return Err(WebError::NotFound(format!("There is no webhook {id}")));
+    }
+    state.audit(Some(&user.0.email), "webhook.delete", &id.to_string(), "").await?;
+    Ok(Redirect::to("/settings"))
+}
