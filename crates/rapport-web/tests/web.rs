@@ -3,6 +3,8 @@
 
 #[path = "web/delivery.rs"]
 mod delivery;
+#[path = "web/follow_up.rs"]
+mod follow_up;
 #[path = "web/respond.rs"]
 mod respond;
 mod support;
@@ -10,6 +12,7 @@ mod support;
 use std::net::SocketAddr;
 
 use delivery::*;
+use follow_up::*;
 use rapport_store::Store;
 use rapport_test_utils::{cases, run_on_both};
 use reqwest::StatusCode;
@@ -53,6 +56,10 @@ fn main() {
         an_unreachable_mail_server_is_tried_again_later,
         reminders_go_to_those_who_have_not_answered_as_often_as_set,
         text_messages_go_through_the_sms_gateway_and_refusals_are_recorded,
+        a_detractor_reaches_the_owner_once_and_an_overdue_follow_up_reaches_the_manager,
+        an_account_falling_into_problem_raises_its_alerts_and_signed_events_retried_until_taken,
+        follow_ups_and_plans_in_the_app_follow_ownership_and_close_with_an_outcome,
+        administrators_set_the_rules_and_webhooks_and_see_the_delivery_log,
     ]);
 }
 
@@ -96,7 +103,12 @@ async fn every_route_answers_each_role_as_the_authorization_matrix_says(store: S
     const NOT_FOUND: u16 = 404;
     // Route, then the status for: anonymous, admin, analyst, executive, am1 (owns A*), am2 (owns B*).
     const FORBIDDEN: u16 = 403;
-    let matrix: [(&str, [u16; 6]); 31] = [
+    let matrix: [(&str, [u16; 6]); 36] = [
+        ("/tasks", [SIGN_IN, OK, OK, OK, OK, OK]),
+        ("/tasks?view=overdue&function=sales", [SIGN_IN, OK, OK, OK, OK, OK]),
+        ("/tasks?view=nonsense", [SIGN_IN, 400, 400, 400, 400, 400]),
+        ("/tasks/999999", [SIGN_IN, NOT_FOUND, NOT_FOUND, NOT_FOUND, NOT_FOUND, NOT_FOUND]),
+        ("/settings", [SIGN_IN, OK, FORBIDDEN, FORBIDDEN, FORBIDDEN, FORBIDDEN]),
         ("/waves", [SIGN_IN, OK, OK, OK, OK, OK]),
         ("/waves/no-such-wave", [SIGN_IN, NOT_FOUND, NOT_FOUND, NOT_FOUND, NOT_FOUND, NOT_FOUND]),
         ("/charts/trend.svg?vertical=Retail", [SIGN_IN, OK, OK, OK, OK, OK]),
@@ -148,9 +160,20 @@ async fn every_route_answers_each_role_as_the_authorization_matrix_says(store: S
     }
     // Every form route, posted without its CSRF token: the anonymous are sent to sign in,
     // everyone else is refused, whatever their role.
-    for path in
-        ["/sign-out", "/shares", "/shares/1/revoke", "/waves", "/waves/x/send", "/waves/x/open", "/waves/x/close"]
-    {
+    for path in [
+        "/sign-out",
+        "/shares",
+        "/shares/1/revoke",
+        "/waves",
+        "/waves/x/send",
+        "/waves/x/open",
+        "/waves/x/close",
+        "/tasks/1",
+        "/accounts/A1/tasks",
+        "/settings/alerts",
+        "/settings/webhooks",
+        "/settings/webhooks/1/remove",
+    ] {
         for ((who, c), want) in clients.iter().zip([SIGN_IN, 403, 403, 403, 403, 403]) {
             let res = c
                 .post(url(addr, path))

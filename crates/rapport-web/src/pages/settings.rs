@@ -80,6 +80,7 @@ pub struct RulesForm {
     nps_drop: String,
     #[serde(default)]
     watch_words: String,
+    #[serde(default)]
     deadline_hours: String,
 }
 
@@ -127,6 +128,7 @@ pub async fn save_rules(
 #[derive(Debug, Deserialize)]
 pub struct WebhookForm {
     csrf: String,
+    #[serde(default)]
     url: String,
     #[serde(default)]
     events: Vec<String>,

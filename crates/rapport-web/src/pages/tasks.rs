@@ -209,6 +209,7 @@ pub async fn show(
 #[derive(Debug, Deserialize)]
 pub struct UpdateForm {
     csrf: String,
+    #[serde(default)]
     status: String,
     #[serde(default)]
     outcome: String,
@@ -244,10 +245,13 @@ pub async fn update(
 #[derive(Debug, Deserialize)]
 pub struct AddForm {
     csrf: String,
+    #[serde(default)]
     description: String,
+    #[serde(default)]
     function: String,
     #[serde(default)]
     owner: String,
+    #[serde(default)]
     due: String,
     /// Response ids, separated by commas or spaces.
     #[serde(default)]

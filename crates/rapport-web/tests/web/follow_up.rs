@@ -1,0 +1,308 @@
+//! Closing the loop: a detractor's answer reaches the account owner by email (once), an
+//! overdue follow-up goes to the owner's manager, an account that falls into Problem raises
+//! its alerts and a quadrant event, and webhooks get signed events, retried until taken.
+
+use std::sync::{Arc, Mutex};
+
+use rapport_store::outbox::Delivery;
+use rapport_store::report_cache::ReportCache;
+use rapport_store::tasks::{TaskFilter, TaskView};
+use rapport_store::users::NewUser;
+use rapport_store::{Kind, Store};
+use rapport_test_utils::smtp::{SmtpServer, decoded, header};
+use rapport_web::delivery::Mailer;
+use rapport_web::follow_up::webhook::signature;
+use rapport_web::follow_up::{FollowUp, ScanSummary, Timing};
+use time::format_description::well_known::Rfc3339;
+use time::{Duration, OffsetDateTime};
+
+const PUBLIC: &str = "https://rapport.example";
+
+/// Answers given an hour ago in wave 2026-Q4: (contact, LTR, comment).
+async fn answer_now(store: &Store, answers: &[(&str, u8, &str)]) {
+    let at = (OffsetDateTime::now_utc() - Duration::hours(1)).format(&Rfc3339).unwrap();
+    let mut csv = String::from("contact_id,wave,submitted_at,ltr,comment\n");
+    for (contact, ltr, comment) in answers {
+        csv.push_str(&format!("{contact},2026-Q4,{at},{ltr},\"{comment}\"\n"));
+    }
+    rapport_store::import::import_reader(store, Kind::Responses, csv.as_bytes(), Default::default(), &mut |_| {})
+        .await
+        .unwrap();
+}
+
+fn follow_up(store: &Store, smtp: Option<&SmtpServer>) -> FollowUp {
+    let mailer = smtp.map(|s| Mailer::new(&s.url(), Some("rapport@meridian.example".into())).unwrap());
+    let timing = Timing { retry_base: Duration::milliseconds(20), ..Timing::default() };
+    FollowUp::new(store.clone(), ReportCache::new(), mailer, PUBLIC).with_timing(timing)
+}
+
+pub async fn a_detractor_reaches_the_owner_once_and_an_overdue_follow_up_reaches_the_manager(store: Store) {
+    let Some(smtp) = SmtpServer::start() else { return };
+    super::support::load_portfolio(&store).await;
+    let manager = NewUser {
+        email: "am1@test.example".into(),
+        name: "User am1@test.example".into(),
+        role: rapport_core::user::Role::AccountManager,
+        manager_email: Some("exec@test.example".into()),
+    };
+    store.upsert_user(&manager).await.unwrap();
+    answer_now(&store, &[("A1-2", 2, "Deliveries late again: we will look at a competitor.")]).await;
+    let fu = follow_up(&store, Some(&smtp));
+    let now = OffsetDateTime::now_utc();
+    let s = fu.scan(now).await.unwrap();
+    assert_eq!((s.answers, s.alerts, s.escalations), (1, 1, 0), "{s:?}");
+    assert_eq!(fu.deliver_due().await.unwrap(), 1);
+    let mail = smtp.messages();
+    assert_eq!(mail.len(), 1);
+    let m = &mail[0];
+    assert_eq!(header(m, "X-RcptTo"), Some("am1@test.example"));
+    assert_eq!(header(m, "Subject"), Some("Follow up with Alpha Energy: Detractor answer"));
+    let text = decoded(m);
+    let task = store.list_tasks(&TaskFilter::default(), now, 10).await.unwrap().remove(0);
+    assert!(text.contains(&format!("{PUBLIC}/tasks/{}", task.id)), "{text}");
+    assert!(text.contains("likelihood to recommend 2 (a detractor); the comment mentions competitor"), "{text}");
+    assert!(text.contains("Their comment: \"Deliveries late again"), "{text}");
+    assert_eq!(task.due_at, now + Duration::hours(48));
+
+    // Scanning again, before the deadline, tells no one anything new.
+    assert_eq!(fu.scan(now).await.unwrap(), ScanSummary::default());
+    assert_eq!(fu.deliver_due().await.unwrap(), 0);
+
+    // Two days later, still open: the owner's manager hears of it, once.
+    let later = now + Duration::hours(49);
+    assert_eq!(fu.scan(later).await.unwrap().escalations, 1);
+    assert_eq!(fu.scan(later + Duration::hours(1)).await.unwrap().escalations, 0);
+    fu.deliver_due().await.unwrap();
+    let mail = smtp.messages();
+    assert_eq!(mail.len(), 2);
+    assert_eq!(header(&mail[1], "X-RcptTo"), Some("exec@test.example"));
+    assert_eq!(header(&mail[1], "Subject"), Some("Overdue follow-up at Alpha Energy"));
+    let task = store.find_task(task.id).await.unwrap().unwrap();
+    assert_eq!(task.escalated_to.as_deref(), Some("exec@test.example"));
+}
+
+/// What the webhook receiver got: (headers we check, body).
+type Deliveries = Arc<Mutex<Vec<(String, String, String, String)>>>;
+
+/// A receiver on loopback that answers 503 to its first `fail_first` requests, then 204.
+async fn receiver(fail_first: usize) -> (std::net::SocketAddr, Deliveries) {
+    use axum::http::{HeaderMap, StatusCode};
+    let got: Deliveries = Default::default();
+    let kept = got.clone();
+    let app = axum::Router::new().route(
+        "/hooks",
+        axum::routing::post(move |headers: HeaderMap, body: String| {
+            let kept = kept.clone();
+            async move {
+                let h = |n: &str| headers.get(n).and_then(|v| v.to_str().ok()).unwrap_or_default().to_string();
+                let mut got = kept.lock().unwrap();
+                got.push((h("x-rapport-event"), h("x-rapport-delivery"), h("x-rapport-signature"), body));
+                if got.len() <= fail_first { StatusCode::SERVICE_UNAVAILABLE } else { StatusCode::NO_CONTENT }
+            }
+        }),
+    );
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(async move { axum::serve(listener, app).await });
+    (addr, got)
+}
+
+pub async fn an_account_falling_into_problem_raises_its_alerts_and_signed_events_retried_until_taken(store: Store) {
+    super::support::load_portfolio(&store).await;
+    let (addr, got) = receiver(2).await;
+    let secret = "whsec_test_secret";
+    let url = format!("http://{addr}/hooks");
+    store.add_webhook(&url, secret, &rapport_core::event::EventType::ALL).await.unwrap();
+    // Alpha Energy was in Emulate in 2026-Q2 (NPS 33, billed above the median); now three
+    // detractors, and it is the only account surveyed in 2026-Q4.
+    answer_now(&store, &[("A1-0", 3, ""), ("A1-1", 4, ""), ("A1-2", 5, "")]).await;
+    let fu = follow_up(&store, None);
+    let s = fu.scan(OffsetDateTime::now_utc()).await.unwrap();
+    assert_eq!((s.answers, s.moves), (3, 1), "{s:?}");
+    assert_eq!(s.alerts, 3 + 2, "three detractors, the NPS fall and entering Problem");
+    let every = TaskFilter { view: TaskView::All, ..TaskFilter::default() };
+    let tasks = store.list_tasks(&every, OffsetDateTime::now_utc(), 20).await.unwrap();
+    let kinds: Vec<Option<String>> = tasks.into_iter().map(|t| t.alert_kind).collect();
+    assert!(kinds.contains(&Some("problem".into())) && kinds.contains(&Some("nps_drop".into())), "{kinds:?}");
+
+    // 3 response.submitted, 5 alert.raised, 1 account.quadrant_changed; the receiver refuses
+    // the first two attempts, which are tried again.
+    let hooks = || store.outbox_log(Some(Delivery::Webhook), None, None, 20);
+    for _ in 0..50 {
+        fu.deliver_due().await.unwrap();
+        if hooks().await.unwrap().iter().all(|m| m.status == "done") {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    let got = got.lock().unwrap().clone();
+    assert_eq!(got.len(), 9 + 2);
+    let mut deliveries: Vec<&str> = got.iter().map(|d| d.1.as_str()).collect();
+    deliveries.sort();
+    deliveries.dedup();
+    assert_eq!(deliveries.len(), 9, "each delivery keeps its id when retried");
+    for (event, _, sig, body) in &got {
+        let t: i64 = sig.split(',').next().unwrap().trim_start_matches("t=").parse().unwrap();
+        assert_eq!(sig, &signature(secret, t, body), "signed with the webhook's secret");
+        let json: serde_json::Value = serde_json::from_str(body).unwrap();
+        assert_eq!(json["type"], event.as_str());
+    }
+    let moved = got.iter().find(|d| d.0 == "account.quadrant_changed").unwrap();
+    let json: serde_json::Value = serde_json::from_str(&moved.3).unwrap();
+    assert_eq!((json["data"]["from"].as_str(), json["data"]["to"].as_str()), (Some("emulate"), Some("problem")));
+    assert_eq!(json["data"]["account"]["id"], "A1");
+    let log = hooks().await.unwrap();
+    assert!(log.iter().all(|m| m.status == "done" && m.last_status == Some(204)), "{log:?}");
+    assert_eq!(log.iter().map(|m| m.attempts).sum::<i32>(), 9 + 2);
+    let waiting = store.outbox_log(Some(Delivery::Email), None, None, 20).await.unwrap();
+    assert_eq!(waiting.len(), 5, "the owner's notifications wait for a server with a mail server");
+    assert!(waiting.iter().all(|m| m.status == "queued" && m.attempts == 0));
+
+    // Nothing moves again until the data does.
+    assert_eq!(fu.scan(OffsetDateTime::now_utc()).await.unwrap(), ScanSummary::default());
+}
+
+pub async fn follow_ups_and_plans_in_the_app_follow_ownership_and_close_with_an_outcome(store: Store) {
+    let addr = super::serve(&store).await;
+    answer_now(&store, &[("A2-0", 1, "<b>bold</b> switch"), ("B1-0", 0, "cancel")]).await;
+    follow_up(&store, None).scan(OffsetDateTime::now_utc()).await.unwrap();
+    let now = OffsetDateTime::now_utc();
+    let all = store.list_tasks(&TaskFilter::default(), now, 10).await.unwrap();
+    let a2 = all.iter().find(|t| t.account_external_id == "A2").unwrap().id;
+    let b1 = all.iter().find(|t| t.account_external_id == "B1").unwrap().id;
+
+    let am1 = super::sign_in(addr, "am1@test.example").await;
+    let (status, page) = super::get(&am1, addr, "/tasks").await;
+    assert_eq!(status, 200);
+    assert!(page.contains(&format!("/tasks/{a2}")) && !page.contains(&format!("/tasks/{b1}")), "only their accounts");
+    assert!(page.contains("&#60;script&#62;") || page.contains("&lt;script&gt;"), "the script-named account is text");
+    assert!(!page.contains("<script>alert"), "{page}");
+    assert_eq!(super::get(&am1, addr, &format!("/tasks/{b1}")).await.0, 404, "another manager's task does not exist");
+    let (_, task_page) = super::get(&am1, addr, &format!("/tasks/{a2}")).await;
+    assert!(
+        task_page.contains("&#60;b&#62;bold&#60;/b&#62; switch") || task_page.contains("&lt;b&gt;bold"),
+        "{task_page}"
+    );
+
+    let csrf = super::support::input_value(&task_page, "csrf");
+    let post = |form: Vec<(&'static str, String)>, path: String| {
+        let am1 = am1.clone();
+        async move { am1.post(super::url(addr, &path)).form(&form).send().await.unwrap() }
+    };
+    let res =
+        post(vec![("csrf", csrf.clone()), ("status", "done".into()), ("outcome", " ".into())], format!("/tasks/{a2}"));
+    let res = res.await;
+    assert_eq!(res.status(), 400);
+    assert!(res.text().await.unwrap().contains("Say what was done"));
+    let res = post(
+        vec![("csrf", csrf.clone()), ("status", "done".into()), ("outcome", "Called them; credit note sent".into())],
+        format!("/tasks/{a2}"),
+    );
+    assert_eq!(res.await.status(), 303);
+    let done = store.find_task(a2).await.unwrap().unwrap();
+    assert_eq!((done.status.as_str(), done.closed_by.as_deref()), ("done", Some("am1@test.example")));
+
+    // An action plan item from the account page, linked to the answer it responds to.
+    let answer = store.task_answers(a2).await.unwrap()[0].response_id;
+    let res = post(
+        vec![
+            ("csrf", csrf.clone()),
+            ("description", "Quarterly review with their COO".into()),
+            ("function", "executive".into()),
+            ("due", "2026-12-15".into()),
+            ("answers", format!("{answer}")),
+        ],
+        "/accounts/A2/tasks".into(),
+    );
+    assert_eq!(res.await.status(), 303);
+    let (_, account) = super::get(&am1, addr, "/accounts/A2").await;
+    assert!(account.contains("Quarterly review with their COO") && account.contains("Called them; credit note sent"));
+    let bad = post(
+        vec![
+            ("csrf", csrf.clone()),
+            ("description", "x".into()),
+            ("function", "legal".into()),
+            ("due", "2026-12-15".into()),
+        ],
+        "/accounts/A2/tasks".into(),
+    );
+    assert_eq!(bad.await.status(), 400);
+    let foreign = post(
+        vec![
+            ("csrf", csrf),
+            ("description", "Steal".into()),
+            ("function", "sales".into()),
+            ("due", "2026-12-15".into()),
+        ],
+        "/accounts/B1/tasks".into(),
+    );
+    assert_eq!(foreign.await.status(), 404, "not on another manager's account");
+    let (_, summary) = super::get(&am1, addr, "/tasks?view=closed").await;
+    assert!(summary.contains("Called them; credit note sent") || summary.contains(&format!("/tasks/{a2}")));
+}
+
+pub async fn administrators_set_the_rules_and_webhooks_and_see_the_delivery_log(store: Store) {
+    let addr = super::serve(&store).await;
+    let admin = super::sign_in(addr, "admin@test.example").await;
+    let (_, page) = super::get(&admin, addr, "/settings").await;
+    let csrf = super::support::input_value(&page, "csrf");
+    let res = admin
+        .post(super::url(addr, "/settings/alerts"))
+        .form(&[
+            ("csrf", csrf.as_str()),
+            ("detractor", "on"),
+            ("nps_drop", "15"),
+            ("watch_words", "Refund, churn"),
+            ("deadline_hours", "24"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 303);
+    let rules = store.alert_rules().await.unwrap();
+    assert_eq!((rules.detractor, rules.problem, rules.nps_drop, rules.deadline_hours), (true, false, Some(15), 24));
+    assert_eq!(rules.watch_words, vec!["refund", "churn"]);
+    let bad = admin
+        .post(super::url(addr, "/settings/alerts"))
+        .form(&[("csrf", csrf.as_str()), ("deadline_hours", "0")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(bad.status(), 400);
+    assert!(bad.text().await.unwrap().contains("between 1 and 720 hours"));
+    assert_eq!(store.alert_rules().await.unwrap().deadline_hours, 24, "nothing saved");
+
+    let res = admin
+        .post(super::url(addr, "/settings/webhooks"))
+        .body(format!("csrf={csrf}&url=https%3A%2F%2Fhooks.example%2Frapport&events=alert.raised&events=task.overdue"))
+        .header("content-type", "application/x-www-form-urlencoded")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 201);
+    let page = res.text().await.unwrap();
+    let hooks = store.list_webhooks().await.unwrap();
+    assert_eq!(hooks.len(), 1);
+    assert!(page.contains(&hooks[0].secret), "the secret is shown once, on this page");
+    assert_eq!(hooks[0].events.len(), 2);
+    let (_, again) = super::get(&admin, addr, "/settings").await;
+    assert!(!again.contains(&hooks[0].secret), "and never again");
+    let bad = admin
+        .post(super::url(addr, "/settings/webhooks"))
+        .body(format!("csrf={csrf}&url=ftp%3A%2F%2Fx&events=alert.raised"))
+        .header("content-type", "application/x-www-form-urlencoded")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(bad.status(), 400);
+    let analyst = super::sign_in(addr, "analyst@test.example").await;
+    let (_, page) = super::get(&analyst, addr, "/tasks").await;
+    let csrf = super::support::input_value(&page, "csrf");
+    let res = analyst
+        .post(super::url(addr, "/settings/alerts"))
+        .form(&[("csrf", csrf.as_str()), ("deadline_hours", "1")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 403, "only administrators change the rules");
+}
