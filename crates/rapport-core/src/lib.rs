@@ -17,7 +17,8 @@
 //! - Asking: [`survey`] (versioned definitions, the built-in relationship survey) and
 //!   [`answer`] (a response form read and checked against its definition).
 //! - Closing the loop: [`alert`] (the rules that raise alerts), [`task`] (follow-ups and
-//!   action plan items) and [`event`] (what webhooks tell other systems).
+//!   action plan items), [`event`] (what webhooks tell other systems) and [`sponsor`]
+//!   (which accounts most deserve an executive sponsor).
 
 pub mod account;
 pub mod alert;
@@ -37,6 +38,7 @@ pub mod response;
 pub mod revenue;
 pub mod segment;
 pub mod service_case;
+pub mod sponsor;
 pub mod stats;
 pub mod survey;
 pub mod task;

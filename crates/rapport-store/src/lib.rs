@@ -17,7 +17,7 @@
 //!   [`open_links`]: links for anyone at a wave's accounts (QR codes), matched by email.
 //! - Closing the loop: [`alerts`] (rules, answers waiting for them, alerts raised once),
 //!   [`tasks`] (follow-ups and action plan items, escalation), [`webhooks`], and the
-//!   [`outbox`] that delivers notifications and webhook events at least once.
+//!   [`outbox`] that delivers notifications and webhook events at least once; [`sponsors`].
 
 pub mod accounts;
 pub mod alerts;
@@ -40,6 +40,7 @@ pub mod record;
 pub mod report_cache;
 pub mod sessions;
 pub mod share_links;
+pub mod sponsors;
 pub mod store;
 pub mod surveys;
 pub mod tasks;

@@ -89,6 +89,7 @@ pub fn router(state: AppState) -> Router {
         .route("/waves/{name}/qr.svg", get(pages::waves::qr_svg))
         .route("/waves/{name}/qr.png", get(pages::waves::qr_png))
         .route("/tasks", get(pages::tasks::list))
+        .route("/sponsors", get(pages::sponsors::show).post(pages::sponsors::assign))
         .route("/settings", get(pages::settings::show))
         .route("/settings/alerts", post(pages::settings::save_rules))
         .route("/settings/webhooks", post(pages::settings::add_webhook))

@@ -7,7 +7,7 @@
 //! - [`reports`]: every report as a page and as downloads; [`download`]: the files.
 //! - [`waves`]: surveys sent from Rapport, their response rates, sending and links.
 //! - [`share`]: read-only links for people without an account; [`tokens`]: API tokens.
-//! - [`tasks`]: follow-ups and action plans; [`settings`]: alert rules, webhooks, the
+//! - [`tasks`]: follow-ups and action plans; [`sponsors`]: executive sponsors; [`settings`]: alert rules, webhooks, the
 //!   delivery log.
 //! - [`format`]: numbers as pages show them.
 
@@ -19,6 +19,7 @@ pub mod format;
 pub mod reports;
 pub mod settings;
 pub mod share;
+pub mod sponsors;
 pub mod tasks;
 pub mod tokens;
 pub mod view;

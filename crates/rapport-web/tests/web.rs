@@ -60,6 +60,7 @@ fn main() {
         an_account_falling_into_problem_raises_its_alerts_and_signed_events_retried_until_taken,
         follow_ups_and_plans_in_the_app_follow_ownership_and_close_with_an_outcome,
         administrators_set_the_rules_and_webhooks_and_see_the_delivery_log,
+        sponsors_go_to_the_highest_priority_accounts_and_more_than_three_is_flagged,
     ]);
 }
 
@@ -103,7 +104,8 @@ async fn every_route_answers_each_role_as_the_authorization_matrix_says(store: S
     const NOT_FOUND: u16 = 404;
     // Route, then the status for: anonymous, admin, analyst, executive, am1 (owns A*), am2 (owns B*).
     const FORBIDDEN: u16 = 403;
-    let matrix: [(&str, [u16; 6]); 36] = [
+    let matrix: [(&str, [u16; 6]); 37] = [
+        ("/sponsors", [SIGN_IN, OK, OK, OK, OK, OK]),
         ("/tasks", [SIGN_IN, OK, OK, OK, OK, OK]),
         ("/tasks?view=overdue&function=sales", [SIGN_IN, OK, OK, OK, OK, OK]),
         ("/tasks?view=nonsense", [SIGN_IN, 400, 400, 400, 400, 400]),

@@ -306,3 +306,59 @@ pub async fn administrators_set_the_rules_and_webhooks_and_see_the_delivery_log(
         .unwrap();
     assert_eq!(res.status(), 403, "only administrators change the rules");
 }
+
+pub async fn sponsors_go_to_the_highest_priority_accounts_and_more_than_three_is_flagged(store: Store) {
+    let addr = super::serve(&store).await;
+    // B1 has the largest billed revenue and sits in Problem in 2026-Q2: it ranks first.
+    let admin = super::sign_in(addr, "admin@test.example").await;
+    let (status, page) = super::get(&admin, addr, "/sponsors").await;
+    assert_eq!(status, 200);
+    let ranking = &page[page.find("Accounts by sponsor priority").expect("the ranking")..];
+    let first = ranking.find("<td class=\"num\">1</td>").expect("a ranked list");
+    assert!(ranking[first..].split("</tr>").next().unwrap().contains("/accounts/B1"), "B1 ranks first");
+    assert!(!page.contains("<script>alert"), "hostile names are text");
+    let csrf = super::support::input_value(&page, "csrf");
+    let assign = |account: &'static str, sponsor: &'static str| {
+        let (admin, csrf) = (admin.clone(), csrf.clone());
+        async move {
+            admin
+                .post(super::url(addr, "/sponsors"))
+                .form(&[("csrf", csrf.as_str()), ("account_id", account), ("sponsor", sponsor)])
+                .send()
+                .await
+                .unwrap()
+        }
+    };
+    for account in ["A2", "B1"] {
+        assert_eq!(assign(account, "exec@test.example").await.status(), 303);
+    }
+    let (_, page) = super::get(&admin, addr, "/sponsors?assigned=exec%40test.example").await;
+    assert!(page.contains("sponsors 3 accounts."), "three is within the guidance");
+    assert!(!page.contains("the guidance is 2-3"));
+    let res = assign("B2", "exec@test.example").await;
+    assert_eq!(res.headers()["location"], "/sponsors?assigned=exec%40test.example");
+    let (_, page) = super::get(&admin, addr, "/sponsors?assigned=exec%40test.example").await;
+    assert!(page.contains("sponsors 4 accounts: the guidance is 2-3 per executive"), "four is flagged");
+    assert_eq!(store.find_account_id("B2").await.unwrap().map(|_| ()), Some(()));
+    let res = assign("B2", "am1@test.example").await;
+    assert_eq!(res.status(), 400, "only an executive can sponsor");
+    assert_eq!(assign("NOPE", "exec@test.example").await.status(), 404);
+    assert_eq!(assign("B2", "").await.status(), 303, "an empty choice removes the sponsor");
+
+    // The executive sees their accounts ringed on the dashboard; an account manager's ranking
+    // holds only their own accounts; only administrators assign.
+    let exec = super::sign_in(addr, "exec@test.example").await;
+    let (_, dash) = super::get(&exec, addr, "/").await;
+    assert!(dash.contains("Alpha Energy") && dash.contains("sponsored"), "the executive's view of their accounts");
+    let am2 = super::sign_in(addr, "am2@test.example").await;
+    let (_, page) = super::get(&am2, addr, "/sponsors").await;
+    assert!(page.contains("/accounts/B1") && !page.contains("/accounts/A1\""), "only their accounts");
+    let csrf = super::support::input_value(&page, "csrf");
+    let res = am2
+        .post(super::url(addr, "/sponsors"))
+        .form(&[("csrf", csrf.as_str()), ("account_id", "B1"), ("sponsor", "exec@test.example")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 403);
+}

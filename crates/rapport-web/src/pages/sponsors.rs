@@ -1,0 +1,248 @@
+//! Executive sponsors: the accounts that most deserve one (a documented priority score), each
+//! executive with the accounts they sponsor (more than three is flagged), and assigning a
+//! sponsor (administrators).
+
+use std::collections::BTreeMap;
+
+use askama::Template;
+use axum::extract::{Form, Query, State};
+use axum::response::{Html, Redirect};
+use rapport_core::quadrant::Quadrant;
+use rapport_core::sponsor::{PriorityFacts, load_warning, rank_for_sponsors};
+use rapport_core::user::Role;
+use rapport_reports::{AccountFilter, Portfolio, ReportKind, ReportQuery};
+use serde::Deserialize;
+
+use crate::auth::CurrentUser;
+use crate::authz::Need;
+use crate::error::WebError;
+use crate::pages::format;
+use crate::pages::view::Layout;
+use crate::state::AppState;
+
+/// How many ranked accounts the page lists unless asked for all.
+const TOP: usize = 30;
+
+/// A ranked account.
+pub struct Ranked {
+    /// Its rank (1 = highest priority).
+    pub rank: usize,
+    /// The CRM id, and as a link.
+    pub id: String,
+    /// The link to its page.
+    pub href: String,
+    /// Its name.
+    pub name: String,
+    /// Billed revenue.
+    pub billed: String,
+    /// Potential revenue.
+    pub potential: String,
+    /// Strategic.
+    pub strategic: bool,
+    /// Partner.
+    pub partner: bool,
+    /// Its quadrant in the latest wave.
+    pub quadrant: &'static str,
+    /// The quadrant's CSS class.
+    pub quadrant_class: &'static str,
+    /// The points.
+    pub score: String,
+    /// Why.
+    pub reasons: String,
+    /// Its sponsor now.
+    pub sponsor: Option<String>,
+}
+
+/// An executive and the accounts they sponsor.
+pub struct Executive {
+    /// Their email.
+    pub email: String,
+    /// Their name (the email for sponsors who do not sign in).
+    pub name: String,
+    /// (name, link) of each sponsored account.
+    pub accounts: Vec<(String, String)>,
+    /// Above the guidance.
+    pub warning: Option<String>,
+    /// Not a Rapport user.
+    pub external: bool,
+}
+
+#[derive(Template)]
+#[template(path = "sponsors.html")]
+struct SponsorsPage {
+    layout: Layout,
+    executives: Vec<Executive>,
+    ranked: Vec<Ranked>,
+    total: usize,
+    all: bool,
+    can_assign: bool,
+    choices: Vec<(String, String)>,
+    wave: String,
+    notice: Option<String>,
+}
+
+/// The page's options.
+#[derive(Debug, Default, Deserialize)]
+pub struct SponsorsQuery {
+    /// List every account, not only the top.
+    #[serde(default)]
+    all: Option<String>,
+    /// Who was just assigned (to say whether they are over the guidance).
+    #[serde(default)]
+    assigned: Option<String>,
+}
+
+/// GET /sponsors.
+pub async fn show(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Query(q): Query<SponsorsQuery>,
+) -> Result<Html<String>, WebError> {
+    user.require(Need::Portfolio)?;
+    let (store, cache) = (&state.store, &state.cache);
+    let p = Portfolio::load(store, cache, true, &AccountFilter::default()).await.map_err(WebError::from_report)?;
+    let query = ReportQuery::new(ReportKind::Quadrants);
+    let (placed, wave) = match p.waves.last() {
+        Some(w) => (Some(p.placed(store, cache, w.id, &query).await.map_err(WebError::from_report)?), w.name.clone()),
+        None => (None, String::new()),
+    };
+    let partners = store.partner_accounts().await?;
+    let scope = user.scoped(AccountFilter::default());
+    let visible: Vec<usize> = (0..p.accounts.len()).filter(|&i| scope.matches(&p.accounts[i].account)).collect();
+    let facts: Vec<PriorityFacts> = visible
+        .iter()
+        .map(|&i| {
+            let a = &p.accounts[i];
+            PriorityFacts {
+                billed: a.account.billed_revenue.unwrap_or_default(),
+                potential: a.account.potential_revenue.unwrap_or_default(),
+                strategic: a.account.strategic.unwrap_or(false),
+                partner: partners.contains(&a.id),
+                quadrant: placed.as_ref().map_or(Quadrant::Unsurveyed, |m| m.placements[i].quadrant),
+            }
+        })
+        .collect();
+    let href = |id: &str| format!("/accounts/{}", percent_encoding::utf8_percent_encode(id, crate::URL_SAFE));
+    let ranking = rank_for_sponsors(&facts);
+    let all = q.all.is_some();
+    let ranked: Vec<Ranked> = ranking
+        .iter()
+        .take(if all { usize::MAX } else { TOP })
+        .enumerate()
+        .map(|(n, pr)| {
+            let a = &p.accounts[visible[pr.index]].account;
+            let f = &facts[pr.index];
+            Ranked {
+                rank: n + 1,
+                id: a.account_id.clone(),
+                href: href(&a.account_id),
+                name: a.name.clone(),
+                billed: format::money(f.billed),
+                potential: format::money(f.potential),
+                strategic: f.strategic,
+                partner: f.partner,
+                quadrant: f.quadrant.label(),
+                quadrant_class: f.quadrant.as_str(),
+                score: format!("{:.0}", pr.score),
+                reasons: pr.reasons.join("; "),
+                sponsor: a.sponsor_email.clone().filter(|s| !s.trim().is_empty()),
+            }
+        })
+        .collect();
+
+    // Every executive, and every sponsor named on an account who does not sign in.
+    let users = store.list_users().await?;
+    let mut executives: BTreeMap<String, Executive> = BTreeMap::new();
+    for u in users.iter().filter(|u| u.role == Role::Executive) {
+        let executive = Executive {
+            email: u.email.clone(),
+            name: u.name.clone(),
+            accounts: vec![],
+            warning: None,
+            external: false,
+        };
+        executives.insert(u.email.to_lowercase(), executive);
+    }
+    for &i in &visible {
+        let a = &p.accounts[i].account;
+        let Some(sponsor) = a.sponsor_email.as_deref().map(str::trim).filter(|s| !s.is_empty()) else { continue };
+        let e = executives.entry(sponsor.to_lowercase()).or_insert_with(|| Executive {
+            email: sponsor.to_string(),
+            name: sponsor.to_string(),
+            accounts: vec![],
+            warning: None,
+            external: !users.iter().any(|u| u.email.eq_ignore_ascii_case(sponsor)),
+        });
+        e.accounts.push((a.name.clone(), href(&a.account_id)));
+    }
+    let mut executives: Vec<Executive> = executives.into_values().collect();
+    for e in &mut executives {
+        e.accounts.sort();
+        e.warning = load_warning(e.accounts.len());
+    }
+    executives.sort_by_key(|e| std::cmp::Reverse(e.accounts.len()));
+    let notice = q.assigned.as_deref().and_then(|who| {
+        let e = executives.iter().find(|e| e.email.eq_ignore_ascii_case(who))?;
+        Some(match &e.warning {
+            Some(w) => format!("Assigned. {} now {w}.", e.name),
+            None => format!("Assigned. {} sponsors {} accounts.", e.name, e.accounts.len()),
+        })
+    });
+    let page = SponsorsPage {
+        layout: Layout::new(&user, "Executive sponsors", "sponsors"),
+        choices: users
+            .iter()
+            .filter(|u| u.role == Role::Executive)
+            .map(|u| (u.email.clone(), format!("{} ({})", u.name, u.email)))
+            .collect(),
+        executives,
+        total: ranking.len(),
+        ranked,
+        all,
+        can_assign: user.0.role == Role::Admin,
+        wave,
+        notice,
+    };
+    Ok(Html(page.render().map_err(anyhow::Error::from)?))
+}
+
+/// The form that assigns a sponsor.
+#[derive(Debug, Deserialize)]
+pub struct AssignForm {
+    csrf: String,
+    #[serde(default)]
+    account_id: String,
+    /// An executive's email; empty removes the sponsor.
+    #[serde(default)]
+    sponsor: String,
+}
+
+/// POST /sponsors: assigns (or removes) an account's sponsor.
+pub async fn assign(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Form(form): Form<AssignForm>,
+) -> Result<Redirect, WebError> {
+    user.check_csrf(&form.csrf)?;
+    user.require(Need::Admin)?;
+    let id = state
+        .store
+        .find_account_id(form.account_id.trim())
+        .await?
+        .ok_or_else(|| WebError::NotFound(format!("There is no account '{}'", form.account_id.trim())))?;
+    let sponsor = Some(form.sponsor.trim()).filter(|s| !s.is_empty());
+    if let Some(s) = sponsor {
+        let users = state.store.list_users().await?;
+        if !users.iter().any(|u| u.role == Role::Executive && u.email.eq_ignore_ascii_case(s)) {
+            return Err(WebError::BadRequest(format!(
+                "'{s}' is not an executive who signs in to Rapport: add them with `rapport user add {s} --role executive` first"
+            )));
+        }
+    }
+    state.store.set_sponsor(id, sponsor).await?;
+    state.audit(Some(&user.0.email), "sponsor.assign", form.account_id.trim(), sponsor.unwrap_or("(none)")).await?;
+    Ok(Redirect::to(&match sponsor {
+        Some(s) => format!("/sponsors?assigned={}", percent_encoding::utf8_percent_encode(s, crate::URL_SAFE)),
+        None => "/sponsors".to_string(),
+    }))
+}
