@@ -54,8 +54,23 @@ pub fn answers_received(n: u64) {
     metrics::counter!("rapport_answers_received_total").increment(n);
 }
 
-/// GET /metrics: Prometheus text format.
-pub async fn metrics_page() -> impl IntoResponse {
+/// GET /metrics: Prometheus text format, with the depth of both queues (invitations, and the
+/// outbox of notifications and webhooks) read from the database as it is asked.
+pub async fn metrics_page(State(state): State<AppState>) -> impl IntoResponse {
+    for (queue, counts) in
+        [("invitations", state.store.queue_counts(None).await), ("outbox", state.store.outbox_counts().await)]
+    {
+        match counts {
+            Ok(c) => {
+                for (status, n) in
+                    [("queued", c.queued), ("running", c.running), ("done", c.done), ("failed", c.failed)]
+                {
+                    metrics::gauge!("rapport_queue_jobs", "queue" => queue, "status" => status).set(n as f64);
+                }
+            }
+            Err(e) => tracing::warn!(error = format!("{e:#}"), queue, "reading the queue depth failed"),
+        }
+    }
     ([(axum::http::header::CONTENT_TYPE, "text/plain; version=0.0.4")], handle().render())
 }
 

@@ -660,4 +660,6 @@ async fn operators_see_readiness_and_metrics(store: Store) {
         "{metrics}"
     );
     assert!(!metrics.contains("/accounts/A1"));
+    assert!(metrics.contains("rapport_queue_jobs{queue=\"outbox\",status=\"queued\"} 0"), "queue depth: {metrics}");
+    assert!(metrics.contains("rapport_queue_jobs{queue=\"invitations\",status=\"failed\"} 0"), "{metrics}");
 }
