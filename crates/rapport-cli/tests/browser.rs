@@ -213,6 +213,27 @@ async fn a_user_signs_in_reads_the_dashboard_follows_a_bubble_filters_and_downlo
     client.find(Locator::Css("table.grid")).await.unwrap();
     shot(&client, "report-migration").await;
 
+    // Closing the loop: the follow-ups, an action plan item added on an account's page, the
+    // sponsors' ranking.
+    client.goto(&format!("{base}/tasks")).await.unwrap();
+    assert!(text(&client).await.contains("done this cycle"));
+    shot(&client, "follow-ups").await;
+    client.goto(&format!("{base}/accounts/ACC-000001")).await.unwrap();
+    let plan = client.find(Locator::Css("#plan form")).await.unwrap();
+    plan.find(Locator::Css("input[name=description]"))
+        .await
+        .unwrap()
+        .send_keys("Visit their plant with our COO")
+        .await
+        .unwrap();
+    plan.find(Locator::Css("select[name=function] option[value=executive]")).await.unwrap().click().await.unwrap();
+    plan.find(Locator::Css("button")).await.unwrap().click().await.unwrap();
+    client.wait().for_element(Locator::XPath("//a[text()='Visit their plant with our COO']")).await.unwrap();
+    shot(&client, "account-plan").await;
+    client.goto(&format!("{base}/sponsors")).await.unwrap();
+    assert!(text(&client).await.contains("Accounts by sponsor priority"));
+    shot(&client, "sponsors").await;
+
     // Surveys: start a wave for one vertical, see the invitation, download the links.
     client.goto(&format!("{base}/waves")).await.unwrap();
     client.find(Locator::Css("input[name=name]")).await.unwrap().send_keys("2027-Q1").await.unwrap();
