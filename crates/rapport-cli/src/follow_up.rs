@@ -114,6 +114,99 @@ pub struct UpdateArgs {
     pub outcome: Option<String>,
 }
 
+/// `rapport cadence ...`.
+#[derive(Debug, clap::Subcommand)]
+pub enum CadenceCommand {
+    /// Show the cadence and the next cycle.
+    Show,
+    /// Repeat the program monthly or quarterly: from --start on, each cycle opens a wave,
+    /// reminds non-respondents, books a review meeting per sponsored account and reports how
+    /// the previous cycle's actions stand.
+    Set(CadenceArgs),
+    /// Stop starting cycles.
+    Off,
+}
+
+/// `rapport cadence set`.
+#[derive(Debug, clap::Args)]
+pub struct CadenceArgs {
+    /// monthly or quarterly.
+    #[arg(long, value_parser = period)]
+    pub period: rapport_core::cadence::CyclePeriod,
+    /// The first day of the next cycle (YYYY-MM-DD).
+    #[arg(long)]
+    pub start: String,
+    /// The survey each wave asks.
+    #[arg(long, default_value = rapport_web::waves::DEFAULT_SURVEY)]
+    pub survey: String,
+    /// Days each wave takes answers.
+    #[arg(long, default_value_t = 21)]
+    pub wave_days: u32,
+    /// Days without an answer before a reminder.
+    #[arg(long, default_value_t = 7)]
+    pub remind_after: u32,
+    /// Reminders at most.
+    #[arg(long, default_value_t = 1)]
+    pub reminders: u32,
+    /// Days after a wave closes by which review meetings are held.
+    #[arg(long, default_value_t = 30)]
+    pub review_within: u32,
+}
+
+fn period(text: &str) -> Result<rapport_core::cadence::CyclePeriod, String> {
+    rapport_core::cadence::CyclePeriod::parse(text)
+        .ok_or_else(|| format!("'{text}' is not a period: use monthly or quarterly"))
+}
+
+/// Runs `rapport cadence ...`.
+pub async fn cadence(store: &Store, command: CadenceCommand) -> anyhow::Result<()> {
+    let now = OffsetDateTime::now_utc();
+    match command {
+        CadenceCommand::Show => match store.cadence().await? {
+            None => say!("No cadence: set one with `rapport cadence set --period quarterly --start YYYY-MM-DD`."),
+            Some(c) => {
+                let next = c.cycle(c.next_start);
+                say!(
+                    "{} cycles. The next starts on {}: wave {} takes answers until {} (survey \"{}\"), reminders after {} days (at most {}), review meetings by {}.",
+                    c.period.as_str(),
+                    next.opens,
+                    next.wave,
+                    next.closes,
+                    c.survey,
+                    c.remind_after_days,
+                    c.max_reminders,
+                    next.reviews_due
+                );
+            }
+        },
+        CadenceCommand::Set(a) => {
+            let start = rapport_core::date::parse_date(&a.start).map_err(|e| anyhow::anyhow!("--start: {e}"))?;
+            let c = rapport_core::cadence::Cadence {
+                period: a.period,
+                next_start: start,
+                survey: a.survey,
+                wave_days: a.wave_days,
+                remind_after_days: a.remind_after,
+                max_reminders: a.reminders,
+                review_within_days: a.review_within,
+            }
+            .validate()?;
+            if store.latest_survey(&c.survey).await?.is_none() {
+                bail!("there is no survey named '{}': see `rapport survey list`", c.survey);
+            }
+            store.save_cadence(Some(&c), Some("command line"), now).await?;
+            crate::audit(store, "cadence.change", "cadence", &serde_json::to_string(&c)?).await?;
+            say!("Saved. The next cycle starts on {} with wave {}.", start, c.cycle(start).wave);
+        }
+        CadenceCommand::Off => {
+            store.save_cadence(None, Some("command line"), now).await?;
+            crate::audit(store, "cadence.change", "cadence", "off").await?;
+            say!("No more cycles will start.");
+        }
+    }
+    Ok(())
+}
+
 /// `rapport webhook ...`.
 #[derive(Debug, clap::Subcommand)]
 pub enum WebhookCommand {
@@ -183,6 +276,9 @@ pub async fn alerts(store: &Store, command: AlertsCommand) -> anyhow::Result<()>
                 s.moves,
                 s.escalations
             );
+            if let Some(wave) = &s.cycle {
+                say!("A new cycle started: wave {wave} is open and its review meetings are booked.");
+            }
             let counts = store.outbox_counts().await?;
             say!(
                 "Outbox: {} queued, {} delivered, {} failed.{}",

@@ -86,6 +86,9 @@ pub enum Command {
     /// Webhooks: where events (answers, alerts, overdue tasks, quadrant moves) are posted.
     #[command(subcommand)]
     Webhook(follow_up::WebhookCommand),
+    /// The monthly or quarterly cycle: waves, reminders and review meetings on a schedule.
+    #[command(subcommand)]
+    Cadence(follow_up::CadenceCommand),
     /// Load a CSV file of accounts, contacts, revenue, opportunities, service cases or
     /// survey responses. A file is one transaction: one bad row and nothing is stored.
     Import(transfer::ImportArgs),
@@ -141,6 +144,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Alerts(command) => follow_up::alerts(&store, command).await,
         Command::Tasks(command) => follow_up::tasks(&store, command).await,
         Command::Webhook(command) => follow_up::webhook(&store, command).await,
+        Command::Cadence(command) => follow_up::cadence(&store, command).await,
         Command::Survey(command) => survey::survey(&store, command).await,
         Command::Wave(command) => wave::wave(&store, command).await,
         Command::Import(args) => transfer::import(&store, args).await,

@@ -18,11 +18,14 @@
 //!   [`answer`] (a response form read and checked against its definition).
 //! - Closing the loop: [`alert`] (the rules that raise alerts), [`task`] (follow-ups and
 //!   action plan items), [`event`] (what webhooks tell other systems) and [`sponsor`]
-//!   (which accounts most deserve an executive sponsor).
+//!   (which accounts most deserve an executive sponsor), [`briefing`] (the review meeting's
+//!   discussion points and questions) and [`cadence`] (the monthly or quarterly cycle).
 
 pub mod account;
 pub mod alert;
 pub mod answer;
+pub mod briefing;
+pub mod cadence;
 pub mod contact;
 pub mod coverage;
 pub mod date;

@@ -17,7 +17,8 @@
 //!   [`open_links`]: links for anyone at a wave's accounts (QR codes), matched by email.
 //! - Closing the loop: [`alerts`] (rules, answers waiting for them, alerts raised once),
 //!   [`tasks`] (follow-ups and action plan items, escalation), [`webhooks`], and the
-//!   [`outbox`] that delivers notifications and webhook events at least once; [`sponsors`].
+//!   [`outbox`] that delivers notifications and webhook events at least once; [`sponsors`];
+//!   [`reviews`]: review meetings and the actions they agree; [`cadence`]: the repeating cycle.
 
 pub mod accounts;
 pub mod alerts;
@@ -25,6 +26,7 @@ pub mod analytics;
 pub mod api_tokens;
 pub mod audit;
 pub mod backup;
+pub mod cadence;
 pub mod error;
 pub mod export;
 pub mod formula;
@@ -38,6 +40,7 @@ pub mod outbox;
 pub mod portfolio;
 pub mod record;
 pub mod report_cache;
+pub mod reviews;
 pub mod sessions;
 pub mod share_links;
 pub mod sponsors;

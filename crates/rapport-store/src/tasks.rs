@@ -138,6 +138,8 @@ pub struct TaskFilter {
     pub closed_since: Option<OffsetDateTime>,
     /// Only tasks with an id below this (the next page).
     pub before: Option<i64>,
+    /// Newest first (by id), for paging; otherwise by due time (closed: latest closed first).
+    pub newest_first: bool,
 }
 
 /// An answer a task responds to.
@@ -197,49 +199,68 @@ pub enum TaskError {
     Store(#[from] StoreError),
 }
 
+/// Adds a task in an open transaction (from a review meeting when `review_id` is given),
+/// with its links to the account's answers; returns its id.
+pub(crate) async fn add_task_in(
+    tx: &mut Tx,
+    task: &NewTask,
+    review_id: Option<i64>,
+    now: OffsetDateTime,
+) -> Result<i64, TaskError> {
+    let sql = "INSERT INTO tasks (account_id, description, function, owner_email, due_at, created_at, created_by, \
+               review_id) VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING id";
+    let id: i64 = on_tx!(tx, |t| sqlx::query_scalar(sql)
+        .bind(task.account_id)
+        .bind(&task.description)
+        .bind(task.function.as_str())
+        .bind(&task.owner_email)
+        .bind(task.due_at)
+        .bind(now)
+        .bind(&task.created_by)
+        .bind(review_id)
+        .fetch_one(&mut **t)
+        .await
+        .map_err(StoreError::from)?);
+    for &response in &task.response_ids {
+        let sql = "INSERT INTO task_responses (task_id, response_id) SELECT $1, id FROM responses \
+                   WHERE id = $2 AND account_id = $3 ON CONFLICT DO NOTHING";
+        on_tx!(tx, |t| sqlx::query(sql)
+            .bind(id)
+            .bind(response)
+            .bind(task.account_id)
+            .execute(&mut **t)
+            .await
+            .map_err(StoreError::from)?
+            .rows_affected());
+        let linked: i64 = on_tx!(tx, |t| sqlx::query_scalar(
+            "SELECT COUNT(*) FROM task_responses WHERE task_id = $1 AND response_id = $2"
+        )
+        .bind(id)
+        .bind(response)
+        .fetch_one(&mut **t)
+        .await
+        .map_err(StoreError::from)?);
+        if linked == 0 {
+            return Err(TaskError::ForeignAnswer(response));
+        }
+    }
+    Ok(id)
+}
+
 impl Store {
     /// Adds an action plan item; returns its id.
     pub async fn add_task(&self, task: &NewTask, now: OffsetDateTime) -> Result<i64, TaskError> {
         let mut tx = Tx::begin(self).await?;
-        let sql = "INSERT INTO tasks (account_id, description, function, owner_email, due_at, created_at, created_by) \
-                   VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id";
-        let id: i64 = on_tx!(&mut tx, |t| sqlx::query_scalar(sql)
-            .bind(task.account_id)
-            .bind(&task.description)
-            .bind(task.function.as_str())
-            .bind(&task.owner_email)
-            .bind(task.due_at)
-            .bind(now)
-            .bind(&task.created_by)
-            .fetch_one(&mut **t)
-            .await
-            .map_err(StoreError::from)?);
-        for &response in &task.response_ids {
-            let sql = "INSERT INTO task_responses (task_id, response_id) SELECT $1, id FROM responses \
-                       WHERE id = $2 AND account_id = $3 ON CONFLICT DO NOTHING";
-            let n = on_tx!(&mut tx, |t| sqlx::query(sql)
-                .bind(id)
-                .bind(response)
-                .bind(task.account_id)
-                .execute(&mut **t)
-                .await
-                .map_err(StoreError::from)?
-                .rows_affected());
-            let linked: i64 = on_tx!(&mut tx, |t| sqlx::query_scalar(
-                "SELECT COUNT(*) FROM task_responses WHERE task_id = $1 AND response_id = $2"
-            )
-            .bind(id)
-            .bind(response)
-            .fetch_one(&mut **t)
-            .await
-            .map_err(StoreError::from)?);
-            if n == 0 && linked == 0 {
+        match add_task_in(&mut tx, task, None, now).await {
+            Ok(id) => {
+                tx.commit().await?;
+                Ok(id)
+            }
+            Err(e) => {
                 tx.rollback().await?;
-                return Err(TaskError::ForeignAnswer(response));
+                Err(e)
             }
         }
-        tx.commit().await?;
-        Ok(id)
     }
 
     /// The task with this id.
@@ -256,6 +277,7 @@ impl Store {
         limit: i64,
     ) -> Result<Vec<TaskRow>, StoreError> {
         let order = match filter.view {
+            _ if filter.newest_first => " ORDER BY t.id DESC LIMIT ",
             TaskView::Closed => " ORDER BY t.closed_at DESC, t.id DESC LIMIT ",
             _ => " ORDER BY t.due_at, t.id LIMIT ",
         };

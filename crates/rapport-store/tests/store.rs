@@ -41,6 +41,7 @@ fn main() {
         outbox_messages_go_to_one_worker_and_return_when_it_dies,
         overdue_tasks_escalate_once_to_the_manager_or_else_the_sponsor,
         plan_items_link_the_accounts_own_answers_and_close_with_an_outcome,
+        a_review_meeting_and_its_actions_are_stored_whole_or_not_at_all,
     ]);
 }
 

@@ -1,4 +1,4 @@
-//! The JSON API under `/api/v1`: accounts, waves and every report, for CRMs, data warehouses
+//! The JSON API under `/api/v1`: accounts, waves, tasks (follow-ups and action plans) and every report, for CRMs, data warehouses
 //! and scripts. Callers sign in with a personal API token; the same role and ownership rules
 //! as the web app apply (an account manager's token sees only their accounts). Errors are
 //! RFC 9457 problem details. The OpenAPI 3.1 document, generated from this code, is at
@@ -10,6 +10,7 @@ pub mod bulk;
 pub mod idempotency;
 pub mod problem;
 pub mod surveys;
+pub mod tasks;
 
 use axum::Json;
 use axum::Router;
@@ -49,6 +50,9 @@ pub fn router() -> Router<AppState> {
         .route("/waves/{name}/progress", get(surveys::progress))
         .route("/waves/{name}/response-rates", get(surveys::response_rates))
         .route("/surveys", get(surveys::list_surveys))
+        .route("/tasks", get(tasks::list_tasks))
+        .route("/tasks/{id}", get(tasks::get_task).patch(tasks::update_task))
+        .route("/accounts/{account_id}/tasks", axum::routing::post(tasks::create_task))
         .route("/reports/{name}", get(report))
         .route(
             "/bulk/{kind}",
@@ -76,10 +80,14 @@ pub fn router() -> Router<AppState> {
         surveys::list_surveys,
         surveys::progress,
         surveys::response_rates,
+        tasks::list_tasks,
+        tasks::get_task,
+        tasks::create_task,
+        tasks::update_task,
         report,
         bulk::bulk
     ),
-    components(schemas(AccountOut, AccountPage, WaveOut, ReportOut, ReportName, Problem, bulk::BulkResult, bulk::BulkProblem, bulk::RowProblem, surveys::SurveyOut, surveys::ProgressOut, surveys::RateOut)),
+    components(schemas(AccountOut, AccountPage, WaveOut, ReportOut, ReportName, Problem, bulk::BulkResult, bulk::BulkProblem, bulk::RowProblem, surveys::SurveyOut, surveys::ProgressOut, surveys::RateOut, tasks::TaskOut, tasks::TaskPage, tasks::NewTaskIn, tasks::TaskUpdateIn)),
     modifiers(&BearerToken),
     security(("token" = []))
 )]

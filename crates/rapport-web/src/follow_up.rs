@@ -1,6 +1,6 @@
-//! Closing the loop in the background: the alert rules applied to new answers and to each
-//! account's figures, overdue tasks escalated, and the outbox (notifications by email,
-//! webhook events) delivered.
+//! Closing the loop in the background: the cadence's cycles opened, the alert rules applied to
+//! new answers and to each account's figures, overdue tasks escalated, and the outbox
+//! (notifications by email, webhook events) delivered.
 //!
 //! Every `rapport serve` process runs this; any number may run on one PostgreSQL. What is
 //! decided is written with unique keys in the transaction that decides it, so two processes
@@ -8,6 +8,7 @@
 //! and a message whose process died mid-send is sent again with the same delivery id.
 
 mod accounts;
+mod cadence;
 pub mod messages;
 pub mod webhook;
 
@@ -65,7 +66,7 @@ impl Timing {
 }
 
 /// What one scan did.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct ScanSummary {
     /// Answers the rules looked at.
     pub answers: u64,
@@ -75,6 +76,8 @@ pub struct ScanSummary {
     pub moves: u64,
     /// Overdue tasks escalated.
     pub escalations: u64,
+    /// The wave a new cycle of the cadence started.
+    pub cycle: Option<String>,
 }
 
 /// The follow-up work of one process.
@@ -114,12 +117,12 @@ impl FollowUp {
         self
     }
 
-    /// Applies the alert rules to new answers and to every account's figures, and escalates
-    /// overdue tasks.
+    /// Opens the cadence's next cycle when it is due, applies the alert rules to new answers
+    /// and to every account's figures, and escalates overdue tasks.
     pub async fn scan(&self, now: OffsetDateTime) -> anyhow::Result<ScanSummary> {
         let rules = self.store.alert_rules().await?;
         let hooks = self.store.list_webhooks().await?;
-        let mut summary = ScanSummary::default();
+        let mut summary = ScanSummary { cycle: cadence::run(self, now).await?, ..ScanSummary::default() };
         loop {
             let (answers, alerts) = self.settle_answers(&rules, &hooks, now).await?;
             summary.answers += answers;
@@ -278,6 +281,7 @@ impl FollowUp {
                     alerts = s.alerts,
                     moves = s.moves,
                     escalations = s.escalations,
+                    cycle = s.cycle.as_deref().unwrap_or(""),
                     "follow-up scan"
                 ),
                 Ok(_) => {}

@@ -3,7 +3,8 @@
 //! # Layout
 //! - [`view`]: the layout around every page and the filters that live in the URL.
 //! - [`dashboard`]: the portfolio dashboard and the matrix chart.
-//! - [`account`]: one account's page; [`audit`]: the audit log.
+//! - [`account`]: one account's page; [`briefing`]: its review-meeting briefing; [`audit`]: the
+//!   audit log.
 //! - [`reports`]: every report as a page and as downloads; [`download`]: the files.
 //! - [`waves`]: surveys sent from Rapport, their response rates, sending and links.
 //! - [`share`]: read-only links for people without an account; [`tokens`]: API tokens.
@@ -13,6 +14,7 @@
 
 pub mod account;
 pub mod audit;
+pub mod briefing;
 pub mod dashboard;
 pub mod download;
 pub mod format;

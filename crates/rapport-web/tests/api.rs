@@ -26,6 +26,7 @@ fn main() {
         an_accounts_contacts_and_answers_follow_the_same_rules,
         a_retried_call_with_its_idempotency_key_is_answered_once,
         surveys_and_wave_progress_are_read_with_the_same_scope,
+        action_plans_are_written_and_read_over_the_api_with_the_same_ownership,
     ]);
 }
 
@@ -372,4 +373,69 @@ async fn surveys_and_wave_progress_are_read_with_the_same_scope(store: Store) {
     assert_eq!(status, StatusCode::BAD_REQUEST);
     assert!(problem["detail"].as_str().unwrap().contains("use account or owner"));
     assert_eq!(call(addr, None, "/api/v1/surveys").await.0, StatusCode::UNAUTHORIZED);
+}
+
+async fn patch(addr: SocketAddr, token: &str, path: &str, body: &Value) -> (StatusCode, Value) {
+    let res = reqwest::Client::new().patch(format!("http://{addr}{path}")).bearer_auth(token).json(body).send().await;
+    let res = res.unwrap();
+    let status = res.status();
+    (status, serde_json::from_str(&res.text().await.unwrap()).unwrap_or(Value::Null))
+}
+
+async fn action_plans_are_written_and_read_over_the_api_with_the_same_ownership(store: Store) {
+    let addr = serve(&store).await;
+    let am1 = token(&store, "am1@test.example", TokenScope::Write).await;
+    let am2 = token(&store, "am2@test.example", TokenScope::Write).await;
+    let reader = token(&store, "admin@test.example", TokenScope::Read).await;
+    let item = serde_json::json!({"description": "Review their SLA", "function": "service", "due": "2026-12-15"});
+    let (status, task) = post(addr, &am1, "/api/v1/accounts/A1/tasks", &item).await;
+    assert_eq!(status, StatusCode::CREATED, "{task}");
+    assert_eq!((task["owner"].as_str(), task["status"].as_str()), (Some("am1@test.example"), Some("open")));
+    assert_eq!(task["due_at"], "2026-12-15T23:59:59Z");
+    let id = task["id"].as_i64().unwrap();
+
+    // Another manager's token: neither their account nor their task exists.
+    assert_eq!(post(addr, &am2, "/api/v1/accounts/A1/tasks", &item).await.0, StatusCode::NOT_FOUND);
+    assert_eq!(call(addr, Some(&am2), &format!("/api/v1/tasks/{id}")).await.0, StatusCode::NOT_FOUND);
+    let (_, _, theirs) = call(addr, Some(&am2), "/api/v1/tasks?view=all").await;
+    assert!(theirs["items"].as_array().unwrap().is_empty(), "{theirs}");
+    let done = serde_json::json!({"status": "done", "outcome": "Signed"});
+    assert_eq!(patch(addr, &am2, &format!("/api/v1/tasks/{id}"), &done).await.0, StatusCode::NOT_FOUND);
+    assert_eq!(post(addr, &reader, "/api/v1/accounts/A1/tasks", &item).await.0, StatusCode::FORBIDDEN, "read scope");
+
+    // Bad bodies say what to fix.
+    let (status, problem) = post(
+        addr,
+        &am1,
+        "/api/v1/accounts/A1/tasks",
+        &serde_json::json!({"description": "x", "function": "legal", "due": "2026-12-15"}),
+    )
+    .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert!(problem["detail"].as_str().unwrap().starts_with("function: 'legal' is not one of sales"), "{problem}");
+    let (status, problem) =
+        patch(addr, &am1, &format!("/api/v1/tasks/{id}"), &serde_json::json!({"status": "done"})).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert!(problem["detail"].as_str().unwrap().contains("records what was done"), "{problem}");
+
+    let (status, closed) = patch(addr, &am1, &format!("/api/v1/tasks/{id}"), &done).await;
+    assert_eq!(status, StatusCode::OK, "{closed}");
+    assert_eq!((closed["status"].as_str(), closed["closed_by"].as_str()), (Some("done"), Some("am1@test.example")));
+    let (_, _, page) = call(addr, Some(&reader), "/api/v1/tasks?view=closed&function=service").await;
+    assert_eq!(page["items"][0]["outcome"], "Signed");
+    let (status, _, problem) = call(addr, Some(&reader), "/api/v1/tasks?view=later").await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert!(problem["detail"].as_str().unwrap().contains("use open, overdue, closed or all"));
+
+    // Pages with a cursor, newest first.
+    for n in 0..3 {
+        let more = serde_json::json!({"description": format!("Step {n}"), "function": "sales", "due": "2026-12-20"});
+        assert_eq!(post(addr, &am1, "/api/v1/accounts/A2/tasks", &more).await.0, StatusCode::CREATED);
+    }
+    let (_, _, first) = call(addr, Some(&reader), "/api/v1/tasks?limit=2").await;
+    assert_eq!(first["items"].as_array().unwrap().len(), 2);
+    let cursor = first["next_cursor"].as_i64().expect("a next page");
+    let (_, _, second) = call(addr, Some(&reader), &format!("/api/v1/tasks?limit=2&before={cursor}")).await;
+    assert_eq!(second["items"].as_array().unwrap().len(), 1);
+    assert!(second["next_cursor"].is_null());
 }

@@ -61,6 +61,8 @@ fn main() {
         follow_ups_and_plans_in_the_app_follow_ownership_and_close_with_an_outcome,
         administrators_set_the_rules_and_webhooks_and_see_the_delivery_log,
         sponsors_go_to_the_highest_priority_accounts_and_more_than_three_is_flagged,
+        a_briefing_splits_the_discussion_and_a_recorded_meeting_becomes_actions,
+        a_cycle_opens_its_wave_books_the_reviews_and_reports_the_previous_actions,
     ]);
 }
 
@@ -104,7 +106,9 @@ async fn every_route_answers_each_role_as_the_authorization_matrix_says(store: S
     const NOT_FOUND: u16 = 404;
     // Route, then the status for: anonymous, admin, analyst, executive, am1 (owns A*), am2 (owns B*).
     const FORBIDDEN: u16 = 403;
-    let matrix: [(&str, [u16; 6]); 37] = [
+    let matrix: [(&str, [u16; 6]); 39] = [
+        ("/accounts/A1/briefing", [SIGN_IN, OK, OK, OK, OK, NOT_FOUND]),
+        ("/accounts/B1/briefing", [SIGN_IN, OK, OK, OK, NOT_FOUND, OK]),
         ("/sponsors", [SIGN_IN, OK, OK, OK, OK, OK]),
         ("/tasks", [SIGN_IN, OK, OK, OK, OK, OK]),
         ("/tasks?view=overdue&function=sales", [SIGN_IN, OK, OK, OK, OK, OK]),

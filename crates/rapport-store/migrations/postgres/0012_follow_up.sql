@@ -40,11 +40,24 @@ CREATE TABLE alerts (
 );
 CREATE INDEX alerts_account ON alerts (account_id);
 
--- Work owed on an account: the follow-up of an alert (alert_id set), or an action plan item.
+-- Review meetings held with an account: the notes; the outcomes become tasks (review_id).
+CREATE TABLE reviews (
+    id          BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    account_id  BIGINT NOT NULL REFERENCES accounts(id) ON DELETE CASCADE,
+    held_on     DATE NOT NULL,
+    notes       TEXT NOT NULL,
+    recorded_by TEXT,
+    recorded_at TIMESTAMPTZ NOT NULL
+);
+CREATE INDEX reviews_account ON reviews (account_id, held_on);
+
+-- Work owed on an account: the follow-up of an alert (alert_id set), or an action plan item
+-- (written on the account page, or an outcome of a review meeting: review_id set).
 CREATE TABLE tasks (
     id           BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
     account_id   BIGINT NOT NULL REFERENCES accounts(id) ON DELETE CASCADE,
     alert_id     BIGINT UNIQUE REFERENCES alerts(id) ON DELETE CASCADE,
+    review_id    BIGINT REFERENCES reviews(id) ON DELETE SET NULL,
     description  TEXT NOT NULL,
     function     TEXT NOT NULL CHECK (function IN ('sales', 'service', 'product', 'marketing', 'billing', 'executive')),
     owner_email  TEXT,

@@ -35,11 +35,24 @@ CREATE TABLE alerts (
 );
 CREATE INDEX alerts_account ON alerts (account_id);
 
--- Work owed on an account: the follow-up of an alert (alert_id set), or an action plan item.
+-- Review meetings held with an account: the notes; the outcomes become tasks (review_id).
+CREATE TABLE reviews (
+    id          INTEGER PRIMARY KEY,
+    account_id  INTEGER NOT NULL REFERENCES accounts(id) ON DELETE CASCADE,
+    held_on     TEXT NOT NULL,
+    notes       TEXT NOT NULL,
+    recorded_by TEXT,
+    recorded_at TEXT NOT NULL
+);
+CREATE INDEX reviews_account ON reviews (account_id, held_on);
+
+-- Work owed on an account: the follow-up of an alert (alert_id set), or an action plan item
+-- (written on the account page, or an outcome of a review meeting: review_id set).
 CREATE TABLE tasks (
     id           INTEGER PRIMARY KEY,
     account_id   INTEGER NOT NULL REFERENCES accounts(id) ON DELETE CASCADE,
     alert_id     INTEGER UNIQUE REFERENCES alerts(id) ON DELETE CASCADE,
+    review_id    INTEGER REFERENCES reviews(id) ON DELETE SET NULL,
     description  TEXT NOT NULL,
     function     TEXT NOT NULL CHECK (function IN ('sales', 'service', 'product', 'marketing', 'billing', 'executive')),
     owner_email  TEXT,

@@ -6,6 +6,7 @@ use rapport_core::task::{Function, TaskStatus};
 use rapport_core::user::Role;
 use rapport_store::alerts::{NewAlert, RaisedAlert};
 use rapport_store::outbox::{Attempt, Delivery, Message};
+use rapport_store::reviews::NewReview;
 use rapport_store::tasks::{NewTask, TaskError, TaskFilter, TaskView};
 use rapport_store::users::NewUser;
 use rapport_store::{Kind, Store};
@@ -204,4 +205,44 @@ pub async fn plan_items_link_the_accounts_own_answers_and_close_with_an_outcome(
         store.update_task(9999, TaskStatus::Done, Some("x"), None, now).await,
         Err(TaskError::NoTask(9999))
     ));
+}
+
+pub async fn a_review_meeting_and_its_actions_are_stored_whole_or_not_at_all(store: Store) {
+    answered(&store).await;
+    let now = OffsetDateTime::now_utc();
+    let a1 = store.find_account_id("A1").await.unwrap().unwrap();
+    let pending = store.pending_answers(100).await.unwrap();
+    let foreign = pending.iter().find(|a| a.account_id != a1).unwrap().response_id;
+    let action = |what: &str, ids: Vec<i64>| NewTask {
+        account_id: a1,
+        description: what.into(),
+        function: Function::Executive,
+        owner_email: Some("ceo@rapport.example".into()),
+        due_at: now + Duration::days(30),
+        created_by: Some("ana@rapport.example".into()),
+        response_ids: ids,
+    };
+    let review = |day: time::Date, actions| NewReview {
+        account_id: a1,
+        held_on: day,
+        notes: "Went well".into(),
+        recorded_by: Some("ana@rapport.example".into()),
+        actions,
+    };
+    let day = time::macros::date!(2026 - 11 - 20);
+    let refused =
+        store.record_review(&review(day, vec![action("Call", vec![]), action("Bad", vec![foreign])]), now).await;
+    assert!(matches!(refused, Err(TaskError::ForeignAnswer(_))));
+    assert!(store.reviews_of(a1).await.unwrap().is_empty(), "nothing half-written");
+    assert!(store.list_tasks(&TaskFilter::default(), now, 10).await.unwrap().is_empty());
+
+    store.record_review(&review(day, vec![action("Call the CFO", vec![])]), now).await.unwrap();
+    store.record_review(&review(day.next_day().unwrap(), vec![]), now).await.unwrap();
+    let reviews = store.reviews_of(a1).await.unwrap();
+    assert_eq!(reviews.iter().map(|r| r.held_on).collect::<Vec<_>>(), vec![day.next_day().unwrap(), day]);
+    let tasks = store.list_tasks(&TaskFilter::default(), now, 10).await.unwrap();
+    assert_eq!(
+        (tasks.len(), tasks[0].description.as_str(), tasks[0].function.as_str()),
+        (1, "Call the CFO", "executive")
+    );
 }

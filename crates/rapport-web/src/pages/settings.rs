@@ -1,11 +1,12 @@
-//! The follow-up settings (administrators): the alert rules, the webhooks with their signing
-//! secrets, and the delivery log of notifications and webhook events.
+//! The follow-up settings (administrators): the alert rules, the cadence of cycles, the
+//! webhooks with their signing secrets, and the delivery log of notifications and webhooks.
 
 use askama::Template;
 use axum::extract::{Form, Path, State};
 use axum::http::StatusCode;
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use rapport_core::alert::AlertRules;
+use rapport_core::cadence::{Cadence, Cycle, CyclePeriod};
 use rapport_core::event::EventType;
 use rapport_store::jobs::QueueCounts;
 use rapport_store::outbox::OutboxEntry;
@@ -33,6 +34,9 @@ struct SettingsPage {
     log: Vec<OutboxEntry>,
     counts: QueueCounts,
     mail: bool,
+    cadence: Option<Cadence>,
+    next_cycle: Option<Cycle>,
+    surveys: Vec<String>,
 }
 
 impl SettingsPage {
@@ -47,6 +51,7 @@ impl SettingsPage {
 
 async fn page(state: &AppState, user: &CurrentUser, created: Option<String>) -> Result<Html<String>, WebError> {
     let rules = state.store.alert_rules().await?;
+    let cadence = state.store.cadence().await?;
     let page = SettingsPage {
         layout: Layout::new(user, "Alert rules and webhooks", "settings"),
         watch_words: rules.watch_words.join(", "),
@@ -58,6 +63,9 @@ async fn page(state: &AppState, user: &CurrentUser, created: Option<String>) -> 
         log: state.store.outbox_log(None, None, None, 50).await?,
         counts: state.store.outbox_counts().await?,
         mail: state.delivery_channels.contains(&"email"),
+        next_cycle: cadence.as_ref().map(|c| c.cycle(c.next_start)),
+        cadence,
+        surveys: state.store.list_surveys().await?.into_iter().map(|s| s.survey.name).collect(),
     };
     Ok(Html(page.render().map_err(anyhow::Error::from)?))
 }
@@ -167,4 +175,69 @@ pub async fn remove_webhook(
     }
     state.audit(Some(&user.0.email), "webhook.delete", &id.to_string(), "").await?;
     Ok(Redirect::to("/settings"))
+}
+
+/// The cadence form.
+#[derive(Debug, Deserialize)]
+pub struct CadenceForm {
+    csrf: String,
+    /// "off" stops the cycles.
+    #[serde(default)]
+    action: String,
+    #[serde(default)]
+    period: String,
+    #[serde(default)]
+    start: String,
+    #[serde(default)]
+    survey: String,
+    #[serde(default)]
+    wave_days: String,
+    #[serde(default)]
+    remind_after: String,
+    #[serde(default)]
+    reminders: String,
+    #[serde(default)]
+    review_within: String,
+}
+
+/// POST /settings/cadence: sets the cadence, or stops it.
+pub async fn save_cadence(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Form(form): Form<CadenceForm>,
+) -> Result<Redirect, WebError> {
+    user.check_csrf(&form.csrf)?;
+    user.require(Need::Admin)?;
+    let now = OffsetDateTime::now_utc();
+    if form.action == "off" {
+        state.store.save_cadence(None, Some(&user.0.email), now).await?;
+        state.audit(Some(&user.0.email), "cadence.change", "cadence", "off").await?;
+        return Ok(Redirect::to("/settings#cadence"));
+    }
+    let number = |what: &str, v: &str| {
+        v.trim()
+            .parse::<u32>()
+            .map_err(|_| WebError::BadRequest(format!("{what} '{}' is not a whole number", v.trim())))
+    };
+    let cadence = Cadence {
+        period: CyclePeriod::parse(&form.period)
+            .ok_or_else(|| WebError::BadRequest(format!("'{}' is not a period: monthly or quarterly", form.period)))?,
+        next_start: rapport_core::date::parse_date(&form.start).map_err(|_| {
+            WebError::BadRequest(format!("The first day '{}' is not a date: use YYYY-MM-DD", form.start))
+        })?,
+        survey: form.survey.trim().to_string(),
+        wave_days: number("The days a wave takes answers", &form.wave_days)?,
+        remind_after_days: number("The days before a reminder", &form.remind_after)?,
+        max_reminders: number("The number of reminders", &form.reminders)?,
+        review_within_days: number("The days to hold reviews", &form.review_within)?,
+    }
+    .validate()
+    .map_err(|e| WebError::BadRequest(format!("The cadence was not saved: {e}")))?;
+    if state.store.latest_survey(&cadence.survey).await?.is_none() {
+        return Err(WebError::BadRequest(format!("There is no survey named '{}'", cadence.survey)));
+    }
+    state.store.save_cadence(Some(&cadence), Some(&user.0.email), now).await?;
+    let json = serde_json::to_string(&cadence).map_err(anyhow::Error::from)?;
+    state.audit(Some(&user.0.email), "cadence.change", "cadence", &json).await?;
+    Ok(Redirect::to("/settings#cadence"))
 }

@@ -49,7 +49,22 @@ struct TasksPage {
     cycle_start: String,
     by_owner: Vec<Tally>,
     by_function: Vec<Tally>,
+    previous: Option<PreviousCycle>,
     now: OffsetDateTime,
+}
+
+/// How the actions written in the previous cycle stand now: each cycle opens with it.
+pub struct PreviousCycle {
+    /// Its first day.
+    pub from: String,
+    /// The day the current cycle started.
+    pub until: String,
+    /// Done or dropped.
+    pub closed: usize,
+    /// Still open, not yet due.
+    pub open: usize,
+    /// Still open and overdue.
+    pub overdue: usize,
 }
 
 impl TasksPage {
@@ -78,14 +93,17 @@ fn scope(user: &CurrentUser) -> Option<String> {
     (user.0.role == Role::AccountManager).then(|| user.0.email.clone())
 }
 
-/// The start of the current cycle: the day the latest wave opened (90 days ago without one).
-async fn cycle_start(state: &AppState, now: OffsetDateTime) -> Result<OffsetDateTime, WebError> {
+/// The first days of the current cycle (the latest wave's opening; 90 days ago without one)
+/// and of the previous one.
+async fn cycle_starts(
+    state: &AppState,
+    now: OffsetDateTime,
+) -> Result<(OffsetDateTime, Option<OffsetDateTime>), WebError> {
     let waves = state.cache.waves(&state.store).await?;
-    Ok(waves
-        .iter()
-        .rev()
-        .find_map(|w| w.opens_on.filter(|d| *d <= now.date()))
-        .map_or(now - time::Duration::days(90), |d| d.midnight().assume_utc()))
+    let mut opened = waves.iter().rev().filter_map(|w| w.opens_on.filter(|d| *d <= now.date()));
+    let current = opened.next().map_or(now - time::Duration::days(90), |d| d.midnight().assume_utc());
+    let previous = opened.find(|d| d.midnight().assume_utc() < current).map(|d| d.midnight().assume_utc());
+    Ok((current, previous))
 }
 
 /// GET /tasks.
@@ -116,8 +134,22 @@ pub async fn list(
         }
     };
     let now = OffsetDateTime::now_utc();
-    let since = cycle_start(&state, now).await?;
+    let (since, previous_start) = cycle_starts(&state, now).await?;
     let base = TaskFilter { scope: scope(&user), follow_ups, ..TaskFilter::default() };
+    let previous = match previous_start {
+        Some(from) => {
+            let all = state.store.list_tasks(&TaskFilter { view: TaskView::All, ..base.clone() }, now, 100_000).await?;
+            let written: Vec<&TaskRow> = all.iter().filter(|t| t.created_at >= from && t.created_at < since).collect();
+            Some(PreviousCycle {
+                from: from.date().to_string(),
+                until: since.date().to_string(),
+                closed: written.iter().filter(|t| !t.status().is_open()).count(),
+                open: written.iter().filter(|t| t.status().is_open() && !t.is_overdue(now)).count(),
+                overdue: written.iter().filter(|t| t.is_overdue(now)).count(),
+            })
+        }
+        None => None,
+    };
     let filter = TaskFilter {
         view,
         owner: blank(&q.owner),
@@ -159,6 +191,7 @@ pub async fn list(
         cycle_start: since.date().to_string(),
         by_owner: tally(&|t| t.owner_email.clone().unwrap_or_else(|| "(no owner)".into())),
         by_function: tally(&|t| t.function.clone()),
+        previous,
         tasks,
         now,
     };

@@ -48,7 +48,9 @@ pub async fn a_detractor_reaches_the_owner_once_and_an_overdue_follow_up_reaches
     store.upsert_user(&manager).await.unwrap();
     answer_now(&store, &[("A1-2", 2, "Deliveries late again: we will look at a competitor.")]).await;
     let fu = follow_up(&store, Some(&smtp));
-    let now = OffsetDateTime::now_utc();
+    // The alert is raised as if two days ago, so that its deadline passes now: messages go
+    // out at the time they are decided, and the mail server sees them at once.
+    let now = OffsetDateTime::now_utc() - Duration::hours(49);
     let s = fu.scan(now).await.unwrap();
     assert_eq!((s.answers, s.alerts, s.escalations), (1, 1, 0), "{s:?}");
     assert_eq!(fu.deliver_due().await.unwrap(), 1);
@@ -62,16 +64,16 @@ pub async fn a_detractor_reaches_the_owner_once_and_an_overdue_follow_up_reaches
     assert!(text.contains(&format!("{PUBLIC}/tasks/{}", task.id)), "{text}");
     assert!(text.contains("likelihood to recommend 2 (a detractor); the comment mentions competitor"), "{text}");
     assert!(text.contains("Their comment: \"Deliveries late again"), "{text}");
-    assert_eq!(task.due_at, now + Duration::hours(48));
+    assert!((task.due_at - (now + Duration::hours(48))).abs() < Duration::milliseconds(1), "due in 48 hours");
 
     // Scanning again, before the deadline, tells no one anything new.
     assert_eq!(fu.scan(now).await.unwrap(), ScanSummary::default());
     assert_eq!(fu.deliver_due().await.unwrap(), 0);
 
-    // Two days later, still open: the owner's manager hears of it, once.
-    let later = now + Duration::hours(49);
+    // Two days later (now), still open: the owner's manager hears of it, once.
+    let later = OffsetDateTime::now_utc();
     assert_eq!(fu.scan(later).await.unwrap().escalations, 1);
-    assert_eq!(fu.scan(later + Duration::hours(1)).await.unwrap().escalations, 0);
+    assert_eq!(fu.scan(later).await.unwrap().escalations, 0);
     fu.deliver_due().await.unwrap();
     let mail = smtp.messages();
     assert_eq!(mail.len(), 2);
@@ -361,4 +363,149 @@ pub async fn sponsors_go_to_the_highest_priority_accounts_and_more_than_three_is
         .await
         .unwrap();
     assert_eq!(res.status(), 403);
+}
+
+pub async fn a_briefing_splits_the_discussion_and_a_recorded_meeting_becomes_actions(store: Store) {
+    let addr = super::serve(&store).await;
+    let am1 = super::sign_in(addr, "am1@test.example").await;
+    let (status, page) = super::get(&am1, addr, "/accounts/A1/briefing").await;
+    assert_eq!(status, 200);
+    for text in [
+        "For the executive",
+        "For the account manager",
+        "Where the account stands:",
+        "What can I do to improve your satisfaction and loyalty?",
+        "What can the company do to improve?",
+        "What is everything necessary for you to become totally satisfied?",
+        "Person A1-2",
+        "The portfolio's trend",
+    ] {
+        assert!(page.contains(text), "{text} in the briefing");
+    }
+    let (_, hostile) = super::get(&am1, addr, "/accounts/A2/briefing").await;
+    assert!(!hostile.contains("<script>alert"), "the script-named account is text");
+
+    let csrf = super::support::input_value(&page, "csrf");
+    let record = |form: Vec<(&'static str, String)>| {
+        let am1 = am1.clone();
+        async move { am1.post(super::url(addr, "/accounts/A1/briefing")).form(&form).send().await.unwrap() }
+    };
+    let empty = record(vec![("csrf", csrf.clone()), ("held_on", "2026-11-20".into())]).await;
+    assert_eq!(empty.status(), 400);
+    let bad = record(vec![("csrf", csrf.clone()), ("held_on", "20/11/2026".into()), ("notes", "x".into())]).await;
+    assert_eq!(bad.status(), 400);
+    assert!(bad.text().await.unwrap().contains("use YYYY-MM-DD"));
+    let res = record(vec![
+        ("csrf", csrf.clone()),
+        ("held_on", "2026-11-20".into()),
+        ("notes", "They want <b>faster</b> deliveries".into()),
+        ("outcomes", "service: Review the delivery slots\nexecutive: Call their CFO\nSend the price list".into()),
+        ("due", "2026-12-31".into()),
+    ])
+    .await;
+    assert_eq!(res.status(), 303);
+    let a1 = store.find_account_id("A1").await.unwrap().unwrap();
+    let filter = TaskFilter { view: TaskView::All, account_id: Some(a1), ..TaskFilter::default() };
+    let mut actions: Vec<(String, String, Option<String>)> = store
+        .list_tasks(&filter, OffsetDateTime::now_utc(), 10)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|t| (t.function, t.description, t.owner_email))
+        .collect();
+    actions.sort();
+    assert_eq!(
+        actions,
+        vec![
+            ("executive".into(), "Call their CFO".into(), Some("exec@test.example".into())),
+            ("sales".into(), "Send the price list".into(), Some("am1@test.example".into())),
+            ("service".into(), "Review the delivery slots".into(), Some("am1@test.example".into())),
+        ],
+        "outcomes become actions: the executive's go to the sponsor"
+    );
+    let (_, page) = super::get(&am1, addr, "/accounts/A1/briefing").await;
+    assert!(
+        page.contains("They want &#60;b&#62;faster&#60;/b&#62; deliveries")
+            || page.contains("They want &lt;b&gt;faster")
+    );
+    assert!(
+        page.contains("Done since the last review <small>(2026-11-20)</small>"),
+        "the next briefing starts from this one"
+    );
+    assert!(page.contains("Report on the 1 open executive action(s) on the plan."));
+
+    let am2 = super::sign_in(addr, "am2@test.example").await;
+    assert_eq!(super::get(&am2, addr, "/accounts/A1/briefing").await.0, 404);
+}
+
+pub async fn a_cycle_opens_its_wave_books_the_reviews_and_reports_the_previous_actions(store: Store) {
+    use rapport_core::cadence::{Cadence, CyclePeriod};
+    use rapport_core::task::{Function, TaskStatus};
+    use rapport_store::tasks::NewTask;
+    super::support::load_portfolio(&store).await;
+    let survey = rapport_core::survey::relationship_template(rapport_demo::survey::sender());
+    store.save_survey(&survey).await.unwrap();
+    let real_now = OffsetDateTime::now_utc();
+    // Two actions written in the cycle before: one done, one still open.
+    let a1 = store.find_account_id("A1").await.unwrap().unwrap();
+    let action = |what: &str| NewTask {
+        account_id: a1,
+        description: what.into(),
+        function: Function::Sales,
+        owner_email: Some("am1@test.example".into()),
+        due_at: real_now + Duration::days(60),
+        created_by: None,
+        response_ids: vec![],
+    };
+    let done = store.add_task(&action("Send the new price list"), real_now).await.unwrap();
+    store.add_task(&action("Plan the site visit"), real_now).await.unwrap();
+    store.update_task(done, TaskStatus::Done, Some("Sent"), None, real_now).await.unwrap();
+
+    let start = real_now.date().next_day().unwrap();
+    let cadence = Cadence {
+        period: CyclePeriod::Quarterly,
+        next_start: start,
+        survey: survey.name.clone(),
+        wave_days: 21,
+        remind_after_days: 7,
+        max_reminders: 1,
+        review_within_days: 30,
+    };
+    store.save_cadence(Some(&cadence), Some("admin@test.example"), real_now).await.unwrap();
+    let fu = follow_up(&store, None);
+    assert_eq!(fu.scan(real_now).await.unwrap().cycle, None, "not before its first day");
+
+    let then = start.midnight().assume_utc() + Duration::hours(1);
+    let cycle = cadence.cycle(start);
+    assert_eq!(fu.scan(then).await.unwrap().cycle.as_deref(), Some(cycle.wave.as_str()));
+    let waves = store.list_waves().await.unwrap();
+    let wave = waves.iter().find(|w| w.name == cycle.wave).expect("the cycle's wave");
+    assert_eq!((wave.status.as_str(), wave.opens_on, wave.closes_on), ("open", Some(cycle.opens), Some(cycle.closes)));
+    assert!(store.wave_progress(wave.id).await.unwrap().invited > 0);
+
+    // A review meeting for the sponsored account, owned by its sponsor, due after the close.
+    let reviews: Vec<_> = store
+        .list_tasks(&TaskFilter { function: Some(Function::Executive), ..TaskFilter::default() }, then, 10)
+        .await
+        .unwrap();
+    assert_eq!(reviews.len(), 1, "A1 is the only sponsored account");
+    assert_eq!(reviews[0].owner_email.as_deref(), Some("exec@test.example"));
+    assert_eq!(reviews[0].due_at.date(), cycle.reviews_due);
+    assert!(reviews[0].description.starts_with("Review meeting with Alpha Energy"));
+
+    // The administrators hear how the previous cycle's actions stand.
+    let mail = store.outbox_log(Some(Delivery::Email), None, None, 10).await.unwrap();
+    let report = mail.iter().find(|m| m.recipient == "admin@test.example").expect("a report to the administrator");
+    assert!(report.body.contains("The previous cycle's 2 actions"), "{}", report.body);
+    assert!(report.body.contains("sales: 1 closed, 1 open, 0 overdue"), "{}", report.body);
+
+    // Once per cycle, whoever scans; the next one is a quarter later.
+    assert_eq!(fu.scan(then + Duration::hours(1)).await.unwrap().cycle, None);
+    assert_eq!(store.cadence().await.unwrap().unwrap().next_start, cycle.next_start);
+
+    // A cycle missed entirely (servers down) is skipped, not sent late.
+    let late = cycle.next_start.midnight().assume_utc() + Duration::days(40);
+    assert_eq!(fu.scan(late).await.unwrap().cycle, None);
+    assert!(!store.list_waves().await.unwrap().iter().any(|w| w.name == cadence.cycle(cycle.next_start).wave));
+    assert_eq!(store.cadence().await.unwrap().unwrap().next_start, cadence.cycle(cycle.next_start).next_start);
 }
