@@ -230,6 +230,11 @@ async fn a_user_signs_in_reads_the_dashboard_follows_a_bubble_filters_and_downlo
     plan.find(Locator::Css("button")).await.unwrap().click().await.unwrap();
     client.wait().for_element(Locator::XPath("//a[text()='Visit their plant with our COO']")).await.unwrap();
     shot(&client, "account-plan").await;
+    client.find(Locator::LinkText("Review briefing")).await.unwrap().click().await.unwrap();
+    let briefing = text(&client).await;
+    assert!(briefing.contains("For the executive") && briefing.contains("What can the company do to improve?"));
+    assert!(briefing.contains("Visit their plant with our COO"), "the open actions: {briefing}");
+    shot(&client, "briefing").await;
     client.goto(&format!("{base}/sponsors")).await.unwrap();
     assert!(text(&client).await.contains("Accounts by sponsor priority"));
     shot(&client, "sponsors").await;

@@ -10,7 +10,7 @@ use rapport_test_utils::with_postgres;
 
 mod support;
 
-use support::{ok, rapport};
+use support::{ok, rapport, serve};
 
 /// 100 accounts and a contacts file big enough to take seconds to import.
 fn files(dir: &Path) -> (String, String) {
@@ -82,21 +82,7 @@ fn killed_server_keeps_every_acknowledged_answer(url: &str, dir: &Path) {
         .records()
         .map(|r| r.unwrap().get(6).unwrap().to_string())
         .collect();
-    let serve = || {
-        let child = rapport(url)
-            .args(["serve", "--listen", &format!("127.0.0.1:{port}")])
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap();
-        let started = Instant::now();
-        while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
-            assert!(started.elapsed() < Duration::from_secs(30), "rapport serve did not start");
-            std::thread::sleep(Duration::from_millis(50));
-        }
-        child
-    };
-    let mut server = serve();
+    let mut server = serve(url, port, &[]);
     let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap();
     let sent = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
     let acknowledged: Vec<String> = rt.block_on(async {
@@ -123,14 +109,14 @@ fn killed_server_keeps_every_acknowledged_answer(url: &str, dir: &Path) {
             }));
         }
         tokio::time::sleep(Duration::from_millis(1500)).await;
-        server.kill().unwrap();
+        server.0.kill().unwrap();
         let mut all = Vec::new();
         for t in tasks {
             all.extend(t.await.unwrap());
         }
         all
     });
-    let _ = server.wait();
+    let _ = server.0.wait();
     assert!(acknowledged.len() > 50, "only {} answers before the kill: give it longer", acknowledged.len());
     let exported = ok(url, &["export", "responses", "-"]);
     let mut reader = csv::Reader::from_reader(exported.as_bytes());
@@ -150,11 +136,11 @@ fn killed_server_keeps_every_acknowledged_answer(url: &str, dir: &Path) {
     assert!(stored.len() <= sent, "nothing stored that was not sent");
     println!("{} answers acknowledged before the kill, {} stored, {} sent", acknowledged.len(), stored.len(), sent);
     // The restarted server takes answers again.
-    let mut server = serve();
+    let mut server = serve(url, port, &[]);
     let res = rt.block_on(reqwest::Client::new().post(&links[0]).form(&[("ltr", "9")]).send()).unwrap();
     assert_eq!(res.status(), 200);
-    server.kill().unwrap();
-    let _ = server.wait();
+    server.0.kill().unwrap();
+    let _ = server.0.wait();
 }
 
 #[test]

@@ -4,7 +4,6 @@
 //! killed process may have had in flight, which carries the same delivery id.
 
 use std::collections::HashMap;
-use std::process::{Child, Stdio};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -12,35 +11,10 @@ use rapport_test_utils::with_postgres;
 
 mod support;
 
-use support::{ok, rapport};
+use support::{Server, free_port, ok, serve};
 
-struct Server(Child);
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
-}
-
-fn serve(url: &str) -> Server {
-    let port = free_port();
-    let child = rapport(url)
-        .args(["serve", "--listen", &format!("127.0.0.1:{port}"), "--job-lease-secs", "3", "--retry-base-secs", "1"])
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let started = Instant::now();
-    while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
-        assert!(started.elapsed() < Duration::from_secs(30), "rapport serve did not start");
-        std::thread::sleep(Duration::from_millis(50));
-    }
-    Server(child)
+fn serve_here(url: &str) -> Server {
+    serve(url, free_port(), &["--job-lease-secs", "3", "--retry-base-secs", "1"])
 }
 
 /// Delivery ids as they arrive.
@@ -96,7 +70,7 @@ fn webhook_events_survive_a_killed_server_and_arrive_once_each() {
                 "response.submitted,alert.raised",
             ],
         );
-        let (mut a, _b) = (serve(url), serve(url));
+        let (mut a, _b) = (serve_here(url), serve_here(url));
 
         // Two answers from every contact, an hour ago: one event each, and an alert (another
         // event) for each detractor.

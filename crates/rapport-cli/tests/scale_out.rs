@@ -5,43 +5,20 @@
 
 use std::collections::HashMap;
 use std::io::Write;
-use std::process::{Child, Stdio};
+use std::process::Stdio;
 use std::time::{Duration, Instant};
 
 use rapport_test_utils::smtp::{SmtpServer, header};
 use rapport_test_utils::with_postgres;
 
-struct Server(Child, String);
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
 mod support;
 
-use support::{ok, rapport};
+use support::{Server, free_port, ok, rapport, serve};
 
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
-}
-
-fn serve(url: &str, smtp: &str) -> Server {
+/// A server sending through `smtp`, and its address.
+fn serve_here(url: &str, smtp: &str) -> (Server, String) {
     let port = free_port();
-    let child = rapport(url)
-        .args(["serve", "--listen", &format!("127.0.0.1:{port}"), "--smtp-url", smtp, "--send-rate", "1000"])
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let started = Instant::now();
-    while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
-        assert!(started.elapsed() < Duration::from_secs(30), "rapport serve did not start");
-        std::thread::sleep(Duration::from_millis(50));
-    }
-    Server(child, format!("http://127.0.0.1:{port}"))
+    (serve(url, port, &["--smtp-url", smtp, "--send-rate", "1000"]), format!("http://127.0.0.1:{port}"))
 }
 
 /// The value of `<input ... name="csrf" value="...">` in a page.
@@ -71,7 +48,7 @@ fn scale_out(rt: &tokio::runtime::Runtime, url: &str, smtp: &SmtpServer) {
         .unwrap();
     add.stdin.take().unwrap().write_all(b"scale-out password 1\n").unwrap();
     assert!(add.wait().unwrap().success());
-    let (a, b) = (serve(url, &smtp.url()), serve(url, &smtp.url()));
+    let ((_a, a), (_b, b)) = (serve_here(url, &smtp.url()), serve_here(url, &smtp.url()));
     let links_file = tempfile::NamedTempFile::new().unwrap();
     ok(url, &["wave", "links", "SCALE", links_file.path().to_str().unwrap(), "--public-url", "http://x"]);
     let paths: Vec<String> = csv::Reader::from_path(links_file.path())
@@ -84,9 +61,9 @@ fn scale_out(rt: &tokio::runtime::Runtime, url: &str, smtp: &SmtpServer) {
         // A session made on A works on B.
         let browser =
             reqwest::Client::builder().cookie_store(true).redirect(reqwest::redirect::Policy::none()).build().unwrap();
-        let page = browser.get(format!("{}/sign-in", a.1)).send().await.unwrap().text().await.unwrap();
+        let page = browser.get(format!("{a}/sign-in")).send().await.unwrap().text().await.unwrap();
         let res = browser
-            .post(format!("{}/sign-in", a.1))
+            .post(format!("{a}/sign-in"))
             .form(&[
                 ("email", "ops@rapport.example"),
                 ("password", "scale-out password 1"),
@@ -97,7 +74,7 @@ fn scale_out(rt: &tokio::runtime::Runtime, url: &str, smtp: &SmtpServer) {
             .await
             .unwrap();
         assert_eq!(res.status(), 303, "signed in on A");
-        let res = browser.get(format!("{}/waves/SCALE", b.1)).send().await.unwrap();
+        let res = browser.get(format!("{b}/waves/SCALE")).send().await.unwrap();
         assert_eq!(res.status(), 200, "the session made on A works on B");
         let wave_page = res.text().await.unwrap();
 
@@ -105,7 +82,7 @@ fn scale_out(rt: &tokio::runtime::Runtime, url: &str, smtp: &SmtpServer) {
         let client = reqwest::Client::new();
         let mut tasks = Vec::new();
         for (i, path) in paths.iter().enumerate() {
-            let base = if i % 2 == 0 { a.1.clone() } else { b.1.clone() };
+            let base = if i % 2 == 0 { a.clone() } else { b.clone() };
             let (client, path) = (client.clone(), path.clone());
             tasks.push(tokio::spawn(async move {
                 let tag = format!("scale-{i}");
@@ -122,7 +99,7 @@ fn scale_out(rt: &tokio::runtime::Runtime, url: &str, smtp: &SmtpServer) {
 
         // Invitations queued through B are delivered once, by whichever worker takes each.
         let res =
-            browser.post(format!("{}/waves/SCALE/send", b.1)).form(&[("csrf", csrf(&wave_page))]).send().await.unwrap();
+            browser.post(format!("{b}/waves/SCALE/send")).form(&[("csrf", csrf(&wave_page))]).send().await.unwrap();
         assert_eq!(res.status(), 303);
         let emails: usize = std::fs::read_to_string(links_file.path())
             .unwrap()

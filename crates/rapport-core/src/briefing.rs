@@ -80,6 +80,11 @@ fn said(v: &Voice) -> String {
     }
 }
 
+/// A sentence ending in its own punctuation or a closing quote gets no second full stop.
+fn sentence(text: String) -> String {
+    if text.ends_with(['.', '!', '?', '"']) { text } else { text + "." }
+}
+
 /// The discussion points of a review meeting; `money` writes amounts as the reader expects.
 pub fn discussion_points(f: &BriefingFacts, money: &dyn Fn(Money) -> String) -> DiscussionPoints {
     let mut p = DiscussionPoints::default();
@@ -106,9 +111,9 @@ pub fn discussion_points(f: &BriefingFacts, money: &dyn Fn(Money) -> String) -> 
     let executives: Vec<&Voice> = f.voices.iter().filter(|v| v.level == Some(RoleLevel::Executive)).collect();
     for v in &executives {
         let point = match LoyaltyClass::of(v.ltr) {
-            LoyaltyClass::Detractor => format!("Hear out their executive: {}.", said(v)),
-            LoyaltyClass::Passive => format!("Win over their executive: {}.", said(v)),
-            LoyaltyClass::Promoter => format!("Thank their executive and ask for a reference: {}.", said(v)),
+            LoyaltyClass::Detractor => sentence(format!("Hear out their executive: {}", said(v))),
+            LoyaltyClass::Passive => sentence(format!("Win over their executive: {}", said(v))),
+            LoyaltyClass::Promoter => sentence(format!("Thank their executive and ask for a reference: {}", said(v))),
         };
         p.executive.push(point);
     }
@@ -121,7 +126,7 @@ pub fn discussion_points(f: &BriefingFacts, money: &dyn Fn(Money) -> String) -> 
 
     for v in f.voices.iter().filter(|v| v.level != Some(RoleLevel::Executive)) {
         if LoyaltyClass::of(v.ltr) == LoyaltyClass::Detractor {
-            p.account_manager.push(format!("Follow up with {}.", said(v)));
+            p.account_manager.push(sentence(format!("Follow up with {}", said(v))));
         }
     }
     if f.overdue > 0 {
@@ -188,7 +193,7 @@ mod tests {
         assert!(p.executive[0].starts_with("Where the account stands: Problem. At risk"));
         assert_eq!(p.executive[1], "Their NPS fell from 30 to -20 since the last wave: ask what changed.");
         assert!(p.executive[2].starts_with("Revenue at risk: 1200000.00 billed"), "{}", p.executive[2]);
-        assert_eq!(p.executive[3], "Hear out their executive: Ana (Director) gave 4: \"Too many late deliveries\".");
+        assert_eq!(p.executive[3], "Hear out their executive: Ana (Director) gave 4: \"Too many late deliveries\"");
         assert_eq!(p.executive[4], "Report on the 1 open executive action(s) on the plan.");
     }
 

@@ -423,6 +423,10 @@ async fn action_plans_are_written_and_read_over_the_api_with_the_same_ownership(
     assert_eq!((closed["status"].as_str(), closed["closed_by"].as_str()), (Some("done"), Some("am1@test.example")));
     let (_, _, page) = call(addr, Some(&reader), "/api/v1/tasks?view=closed&function=service").await;
     assert_eq!(page["items"][0]["outcome"], "Signed");
+    let (status, _, none) = call(addr, Some(&reader), "/api/v1/tasks?view=all&account=NOPE").await;
+    assert_eq!((status, none["items"].as_array().map(Vec::len)), (StatusCode::OK, Some(0)), "unknown: nothing");
+    let (_, _, hidden) = call(addr, Some(&am2), "/api/v1/tasks?view=all&account=A1").await;
+    assert_eq!(hidden["items"].as_array().map(Vec::len), Some(0), "another manager's account: nothing either");
     let (status, _, problem) = call(addr, Some(&reader), "/api/v1/tasks?view=later").await;
     assert_eq!(status, StatusCode::BAD_REQUEST);
     assert!(problem["detail"].as_str().unwrap().contains("use open, overdue, closed or all"));

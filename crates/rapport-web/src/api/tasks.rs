@@ -108,7 +108,7 @@ pub struct TasksQuery {
     pub function: Option<String>,
     /// follow_ups (alerts) or plans (action plan items).
     pub kind: Option<String>,
-    /// Only this account (its id in the CRM).
+    /// Only this account (its id in the CRM); an unknown one lists nothing.
     pub account: Option<String>,
     /// The `next_cursor` of the previous page.
     pub before: Option<i64>,
@@ -164,14 +164,13 @@ pub async fn list_tasks(
         Some("plans") => Some(false),
         Some(k) => return Err(bad(format!("kind='{k}' is not a kind: use follow_ups or plans"))),
     };
+    // An account that does not exist lists nothing, as one the caller may not see does: the
+    // answer cannot tell them apart.
     let account_id = match nonempty(&q.account) {
-        Some(a) => Some(
-            state
-                .store
-                .find_account_id(&a)
-                .await?
-                .ok_or_else(|| Problem::new(StatusCode::NOT_FOUND, format!("there is no account '{a}'")))?,
-        ),
+        Some(a) => match state.store.find_account_id(&a).await? {
+            Some(id) => Some(id),
+            None => return Ok(Json(TaskPage { items: Vec::new(), next_cursor: None })),
+        },
         None => None,
     };
     let filter = TaskFilter {
