@@ -93,6 +93,44 @@ pub struct PendingAnswer {
     pub submitted_at: OffsetDateTime,
 }
 
+/// An alert as lists show it, with its follow-up task.
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+pub struct AlertRow {
+    /// Its id.
+    pub id: i64,
+    /// The rule that fired.
+    pub kind: String,
+    /// Why.
+    pub detail: String,
+    /// The account's CRM id.
+    pub account_external_id: String,
+    /// The account's name.
+    pub account_name: String,
+    /// The wave it is about.
+    pub wave_name: Option<String>,
+    /// The answer it is about.
+    pub response_id: Option<i64>,
+    /// When it was raised.
+    pub raised_at: OffsetDateTime,
+    /// Its follow-up task.
+    pub task_id: Option<i64>,
+    /// That task's status.
+    pub task_status: Option<String>,
+}
+
+/// Which alerts a list shows.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct AlertFilter {
+    /// Only this rule.
+    pub kind: Option<AlertKind>,
+    /// Only this account (internal id).
+    pub account_id: Option<i64>,
+    /// Only accounts this person owns (an account manager's scope).
+    pub owned_by: Option<String>,
+    /// Only alerts with an id below this (the next page).
+    pub before: Option<i64>,
+}
+
 /// An account's quadrant as last seen.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct QuadrantState {
@@ -285,6 +323,25 @@ impl Store {
         let raised = raise_in(&mut tx, alert, deadline, now, compose).await?;
         tx.commit().await?;
         Ok(raised)
+    }
+
+    /// Alerts by `filter`, newest first, at most `limit`.
+    pub async fn list_alerts(&self, filter: &AlertFilter, limit: i64) -> Result<Vec<AlertRow>, StoreError> {
+        let sql = "SELECT al.id, al.kind, al.detail, a.external_id AS account_external_id, a.name AS account_name, \
+                   w.name AS wave_name, al.response_id, al.raised_at, t.id AS task_id, t.status AS task_status \
+                   FROM alerts al JOIN accounts a ON a.id = al.account_id LEFT JOIN waves w ON w.id = al.wave_id \
+                   LEFT JOIN tasks t ON t.alert_id = al.id \
+                   WHERE ($1 IS NULL OR al.kind = $1) AND ($2 IS NULL OR al.account_id = $2) \
+                   AND ($3 IS NULL OR lower(a.owner_email) = lower($3)) AND ($4 IS NULL OR al.id < $4) \
+                   ORDER BY al.id DESC LIMIT $5";
+        Ok(on_pool!(self, |pool| sqlx::query_as(sql)
+            .bind(filter.kind.map(AlertKind::as_str))
+            .bind(filter.account_id)
+            .bind(filter.owned_by.as_deref())
+            .bind(filter.before)
+            .bind(limit)
+            .fetch_all(pool)
+            .await?))
     }
 
     /// When the latest answer of a wave was given.

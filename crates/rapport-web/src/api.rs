@@ -1,10 +1,11 @@
-//! The JSON API under `/api/v1`: accounts, waves, tasks (follow-ups and action plans) and every report, for CRMs, data warehouses
+//! The JSON API under `/api/v1`: accounts, waves, alerts, tasks (follow-ups and action plans) and every report, for CRMs, data warehouses
 //! and scripts. Callers sign in with a personal API token; the same role and ownership rules
 //! as the web app apply (an account manager's token sees only their accounts). Errors are
 //! RFC 9457 problem details. The OpenAPI 3.1 document, generated from this code, is at
 //! `/api/v1/openapi.json`.
 
 pub mod account_records;
+pub mod alerts;
 pub mod auth;
 pub mod bulk;
 pub mod idempotency;
@@ -50,6 +51,7 @@ pub fn router() -> Router<AppState> {
         .route("/waves/{name}/progress", get(surveys::progress))
         .route("/waves/{name}/response-rates", get(surveys::response_rates))
         .route("/surveys", get(surveys::list_surveys))
+        .route("/alerts", get(alerts::list_alerts))
         .route("/tasks", get(tasks::list_tasks))
         .route("/tasks/{id}", get(tasks::get_task).patch(tasks::update_task))
         .route("/accounts/{account_id}/tasks", axum::routing::post(tasks::create_task))
@@ -80,6 +82,7 @@ pub fn router() -> Router<AppState> {
         surveys::list_surveys,
         surveys::progress,
         surveys::response_rates,
+        alerts::list_alerts,
         tasks::list_tasks,
         tasks::get_task,
         tasks::create_task,
@@ -87,7 +90,7 @@ pub fn router() -> Router<AppState> {
         report,
         bulk::bulk
     ),
-    components(schemas(AccountOut, AccountPage, WaveOut, ReportOut, ReportName, Problem, bulk::BulkResult, bulk::BulkProblem, bulk::RowProblem, surveys::SurveyOut, surveys::ProgressOut, surveys::RateOut, tasks::TaskOut, tasks::TaskPage, tasks::NewTaskIn, tasks::TaskUpdateIn)),
+    components(schemas(AccountOut, AccountPage, WaveOut, ReportOut, ReportName, Problem, bulk::BulkResult, bulk::BulkProblem, bulk::RowProblem, surveys::SurveyOut, surveys::ProgressOut, surveys::RateOut, alerts::AlertOut, alerts::AlertPage, tasks::TaskOut, tasks::TaskPage, tasks::NewTaskIn, tasks::TaskUpdateIn)),
     modifiers(&BearerToken),
     security(("token" = []))
 )]

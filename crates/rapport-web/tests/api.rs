@@ -27,6 +27,7 @@ fn main() {
         a_retried_call_with_its_idempotency_key_is_answered_once,
         surveys_and_wave_progress_are_read_with_the_same_scope,
         action_plans_are_written_and_read_over_the_api_with_the_same_ownership,
+        alerts_are_listed_newest_first_within_each_tokens_scope,
     ]);
 }
 
@@ -442,4 +443,57 @@ async fn action_plans_are_written_and_read_over_the_api_with_the_same_ownership(
     let (_, _, second) = call(addr, Some(&reader), &format!("/api/v1/tasks?limit=2&before={cursor}")).await;
     assert_eq!(second["items"].as_array().unwrap().len(), 1);
     assert!(second["next_cursor"].is_null());
+}
+
+async fn alerts_are_listed_newest_first_within_each_tokens_scope(store: Store) {
+    let addr = serve(&store).await;
+    let at = (time::OffsetDateTime::now_utc() - time::Duration::hours(1))
+        .format(&time::format_description::well_known::Rfc3339)
+        .unwrap();
+    let csv = format!(
+        "contact_id,wave,submitted_at,ltr,comment\nA1-0,2026-Q4,{at},2,Slow\nB1-0,2026-Q4,{at},9,We may cancel\n"
+    );
+    rapport_store::import::import_reader(
+        &store,
+        rapport_store::Kind::Responses,
+        csv.as_bytes(),
+        Default::default(),
+        &mut |_| {},
+    )
+    .await
+    .unwrap();
+    let fu = rapport_web::follow_up::FollowUp::new(store.clone(), Default::default(), None, "http://rapport.example");
+    assert_eq!(fu.scan(time::OffsetDateTime::now_utc()).await.unwrap().alerts, 2);
+
+    let admin = token(&store, "admin@test.example", TokenScope::Read).await;
+    let (status, _, page) = call(addr, Some(&admin), "/api/v1/alerts").await;
+    assert_eq!(status, StatusCode::OK, "{page}");
+    let kinds: Vec<(&str, &str)> = page["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| (a["account_id"].as_str().unwrap(), a["kind"].as_str().unwrap()))
+        .collect();
+    assert_eq!(kinds.len(), 2);
+    assert!(kinds.contains(&("A1", "detractor")) && kinds.contains(&("B1", "watch_words")), "{kinds:?}");
+    assert_eq!(page["items"][0]["task_status"], "open");
+    let task = page["items"][0]["task_id"].as_i64().unwrap();
+    assert_eq!(call(addr, Some(&admin), &format!("/api/v1/tasks/{task}")).await.0, StatusCode::OK);
+
+    let am1 = token(&store, "am1@test.example", TokenScope::Read).await;
+    let (_, _, mine) = call(addr, Some(&am1), "/api/v1/alerts").await;
+    assert_eq!(mine["items"].as_array().unwrap().len(), 1);
+    assert_eq!(mine["items"][0]["account_id"], "A1", "only their accounts");
+    let (_, _, none) = call(addr, Some(&am1), "/api/v1/alerts?account=B1").await;
+    assert!(none["items"].as_array().unwrap().is_empty());
+    let (_, _, drops) = call(addr, Some(&admin), "/api/v1/alerts?kind=nps_drop").await;
+    assert!(drops["items"].as_array().unwrap().is_empty());
+    let (status, _, problem) = call(addr, Some(&admin), "/api/v1/alerts?kind=angry").await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert!(problem["detail"].as_str().unwrap().contains("use detractor, watch_words, nps_drop or problem"));
+    let (_, _, first) = call(addr, Some(&admin), "/api/v1/alerts?limit=1").await;
+    let cursor = first["next_cursor"].as_i64().expect("a second page");
+    let (_, _, second) = call(addr, Some(&admin), &format!("/api/v1/alerts?limit=1&before={cursor}")).await;
+    assert_eq!(second["items"].as_array().unwrap().len(), 1);
+    assert_ne!(second["items"][0]["id"], first["items"][0]["id"]);
 }
