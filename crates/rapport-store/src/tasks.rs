@@ -1,6 +1,8 @@
 //! Tasks: alert follow-ups and action plan items, their lists, their closing, and the
 //! escalation of those left overdue.
 
+use std::collections::HashMap;
+
 use rapport_core::task::{Function, TaskStatus};
 use time::OffsetDateTime;
 
@@ -221,10 +223,14 @@ pub(crate) async fn add_task_in(
         .fetch_one(&mut **t)
         .await
         .map_err(StoreError::from)?);
-    for &response in &task.response_ids {
+    // Each answer once: then an insert that adds no row means the answer is not the account's.
+    let mut responses = task.response_ids.clone();
+    responses.sort_unstable();
+    responses.dedup();
+    for response in responses {
         let sql = "INSERT INTO task_responses (task_id, response_id) SELECT $1, id FROM responses \
-                   WHERE id = $2 AND account_id = $3 ON CONFLICT DO NOTHING";
-        on_tx!(tx, |t| sqlx::query(sql)
+                   WHERE id = $2 AND account_id = $3";
+        let linked = on_tx!(tx, |t| sqlx::query(sql)
             .bind(id)
             .bind(response)
             .bind(task.account_id)
@@ -232,14 +238,6 @@ pub(crate) async fn add_task_in(
             .await
             .map_err(StoreError::from)?
             .rows_affected());
-        let linked: i64 = on_tx!(tx, |t| sqlx::query_scalar(
-            "SELECT COUNT(*) FROM task_responses WHERE task_id = $1 AND response_id = $2"
-        )
-        .bind(id)
-        .bind(response)
-        .fetch_one(&mut **t)
-        .await
-        .map_err(StoreError::from)?);
         if linked == 0 {
             return Err(TaskError::ForeignAnswer(response));
         }
@@ -334,16 +332,21 @@ impl Store {
             qb.push(" ORDER BY t.due_at, t.id LIMIT ").push_bind(limit);
             qb.build_query_as().fetch_all(pool).await?
         });
-        let mut out = Vec::with_capacity(tasks.len());
-        for task in tasks {
-            let sql = "SELECT m.email, a.sponsor_email FROM accounts a \
-                       LEFT JOIN users u ON lower(u.email) = lower($2) LEFT JOIN users m ON m.id = u.manager_id \
-                       WHERE a.id = $1";
-            let (manager_email, sponsor_email): (Option<String>, Option<String>) = on_pool!(self, |pool| {
-                sqlx::query_as(sql).bind(task.account_id).bind(task.owner_email.as_deref()).fetch_one(pool).await?
-            });
-            out.push(Escalation { task, manager_email, sponsor_email });
-        }
+        // Whom to tell, for all of them at once.
+        let sql = "SELECT t.id, m.email, a.sponsor_email FROM tasks t JOIN accounts a ON a.id = t.account_id \
+                   LEFT JOIN users u ON lower(u.email) = lower(t.owner_email) LEFT JOIN users m ON m.id = u.manager_id \
+                   WHERE t.escalated_at IS NULL AND t.status IN ('open', 'in_progress') AND t.due_at < $1";
+        let rows: Vec<(i64, Option<String>, Option<String>)> =
+            on_pool!(self, |pool| sqlx::query_as(sql).bind(now).fetch_all(pool).await?);
+        let mut whom: HashMap<i64, (Option<String>, Option<String>)> =
+            rows.into_iter().map(|(id, m, s)| (id, (m, s))).collect();
+        let out = tasks
+            .into_iter()
+            .map(|task| {
+                let (manager_email, sponsor_email) = whom.remove(&task.id).unwrap_or_default();
+                Escalation { task, manager_email, sponsor_email }
+            })
+            .collect();
         Ok(out)
     }
 

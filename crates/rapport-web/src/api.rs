@@ -188,6 +188,24 @@ fn query<T>(q: Result<Query<T>, QueryRejection>) -> Result<T, Problem> {
     q.map(|Query(q)| q).map_err(|e| Problem::new(StatusCode::BAD_REQUEST, format!("a query parameter is wrong: {e}")))
 }
 
+/// The page size a list was asked for: 1 to [`MAX_LIMIT`], 100 when not given.
+fn page_limit(limit: Option<usize>) -> Result<usize, Problem> {
+    let limit = limit.unwrap_or(100);
+    if !(1..=MAX_LIMIT).contains(&limit) {
+        return Err(Problem::new(StatusCode::BAD_REQUEST, format!("limit must be 1 to {MAX_LIMIT}, not {limit}")));
+    }
+    Ok(limit)
+}
+
+/// A page of rows read with one row more than `limit`, newest first: the rows to send, and
+/// the cursor of the next page (the last row's id) when there is one.
+fn newest_page<T>(mut rows: Vec<T>, limit: usize, id: impl Fn(&T) -> i64) -> (Vec<T>, Option<i64>) {
+    let more = rows.len() > limit;
+    rows.truncate(limit);
+    let next = if more { rows.last().map(id) } else { None };
+    (rows, next)
+}
+
 fn nonempty(v: &Option<String>) -> Option<String> {
     v.as_ref().map(|s| s.trim().to_string()).filter(|s| !s.is_empty())
 }
@@ -211,10 +229,7 @@ async fn list_accounts(
     caller.require_scope(TokenScope::Read)?;
     caller.user.require(Need::Portfolio)?;
     let q = query(q)?;
-    let limit = q.limit.unwrap_or(100);
-    if !(1..=MAX_LIMIT).contains(&limit) {
-        return Err(Problem::new(StatusCode::BAD_REQUEST, format!("limit must be 1 to {MAX_LIMIT}, not {limit}")));
-    }
+    let limit = page_limit(q.limit)?;
     let filter = caller.user.scoped(AccountFilter {
         vertical: nonempty(&q.vertical),
         region: nonempty(&q.region),

@@ -10,13 +10,13 @@ use rapport_reports::AccountFilter;
 use rapport_store::alerts::AlertFilter;
 use rapport_store::api_tokens::TokenScope;
 use serde::{Deserialize, Serialize};
-use time::format_description::well_known::Rfc3339;
 use utoipa::{IntoParams, ToSchema};
 
 use super::auth::ApiUser;
 use super::problem::{Problem, Refused};
-use super::{MAX_LIMIT, nonempty, query};
+use super::{newest_page, nonempty, page_limit, query};
 use crate::authz::Need;
+use crate::follow_up::messages::stamp;
 use crate::state::AppState;
 
 /// An alert.
@@ -87,10 +87,7 @@ pub async fn list_alerts(
     caller.require_scope(TokenScope::Read)?;
     caller.user.require(Need::Portfolio)?;
     let q = query(q)?;
-    let limit = q.limit.unwrap_or(100);
-    if !(1..=MAX_LIMIT).contains(&limit) {
-        return Err(Problem::new(StatusCode::BAD_REQUEST, format!("limit must be 1 to {MAX_LIMIT}, not {limit}")));
-    }
+    let limit = page_limit(q.limit)?;
     let kind = match nonempty(&q.kind) {
         Some(k) => Some(AlertKind::parse(&k).ok_or_else(|| {
             Problem::new(
@@ -113,10 +110,8 @@ pub async fn list_alerts(
         owned_by: caller.user.scoped(AccountFilter::default()).owned_by,
         before: q.before,
     };
-    let mut rows = state.store.list_alerts(&filter, limit as i64 + 1).await?;
-    let more = rows.len() > limit;
-    rows.truncate(limit);
-    let next_cursor = if more { rows.last().map(|a| a.id) } else { None };
+    let rows = state.store.list_alerts(&filter, limit as i64 + 1).await?;
+    let (rows, next_cursor) = newest_page(rows, limit, |a| a.id);
     let items = rows
         .into_iter()
         .map(|a| AlertOut {
@@ -127,7 +122,7 @@ pub async fn list_alerts(
             account_name: a.account_name,
             wave: a.wave_name,
             response_id: a.response_id,
-            raised_at: a.raised_at.format(&Rfc3339).unwrap_or_default(),
+            raised_at: stamp(a.raised_at),
             task_id: a.task_id,
             task_status: a.task_status,
         })

@@ -14,13 +14,13 @@ use rapport_store::api_tokens::TokenScope;
 use rapport_store::tasks::{NewTask, TaskError, TaskFilter, TaskRow, TaskView};
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
-use time::format_description::well_known::Rfc3339;
 use utoipa::{IntoParams, ToSchema};
 
 use super::auth::ApiUser;
 use super::idempotency::once;
 use super::problem::{Problem, Refused};
-use super::{MAX_LIMIT, nonempty, query};
+use super::{newest_page, nonempty, page_limit, query};
+use crate::follow_up::messages::stamp;
 use crate::pages::account::portfolio_with;
 use crate::pages::view::Viewer;
 use crate::state::AppState;
@@ -59,10 +59,6 @@ pub struct TaskOut {
     pub escalated_to: Option<String>,
     /// Who wrote it (absent: an alert rule).
     pub created_by: Option<String>,
-}
-
-fn stamp(t: OffsetDateTime) -> String {
-    t.format(&Rfc3339).unwrap_or_default()
 }
 
 impl TaskOut {
@@ -143,10 +139,7 @@ pub async fn list_tasks(
 ) -> Result<Json<TaskPage>, Problem> {
     caller.require_scope(TokenScope::Read)?;
     let q = query(q)?;
-    let limit = q.limit.unwrap_or(100);
-    if !(1..=MAX_LIMIT).contains(&limit) {
-        return Err(bad(format!("limit must be 1 to {MAX_LIMIT}, not {limit}")));
-    }
+    let limit = page_limit(q.limit)?;
     let view = match nonempty(&q.view) {
         Some(v) => TaskView::parse(&v)
             .ok_or_else(|| bad(format!("view='{v}' is not a view: use open, overdue, closed or all")))?,
@@ -185,10 +178,8 @@ pub async fn list_tasks(
         newest_first: true,
     };
     let now = OffsetDateTime::now_utc();
-    let mut rows = state.store.list_tasks(&filter, now, limit as i64 + 1).await?;
-    let more = rows.len() > limit;
-    rows.truncate(limit);
-    let next_cursor = if more { rows.last().map(|t| t.id) } else { None };
+    let rows = state.store.list_tasks(&filter, now, limit as i64 + 1).await?;
+    let (rows, next_cursor) = newest_page(rows, limit, |t| t.id);
     Ok(Json(TaskPage { items: rows.into_iter().map(|t| TaskOut::of(t, now)).collect(), next_cursor }))
 }
 

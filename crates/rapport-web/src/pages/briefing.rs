@@ -167,15 +167,17 @@ pub async fn show(
         trend.push(TrendRow { wave: w.name.clone(), n: s.n, nps: format::nps(s.nps) });
     }
     let scope = (user.0.role == rapport_core::user::Role::AccountManager).then(|| user.0.email.clone());
-    let portfolio = TaskFilter { view: TaskView::Open, scope: scope.clone(), ..TaskFilter::default() };
-    let mut by_function: BTreeMap<String, usize> = BTreeMap::new();
-    for t in store.list_tasks(&portfolio, now, 100_000).await? {
-        *by_function.entry(t.function).or_default() += 1;
-    }
     let cycle = p.waves.last().and_then(|w| w.opens_on).map_or(now - Duration::days(90), |d| d.midnight().assume_utc());
-    let done = TaskFilter { view: TaskView::Closed, scope, closed_since: Some(cycle), ..TaskFilter::default() };
-    let portfolio_done =
-        store.list_tasks(&done, now, 100_000).await?.iter().filter(|t| t.status() == TaskStatus::Done).count();
+    let in_scope = TaskFilter { view: TaskView::All, scope, ..TaskFilter::default() };
+    let mut by_function: BTreeMap<String, usize> = BTreeMap::new();
+    let mut portfolio_done = 0;
+    for t in store.list_tasks(&in_scope, now, 100_000).await? {
+        if t.status().is_open() {
+            *by_function.entry(t.function).or_default() += 1;
+        } else if t.status() == TaskStatus::Done && t.closed_at.is_some_and(|c| c >= cycle) {
+            portfolio_done += 1;
+        }
+    }
 
     let page = BriefingPage {
         layout: Layout::new(&user, format!("Briefing: {}", a.name), "dashboard"),

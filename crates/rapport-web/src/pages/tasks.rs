@@ -136,20 +136,6 @@ pub async fn list(
     let now = OffsetDateTime::now_utc();
     let (since, previous_start) = cycle_starts(&state, now).await?;
     let base = TaskFilter { scope: scope(&user), follow_ups, ..TaskFilter::default() };
-    let previous = match previous_start {
-        Some(from) => {
-            let all = state.store.list_tasks(&TaskFilter { view: TaskView::All, ..base.clone() }, now, 100_000).await?;
-            let written: Vec<&TaskRow> = all.iter().filter(|t| t.created_at >= from && t.created_at < since).collect();
-            Some(PreviousCycle {
-                from: from.date().to_string(),
-                until: since.date().to_string(),
-                closed: written.iter().filter(|t| !t.status().is_open()).count(),
-                open: written.iter().filter(|t| t.status().is_open() && !t.is_overdue(now)).count(),
-                overdue: written.iter().filter(|t| t.is_overdue(now)).count(),
-            })
-        }
-        None => None,
-    };
     let filter = TaskFilter {
         view,
         owner: blank(&q.owner),
@@ -158,15 +144,22 @@ pub async fn list(
         ..base.clone()
     };
     let tasks = state.store.list_tasks(&filter, now, LIMIT).await?;
-    // The summary covers the whole scope, whatever the list is filtered to.
-    let open_tasks = state.store.list_tasks(&TaskFilter { view: TaskView::Open, ..base.clone() }, now, 100_000).await?;
-    let done = state
-        .store
-        .list_tasks(&TaskFilter { view: TaskView::Closed, closed_since: Some(since), ..base }, now, 100_000)
-        .await?
-        .iter()
-        .filter(|t| t.status() == TaskStatus::Done)
-        .count();
+    // The summary covers the whole scope, whatever the list is filtered to: one read of every
+    // task in it, counted here.
+    let scoped = state.store.list_tasks(&TaskFilter { view: TaskView::All, ..base }, now, 100_000).await?;
+    let open_tasks: Vec<&TaskRow> = scoped.iter().filter(|t| t.status().is_open()).collect();
+    let done =
+        scoped.iter().filter(|t| t.status() == TaskStatus::Done && t.closed_at.is_some_and(|c| c >= since)).count();
+    let previous = previous_start.map(|from| {
+        let written: Vec<&TaskRow> = scoped.iter().filter(|t| t.created_at >= from && t.created_at < since).collect();
+        PreviousCycle {
+            from: from.date().to_string(),
+            until: since.date().to_string(),
+            closed: written.iter().filter(|t| !t.status().is_open()).count(),
+            open: written.iter().filter(|t| t.status().is_open() && !t.is_overdue(now)).count(),
+            overdue: written.iter().filter(|t| t.is_overdue(now)).count(),
+        }
+    });
     let tally = |key: &dyn Fn(&TaskRow) -> String| {
         let mut m: BTreeMap<String, (usize, usize)> = BTreeMap::new();
         for t in &open_tasks {
