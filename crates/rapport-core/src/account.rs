@@ -46,7 +46,7 @@ impl fmt::Display for RelationshipStyle {
 }
 
 /// An account: one business customer.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Account {
     /// The id the CRM gives it; the key of every import.
     pub account_id: String,

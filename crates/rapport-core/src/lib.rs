@@ -20,10 +20,13 @@
 //!   action plan items), [`event`] (what webhooks tell other systems) and [`sponsor`]
 //!   (which accounts most deserve an executive sponsor), [`briefing`] (the review meeting's
 //!   discussion points and questions) and [`cadence`] (the monthly or quarterly cycle).
+//! - Assessing the portfolio: [`assessment`] (profitability, opportunity flow, the ideal
+//!   account, the squeaky wheel, accounts at risk, relationship type).
 
 pub mod account;
 pub mod alert;
 pub mod answer;
+pub mod assessment;
 pub mod briefing;
 pub mod cadence;
 pub mod contact;
