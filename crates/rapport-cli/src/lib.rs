@@ -6,7 +6,7 @@
 //! - [`survey`]: survey definitions; [`wave`]: waves, their invitations and links;
 //!   [`delivery`]: the SMTP and public-address settings `serve` and `wave send` share.
 //! - [`transfer`]: `import` and `export`; [`demo`]: the demo portfolio; [`report`]: the
-//!   loyalty reports and their output formats.
+//!   reports and their output formats; [`assessment`]: the ideal account definition.
 //! - [`follow_up`]: alert rules, follow-ups and action plans, webhooks.
 //! - [`telemetry`] sets up logging.
 
@@ -19,6 +19,7 @@ macro_rules! say {
     }};
 }
 
+pub mod assessment;
 pub mod backup;
 pub mod bench;
 pub mod delivery;
@@ -97,8 +98,13 @@ pub enum Command {
     /// Fill the database with a realistic demo portfolio: verticals, accounts, contacts at
     /// several levels, revenue, opportunities, service cases and four quarterly waves of answers.
     Demo(demo::DemoArgs),
-    /// Loyalty reports: quadrants, migration, nps, drivers, trends, coverage.
+    /// Reports: quadrants, migration, nps, drivers, trends, coverage, loyalty-revenue, and the
+    /// portfolio assessment: portfolio, ideal, squeaky-wheel, risk, relationships.
     Report(Box<report::ReportArgs>),
+    /// The ideal account definition (and the assessment's hourly cost, target margin and
+    /// neglect period): show it, its history, or change it and see which accounts move.
+    #[command(subcommand)]
+    Ideal(assessment::IdealCommand),
     /// Measure Rapport on the configured database (see BENCHMARKS.md).
     #[command(subcommand)]
     Bench(BenchCommand),
@@ -151,6 +157,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Export(args) => transfer::export(&store, args).await,
         Command::Demo(args) => demo::demo(&store, args).await,
         Command::Report(args) => report::report(&store, *args).await,
+        Command::Ideal(command) => assessment::ideal(&store, command).await,
         Command::Bench(BenchCommand::Reports(args)) => bench::bench_reports(&store, args).await,
         Command::Analytics(AnalyticsCommand::Rebuild) => {
             let started = std::time::Instant::now();

@@ -25,6 +25,10 @@ fn parse_money(text: &str) -> Result<Money, String> {
     Money::parse(text).map_err(|e| e.to_string())
 }
 
+fn parse_day(text: &str) -> Result<time::Date, String> {
+    rapport_core::date::parse_date(text).map_err(|e| e.to_string())
+}
+
 fn parse_format(text: &str) -> Result<Format, String> {
     Format::parse(text).ok_or_else(|| format!("'{text}' is not a format: use table, csv, json or xlsx"))
 }
@@ -62,8 +66,9 @@ impl FilterArgs {
 /// `rapport report`.
 #[derive(Debug, Clone, clap::Args)]
 pub struct ReportArgs {
-    /// The report: quadrants, migration, nps, drivers, trends, coverage or loyalty-revenue
-    /// (each described in the README).
+    /// The report: quadrants, migration, nps, drivers, trends, coverage, loyalty-revenue, or
+    /// the portfolio assessment: portfolio, ideal, squeaky-wheel, risk, relationships (each
+    /// described in the README).
     #[arg(value_parser = parse_report)]
     pub report: ReportKind,
     /// The wave (e.g. 2026-Q4); the latest wave by default.
@@ -94,6 +99,20 @@ pub struct ReportArgs {
     /// Figures from fewer answers than this are flagged as low sample.
     #[arg(long, default_value_t = DEFAULT_MIN_ANSWERS)]
     pub min_answers: u64,
+    /// Assessment reports: the first quarter of the window (2026-Q1; a month stands for its
+    /// quarter). Default: the four quarters up to --until, or up to today.
+    #[arg(long)]
+    pub since: Option<String>,
+    /// Assessment reports: the last quarter of the window (default: the current quarter).
+    #[arg(long)]
+    pub until: Option<String>,
+    /// Assessment reports: count neglect up to this day (YYYY-MM-DD; default: today).
+    #[arg(long, value_parser = parse_day)]
+    pub as_of: Option<time::Date>,
+    /// The ideal report: compare with this version of the definition (`rapport ideal
+    /// history` lists them) and show which accounts move.
+    #[arg(long)]
+    pub compare: Option<i64>,
     /// table (readable), csv, json or xlsx (a workbook; needs --output).
     #[arg(long, value_parser = parse_format, default_value = "table")]
     pub format: Format,
@@ -115,6 +134,10 @@ impl ReportArgs {
             revenue_threshold: self.revenue_threshold,
             min_answers: self.min_answers,
             filter: self.filter.filter(),
+            since: self.since.clone(),
+            until: self.until.clone(),
+            as_of: self.as_of,
+            compare: self.compare,
             ..ReportQuery::new(self.report)
         }
     }

@@ -4,6 +4,7 @@
 //! [`ReportQuery`] and gets a [`Report`] (rows of typed values) to show or export
 //! ([`output`]: table, CSV, JSON, XLSX).
 
+pub mod assessment;
 pub mod output;
 
 use std::collections::{BTreeMap, HashMap};
@@ -46,11 +47,21 @@ pub enum ReportKind {
     /// Each account's loyalty change against its revenue change between two waves (--from,
     /// --to), and how the two correlate across accounts.
     LoyaltyRevenue,
+    /// Profitability and opportunity flow per account over a window, ranked by margin.
+    Portfolio,
+    /// The ideal account score of each account, with each criterion's contribution.
+    Ideal,
+    /// Service effort against revenue and value; ideal accounts whose service is slowing.
+    SqueakyWheel,
+    /// Accounts at risk, with their reasons.
+    Risk,
+    /// Big R or little r, Relationship or Transaction buying, and the focus for each.
+    Relationships,
 }
 
 impl ReportKind {
     /// Every report, in the order menus list them.
-    pub const ALL: [ReportKind; 7] = [
+    pub const ALL: [ReportKind; 12] = [
         ReportKind::Quadrants,
         ReportKind::Migration,
         ReportKind::Nps,
@@ -58,7 +69,24 @@ impl ReportKind {
         ReportKind::Trends,
         ReportKind::Coverage,
         ReportKind::LoyaltyRevenue,
+        ReportKind::Portfolio,
+        ReportKind::Ideal,
+        ReportKind::SqueakyWheel,
+        ReportKind::Risk,
+        ReportKind::Relationships,
     ];
+
+    /// The portfolio assessment's reports (over a window, with the assessment definition).
+    pub fn is_assessment(self) -> bool {
+        matches!(
+            self,
+            ReportKind::Portfolio
+                | ReportKind::Ideal
+                | ReportKind::SqueakyWheel
+                | ReportKind::Risk
+                | ReportKind::Relationships
+        )
+    }
 
     /// Its name on the command line and in URLs.
     pub fn as_str(self) -> &'static str {
@@ -70,6 +98,11 @@ impl ReportKind {
             ReportKind::Trends => "trends",
             ReportKind::Coverage => "coverage",
             ReportKind::LoyaltyRevenue => "loyalty-revenue",
+            ReportKind::Portfolio => "portfolio",
+            ReportKind::Ideal => "ideal",
+            ReportKind::SqueakyWheel => "squeaky-wheel",
+            ReportKind::Risk => "risk",
+            ReportKind::Relationships => "relationships",
         }
     }
 
@@ -97,6 +130,21 @@ impl ReportKind {
             ReportKind::Coverage => "Who was asked, who answered, and the revenue they stand for, per wave",
             ReportKind::LoyaltyRevenue => {
                 "Each account's loyalty change against its revenue change between two waves, and their correlation"
+            }
+            ReportKind::Portfolio => {
+                "Profitability and opportunity flow per account over a window (--since, --until): keep, re-price, reduce or exit"
+            }
+            ReportKind::Ideal => {
+                "How close each account comes to the ideal account definition, criterion by criterion (--compare VERSION)"
+            }
+            ReportKind::SqueakyWheel => {
+                "Each account's share of service effort against its share of revenue and value, and whose service is slowing"
+            }
+            ReportKind::Risk => {
+                "Accounts at risk: falling revenue or loyalty, neglect, a single thread, executive detractors"
+            }
+            ReportKind::Relationships => {
+                "Big R or little r, Relationship or Transaction buying, and the focus for each"
             }
         }
     }
@@ -127,6 +175,16 @@ pub struct ReportQuery {
     pub min_answers: u64,
     /// Which accounts the report covers.
     pub filter: AccountFilter,
+    /// Assessment reports: the first quarter of the window (a month stands for its quarter;
+    /// default: three quarters before `until`, or the four quarters up to today).
+    pub since: Option<String>,
+    /// Assessment reports: the last quarter of the window (default: the current quarter).
+    pub until: Option<String>,
+    /// Assessment reports: the day neglect is counted to and the default window ends in
+    /// (default: today).
+    pub as_of: Option<time::Date>,
+    /// The ideal report: compare with this version of the definition.
+    pub compare: Option<i64>,
 }
 
 impl ReportQuery {
@@ -144,6 +202,10 @@ impl ReportQuery {
             revenue_threshold: None,
             min_answers: DEFAULT_MIN_ANSWERS,
             filter: AccountFilter::default(),
+            since: None,
+            until: None,
+            as_of: None,
+            compare: None,
         }
     }
 }
@@ -393,10 +455,11 @@ pub async fn build_cached(store: &Store, cache: &ReportCache, args: &ReportQuery
 /// Computes a report (everything `rapport report` does but writing it), reading through
 /// `cache`.
 pub async fn build(store: &Store, cache: &ReportCache, args: &ReportQuery) -> anyhow::Result<Report> {
-    let lists_accounts = matches!(
-        args.report,
-        ReportKind::Quadrants | ReportKind::Migration | ReportKind::Coverage | ReportKind::LoyaltyRevenue
-    );
+    let lists_accounts = args.report.is_assessment()
+        || matches!(
+            args.report,
+            ReportKind::Quadrants | ReportKind::Migration | ReportKind::Coverage | ReportKind::LoyaltyRevenue
+        );
     let portfolio = Portfolio::load(store, cache, lists_accounts, &args.filter).await?;
     let args = args.clone();
     let report = match args.report {
@@ -407,6 +470,22 @@ pub async fn build(store: &Store, cache: &ReportCache, args: &ReportQuery) -> an
         ReportKind::Trends => trends(store, cache, &portfolio, &args).await?,
         ReportKind::Coverage => coverage(store, cache, &portfolio, &args).await?,
         ReportKind::LoyaltyRevenue => loyalty_revenue(store, cache, &portfolio, &args).await?,
+        kind => {
+            let a = assessment::assess(store, cache, &portfolio, &args, None).await?;
+            match kind {
+                ReportKind::Portfolio => assessment::portfolio_report(&portfolio, &a),
+                ReportKind::Ideal => {
+                    let compared = match args.compare {
+                        Some(v) => Some(assessment::assess(store, cache, &portfolio, &args, Some(v)).await?),
+                        None => None,
+                    };
+                    assessment::ideal_report(&portfolio, &a, compared.as_deref())
+                }
+                ReportKind::SqueakyWheel => assessment::squeaky_report(&portfolio, &a),
+                ReportKind::Risk => assessment::risk_report(&portfolio, &a),
+                _ => assessment::relationships_report(&portfolio, &a),
+            }
+        }
     };
     Ok(report)
 }

@@ -19,11 +19,13 @@
 //!   [`tasks`] (follow-ups and action plan items, escalation), [`webhooks`], and the
 //!   [`outbox`] that delivers notifications and webhook events at least once; [`sponsors`];
 //!   [`reviews`]: review meetings and the actions they agree; [`cadence`]: the repeating cycle.
+//! - [`assessment`]: what the portfolio assessment reads, and its versioned definition.
 
 pub mod accounts;
 pub mod alerts;
 pub mod analytics;
 pub mod api_tokens;
+pub mod assessment;
 pub mod audit;
 pub mod backup;
 pub mod cadence;

@@ -61,6 +61,8 @@ impl Store {
                 return Err(e);
             }
         }
+        // A meeting is a touch the risk report's neglect must see.
+        tx.bump_data_version().await?;
         tx.commit().await?;
         Ok(id)
     }

@@ -251,6 +251,8 @@ impl Store {
         let mut tx = Tx::begin(self).await?;
         match add_task_in(&mut tx, task, None, now).await {
             Ok(id) => {
+                // A new plan item is a touch: the risk report's neglect must see it.
+                tx.bump_data_version().await?;
                 tx.commit().await?;
                 Ok(id)
             }
@@ -307,19 +309,24 @@ impl Store {
         let closing = !status.is_open();
         let sql = "UPDATE tasks SET status = $2, outcome = COALESCE($3, outcome), closed_at = $4, closed_by = $5 \
                    WHERE id = $1";
-        let n = on_pool!(self, |pool| sqlx::query(sql)
+        let mut tx = Tx::begin(self).await?;
+        let n = on_tx!(&mut tx, |t| sqlx::query(sql)
             .bind(id)
             .bind(status.as_str())
             .bind(outcome)
             .bind(closing.then_some(now))
             .bind(if closing { by } else { None })
-            .execute(pool)
+            .execute(&mut **t)
             .await
             .map_err(StoreError::from)?
             .rows_affected());
         if n == 0 {
+            tx.rollback().await?;
             return Err(TaskError::NoTask(id));
         }
+        // Closing a follow-up is a touch the risk report's neglect must see.
+        tx.bump_data_version().await?;
+        tx.commit().await?;
         self.find_task(id).await?.ok_or(TaskError::NoTask(id))
     }
 

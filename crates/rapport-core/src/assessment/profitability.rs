@@ -180,7 +180,8 @@ pub fn verdict(p: &Profitability, deals: &Deals, prospects: Prospects, def: &Def
         reasons.push("loyalty is not high and there is no steady flow of new business".to_string());
         return (Verdict::Exit, reasons);
     }
-    if margin_pct < def.target_margin_pct {
+    // Judged on the margin as shown (one decimal), so no one reads "15.0% is below 15.0%".
+    if (margin_pct * 10.0).round() / 10.0 < def.target_margin_pct {
         reasons.push(format!("margin {} is below the {} target", pct(margin_pct), pct(def.target_margin_pct)));
         if service_share >= SERVICE_HEAVY_PCT {
             reasons.push(format!("service costs {} of revenue ({} of it unpaid)", pct(service_share), p.unpaid_work));

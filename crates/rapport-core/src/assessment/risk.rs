@@ -12,20 +12,24 @@ use crate::money::Money;
 /// Revenue down by this share or more against the previous window is falling.
 pub const REVENUE_FALL_PCT: f64 = 15.0;
 
-/// NPS down by this many points or more between the last two waves is falling.
+/// NPS down wave after wave over the last three waves, by this many points or more in all,
+/// is falling.
 pub const LOYALTY_FALL_POINTS: f64 = 10.0;
+
+/// With only two well-measured waves, a single fall must be this deep.
+pub const LOYALTY_DROP_POINTS: f64 = 20.0;
 
 /// What the risk assessment knows of an account.
 #[derive(Debug, Clone, Copy, Default, PartialEq)]
 pub struct RiskFacts {
+    // (A single wave-to-wave move of a small sample is mostly noise: falling loyalty is a
+    // trend over three waves, or one deep fall when only two are measured.)
     /// Billed revenue in the window.
     pub revenue_now: Option<Money>,
     /// In the window before it.
     pub revenue_before: Option<Money>,
-    /// NPS in the latest wave the account answered, and in the one before (with answers).
-    pub nps_now: Option<f64>,
-    /// NPS in the wave before.
-    pub nps_before: Option<f64>,
+    /// NPS in each of the last three waves, oldest first, where it was well measured.
+    pub nps_history: [Option<f64>; 3],
     /// The last answer, follow-up, review or new opportunity.
     pub last_touch: Option<Date>,
     /// Distinct people who answered in the latest wave, when it answered.
@@ -120,9 +124,7 @@ pub fn risks(f: &RiskFacts, today: Date, neglect_days: u32) -> Vec<Risk> {
         Some(day) => out.push(Risk::Neglected { days: Some((today - day).whole_days()) }),
         None => out.push(Risk::Neglected { days: None }),
     }
-    if let (Some(before), Some(now)) = (f.nps_before, f.nps_now)
-        && before - now >= LOYALTY_FALL_POINTS
-    {
+    if let Some((before, now)) = loyalty_falling(&f.nps_history) {
         out.push(Risk::LoyaltyFalling { before, now });
     }
     if f.high_revenue && f.single_threaded {
@@ -132,6 +134,17 @@ pub fn risks(f: &RiskFacts, today: Date, neglect_days: u32) -> Vec<Risk> {
         out.push(Risk::ExecutiveDetractors { count: f.executive_detractors });
     }
     out
+}
+
+/// Where loyalty fell from and to, when it is falling: down at every step of the last three
+/// waves by [`LOYALTY_FALL_POINTS`] in all, or in one step (the last measured) by
+/// [`LOYALTY_DROP_POINTS`].
+pub fn loyalty_falling(history: &[Option<f64>; 3]) -> Option<(f64, f64)> {
+    match history {
+        [Some(a), Some(b), Some(c)] if b < a && c < b && a - c >= LOYALTY_FALL_POINTS => Some((*a, *c)),
+        [_, Some(b), Some(c)] | [Some(b), None, Some(c)] if b - c >= LOYALTY_DROP_POINTS => Some((*b, *c)),
+        _ => None,
+    }
 }
 
 #[cfg(test)]
@@ -146,8 +159,7 @@ mod tests {
         RiskFacts {
             revenue_now: Some(Money::from_units(100)),
             revenue_before: Some(Money::from_units(100)),
-            nps_now: Some(40.0),
-            nps_before: Some(45.0),
+            nps_history: [Some(40.0), Some(45.0), Some(40.0)],
             last_touch: Some(date!(2026 - 11 - 01)),
             respondents: Some(4),
             single_threaded: false,
@@ -165,8 +177,7 @@ mod tests {
     fn each_risk_is_found_and_told_in_words() {
         let f = RiskFacts {
             revenue_now: Some(Money::from_units(85)),
-            nps_now: Some(20.0),
-            nps_before: Some(30.0),
+            nps_history: [Some(35.0), Some(30.0), Some(20.0)],
             last_touch: Some(date!(2026 - 08 - 01)),
             single_threaded: true,
             respondents: Some(1),
@@ -180,7 +191,7 @@ mod tests {
             vec![
                 "revenue down 15% (100.00 to 85.00)",
                 "no answer, follow-up, review or new opportunity in 115 days",
-                "NPS fell from 30 to 20",
+                "NPS fell from 35 to 20",
                 "high revenue held by a single thread (1 respondent(s), one level)",
                 "2 executive detractor(s) in the latest wave",
             ]
@@ -192,8 +203,7 @@ mod tests {
         let f = RiskFacts {
             revenue_now: Some(Money(8501)),
             revenue_before: Some(Money(10000)),
-            nps_now: Some(20.5),
-            nps_before: Some(30.0),
+            nps_history: [Some(28.0), Some(30.0), Some(20.5)],
             last_touch: Some(date!(2026 - 08 - 27)),
             high_revenue: false,
             single_threaded: true,
@@ -204,5 +214,18 @@ mod tests {
         assert_eq!(risks(&never, TODAY, 90), vec![Risk::Neglected { days: None }]);
         let no_history = RiskFacts { revenue_before: Some(Money::ZERO), ..healthy() };
         assert!(risks(&no_history, TODAY, 90).is_empty());
+    }
+
+    #[test]
+    fn loyalty_falls_as_a_trend_or_one_deep_drop() {
+        assert_eq!(loyalty_falling(&[Some(40.0), Some(35.0), Some(30.0)]), Some((40.0, 30.0)));
+        assert_eq!(loyalty_falling(&[Some(40.0), Some(35.0), Some(31.0)]), None);
+        // Up then down is noise, unless the last fall is deep.
+        assert_eq!(loyalty_falling(&[Some(30.0), Some(45.0), Some(30.0)]), None);
+        assert_eq!(loyalty_falling(&[Some(60.0), Some(50.0), Some(30.0)]), Some((60.0, 30.0)));
+        assert_eq!(loyalty_falling(&[Some(40.0), Some(60.0), Some(35.0)]), Some((60.0, 35.0)));
+        assert_eq!(loyalty_falling(&[None, Some(50.0), Some(30.0)]), Some((50.0, 30.0)));
+        assert_eq!(loyalty_falling(&[None, Some(50.0), Some(31.0)]), None);
+        assert_eq!(loyalty_falling(&[Some(50.0), Some(40.0), None]), None);
     }
 }
