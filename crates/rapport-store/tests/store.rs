@@ -14,6 +14,10 @@ use surveys::*;
 mod follow_up;
 use follow_up::*;
 
+#[path = "store/assessment.rs"]
+mod assessment;
+use assessment::*;
+
 fn main() {
     run_on_both(cases![
         importing_the_same_file_twice_changes_nothing,
@@ -42,6 +46,8 @@ fn main() {
         overdue_tasks_escalate_once_to_the_manager_or_else_the_sponsor,
         plan_items_link_the_accounts_own_answers_and_close_with_an_outcome,
         a_review_meeting_and_its_actions_are_stored_whole_or_not_at_all,
+        activity_is_summed_per_month_with_the_last_touch_and_recent_breadth,
+        the_definition_keeps_every_version_with_who_when_and_why,
     ]);
 }
 

@@ -345,6 +345,16 @@ pub enum ReportName {
     Coverage,
     /// Loyalty change against revenue change.
     LoyaltyRevenue,
+    /// Profitability and opportunity flow per account over a window.
+    Portfolio,
+    /// The ideal account score of each account.
+    Ideal,
+    /// Service effort against revenue and value.
+    SqueakyWheel,
+    /// Accounts at risk and why.
+    Risk,
+    /// Big R or little r, Relationship or Transaction buying.
+    Relationships,
 }
 
 /// Options of a report.
@@ -367,9 +377,18 @@ pub struct ReportParams {
     pub owner: Option<String>,
     /// Only this relationship style.
     pub style: Option<String>,
+    /// Assessment reports: the window's first quarter (2026-Q1; a month stands for its
+    /// quarter). Default: the four quarters up to `until`.
+    pub since: Option<String>,
+    /// Assessment reports: the window's last quarter (default: the current quarter).
+    pub until: Option<String>,
+    /// The ideal report: compare with this version of the definition.
+    #[param(minimum = 0)]
+    pub compare: Option<i64>,
 }
 
-/// Any report: quadrants, migration, nps, drivers, trends, coverage, loyalty-revenue.
+/// Any report: quadrants, migration, nps, drivers, trends, coverage, loyalty-revenue, and the
+/// portfolio assessment: portfolio, ideal, squeaky-wheel, risk, relationships.
 #[utoipa::path(
     get,
     path = "/api/v1/reports/{name}",
@@ -421,6 +440,9 @@ async fn report(
             relationship_style: nonempty(&q.style),
             owned_by: None,
         }),
+        since: nonempty(&q.since),
+        until: nonempty(&q.until),
+        compare: q.compare,
         ..ReportQuery::new(kind)
     };
     let report = build_cached(&state.store, &state.cache, &query).await.map_err(WebError::from_report)?;

@@ -90,6 +90,7 @@ pub fn router(state: AppState) -> Router {
         .route("/waves/{name}/qr.png", get(pages::waves::qr_png))
         .route("/tasks", get(pages::tasks::list))
         .route("/sponsors", get(pages::sponsors::show).post(pages::sponsors::assign))
+        .route("/ideal", get(pages::assessment::show).post(pages::assessment::change))
         .route("/settings", get(pages::settings::show))
         .route("/settings/alerts", post(pages::settings::save_rules))
         .route("/settings/cadence", post(pages::settings::save_cadence))

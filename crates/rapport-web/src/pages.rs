@@ -13,6 +13,7 @@
 //! - [`format`]: numbers as pages show them.
 
 pub mod account;
+pub mod assessment;
 pub mod audit;
 pub mod briefing;
 pub mod dashboard;

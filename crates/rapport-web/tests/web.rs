@@ -1,6 +1,8 @@
 //! The web app over real HTTP on loopback, on SQLite and PostgreSQL: sign-in, sessions and
 //! CSRF, who may see what (every route for every role), escaping, downloads.
 
+#[path = "web/assessment.rs"]
+mod assessment;
 #[path = "web/delivery.rs"]
 mod delivery;
 #[path = "web/follow_up.rs"]
@@ -11,6 +13,7 @@ mod support;
 
 use std::net::SocketAddr;
 
+use assessment::*;
 use delivery::*;
 use follow_up::*;
 use rapport_store::Store;
@@ -63,6 +66,7 @@ fn main() {
         sponsors_go_to_the_highest_priority_accounts_and_more_than_three_is_flagged,
         a_briefing_splits_the_discussion_and_a_recorded_meeting_becomes_actions,
         a_cycle_opens_its_wave_books_the_reviews_and_reports_the_previous_actions,
+        the_portfolio_assessment_follows_scope_and_the_definition_is_versioned,
     ]);
 }
 
@@ -106,7 +110,13 @@ async fn every_route_answers_each_role_as_the_authorization_matrix_says(store: S
     const NOT_FOUND: u16 = 404;
     // Route, then the status for: anonymous, admin, analyst, executive, am1 (owns A*), am2 (owns B*).
     const FORBIDDEN: u16 = 403;
-    let matrix: [(&str, [u16; 6]); 39] = [
+    let matrix: [(&str, [u16; 6]); 45] = [
+        ("/ideal", [SIGN_IN, OK, OK, OK, OK, OK]),
+        ("/reports/portfolio", [SIGN_IN, OK, OK, OK, OK, OK]),
+        ("/reports/ideal?compare=0&format=csv", [SIGN_IN, OK, OK, OK, OK, OK]),
+        ("/reports/squeaky-wheel?since=2026-Q1", [SIGN_IN, OK, OK, OK, OK, OK]),
+        ("/reports/risk?format=xlsx", [SIGN_IN, OK, OK, OK, OK, OK]),
+        ("/reports/relationships?until=nonsense", [SIGN_IN, 400, 400, 400, 400, 400]),
         ("/accounts/A1/briefing", [SIGN_IN, OK, OK, OK, OK, NOT_FOUND]),
         ("/accounts/B1/briefing", [SIGN_IN, OK, OK, OK, NOT_FOUND, OK]),
         ("/sponsors", [SIGN_IN, OK, OK, OK, OK, OK]),
@@ -179,6 +189,7 @@ async fn every_route_answers_each_role_as_the_authorization_matrix_says(store: S
         "/settings/alerts",
         "/settings/webhooks",
         "/settings/webhooks/1/remove",
+        "/ideal",
     ] {
         for ((who, c), want) in clients.iter().zip([SIGN_IN, 403, 403, 403, 403, 403]) {
             let res = c

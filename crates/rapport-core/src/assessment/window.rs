@@ -58,7 +58,7 @@ pub enum WindowError {
     #[error(transparent)]
     Period(#[from] PeriodError),
     /// The window runs backwards.
-    #[error("the window starts at {first} but ends at {last}, before it: give --since before --until")]
+    #[error("the window starts at {first} but ends at {last}, before it: the first quarter must come before the last")]
     Backwards {
         /// The first quarter asked for.
         first: Quarter,

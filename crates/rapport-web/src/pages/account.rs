@@ -93,6 +93,9 @@ struct AccountPage {
     functions: Vec<&'static str>,
     today: String,
     now: time::OffsetDateTime,
+    /// The portfolio assessment of the account (signed-in users only: margins are not for
+    /// share links).
+    assessment: Option<crate::pages::assessment::AccountView>,
 }
 
 impl AccountPage {
@@ -265,6 +268,10 @@ pub async fn render(
         functions: Function::ALL.map(Function::as_str).to_vec(),
         today: now.date().to_string(),
         now,
+        assessment: match viewer.user {
+            Some(_) => Some(crate::pages::assessment::of_account(state, &p, index).await?),
+            None => None,
+        },
     };
     Ok(Html(page.render().map_err(anyhow::Error::from)?))
 }

@@ -77,6 +77,7 @@ struct ReportPage {
     name: &'static str,
     about: &'static str,
     reports: Vec<(&'static str, &'static str)>,
+    assessment: bool,
     view: ViewQuery,
     options: Arc<FilterOptions>,
     query: String,
@@ -112,13 +113,23 @@ pub async fn report(
     State(state): State<AppState>,
     user: CurrentUser,
     Path(name): Path<String>,
-    Query(view): Query<ViewQuery>,
+    Query(mut view): Query<ViewQuery>,
     Query(format): Query<FormatQuery>,
 ) -> Result<Response, WebError> {
     user.require(Need::Portfolio)?;
     let Some(kind) = ReportKind::parse(&name) else {
         return Err(WebError::NotFound(ReportKind::unknown(&name)));
     };
+    let compare = match view.compare.as_deref() {
+        Some(v) => Some(v.parse::<i64>().map_err(|_| {
+            WebError::BadRequest(format!(
+                "Compare with version '{v}': give a version number (see the definition's history)"
+            ))
+        })?),
+        None => None,
+    };
+    view.window_fields = kind.is_assessment();
+    view.compare_field = kind == ReportKind::Ideal;
     let query = ReportQuery {
         wave: view.wave.clone(),
         // Migration and loyalty-revenue compare `from` with `wave`.
@@ -126,6 +137,9 @@ pub async fn report(
         from: view.from.clone(),
         by: view.dimension().map_err(WebError::BadRequest)?,
         filter: user.scoped(view.filter()),
+        since: view.since.clone(),
+        until: view.until.clone(),
+        compare,
         ..ReportQuery::new(kind)
     };
     let report = build_cached(&state.store, &state.cache, &query).await.map_err(WebError::from_report)?;
@@ -139,8 +153,14 @@ pub async fn report(
     let visual = visual(&state, kind, &query, &report).await.map_err(WebError::from_report)?;
     let page = ReportPage {
         visual,
-        layout: Layout::new(&user, report.title.clone(), "reports"),
-        reports: ReportKind::ALL.iter().map(|k| (k.as_str(), k.about())).collect(),
+        layout: Layout::new(&user, report.title.clone(), if kind.is_assessment() { "assessment" } else { "reports" }),
+        // The loyalty reports and the assessment reports each have their own tabs.
+        reports: ReportKind::ALL
+            .iter()
+            .filter(|k| k.is_assessment() == kind.is_assessment())
+            .map(|k| (k.as_str(), k.about()))
+            .collect(),
+        assessment: kind.is_assessment(),
         name: kind.as_str(),
         about: kind.about(),
         options: FilterOptions::cached(&state, &Viewer::of(&user)).await?,

@@ -149,6 +149,22 @@ pub struct ViewQuery {
     /// Segment dimension of segment views.
     #[serde(default, deserialize_with = "empty_as_none")]
     pub by: Option<String>,
+    /// Assessment views: the window's first quarter.
+    #[serde(default, deserialize_with = "empty_as_none")]
+    pub since: Option<String>,
+    /// Assessment views: the window's last quarter.
+    #[serde(default, deserialize_with = "empty_as_none")]
+    pub until: Option<String>,
+    /// The ideal report: the definition version to compare with.
+    #[serde(default, deserialize_with = "empty_as_none")]
+    pub compare: Option<String>,
+    /// Whether the filter bar offers the window (and the comparison): set by the page, never
+    /// by the request.
+    #[serde(skip)]
+    pub window_fields: bool,
+    /// Whether it offers the comparison with another definition version.
+    #[serde(skip)]
+    pub compare_field: bool,
 }
 
 impl ViewQuery {
@@ -179,6 +195,9 @@ impl ViewQuery {
             ("owner", &self.owner),
             ("style", &self.style),
             ("by", &self.by),
+            ("since", &self.since),
+            ("until", &self.until),
+            ("compare", &self.compare),
         ];
         pairs
             .iter()
