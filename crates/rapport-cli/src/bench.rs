@@ -21,6 +21,10 @@ pub struct BenchArgs {
     /// How many times to run each report (the first is the cold run).
     #[arg(long, default_value_t = 5)]
     pub runs: usize,
+    /// Time the portfolio assessment reports (portfolio, ideal, squeaky-wheel, risk,
+    /// relationships) over this window's last quarter instead of the loyalty reports.
+    #[arg(long, value_name = "QUARTER")]
+    pub assessment_until: Option<String>,
 }
 
 /// Parses report arguments as `rapport report` would.
@@ -35,17 +39,26 @@ fn median(mut v: Vec<Duration>) -> Duration {
     if v.is_empty() { Duration::ZERO } else { v[v.len() / 2] }
 }
 
-/// Runs the quadrant, NPS-by-vertical and drivers-by-vertical reports `runs` times each and
-/// prints the cold time and the median warm time.
+/// Runs the quadrant, NPS-by-vertical and drivers-by-vertical reports (or the five assessment
+/// reports) `runs` times each and prints the cold time and the median warm time.
 pub async fn bench_reports(store: &Store, args: BenchArgs) -> anyhow::Result<()> {
-    let wave = args.wave.map(|w| vec!["--wave".to_string(), w]).unwrap_or_default();
-    let reports: [&[&str]; 3] = [&["quadrants"], &["nps", "--by", "vertical"], &["drivers", "--by", "vertical"]];
+    let mut extra = args.wave.map(|w| vec!["--wave".to_string(), w]).unwrap_or_default();
+    let loyalty: &[&[&str]] = &[&["quadrants"], &["nps", "--by", "vertical"], &["drivers", "--by", "vertical"]];
+    let assessment: &[&[&str]] = &[&["portfolio"], &["ideal"], &["squeaky-wheel"], &["risk"], &["relationships"]];
+    let reports = match args.assessment_until {
+        Some(until) => {
+            extra.extend(["--until".to_string(), until]);
+            assessment
+        }
+        None => loyalty,
+    };
     // One cache for the whole run: the first run of each report fills it, the others read
     // it after checking the data version, as a server process does between changes.
     let cache = ReportCache::new();
     say!("{:<24} {:>10} {:>14} {:>6}", "report", "cold ms", "warm ms (med)", "rows");
     for words in reports {
-        let argv = std::iter::once("report".to_string()).chain(words.iter().map(|w| w.to_string())).chain(wave.clone());
+        let argv =
+            std::iter::once("report".to_string()).chain(words.iter().map(|w| w.to_string())).chain(extra.clone());
         let parsed = ReportLine::try_parse_from(argv)?.args;
         let mut times = Vec::new();
         let mut rows = 0;

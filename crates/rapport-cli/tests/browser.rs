@@ -239,6 +239,32 @@ async fn a_user_signs_in_reads_the_dashboard_follows_a_bubble_filters_and_downlo
     assert!(text(&client).await.contains("Accounts by sponsor priority"));
     shot(&client, "sponsors").await;
 
+    // Assessing the portfolio: from the dashboard's link to the profitability ranking, the
+    // risk list, an account's own assessment, and a previewed change of the ideal account.
+    client.goto(&base).await.unwrap();
+    client.find(Locator::LinkText("Profitability and opportunity flow")).await.unwrap().click().await.unwrap();
+    let portfolio = text(&client).await;
+    assert!(portfolio.contains("Portfolio profitability and opportunity flow"), "{portfolio}");
+    assert!(portfolio.contains("win rate") && portfolio.contains("keep"), "{portfolio}");
+    shot(&client, "assessment-portfolio").await;
+    client.find(Locator::Css("nav.tabs a[href^='/reports/risk']")).await.unwrap().click().await.unwrap();
+    assert!(text(&client).await.contains("neglected"));
+    shot(&client, "assessment-risk").await;
+    client.goto(&format!("{base}/accounts/ACC-000001")).await.unwrap();
+    let assessment = client.find(Locator::Css("#assessment")).await.unwrap();
+    let words = assessment.text().await.unwrap();
+    assert!(words.contains("Profitability:") && words.contains("Ideal account:"), "{words}");
+    client.execute("document.getElementById('assessment').scrollIntoView()", vec![]).await.unwrap();
+    shot(&client, "assessment-account").await;
+    client.goto(&format!("{base}/ideal")).await.unwrap();
+    let weight = client.find(Locator::Css("input[name='weight.loyalty']")).await.unwrap();
+    weight.clear().await.unwrap();
+    weight.send_keys("60").await.unwrap();
+    client.find(Locator::Css("button[value=preview]")).await.unwrap().click().await.unwrap();
+    client.wait().for_element(Locator::Css("#movers")).await.unwrap();
+    assert!(text(&client).await.contains("accounts would move"));
+    shot(&client, "assessment-ideal-preview").await;
+
     // Surveys: start a wave for one vertical, see the invitation, download the links.
     client.goto(&format!("{base}/waves")).await.unwrap();
     client.find(Locator::Css("input[name=name]")).await.unwrap().send_keys("2027-Q1").await.unwrap();

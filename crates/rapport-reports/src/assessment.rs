@@ -13,7 +13,6 @@ use rapport_core::assessment::relationship::{Breadth, BuyingStyle, StyleSource, 
 use rapport_core::assessment::risk::{Risk, RiskFacts, risks};
 use rapport_core::assessment::squeaky::{Load, ServiceLevel, Share, shares};
 use rapport_core::assessment::{Activity, Window};
-use rapport_core::contact::RoleLevel;
 use rapport_core::money::Money;
 use rapport_core::quadrant::Quadrant;
 use rapport_store::Store;
@@ -55,7 +54,8 @@ pub struct AccountAssessment {
     pub service: ServiceLevel,
     /// Why it is at risk (empty: it is not).
     pub risks: Vec<Risk>,
-    /// People who answered in the recent waves, and their role levels.
+    /// The most people who answered in any one of the recent waves, and the role levels
+    /// that answered across them.
     pub engaged: (u64, u64),
     /// Contacts on file.
     pub contacts: i64,
@@ -138,7 +138,7 @@ pub async fn assess_with(
     let touches = cache.derived(store, "last-touches".into(), || store.last_touches()).await?;
     let contacts = cache.contacts_per_account(store).await?;
     let latest = p.waves.last();
-    let (placements, high_revenue_from, cells, previous, engagement) = match latest {
+    let (placements, high_revenue_from, previous, breadth_of) = match latest {
         Some(w) => {
             let matrix = p.placed(store, cache, w.id, args).await?;
             let by_index: HashMap<usize, (Quadrant, Option<f64>, bool)> = matrix
@@ -155,25 +155,12 @@ pub async fn assess_with(
                 previous.insert(0, None);
             }
             let recent: Vec<i64> = p.waves.iter().rev().take(ENGAGEMENT_WAVES).map(|w| w.id).collect();
-            let key = format!("engagement|{recent:?}");
-            let engagement = cache.derived(store, key, || store.engagement(&recent)).await?;
-            (by_index, matrix.thresholds.revenue, Some(cache.wave_cells(store, w.id).await?), previous, engagement)
+            let key = format!("breadth|{recent:?}");
+            let breadth_of = cache.derived(store, key, || store.breadth_by_account(w.id, &recent)).await?;
+            (by_index, matrix.thresholds.revenue, previous, breadth_of)
         }
-        None => (HashMap::new(), None, None, vec![None, None], Arc::default()),
+        None => (HashMap::new(), None, vec![None, None], Arc::default()),
     };
-    // Per account, from the latest wave's cells: executive detractors, respondents and levels.
-    let mut latest_cells: HashMap<i64, (u64, u64, u64)> = HashMap::new();
-    for cell in cells.iter().flat_map(|c| c.iter()) {
-        let e = latest_cells.entry(cell.account_id).or_default();
-        let n = cell.stats.loyalty.n();
-        e.0 += n;
-        if n > 0 && cell.role.is_some() {
-            e.1 += 1;
-        }
-        if cell.role == Some(RoleLevel::Executive) {
-            e.2 += cell.stats.loyalty.detractors;
-        }
-    }
     let def = &definition.definition;
     let previous_window = window.previous();
     let empty = Activity::default();
@@ -218,7 +205,7 @@ pub async fn assess_with(
         let ideal = ideal_score(&measures, def);
         let (e, l) = (act.effort(&earlier), act.effort(&later));
         let service = ServiceLevel::new((e.resolved, e.resolve_days), (l.resolved, l.resolve_days));
-        let (respondents, levels, exec_detractors) = latest_cells.get(&pa.id).copied().unwrap_or_default();
+        let b = breadth_of.get(&pa.id).copied().unwrap_or_default();
         let facts = RiskFacts {
             revenue_now: act.has_revenue_history().then_some(profit.revenue),
             revenue_before: before,
@@ -228,12 +215,12 @@ pub async fn assess_with(
                 nps.filter(|_| !low_sample),
             ],
             last_touch: touches.get(&pa.id).copied(),
-            respondents: (respondents > 0).then_some(respondents),
-            single_threaded: respondents > 0 && (respondents <= 1 || levels <= 1),
+            respondents: (b.respondents > 0).then_some(b.respondents),
+            single_threaded: b.respondents > 0 && (b.respondents <= 1 || b.levels <= 1),
             high_revenue: high_revenue_from.is_some_and(|t| pa.account.billed_revenue.unwrap_or_default() >= t),
-            executive_detractors: exec_detractors,
+            executive_detractors: b.executive_detractors,
         };
-        let engaged = engagement.get(&pa.id).copied().unwrap_or_default();
+        let engaged = (b.engaged_people, b.engaged_levels);
         rows.push(AccountAssessment {
             quadrant,
             nps,
@@ -648,7 +635,7 @@ pub fn relationships_report(p: &Portfolio, a: &Assessment) -> Report {
         })
         .collect();
     let mut notes = vec![format!(
-        "Big R: {} or more people at two or more role levels answered in the last {ENGAGEMENT_WAVES} waves; else little r. \
+        "Big R: {} or more people answered in one of the last {ENGAGEMENT_WAVES} waves, at two or more role levels across them; else little r. \
          Buying style as stated on the account, else inferred from the window's opportunities ({}).",
         rapport_core::assessment::relationship::BIG_R_PEOPLE,
         a.window

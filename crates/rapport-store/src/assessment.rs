@@ -54,6 +54,21 @@ fn version_of(row: VersionRow) -> Result<DefinitionVersion, StoreError> {
     Ok(DefinitionVersion { version, definition, changed_by, changed_at: Some(changed_at), reason })
 }
 
+/// Who answered at an account, from the analytics cells.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct AccountBreadth {
+    /// Contacts who answered in the latest wave.
+    pub respondents: u64,
+    /// Their distinct role levels.
+    pub levels: u64,
+    /// Executives among the latest wave's detractors.
+    pub executive_detractors: u64,
+    /// The most contacts who answered in any one of the recent waves.
+    pub engaged_people: u64,
+    /// Distinct role levels that answered across the recent waves.
+    pub engaged_levels: u64,
+}
+
 /// Why a definition could not be saved.
 #[derive(Debug, thiserror::Error)]
 pub enum SaveDefinitionError {
@@ -175,99 +190,179 @@ impl Store {
             }
         };
         let mut out: HashMap<i64, Activity> = HashMap::new();
+        let bad = |what: &str, account: i64, entry: &str| {
+            StoreError::Other(anyhow::anyhow!("the {what} of account {account}: cannot read '{entry}'"))
+        };
 
-        let sql = "SELECT account_id, period, billed FROM revenue WHERE billed IS NOT NULL";
-        let rows: Vec<(i64, String, i64)> = on_pool!(self, |pool| sqlx::query_as(sql).fetch_all(pool).await?);
-        for (account, period, billed) in rows {
-            let period = Period::parse(&period)
-                .map_err(|e| StoreError::Other(anyhow::anyhow!("revenue of account {account}: {e}")))?;
-            out.entry(account).or_default().revenue.push((period, Money(billed)));
+        let inner = "SELECT account_id, period AS p, billed AS b FROM revenue WHERE billed IS NOT NULL";
+        for (account, entries) in self.packed(inner, &["p", "b"]).await? {
+            let revenue = &mut out.entry(account).or_default().revenue;
+            for entry in entries.split(';') {
+                let parsed = match entry.split(',').collect::<Vec<_>>()[..] {
+                    [p, b] => Period::parse(p).ok().zip(b.parse().ok()),
+                    _ => None,
+                };
+                let (period, billed) = parsed.ok_or_else(|| bad("revenue", account, entry))?;
+                revenue.push((period, Money(billed)));
+            }
         }
 
-        let sql = format!(
-            "SELECT account_id, {month}, outcome, COUNT(*), CAST(COALESCE(SUM(amount), 0) AS BIGINT), \
-             CAST(COALESCE(SUM(discount_bp), 0) AS BIGINT), COUNT(discount_bp) \
+        let inner = format!(
+            "SELECT account_id, {month} AS m, outcome AS o, COUNT(*) AS c, COALESCE(SUM(amount), 0) AS a, \
+             COALESCE(SUM(discount_bp), 0) AS ds, COUNT(discount_bp) AS dn \
              FROM opportunities WHERE opened_on IS NOT NULL GROUP BY account_id, {month}, outcome"
         );
-        type OppRow = (i64, String, Option<String>, i64, i64, i64, i64);
-        let rows: Vec<OppRow> = on_pool!(self, |pool| sqlx::query_as(&sql).fetch_all(pool).await?);
-        for (account, m, outcome, count, amount, discount_sum, discounted) in rows {
-            let Some(month) = Month::parse(&m) else { continue };
-            out.entry(account).or_default().opportunities.push(OpportunityMonth {
-                month,
-                outcome: outcome.as_deref().and_then(Outcome::parse),
-                count: count.max(0) as u64,
-                amount: Money(amount),
-                discount_sum,
-                discounted: discounted.max(0) as u64,
-            });
+        for (account, entries) in self.packed(&inner, &["m", "o", "c", "a", "ds", "dn"]).await? {
+            let opportunities = &mut out.entry(account).or_default().opportunities;
+            for entry in entries.split(';') {
+                let parsed = match entry.split(',').collect::<Vec<_>>()[..] {
+                    [m, o, c, a, ds, dn] => (|| {
+                        Some(OpportunityMonth {
+                            month: Month::parse(m)?,
+                            outcome: Outcome::parse(o),
+                            count: c.parse().ok()?,
+                            amount: Money(a.parse().ok()?),
+                            discount_sum: ds.parse().ok()?,
+                            discounted: dn.parse().ok()?,
+                        })
+                    })(),
+                    _ => None,
+                };
+                opportunities.push(parsed.ok_or_else(|| bad("opportunities", account, entry))?);
+            }
         }
 
-        let sql = format!(
-            "SELECT account_id, {month}, kind, {billable}, COUNT(*), CAST(COALESCE(SUM(effort_centihours), 0) AS BIGINT), \
-             COUNT(closed_on), CAST(COALESCE(SUM({days}), 0) AS BIGINT) \
+        let inner = format!(
+            "SELECT account_id, {month} AS m, kind AS k, {billable} AS b, COUNT(*) AS c, \
+             COALESCE(SUM(effort_centihours), 0) AS e, COUNT(closed_on) AS r, COALESCE(SUM({days}), 0) AS d \
              FROM service_cases WHERE opened_on IS NOT NULL GROUP BY account_id, {month}, kind, {billable}"
         );
-        type CaseRow = (i64, String, Option<String>, i32, i64, i64, i64, i64);
-        let rows: Vec<CaseRow> = on_pool!(self, |pool| sqlx::query_as(&sql).fetch_all(pool).await?);
-        for (account, m, kind, billable, count, effort, resolved, resolve_days) in rows {
-            let Some(month) = Month::parse(&m) else { continue };
-            out.entry(account).or_default().cases.push(CaseMonth {
-                month,
-                kind: kind.as_deref().and_then(CaseKind::parse),
-                billable: billable == 1,
-                count: count.max(0) as u64,
-                effort: Hours(effort),
-                resolved: resolved.max(0) as u64,
-                resolve_days,
-            });
+        for (account, entries) in self.packed(&inner, &["m", "k", "b", "c", "e", "r", "d"]).await? {
+            let cases = &mut out.entry(account).or_default().cases;
+            for entry in entries.split(';') {
+                let parsed = match entry.split(',').collect::<Vec<_>>()[..] {
+                    [m, k, b, c, e, r, d] => (|| {
+                        Some(CaseMonth {
+                            month: Month::parse(m)?,
+                            kind: CaseKind::parse(k),
+                            billable: b == "1",
+                            count: c.parse().ok()?,
+                            effort: Hours(e.parse().ok()?),
+                            resolved: r.parse().ok()?,
+                            resolve_days: d.parse().ok()?,
+                        })
+                    })(),
+                    _ => None,
+                };
+                cases.push(parsed.ok_or_else(|| bad("service cases", account, entry))?);
+            }
         }
         Ok(out)
+    }
+
+    /// The rows of `inner` (which has an `account_id` column) packed into one text per
+    /// account: `fields` comma-separated (NULL as empty), rows separated by `;`. Fetching rows
+    /// one by one is what costs at this size, not the bytes: one row per account is several
+    /// times faster than one per month and kind. The fields must not hold `,` or `;`.
+    async fn packed(&self, inner: &str, fields: &[&str]) -> Result<Vec<(i64, String)>, StoreError> {
+        let aggregate = match self.backend() {
+            Backend::Sqlite => "group_concat",
+            Backend::Postgres => "string_agg",
+        };
+        let joined =
+            fields.iter().map(|f| format!("COALESCE(CAST({f} AS TEXT), '')")).collect::<Vec<_>>().join(" || ',' || ");
+        let sql = format!("SELECT account_id, {aggregate}({joined}, ';') FROM ({inner}) g GROUP BY account_id");
+        Ok(on_pool!(self, |pool| sqlx::query_as(&sql).fetch_all(pool).await?))
     }
 
     /// The last day anyone was in touch with each account: its latest answer, follow-up or
     /// plan item opened or closed, review meeting, or opportunity opened.
     pub async fn last_touches(&self) -> Result<HashMap<i64, Date>, StoreError> {
-        let mut out: HashMap<i64, Date> = HashMap::new();
-        let mut touch = |account: i64, day: Date| {
-            let e = out.entry(account).or_insert(day);
-            *e = (*e).max(day);
+        // One day text per source, in UTC; the latest per account, in one pass.
+        let (stamp, day) = match self.backend() {
+            Backend::Sqlite => ("substr({}, 1, 10)", "{}"),
+            Backend::Postgres => ("to_char({} AT TIME ZONE 'UTC', 'YYYY-MM-DD')", "to_char({}, 'YYYY-MM-DD')"),
         };
-        let stamps = [
-            "SELECT account_id, MAX(submitted_at) FROM responses GROUP BY account_id",
-            "SELECT account_id, MAX(created_at) FROM tasks GROUP BY account_id",
-            "SELECT account_id, MAX(closed_at) FROM tasks WHERE closed_at IS NOT NULL GROUP BY account_id",
-        ];
-        for sql in stamps {
-            let rows: Vec<(i64, Option<OffsetDateTime>)> =
-                on_pool!(self, |pool| sqlx::query_as(sql).fetch_all(pool).await?);
-            rows.into_iter().filter_map(|(a, t)| Some((a, t?.date()))).for_each(|(a, d)| touch(a, d));
-        }
-        let days = [
-            "SELECT account_id, MAX(held_on) FROM reviews GROUP BY account_id",
-            "SELECT account_id, MAX(opened_on) FROM opportunities WHERE opened_on IS NOT NULL GROUP BY account_id",
-        ];
-        for sql in days {
-            let rows: Vec<(i64, Option<Date>)> = on_pool!(self, |pool| sqlx::query_as(sql).fetch_all(pool).await?);
-            rows.into_iter().filter_map(|(a, d)| Some((a, d?))).for_each(|(a, d)| touch(a, d));
+        let of = |pattern: &str, column: &str| pattern.replace("{}", column);
+        let sql = format!(
+            "SELECT account_id, MAX(d) FROM ( \
+               SELECT account_id, {} AS d FROM responses \
+               UNION ALL SELECT account_id, {} FROM tasks \
+               UNION ALL SELECT account_id, {} FROM tasks WHERE closed_at IS NOT NULL \
+               UNION ALL SELECT account_id, {} FROM reviews \
+               UNION ALL SELECT account_id, {} FROM opportunities WHERE opened_on IS NOT NULL \
+             ) touches GROUP BY account_id",
+            of(stamp, "submitted_at"),
+            of(stamp, "created_at"),
+            of(stamp, "closed_at"),
+            of(day, "held_on"),
+            of(day, "opened_on"),
+        );
+        let rows: Vec<(i64, Option<String>)> = on_pool!(self, |pool| sqlx::query_as(&sql).fetch_all(pool).await?);
+        let format = time::macros::format_description!("[year]-[month]-[day]");
+        let mut out = HashMap::with_capacity(rows.len());
+        for (account, day) in rows {
+            let Some(day) = day else { continue };
+            let date = Date::parse(&day, &format).map_err(|e| {
+                StoreError::Other(anyhow::anyhow!("the last touch of account {account}: '{day}' is not a day: {e}"))
+            })?;
+            out.insert(account, date);
         }
         Ok(out)
     }
 
-    /// Per account, the distinct people who answered in these waves and the distinct role
-    /// levels among them: how broad the relationship is across recent waves.
-    pub async fn engagement(&self, wave_ids: &[i64]) -> Result<HashMap<i64, (u64, u64)>, StoreError> {
-        if wave_ids.is_empty() {
-            return Ok(HashMap::new());
-        }
+    /// Per account, who answered, from the analytics cells (no scan of answers): in the
+    /// `latest` wave, the respondents, their role levels and the executives among its
+    /// detractors; across the `recent` waves, the most people who answered in any one of them
+    /// and every role level that answered.
+    pub async fn breadth_by_account(
+        &self,
+        latest: i64,
+        recent: &[i64],
+    ) -> Result<HashMap<i64, AccountBreadth>, StoreError> {
+        let mut waves = recent.to_vec();
+        waves.push(latest);
+        waves.sort_unstable();
+        waves.dedup();
         // Internal ids only: integers, never text from a request.
-        let list = wave_ids.iter().map(i64::to_string).collect::<Vec<_>>().join(", ");
+        let list = waves.iter().map(i64::to_string).collect::<Vec<_>>().join(", ");
+        let n = "(promoters + passives + detractors)";
+        let recent_list = recent.iter().map(i64::to_string).collect::<Vec<_>>().join(", ");
+        let in_recent = if recent.is_empty() { "0 = 1".to_string() } else { format!("wave_id IN ({recent_list})") };
+        // Per (wave, account) first, in the primary key's order; then per account.
         let sql = format!(
-            "SELECT r.account_id, COUNT(DISTINCT r.contact_id), COUNT(DISTINCT c.role) \
-             FROM responses r JOIN contacts c ON c.id = r.contact_id WHERE r.wave_id IN ({list}) \
-             GROUP BY r.account_id"
+            "SELECT account_id, \
+               CAST(SUM(CASE WHEN wave_id = {latest} THEN people ELSE 0 END) AS BIGINT), \
+               CAST(SUM(CASE WHEN wave_id = {latest} THEN levels ELSE 0 END) AS BIGINT), \
+               CAST(SUM(CASE WHEN wave_id = {latest} THEN exec_detractors ELSE 0 END) AS BIGINT), \
+               CAST(MAX(CASE WHEN {in_recent} THEN people ELSE 0 END) AS BIGINT), \
+               CAST(MAX(CASE WHEN {in_recent} THEN e ELSE 0 END) + MAX(CASE WHEN {in_recent} THEN m ELSE 0 END) \
+                    + MAX(CASE WHEN {in_recent} THEN u ELSE 0 END) AS BIGINT) \
+             FROM (SELECT wave_id, account_id, SUM({n}) AS people, \
+                     SUM(CASE WHEN role <> 'none' AND {n} > 0 THEN 1 ELSE 0 END) AS levels, \
+                     SUM(CASE WHEN role = 'executive' THEN detractors ELSE 0 END) AS exec_detractors, \
+                     MAX(CASE WHEN role = 'executive' AND {n} > 0 THEN 1 ELSE 0 END) AS e, \
+                     MAX(CASE WHEN role = 'manager' AND {n} > 0 THEN 1 ELSE 0 END) AS m, \
+                     MAX(CASE WHEN role = 'user' AND {n} > 0 THEN 1 ELSE 0 END) AS u \
+                   FROM wave_account_stats WHERE wave_id IN ({list}) GROUP BY wave_id, account_id) per_wave \
+             GROUP BY account_id"
         );
-        let rows: Vec<(i64, i64, i64)> = on_pool!(self, |pool| sqlx::query_as(&sql).fetch_all(pool).await?);
-        Ok(rows.into_iter().map(|(a, people, levels)| (a, (people.max(0) as u64, levels.max(0) as u64))).collect())
+        let rows: Vec<(i64, i64, i64, i64, i64, i64)> =
+            on_pool!(self, |pool| sqlx::query_as(&sql).fetch_all(pool).await?);
+        let count = |v: i64| v.max(0) as u64;
+        let out = rows
+            .into_iter()
+            .map(|(account, respondents, levels, executive_detractors, engaged_people, engaged_levels)| {
+                let b = AccountBreadth {
+                    respondents: count(respondents),
+                    levels: count(levels),
+                    executive_detractors: count(executive_detractors),
+                    engaged_people: count(engaged_people),
+                    engaged_levels: count(engaged_levels),
+                };
+                (account, b)
+            })
+            .collect();
+        Ok(out)
     }
 }

@@ -3,8 +3,8 @@
 //! account buys, Relationship or Transaction, as stated on the account or inferred from its
 //! orders, with the focus each calls for.
 //!
-//! - Big R: at least [`BIG_R_PEOPLE`] distinct people who answered in the recent waves, at
-//!   two or more role levels. Otherwise little r.
+//! - Big R: at least [`BIG_R_PEOPLE`] people who answered in one of the recent waves, and two
+//!   or more role levels that answered across them. Otherwise little r.
 //! - Inferred Transaction buyer: won deals carry an average discount of
 //!   [`TRANSACTION_DISCOUNT_PCT`] or more, or the account places many small orders (six or
 //!   more opportunities in the window, averaging under 5% of its revenue). Inferred
@@ -54,7 +54,8 @@ impl Breadth {
     }
 }
 
-/// The breadth of an account's relationship from who answered in the recent waves.
+/// The breadth of an account's relationship: the most people who answered in one recent wave,
+/// and the role levels that answered across the recent waves.
 pub fn breadth(people: u64, levels: u64) -> Breadth {
     if people >= BIG_R_PEOPLE && levels >= 2 { Breadth::BigR } else { Breadth::LittleR }
 }

@@ -148,12 +148,6 @@ impl Window {
         let half = (self.len() / 2) as i64;
         Window { first: self.first, last: self.first.plus(half.max(1) - 1) }
     }
-
-    /// The last day of the window.
-    pub fn last_day(&self) -> Date {
-        let next = self.last.plus(1).period().first_day();
-        next.previous_day().expect("a quarter's first day has a day before it")
-    }
 }
 
 impl fmt::Display for Window {
@@ -179,7 +173,6 @@ mod tests {
         let w = Window::year_to(date!(2026 - 02 - 01));
         assert_eq!((w.first, w.last), (q(2025, 2), q(2026, 1)));
         assert_eq!(w.to_string(), "2025-Q2 to 2026-Q1");
-        assert_eq!(w.last_day(), date!(2026 - 03 - 31));
     }
 
     #[test]

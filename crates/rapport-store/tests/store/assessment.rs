@@ -99,10 +99,14 @@ pub async fn activity_is_summed_per_month_with_the_last_touch_and_recent_breadth
     let waves = store.list_waves().await.unwrap();
     let q1 = waves.iter().find(|w| w.name == "2026-Q1").unwrap().id;
     let q2 = waves.iter().find(|w| w.name == "2026-Q2").unwrap().id;
-    let both = store.engagement(&[q1, q2]).await.unwrap();
-    assert_eq!(both[&ids["A1"]], (2, 2), "two people, executive and manager, counted once each");
-    assert_eq!(store.engagement(&[q2]).await.unwrap()[&ids["A1"]], (1, 1));
-    assert!(store.engagement(&[]).await.unwrap().is_empty());
+    let breadth = store.breadth_by_account(q2, &[q1, q2]).await.unwrap();
+    let a1 = breadth[&ids["A1"]];
+    // The latest wave: the manager alone. Across both: two people at two levels in 2026-Q1.
+    assert_eq!((a1.respondents, a1.levels, a1.executive_detractors), (1, 1, 0));
+    assert_eq!((a1.engaged_people, a1.engaged_levels), (2, 2));
+    let earlier = store.breadth_by_account(q1, &[]).await.unwrap()[&ids["A1"]];
+    assert_eq!((earlier.respondents, earlier.levels, earlier.engaged_people), (2, 2, 0));
+    assert!(!breadth.contains_key(&ids["A3"]), "nobody answered at A3");
 }
 
 pub async fn the_definition_keeps_every_version_with_who_when_and_why(store: Store) {
