@@ -83,7 +83,11 @@ pub fn account_view(a: &Assessment, r: &AccountAssessment) -> AccountView {
             StyleSource::Stated => "as stated on the account".to_string(),
             StyleSource::Inferred => format!("inferred: {}", s.why.as_deref().unwrap_or_default()),
         };
-        format!("{} buyer ({source})", s.style.as_str())
+        let style = match s.style {
+            rapport_core::account::RelationshipStyle::Relationship => "Relationship",
+            rapport_core::account::RelationshipStyle::Transaction => "Transaction",
+        };
+        format!("{style} buyer ({source})")
     });
     AccountView {
         window: a.window.to_string(),
