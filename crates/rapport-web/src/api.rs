@@ -6,6 +6,7 @@
 
 pub mod account_records;
 pub mod alerts;
+pub mod assessment;
 pub mod auth;
 pub mod bulk;
 pub mod idempotency;
@@ -56,6 +57,7 @@ pub fn router() -> Router<AppState> {
         .route("/tasks/{id}", get(tasks::get_task).patch(tasks::update_task))
         .route("/accounts/{account_id}/tasks", axum::routing::post(tasks::create_task))
         .route("/reports/{name}", get(report))
+        .route("/assessment/definition", get(assessment::definition))
         .route(
             "/bulk/{kind}",
             axum::routing::post(bulk::bulk).layer(axum::extract::DefaultBodyLimit::max(bulk::MAX_BODY)),
@@ -88,9 +90,10 @@ pub fn router() -> Router<AppState> {
         tasks::create_task,
         tasks::update_task,
         report,
+        assessment::definition,
         bulk::bulk
     ),
-    components(schemas(AccountOut, AccountPage, WaveOut, ReportOut, ReportName, Problem, bulk::BulkResult, bulk::BulkProblem, bulk::RowProblem, surveys::SurveyOut, surveys::ProgressOut, surveys::RateOut, alerts::AlertOut, alerts::AlertPage, tasks::TaskOut, tasks::TaskPage, tasks::NewTaskIn, tasks::TaskUpdateIn)),
+    components(schemas(AccountOut, AccountPage, WaveOut, ReportOut, ReportName, Problem, bulk::BulkResult, bulk::BulkProblem, bulk::RowProblem, surveys::SurveyOut, surveys::ProgressOut, surveys::RateOut, alerts::AlertOut, alerts::AlertPage, tasks::TaskOut, tasks::TaskPage, tasks::NewTaskIn, tasks::TaskUpdateIn, assessment::DefinitionsOut, assessment::DefinitionOut, assessment::CriterionOut)),
     modifiers(&BearerToken),
     security(("token" = []))
 )]
@@ -426,6 +429,12 @@ async fn report(
                 ));
             }
         }
+    }
+    if let Some(v) = q.compare.filter(|v| *v < 0) {
+        return Err(Problem::new(
+            StatusCode::BAD_REQUEST,
+            format!("compare={v}: a definition version is 0 (the built-in default) or more"),
+        ));
     }
     let query = ReportQuery {
         wave: nonempty(&q.wave),

@@ -28,6 +28,7 @@ fn main() {
         surveys_and_wave_progress_are_read_with_the_same_scope,
         action_plans_are_written_and_read_over_the_api_with_the_same_ownership,
         alerts_are_listed_newest_first_within_each_tokens_scope,
+        the_assessment_reports_and_definition_are_read_within_each_tokens_scope,
     ]);
 }
 
@@ -496,4 +497,29 @@ async fn alerts_are_listed_newest_first_within_each_tokens_scope(store: Store) {
     let (_, _, second) = call(addr, Some(&admin), &format!("/api/v1/alerts?limit=1&before={cursor}")).await;
     assert_eq!(second["items"].as_array().unwrap().len(), 1);
     assert_ne!(second["items"][0]["id"], first["items"][0]["id"]);
+}
+
+async fn the_assessment_reports_and_definition_are_read_within_each_tokens_scope(store: Store) {
+    let addr = serve(&store).await;
+    let am1 = token(&store, "am1@test.example", TokenScope::Read).await;
+    let (status, _, risk) = call(addr, Some(&am1), "/api/v1/reports/risk?since=2026-Q1&until=2026-Q4").await;
+    assert_eq!(status, 200, "{risk}");
+    assert_eq!(risk["columns"][0], "account_id");
+    let ids: Vec<&str> = risk["rows"].as_array().unwrap().iter().map(|r| r["account_id"].as_str().unwrap()).collect();
+    assert!(!ids.is_empty() && ids.iter().all(|id| id.starts_with('A')), "am1's accounts only: {ids:?}");
+    let (_, _, portfolio) = call(addr, Some(&am1), "/api/v1/reports/portfolio").await;
+    assert_eq!(portfolio["rows"].as_array().unwrap().len(), 2, "{portfolio}");
+    assert_eq!(portfolio["rows"][0]["verdict"], "keep", "no cost on file: all margin");
+    let (status, content_type, problem) = call(addr, Some(&am1), "/api/v1/reports/ideal?compare=9").await;
+    assert_eq!((status.as_u16(), content_type.as_str()), (400, "application/problem+json"));
+    assert!(problem["detail"].as_str().unwrap().contains("no definition version 9"), "{problem}");
+    let (status, _, problem) = call(addr, Some(&am1), "/api/v1/reports/portfolio?since=next+year").await;
+    assert_eq!(status, 400, "{problem}");
+
+    let (status, _, definition) = call(addr, Some(&am1), "/api/v1/assessment/definition").await;
+    assert_eq!(status, 200, "{definition}");
+    assert_eq!(definition["current"]["version"], 0);
+    assert_eq!(definition["current"]["hourly_cost"], "85.00");
+    assert_eq!(definition["current"]["criteria"].as_array().unwrap().len(), 8);
+    assert_eq!(definition["history"].as_array().unwrap().len(), 1);
 }

@@ -121,7 +121,7 @@ pub async fn report(
         return Err(WebError::NotFound(ReportKind::unknown(&name)));
     };
     let compare = match view.compare.as_deref() {
-        Some(v) => Some(v.parse::<i64>().map_err(|_| {
+        Some(v) => Some(v.parse::<i64>().ok().filter(|v| *v >= 0).ok_or_else(|| {
             WebError::BadRequest(format!(
                 "Compare with version '{v}': give a version number (see the definition's history)"
             ))
