@@ -1,19 +1,44 @@
 //! A transaction on whichever backend, for work that must land whole or not at all.
 
+use std::collections::HashMap;
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex};
+
 use crate::error::StoreError;
 use crate::store::Store;
 
-/// An open transaction.
+/// An open transaction. On SQLite it also holds its database's writer turn (see
+/// [`writer_turn`]) until it commits or rolls back.
 pub(crate) enum Tx {
-    Sqlite(sqlx::Transaction<'static, sqlx::Sqlite>),
+    Sqlite {
+        /// The transaction.
+        tx: sqlx::Transaction<'static, sqlx::Sqlite>,
+        /// Held until the transaction ends.
+        _turn: tokio::sync::OwnedMutexGuard<()>,
+    },
     Postgres(sqlx::Transaction<'static, sqlx::Postgres>),
+}
+
+/// The writer turn of one SQLite database file in this process. SQLite lets one transaction
+/// write at a time; without a queue, a writer that finds the file busy backs off and sleeps
+/// (the busy handler's steps grow to 100 ms), so under load an answer's commit could wait a
+/// second behind the follow-up scanner's batches. Taking turns here, first come first served,
+/// keeps each wait to the transactions ahead of it.
+async fn writer_turn(pool: &sqlx::SqlitePool) -> tokio::sync::OwnedMutexGuard<()> {
+    static TURNS: Mutex<Option<HashMap<PathBuf, Arc<tokio::sync::Mutex<()>>>>> = Mutex::new(None);
+    let file = pool.connect_options().get_filename().to_path_buf();
+    let turn = {
+        let mut turns = TURNS.lock().expect("the writer turns lock is never poisoned");
+        turns.get_or_insert_with(HashMap::new).entry(file).or_default().clone()
+    };
+    turn.lock_owned().await
 }
 
 /// Expands `$body` once per backend with `$t` bound to the transaction.
 macro_rules! on_tx {
     ($tx:expr, |$t:ident| $body:expr) => {
         match $tx {
-            $crate::tx::Tx::Sqlite($t) => $body,
+            $crate::tx::Tx::Sqlite { tx: $t, .. } => $body,
             $crate::tx::Tx::Postgres($t) => $body,
         }
     };
@@ -24,7 +49,10 @@ impl Tx {
     /// Begins a transaction.
     pub(crate) async fn begin(store: &Store) -> Result<Tx, StoreError> {
         Ok(match store {
-            Store::Sqlite(pool) => Tx::Sqlite(pool.begin().await?),
+            Store::Sqlite(pool) => {
+                let turn = writer_turn(pool).await;
+                Tx::Sqlite { tx: pool.begin().await?, _turn: turn }
+            }
             Store::Postgres(pool) => Tx::Postgres(pool.begin().await?),
         })
     }
