@@ -137,15 +137,7 @@ pub async fn ideal(store: &Store, command: IdealCommand) -> anyhow::Result<()> {
             say!("{} accounts move (a change of band, or 5 points or more):", p.movers.len());
             for m in p.movers.iter().take(25) {
                 let acc = &p.portfolio.accounts[m.account].account;
-                say!(
-                    "  {:<14} {:<32} {:>5.1} {:<5} -> {:>5.1} {}",
-                    acc.account_id,
-                    acc.name,
-                    m.before.0,
-                    m.before.1.as_str(),
-                    m.after.0,
-                    m.after.1.as_str()
-                );
+                say!("  {:<14} {:<32} {:>12} -> {}", acc.account_id, acc.name, m.before_text(), m.after_text());
             }
             if p.movers.len() > 25 {
                 say!(

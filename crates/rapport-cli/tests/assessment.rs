@@ -6,22 +6,21 @@
 //! - T, falling: billed 200,000 in 2025-Q1 but 100,000 in 2026, buys at 20% discount, one
 //!   executive who turned detractor and nobody in touch since August.
 
+mod support;
+
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::process::Output;
+
+fn url(db: &Path) -> String {
+    format!("sqlite://{}", db.display())
+}
 
 fn run(db: &Path, args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_rapport"))
-        .arg("--database-url")
-        .arg(format!("sqlite://{}", db.display()))
-        .args(args)
-        .output()
-        .expect("rapport runs")
+    support::rapport(&url(db)).args(args).output().expect("rapport runs")
 }
 
 fn rapport(db: &Path, args: &[&str]) -> String {
-    let out = run(db, args);
-    assert!(out.status.success(), "rapport {args:?} failed: {}", String::from_utf8_lossy(&out.stderr));
-    String::from_utf8(out.stdout).expect("UTF-8 output")
+    support::ok(&url(db), args)
 }
 
 fn portfolio(dir: &Path) -> PathBuf {

@@ -7,7 +7,7 @@ use std::sync::Arc;
 
 use rapport_core::assessment::activity::{Deals, Effort};
 use rapport_core::assessment::flow::{Flow, flow};
-use rapport_core::assessment::ideal::{Band, IdealScore, Measures, Mover, describe, ideal_score, movers, per_million};
+use rapport_core::assessment::ideal::{Band, IdealScore, Measures, Mover, ideal_score, movers, per_million};
 use rapport_core::assessment::profitability::{Profitability, Prospects, Verdict, profitability_from, verdict};
 use rapport_core::assessment::relationship::{Breadth, BuyingStyle, StyleSource, breadth, buying_style, focus};
 use rapport_core::assessment::risk::{Risk, RiskFacts, risks};
@@ -42,8 +42,6 @@ pub struct AccountAssessment {
     pub verdict_reasons: Vec<String>,
     /// Opportunity flow.
     pub flow: Flow,
-    /// Revenue change against the previous window, %.
-    pub growth_pct: Option<f64>,
     /// The ideal account score.
     pub ideal: IdealScore,
     /// Service effort in the window.
@@ -80,13 +78,6 @@ pub struct Assessment {
     pub accounts: Arc<Vec<PortfolioAccount>>,
     /// One per account.
     pub rows: Vec<AccountAssessment>,
-}
-
-impl Assessment {
-    /// The assessment of the account with this CRM id.
-    pub fn of(&self, account_id: &str) -> Option<&AccountAssessment> {
-        self.accounts.iter().position(|a| a.account.account_id == account_id).map(|i| &self.rows[i])
-    }
 }
 
 /// The window and the day a query asks for.
@@ -233,7 +224,6 @@ pub async fn assess_with(
             verdict,
             verdict_reasons,
             flow: f,
-            growth_pct,
             ideal,
             effort,
             share,
@@ -449,15 +439,7 @@ pub fn ideal_report(p: &Portfolio, a: &Assessment, compared: Option<&Assessment>
         ));
         for m in moved.iter().take(20) {
             let acc = &a.accounts[m.account].account;
-            notes.push(format!(
-                "  {} {}: {:.1} ({}) to {:.1} ({})",
-                acc.account_id,
-                acc.name,
-                m.before.0,
-                m.before.1.as_str(),
-                m.after.0,
-                m.after.1.as_str()
-            ));
+            notes.push(format!("  {} {}: {} to {}", acc.account_id, acc.name, m.before_text(), m.after_text()));
         }
     }
     Report { title: format!("The ideal account, {}", a.window), columns, rows, notes }
@@ -662,11 +644,6 @@ pub fn relationships_report(p: &Portfolio, a: &Assessment) -> Report {
         rows,
         notes,
     }
-}
-
-/// An account's ideal score contributions in words, for the account page.
-pub fn contributions_text(score: &IdealScore) -> Vec<String> {
-    score.contributions.iter().map(describe).collect()
 }
 
 /// A proposed definition against the current one: both assessments, and who moves.

@@ -238,7 +238,7 @@ pub(crate) mod tests {
         }
     }
 
-    fn window(first: &str, last: &str) -> Window {
+    pub(crate) fn window(first: &str, last: &str) -> Window {
         Window {
             first: Quarter::of_period(Period::parse(first).unwrap()),
             last: Quarter::of_period(Period::parse(last).unwrap()),

@@ -84,7 +84,7 @@ mod tests {
     use crate::period::Period;
 
     fn window() -> Window {
-        Window::parse(Some("2026-Q1"), Some("2026-Q4"), time::macros::date!(2026 - 11 - 24)).unwrap()
+        crate::assessment::activity::tests::window("2026-Q1", "2026-Q4")
     }
 
     #[test]

@@ -181,6 +181,20 @@ impl<K> Mover<K> {
     pub fn delta(&self) -> f64 {
         self.after.0 - self.before.0
     }
+
+    /// The score and band before, as views show them: "72.0 (ideal)".
+    pub fn before_text(&self) -> String {
+        score_text(self.before)
+    }
+
+    /// The same after.
+    pub fn after_text(&self) -> String {
+        score_text(self.after)
+    }
+}
+
+fn score_text((score, band): (f64, Band)) -> String {
+    format!("{score:.1} ({})", band.as_str())
 }
 
 /// Which accounts move between two scorings of the same accounts: a change of band, or

@@ -215,7 +215,7 @@ mod tests {
     }
 
     fn window() -> Window {
-        Window::parse(Some("2026-Q1"), Some("2026-Q4"), time::macros::date!(2026 - 11 - 24)).unwrap()
+        crate::assessment::activity::tests::window("2026-Q1", "2026-Q4")
     }
 
     fn activity(quarterly: i64, hours: i64, unpaid_hours: i64) -> Activity {

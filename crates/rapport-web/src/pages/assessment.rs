@@ -196,13 +196,12 @@ impl IdealPage {
 }
 
 fn rows_of(d: &Definition) -> Vec<CriterionRow> {
+    // Every criterion, those the definition leaves out at weight 0 (so that they can be added).
+    let mut full = d.clone();
     CriterionKind::ALL
         .iter()
         .map(|&k| {
-            let c = d.criterion(k).copied().unwrap_or_else(|| {
-                let mut full = d.clone();
-                *full.criterion_mut(k)
-            });
+            let c = *full.criterion_mut(k);
             CriterionRow { kind: k.as_str(), label: k.label(), weight: c.weight, best: c.best, worst: c.worst }
         })
         .collect()
@@ -322,8 +321,8 @@ pub async fn change(
                 href: account_href(&a.account_id),
                 account_id: a.account_id.clone(),
                 name: a.name.clone(),
-                before: format!("{:.1} ({})", m.before.0, m.before.1.as_str()),
-                after: format!("{:.1} ({})", m.after.0, m.after.1.as_str()),
+                before: m.before_text(),
+                after: m.after_text(),
                 change: format!("{:+.1}", m.delta()),
             }
         })
