@@ -11,15 +11,18 @@ pub mod auth;
 pub mod bulk;
 pub mod idempotency;
 pub mod problem;
+pub mod reviews;
+pub mod settings;
 pub mod surveys;
 pub mod tasks;
+pub mod waves;
 
 use axum::Json;
 use axum::Router;
 use axum::extract::rejection::QueryRejection;
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
-use axum::routing::get;
+use axum::routing::{delete, get, post, put};
 use rapport_core::account::Account;
 use rapport_core::money::Money;
 use rapport_core::segment::Dimension;
@@ -48,20 +51,27 @@ pub fn router() -> Router<AppState> {
         .route("/accounts/{account_id}/opportunities", get(account_records::opportunities))
         .route("/accounts/{account_id}/service-cases", get(account_records::service_cases))
         .route("/accounts/{account_id}/answers", get(account_records::answers))
-        .route("/waves", get(list_waves))
+        .route("/waves", get(waves::list_waves).post(waves::create))
+        .route("/waves/{name}/send", post(waves::send))
+        .route("/waves/{name}/open", post(waves::open))
+        .route("/waves/{name}/close", post(waves::close))
+        .route("/waves/{name}/invitations", get(waves::invitations))
         .route("/waves/{name}/progress", get(surveys::progress))
         .route("/waves/{name}/response-rates", get(surveys::response_rates))
-        .route("/surveys", get(surveys::list_surveys))
+        .route("/surveys", get(surveys::list_surveys).post(surveys::save_survey))
         .route("/alerts", get(alerts::list_alerts))
         .route("/tasks", get(tasks::list_tasks))
         .route("/tasks/{id}", get(tasks::get_task).patch(tasks::update_task))
-        .route("/accounts/{account_id}/tasks", axum::routing::post(tasks::create_task))
+        .route("/accounts/{account_id}/tasks", post(tasks::create_task))
         .route("/reports/{name}", get(report))
-        .route("/assessment/definition", get(assessment::definition))
-        .route(
-            "/bulk/{kind}",
-            axum::routing::post(bulk::bulk).layer(axum::extract::DefaultBodyLimit::max(bulk::MAX_BODY)),
-        )
+        .route("/assessment/definition", get(assessment::definition).put(assessment::change_definition))
+        .route("/accounts/{account_id}/reviews", get(reviews::list_reviews).post(reviews::record_review))
+        .route("/accounts/{account_id}/sponsor", put(reviews::set_sponsor))
+        .route("/settings/alert-rules", get(settings::alert_rules).put(settings::set_alert_rules))
+        .route("/settings/cadence", get(settings::cadence).put(settings::set_cadence).delete(settings::stop_cadence))
+        .route("/webhooks", get(settings::list_webhooks).post(settings::add_webhook))
+        .route("/webhooks/{id}", delete(settings::remove_webhook))
+        .route("/bulk/{kind}", post(bulk::bulk).layer(axum::extract::DefaultBodyLimit::max(bulk::MAX_BODY)))
         .route("/openapi.json", get(|| async { Json(ApiDoc::openapi()) }))
         .fallback(|| async {
             Problem::new(StatusCode::NOT_FOUND, "there is no such API endpoint: see /api/v1/openapi.json")
@@ -80,8 +90,14 @@ pub fn router() -> Router<AppState> {
         account_records::opportunities,
         account_records::service_cases,
         account_records::answers,
-        list_waves,
+        waves::list_waves,
+        waves::create,
+        waves::send,
+        waves::open,
+        waves::close,
+        waves::invitations,
         surveys::list_surveys,
+        surveys::save_survey,
         surveys::progress,
         surveys::response_rates,
         alerts::list_alerts,
@@ -91,9 +107,21 @@ pub fn router() -> Router<AppState> {
         tasks::update_task,
         report,
         assessment::definition,
+        assessment::change_definition,
+        reviews::list_reviews,
+        reviews::record_review,
+        reviews::set_sponsor,
+        settings::alert_rules,
+        settings::set_alert_rules,
+        settings::cadence,
+        settings::set_cadence,
+        settings::stop_cadence,
+        settings::list_webhooks,
+        settings::add_webhook,
+        settings::remove_webhook,
         bulk::bulk
     ),
-    components(schemas(AccountOut, AccountPage, WaveOut, ReportOut, ReportName, Problem, bulk::BulkResult, bulk::BulkProblem, bulk::RowProblem, surveys::SurveyOut, surveys::ProgressOut, surveys::RateOut, alerts::AlertOut, alerts::AlertPage, tasks::TaskOut, tasks::TaskPage, tasks::NewTaskIn, tasks::TaskUpdateIn, assessment::DefinitionsOut, assessment::DefinitionOut, assessment::CriterionOut)),
+    components(schemas(AccountOut, AccountPage, waves::WaveOut, waves::NewWaveIn, waves::WaveCreatedOut, waves::SentOut, waves::InvitationOut, waves::InvitationPage, ReportOut, ReportName, Problem, bulk::BulkResult, bulk::BulkProblem, bulk::RowProblem, surveys::SurveyOut, surveys::ProgressOut, surveys::RateOut, alerts::AlertOut, alerts::AlertPage, tasks::TaskOut, tasks::TaskPage, tasks::NewTaskIn, tasks::TaskUpdateIn, assessment::DefinitionsOut, assessment::DefinitionOut, assessment::CriterionOut, assessment::DefinitionIn, reviews::ReviewOut, reviews::NewReviewIn, reviews::ActionIn, reviews::SponsorIn, settings::AlertRulesBody, settings::CadenceBody, settings::CadenceOut, settings::WebhookOut, settings::NewWebhookIn, settings::WebhookCreatedOut)),
     modifiers(&BearerToken),
     security(("token" = []))
 )]
@@ -209,6 +237,17 @@ fn newest_page<T>(mut rows: Vec<T>, limit: usize, id: impl Fn(&T) -> i64) -> (Ve
     (rows, next)
 }
 
+/// A bad request: `detail` says what was wrong and how to fix it.
+fn bad(detail: String) -> Problem {
+    Problem::new(StatusCode::BAD_REQUEST, detail)
+}
+
+/// The request's JSON body as `T`, or a bad request naming what it should have been (`what`,
+/// e.g. "a task") and where the JSON went wrong.
+fn json_body<T: serde::de::DeserializeOwned>(body: &[u8], what: &str) -> Result<T, Problem> {
+    serde_json::from_slice(body).map_err(|e| bad(format!("the body is not {what}: {e}")))
+}
+
 fn nonempty(v: &Option<String>) -> Option<String> {
     v.as_ref().map(|s| s.trim().to_string()).filter(|s| !s.is_empty())
 }
@@ -275,45 +314,6 @@ async fn get_account(
 ) -> Result<Json<AccountOut>, Problem> {
     let a = account_records::readable(&state, &caller, &account_id).await?;
     Ok(Json(AccountOut::from(&a.account)))
-}
-
-/// A survey wave.
-#[derive(Debug, Serialize, ToSchema)]
-pub struct WaveOut {
-    /// Its name, e.g. 2026-Q3.
-    pub name: String,
-    /// First day (YYYY-MM-DD).
-    pub opens_on: Option<String>,
-    /// Last day.
-    pub closes_on: Option<String>,
-    /// draft, open or closed.
-    pub status: String,
-}
-
-/// Every wave, oldest first.
-#[utoipa::path(
-    get,
-    path = "/api/v1/waves",
-    responses(
-        Refused,
-        (status = 200, description = "The waves", body = [WaveOut])
-    )
-)]
-async fn list_waves(State(state): State<AppState>, caller: ApiUser) -> Result<Json<Vec<WaveOut>>, Problem> {
-    caller.require_scope(TokenScope::Read)?;
-    caller.user.require(Need::Portfolio)?;
-    let waves = state.cache.waves(&state.store).await?;
-    Ok(Json(
-        waves
-            .iter()
-            .map(|w| WaveOut {
-                name: w.name.clone(),
-                opens_on: w.opens_on.map(|d| d.to_string()),
-                closes_on: w.closes_on.map(|d| d.to_string()),
-                status: w.status.clone(),
-            })
-            .collect(),
-    ))
 }
 
 /// A report: its columns, one object per row, and the notes that explain it.

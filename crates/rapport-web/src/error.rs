@@ -24,6 +24,9 @@ pub enum WebError {
     /// The request asked for something that cannot be: the message says what and how to fix it.
     #[error("{0}")]
     BadRequest(String),
+    /// Someone else changed the thing since the user read it: the message says what to reload.
+    #[error("{0}")]
+    Conflict(String),
     /// A form without the token of the session that showed it.
     #[error("this form has expired or did not come from Rapport: reload the page and try again")]
     Csrf,
@@ -61,6 +64,7 @@ impl WebError {
             WebError::Forbidden | WebError::Csrf => StatusCode::FORBIDDEN,
             WebError::NotFound(_) => StatusCode::NOT_FOUND,
             WebError::BadRequest(_) => StatusCode::BAD_REQUEST,
+            WebError::Conflict(_) => StatusCode::CONFLICT,
             WebError::TooManyRequests(_) => StatusCode::TOO_MANY_REQUESTS,
             WebError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
@@ -99,6 +103,7 @@ impl IntoResponse for WebError {
                 ("Not found", format!("{what}. Check the address, or start again from the dashboard."))
             }
             WebError::BadRequest(why) => ("That did not work", why.clone()),
+            WebError::Conflict(why) => ("Changed meanwhile", why.clone()),
             WebError::Csrf => ("Form expired", self.to_string()),
             WebError::TooManyRequests(why) => ("Slow down", why.clone()),
         };

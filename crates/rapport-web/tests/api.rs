@@ -29,6 +29,9 @@ fn main() {
         action_plans_are_written_and_read_over_the_api_with_the_same_ownership,
         alerts_are_listed_newest_first_within_each_tokens_scope,
         the_assessment_reports_and_definition_are_read_within_each_tokens_scope,
+        waves_are_created_sent_and_closed_over_the_api_by_those_who_run_surveys,
+        account_strategy_and_settings_are_changed_over_the_api_by_whom_the_app_allows,
+        every_api_route_answers_each_role_as_the_app_does,
     ]);
 }
 
@@ -522,4 +525,353 @@ async fn the_assessment_reports_and_definition_are_read_within_each_tokens_scope
     assert_eq!(definition["current"]["hourly_cost"], "85.00");
     assert_eq!(definition["current"]["criteria"].as_array().unwrap().len(), 8);
     assert_eq!(definition["history"].as_array().unwrap().len(), 1);
+}
+
+async fn send(
+    addr: SocketAddr,
+    token: &str,
+    method: reqwest::Method,
+    path: &str,
+    body: Option<&Value>,
+) -> (StatusCode, Value) {
+    let mut req = reqwest::Client::new().request(method, format!("http://{addr}{path}")).bearer_auth(token);
+    if let Some(body) = body {
+        req = req.json(body);
+    }
+    let res = req.send().await.unwrap();
+    let status = res.status();
+    (status, serde_json::from_str(&res.text().await.unwrap()).unwrap_or(Value::Null))
+}
+
+/// The actions of the audit log, oldest first, with who did them.
+async fn audited(store: &Store) -> Vec<(String, String)> {
+    let mut log = store.audit_log(1000, None).await.unwrap();
+    log.reverse();
+    log.into_iter().map(|e| (e.action, e.actor.unwrap_or_default())).collect()
+}
+
+async fn waves_are_created_sent_and_closed_over_the_api_by_those_who_run_surveys(store: Store) {
+    let addr = serve(&store).await;
+    let analyst = token(&store, "analyst@test.example", TokenScope::Write).await;
+    let am1 = token(&store, "am1@test.example", TokenScope::Write).await;
+
+    // The survey first: saved as version 1, and saving it unchanged makes no new version.
+    let survey =
+        serde_json::to_value(rapport_core::survey::relationship_template(rapport_demo::survey::sender())).unwrap();
+    let (status, saved) = post(addr, &analyst, "/api/v1/surveys", &survey).await;
+    assert_eq!((status, saved["version"].as_i64()), (StatusCode::CREATED, Some(1)), "{saved}");
+    let (status, again) = post(addr, &analyst, "/api/v1/surveys", &survey).await;
+    assert_eq!((status, again["version"].as_i64()), (StatusCode::OK, Some(1)));
+    let mut nameless = survey.clone();
+    nameless["name"] = Value::from(" ");
+    let (status, problem) = post(addr, &analyst, "/api/v1/surveys", &nameless).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert!(problem["detail"].as_str().unwrap().contains("has no name"), "{problem}");
+    assert_eq!(post(addr, &am1, "/api/v1/surveys", &survey).await.0, StatusCode::FORBIDDEN, "managers run no surveys");
+
+    // A wave of the Energy accounts' executives, who have an email address now.
+    let crm = token(&store, "admin@test.example", TokenScope::Write).await;
+    let emails = serde_json::json!([
+        {"contact_id": "A1-0", "account_id": "A1", "name": "Person A1-0", "role": "executive", "email": "a1@client.example"},
+        {"contact_id": "A2-0", "account_id": "A2", "name": "Person A2-0", "role": "executive", "email": "a2@client.example"}
+    ]);
+    assert_eq!(post(addr, &crm, "/api/v1/bulk/contacts", &emails).await.0, StatusCode::OK);
+    let new =
+        serde_json::json!({"name": "2027-Q1", "vertical": "Energy", "roles": ["executive"], "closes": "2099-03-31"});
+    assert_eq!(post(addr, &am1, "/api/v1/waves", &new).await.0, StatusCode::FORBIDDEN);
+    let (status, created) = post(addr, &analyst, "/api/v1/waves", &new).await;
+    assert_eq!(status, StatusCode::CREATED, "{created}");
+    assert_eq!(created["wave"]["status"], "draft");
+    assert_eq!(created["wave"]["closes_on"], "2099-03-31");
+    assert_eq!(created["survey_version"], 1);
+    assert_eq!(created["selection"], "vertical Energy, role executive");
+    assert_eq!(created["invited"]["email"], 2, "one executive in each of A1 and A2: {created}");
+    let (status, problem) = post(addr, &analyst, "/api/v1/waves", &new).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert!(problem["detail"].as_str().unwrap().contains("already exists"), "{problem}");
+    let (status, problem) =
+        post(addr, &analyst, "/api/v1/waves", &serde_json::json!({"name": "X", "roles": ["boss"]})).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert!(problem["detail"].as_str().unwrap().starts_with("roles: 'boss' is not one of"), "{problem}");
+
+    // Its invitations: the analyst sees every one with its personal link, a page at a time;
+    // an account manager sees their accounts' without links.
+    let (status, _, first) = call(addr, Some(&analyst), "/api/v1/waves/2027-Q1/invitations?limit=1").await;
+    assert_eq!(status, StatusCode::OK, "{first}");
+    assert_eq!(first["items"][0]["status"], "pending");
+    assert!(first["items"][0]["link"].as_str().unwrap().contains("/r/"), "{first}");
+    let cursor = first["next_cursor"].as_i64().expect("a second page");
+    let path = format!("/api/v1/waves/2027-Q1/invitations?limit=1&after={cursor}");
+    let (_, _, second) = call(addr, Some(&analyst), &path).await;
+    assert_eq!((second["items"].as_array().unwrap().len(), second["next_cursor"].is_null()), (1, true));
+    let am2 = token(&store, "am2@test.example", TokenScope::Read).await;
+    let (_, _, none) = call(addr, Some(&am2), "/api/v1/waves/2027-Q1/invitations").await;
+    assert_eq!(none["items"].as_array().unwrap().len(), 0, "am2 owns no Energy account");
+    let (_, _, mine) = call(addr, Some(&am1), "/api/v1/waves/2027-Q1/invitations?answered=false").await;
+    assert_eq!(mine["items"].as_array().unwrap().len(), 2);
+    assert!(mine["items"][0]["link"].is_null(), "no personal links for managers: {mine}");
+    let (status, _, problem) = call(addr, Some(&am1), "/api/v1/waves/2027-Q1/invitations?status=lost").await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert!(problem["detail"].as_str().unwrap().contains("pending, sent, failed, bounced"));
+
+    // This server sends nothing, and says so; one that sends email queues each invitation once.
+    let (status, problem) = post(addr, &analyst, "/api/v1/waves/2027-Q1/send", &Value::Null).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert!(problem["detail"].as_str().unwrap().contains("RAPPORT_SMTP_URL"), "{problem}");
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let mailing = listener.local_addr().unwrap();
+    let state =
+        rapport_web::state::AppState::new(store.clone(), false).with_delivery("http://rapport.test", vec!["email"]);
+    tokio::spawn(async move { axum::serve(listener, rapport_web::router(state)).await });
+    let (status, sent) = post(mailing, &analyst, "/api/v1/waves/2027-Q1/send", &Value::Null).await;
+    assert_eq!(
+        (status, sent["queued"].as_u64(), sent["wave"]["status"].as_str()),
+        (StatusCode::OK, Some(2), Some("open"))
+    );
+    assert_eq!(post(mailing, &analyst, "/api/v1/waves/2027-Q1/send", &Value::Null).await.1["queued"], 0, "never twice");
+    assert_eq!(post(mailing, &am1, "/api/v1/waves/2027-Q1/send", &Value::Null).await.0, StatusCode::FORBIDDEN);
+
+    // Closed, it takes no answers and sends nothing more; it can be opened again.
+    let (status, closed) = post(addr, &analyst, "/api/v1/waves/2027-Q1/close", &Value::Null).await;
+    assert_eq!((status, closed["status"].as_str()), (StatusCode::OK, Some("closed")));
+    let (status, problem) = post(mailing, &analyst, "/api/v1/waves/2027-Q1/send", &Value::Null).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert!(problem["detail"].as_str().unwrap().contains("is closed"));
+    assert_eq!(post(addr, &analyst, "/api/v1/waves/2027-Q1/open", &Value::Null).await.1["status"], "open");
+    assert_eq!(post(addr, &analyst, "/api/v1/waves/NOPE/close", &Value::Null).await.0, StatusCode::NOT_FOUND);
+    let (_, _, waves) = call(addr, Some(&am1), "/api/v1/waves").await;
+    assert_eq!(waves.as_array().unwrap().last().unwrap()["status"], "open");
+
+    let analyst_did: Vec<String> =
+        audited(&store).await.into_iter().filter(|(_, who)| who == "analyst@test.example").map(|(a, _)| a).collect();
+    assert_eq!(analyst_did, ["survey.save", "wave.create", "wave.send", "wave.send", "wave.closed", "wave.open"]);
+}
+
+async fn account_strategy_and_settings_are_changed_over_the_api_by_whom_the_app_allows(store: Store) {
+    use reqwest::Method;
+    let addr = serve(&store).await;
+    store.save_survey(&rapport_core::survey::relationship_template(rapport_demo::survey::sender())).await.unwrap();
+    let admin = token(&store, "admin@test.example", TokenScope::Admin).await;
+    let admin_write = token(&store, "admin@test.example", TokenScope::Write).await;
+    let am1 = token(&store, "am1@test.example", TokenScope::Write).await;
+    let am2 = token(&store, "am2@test.example", TokenScope::Write).await;
+
+    // A review meeting: its notes, and each agreed action on the plan (executive actions go to
+    // the sponsor, the others to the owner).
+    let review = serde_json::json!({
+        "held_on": "2026-11-20", "notes": "They want <b>faster</b> delivery", "due": "2026-12-31",
+        "actions": [{"function": "executive", "description": "Call their CFO"}, {"function": "service", "description": "Fix the slots"}]
+    });
+    assert_eq!(post(addr, &am2, "/api/v1/accounts/A1/reviews", &review).await.0, StatusCode::NOT_FOUND, "not theirs");
+    let (status, recorded) = post(addr, &am1, "/api/v1/accounts/A1/reviews", &review).await;
+    assert_eq!(status, StatusCode::CREATED, "{recorded}");
+    assert_eq!(
+        (recorded["held_on"].as_str(), recorded["recorded_by"].as_str()),
+        (Some("2026-11-20"), Some("am1@test.example"))
+    );
+    let (_, _, reviews) = call(addr, Some(&am1), "/api/v1/accounts/A1/reviews").await;
+    assert_eq!(reviews[0]["notes"], "They want <b>faster</b> delivery", "kept as written, JSON is not HTML");
+    let (_, _, plan) = call(addr, Some(&am1), "/api/v1/tasks?account=A1&kind=plans").await;
+    let mut owners: Vec<(String, String, String)> = plan["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| {
+            (
+                t["function"].as_str().unwrap().into(),
+                t["owner"].as_str().unwrap().into(),
+                t["due_at"].as_str().unwrap().into(),
+            )
+        })
+        .collect();
+    owners.sort();
+    assert_eq!(
+        owners,
+        [
+            ("executive".into(), "exec@test.example".into(), "2026-12-31T23:59:59Z".into()),
+            ("service".into(), "am1@test.example".into(), "2026-12-31T23:59:59Z".into())
+        ]
+    );
+    let bad_action =
+        serde_json::json!({"held_on": "2026-11-20", "actions": [{"function": "legal", "description": "x"}]});
+    let (status, problem) = post(addr, &am1, "/api/v1/accounts/A1/reviews", &bad_action).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert!(problem["detail"].as_str().unwrap().starts_with("actions[0].function: 'legal'"), "{problem}");
+    let (status, problem) =
+        post(addr, &am1, "/api/v1/accounts/A1/reviews", &serde_json::json!({"held_on": "2026-11-20"})).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert!(problem["detail"].as_str().unwrap().contains("both are empty"), "{problem}");
+
+    // The sponsor: administrators, with the admin scope, and only an executive who signs in.
+    let sponsor = serde_json::json!({"sponsor": "exec@test.example"});
+    assert_eq!(
+        send(addr, &admin_write, Method::PUT, "/api/v1/accounts/A2/sponsor", Some(&sponsor)).await.0,
+        StatusCode::FORBIDDEN
+    );
+    assert_eq!(
+        send(addr, &am1, Method::PUT, "/api/v1/accounts/A2/sponsor", Some(&sponsor)).await.0,
+        StatusCode::FORBIDDEN
+    );
+    let (status, account) = send(addr, &admin, Method::PUT, "/api/v1/accounts/A2/sponsor", Some(&sponsor)).await;
+    assert_eq!((status, account["sponsor_email"].as_str()), (StatusCode::OK, Some("exec@test.example")), "{account}");
+    let not_exec = serde_json::json!({"sponsor": "am2@test.example"});
+    let (status, problem) = send(addr, &admin, Method::PUT, "/api/v1/accounts/A2/sponsor", Some(&not_exec)).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert!(problem["detail"].as_str().unwrap().contains("is not an executive"), "{problem}");
+    let nobody = serde_json::json!({"sponsor": null});
+    let (_, account) = send(addr, &admin, Method::PUT, "/api/v1/accounts/A2/sponsor", Some(&nobody)).await;
+    assert!(account["sponsor_email"].is_null(), "{account}");
+
+    // The alert rules: everyone reads them, administrators change them.
+    let (_, _, rules) = call(addr, Some(&am1), "/api/v1/settings/alert-rules").await;
+    assert_eq!(rules["detractor"], true);
+    let changed = serde_json::json!({"detractor": true, "nps_drop": 15, "problem": false, "watch_words": ["lawyer", " "], "deadline_hours": 24});
+    assert_eq!(
+        send(addr, &am1, Method::PUT, "/api/v1/settings/alert-rules", Some(&changed)).await.0,
+        StatusCode::FORBIDDEN
+    );
+    let (status, saved) = send(addr, &admin, Method::PUT, "/api/v1/settings/alert-rules", Some(&changed)).await;
+    assert_eq!(status, StatusCode::OK, "{saved}");
+    assert_eq!(saved["watch_words"], serde_json::json!(["lawyer"]));
+    assert_eq!(store.alert_rules().await.unwrap().nps_drop, Some(15));
+    let (status, problem) =
+        send(addr, &admin, Method::PUT, "/api/v1/settings/alert-rules", Some(&serde_json::json!({"detractor": true})))
+            .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert!(problem["detail"].as_str().unwrap().contains("missing field"), "{problem}");
+
+    // The cadence: set, read, stopped.
+    let cadence = serde_json::json!({"period": "quarterly", "next_start": "2027-01-04", "survey": "B2B relationship survey",
+        "wave_days": 21, "remind_after_days": 7, "max_reminders": 2, "review_within_days": 30});
+    let (status, set) = send(addr, &admin, Method::PUT, "/api/v1/settings/cadence", Some(&cadence)).await;
+    assert_eq!((status, set["cadence"]["next_start"].as_str()), (StatusCode::OK, Some("2027-01-04")), "{set}");
+    let (_, _, read) = call(addr, Some(&am1), "/api/v1/settings/cadence").await;
+    assert_eq!(read["cadence"]["period"], "quarterly");
+    let mut unknown = cadence.clone();
+    unknown["survey"] = Value::from("Pulse");
+    let (status, problem) = send(addr, &admin, Method::PUT, "/api/v1/settings/cadence", Some(&unknown)).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert!(problem["detail"].as_str().unwrap().contains("no survey named 'Pulse'"), "{problem}");
+    assert_eq!(send(addr, &admin, Method::DELETE, "/api/v1/settings/cadence", None).await.0, StatusCode::NO_CONTENT);
+    assert!(call(addr, Some(&am1), "/api/v1/settings/cadence").await.2["cadence"].is_null());
+
+    // Webhooks: the secret once, then never again; removed once.
+    let hook = serde_json::json!({"url": "https://hooks.example/rapport", "events": ["alert.raised"]});
+    assert_eq!(post(addr, &am1, "/api/v1/webhooks", &hook).await.0, StatusCode::FORBIDDEN);
+    let (status, made) = post(addr, &admin, "/api/v1/webhooks", &hook).await;
+    assert_eq!(status, StatusCode::CREATED, "{made}");
+    assert!(made["secret"].as_str().unwrap().starts_with("whsec_"));
+    let id = made["webhook"]["id"].as_i64().unwrap();
+    let (_, _, hooks) = call(addr, Some(&admin), "/api/v1/webhooks").await;
+    assert_eq!(hooks[0]["events"], serde_json::json!(["alert.raised"]));
+    assert!(hooks[0].get("secret").is_none(), "{hooks}");
+    let (status, problem) =
+        post(addr, &admin, "/api/v1/webhooks", &serde_json::json!({"url": "ftp://x", "events": ["*"]})).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert!(problem["detail"].as_str().unwrap().contains("must start with https://"), "{problem}");
+    let path = format!("/api/v1/webhooks/{id}");
+    assert_eq!(send(addr, &admin, Method::DELETE, &path, None).await.0, StatusCode::NO_CONTENT);
+    assert_eq!(send(addr, &admin, Method::DELETE, &path, None).await.0, StatusCode::NOT_FOUND);
+
+    // The assessment definition: a new version from the current one, with a reason; an edit of
+    // an older version is a conflict, not applied over the newer one.
+    let change = serde_json::json!({"base_version": 0, "reason": "Loyalty first",
+        "criteria": [{"kind": "loyalty", "weight": 60, "best": 60.0, "worst": -40.0}]});
+    let (status, v1) = send(addr, &admin, Method::PUT, "/api/v1/assessment/definition", Some(&change)).await;
+    assert_eq!(
+        (status, v1["version"].as_i64(), v1["changed_by"].as_str()),
+        (StatusCode::OK, Some(1), Some("admin@test.example")),
+        "{v1}"
+    );
+    let loyalty = v1["criteria"].as_array().unwrap().iter().find(|c| c["kind"] == "loyalty").unwrap();
+    assert_eq!(loyalty["weight"], 60);
+    let (status, problem) = send(addr, &admin, Method::PUT, "/api/v1/assessment/definition", Some(&change)).await;
+    assert_eq!(status, StatusCode::CONFLICT);
+    assert!(problem["detail"].as_str().unwrap().contains("changed since you opened it"), "{problem}");
+    let unexplained = serde_json::json!({"base_version": 1, "reason": "", "neglect_days": 60});
+    let (status, problem) = send(addr, &admin, Method::PUT, "/api/v1/assessment/definition", Some(&unexplained)).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert!(problem["detail"].as_str().unwrap().contains("say why"), "{problem}");
+    let wrong = serde_json::json!({"base_version": 1, "reason": "x", "criteria": [{"kind": "luck", "weight": 1, "best": 1.0, "worst": 0.0}]});
+    let (status, problem) = send(addr, &admin, Method::PUT, "/api/v1/assessment/definition", Some(&wrong)).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert!(problem["detail"].as_str().unwrap().starts_with("criteria[0].kind: 'luck' is not one of"), "{problem}");
+    assert_eq!(call(addr, Some(&am1), "/api/v1/assessment/definition").await.2["current"]["version"], 1);
+
+    let admin_did: Vec<String> =
+        audited(&store).await.into_iter().filter(|(_, who)| who == "admin@test.example").map(|(a, _)| a).collect();
+    assert_eq!(
+        admin_did,
+        [
+            "sponsor.assign",
+            "sponsor.assign",
+            "alert_rules.change",
+            "cadence.change",
+            "cadence.change",
+            "webhook.create",
+            "webhook.delete",
+            "definition.change"
+        ]
+    );
+}
+
+async fn every_api_route_answers_each_role_as_the_app_does(store: Store) {
+    use reqwest::Method;
+    let addr = serve(&store).await;
+    // Each role with the widest scope it may have; a body that is wrong on purpose, so that a
+    // 400 means "allowed in, and told what to fix" and nothing changes.
+    let mut tokens = vec![("admin", token(&store, "admin@test.example", TokenScope::Admin).await)];
+    for (who, email) in [("analyst", "analyst"), ("executive", "exec"), ("am1", "am1"), ("am2", "am2")] {
+        tokens.push((who, token(&store, &format!("{email}@test.example"), TokenScope::Write).await));
+    }
+    const OK: u16 = 200;
+    const GONE: u16 = 204;
+    const BAD: u16 = 400;
+    const NO: u16 = 403;
+    const NONE: u16 = 404;
+    let empty = serde_json::json!({});
+    // Method, route, body, then the status for: admin, analyst, executive, am1 (owns A*), am2 (owns B*).
+    let matrix: Vec<(Method, &str, Option<&Value>, [u16; 5])> = vec![
+        (Method::GET, "/api/v1/accounts", None, [OK, OK, OK, OK, OK]),
+        (Method::GET, "/api/v1/accounts/A1", None, [OK, OK, OK, OK, NONE]),
+        (Method::GET, "/api/v1/accounts/B1/answers", None, [OK, OK, OK, NONE, OK]),
+        (Method::GET, "/api/v1/accounts/A2/reviews", None, [OK, OK, OK, OK, NONE]),
+        (Method::POST, "/api/v1/accounts/A2/reviews", Some(&empty), [BAD, BAD, BAD, BAD, NONE]),
+        (Method::POST, "/api/v1/accounts/B2/tasks", Some(&empty), [BAD, BAD, BAD, NONE, BAD]),
+        (Method::PATCH, "/api/v1/tasks/999999", Some(&empty), [NONE, NONE, NONE, NONE, NONE]),
+        (Method::PUT, "/api/v1/accounts/A1/sponsor", Some(&empty), [BAD, NO, NO, NO, NO]),
+        (Method::GET, "/api/v1/surveys", None, [OK, OK, OK, OK, OK]),
+        (Method::POST, "/api/v1/surveys", Some(&empty), [BAD, BAD, NO, NO, NO]),
+        (Method::GET, "/api/v1/waves", None, [OK, OK, OK, OK, OK]),
+        (Method::POST, "/api/v1/waves", Some(&empty), [BAD, BAD, NO, NO, NO]),
+        (Method::POST, "/api/v1/waves/NOPE/send", None, [NONE, NONE, NO, NO, NO]),
+        (Method::POST, "/api/v1/waves/NOPE/open", None, [NONE, NONE, NO, NO, NO]),
+        (Method::POST, "/api/v1/waves/NOPE/close", None, [NONE, NONE, NO, NO, NO]),
+        (Method::GET, "/api/v1/waves/NOPE/invitations", None, [NONE, NONE, NONE, NONE, NONE]),
+        (Method::GET, "/api/v1/alerts", None, [OK, OK, OK, OK, OK]),
+        (Method::GET, "/api/v1/tasks", None, [OK, OK, OK, OK, OK]),
+        (Method::GET, "/api/v1/settings/alert-rules", None, [OK, OK, OK, OK, OK]),
+        (Method::PUT, "/api/v1/settings/alert-rules", Some(&empty), [BAD, NO, NO, NO, NO]),
+        (Method::GET, "/api/v1/settings/cadence", None, [OK, OK, OK, OK, OK]),
+        (Method::PUT, "/api/v1/settings/cadence", Some(&empty), [BAD, NO, NO, NO, NO]),
+        (Method::DELETE, "/api/v1/settings/cadence", None, [GONE, NO, NO, NO, NO]),
+        (Method::GET, "/api/v1/webhooks", None, [OK, NO, NO, NO, NO]),
+        (Method::POST, "/api/v1/webhooks", Some(&empty), [BAD, NO, NO, NO, NO]),
+        (Method::DELETE, "/api/v1/webhooks/999999", None, [NONE, NO, NO, NO, NO]),
+        (Method::GET, "/api/v1/assessment/definition", None, [OK, OK, OK, OK, OK]),
+        (Method::PUT, "/api/v1/assessment/definition", Some(&empty), [BAD, NO, NO, NO, NO]),
+        (Method::GET, "/api/v1/reports/risk", None, [OK, OK, OK, OK, OK]),
+        (Method::POST, "/api/v1/bulk/accounts", Some(&empty), [BAD, NO, NO, NO, NO]),
+    ];
+    let mut wrong = Vec::new();
+    for (method, path, body, expected) in &matrix {
+        for ((who, t), want) in tokens.iter().zip(expected) {
+            let (status, answer) = send(addr, t, method.clone(), path, *body).await;
+            if status.as_u16() != *want {
+                wrong.push(format!("{method} {path} as {who}: {status}, expected {want}: {answer}"));
+            }
+        }
+    }
+    assert!(wrong.is_empty(), "{}", wrong.join("\n"));
+    assert!(store.audit_log(10, None).await.unwrap().iter().all(|e| e.action != "webhook.delete"), "nothing removed");
 }

@@ -3,20 +3,26 @@
 //! (The five assessment reports are under `/api/v1/reports/{name}`.)
 
 use axum::Json;
+use axum::body::Bytes;
 use axum::extract::State;
+use rapport_core::assessment::definition::CriterionKind;
+use rapport_core::money::Money;
 use rapport_store::api_tokens::TokenScope;
 use rapport_store::assessment::DefinitionVersion;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use super::auth::ApiUser;
 use super::problem::{Problem, Refused};
+use super::{bad, json_body};
 use crate::authz::Need;
 use crate::follow_up::messages::stamp;
+use crate::pages::assessment::save_definition;
 use crate::state::AppState;
 
 /// One criterion of the ideal account.
-#[derive(Debug, Serialize, ToSchema)]
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
 pub struct CriterionOut {
     /// payment_days, exceptions_per_million, service_requests_per_million,
     /// order_changes_per_million, margin_pct, opportunity_flow, loyalty or growth.
@@ -89,4 +95,76 @@ pub async fn definition(State(state): State<AppState>, caller: ApiUser) -> Resul
     let current = state.store.assessment_definition().await?;
     let history = state.store.assessment_history().await?;
     Ok(Json(DefinitionsOut { current: out(&current), history: history.iter().map(out).collect() }))
+}
+
+/// A new version of the definition, made from the current one.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct DefinitionIn {
+    /// The version this change was made from: the current one, else the change is refused
+    /// (409) rather than applied over someone else's.
+    #[schema(minimum = 0)]
+    pub base_version: i64,
+    /// Why it changes (kept with the version, required).
+    pub reason: String,
+    /// What an hour of service costs, a decimal string ("85.00"); default: unchanged.
+    pub hourly_cost: Option<String>,
+    /// The margin % an account should earn; default: unchanged.
+    pub target_margin_pct: Option<f64>,
+    /// Days of silence that make an account neglected; default: unchanged.
+    pub neglect_days: Option<u32>,
+    /// The criteria to change; those not listed keep their values. Weights are whole numbers
+    /// 0-100 and add up to more than 0.
+    #[serde(default)]
+    pub criteria: Vec<CriterionOut>,
+}
+
+/// Change the definition: a new version, with who, when and why, applied by every assessment
+/// view at once. Administrators only (`admin` scope).
+#[utoipa::path(
+    put,
+    path = "/api/v1/assessment/definition",
+    request_body = DefinitionIn,
+    responses(
+        Refused,
+        (status = 200, description = "The new version", body = DefinitionOut),
+        (status = 400, description = "The body is wrong", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "The definition changed since base_version", body = Problem, content_type = "application/problem+json")
+    )
+)]
+pub async fn change_definition(
+    State(state): State<AppState>,
+    caller: ApiUser,
+    body: Bytes,
+) -> Result<Json<DefinitionOut>, Problem> {
+    caller.require_scope(TokenScope::Admin)?;
+    caller.user.require(Need::Admin)?;
+    let input: DefinitionIn = json_body(&body, "a definition change")?;
+    let mut d = state.store.assessment_definition().await?.definition;
+    if let Some(cost) = &input.hourly_cost {
+        d.hourly_cost = Money::parse(cost).map_err(|e| bad(format!("hourly_cost: {e}")))?;
+    }
+    if let Some(m) = input.target_margin_pct {
+        d.target_margin_pct = m;
+    }
+    if let Some(n) = input.neglect_days {
+        d.neglect_days = n;
+    }
+    let mut seen = Vec::new();
+    for (i, c) in input.criteria.iter().enumerate() {
+        let kind = CriterionKind::parse(&c.kind).ok_or_else(|| {
+            let kinds: Vec<&str> = CriterionKind::ALL.iter().map(|k| k.as_str()).collect();
+            bad(format!("criteria[{i}].kind: '{}' is not one of {}", c.kind, kinds.join(", ")))
+        })?;
+        if seen.contains(&kind) {
+            return Err(bad(format!("criteria[{i}]: {} is listed twice", kind.as_str())));
+        }
+        seen.push(kind);
+        let target = d.criterion_mut(kind);
+        (target.weight, target.best, target.worst) = (c.weight, c.best, c.worst);
+    }
+    let version = save_definition(&state, &caller.user.0.email, d, input.base_version, &input.reason).await?;
+    let saved = state.store.assessment_history().await?;
+    let v = saved.iter().find(|v| v.version == version).ok_or_else(|| bad(format!("version {version} vanished")))?;
+    Ok(Json(out(v)))
 }

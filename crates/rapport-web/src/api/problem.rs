@@ -63,6 +63,7 @@ impl From<WebError> for Problem {
             }
             WebError::NotFound(what) => Problem::new(StatusCode::NOT_FOUND, what),
             WebError::BadRequest(why) => Problem::new(StatusCode::BAD_REQUEST, why),
+            WebError::Conflict(why) => Problem::new(StatusCode::CONFLICT, why),
             WebError::Csrf => Problem::new(StatusCode::FORBIDDEN, "forms need their CSRF token"),
             WebError::TooManyRequests(why) => Problem::new(StatusCode::TOO_MANY_REQUESTS, why),
             WebError::Internal(e) => {

@@ -2,9 +2,12 @@
 //! who has been invited, reached and heard from, per wave, account and owner.
 
 use axum::Json;
+use axum::body::Bytes;
 use axum::extract::rejection::QueryRejection;
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use rapport_core::survey::Survey;
 use rapport_reports::AccountFilter;
 use rapport_store::api_tokens::TokenScope;
 use rapport_store::invitations::RateBy;
@@ -13,7 +16,7 @@ use utoipa::{IntoParams, ToSchema};
 
 use super::auth::ApiUser;
 use super::problem::{Problem, Refused};
-use super::query;
+use super::{bad, json_body, query};
 use crate::authz::Need;
 use crate::state::AppState;
 
@@ -49,6 +52,41 @@ pub async fn list_surveys(State(state): State<AppState>, caller: ApiUser) -> Res
         })
         .collect::<Result<Vec<_>, Problem>>()?;
     Ok(Json(out))
+}
+
+/// Save a survey definition (JSON, as `rapport survey template` prints it and
+/// `GET /api/v1/surveys` returns it): a new version when it differs from the latest one under
+/// its name (201), the latest one when it does not (200). Waves keep the version they were
+/// created with. Administrators and analysts, `write` scope.
+#[utoipa::path(
+    post,
+    path = "/api/v1/surveys",
+    request_body(content = Object, description = "The survey definition"),
+    responses(
+        Refused,
+        (status = 201, description = "The new version", body = SurveyOut),
+        (status = 200, description = "Unchanged: the latest version", body = SurveyOut),
+        (status = 400, description = "The definition is wrong", body = Problem, content_type = "application/problem+json")
+    )
+)]
+pub async fn save_survey(State(state): State<AppState>, caller: ApiUser, body: Bytes) -> Result<Response, Problem> {
+    caller.require_scope(TokenScope::Write)?;
+    caller.user.require(Need::Surveys)?;
+    let survey: Survey = json_body(&body, "a survey definition (compare with `rapport survey template`)")?;
+    survey.validate().map_err(|e| bad(format!("the survey was not saved: {e}")))?;
+    let before = state.store.latest_survey(&survey.name).await?.map(|v| v.version);
+    let saved = state.store.save_survey(&survey).await?;
+    let status = if before == Some(saved.version) {
+        StatusCode::OK
+    } else {
+        state
+            .audit(Some(&caller.user.0.email), "survey.save", &saved.survey.name, &format!("version {}", saved.version))
+            .await?;
+        StatusCode::CREATED
+    };
+    let definition =
+        serde_json::to_value(&saved.survey).map_err(|e| Problem::from(crate::error::WebError::Internal(e.into())))?;
+    Ok((status, Json(SurveyOut { name: saved.survey.name, version: saved.version, definition })).into_response())
 }
 
 /// How far a wave has come.

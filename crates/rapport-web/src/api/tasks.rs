@@ -19,7 +19,7 @@ use utoipa::{IntoParams, ToSchema};
 use super::auth::ApiUser;
 use super::idempotency::once;
 use super::problem::{Problem, Refused};
-use super::{newest_page, nonempty, page_limit, query};
+use super::{bad, json_body, newest_page, nonempty, page_limit, query};
 use crate::follow_up::messages::stamp;
 use crate::pages::account::portfolio_with;
 use crate::pages::view::Viewer;
@@ -111,10 +111,6 @@ pub struct TasksQuery {
     /// Items per page, 1 to 1000 (default 100).
     #[param(minimum = 1, maximum = 1000)]
     pub limit: Option<usize>,
-}
-
-fn bad(detail: String) -> Problem {
-    Problem::new(StatusCode::BAD_REQUEST, detail)
 }
 
 fn scope(caller: &ApiUser) -> Option<String> {
@@ -261,7 +257,7 @@ async fn create(state: &AppState, caller: &ApiUser, account_id: &str, body: &[u8
     caller.require_scope(TokenScope::Write)?;
     let (p, index) = portfolio_with(state, &Viewer::of(&caller.user), account_id).await?;
     let entry = &p.accounts[index];
-    let input: NewTaskIn = serde_json::from_slice(body).map_err(|e| bad(format!("the body is not a task: {e}")))?;
+    let input: NewTaskIn = json_body(body, "a task")?;
     let description = input.description.trim();
     if description.is_empty() || description.chars().count() > 2000 {
         return Err(bad("description: say what is to be done, in 1 to 2,000 characters".into()));
@@ -317,8 +313,7 @@ pub async fn update_task(
 ) -> Result<Json<TaskOut>, Problem> {
     caller.require_scope(TokenScope::Write)?;
     let id = visible(&state, &caller, &id).await?.id;
-    let input: TaskUpdateIn =
-        serde_json::from_slice(&body).map_err(|e| bad(format!("the body is not a task update: {e}")))?;
+    let input: TaskUpdateIn = json_body(&body, "a task update")?;
     let status = TaskStatus::parse(&input.status)
         .ok_or_else(|| bad(format!("status: '{}' is not one of open, in_progress, done, dropped", input.status)))?;
     let outcome = nonempty(&input.outcome);

@@ -250,6 +250,28 @@ pub async fn show(
     page(&state, &user, &current.definition, String::new(), None, q.saved).await
 }
 
+/// Saves a new version of the definition for `actor` (the web app and the API alike), made
+/// from version `edited`: refused when it is invalid, has no reason, or `edited` is no longer
+/// the current version. Returns the new version, with an audit entry.
+pub(crate) async fn save_definition(
+    state: &AppState,
+    actor: &str,
+    definition: Definition,
+    edited: i64,
+    reason: &str,
+) -> Result<i64, WebError> {
+    let d = definition.validate().map_err(|e| WebError::BadRequest(format!("The definition was not saved: {e}")))?;
+    let now = time::OffsetDateTime::now_utc();
+    let version = match state.store.save_assessment_definition(&d, edited, Some(actor), reason, now).await {
+        Ok(v) => v,
+        Err(SaveDefinitionError::Store(e)) => return Err(e.into()),
+        Err(e @ SaveDefinitionError::Stale { .. }) => return Err(WebError::Conflict(e.to_string())),
+        Err(e) => return Err(WebError::BadRequest(e.to_string())),
+    };
+    state.audit(Some(actor), "definition.change", "ideal_account", &format!("version {version}: {reason}")).await?;
+    Ok(version)
+}
+
 /// POST /ideal: preview or save a changed definition. Every field of the form is one map
 /// entry: `weight.KIND`, `best.KIND`, `worst.KIND`, and the settings.
 pub async fn change(
@@ -296,16 +318,7 @@ pub async fn change(
     let d = d.validate().map_err(|e| WebError::BadRequest(format!("The definition was not saved: {e}")))?;
     let reason = field("reason").unwrap_or_default();
     if field("action").as_deref() == Some("save") {
-        let now = time::OffsetDateTime::now_utc();
-        let version = match state.store.save_assessment_definition(&d, edited, Some(&user.0.email), &reason, now).await
-        {
-            Ok(v) => v,
-            Err(SaveDefinitionError::Store(e)) => return Err(e.into()),
-            Err(e) => return Err(WebError::BadRequest(e.to_string())),
-        };
-        state
-            .audit(Some(&user.0.email), "definition.change", "ideal_account", &format!("version {version}: {reason}"))
-            .await?;
+        let version = save_definition(&state, &user.0.email, d, edited, &reason).await?;
         return Ok(Redirect::to(&format!("/ideal?saved={version}")).into_response());
     }
     let query = ReportQuery { filter: user.scoped(Default::default()), ..ReportQuery::new(ReportKind::Ideal) };

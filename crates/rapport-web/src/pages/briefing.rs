@@ -18,7 +18,7 @@ use rapport_store::accounts::Respondent;
 use rapport_store::reviews::{NewReview, Review};
 use rapport_store::tasks::{NewTask, TaskError, TaskFilter, TaskRow, TaskView};
 use serde::Deserialize;
-use time::{Duration, OffsetDateTime};
+use time::{Date, Duration, OffsetDateTime};
 
 use crate::auth::CurrentUser;
 use crate::error::WebError;
@@ -249,13 +249,39 @@ pub async fn record(
     Form(form): Form<ReviewForm>,
 ) -> Result<Redirect, WebError> {
     user.check_csrf(&form.csrf)?;
-    let (p, index) = portfolio_with(&state, &Viewer::of(&user), &account_id).await?;
-    let entry = &p.accounts[index];
     let held_on = rapport_core::date::parse_date(&form.held_on).map_err(|_| {
         WebError::BadRequest(format!("The meeting date '{}' is not a date: use YYYY-MM-DD", form.held_on))
     })?;
-    let notes = form.notes.trim();
-    let outcomes = read_outcomes(&form.outcomes);
+    let due = match form.due.trim() {
+        "" => None,
+        d => Some(
+            rapport_core::date::parse_date(d)
+                .map_err(|_| WebError::BadRequest(format!("The due date '{d}' is not a date: use YYYY-MM-DD")))?,
+        ),
+    };
+    record_review_for(&state, &user, &account_id, held_on, &form.notes, read_outcomes(&form.outcomes), due).await?;
+    let href = percent_encoding::utf8_percent_encode(&account_id, crate::URL_SAFE).to_string();
+    Ok(Redirect::to(&format!("/accounts/{href}/briefing#reviews")))
+}
+
+/// Records a review meeting of an account the user may see (the web app and the API alike):
+/// its notes, and each agreed outcome as an action on the account's plan, owned by the
+/// account owner (the sponsor for executive actions) and due on `due` (default: 30 days after
+/// the meeting). Returns the review's id.
+pub(crate) async fn record_review_for(
+    state: &AppState,
+    user: &CurrentUser,
+    account_id: &str,
+    held_on: Date,
+    notes: &str,
+    outcomes: Vec<(Function, String)>,
+    due: Option<Date>,
+) -> Result<i64, WebError> {
+    let (p, index) = portfolio_with(state, &Viewer::of(user), account_id).await?;
+    let entry = &p.accounts[index];
+    let notes = notes.trim();
+    let outcomes: Vec<(Function, String)> =
+        outcomes.into_iter().map(|(f, w)| (f, w.trim().to_string())).filter(|(_, w)| !w.is_empty()).collect();
     if notes.is_empty() && outcomes.is_empty() {
         return Err(WebError::BadRequest("Write what was said, or the actions agreed: both are empty".into()));
     }
@@ -264,11 +290,7 @@ pub async fn record(
             "Too long: notes up to 20,000 characters, up to 50 actions of up to 2,000 characters each".into(),
         ));
     }
-    let due = match form.due.trim() {
-        "" => held_on + Duration::days(30),
-        d => rapport_core::date::parse_date(d)
-            .map_err(|_| WebError::BadRequest(format!("The due date '{d}' is not a date: use YYYY-MM-DD")))?,
-    };
+    let due = due.unwrap_or(held_on + Duration::days(30));
     let actions = outcomes
         .into_iter()
         .map(|(function, description)| NewTask {
@@ -295,9 +317,7 @@ pub async fn record(
     state.store.record_review(&review, OffsetDateTime::now_utc()).await.map_err(|e| match e {
         TaskError::Store(e) => e.into(),
         other => WebError::BadRequest(other.to_string()),
-    })?;
-    let href = percent_encoding::utf8_percent_encode(&account_id, crate::URL_SAFE).to_string();
-    Ok(Redirect::to(&format!("/accounts/{href}/briefing#reviews")))
+    })
 }
 
 #[cfg(test)]

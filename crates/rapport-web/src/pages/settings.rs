@@ -123,13 +123,23 @@ pub async fn save_rules(
             .map(String::from)
             .collect(),
         deadline_hours,
-    }
-    .validate()
-    .map_err(|e| WebError::BadRequest(format!("The rules were not saved: {e}")))?;
-    state.store.save_alert_rules(&rules, Some(&user.0.email), OffsetDateTime::now_utc()).await?;
-    let json = serde_json::to_string(&rules).map_err(anyhow::Error::from)?;
-    state.audit(Some(&user.0.email), "alert_rules.change", "alert_rules", &json).await?;
+    };
+    apply_alert_rules(&state, &user.0.email, rules).await?;
     Ok(Redirect::to("/settings"))
+}
+
+/// Checks and saves the alert rules for `actor` (the web app and the API alike), with an
+/// audit entry: the rules as saved.
+pub(crate) async fn apply_alert_rules(
+    state: &AppState,
+    actor: &str,
+    rules: AlertRules,
+) -> Result<AlertRules, WebError> {
+    let rules = rules.validate().map_err(|e| WebError::BadRequest(format!("The rules were not saved: {e}")))?;
+    state.store.save_alert_rules(&rules, Some(actor), OffsetDateTime::now_utc()).await?;
+    let json = serde_json::to_string(&rules).map_err(anyhow::Error::from)?;
+    state.audit(Some(actor), "alert_rules.change", "alert_rules", &json).await?;
+    Ok(rules)
 }
 
 /// The form that adds a webhook: its URL and the events it receives (checkboxes).
@@ -150,15 +160,27 @@ pub async fn add_webhook(
 ) -> Result<Response, WebError> {
     user.check_csrf(&form.csrf)?;
     user.require(Need::Admin)?;
-    let url = check_url(&form.url).map_err(|e| WebError::BadRequest(format!("{e:#}")))?;
-    if form.events.is_empty() {
+    let (_, secret) = add_webhook_for(&state, &user.0.email, &form.url, &form.events).await?;
+    Ok((StatusCode::CREATED, page(&state, &user, Some(secret)).await?).into_response())
+}
+
+/// Adds a webhook for `actor` (the web app and the API alike): its id and its signing
+/// secret, which is shown this once.
+pub(crate) async fn add_webhook_for(
+    state: &AppState,
+    actor: &str,
+    url: &str,
+    events: &[String],
+) -> Result<(i64, String), WebError> {
+    let url = check_url(url).map_err(|e| WebError::BadRequest(format!("{e:#}")))?;
+    if events.is_empty() {
         return Err(WebError::BadRequest("Tick at least one event for the webhook to receive".into()));
     }
-    let events = EventType::parse_list(&form.events.join(",")).map_err(WebError::BadRequest)?;
+    let events = EventType::parse_list(&events.join(",")).map_err(WebError::BadRequest)?;
     let secret = format!("whsec_{}", crate::token::new_token());
     let id = state.store.add_webhook(&url, &secret, &events).await?;
-    state.audit(Some(&user.0.email), "webhook.create", &id.to_string(), &url).await?;
-    Ok((StatusCode::CREATED, page(&state, &user, Some(secret)).await?).into_response())
+    state.audit(Some(actor), "webhook.create", &id.to_string(), &url).await?;
+    Ok((id, secret))
 }
 
 /// POST /settings/webhooks/{id}/remove.
@@ -170,11 +192,17 @@ pub async fn remove_webhook(
 ) -> Result<Redirect, WebError> {
     user.check_csrf(&form.csrf)?;
     user.require(Need::Admin)?;
+    remove_webhook_for(&state, &user.0.email, id).await?;
+    Ok(Redirect::to("/settings"))
+}
+
+/// Removes a webhook for `actor` (the web app and the API alike), with an audit entry.
+pub(crate) async fn remove_webhook_for(state: &AppState, actor: &str, id: i64) -> Result<(), WebError> {
     if !state.store.remove_webhook(id).await? {
         return Err(WebError::NotFound(format!("There is no webhook {id}")));
     }
-    state.audit(Some(&user.0.email), "webhook.delete", &id.to_string(), "").await?;
-    Ok(Redirect::to("/settings"))
+    state.audit(Some(actor), "webhook.delete", &id.to_string(), "").await?;
+    Ok(())
 }
 
 /// The cadence form.
@@ -208,10 +236,8 @@ pub async fn save_cadence(
 ) -> Result<Redirect, WebError> {
     user.check_csrf(&form.csrf)?;
     user.require(Need::Admin)?;
-    let now = OffsetDateTime::now_utc();
     if form.action == "off" {
-        state.store.save_cadence(None, Some(&user.0.email), now).await?;
-        state.audit(Some(&user.0.email), "cadence.change", "cadence", "off").await?;
+        apply_cadence(&state, &user.0.email, None).await?;
         return Ok(Redirect::to("/settings#cadence"));
     }
     let number = |what: &str, v: &str| {
@@ -230,14 +256,30 @@ pub async fn save_cadence(
         remind_after_days: number("The days before a reminder", &form.remind_after)?,
         max_reminders: number("The number of reminders", &form.reminders)?,
         review_within_days: number("The days to hold reviews", &form.review_within)?,
-    }
-    .validate()
-    .map_err(|e| WebError::BadRequest(format!("The cadence was not saved: {e}")))?;
+    };
+    apply_cadence(&state, &user.0.email, Some(cadence)).await?;
+    Ok(Redirect::to("/settings#cadence"))
+}
+
+/// Checks and saves the cadence for `actor` (the web app and the API alike), or stops the
+/// cycles (`None`), with an audit entry.
+pub(crate) async fn apply_cadence(
+    state: &AppState,
+    actor: &str,
+    cadence: Option<Cadence>,
+) -> Result<Option<Cadence>, WebError> {
+    let now = OffsetDateTime::now_utc();
+    let Some(cadence) = cadence else {
+        state.store.save_cadence(None, Some(actor), now).await?;
+        state.audit(Some(actor), "cadence.change", "cadence", "off").await?;
+        return Ok(None);
+    };
+    let cadence = cadence.validate().map_err(|e| WebError::BadRequest(format!("The cadence was not saved: {e}")))?;
     if state.store.latest_survey(&cadence.survey).await?.is_none() {
         return Err(WebError::BadRequest(format!("There is no survey named '{}'", cadence.survey)));
     }
-    state.store.save_cadence(Some(&cadence), Some(&user.0.email), now).await?;
+    state.store.save_cadence(Some(&cadence), Some(actor), now).await?;
     let json = serde_json::to_string(&cadence).map_err(anyhow::Error::from)?;
-    state.audit(Some(&user.0.email), "cadence.change", "cadence", &json).await?;
-    Ok(Redirect::to("/settings#cadence"))
+    state.audit(Some(actor), "cadence.change", "cadence", &json).await?;
+    Ok(Some(cadence))
 }

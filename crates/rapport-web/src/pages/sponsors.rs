@@ -225,12 +225,27 @@ pub async fn assign(
 ) -> Result<Redirect, WebError> {
     user.check_csrf(&form.csrf)?;
     user.require(Need::Admin)?;
+    let sponsor = Some(form.sponsor.trim()).filter(|s| !s.is_empty());
+    assign_sponsor(&state, &user.0.email, form.account_id.trim(), sponsor).await?;
+    Ok(Redirect::to(&match sponsor {
+        Some(s) => format!("/sponsors?assigned={}", percent_encoding::utf8_percent_encode(s, crate::URL_SAFE)),
+        None => "/sponsors".to_string(),
+    }))
+}
+
+/// Makes `sponsor` (an executive who signs in; `None`: nobody) the account's executive
+/// sponsor, for `actor` (the web app and the API alike), with an audit entry.
+pub(crate) async fn assign_sponsor(
+    state: &AppState,
+    actor: &str,
+    account_id: &str,
+    sponsor: Option<&str>,
+) -> Result<(), WebError> {
     let id = state
         .store
-        .find_account_id(form.account_id.trim())
+        .find_account_id(account_id)
         .await?
-        .ok_or_else(|| WebError::NotFound(format!("There is no account '{}'", form.account_id.trim())))?;
-    let sponsor = Some(form.sponsor.trim()).filter(|s| !s.is_empty());
+        .ok_or_else(|| WebError::NotFound(format!("There is no account '{account_id}'")))?;
     if let Some(s) = sponsor {
         let users = state.store.list_users().await?;
         if !users.iter().any(|u| u.role == Role::Executive && u.email.eq_ignore_ascii_case(s)) {
@@ -240,9 +255,6 @@ pub async fn assign(
         }
     }
     state.store.set_sponsor(id, sponsor).await?;
-    state.audit(Some(&user.0.email), "sponsor.assign", form.account_id.trim(), sponsor.unwrap_or("(none)")).await?;
-    Ok(Redirect::to(&match sponsor {
-        Some(s) => format!("/sponsors?assigned={}", percent_encoding::utf8_percent_encode(s, crate::URL_SAFE)),
-        None => "/sponsors".to_string(),
-    }))
+    state.audit(Some(actor), "sponsor.assign", account_id, sponsor.unwrap_or("(none)")).await?;
+    Ok(())
 }

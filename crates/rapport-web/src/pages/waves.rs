@@ -153,16 +153,27 @@ pub async fn create(
             ..AccountFilter::default()
         },
     };
-    match waves::create(&state.store, &req, OffsetDateTime::now_utc()).await {
+    match create_wave(&state, &user.0.email, &req).await {
+        Ok(_) => Ok(Redirect::to(&wave_path(&req.name)).into_response()),
+        Err(WebError::BadRequest(why)) => Ok(render_list(&state, &user, Some(why)).await?.into_response()),
+        Err(e) => Err(e),
+    }
+}
+
+/// Creates a wave for `actor` (the web app and the API alike) and records it in the audit
+/// log. What the user can fix (a name taken, an unknown survey, dates the wrong way round)
+/// comes back as a bad request that says so.
+pub(crate) async fn create_wave(state: &AppState, actor: &str, req: &NewWave) -> Result<waves::Created, WebError> {
+    match waves::create(&state.store, req, OffsetDateTime::now_utc()).await {
         Ok(done) => {
             let detail = format!("{} invitations for {}", done.created.total(), done.selection);
-            state.audit(Some(&user.0.email), "wave.create", &req.name, &detail).await?;
-            Ok(Redirect::to(&wave_path(&req.name)).into_response())
+            state.audit(Some(actor), "wave.create", &req.name, &detail).await?;
+            Ok(done)
         }
         Err(e) if e.downcast_ref::<rapport_store::StoreError>().is_some_and(|s| !is_user_error(s)) => {
             Err(WebError::Internal(e))
         }
-        Err(e) => Ok(render_list(&state, &user, Some(format!("{e:#}"))).await?.into_response()),
+        Err(e) => Err(WebError::BadRequest(format!("{e:#}"))),
     }
 }
 
@@ -245,7 +256,8 @@ pub async fn show(
     Ok(Html(page.render().map_err(anyhow::Error::from)?))
 }
 
-async fn find(state: &AppState, name: &str) -> Result<WaveInfo, WebError> {
+/// A wave sent from Rapport (one with invitations), by name.
+pub(crate) async fn find(state: &AppState, name: &str) -> Result<WaveInfo, WebError> {
     let waves = state.store.list_waves().await?;
     let wave = waves.into_iter().find(|w| w.name == name);
     match wave {
@@ -289,7 +301,14 @@ pub async fn send(
 ) -> Result<Redirect, WebError> {
     user.check_csrf(&form.csrf)?;
     user.require(Need::Surveys)?;
-    let wave = find(&state, &name).await?;
+    send_wave(&state, &user.0.email, &name).await?;
+    Ok(Redirect::to(&wave_path(&name)))
+}
+
+/// Opens the wave and queues its invitations by every channel this server delivers, for
+/// `actor` (the web app and the API alike). Returns how many were queued.
+pub(crate) async fn send_wave(state: &AppState, actor: &str, name: &str) -> Result<u64, WebError> {
+    let wave = find(state, name).await?;
     if state.delivery_channels.is_empty() {
         return Err(WebError::BadRequest(
             "This server does not send invitations: start it with RAPPORT_SMTP_URL (or RAPPORT_SMS_URL) set, or \
@@ -304,8 +323,8 @@ pub async fn send(
     state.store.set_wave_status(wave.id, WaveStatus::Open, now).await?;
     let queued = state.store.queue_invitations(wave.id, &state.delivery_channels, now).await?;
     let detail = format!("{queued} invitations queued by {}", state.delivery_channels.join(" and "));
-    state.audit(Some(&user.0.email), "wave.send", &name, &detail).await?;
-    Ok(Redirect::to(&wave_path(&name)))
+    state.audit(Some(actor), "wave.send", name, &detail).await?;
+    Ok(queued)
 }
 
 /// POST /waves/{name}/open: takes answers (for links handed out another way).
@@ -337,10 +356,21 @@ async fn set_status(
 ) -> Result<Redirect, WebError> {
     user.check_csrf(csrf)?;
     user.require(Need::Surveys)?;
+    change_status(state, &user.0.email, name, status).await?;
+    Ok(Redirect::to(&wave_path(name)))
+}
+
+/// Opens or closes a wave for `actor` (the web app and the API alike): the wave as it is now.
+pub(crate) async fn change_status(
+    state: &AppState,
+    actor: &str,
+    name: &str,
+    status: WaveStatus,
+) -> Result<WaveInfo, WebError> {
     let wave = find(state, name).await?;
     state.store.set_wave_status(wave.id, status, OffsetDateTime::now_utc()).await?;
-    state.audit(Some(&user.0.email), &format!("wave.{}", status.as_str()), name, "").await?;
-    Ok(Redirect::to(&wave_path(name)))
+    state.audit(Some(actor), &format!("wave.{}", status.as_str()), name, "").await?;
+    Ok(WaveInfo { status: status.as_str().to_string(), ..wave })
 }
 
 /// GET /waves/{name}/links.csv: every personal link, for sending from another tool.

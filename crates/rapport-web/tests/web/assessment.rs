@@ -133,7 +133,7 @@ pub async fn the_portfolio_assessment_follows_scope_and_the_definition_is_versio
     assert!(page.contains("Loyalty &#60;b&#62;matters&#60;/b&#62; most"), "the reason is inert text: {page}");
     // An edit of the version before is refused, not silently applied over it.
     let res = post(&admin, definition_form(&csrf, 0, 5, "save", "Older tab")).await;
-    assert_eq!(res.status(), StatusCode::BAD_REQUEST);
+    assert_eq!(res.status(), StatusCode::CONFLICT);
     assert!(res.text().await.unwrap().contains("changed since you opened it"));
 
     // The ideal report compares with the version before.

@@ -1,0 +1,203 @@
+//! Account strategy over the API, as on the account's briefing and the sponsors page: the
+//! review meetings held with an account (each agreed outcome becomes an action on its plan),
+//! and the account's executive sponsor.
+
+use axum::Json;
+use axum::body::Bytes;
+use axum::extract::{OriginalUri, Path, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response};
+use rapport_core::task::Function;
+use rapport_store::api_tokens::TokenScope;
+use rapport_store::reviews::Review;
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+use super::account_records::readable;
+use super::auth::ApiUser;
+use super::idempotency::once;
+use super::problem::{Problem, Refused};
+use super::{AccountOut, bad, json_body, nonempty};
+use crate::authz::Need;
+use crate::follow_up::messages::stamp;
+use crate::pages::briefing::record_review_for;
+use crate::pages::sponsors::assign_sponsor;
+use crate::state::AppState;
+
+/// A review meeting with the account.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ReviewOut {
+    /// Its id.
+    pub id: i64,
+    /// The day it was held (YYYY-MM-DD).
+    pub held_on: String,
+    /// What was said.
+    pub notes: String,
+    /// Who recorded it.
+    pub recorded_by: Option<String>,
+    /// When (RFC 3339).
+    pub recorded_at: String,
+}
+
+impl From<&Review> for ReviewOut {
+    fn from(r: &Review) -> ReviewOut {
+        ReviewOut {
+            id: r.id,
+            held_on: r.held_on.to_string(),
+            notes: r.notes.clone(),
+            recorded_by: r.recorded_by.clone(),
+            recorded_at: stamp(r.recorded_at),
+        }
+    }
+}
+
+/// The account's review meetings, the latest first. Their actions are the account's plan
+/// items: `GET /api/v1/tasks?account=ID&kind=plans`.
+#[utoipa::path(
+    get,
+    path = "/api/v1/accounts/{account_id}/reviews",
+    params(("account_id" = String, Path, description = "The account's id in the CRM")),
+    responses(
+        Refused,
+        (status = 200, description = "The reviews", body = [ReviewOut]),
+        (status = 404, description = "No such account (or not yours)", body = Problem, content_type = "application/problem+json")
+    )
+)]
+pub async fn list_reviews(
+    State(state): State<AppState>,
+    caller: ApiUser,
+    Path(account_id): Path<String>,
+) -> Result<Json<Vec<ReviewOut>>, Problem> {
+    let account = readable(&state, &caller, &account_id).await?;
+    Ok(Json(state.store.reviews_of(account.id).await?.iter().map(ReviewOut::from).collect()))
+}
+
+/// An action agreed in the meeting.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ActionIn {
+    /// sales, service, product, marketing, billing or executive (executive actions go to the
+    /// sponsor, the others to the account owner).
+    pub function: String,
+    /// What is to be done (up to 2,000 characters).
+    pub description: String,
+}
+
+/// A review meeting to record.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NewReviewIn {
+    /// The day it was held, YYYY-MM-DD.
+    pub held_on: String,
+    /// What was said (up to 20,000 characters).
+    #[serde(default)]
+    pub notes: String,
+    /// The actions agreed (up to 50); notes or actions, at least one of the two.
+    #[serde(default)]
+    pub actions: Vec<ActionIn>,
+    /// When the actions are due, YYYY-MM-DD (default: 30 days after the meeting).
+    pub due: Option<String>,
+}
+
+/// Record a review meeting with the account: its notes, and each agreed action as an item on
+/// the account's plan. Send an `Idempotency-Key` to retry safely.
+#[utoipa::path(
+    post,
+    path = "/api/v1/accounts/{account_id}/reviews",
+    params(("account_id" = String, Path, description = "The account's id in the CRM")),
+    request_body = NewReviewIn,
+    responses(
+        Refused,
+        (status = 201, description = "The review", body = ReviewOut),
+        (status = 400, description = "The body is wrong", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such account (or not yours)", body = Problem, content_type = "application/problem+json")
+    )
+)]
+pub async fn record_review(
+    State(state): State<AppState>,
+    caller: ApiUser,
+    OriginalUri(uri): OriginalUri,
+    headers: HeaderMap,
+    Path(account_id): Path<String>,
+    body: Bytes,
+) -> Result<Response, Problem> {
+    let request = [uri.to_string().into_bytes(), body.to_vec()];
+    let parts: Vec<&[u8]> = request.iter().map(Vec::as_slice).collect();
+    once(&state, &caller, &headers, &parts, record(&state, &caller, &account_id, &body)).await
+}
+
+async fn record(state: &AppState, caller: &ApiUser, account_id: &str, body: &[u8]) -> Result<Response, Problem> {
+    caller.require_scope(TokenScope::Write)?;
+    // Another manager's account is not found, whatever the body.
+    let account = readable(state, caller, account_id).await?;
+    let input: NewReviewIn = json_body(body, "a review")?;
+    let held_on = rapport_core::date::parse_date(&input.held_on)
+        .map_err(|_| bad(format!("held_on: '{}' is not a date; use YYYY-MM-DD", input.held_on)))?;
+    let due = nonempty(&input.due)
+        .map(|d| {
+            rapport_core::date::parse_date(&d).map_err(|_| bad(format!("due: '{d}' is not a date; use YYYY-MM-DD")))
+        })
+        .transpose()?;
+    let actions = input
+        .actions
+        .iter()
+        .enumerate()
+        .map(|(i, a)| {
+            let function = Function::parse(&a.function).ok_or_else(|| {
+                bad(format!("actions[{i}].function: '{}' is not one of {}", a.function, Function::names()))
+            })?;
+            Ok((function, a.description.clone()))
+        })
+        .collect::<Result<Vec<_>, Problem>>()?;
+    let id = record_review_for(state, &caller.user, account_id, held_on, &input.notes, actions, due).await?;
+    let reviews = state.store.reviews_of(account.id).await?;
+    let review = reviews
+        .iter()
+        .find(|r| r.id == id)
+        .ok_or_else(|| Problem::new(StatusCode::NOT_FOUND, "the review vanished"))?;
+    Ok((StatusCode::CREATED, Json(ReviewOut::from(review))).into_response())
+}
+
+/// Who sponsors the account.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct SponsorIn {
+    /// The email of an executive who signs in to Rapport; null removes the sponsor. Required:
+    /// a body without it changes nothing.
+    #[serde(deserialize_with = "present")]
+    #[schema(required = true)]
+    pub sponsor: Option<String>,
+}
+
+/// A field that must be there, though it may be null (serde lets a missing `Option` be
+/// `None` unless it is read with a function of its own).
+fn present<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<String>, D::Error> {
+    Option::<String>::deserialize(d)
+}
+
+/// Assign the account's executive sponsor (or remove it).
+#[utoipa::path(
+    put,
+    path = "/api/v1/accounts/{account_id}/sponsor",
+    params(("account_id" = String, Path, description = "The account's id in the CRM")),
+    request_body = SponsorIn,
+    responses(
+        Refused,
+        (status = 200, description = "The account with its sponsor", body = AccountOut),
+        (status = 400, description = "Not an executive who signs in", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such account", body = Problem, content_type = "application/problem+json")
+    )
+)]
+pub async fn set_sponsor(
+    State(state): State<AppState>,
+    caller: ApiUser,
+    Path(account_id): Path<String>,
+    body: Bytes,
+) -> Result<Json<AccountOut>, Problem> {
+    caller.require_scope(TokenScope::Admin)?;
+    caller.user.require(Need::Admin)?;
+    let input: SponsorIn = json_body(&body, "a sponsor")?;
+    assign_sponsor(&state, &caller.user.0.email, &account_id, nonempty(&input.sponsor).as_deref()).await?;
+    let account = readable(&state, &caller, &account_id).await?;
+    Ok(Json(AccountOut::from(&account.account)))
+}
