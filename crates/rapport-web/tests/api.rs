@@ -758,11 +758,26 @@ async fn account_strategy_and_settings_are_changed_over_the_api_by_whom_the_app_
     // Webhooks: the secret once, then never again; removed once.
     let hook = serde_json::json!({"url": "https://hooks.example/rapport", "events": ["alert.raised"]});
     assert_eq!(post(addr, &am1, "/api/v1/webhooks", &hook).await.0, StatusCode::FORBIDDEN);
-    let (status, made) = post(addr, &admin, "/api/v1/webhooks", &hook).await;
+    // A retry with the same Idempotency-Key gets the first answer back and makes no second hook.
+    let mut answers = Vec::new();
+    for _ in 0..2 {
+        let res = reqwest::Client::new()
+            .post(format!("http://{addr}/api/v1/webhooks"))
+            .bearer_auth(&admin)
+            .header("Idempotency-Key", "hook-1")
+            .json(&hook)
+            .send()
+            .await
+            .unwrap();
+        answers.push((res.status(), res.json::<Value>().await.unwrap()));
+    }
+    let (status, made) = answers[0].clone();
     assert_eq!(status, StatusCode::CREATED, "{made}");
     assert!(made["secret"].as_str().unwrap().starts_with("whsec_"));
+    assert_eq!(answers[1], answers[0], "the retry is answered with the first call's answer");
     let id = made["webhook"]["id"].as_i64().unwrap();
     let (_, _, hooks) = call(addr, Some(&admin), "/api/v1/webhooks").await;
+    assert_eq!(hooks.as_array().unwrap().len(), 1, "{hooks}");
     assert_eq!(hooks[0]["events"], serde_json::json!(["alert.raised"]));
     assert!(hooks[0].get("secret").is_none(), "{hooks}");
     let (status, problem) =

@@ -162,9 +162,7 @@ pub async fn bulk(
     params: Result<Query<BulkParams>, QueryRejection>,
     body: Bytes,
 ) -> Result<Response, Problem> {
-    let request = [uri.to_string().into_bytes(), body.to_vec()];
-    let parts: Vec<&[u8]> = request.iter().map(Vec::as_slice).collect();
-    once(&state, &caller, &headers, &parts, write(&state, &caller, kind, params, body)).await
+    once(&state, &caller, &headers, &uri, &body.clone(), write(&state, &caller, kind, params, body)).await
 }
 
 async fn write(

@@ -5,7 +5,7 @@
 use std::future::Future;
 
 use axum::body::Body;
-use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, Uri, header};
 use axum::response::Response;
 use rapport_store::idempotency::Remembered;
 use sha2::{Digest, Sha256};
@@ -21,11 +21,13 @@ pub const HEADER: &str = "idempotency-key";
 /// Runs `call` once per key: replays the remembered response of an earlier call with the same
 /// key and request; without the header, just runs it. Server errors are not remembered, so a
 /// retry after one runs again.
+/// The request is its URI (path and query) and its body.
 pub async fn once(
     state: &AppState,
     caller: &ApiUser,
     headers: &HeaderMap,
-    request: &[&[u8]],
+    uri: &Uri,
+    body: &[u8],
     call: impl Future<Output = Result<Response, Problem>>,
 ) -> Result<Response, Problem> {
     let Some(key) = headers.get(HEADER) else { return call.await };
@@ -33,7 +35,7 @@ pub async fn once(
         Problem::new(StatusCode::BAD_REQUEST, "an Idempotency-Key is 1 to 255 visible ASCII characters")
     })?;
     let mut hash = Sha256::new();
-    for part in request {
+    for part in [uri.to_string().as_bytes(), body] {
         hash.update((part.len() as u64).to_le_bytes());
         hash.update(part);
     }

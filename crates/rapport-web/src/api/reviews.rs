@@ -121,9 +121,7 @@ pub async fn record_review(
     Path(account_id): Path<String>,
     body: Bytes,
 ) -> Result<Response, Problem> {
-    let request = [uri.to_string().into_bytes(), body.to_vec()];
-    let parts: Vec<&[u8]> = request.iter().map(Vec::as_slice).collect();
-    once(&state, &caller, &headers, &parts, record(&state, &caller, &account_id, &body)).await
+    once(&state, &caller, &headers, &uri, &body, record(&state, &caller, &account_id, &body)).await
 }
 
 async fn record(state: &AppState, caller: &ApiUser, account_id: &str, body: &[u8]) -> Result<Response, Problem> {

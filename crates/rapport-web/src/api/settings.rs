@@ -5,8 +5,8 @@
 
 use axum::Json;
 use axum::body::Bytes;
-use axum::extract::{Path, State};
-use axum::http::StatusCode;
+use axum::extract::{OriginalUri, Path, State};
+use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use rapport_core::alert::AlertRules;
 use rapport_core::cadence::{Cadence, CyclePeriod};
@@ -16,6 +16,7 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use super::auth::ApiUser;
+use super::idempotency::once;
 use super::problem::{Problem, Refused};
 use super::{bad, json_body};
 use crate::authz::Need;
@@ -261,7 +262,8 @@ pub struct WebhookCreatedOut {
     pub secret: String,
 }
 
-/// Add a webhook. Its secret is in this answer only.
+/// Add a webhook. Its secret is in this answer only (and in the replay of a retry with the
+/// same `Idempotency-Key`).
 #[utoipa::path(
     post,
     path = "/api/v1/webhooks",
@@ -272,14 +274,25 @@ pub struct WebhookCreatedOut {
         (status = 400, description = "The body is wrong", body = Problem, content_type = "application/problem+json")
     )
 )]
-pub async fn add_webhook(State(state): State<AppState>, caller: ApiUser, body: Bytes) -> Result<Response, Problem> {
-    admin(&caller)?;
-    let input: NewWebhookIn = json_body(&body, "a webhook")?;
-    let (id, secret) = add_webhook_for(&state, &caller.user.0.email, &input.url, &input.events).await?;
-    let hooks = state.store.list_webhooks().await?;
-    let hook =
-        hooks.iter().find(|h| h.id == id).ok_or_else(|| Problem::new(StatusCode::NOT_FOUND, "the webhook vanished"))?;
-    Ok((StatusCode::CREATED, Json(WebhookCreatedOut { webhook: hook.into(), secret })).into_response())
+pub async fn add_webhook(
+    State(state): State<AppState>,
+    caller: ApiUser,
+    OriginalUri(uri): OriginalUri,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Result<Response, Problem> {
+    once(&state, &caller, &headers, &uri, &body, async {
+        admin(&caller)?;
+        let input: NewWebhookIn = json_body(&body, "a webhook")?;
+        let (id, secret) = add_webhook_for(&state, &caller.user.0.email, &input.url, &input.events).await?;
+        let hooks = state.store.list_webhooks().await?;
+        let hook = hooks
+            .iter()
+            .find(|h| h.id == id)
+            .ok_or_else(|| Problem::new(StatusCode::NOT_FOUND, "the webhook vanished"))?;
+        Ok((StatusCode::CREATED, Json(WebhookCreatedOut { webhook: hook.into(), secret })).into_response())
+    })
+    .await
 }
 
 /// Remove a webhook: it receives nothing more.

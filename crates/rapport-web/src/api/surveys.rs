@@ -4,8 +4,8 @@
 use axum::Json;
 use axum::body::Bytes;
 use axum::extract::rejection::QueryRejection;
-use axum::extract::{Path, Query, State};
-use axum::http::StatusCode;
+use axum::extract::{OriginalUri, Path, Query, State};
+use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use rapport_core::survey::Survey;
 use rapport_reports::AccountFilter;
@@ -15,6 +15,7 @@ use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
 use super::auth::ApiUser;
+use super::idempotency::once;
 use super::problem::{Problem, Refused};
 use super::{bad, json_body, query};
 use crate::authz::Need;
@@ -69,24 +70,32 @@ pub async fn list_surveys(State(state): State<AppState>, caller: ApiUser) -> Res
         (status = 400, description = "The definition is wrong", body = Problem, content_type = "application/problem+json")
     )
 )]
-pub async fn save_survey(State(state): State<AppState>, caller: ApiUser, body: Bytes) -> Result<Response, Problem> {
-    caller.require_scope(TokenScope::Write)?;
-    caller.user.require(Need::Surveys)?;
-    let survey: Survey = json_body(&body, "a survey definition (compare with `rapport survey template`)")?;
-    survey.validate().map_err(|e| bad(format!("the survey was not saved: {e}")))?;
-    let before = state.store.latest_survey(&survey.name).await?.map(|v| v.version);
-    let saved = state.store.save_survey(&survey).await?;
-    let status = if before == Some(saved.version) {
-        StatusCode::OK
-    } else {
-        state
-            .audit(Some(&caller.user.0.email), "survey.save", &saved.survey.name, &format!("version {}", saved.version))
-            .await?;
-        StatusCode::CREATED
-    };
-    let definition =
-        serde_json::to_value(&saved.survey).map_err(|e| Problem::from(crate::error::WebError::Internal(e.into())))?;
-    Ok((status, Json(SurveyOut { name: saved.survey.name, version: saved.version, definition })).into_response())
+pub async fn save_survey(
+    State(state): State<AppState>,
+    caller: ApiUser,
+    OriginalUri(uri): OriginalUri,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Result<Response, Problem> {
+    once(&state, &caller, &headers, &uri, &body, async {
+        caller.require_scope(TokenScope::Write)?;
+        caller.user.require(Need::Surveys)?;
+        let survey: Survey = json_body(&body, "a survey definition (compare with `rapport survey template`)")?;
+        survey.validate().map_err(|e| bad(format!("the survey was not saved: {e}")))?;
+        let before = state.store.latest_survey(&survey.name).await?.map(|v| v.version);
+        let saved = state.store.save_survey(&survey).await?;
+        let status = if before == Some(saved.version) {
+            StatusCode::OK
+        } else {
+            let version = format!("version {}", saved.version);
+            state.audit(Some(&caller.user.0.email), "survey.save", &saved.survey.name, &version).await?;
+            StatusCode::CREATED
+        };
+        let definition = serde_json::to_value(&saved.survey)
+            .map_err(|e| Problem::from(crate::error::WebError::Internal(e.into())))?;
+        Ok((status, Json(SurveyOut { name: saved.survey.name, version: saved.version, definition })).into_response())
+    })
+    .await
 }
 
 /// How far a wave has come.

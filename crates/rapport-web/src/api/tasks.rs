@@ -248,9 +248,7 @@ pub async fn create_task(
     Path(account_id): Path<String>,
     body: Bytes,
 ) -> Result<Response, Problem> {
-    let request = [uri.to_string().into_bytes(), body.to_vec()];
-    let parts: Vec<&[u8]> = request.iter().map(Vec::as_slice).collect();
-    once(&state, &caller, &headers, &parts, create(&state, &caller, &account_id, &body)).await
+    once(&state, &caller, &headers, &uri, &body, create(&state, &caller, &account_id, &body)).await
 }
 
 async fn create(state: &AppState, caller: &ApiUser, account_id: &str, body: &[u8]) -> Result<Response, Problem> {

@@ -142,9 +142,7 @@ pub async fn create(
     headers: HeaderMap,
     body: Bytes,
 ) -> Result<Response, Problem> {
-    let request = [uri.to_string().into_bytes(), body.to_vec()];
-    let parts: Vec<&[u8]> = request.iter().map(Vec::as_slice).collect();
-    once(&state, &caller, &headers, &parts, create_once(&state, &caller, &body)).await
+    once(&state, &caller, &headers, &uri, &body, create_once(&state, &caller, &body)).await
 }
 
 async fn create_once(state: &AppState, caller: &ApiUser, body: &[u8]) -> Result<Response, Problem> {
@@ -223,14 +221,19 @@ pub struct SentOut {
 pub async fn send(
     State(state): State<AppState>,
     caller: ApiUser,
+    OriginalUri(uri): OriginalUri,
+    headers: HeaderMap,
     Path(name): Path<String>,
-) -> Result<Json<SentOut>, Problem> {
-    caller.require_scope(TokenScope::Write)?;
-    caller.user.require(Need::Surveys)?;
-    let queued = send_wave(&state, &caller.user.0.email, &name).await?;
-    let wave = find(&state, &name).await?;
-    let channels = state.delivery_channels.iter().map(|c| c.to_string()).collect();
-    Ok(Json(SentOut { wave: WaveOut::from(&wave), queued, channels }))
+) -> Result<Response, Problem> {
+    once(&state, &caller, &headers, &uri, &[], async {
+        caller.require_scope(TokenScope::Write)?;
+        caller.user.require(Need::Surveys)?;
+        let queued = send_wave(&state, &caller.user.0.email, &name).await?;
+        let wave = find(&state, &name).await?;
+        let channels = state.delivery_channels.iter().map(|c| c.to_string()).collect();
+        Ok(Json(SentOut { wave: WaveOut::from(&wave), queued, channels }).into_response())
+    })
+    .await
 }
 
 /// Open a wave: it takes answers (for links handed out another way), without sending.
@@ -247,9 +250,11 @@ pub async fn send(
 pub async fn open(
     State(state): State<AppState>,
     caller: ApiUser,
+    OriginalUri(uri): OriginalUri,
+    headers: HeaderMap,
     Path(name): Path<String>,
-) -> Result<Json<WaveOut>, Problem> {
-    set(&state, &caller, &name, WaveStatus::Open).await
+) -> Result<Response, Problem> {
+    once(&state, &caller, &headers, &uri, &[], set(&state, &caller, &name, WaveStatus::Open)).await
 }
 
 /// Close a wave: it takes no more answers.
@@ -266,16 +271,18 @@ pub async fn open(
 pub async fn close(
     State(state): State<AppState>,
     caller: ApiUser,
+    OriginalUri(uri): OriginalUri,
+    headers: HeaderMap,
     Path(name): Path<String>,
-) -> Result<Json<WaveOut>, Problem> {
-    set(&state, &caller, &name, WaveStatus::Closed).await
+) -> Result<Response, Problem> {
+    once(&state, &caller, &headers, &uri, &[], set(&state, &caller, &name, WaveStatus::Closed)).await
 }
 
-async fn set(state: &AppState, caller: &ApiUser, name: &str, status: WaveStatus) -> Result<Json<WaveOut>, Problem> {
+async fn set(state: &AppState, caller: &ApiUser, name: &str, status: WaveStatus) -> Result<Response, Problem> {
     caller.require_scope(TokenScope::Write)?;
     caller.user.require(Need::Surveys)?;
     let wave = change_status(state, &caller.user.0.email, name, status).await?;
-    Ok(Json(WaveOut::from(&wave)))
+    Ok(Json(WaveOut::from(&wave)).into_response())
 }
 
 /// One invitation of a wave.
