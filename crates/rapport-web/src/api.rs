@@ -10,6 +10,7 @@ pub mod assessment;
 pub mod auth;
 pub mod bulk;
 pub mod idempotency;
+pub mod logs;
 pub mod problem;
 pub mod reviews;
 pub mod settings;
@@ -56,6 +57,9 @@ pub fn router() -> Router<AppState> {
         .route("/waves/{name}/open", post(waves::open))
         .route("/waves/{name}/close", post(waves::close))
         .route("/waves/{name}/invitations", get(waves::invitations))
+        .route("/waves/{name}/unmatched", get(waves::unmatched))
+        .route("/audit", get(logs::audit))
+        .route("/deliveries", get(logs::deliveries))
         .route("/waves/{name}/progress", get(surveys::progress))
         .route("/waves/{name}/response-rates", get(surveys::response_rates))
         .route("/surveys", get(surveys::list_surveys).post(surveys::save_survey))
@@ -96,6 +100,9 @@ pub fn router() -> Router<AppState> {
         waves::open,
         waves::close,
         waves::invitations,
+        waves::unmatched,
+        logs::audit,
+        logs::deliveries,
         surveys::list_surveys,
         surveys::save_survey,
         surveys::progress,
@@ -121,7 +128,7 @@ pub fn router() -> Router<AppState> {
         settings::remove_webhook,
         bulk::bulk
     ),
-    components(schemas(AccountOut, AccountPage, waves::WaveOut, waves::NewWaveIn, waves::WaveCreatedOut, waves::SentOut, waves::InvitationOut, waves::InvitationPage, ReportOut, ReportName, Problem, bulk::BulkResult, bulk::BulkProblem, bulk::RowProblem, surveys::SurveyOut, surveys::ProgressOut, surveys::RateOut, alerts::AlertOut, alerts::AlertPage, tasks::TaskOut, tasks::TaskPage, tasks::NewTaskIn, tasks::TaskUpdateIn, assessment::DefinitionsOut, assessment::DefinitionOut, assessment::CriterionOut, assessment::DefinitionIn, reviews::ReviewOut, reviews::NewReviewIn, reviews::ActionIn, reviews::SponsorIn, settings::AlertRulesBody, settings::CadenceBody, settings::CadenceOut, settings::WebhookOut, settings::NewWebhookIn, settings::WebhookCreatedOut)),
+    components(schemas(AccountOut, AccountPage, waves::WaveOut, waves::NewWaveIn, waves::WaveCreatedOut, waves::SentOut, waves::InvitationOut, waves::InvitationPage, waves::UnmatchedOut, logs::AuditOut, logs::AuditPage, logs::DeliveryOut, logs::DeliveryPage, ReportOut, ReportName, Problem, bulk::BulkResult, bulk::BulkProblem, bulk::RowProblem, surveys::SurveyOut, surveys::ProgressOut, surveys::RateOut, alerts::AlertOut, alerts::AlertPage, tasks::TaskOut, tasks::TaskPage, tasks::NewTaskIn, tasks::TaskUpdateIn, assessment::DefinitionsOut, assessment::DefinitionOut, assessment::CriterionOut, assessment::DefinitionIn, reviews::ReviewOut, reviews::NewReviewIn, reviews::ActionIn, reviews::SponsorIn, settings::AlertRulesBody, settings::CadenceBody, settings::CadenceOut, settings::WebhookOut, settings::NewWebhookIn, settings::WebhookCreatedOut)),
     modifiers(&BearerToken),
     security(("token" = []))
 )]

@@ -642,6 +642,24 @@ async fn waves_are_created_sent_and_closed_over_the_api_by_those_who_run_surveys
     let (_, _, waves) = call(addr, Some(&am1), "/api/v1/waves").await;
     assert_eq!(waves.as_array().unwrap().last().unwrap()["status"], "open");
 
+    // An open-link answer from someone not on file is listed for those who run surveys.
+    let wave_id = store.list_waves().await.unwrap().into_iter().find(|w| w.name == "2027-Q1").unwrap().id;
+    let link = store.open_link(wave_id, None).await.unwrap();
+    let stranger = rapport_store::open_links::Respondent {
+        company: "<b>Gamma</b> =1+1",
+        email: "who@gamma.example",
+        name: None,
+        language: "en",
+    };
+    let answers = rapport_core::survey::relationship_template(rapport_demo::survey::sender())
+        .read_answers([("ltr", "3")], rapport_core::answer::Intent::Submit)
+        .unwrap();
+    store.record_unmatched(&link, &stranger, &answers, time::OffsetDateTime::now_utc()).await.unwrap();
+    let (status, _, unmatched) = call(addr, Some(&analyst), "/api/v1/waves/2027-Q1/unmatched").await;
+    assert_eq!(status, StatusCode::OK, "{unmatched}");
+    assert_eq!((unmatched[0]["company"].as_str(), unmatched[0]["ltr"].as_i64()), (Some("<b>Gamma</b> =1+1"), Some(3)));
+    assert_eq!(call(addr, Some(&am1), "/api/v1/waves/2027-Q1/unmatched").await.0, StatusCode::FORBIDDEN);
+
     let analyst_did: Vec<String> =
         audited(&store).await.into_iter().filter(|(_, who)| who == "analyst@test.example").map(|(a, _)| a).collect();
     assert_eq!(analyst_did, ["survey.save", "wave.create", "wave.send", "wave.send", "wave.closed", "wave.open"]);
@@ -813,6 +831,23 @@ async fn account_strategy_and_settings_are_changed_over_the_api_by_whom_the_app_
     assert!(problem["detail"].as_str().unwrap().starts_with("criteria[0].kind: 'luck' is not one of"), "{problem}");
     assert_eq!(call(addr, Some(&am1), "/api/v1/assessment/definition").await.2["current"]["version"], 1);
 
+    // The audit log over the API: newest first, a page at a time, for administrators.
+    let (status, _, newest) = call(addr, Some(&admin), "/api/v1/audit?limit=2").await;
+    assert_eq!(status, StatusCode::OK, "{newest}");
+    let actions: Vec<&str> =
+        newest["items"].as_array().unwrap().iter().map(|e| e["action"].as_str().unwrap()).collect();
+    assert_eq!(actions, ["definition.change", "webhook.delete"]);
+    assert_eq!(newest["items"][0]["detail"], "version 1: Loyalty first");
+    let cursor = newest["next_cursor"].as_i64().unwrap();
+    let (_, _, older) = call(addr, Some(&admin), &format!("/api/v1/audit?limit=1&before={cursor}")).await;
+    assert_eq!(older["items"][0]["action"], "webhook.create");
+    assert_eq!(call(addr, Some(&admin_write), "/api/v1/audit").await.0, StatusCode::FORBIDDEN, "admin scope only");
+    let (status, _, problem) = call(addr, Some(&admin), "/api/v1/deliveries?kind=sms").await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert!(problem["detail"].as_str().unwrap().contains("use email or webhook"), "{problem}");
+    let (status, _, log) = call(addr, Some(&admin), "/api/v1/deliveries?kind=webhook").await;
+    assert_eq!((status, log["items"].as_array().map(Vec::len)), (StatusCode::OK, Some(0)), "nothing happened to send");
+
     let admin_did: Vec<String> =
         audited(&store).await.into_iter().filter(|(_, who)| who == "admin@test.example").map(|(a, _)| a).collect();
     assert_eq!(
@@ -863,6 +898,9 @@ async fn every_api_route_answers_each_role_as_the_app_does(store: Store) {
         (Method::POST, "/api/v1/waves/NOPE/open", None, [NONE, NONE, NO, NO, NO]),
         (Method::POST, "/api/v1/waves/NOPE/close", None, [NONE, NONE, NO, NO, NO]),
         (Method::GET, "/api/v1/waves/NOPE/invitations", None, [NONE, NONE, NONE, NONE, NONE]),
+        (Method::GET, "/api/v1/waves/NOPE/unmatched", None, [NONE, NONE, NO, NO, NO]),
+        (Method::GET, "/api/v1/audit", None, [OK, NO, NO, NO, NO]),
+        (Method::GET, "/api/v1/deliveries", None, [OK, NO, NO, NO, NO]),
         (Method::GET, "/api/v1/alerts", None, [OK, OK, OK, OK, OK]),
         (Method::GET, "/api/v1/tasks", None, [OK, OK, OK, OK, OK]),
         (Method::GET, "/api/v1/settings/alert-rules", None, [OK, OK, OK, OK, OK]),

@@ -409,3 +409,68 @@ pub async fn invitations(
     let next_cursor = if more { items.last().map(|i| i.id) } else { None };
     Ok(Json(InvitationPage { items, next_cursor }))
 }
+
+/// An answer given through the wave's open link that matched no contact: who said they were,
+/// kept for review.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct UnmatchedOut {
+    /// Its id.
+    pub id: i64,
+    /// The company the respondent named.
+    pub company: String,
+    /// Their email.
+    pub email: String,
+    /// Their name, when given.
+    pub name: Option<String>,
+    /// Likelihood to recommend, 0-10.
+    pub ltr: i32,
+    /// When (RFC 3339).
+    pub submitted_at: String,
+}
+
+/// How many unmatched answers.
+#[derive(Debug, Default, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct UnmatchedQuery {
+    /// The latest this many, 1 to 1000 (default 100).
+    #[param(minimum = 1, maximum = 1000)]
+    pub limit: Option<usize>,
+}
+
+/// The wave's open-link answers that matched no contact, the latest first (administrators and
+/// analysts, as on the wave's page).
+#[utoipa::path(
+    get,
+    path = "/api/v1/waves/{name}/unmatched",
+    params(("name" = String, Path, description = "The wave's name"), UnmatchedQuery),
+    responses(
+        Refused,
+        (status = 200, description = "The unmatched answers", body = [UnmatchedOut]),
+        (status = 400, description = "A parameter is wrong", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such wave", body = Problem, content_type = "application/problem+json")
+    )
+)]
+pub async fn unmatched(
+    State(state): State<AppState>,
+    caller: ApiUser,
+    Path(name): Path<String>,
+    q: Result<Query<UnmatchedQuery>, QueryRejection>,
+) -> Result<Json<Vec<UnmatchedOut>>, Problem> {
+    caller.require_scope(TokenScope::Read)?;
+    caller.user.require(Need::Surveys)?;
+    let limit = page_limit(query(q)?.limit)?;
+    let wave = find(&state, &name).await?;
+    let rows = state.store.unmatched_answers(wave.id, limit as i64).await?;
+    Ok(Json(
+        rows.into_iter()
+            .map(|u| UnmatchedOut {
+                id: u.id,
+                company: u.company,
+                email: u.email,
+                name: u.name,
+                ltr: u.ltr,
+                submitted_at: stamp(u.submitted_at),
+            })
+            .collect(),
+    ))
+}
