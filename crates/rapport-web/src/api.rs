@@ -69,6 +69,7 @@ pub fn router() -> Router<AppState> {
         .route("/accounts/{account_id}/tasks", post(tasks::create_task))
         .route("/reports/{name}", get(report))
         .route("/assessment/definition", get(assessment::definition).put(assessment::change_definition))
+        .route("/assessment/definition/preview", post(assessment::preview_definition))
         .route("/accounts/{account_id}/reviews", get(reviews::list_reviews).post(reviews::record_review))
         .route("/accounts/{account_id}/sponsor", put(reviews::set_sponsor))
         .route("/settings/alert-rules", get(settings::alert_rules).put(settings::set_alert_rules))
@@ -115,6 +116,7 @@ pub fn router() -> Router<AppState> {
         report,
         assessment::definition,
         assessment::change_definition,
+        assessment::preview_definition,
         reviews::list_reviews,
         reviews::record_review,
         reviews::set_sponsor,
@@ -128,7 +130,7 @@ pub fn router() -> Router<AppState> {
         settings::remove_webhook,
         bulk::bulk
     ),
-    components(schemas(AccountOut, AccountPage, waves::WaveOut, waves::NewWaveIn, waves::WaveCreatedOut, waves::SentOut, waves::InvitationOut, waves::InvitationPage, waves::UnmatchedOut, logs::AuditOut, logs::AuditPage, logs::DeliveryOut, logs::DeliveryPage, ReportOut, ReportName, Problem, bulk::BulkResult, bulk::BulkProblem, bulk::RowProblem, surveys::SurveyOut, surveys::ProgressOut, surveys::RateOut, alerts::AlertOut, alerts::AlertPage, tasks::TaskOut, tasks::TaskPage, tasks::NewTaskIn, tasks::TaskUpdateIn, assessment::DefinitionsOut, assessment::DefinitionOut, assessment::CriterionOut, assessment::DefinitionIn, reviews::ReviewOut, reviews::NewReviewIn, reviews::ActionIn, reviews::SponsorIn, settings::AlertRulesBody, settings::CadenceBody, settings::CadenceOut, settings::WebhookOut, settings::NewWebhookIn, settings::WebhookCreatedOut)),
+    components(schemas(AccountOut, AccountPage, waves::WaveOut, waves::NewWaveIn, waves::WaveCreatedOut, waves::SentOut, waves::InvitationOut, waves::InvitationPage, waves::UnmatchedOut, logs::AuditOut, logs::AuditPage, logs::DeliveryOut, logs::DeliveryPage, ReportOut, ReportName, Problem, bulk::BulkResult, bulk::BulkProblem, bulk::RowProblem, surveys::SurveyOut, surveys::ProgressOut, surveys::RateOut, alerts::AlertOut, alerts::AlertPage, tasks::TaskOut, tasks::TaskPage, tasks::NewTaskIn, tasks::TaskUpdateIn, assessment::DefinitionsOut, assessment::DefinitionOut, assessment::CriterionOut, assessment::DefinitionIn, assessment::MoverOut, assessment::PreviewOut, reviews::ReviewOut, reviews::NewReviewIn, reviews::ActionIn, reviews::SponsorIn, settings::AlertRulesBody, settings::CadenceBody, settings::CadenceOut, settings::WebhookOut, settings::NewWebhookIn, settings::WebhookCreatedOut)),
     modifiers(&BearerToken),
     security(("token" = []))
 )]

@@ -810,6 +810,34 @@ async fn account_strategy_and_settings_are_changed_over_the_api_by_whom_the_app_
     // an older version is a conflict, not applied over the newer one.
     let change = serde_json::json!({"base_version": 0, "reason": "Loyalty first",
         "criteria": [{"kind": "loyalty", "weight": 60, "best": 60.0, "worst": -40.0}]});
+    // First a preview: who would move, and nothing saved.
+    let only_loyalty: Vec<Value> = [
+        "payment_days",
+        "exceptions_per_million",
+        "service_requests_per_million",
+        "order_changes_per_million",
+        "margin_pct",
+        "opportunity_flow",
+        "growth",
+    ]
+    .iter()
+    .map(|k| serde_json::json!({"kind": k, "weight": 0, "best": 1.0, "worst": 0.0}))
+    .chain([serde_json::json!({"kind": "loyalty", "weight": 100, "best": 50.0, "worst": -50.0})])
+    .collect();
+    let what_if = serde_json::json!({"base_version": 0, "criteria": only_loyalty});
+    let (status, preview) = post(addr, &admin, "/api/v1/assessment/definition/preview", &what_if).await;
+    assert_eq!(status, StatusCode::OK, "{preview}");
+    // Scored on loyalty alone, an NPS of -100 is worth nothing and B1 falls to poor; A1's NPS
+    // of 33.3 on a scale from -50 to 50 is worth 83.3.
+    let movers = preview["movers"].as_array().unwrap();
+    assert_eq!((movers[0]["account_id"].as_str(), movers[0]["band_after"].as_str()), (Some("B1"), Some("poor")));
+    let a1 = movers.iter().find(|m| m["account_id"] == "A1").unwrap();
+    assert!((a1["score_after"].as_f64().unwrap() - 250.0 / 3.0).abs() < 1e-9, "{a1}");
+    assert_eq!(
+        post(addr, &admin_write, "/api/v1/assessment/definition/preview", &what_if).await.0,
+        StatusCode::FORBIDDEN
+    );
+    assert_eq!(store.assessment_definition().await.unwrap().version, 0, "a preview saves nothing");
     let (status, v1) = send(addr, &admin, Method::PUT, "/api/v1/assessment/definition", Some(&change)).await;
     assert_eq!(
         (status, v1["version"].as_i64(), v1["changed_by"].as_str()),
@@ -913,6 +941,7 @@ async fn every_api_route_answers_each_role_as_the_app_does(store: Store) {
         (Method::DELETE, "/api/v1/webhooks/999999", None, [NONE, NO, NO, NO, NO]),
         (Method::GET, "/api/v1/assessment/definition", None, [OK, OK, OK, OK, OK]),
         (Method::PUT, "/api/v1/assessment/definition", Some(&empty), [BAD, NO, NO, NO, NO]),
+        (Method::POST, "/api/v1/assessment/definition/preview", Some(&empty), [BAD, NO, NO, NO, NO]),
         (Method::GET, "/api/v1/reports/risk", None, [OK, OK, OK, OK, OK]),
         (Method::POST, "/api/v1/bulk/accounts", Some(&empty), [BAD, NO, NO, NO, NO]),
     ];

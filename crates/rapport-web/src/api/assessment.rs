@@ -5,8 +5,10 @@
 use axum::Json;
 use axum::body::Bytes;
 use axum::extract::State;
-use rapport_core::assessment::definition::CriterionKind;
+use rapport_core::assessment::{CriterionKind, Definition};
 use rapport_core::money::Money;
+use rapport_reports::assessment::preview;
+use rapport_reports::{ReportKind, ReportQuery};
 use rapport_store::api_tokens::TokenScope;
 use rapport_store::assessment::DefinitionVersion;
 use serde::{Deserialize, Serialize};
@@ -16,6 +18,7 @@ use super::auth::ApiUser;
 use super::problem::{Problem, Refused};
 use super::{bad, json_body};
 use crate::authz::Need;
+use crate::error::WebError;
 use crate::follow_up::messages::stamp;
 use crate::pages::assessment::save_definition;
 use crate::state::AppState;
@@ -105,7 +108,8 @@ pub struct DefinitionIn {
     /// (409) rather than applied over someone else's.
     #[schema(minimum = 0)]
     pub base_version: i64,
-    /// Why it changes (kept with the version, required).
+    /// Why it changes (kept with the version; required to save).
+    #[serde(default)]
     pub reason: String,
     /// What an hour of service costs, a decimal string ("85.00"); default: unchanged.
     pub hourly_cost: Option<String>,
@@ -139,7 +143,16 @@ pub async fn change_definition(
 ) -> Result<Json<DefinitionOut>, Problem> {
     caller.require_scope(TokenScope::Admin)?;
     caller.user.require(Need::Admin)?;
-    let input: DefinitionIn = json_body(&body, "a definition change")?;
+    let (input, d) = proposed(&state, &body).await?;
+    let version = save_definition(&state, &caller.user.0.email, d, input.base_version, &input.reason).await?;
+    let saved = state.store.assessment_history().await?;
+    let v = saved.iter().find(|v| v.version == version).ok_or_else(|| bad(format!("version {version} vanished")))?;
+    Ok(Json(out(v)))
+}
+
+/// The body, and the current definition with its changes applied (not yet checked).
+async fn proposed(state: &AppState, body: &[u8]) -> Result<(DefinitionIn, Definition), Problem> {
+    let input: DefinitionIn = json_body(body, "a definition change")?;
     let mut d = state.store.assessment_definition().await?.definition;
     if let Some(cost) = &input.hourly_cost {
         d.hourly_cost = Money::parse(cost).map_err(|e| bad(format!("hourly_cost: {e}")))?;
@@ -163,8 +176,72 @@ pub async fn change_definition(
         let target = d.criterion_mut(kind);
         (target.weight, target.best, target.worst) = (c.weight, c.best, c.worst);
     }
-    let version = save_definition(&state, &caller.user.0.email, d, input.base_version, &input.reason).await?;
-    let saved = state.store.assessment_history().await?;
-    let v = saved.iter().find(|v| v.version == version).ok_or_else(|| bad(format!("version {version} vanished")))?;
-    Ok(Json(out(v)))
+    Ok((input, d))
+}
+
+/// An account whose ideal score would move.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct MoverOut {
+    /// The account's id in the CRM.
+    pub account_id: String,
+    /// Its name.
+    pub name: String,
+    /// Its score now, 0-100.
+    pub score_before: f64,
+    /// Its band now: ideal, fair or poor.
+    pub band_before: String,
+    /// Its score under the change.
+    pub score_after: f64,
+    /// Its band under the change.
+    pub band_after: String,
+}
+
+/// Who a change would move.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct PreviewOut {
+    /// The accounts whose band changes or whose score moves 5 points or more, the largest
+    /// moves first (those the token may see).
+    pub movers: Vec<MoverOut>,
+}
+
+/// Preview a change of the definition without saving it: who would move, over the four
+/// quarters up to today. Administrators only (`admin` scope); the body is that of the change
+/// (`reason` may be empty here).
+#[utoipa::path(
+    post,
+    path = "/api/v1/assessment/definition/preview",
+    request_body = DefinitionIn,
+    responses(
+        Refused,
+        (status = 200, description = "Who would move", body = PreviewOut),
+        (status = 400, description = "The body is wrong", body = Problem, content_type = "application/problem+json")
+    )
+)]
+pub async fn preview_definition(
+    State(state): State<AppState>,
+    caller: ApiUser,
+    body: Bytes,
+) -> Result<Json<PreviewOut>, Problem> {
+    caller.require_scope(TokenScope::Admin)?;
+    caller.user.require(Need::Admin)?;
+    let (_, d) = proposed(&state, &body).await?;
+    let d = d.validate().map_err(|e| bad(format!("the definition is not valid: {e}")))?;
+    let query = ReportQuery { filter: caller.user.scoped(Default::default()), ..ReportQuery::new(ReportKind::Ideal) };
+    let p = preview(&state.store, &state.cache, &query, d).await.map_err(WebError::from_report)?;
+    let movers = p
+        .movers
+        .iter()
+        .map(|m| {
+            let a = &p.portfolio.accounts[m.account].account;
+            MoverOut {
+                account_id: a.account_id.clone(),
+                name: a.name.clone(),
+                score_before: m.before.0,
+                band_before: m.before.1.as_str().to_string(),
+                score_after: m.after.0,
+                band_after: m.after.1.as_str().to_string(),
+            }
+        })
+        .collect();
+    Ok(Json(PreviewOut { movers }))
 }
