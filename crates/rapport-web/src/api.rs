@@ -72,6 +72,7 @@ pub fn router() -> Router<AppState> {
         .route("/assessment/definition/preview", post(assessment::preview_definition))
         .route("/accounts/{account_id}/reviews", get(reviews::list_reviews).post(reviews::record_review))
         .route("/accounts/{account_id}/sponsor", put(reviews::set_sponsor))
+        .route("/sponsors", get(reviews::sponsors))
         .route("/settings/alert-rules", get(settings::alert_rules).put(settings::set_alert_rules))
         .route("/settings/cadence", get(settings::cadence).put(settings::set_cadence).delete(settings::stop_cadence))
         .route("/webhooks", get(settings::list_webhooks).post(settings::add_webhook))
@@ -120,6 +121,7 @@ pub fn router() -> Router<AppState> {
         reviews::list_reviews,
         reviews::record_review,
         reviews::set_sponsor,
+        reviews::sponsors,
         settings::alert_rules,
         settings::set_alert_rules,
         settings::cadence,
@@ -130,7 +132,7 @@ pub fn router() -> Router<AppState> {
         settings::remove_webhook,
         bulk::bulk
     ),
-    components(schemas(AccountOut, AccountPage, waves::WaveOut, waves::NewWaveIn, waves::WaveCreatedOut, waves::SentOut, waves::InvitationOut, waves::InvitationPage, waves::UnmatchedOut, logs::AuditOut, logs::AuditPage, logs::DeliveryOut, logs::DeliveryPage, ReportOut, ReportName, Problem, bulk::BulkResult, bulk::BulkProblem, bulk::RowProblem, surveys::SurveyOut, surveys::ProgressOut, surveys::RateOut, alerts::AlertOut, alerts::AlertPage, tasks::TaskOut, tasks::TaskPage, tasks::NewTaskIn, tasks::TaskUpdateIn, assessment::DefinitionsOut, assessment::DefinitionOut, assessment::CriterionOut, assessment::DefinitionIn, assessment::MoverOut, assessment::PreviewOut, reviews::ReviewOut, reviews::NewReviewIn, reviews::ActionIn, reviews::SponsorIn, settings::AlertRulesBody, settings::CadenceBody, settings::CadenceOut, settings::WebhookOut, settings::NewWebhookIn, settings::WebhookCreatedOut)),
+    components(schemas(AccountOut, AccountPage, waves::WaveOut, waves::NewWaveIn, waves::WaveCreatedOut, waves::SentOut, waves::InvitationOut, waves::InvitationPage, waves::UnmatchedOut, logs::AuditOut, logs::AuditPage, logs::DeliveryOut, logs::DeliveryPage, ReportOut, ReportName, Problem, bulk::BulkResult, bulk::BulkProblem, bulk::RowProblem, surveys::SurveyOut, surveys::ProgressOut, surveys::RateOut, alerts::AlertOut, alerts::AlertPage, tasks::TaskOut, tasks::TaskPage, tasks::NewTaskIn, tasks::TaskUpdateIn, assessment::DefinitionsOut, assessment::DefinitionOut, assessment::CriterionOut, assessment::DefinitionIn, assessment::MoverOut, assessment::PreviewOut, reviews::ReviewOut, reviews::NewReviewIn, reviews::ActionIn, reviews::SponsorIn, reviews::SponsorsOut, reviews::ExecutiveOut, reviews::CandidateOut, settings::AlertRulesBody, settings::CadenceBody, settings::CadenceOut, settings::WebhookOut, settings::NewWebhookIn, settings::WebhookCreatedOut)),
     modifiers(&BearerToken),
     security(("token" = []))
 )]

@@ -732,6 +732,21 @@ async fn account_strategy_and_settings_are_changed_over_the_api_by_whom_the_app_
     );
     let (status, account) = send(addr, &admin, Method::PUT, "/api/v1/accounts/A2/sponsor", Some(&sponsor)).await;
     assert_eq!((status, account["sponsor_email"].as_str()), (StatusCode::OK, Some("exec@test.example")), "{account}");
+    // Sponsorship across the portfolio: who sponsors what, and the accounts by priority.
+    let (status, _, sponsors) = call(addr, Some(&admin), "/api/v1/sponsors?limit=1").await;
+    assert_eq!(status, StatusCode::OK, "{sponsors}");
+    assert_eq!(sponsors["executives"][0]["email"], "exec@test.example");
+    assert_eq!(sponsors["executives"][0]["accounts"], serde_json::json!(["A2", "A1"]), "by name");
+    assert_eq!(sponsors["wave"], "2026-Q2");
+    assert_eq!((sponsors["accounts"][0]["rank"].as_u64(), sponsors["next_cursor"].as_u64()), (Some(1), Some(1)));
+    let (_, _, last) = call(addr, Some(&admin), "/api/v1/sponsors?after=3").await;
+    assert_eq!((last["accounts"][0]["rank"].as_u64(), last["next_cursor"].as_u64()), (Some(4), None));
+    let (_, _, theirs) = call(addr, Some(&am2), "/api/v1/sponsors").await;
+    let ranked: Vec<&str> =
+        theirs["accounts"].as_array().unwrap().iter().map(|a| a["account_id"].as_str().unwrap()).collect();
+    assert_eq!(ranked, ["B1", "B2"], "a manager ranks their own accounts: {theirs}");
+    assert!(theirs["executives"][0]["accounts"].as_array().unwrap().is_empty(), "and sees no one else's");
+
     let not_exec = serde_json::json!({"sponsor": "am2@test.example"});
     let (status, problem) = send(addr, &admin, Method::PUT, "/api/v1/accounts/A2/sponsor", Some(&not_exec)).await;
     assert_eq!(status, StatusCode::BAD_REQUEST);
@@ -928,6 +943,7 @@ async fn every_api_route_answers_each_role_as_the_app_does(store: Store) {
         (Method::GET, "/api/v1/waves/NOPE/invitations", None, [NONE, NONE, NONE, NONE, NONE]),
         (Method::GET, "/api/v1/waves/NOPE/unmatched", None, [NONE, NONE, NO, NO, NO]),
         (Method::GET, "/api/v1/audit", None, [OK, NO, NO, NO, NO]),
+        (Method::GET, "/api/v1/sponsors", None, [OK, OK, OK, OK, OK]),
         (Method::GET, "/api/v1/deliveries", None, [OK, NO, NO, NO, NO]),
         (Method::GET, "/api/v1/alerts", None, [OK, OK, OK, OK, OK]),
         (Method::GET, "/api/v1/tasks", None, [OK, OK, OK, OK, OK]),

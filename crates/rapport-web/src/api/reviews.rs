@@ -1,27 +1,28 @@
 //! Account strategy over the API, as on the account's briefing and the sponsors page: the
 //! review meetings held with an account (each agreed outcome becomes an action on its plan),
-//! and the account's executive sponsor.
+//! the account's executive sponsor, and sponsorship across the portfolio.
 
 use axum::Json;
 use axum::body::Bytes;
-use axum::extract::{OriginalUri, Path, State};
+use axum::extract::rejection::QueryRejection;
+use axum::extract::{OriginalUri, Path, Query, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use rapport_core::task::Function;
 use rapport_store::api_tokens::TokenScope;
 use rapport_store::reviews::Review;
 use serde::{Deserialize, Serialize};
-use utoipa::ToSchema;
+use utoipa::{IntoParams, ToSchema};
 
 use super::account_records::readable;
 use super::auth::ApiUser;
 use super::idempotency::once;
 use super::problem::{Problem, Refused};
-use super::{AccountOut, bad, json_body, nonempty};
+use super::{AccountOut, bad, json_body, nonempty, page_limit, query};
 use crate::authz::Need;
 use crate::follow_up::messages::stamp;
 use crate::pages::briefing::record_review_for;
-use crate::pages::sponsors::assign_sponsor;
+use crate::pages::sponsors::{assign_sponsor, sponsorship};
 use crate::state::AppState;
 
 /// A review meeting with the account.
@@ -198,4 +199,132 @@ pub async fn set_sponsor(
     assign_sponsor(&state, &caller.user.0.email, &account_id, nonempty(&input.sponsor).as_deref()).await?;
     let account = readable(&state, &caller, &account_id).await?;
     Ok(Json(AccountOut::from(&account.account)))
+}
+
+/// An executive and the accounts they sponsor.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ExecutiveOut {
+    /// Their email.
+    pub email: String,
+    /// Their name.
+    pub name: String,
+    /// Whether they sign in to Rapport (a sponsor named only in the CRM does not).
+    pub signs_in: bool,
+    /// The accounts they sponsor (ids in the CRM; those the token may see).
+    pub accounts: Vec<String>,
+    /// Set when they sponsor more accounts than one person can sponsor well.
+    pub warning: Option<String>,
+}
+
+/// An account by sponsor priority.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct CandidateOut {
+    /// 1 = the account that most deserves a sponsor.
+    pub rank: usize,
+    /// The account's id in the CRM.
+    pub account_id: String,
+    /// Its name.
+    pub name: String,
+    /// Billed revenue, a decimal string to the cent.
+    pub billed_revenue: String,
+    /// Potential revenue.
+    pub potential_revenue: String,
+    /// A strategic account.
+    pub strategic: bool,
+    /// A partner (custom column `partner`).
+    pub partner: bool,
+    /// Its quadrant in the wave: emulate, problem, growth, decision or unsurveyed.
+    pub quadrant: String,
+    /// Priority points, 0 to 105.
+    pub points: f64,
+    /// What earned them, largest first.
+    pub reasons: Vec<String>,
+    /// Its sponsor now (an email).
+    pub sponsor: Option<String>,
+}
+
+/// Executive sponsorship: who sponsors what, and the accounts by priority.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct SponsorsOut {
+    /// The wave whose quadrants count (the latest); absent before the first.
+    pub wave: Option<String>,
+    /// Every executive, those with the most accounts first.
+    pub executives: Vec<ExecutiveOut>,
+    /// One page of accounts by priority.
+    pub accounts: Vec<CandidateOut>,
+    /// Pass as `after` for the next page; absent on the last page.
+    pub next_cursor: Option<usize>,
+}
+
+/// Paging of the ranking.
+#[derive(Debug, Default, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct SponsorsQuery {
+    /// The `next_cursor` of the previous page (a rank).
+    #[param(minimum = 0)]
+    pub after: Option<usize>,
+    /// Accounts per page, 1 to 1000 (default 100).
+    #[param(minimum = 1, maximum = 1000)]
+    pub limit: Option<usize>,
+}
+
+/// Executive sponsorship, as on the Sponsors page: each executive with the accounts they
+/// sponsor (more than three is flagged), and the accounts by sponsor priority (the points are
+/// documented in the README). An account manager's token ranks only their accounts.
+#[utoipa::path(
+    get,
+    path = "/api/v1/sponsors",
+    params(SponsorsQuery),
+    responses(
+        Refused,
+        (status = 200, description = "Sponsorship", body = SponsorsOut),
+        (status = 400, description = "A parameter is wrong", body = Problem, content_type = "application/problem+json")
+    )
+)]
+pub async fn sponsors(
+    State(state): State<AppState>,
+    caller: ApiUser,
+    q: Result<Query<SponsorsQuery>, QueryRejection>,
+) -> Result<Json<SponsorsOut>, Problem> {
+    caller.require_scope(TokenScope::Read)?;
+    caller.user.require(Need::Portfolio)?;
+    let q = query(q)?;
+    let limit = page_limit(q.limit)?;
+    let s = sponsorship(&state, &caller.user).await?;
+    let after = q.after.unwrap_or(0);
+    let count = s.ranked.len();
+    let accounts: Vec<CandidateOut> = s
+        .ranked
+        .into_iter()
+        .enumerate()
+        .skip(after)
+        .take(limit)
+        .map(|(n, c)| CandidateOut {
+            rank: n + 1,
+            account_id: c.account.account_id,
+            name: c.account.name,
+            billed_revenue: c.facts.billed.to_string(),
+            potential_revenue: c.facts.potential.to_string(),
+            strategic: c.facts.strategic,
+            partner: c.facts.partner,
+            quadrant: c.facts.quadrant.as_str().to_string(),
+            points: c.score,
+            reasons: c.reasons,
+            sponsor: c.account.sponsor_email.filter(|s| !s.trim().is_empty()),
+        })
+        .collect();
+    let shown = after + accounts.len();
+    let next_cursor = (shown < count).then_some(shown);
+    let executives = s
+        .executives
+        .into_iter()
+        .map(|e| ExecutiveOut {
+            email: e.email,
+            name: e.name,
+            signs_in: !e.external,
+            accounts: e.accounts.into_iter().map(|a| a.account_id).collect(),
+            warning: e.warning,
+        })
+        .collect();
+    Ok(Json(SponsorsOut { wave: Some(s.wave).filter(|w| !w.is_empty()), executives, accounts, next_cursor }))
 }

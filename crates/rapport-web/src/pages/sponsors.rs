@@ -7,6 +7,7 @@ use std::collections::BTreeMap;
 use askama::Template;
 use axum::extract::{Form, Query, State};
 use axum::response::{Html, Redirect};
+use rapport_core::account::Account;
 use rapport_core::quadrant::Quadrant;
 use rapport_core::sponsor::{PriorityFacts, load_warning, rank_for_sponsors};
 use rapport_core::user::Role;
@@ -59,12 +60,124 @@ pub struct Executive {
     pub email: String,
     /// Their name (the email for sponsors who do not sign in).
     pub name: String,
-    /// (name, link) of each sponsored account.
-    pub accounts: Vec<(String, String)>,
+    /// The accounts they sponsor, by name.
+    pub accounts: Vec<Sponsored>,
     /// Above the guidance.
     pub warning: Option<String>,
     /// Not a Rapport user.
     pub external: bool,
+}
+
+/// An account an executive sponsors.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+pub struct Sponsored {
+    /// Its name.
+    pub name: String,
+    /// Its id in the CRM.
+    pub account_id: String,
+}
+
+impl Sponsored {
+    /// The link to its page.
+    pub fn href(&self) -> String {
+        href(&self.account_id)
+    }
+}
+
+fn href(id: &str) -> String {
+    format!("/accounts/{}", percent_encoding::utf8_percent_encode(id, crate::URL_SAFE))
+}
+
+/// An account by sponsor priority.
+pub struct Candidate {
+    /// The account.
+    pub account: Account,
+    /// What its priority is made of.
+    pub facts: PriorityFacts,
+    /// The points.
+    pub score: f64,
+    /// What earned them, largest first.
+    pub reasons: Vec<String>,
+}
+
+/// Sponsorship as the user may see it, for the web page and the API alike: their accounts
+/// by sponsor priority, and every executive with the accounts they sponsor.
+pub struct Sponsorship {
+    /// The wave whose quadrants count (the latest; empty without one).
+    pub wave: String,
+    /// The accounts, highest priority first.
+    pub ranked: Vec<Candidate>,
+    /// Every executive who signs in, and every sponsor named on an account who does not,
+    /// those with the most accounts first.
+    pub executives: Vec<Executive>,
+}
+
+/// Ranks the user's accounts for sponsors and lists each executive's accounts.
+pub(crate) async fn sponsorship(state: &AppState, user: &CurrentUser) -> Result<Sponsorship, WebError> {
+    let (store, cache) = (&state.store, &state.cache);
+    let p = Portfolio::load(store, cache, true, &AccountFilter::default()).await.map_err(WebError::from_report)?;
+    let query = ReportQuery::new(ReportKind::Quadrants);
+    let (placed, wave) = match p.waves.last() {
+        Some(w) => (Some(p.placed(store, cache, w.id, &query).await.map_err(WebError::from_report)?), w.name.clone()),
+        None => (None, String::new()),
+    };
+    let partners = store.partner_accounts().await?;
+    let scope = user.scoped(AccountFilter::default());
+    let visible: Vec<usize> = (0..p.accounts.len()).filter(|&i| scope.matches(&p.accounts[i].account)).collect();
+    let facts: Vec<PriorityFacts> = visible
+        .iter()
+        .map(|&i| {
+            let a = &p.accounts[i];
+            PriorityFacts {
+                billed: a.account.billed_revenue.unwrap_or_default(),
+                potential: a.account.potential_revenue.unwrap_or_default(),
+                strategic: a.account.strategic.unwrap_or(false),
+                partner: partners.contains(&a.id),
+                quadrant: placed.as_ref().map_or(Quadrant::Unsurveyed, |m| m.placements[i].quadrant),
+            }
+        })
+        .collect();
+    let ranked = rank_for_sponsors(&facts)
+        .into_iter()
+        .map(|pr| Candidate {
+            account: p.accounts[visible[pr.index]].account.clone(),
+            facts: facts[pr.index],
+            score: pr.score,
+            reasons: pr.reasons,
+        })
+        .collect();
+
+    let users = store.list_users().await?;
+    let mut executives: BTreeMap<String, Executive> = BTreeMap::new();
+    for u in users.iter().filter(|u| u.role == Role::Executive) {
+        let executive = Executive {
+            email: u.email.clone(),
+            name: u.name.clone(),
+            accounts: vec![],
+            warning: None,
+            external: false,
+        };
+        executives.insert(u.email.to_lowercase(), executive);
+    }
+    for &i in &visible {
+        let a = &p.accounts[i].account;
+        let Some(sponsor) = a.sponsor_email.as_deref().map(str::trim).filter(|s| !s.is_empty()) else { continue };
+        let e = executives.entry(sponsor.to_lowercase()).or_insert_with(|| Executive {
+            email: sponsor.to_string(),
+            name: sponsor.to_string(),
+            accounts: vec![],
+            warning: None,
+            external: !users.iter().any(|u| u.email.eq_ignore_ascii_case(sponsor)),
+        });
+        e.accounts.push(Sponsored { name: a.name.clone(), account_id: a.account_id.clone() });
+    }
+    let mut executives: Vec<Executive> = executives.into_values().collect();
+    for e in &mut executives {
+        e.accounts.sort();
+        e.warning = load_warning(e.accounts.len());
+    }
+    executives.sort_by_key(|e| std::cmp::Reverse(e.accounts.len()));
+    Ok(Sponsorship { wave, ranked, executives })
 }
 
 #[derive(Template)]
@@ -99,95 +212,38 @@ pub async fn show(
     Query(q): Query<SponsorsQuery>,
 ) -> Result<Html<String>, WebError> {
     user.require(Need::Portfolio)?;
-    let (store, cache) = (&state.store, &state.cache);
-    let p = Portfolio::load(store, cache, true, &AccountFilter::default()).await.map_err(WebError::from_report)?;
-    let query = ReportQuery::new(ReportKind::Quadrants);
-    let (placed, wave) = match p.waves.last() {
-        Some(w) => (Some(p.placed(store, cache, w.id, &query).await.map_err(WebError::from_report)?), w.name.clone()),
-        None => (None, String::new()),
-    };
-    let partners = store.partner_accounts().await?;
-    let scope = user.scoped(AccountFilter::default());
-    let visible: Vec<usize> = (0..p.accounts.len()).filter(|&i| scope.matches(&p.accounts[i].account)).collect();
-    let facts: Vec<PriorityFacts> = visible
-        .iter()
-        .map(|&i| {
-            let a = &p.accounts[i];
-            PriorityFacts {
-                billed: a.account.billed_revenue.unwrap_or_default(),
-                potential: a.account.potential_revenue.unwrap_or_default(),
-                strategic: a.account.strategic.unwrap_or(false),
-                partner: partners.contains(&a.id),
-                quadrant: placed.as_ref().map_or(Quadrant::Unsurveyed, |m| m.placements[i].quadrant),
-            }
-        })
-        .collect();
-    let href = |id: &str| format!("/accounts/{}", percent_encoding::utf8_percent_encode(id, crate::URL_SAFE));
-    let ranking = rank_for_sponsors(&facts);
+    let s = sponsorship(&state, &user).await?;
     let all = q.all.is_some();
-    let ranked: Vec<Ranked> = ranking
+    let total = s.ranked.len();
+    let ranked: Vec<Ranked> = s
+        .ranked
         .iter()
         .take(if all { usize::MAX } else { TOP })
         .enumerate()
-        .map(|(n, pr)| {
-            let a = &p.accounts[visible[pr.index]].account;
-            let f = &facts[pr.index];
-            Ranked {
-                rank: n + 1,
-                id: a.account_id.clone(),
-                href: href(&a.account_id),
-                name: a.name.clone(),
-                billed: format::money(f.billed),
-                potential: format::money(f.potential),
-                strategic: f.strategic,
-                partner: f.partner,
-                quadrant: f.quadrant.label(),
-                quadrant_class: f.quadrant.as_str(),
-                score: format!("{:.0}", pr.score),
-                reasons: pr.reasons.join("; "),
-                sponsor: a.sponsor_email.clone().filter(|s| !s.trim().is_empty()),
-            }
+        .map(|(n, c)| Ranked {
+            rank: n + 1,
+            id: c.account.account_id.clone(),
+            href: href(&c.account.account_id),
+            name: c.account.name.clone(),
+            billed: format::money(c.facts.billed),
+            potential: format::money(c.facts.potential),
+            strategic: c.facts.strategic,
+            partner: c.facts.partner,
+            quadrant: c.facts.quadrant.label(),
+            quadrant_class: c.facts.quadrant.as_str(),
+            score: format!("{:.0}", c.score),
+            reasons: c.reasons.join("; "),
+            sponsor: c.account.sponsor_email.clone().filter(|s| !s.trim().is_empty()),
         })
         .collect();
-
-    // Every executive, and every sponsor named on an account who does not sign in.
-    let users = store.list_users().await?;
-    let mut executives: BTreeMap<String, Executive> = BTreeMap::new();
-    for u in users.iter().filter(|u| u.role == Role::Executive) {
-        let executive = Executive {
-            email: u.email.clone(),
-            name: u.name.clone(),
-            accounts: vec![],
-            warning: None,
-            external: false,
-        };
-        executives.insert(u.email.to_lowercase(), executive);
-    }
-    for &i in &visible {
-        let a = &p.accounts[i].account;
-        let Some(sponsor) = a.sponsor_email.as_deref().map(str::trim).filter(|s| !s.is_empty()) else { continue };
-        let e = executives.entry(sponsor.to_lowercase()).or_insert_with(|| Executive {
-            email: sponsor.to_string(),
-            name: sponsor.to_string(),
-            accounts: vec![],
-            warning: None,
-            external: !users.iter().any(|u| u.email.eq_ignore_ascii_case(sponsor)),
-        });
-        e.accounts.push((a.name.clone(), href(&a.account_id)));
-    }
-    let mut executives: Vec<Executive> = executives.into_values().collect();
-    for e in &mut executives {
-        e.accounts.sort();
-        e.warning = load_warning(e.accounts.len());
-    }
-    executives.sort_by_key(|e| std::cmp::Reverse(e.accounts.len()));
     let notice = q.assigned.as_deref().and_then(|who| {
-        let e = executives.iter().find(|e| e.email.eq_ignore_ascii_case(who))?;
+        let e = s.executives.iter().find(|e| e.email.eq_ignore_ascii_case(who))?;
         Some(match &e.warning {
             Some(w) => format!("Assigned. {} now {w}.", e.name),
             None => format!("Assigned. {} sponsors {} accounts.", e.name, e.accounts.len()),
         })
     });
+    let users = state.store.list_users().await?;
     let page = SponsorsPage {
         layout: Layout::new(&user, "Executive sponsors", "sponsors"),
         choices: users
@@ -195,12 +251,12 @@ pub async fn show(
             .filter(|u| u.role == Role::Executive)
             .map(|u| (u.email.clone(), format!("{} ({})", u.name, u.email)))
             .collect(),
-        executives,
-        total: ranking.len(),
+        executives: s.executives,
+        total,
         ranked,
         all,
         can_assign: user.0.role == Role::Admin,
-        wave,
+        wave: s.wave,
         notice,
     };
     Ok(Html(page.render().map_err(anyhow::Error::from)?))
