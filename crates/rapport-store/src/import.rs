@@ -127,6 +127,11 @@ fn sniff_delimiter(head: &[u8]) -> u8 {
     if counts[best] == 0 { b',' } else { [b',', b';', b'\t'][best] }
 }
 
+/// Whether the first line ends in `\r\n`, as files saved on Windows and by Excel do.
+fn ends_lines_with_crlf(head: &[u8]) -> bool {
+    head.iter().position(|&b| b == b'\n').is_some_and(|i| i > 0 && head[i - 1] == b'\r')
+}
+
 /// Imports CSV from any reader (UTF-8 with or without BOM; comma, semicolon or tab).
 pub async fn import_reader<R: Read + Send>(
     store: &Store,
@@ -138,6 +143,11 @@ pub async fn import_reader<R: Read + Send>(
     let mut buffered = BufReader::with_capacity(1 << 16, reader);
     let head = buffered.fill_buf().map_err(|source| ImportError::Open { path: "input".into(), source })?;
     let delimiter = sniff_delimiter(head);
+    // The csv reader consumes only the "\r" of a "\r\n" before handing back a record, so in a
+    // file whose lines end so, every later record starts a line early (rust-csv#395). The
+    // lines named in errors are the editor's: add the one it is short.
+    let crlf_shift = u64::from(ends_lines_with_crlf(head));
+    let line_of = |p: Option<&csv::Position>| p.map_or(0, |p| p.line() + crlf_shift);
     let mut csv =
         csv::ReaderBuilder::new().delimiter(delimiter).has_headers(false).flexible(true).from_reader(buffered);
 
@@ -168,7 +178,7 @@ pub async fn import_reader<R: Read + Send>(
             Ok(true) => {}
             Ok(false) => break,
             Err(e) => {
-                let line = e.position().map_or(0, |p| p.line());
+                let line = line_of(e.position());
                 writer.reject(vec![RowError {
                     line,
                     column: None,
@@ -178,7 +188,7 @@ pub async fn import_reader<R: Read + Send>(
                 break;
             }
         }
-        let line = record.position().map_or(0, |p| p.line());
+        let line = line_of(record.position());
         rows += 1;
         if rows % 4096 == 0 {
             progress(record.position().map_or(0, |p| p.byte()));

@@ -146,6 +146,12 @@ C5,A2,,,,,
     assert!(errs[1].starts_with("line 3, column 'billed', value \"1.234\""), "{errs:?}");
     assert!(errs[2].starts_with("line 4, column 'billed', value \"12e3\""), "{errs:?}");
 
+    // Lines ended as on Windows are counted the same, a quoted line break included.
+    let windows = "account_id,period,billed,booked\r\nA1,2026-Q1,100,\r\nA1,\"2026-Q2\r\n\",x,\r\nA2,2026-13,1,\r\n";
+    let errs = errors(import(&store, Kind::Revenue, windows).await);
+    assert!(errs[0].starts_with("line 3, column 'billed', value \"x\""), "{errs:?}");
+    assert!(errs[1].starts_with("line 5, column 'period', value \"2026-13\""), "{errs:?}");
+
     import(&store, Kind::Contacts, CONTACTS).await.unwrap();
     let answers = "contact_id,wave,submitted_at,ltr,comment,brand\nC1,2026-Q1,2026-02-30,9,,4\nC2,2026-Q1,,11,,\nC3,2026-Q1,,7,,six\n";
     let errs = errors(import(&store, Kind::Responses, answers).await);
