@@ -153,6 +153,10 @@ pub async fn change_definition(
 /// The body, and the current definition with its changes applied (not yet checked).
 async fn proposed(state: &AppState, body: &[u8]) -> Result<(DefinitionIn, Definition), Problem> {
     let input: DefinitionIn = json_body(body, "a definition change")?;
+    if input.base_version < 0 {
+        let v = input.base_version;
+        return Err(bad(format!("base_version={v}: a definition version is 0 (the built-in default) or more")));
+    }
     let mut d = state.store.assessment_definition().await?.definition;
     if let Some(cost) = &input.hourly_cost {
         d.hourly_cost = Money::parse(cost).map_err(|e| bad(format!("hourly_cost: {e}")))?;
