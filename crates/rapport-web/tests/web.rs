@@ -7,6 +7,8 @@ mod assessment;
 mod delivery;
 #[path = "web/follow_up.rs"]
 mod follow_up;
+#[path = "web/hostile.rs"]
+mod hostile;
 #[path = "web/respond.rs"]
 mod respond;
 mod support;
@@ -16,6 +18,7 @@ use std::net::SocketAddr;
 use assessment::*;
 use delivery::*;
 use follow_up::*;
+use hostile::*;
 use rapport_store::Store;
 use rapport_test_utils::{cases, run_on_both};
 use reqwest::StatusCode;
@@ -67,6 +70,7 @@ fn main() {
         a_briefing_splits_the_discussion_and_a_recorded_meeting_becomes_actions,
         a_cycle_opens_its_wave_books_the_reviews_and_reports_the_previous_actions,
         the_portfolio_assessment_follows_scope_and_the_definition_is_versioned,
+        hostile_values_go_in_everywhere_and_come_out_inert,
     ]);
 }
 

@@ -126,15 +126,8 @@ pub struct ProgressOut {
 }
 
 async fn wave_id(state: &AppState, name: &str) -> Result<(i64, String), Problem> {
-    let waves = state.cache.waves(&state.store).await?;
-    let wave = waves.iter().find(|w| w.name == name);
-    match wave {
-        Some(w) if state.store.wave_progress(w.id).await?.invited > 0 => Ok((w.id, w.status.clone())),
-        _ => Err(Problem::new(
-            StatusCode::NOT_FOUND,
-            format!("there is no wave '{name}' sent from Rapport: see /api/v1/waves"),
-        )),
-    }
+    let w = crate::pages::waves::find(state, name).await?;
+    Ok((w.id, w.status))
 }
 
 /// A wave's invitations, deliveries and answers so far.

@@ -256,14 +256,13 @@ pub async fn show(
     Ok(Html(page.render().map_err(anyhow::Error::from)?))
 }
 
-/// A wave sent from Rapport (one with invitations), by name.
+/// A wave created in Rapport (not one whose answers were imported), by name; one that
+/// selected nobody is still found, to be seen and closed.
 pub(crate) async fn find(state: &AppState, name: &str) -> Result<WaveInfo, WebError> {
+    let missing = || WebError::NotFound(format!("There is no wave '{name}' sent from Rapport"));
+    let Some((_, _, Some(_))) = state.store.wave_by_name(name).await? else { return Err(missing()) };
     let waves = state.store.list_waves().await?;
-    let wave = waves.into_iter().find(|w| w.name == name);
-    match wave {
-        Some(w) if state.store.wave_progress(w.id).await?.invited > 0 => Ok(w),
-        _ => Err(WebError::NotFound(format!("There is no wave '{name}' sent from Rapport"))),
-    }
+    waves.into_iter().find(|w| w.name == name).ok_or_else(missing)
 }
 
 async fn preview(state: &AppState, wave_id: i64) -> Result<Option<Preview>, WebError> {
