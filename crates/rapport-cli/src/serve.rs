@@ -45,8 +45,9 @@ pub struct ServeArgs {
     /// Invitation and reminder delivery, run in the background.
     #[command(flatten)]
     pub delivery: crate::delivery::DeliveryArgs,
-    /// Seconds a process may hold a claimed notification or webhook delivery before another
-    /// process takes it over (the crash tests shorten it).
+    /// Seconds a process may hold a claimed delivery before it counts as abandoned: another
+    /// process takes over a notification or webhook, and an invitation is marked failed (the
+    /// crash tests shorten it).
     #[arg(long, hide = true, default_value_t = 120)]
     pub job_lease_secs: i64,
     /// Seconds before the first retry of a failed webhook delivery or notification.
@@ -69,7 +70,8 @@ pub async fn serve(store: &Store, args: ServeArgs) -> anyhow::Result<()> {
         CookieSecure::Never => false,
         CookieSecure::Auto => !args.listen.ip().is_loopback(),
     };
-    let worker = args.delivery.worker(store)?;
+    let lease = time::Duration::seconds(args.job_lease_secs.max(1));
+    let worker = args.delivery.worker(store)?.map(|w| w.with_lease(lease));
     let channels = worker.as_ref().map(|w| w.channels()).unwrap_or_default();
     let mut state = AppState::new(store.clone(), secure_cookies).with_delivery(&args.delivery.public.url, channels);
     state.bench_ceiling = args.bench_ceiling;
@@ -78,11 +80,8 @@ pub async fn serve(store: &Store, args: ServeArgs) -> anyhow::Result<()> {
             "Delivery is off: set RAPPORT_SMTP_URL (email) or RAPPORT_SMS_URL (text messages) to send invitations and reminders from this server."
         );
     }
-    let timing = Timing {
-        lease: time::Duration::seconds(args.job_lease_secs.max(1)),
-        retry_base: time::Duration::seconds(args.retry_base_secs.max(1)),
-        ..Timing::default()
-    };
+    let timing =
+        Timing { lease, retry_base: time::Duration::seconds(args.retry_base_secs.max(1)), ..Timing::default() };
     let follow_up = args.delivery.follow_up(store, state.cache.clone())?.with_timing(timing);
     say!("Rapport is listening on http://{} (Ctrl-C stops it).", args.listen);
     rapport_web::serve(state, args.listen, worker, follow_up).await

@@ -357,7 +357,7 @@ async fn send(store: &Store, args: SendArgs) -> anyhow::Result<()> {
     // Deliver in slices so the bar moves; stop when nothing more is due now.
     worker.prepare().await?;
     loop {
-        let ran = worker.run_batch().await?;
+        let ran = worker.run_next().await?;
         let c = store.queue_counts(Some(id)).await?;
         if let Some(b) = &bar {
             b.set_position(c.done + c.failed);

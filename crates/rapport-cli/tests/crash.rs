@@ -1,11 +1,13 @@
 //! Crash safety, on SQLite and on PostgreSQL: an import killed with SIGKILL half-way leaves
 //! nothing of its file in the database, and the next import runs normally; a server killed
-//! while answers pour in keeps every answer whose thank-you page was sent, exactly once.
+//! while answers pour in keeps every answer whose thank-you page was sent, exactly once; a
+//! server killed while it sends invitations sends none twice and leaves none waiting.
 
 use std::path::Path;
 use std::process::Stdio;
 use std::time::{Duration, Instant};
 
+use rapport_test_utils::smtp::{SmtpServer, header};
 use rapport_test_utils::with_postgres;
 
 mod support;
@@ -156,4 +158,83 @@ fn a_server_killed_while_answers_arrive_keeps_every_acknowledged_one_on_postgres
         let dir = tempfile::tempdir().unwrap();
         killed_server_keeps_every_acknowledged_answer(url, dir.path());
     });
+}
+
+/// The counts `rapport wave status NAME` prints, by label ("queued", "sent", "failed", ...).
+fn wave_counts(url: &str, name: &str) -> std::collections::HashMap<String, u64> {
+    let line = ok(url, &["wave", "status", name]);
+    let words: Vec<&str> = line.lines().next().unwrap_or_default().split_whitespace().collect();
+    words.windows(2).filter_map(|w| Some((w[0].to_string(), w[1].parse().ok()?))).collect()
+}
+
+/// Invitations sent by `rapport serve`, which is killed (SIGKILL) mid-run and started again:
+/// at the end none is left waiting, none went out twice, every one marked sent arrived, and
+/// only the one in flight at the kill can be marked failed (it may have gone out, so it is
+/// not sent again unless asked).
+fn killed_server_sends_each_invitation_at_most_once(url: &str) {
+    let Some(smtp) = SmtpServer::start() else { return };
+    let delivery = ["--smtp-url", &smtp.url(), "--send-rate", "25"].map(String::from);
+    ok(url, &["demo", "--accounts", "30"]);
+    ok(url, &["wave", "create", "KILL-SEND", "--exclude-days", "0"]);
+    let send: Vec<&str> =
+        ["wave", "send", "KILL-SEND", "--no-wait"].into_iter().chain(delivery.iter().map(String::as_str)).collect();
+    let queued = ok(url, &send);
+    let queued: u64 = queued.lines().find_map(|l| l.split(" invitations queued").next()?.trim().parse().ok()).unwrap();
+    assert!(queued > 100, "{queued} invitations: too few to interrupt");
+
+    let args: Vec<&str> = delivery.iter().map(String::as_str).chain(["--job-lease-secs", "2"]).collect();
+    let port = support::free_port();
+    let mut server = serve(url, port, &args);
+    // Invitations carry an unsubscribe link; the server's notifications to owners do not.
+    let invitations = || -> Vec<String> {
+        smtp.messages().into_iter().filter(|m| header(m, "List-Unsubscribe").is_some()).collect()
+    };
+    let started = Instant::now();
+    while invitations().len() < 40 {
+        assert!(started.elapsed() < Duration::from_secs(60), "sending did not start");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    server.0.kill().unwrap();
+    let _ = server.0.wait();
+    let at_kill = invitations().len();
+
+    // The restarted server sends the rest and marks the one it finds abandoned as failed.
+    let _server = serve(url, port, &args);
+    let started = Instant::now();
+    let counts = loop {
+        let c = wave_counts(url, "KILL-SEND");
+        if c["queued"] == 0 && c["sent"] + c["failed"] == queued {
+            break c;
+        }
+        assert!(started.elapsed() < Duration::from_secs(120), "not all sent: {c:?}");
+        std::thread::sleep(Duration::from_millis(200));
+    };
+    std::thread::sleep(Duration::from_millis(500));
+    let messages = invitations();
+    let mut per_address: std::collections::HashMap<String, usize> = std::collections::HashMap::new();
+    for m in &messages {
+        *per_address.entry(header(m, "To").unwrap_or_default().to_string()).or_default() += 1;
+    }
+    let twice: Vec<_> = per_address.iter().filter(|(_, n)| **n > 1).collect();
+    assert!(twice.is_empty(), "sent twice: {twice:?}");
+    assert!(at_kill < messages.len(), "the server was killed mid-run ({at_kill} of {} sent)", messages.len());
+    assert!(counts["failed"] <= 1, "only the message in flight can be left failed: {counts:?}");
+    assert!(messages.len() as u64 >= counts["sent"], "every invitation marked sent arrived");
+    assert!(messages.len() as u64 <= counts["sent"] + counts["failed"], "nothing arrived that was not sent");
+    println!(
+        "killed the server after {at_kill} of {queued} invitations: {} arrived, once each; {} marked failed",
+        messages.len(),
+        counts["failed"]
+    );
+}
+
+#[test]
+fn a_server_killed_while_sending_invitations_sends_none_twice_on_sqlite() {
+    let dir = tempfile::tempdir().unwrap();
+    killed_server_sends_each_invitation_at_most_once(&format!("sqlite://{}", dir.path().join("send.db").display()));
+}
+
+#[test]
+fn a_server_killed_while_sending_invitations_sends_none_twice_on_postgres() {
+    with_postgres("the sending crash test", killed_server_sends_each_invitation_at_most_once);
 }

@@ -4,7 +4,8 @@
 //! `FOR UPDATE SKIP LOCKED`), so two workers, in one process or several, never take the same
 //! job. Delivery is at most once: a job whose worker died while it ran (its lease expired) is
 //! not run again, because the message may have gone out; it is marked failed and says so, and
-//! `rapport wave send --retry-failed` queues it again on purpose.
+//! `rapport wave send --retry-failed` queues it again on purpose. Workers claim one job at a
+//! time, so a crash leaves only the message in flight in that state.
 
 use time::{Duration, OffsetDateTime};
 

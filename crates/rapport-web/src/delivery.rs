@@ -25,10 +25,9 @@ use crate::respond::SurveyCache;
 
 /// How many times a message is tried before its invitation is marked failed.
 pub const MAX_ATTEMPTS: i64 = 5;
-/// How long a worker may hold a claimed job before it counts as abandoned.
-const LEASE: Duration = Duration::minutes(10);
-/// Jobs claimed at a time.
-const BATCH: i64 = 50;
+/// How long a worker may hold a claimed job before it counts as abandoned, unless told
+/// otherwise: longer than the slowest send (the SMTP client gives up after a minute).
+pub const DEFAULT_LEASE: Duration = Duration::minutes(2);
 
 /// Where and how to send.
 pub struct Mailer {
@@ -264,6 +263,7 @@ pub struct Worker {
     public_url: String,
     limiter: Arc<DefaultDirectRateLimiter>,
     surveys: SurveyCache,
+    lease: Duration,
 }
 
 impl Worker {
@@ -277,16 +277,23 @@ impl Worker {
             public_url: public_url.trim_end_matches('/').to_string(),
             limiter: Arc::new(RateLimiter::direct(Quota::per_second(rate))),
             surveys: SurveyCache::default(),
+            lease: DEFAULT_LEASE,
         }
     }
 
-    /// Runs the due jobs: fails abandoned jobs, queues due reminders, then delivers batches
+    /// The same worker, holding each claimed job for `lease` before another may count it as
+    /// abandoned (the crash tests shorten it).
+    pub fn with_lease(self, lease: Duration) -> Worker {
+        Worker { lease, ..self }
+    }
+
+    /// Runs the due jobs: fails abandoned jobs, queues due reminders, then delivers jobs one by one
     /// until none is due. Returns how many jobs were run.
     pub async fn run_due(&self) -> anyhow::Result<u64> {
         self.prepare().await?;
         let mut ran = 0;
         loop {
-            let n = self.run_batch().await?;
+            let n = self.run_next().await?;
             if n == 0 {
                 return Ok(ran);
             }
@@ -302,12 +309,15 @@ impl Worker {
         Ok(())
     }
 
-    /// Claims one batch of due jobs and delivers it. Returns how many jobs were run.
-    pub async fn run_batch(&self) -> anyhow::Result<u64> {
-        let jobs = self.store.claim_jobs(OffsetDateTime::now_utc(), LEASE, BATCH).await?;
+    /// Claims the next due job once the rate allows, and delivers it. Returns how many jobs
+    /// were run (0 or 1). One at a time, so that a worker that dies holds only the message in
+    /// flight: that one is marked failed (it may have gone out), and nothing else waits for a
+    /// lease to run out.
+    pub async fn run_next(&self) -> anyhow::Result<u64> {
+        self.limiter.until_ready().await;
+        let jobs = self.store.claim_jobs(OffsetDateTime::now_utc(), self.lease, 1).await?;
         let mut ran = 0;
         for job in jobs {
-            self.limiter.until_ready().await;
             let outcome = self.deliver(&job).await?;
             self.store.finish_job(&job, &outcome, OffsetDateTime::now_utc()).await?;
             metrics::counter!("rapport_deliveries_total", "outcome" => match outcome {
