@@ -10,9 +10,17 @@ use rapport_web::follow_up::FollowUp;
 #[derive(Debug, Clone, clap::Args)]
 pub struct PublicUrl {
     /// The address respondents reach Rapport at, used in personal links, e.g.
-    /// https://surveys.example.com.
-    #[arg(long = "public-url", env = "RAPPORT_PUBLIC_URL", default_value = "http://127.0.0.1:8080")]
-    pub url: String,
+    /// https://surveys.example.com (default: the address `rapport serve` listens on, else
+    /// http://127.0.0.1:8080).
+    #[arg(long = "public-url", env = "RAPPORT_PUBLIC_URL")]
+    pub url: Option<String>,
+}
+
+impl PublicUrl {
+    /// The address links point to.
+    pub fn get(&self) -> &str {
+        self.url.as_deref().unwrap_or("http://127.0.0.1:8080")
+    }
 }
 
 /// How invitations are sent.
@@ -53,13 +61,13 @@ impl DeliveryArgs {
         if channels.mail.is_none() && channels.sms.is_none() {
             return Ok(None);
         }
-        Ok(Some(Worker::new(store.clone(), channels, &self.public.url, self.send_rate)))
+        Ok(Some(Worker::new(store.clone(), channels, self.public.get(), self.send_rate)))
     }
 
     /// The follow-up work (alert rules, escalations, notifications, webhooks) with these
     /// settings: notifications go out through the SMTP server when one is set.
     pub fn follow_up(&self, store: &Store, cache: ReportCache) -> anyhow::Result<FollowUp> {
         let mailer = self.smtp_url.as_deref().map(|url| Mailer::new(url, self.mail_from.clone())).transpose()?;
-        Ok(FollowUp::new(store.clone(), cache, mailer, &self.public.url))
+        Ok(FollowUp::new(store.clone(), cache, mailer, self.public.get()))
     }
 }

@@ -56,7 +56,7 @@ pub struct ServeArgs {
 }
 
 /// Runs `rapport serve`.
-pub async fn serve(store: &Store, args: ServeArgs) -> anyhow::Result<()> {
+pub async fn serve(store: &Store, mut args: ServeArgs) -> anyhow::Result<()> {
     if args.demo {
         prepare_demo(store).await?;
     } else if store.users_with_password().await? == 0 {
@@ -70,10 +70,12 @@ pub async fn serve(store: &Store, args: ServeArgs) -> anyhow::Result<()> {
         CookieSecure::Never => false,
         CookieSecure::Auto => !args.listen.ip().is_loopback(),
     };
+    // Links point where this server listens unless told otherwise.
+    args.delivery.public.url.get_or_insert_with(|| format!("http://{}", args.listen));
     let lease = time::Duration::seconds(args.job_lease_secs.max(1));
     let worker = args.delivery.worker(store)?.map(|w| w.with_lease(lease));
     let channels = worker.as_ref().map(|w| w.channels()).unwrap_or_default();
-    let mut state = AppState::new(store.clone(), secure_cookies).with_delivery(&args.delivery.public.url, channels);
+    let mut state = AppState::new(store.clone(), secure_cookies).with_delivery(args.delivery.public.get(), channels);
     state.bench_ceiling = args.bench_ceiling;
     if worker.is_none() {
         say!(

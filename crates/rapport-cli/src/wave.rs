@@ -221,18 +221,18 @@ async fn preview(store: &Store, args: PreviewArgs) -> anyhow::Result<()> {
         say!("--- {} ({}), {} · {} · by {}", inv.contact_name, inv.account_name, inv.language, inv.status, inv.channel);
         match inv.channel() {
             Channel::Email => {
-                let mail = rapport_web::invite::email(&survey, &inv, &args.public.url, false)?;
+                let mail = rapport_web::invite::email(&survey, &inv, args.public.get(), false)?;
                 say!("To: {}\nSubject: {}\n\n{}", inv.email.as_deref().unwrap_or_default(), mail.subject, mail.text);
             }
             Channel::Sms => {
                 say!(
                     "To: {}\n{}",
                     inv.phone.as_deref().unwrap_or_default(),
-                    rapport_web::invite::sms(&survey, &inv, &args.public.url)
+                    rapport_web::invite::sms(&survey, &inv, args.public.get())
                 );
             }
             Channel::Link => {
-                say!("No email or phone on file: hand out {}", rapport_web::invite::link(&args.public.url, &inv))
+                say!("No email or phone on file: hand out {}", rapport_web::invite::link(args.public.get(), &inv))
             }
         }
     }
@@ -245,7 +245,7 @@ async fn links(store: &Store, args: LinksArgs) -> anyhow::Result<()> {
         bail!("wave {} is closed: its links would only say so", args.name);
     }
     let file = std::fs::File::create(&args.file).with_context(|| format!("creating {}", args.file.display()))?;
-    let written = waves::write_links(store, id, &args.public.url, std::io::BufWriter::new(file)).await?;
+    let written = waves::write_links(store, id, args.public.get(), std::io::BufWriter::new(file)).await?;
     crate::audit(store, "wave.links", &args.name, &format!("{written} links")).await?;
     if status == WaveStatus::Draft {
         store.set_wave_status(id, WaveStatus::Open, OffsetDateTime::now_utc()).await?;
