@@ -7,7 +7,7 @@ use std::path::Path;
 use std::process::Stdio;
 use std::time::{Duration, Instant};
 
-use rapport_test_utils::smtp::{SmtpServer, header};
+use rapport_test_utils::smtp::{SmtpServer, decoded, header};
 use rapport_test_utils::with_postgres;
 
 mod support;
@@ -186,9 +186,8 @@ fn killed_server_sends_each_invitation_at_most_once(url: &str) {
     let port = support::free_port();
     let mut server = serve(url, port, &args);
     // Invitations carry an unsubscribe link; the server's notifications to owners do not.
-    let invitations = || -> Vec<String> {
-        smtp.messages().into_iter().filter(|m| header(m, "List-Unsubscribe").is_some()).collect()
-    };
+    let invitations =
+        || -> Vec<String> { smtp.messages().into_iter().filter(|m| header(m, "List-Unsubscribe").is_some()).collect() };
     let started = Instant::now();
     while invitations().len() < 40 {
         assert!(started.elapsed() < Duration::from_secs(60), "sending did not start");
@@ -215,6 +214,8 @@ fn killed_server_sends_each_invitation_at_most_once(url: &str) {
     for m in &messages {
         *per_address.entry(header(m, "To").unwrap_or_default().to_string()).or_default() += 1;
     }
+    let link = format!("http://127.0.0.1:{port}/r/");
+    assert!(decoded(&messages[0]).contains(&link), "links point where the server listens: {}", decoded(&messages[0]));
     let twice: Vec<_> = per_address.iter().filter(|(_, n)| **n > 1).collect();
     assert!(twice.is_empty(), "sent twice: {twice:?}");
     assert!(at_kill < messages.len(), "the server was killed mid-run ({at_kill} of {} sent)", messages.len());
