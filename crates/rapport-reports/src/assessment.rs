@@ -128,7 +128,8 @@ pub async fn assess_with(
         cache.derived(store, "assessment-activity".into(), || store.assessment_activity()).await?;
     let touches = cache.derived(store, "last-touches".into(), || store.last_touches()).await?;
     let contacts = cache.contacts_per_account(store).await?;
-    let latest = p.waves.last();
+    let waves = p.waves_so_far();
+    let latest = waves.last();
     let (placements, high_revenue_from, previous, breadth_of) = match latest {
         Some(w) => {
             let matrix = p.placed(store, cache, w.id, args).await?;
@@ -139,13 +140,13 @@ pub async fn assess_with(
                 .collect();
             // The last three waves' loyalty (the latest is the matrix's own).
             let mut previous = Vec::new();
-            for earlier in p.waves.iter().rev().skip(1).take(2).rev() {
+            for earlier in waves.iter().rev().skip(1).take(2).rev() {
                 previous.push(Some(cache.loyalty_per_account(store, earlier.id).await?));
             }
             while previous.len() < 2 {
                 previous.insert(0, None);
             }
-            let recent: Vec<i64> = p.waves.iter().rev().take(ENGAGEMENT_WAVES).map(|w| w.id).collect();
+            let recent: Vec<i64> = waves.iter().rev().take(ENGAGEMENT_WAVES).map(|w| w.id).collect();
             let key = format!("breadth|{recent:?}");
             let breadth_of = cache.derived(store, key, || store.breadth_by_account(w.id, &recent)).await?;
             (by_index, matrix.thresholds.revenue, previous, breadth_of)

@@ -362,7 +362,17 @@ impl Portfolio {
         Ok(Compared { from: from.clone(), to: to.clone(), earlier, later, migration })
     }
 
-    /// The wave named `name`, or the latest.
+    /// The waves up to the latest one anyone has answered in (every wave when none has an
+    /// answer yet), oldest first. Views read "the latest wave" as the last of these, so a wave
+    /// just created, and not yet answered, does not empty the dashboard and every report.
+    pub fn waves_so_far(&self) -> &[WaveInfo] {
+        match self.waves.iter().rposition(|w| w.answered) {
+            Some(i) => &self.waves[..=i],
+            None => &self.waves,
+        }
+    }
+
+    /// The wave named `name`, or the latest one answered (see [`Portfolio::waves_so_far`]).
     pub fn wave(&self, name: Option<&str>) -> anyhow::Result<&WaveInfo> {
         let names = || self.waves.iter().map(|w| w.name.as_str()).collect::<Vec<_>>().join(", ");
         match name {
@@ -370,7 +380,7 @@ impl Portfolio {
                 Some(w) => Ok(w),
                 None => bail!("there is no wave named '{n}'; the waves are: {}", names()),
             },
-            None => match self.waves.last() {
+            None => match self.waves_so_far().last() {
                 Some(w) => Ok(w),
                 None => bail!(
                     "there are no waves yet: import responses (`rapport import responses FILE`) or run `rapport demo`"

@@ -304,6 +304,8 @@ pub struct WaveInfo {
     pub closes_on: Option<Date>,
     /// draft, open or closed.
     pub status: String,
+    /// Whether anyone has answered in it yet.
+    pub answered: bool,
 }
 
 /// An account with its internal id, as reports need it.
@@ -372,7 +374,8 @@ impl Store {
     /// the period their name gives (2026-Q3 opens 2026-07-01), then by name. Sorted here so
     /// both backends agree (they order NULL dates differently).
     pub async fn list_waves(&self) -> Result<Vec<WaveInfo>, StoreError> {
-        let sql = "SELECT id, name, opens_on, closes_on, status FROM waves";
+        let sql = "SELECT w.id, w.name, w.opens_on, w.closes_on, w.status, \
+                   EXISTS (SELECT 1 FROM responses r WHERE r.wave_id = w.id) AS answered FROM waves w";
         let mut waves: Vec<WaveInfo> = on_pool!(self, |pool| sqlx::query_as(sql).fetch_all(pool).await?);
         let start = |w: &WaveInfo| w.opens_on.or_else(|| Period::parse(&w.name).ok().map(Period::first_day));
         waves.sort_by(|a, b| (start(a).is_none(), start(a), &a.name).cmp(&(start(b).is_none(), start(b), &b.name)));

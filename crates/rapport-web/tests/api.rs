@@ -594,6 +594,10 @@ async fn waves_are_created_sent_and_closed_over_the_api_by_those_who_run_surveys
     assert_eq!(status, StatusCode::BAD_REQUEST);
     assert!(problem["detail"].as_str().unwrap().starts_with("roles: 'boss' is not one of"), "{problem}");
 
+    // Until someone answers in it, the new wave does not become the reports' latest wave.
+    let (_, _, quadrants) = call(addr, Some(&analyst), "/api/v1/reports/quadrants").await;
+    assert!(quadrants["title"].as_str().unwrap().contains("2026-Q2"), "{}", quadrants["title"]);
+
     // Its invitations: the analyst sees every one with its personal link, a page at a time;
     // an account manager sees their accounts' without links.
     let (status, _, first) = call(addr, Some(&analyst), "/api/v1/waves/2027-Q1/invitations?limit=1").await;
@@ -613,6 +617,14 @@ async fn waves_are_created_sent_and_closed_over_the_api_by_those_who_run_surveys
     let (status, _, problem) = call(addr, Some(&am1), "/api/v1/waves/2027-Q1/invitations?status=lost").await;
     assert_eq!(status, StatusCode::BAD_REQUEST);
     assert!(problem["detail"].as_str().unwrap().contains("pending, sent, failed, bounced"));
+
+    let wave_id = store.list_waves().await.unwrap().into_iter().find(|w| w.name == "2027-Q1").unwrap().id;
+    let first = store.wave_invitations(wave_id, 0, 1).await.unwrap().remove(0);
+    let survey_def = rapport_core::survey::relationship_template(rapport_demo::survey::sender());
+    let answer = survey_def.read_answers([("ltr", "10")], rapport_core::answer::Intent::Submit).unwrap();
+    store.record_answer(&first, &survey_def, &answer, time::OffsetDateTime::now_utc()).await.unwrap();
+    let (_, _, quadrants) = call(addr, Some(&analyst), "/api/v1/reports/quadrants").await;
+    assert!(quadrants["title"].as_str().unwrap().contains("2027-Q1"), "answered, it is: {}", quadrants["title"]);
 
     // This server sends nothing, and says so; one that sends email queues each invitation once.
     let (status, problem) = post(addr, &analyst, "/api/v1/waves/2027-Q1/send", &Value::Null).await;
@@ -643,7 +655,6 @@ async fn waves_are_created_sent_and_closed_over_the_api_by_those_who_run_surveys
     assert_eq!(waves.as_array().unwrap().last().unwrap()["status"], "open");
 
     // An open-link answer from someone not on file is listed for those who run surveys.
-    let wave_id = store.list_waves().await.unwrap().into_iter().find(|w| w.name == "2027-Q1").unwrap().id;
     let link = store.open_link(wave_id, None).await.unwrap();
     let stranger = rapport_store::open_links::Respondent {
         company: "<b>Gamma</b> =1+1",

@@ -179,6 +179,7 @@ async fn create_once(state: &AppState, caller: &ApiUser, body: &[u8]) -> Result<
         opens_on: Some(done.opens),
         closes_on: Some(done.closes),
         status: WaveStatus::Draft.as_str().to_string(),
+        answered: false,
     };
     let out = WaveCreatedOut {
         wave: WaveOut::from(&wave),

@@ -93,11 +93,12 @@ pub async fn show(
     let now = OffsetDateTime::now_utc();
 
     // The account in the latest wave, and in the one before.
-    let (wave, placement, before) = match p.waves.last() {
+    let waves = p.waves_so_far();
+    let (wave, placement, before) = match waves.last() {
         Some(w) => {
             let later = p.placed(store, cache, w.id, &query).await.map_err(WebError::from_report)?;
-            let earlier = match p.waves.len().checked_sub(2) {
-                Some(i) => Some(p.placed(store, cache, p.waves[i].id, &query).await.map_err(WebError::from_report)?),
+            let earlier = match waves.len().checked_sub(2) {
+                Some(i) => Some(p.placed(store, cache, waves[i].id, &query).await.map_err(WebError::from_report)?),
                 None => None,
             };
             let before = earlier.and_then(|m| m.placements[index].loyalty.nps);
@@ -167,7 +168,7 @@ pub async fn show(
         trend.push(TrendRow { wave: w.name.clone(), n: s.n, nps: format::nps(s.nps) });
     }
     let scope = (user.0.role == rapport_core::user::Role::AccountManager).then(|| user.0.email.clone());
-    let cycle = p.waves.last().and_then(|w| w.opens_on).map_or(now - Duration::days(90), |d| d.midnight().assume_utc());
+    let cycle = waves.last().and_then(|w| w.opens_on).map_or(now - Duration::days(90), |d| d.midnight().assume_utc());
     let in_scope = TaskFilter { view: TaskView::All, scope, ..TaskFilter::default() };
     let mut by_function: BTreeMap<String, usize> = BTreeMap::new();
     let mut portfolio_done = 0;

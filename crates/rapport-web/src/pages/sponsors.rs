@@ -117,7 +117,7 @@ pub(crate) async fn sponsorship(state: &AppState, user: &CurrentUser) -> Result<
     let (store, cache) = (&state.store, &state.cache);
     let p = Portfolio::load(store, cache, true, &AccountFilter::default()).await.map_err(WebError::from_report)?;
     let query = ReportQuery::new(ReportKind::Quadrants);
-    let (placed, wave) = match p.waves.last() {
+    let (placed, wave) = match p.waves_so_far().last() {
         Some(w) => (Some(p.placed(store, cache, w.id, &query).await.map_err(WebError::from_report)?), w.name.clone()),
         None => (None, String::new()),
     };
