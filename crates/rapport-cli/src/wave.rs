@@ -384,7 +384,6 @@ async fn send(store: &Store, args: SendArgs) -> anyhow::Result<()> {
 /// The (address, reason) pairs of a bounce report: a CSV with an `email` (or `recipient`,
 /// `address`) column and an optional `reason` (or `diagnostic`) column, or one address a line.
 fn read_bounces(path: &std::path::Path) -> anyhow::Result<Vec<(String, String)>> {
-    const DEFAULT_REASON: &str = "bounced (reported by the mail provider)";
     let mut reader = csv::ReaderBuilder::new()
         .has_headers(false)
         .flexible(true)
@@ -397,7 +396,7 @@ fn read_bounces(path: &std::path::Path) -> anyhow::Result<Vec<(String, String)>>
     let named = |names: &[&str]| first.iter().position(|h| names.contains(&h.trim().to_ascii_lowercase().as_str()));
     let (email_col, reason_col, mut out) = if first.iter().any(|f| f.contains('@')) {
         let col = first.iter().position(|f| f.contains('@')).unwrap_or(0);
-        (col, None, vec![(first.get(col).unwrap_or_default().trim().to_string(), DEFAULT_REASON.to_string())])
+        (col, None, vec![(first.get(col).unwrap_or_default().trim().to_string(), waves::bounce_reason(None))])
     } else {
         let Some(col) = named(&["email", "recipient", "address", "email address"]) else {
             bail!(
@@ -414,8 +413,7 @@ fn read_bounces(path: &std::path::Path) -> anyhow::Result<Vec<(String, String)>>
         if email.is_empty() {
             continue;
         }
-        let reason = reason_col.and_then(|c| row.get(c)).map(str::trim).filter(|r| !r.is_empty());
-        out.push((email.to_string(), reason.map_or_else(|| DEFAULT_REASON.to_string(), |r| format!("bounced: {r}"))));
+        out.push((email.to_string(), waves::bounce_reason(reason_col.and_then(|c| row.get(c)))));
     }
     Ok(out)
 }
@@ -423,17 +421,11 @@ fn read_bounces(path: &std::path::Path) -> anyhow::Result<Vec<(String, String)>>
 async fn bounces(store: &Store, args: BouncesArgs) -> anyhow::Result<()> {
     let (id, _) = find(store, &args.name).await?;
     let reported = read_bounces(&args.file)?;
-    let (mut marked, mut unknown) = (0, Vec::new());
-    for (email, reason) in &reported {
-        match store.mark_bounced(id, email, reason).await? {
-            0 => unknown.push(email.as_str()),
-            n => marked += n,
-        }
-    }
+    let (marked, unknown) = waves::record_bounces(store, id, &reported).await?;
     say!("{marked} invitations of wave {} marked bounced, from {} reported addresses.", args.name, reported.len());
     crate::audit(store, "wave.bounces", &args.name, &format!("{marked} invitations marked bounced")).await?;
     if !unknown.is_empty() {
-        let shown: Vec<&str> = unknown.iter().take(10).copied().collect();
+        let shown: Vec<&str> = unknown.iter().take(10).map(String::as_str).collect();
         say!(
             "{} addresses match no email invitation of the wave (other waves, or typos): {}{}",
             unknown.len(),

@@ -1,5 +1,6 @@
 //! Waves as people start them, from the command line or the web app alike: who is selected,
-//! the wave created with its invitations, and the personal links handed out as a CSV file.
+//! the wave created with its invitations, the personal links handed out as a CSV file, and
+//! the bounces the mail provider reports afterwards.
 
 use std::io::Write;
 
@@ -141,4 +142,29 @@ pub async fn write_links(store: &Store, wave_id: i64, public_url: &str, out: imp
     }
     out.flush()?;
     Ok(written)
+}
+
+/// What the mail provider said of an address that bounced, as invitations keep it.
+pub fn bounce_reason(reported: Option<&str>) -> String {
+    match reported.map(str::trim).filter(|r| !r.is_empty()) {
+        Some(r) => format!("bounced: {r}"),
+        None => "bounced (reported by the mail provider)".to_string(),
+    }
+}
+
+/// Marks the wave's email invitations to each reported address bounced (with its reason):
+/// how many were marked, and the addresses that matched none (other waves, or typos).
+pub async fn record_bounces(
+    store: &Store,
+    wave_id: i64,
+    reported: &[(String, String)],
+) -> anyhow::Result<(u64, Vec<String>)> {
+    let (mut marked, mut unknown) = (0, Vec::new());
+    for (email, reason) in reported {
+        match store.mark_bounced(wave_id, email, reason).await? {
+            0 => unknown.push(email.clone()),
+            n => marked += n,
+        }
+    }
+    Ok((marked, unknown))
 }

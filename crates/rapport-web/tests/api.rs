@@ -643,6 +643,16 @@ async fn waves_are_created_sent_and_closed_over_the_api_by_those_who_run_surveys
     assert_eq!(post(mailing, &analyst, "/api/v1/waves/2027-Q1/send", &Value::Null).await.1["queued"], 0, "never twice");
     assert_eq!(post(mailing, &am1, "/api/v1/waves/2027-Q1/send", &Value::Null).await.0, StatusCode::FORBIDDEN);
 
+    // The mail provider's bounce report: the invitation is marked, an unknown address is named.
+    let report = serde_json::json!([{"email": "A1@client.example", "reason": "550 5.1.1 unknown user"},
+                                    {"email": "nobody@else.example"}]);
+    assert_eq!(post(addr, &am1, "/api/v1/waves/2027-Q1/bounces", &report).await.0, StatusCode::FORBIDDEN);
+    let (status, bounced) = post(addr, &analyst, "/api/v1/waves/2027-Q1/bounces", &report).await;
+    assert_eq!(status, StatusCode::OK, "{bounced}");
+    assert_eq!(bounced, serde_json::json!({"marked": 1, "unknown": ["nobody@else.example"]}));
+    let (_, _, listed) = call(addr, Some(&analyst), "/api/v1/waves/2027-Q1/invitations?status=bounced").await;
+    assert_eq!(listed["items"][0]["email"], "a1@client.example", "{listed}");
+
     // Closed, it takes no answers and sends nothing more; it can be opened again.
     let (status, closed) = post(addr, &analyst, "/api/v1/waves/2027-Q1/close", &Value::Null).await;
     assert_eq!((status, closed["status"].as_str()), (StatusCode::OK, Some("closed")));
@@ -673,7 +683,10 @@ async fn waves_are_created_sent_and_closed_over_the_api_by_those_who_run_surveys
 
     let analyst_did: Vec<String> =
         audited(&store).await.into_iter().filter(|(_, who)| who == "analyst@test.example").map(|(a, _)| a).collect();
-    assert_eq!(analyst_did, ["survey.save", "wave.create", "wave.send", "wave.send", "wave.closed", "wave.open"]);
+    assert_eq!(
+        analyst_did,
+        ["survey.save", "wave.create", "wave.send", "wave.send", "wave.bounces", "wave.closed", "wave.open"]
+    );
 }
 
 async fn account_strategy_and_settings_are_changed_over_the_api_by_whom_the_app_allows(store: Store) {
@@ -953,6 +966,7 @@ async fn every_api_route_answers_each_role_as_the_app_does(store: Store) {
         (Method::POST, "/api/v1/waves/NOPE/close", None, [NONE, NONE, NO, NO, NO]),
         (Method::GET, "/api/v1/waves/NOPE/invitations", None, [NONE, NONE, NONE, NONE, NONE]),
         (Method::GET, "/api/v1/waves/NOPE/unmatched", None, [NONE, NONE, NO, NO, NO]),
+        (Method::POST, "/api/v1/waves/NOPE/bounces", Some(&empty), [NONE, NONE, NO, NO, NO]),
         (Method::GET, "/api/v1/audit", None, [OK, NO, NO, NO, NO]),
         (Method::GET, "/api/v1/sponsors", None, [OK, OK, OK, OK, OK]),
         (Method::GET, "/api/v1/deliveries", None, [OK, NO, NO, NO, NO]),

@@ -24,11 +24,12 @@ use super::idempotency::once;
 use super::problem::{Problem, Refused};
 use super::{bad, json_body, nonempty, page_limit, query};
 use crate::authz::Need;
+use crate::error::WebError;
 use crate::follow_up::messages::stamp;
 use crate::invite;
 use crate::pages::waves::{change_status, create_wave, find, send_wave};
 use crate::state::AppState;
-use crate::waves::{DEFAULT_EXCLUDE_DAYS, DEFAULT_SURVEY, NewWave};
+use crate::waves::{DEFAULT_EXCLUDE_DAYS, DEFAULT_SURVEY, NewWave, bounce_reason, record_bounces};
 
 /// A survey wave.
 #[derive(Debug, Serialize, ToSchema)]
@@ -474,4 +475,70 @@ pub async fn unmatched(
             })
             .collect(),
     ))
+}
+
+/// An address the mail provider reported as bounced.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct BounceIn {
+    /// The address.
+    pub email: String,
+    /// What the provider said, e.g. "550 5.1.1 unknown user".
+    pub reason: Option<String>,
+}
+
+/// What recording bounces did.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct BouncesOut {
+    /// Invitations marked bounced (they get no reminders).
+    pub marked: u64,
+    /// Reported addresses that match no email invitation of the wave (other waves, or typos).
+    pub unknown: Vec<String>,
+}
+
+/// The most bounces one call records.
+const MAX_BOUNCES: usize = 10_000;
+
+/// Record the bounces your mail provider reports after sending (its bounce webhook or report,
+/// reshaped): the wave's email invitations to those addresses are marked bounced with the
+/// reason, and get no reminders. Recording the same bounce again changes nothing.
+#[utoipa::path(
+    post,
+    path = "/api/v1/waves/{name}/bounces",
+    params(("name" = String, Path, description = "The wave's name")),
+    request_body = [BounceIn],
+    responses(
+        Refused,
+        (status = 200, description = "Recorded", body = BouncesOut),
+        (status = 400, description = "The body is wrong", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such wave", body = Problem, content_type = "application/problem+json")
+    )
+)]
+pub async fn bounces(
+    State(state): State<AppState>,
+    caller: ApiUser,
+    OriginalUri(uri): OriginalUri,
+    headers: HeaderMap,
+    Path(name): Path<String>,
+    body: Bytes,
+) -> Result<Response, Problem> {
+    once(&state, &caller, &headers, &uri, &body, async {
+        caller.require_scope(TokenScope::Write)?;
+        caller.user.require(Need::Surveys)?;
+        let wave = find(&state, &name).await?;
+        let input: Vec<BounceIn> = json_body(&body, "a list of bounces ({\"email\", \"reason\"})")?;
+        if input.len() > MAX_BOUNCES {
+            return Err(bad(format!("{} bounces in one call: send at most {MAX_BOUNCES}", input.len())));
+        }
+        let reported: Vec<(String, String)> = input
+            .iter()
+            .filter(|b| !b.email.trim().is_empty())
+            .map(|b| (b.email.trim().to_string(), bounce_reason(b.reason.as_deref())))
+            .collect();
+        let (marked, unknown) = record_bounces(&state.store, wave.id, &reported).await.map_err(WebError::Internal)?;
+        let detail = format!("{marked} invitations marked bounced");
+        state.audit(Some(&caller.user.0.email), "wave.bounces", &name, &detail).await?;
+        Ok(Json(BouncesOut { marked, unknown }).into_response())
+    })
+    .await
 }
