@@ -63,6 +63,21 @@ pub struct UnmatchedAnswer {
     pub submitted_at: OffsetDateTime,
 }
 
+/// An unmatched answer as stored.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct StoredUnmatched {
+    /// Its id.
+    pub id: i64,
+    /// The wave.
+    pub wave_id: i64,
+    /// The language it was given in.
+    pub language: String,
+    /// When.
+    pub submitted_at: OffsetDateTime,
+    /// The answers, as JSON.
+    pub answers: String,
+}
+
 /// Who answered through an open link, as they said.
 #[derive(Debug, Clone, Copy)]
 pub struct Respondent<'a> {
@@ -193,5 +208,19 @@ impl Store {
         let sql = "SELECT id, company, email, name, ltr, submitted_at FROM unmatched_answers WHERE wave_id = $1 \
                    ORDER BY submitted_at DESC, id DESC LIMIT $2";
         Ok(on_pool!(self, |pool| sqlx::query_as(sql).bind(wave_id).bind(limit).fetch_all(pool).await?))
+    }
+
+    /// One unmatched answer as stored: its wave, the language it was given in, when, and the
+    /// answers (JSON), to file it under a contact.
+    pub async fn unmatched_answer(&self, id: i64) -> Result<Option<StoredUnmatched>, StoreError> {
+        let sql = "SELECT id, wave_id, language, submitted_at, answers FROM unmatched_answers WHERE id = $1";
+        Ok(on_pool!(self, |pool| sqlx::query_as(sql).bind(id).fetch_optional(pool).await?))
+    }
+
+    /// Removes an unmatched answer once it has been filed under a contact. Returns whether it
+    /// was there.
+    pub async fn forget_unmatched(&self, id: i64) -> Result<bool, StoreError> {
+        let sql = "DELETE FROM unmatched_answers WHERE id = $1";
+        Ok(on_pool!(self, |pool| sqlx::query(sql).bind(id).execute(pool).await?.rows_affected()) == 1)
     }
 }

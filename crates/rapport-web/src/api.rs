@@ -59,6 +59,7 @@ pub fn router() -> Router<AppState> {
         .route("/waves/{name}/invitations", get(waves::invitations))
         .route("/waves/{name}/unmatched", get(waves::unmatched))
         .route("/waves/{name}/bounces", post(waves::bounces))
+        .route("/waves/{name}/unmatched/{id}/assign", post(waves::assign))
         .route("/audit", get(logs::audit))
         .route("/deliveries", get(logs::deliveries))
         .route("/waves/{name}/progress", get(surveys::progress))
@@ -105,6 +106,7 @@ pub fn router() -> Router<AppState> {
         waves::invitations,
         waves::unmatched,
         waves::bounces,
+        waves::assign,
         logs::audit,
         logs::deliveries,
         surveys::list_surveys,
@@ -134,7 +136,7 @@ pub fn router() -> Router<AppState> {
         settings::remove_webhook,
         bulk::bulk
     ),
-    components(schemas(AccountOut, AccountPage, waves::WaveOut, waves::NewWaveIn, waves::WaveCreatedOut, waves::SentOut, waves::InvitationOut, waves::InvitationPage, waves::UnmatchedOut, waves::BounceIn, waves::BouncesOut, logs::AuditOut, logs::AuditPage, logs::DeliveryOut, logs::DeliveryPage, ReportOut, ReportName, Problem, bulk::BulkResult, bulk::BulkProblem, bulk::RowProblem, surveys::SurveyOut, surveys::ProgressOut, surveys::RateOut, alerts::AlertOut, alerts::AlertPage, tasks::TaskOut, tasks::TaskPage, tasks::NewTaskIn, tasks::TaskUpdateIn, assessment::DefinitionsOut, assessment::DefinitionOut, assessment::CriterionOut, assessment::DefinitionIn, assessment::MoverOut, assessment::PreviewOut, reviews::ReviewOut, reviews::NewReviewIn, reviews::ActionIn, reviews::SponsorIn, reviews::SponsorsOut, reviews::ExecutiveOut, reviews::CandidateOut, settings::AlertRulesBody, settings::CadenceBody, settings::CadenceOut, settings::WebhookOut, settings::NewWebhookIn, settings::WebhookCreatedOut)),
+    components(schemas(AccountOut, AccountPage, waves::WaveOut, waves::NewWaveIn, waves::WaveCreatedOut, waves::SentOut, waves::InvitationOut, waves::InvitationPage, waves::UnmatchedOut, waves::BounceIn, waves::BouncesOut, waves::AssignIn, waves::AssignedOut, logs::AuditOut, logs::AuditPage, logs::DeliveryOut, logs::DeliveryPage, ReportOut, ReportName, Problem, bulk::BulkResult, bulk::BulkProblem, bulk::RowProblem, surveys::SurveyOut, surveys::ProgressOut, surveys::RateOut, alerts::AlertOut, alerts::AlertPage, tasks::TaskOut, tasks::TaskPage, tasks::NewTaskIn, tasks::TaskUpdateIn, assessment::DefinitionsOut, assessment::DefinitionOut, assessment::CriterionOut, assessment::DefinitionIn, assessment::MoverOut, assessment::PreviewOut, reviews::ReviewOut, reviews::NewReviewIn, reviews::ActionIn, reviews::SponsorIn, reviews::SponsorsOut, reviews::ExecutiveOut, reviews::CandidateOut, settings::AlertRulesBody, settings::CadenceBody, settings::CadenceOut, settings::WebhookOut, settings::NewWebhookIn, settings::WebhookCreatedOut)),
     modifiers(&BearerToken),
     security(("token" = []))
 )]

@@ -85,6 +85,7 @@ pub fn router(state: AppState) -> Router {
         .route("/waves/{name}/send", post(pages::waves::send))
         .route("/waves/{name}/open", post(pages::waves::open))
         .route("/waves/{name}/close", post(pages::waves::close))
+        .route("/waves/{name}/unmatched/{id}/assign", post(pages::waves::assign))
         .route("/waves/{name}/links.csv", get(pages::waves::links))
         .route("/waves/{name}/qr.svg", get(pages::waves::qr_svg))
         .route("/waves/{name}/qr.png", get(pages::waves::qr_png))

@@ -680,12 +680,37 @@ async fn waves_are_created_sent_and_closed_over_the_api_by_those_who_run_surveys
     assert_eq!(status, StatusCode::OK, "{unmatched}");
     assert_eq!((unmatched[0]["company"].as_str(), unmatched[0]["ltr"].as_i64()), (Some("<b>Gamma</b> =1+1"), Some(3)));
     assert_eq!(call(addr, Some(&am1), "/api/v1/waves/2027-Q1/unmatched").await.0, StatusCode::FORBIDDEN);
+    // Filed under the contact it came from, it counts for their account and leaves the list.
+    let id = unmatched[0]["id"].as_i64().unwrap();
+    let path = format!("/api/v1/waves/2027-Q1/unmatched/{id}/assign");
+    let (status, problem) = post(addr, &analyst, &path, &serde_json::json!({"contact": "who@nowhere.example"})).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert!(problem["detail"].as_str().unwrap().contains("No contact has the email"), "{problem}");
+    let (status, filed) = post(addr, &analyst, &path, &serde_json::json!({"contact": "a2@client.example"})).await;
+    assert_eq!((status, filed["account_id"].as_str()), (StatusCode::OK, Some("A2")), "{filed}");
+    let (_, _, left) = call(addr, Some(&analyst), "/api/v1/waves/2027-Q1/unmatched").await;
+    assert!(left.as_array().unwrap().is_empty(), "{left}");
+    let (_, _, answered) = call(addr, Some(&am1), "/api/v1/accounts/A2/answers?wave=2027-Q1").await;
+    assert!(answered.to_string().contains("\"ltr\":3"), "{answered}");
+    assert_eq!(
+        post(addr, &analyst, &path, &serde_json::json!({"contact": "a2@client.example"})).await.0,
+        StatusCode::NOT_FOUND
+    );
 
     let analyst_did: Vec<String> =
         audited(&store).await.into_iter().filter(|(_, who)| who == "analyst@test.example").map(|(a, _)| a).collect();
     assert_eq!(
         analyst_did,
-        ["survey.save", "wave.create", "wave.send", "wave.send", "wave.bounces", "wave.closed", "wave.open"]
+        [
+            "survey.save",
+            "wave.create",
+            "wave.send",
+            "wave.send",
+            "wave.bounces",
+            "wave.closed",
+            "wave.open",
+            "unmatched.assign"
+        ]
     );
 }
 
@@ -967,6 +992,7 @@ async fn every_api_route_answers_each_role_as_the_app_does(store: Store) {
         (Method::GET, "/api/v1/waves/NOPE/invitations", None, [NONE, NONE, NONE, NONE, NONE]),
         (Method::GET, "/api/v1/waves/NOPE/unmatched", None, [NONE, NONE, NO, NO, NO]),
         (Method::POST, "/api/v1/waves/NOPE/bounces", Some(&empty), [NONE, NONE, NO, NO, NO]),
+        (Method::POST, "/api/v1/waves/NOPE/unmatched/1/assign", Some(&empty), [BAD, BAD, NO, NO, NO]),
         (Method::GET, "/api/v1/audit", None, [OK, NO, NO, NO, NO]),
         (Method::GET, "/api/v1/sponsors", None, [OK, OK, OK, OK, OK]),
         (Method::GET, "/api/v1/deliveries", None, [OK, NO, NO, NO, NO]),

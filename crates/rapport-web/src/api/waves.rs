@@ -27,7 +27,7 @@ use crate::authz::Need;
 use crate::error::WebError;
 use crate::follow_up::messages::stamp;
 use crate::invite;
-use crate::pages::waves::{change_status, create_wave, find, send_wave};
+use crate::pages::waves::{assign_unmatched, change_status, create_wave, find, send_wave};
 use crate::state::AppState;
 use crate::waves::{DEFAULT_EXCLUDE_DAYS, DEFAULT_SURVEY, NewWave, bounce_reason, record_bounces};
 
@@ -539,6 +539,55 @@ pub async fn bounces(
         let detail = format!("{marked} invitations marked bounced");
         state.audit(Some(&caller.user.0.email), "wave.bounces", &name, &detail).await?;
         Ok(Json(BouncesOut { marked, unknown }).into_response())
+    })
+    .await
+}
+
+/// Whose answer it is.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct AssignIn {
+    /// The contact's email as it is on file.
+    pub contact: String,
+}
+
+/// Where the answer went.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct AssignedOut {
+    /// The contact's account (its id in the CRM); the answer counts for it now.
+    pub account_id: String,
+}
+
+/// File an open-link answer that matched no contact under the contact it came from: it
+/// becomes their answer in the wave, given when it was given, and counts like any other.
+#[utoipa::path(
+    post,
+    path = "/api/v1/waves/{name}/unmatched/{id}/assign",
+    params(("name" = String, Path, description = "The wave's name"), ("id" = i64, Path, description = "The unmatched answer's id")),
+    request_body = AssignIn,
+    responses(
+        Refused,
+        (status = 200, description = "Filed", body = AssignedOut),
+        (status = 400, description = "No contact has that email", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such wave or unmatched answer", body = Problem, content_type = "application/problem+json")
+    )
+)]
+pub async fn assign(
+    State(state): State<AppState>,
+    caller: ApiUser,
+    OriginalUri(uri): OriginalUri,
+    headers: HeaderMap,
+    Path((name, id)): Path<(String, String)>,
+    body: Bytes,
+) -> Result<Response, Problem> {
+    once(&state, &caller, &headers, &uri, &body, async {
+        caller.require_scope(TokenScope::Write)?;
+        caller.user.require(Need::Surveys)?;
+        let missing = || Problem::new(StatusCode::NOT_FOUND, format!("there is no unmatched answer '{id}'"));
+        let id: i64 = id.trim().parse().map_err(|_| missing())?;
+        let input: AssignIn = json_body(&body, "a contact ({\"contact\": EMAIL})")?;
+        let account_id = assign_unmatched(&state, &caller.user.0.email, &name, id, &input.contact).await?;
+        Ok(Json(AssignedOut { account_id }).into_response())
     })
     .await
 }

@@ -372,6 +372,73 @@ pub(crate) async fn change_status(
     Ok(WaveInfo { status: status.as_str().to_string(), ..wave })
 }
 
+/// The form that files an unmatched answer under a contact.
+#[derive(Debug, Deserialize)]
+pub struct AssignForm {
+    csrf: String,
+    /// The contact's email on file.
+    #[serde(default)]
+    contact: String,
+}
+
+/// POST /waves/{name}/unmatched/{id}/assign.
+pub async fn assign(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Path((name, id)): Path<(String, i64)>,
+    Form(form): Form<AssignForm>,
+) -> Result<Redirect, WebError> {
+    user.check_csrf(&form.csrf)?;
+    user.require(Need::Surveys)?;
+    assign_unmatched(&state, &user.0.email, &name, id, &form.contact).await?;
+    Ok(Redirect::to(&wave_path(&name)))
+}
+
+/// Files an open-link answer that matched no contact under the contact whose email on file
+/// is `contact`, for `actor` (the web app and the API alike): it becomes that contact's
+/// answer in the wave, given when it was given, and counts like any other; the unmatched
+/// entry goes. Returns the contact's account (its CRM id).
+pub(crate) async fn assign_unmatched(
+    state: &AppState,
+    actor: &str,
+    wave_name: &str,
+    unmatched_id: i64,
+    contact: &str,
+) -> Result<String, WebError> {
+    let wave = find(state, wave_name).await?;
+    let missing = || WebError::NotFound(format!("There is no unmatched answer {unmatched_id} in wave {wave_name}"));
+    let stored =
+        state.store.unmatched_answer(unmatched_id).await?.filter(|u| u.wave_id == wave.id).ok_or_else(missing)?;
+    let contact = contact.trim();
+    let Some(matched) = state.store.contact_by_email(contact, None).await? else {
+        return Err(WebError::BadRequest(format!(
+            "No contact has the email '{contact}': import them as a contact of their account first"
+        )));
+    };
+    let Some((_, _, Some(version))) = state.store.wave_by_name(wave_name).await? else { return Err(missing()) };
+    let survey = state.surveys.get(&state.store, version).await?;
+    let answers: rapport_core::answer::Answers =
+        serde_json::from_str(&stored.answers).map_err(|e| WebError::Internal(e.into()))?;
+    let now = OffsetDateTime::now_utc();
+    let inv = state.store.invitation_for(wave.id, matched.contact_id, &stored.language, now).await?;
+    // Filed, then forgotten: a failure between the two leaves the entry to file again, which
+    // adds a later answer of the same contact (reports count only the latest), never a second.
+    state.store.record_answer(&inv, &survey, &answers, stored.submitted_at).await?;
+    state.store.forget_unmatched(unmatched_id).await?;
+    let accounts = state.cache.accounts(&state.store).await?;
+    let account = accounts.iter().find(|a| a.id == matched.account_id).map(|a| a.account.account_id.clone());
+    let account = account.unwrap_or_default();
+    state
+        .audit(
+            Some(actor),
+            "unmatched.assign",
+            wave_name,
+            &format!("answer {unmatched_id} filed under {contact} ({account})"),
+        )
+        .await?;
+    Ok(account)
+}
+
 /// GET /waves/{name}/links.csv: every personal link, for sending from another tool.
 pub async fn links(
     State(state): State<AppState>,

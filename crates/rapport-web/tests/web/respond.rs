@@ -369,7 +369,41 @@ pub async fn an_open_link_matches_the_contact_by_email_or_keeps_the_answer_for_r
         page.contains(&path) && page.contains("visitor@walkin.example") && page.contains("&#60;b&#62;Walk-in Ltd"),
         "{page}"
     );
+
+    // The walk-in turns out to be Greta's colleague: filed under a contact, the answer counts
+    // for the account, given when it was given, and leaves the list.
+    let csrf = super::support::input_value(&page, "csrf");
+    let walk_in = unmatched[0].id;
+    let assign = format!("/waves/2026-Q3/unmatched/{walk_in}/assign");
+    let res = admin.post(url(addr, &assign)).form(&[("csrf", csrf.as_str()), ("contact", "nobody@x.example")]).send();
+    let res = res.await.unwrap();
+    assert_eq!(res.status(), StatusCode::BAD_REQUEST);
+    assert!(res.text().await.unwrap().contains("No contact has the email"));
+    let person = named(&invs, "Person A1-1");
+    let before = answers_of(&store, person).await;
+    // Person A1-1 has no email on file: give them one, as an import would.
+    rapport_store::import::import_reader(
+        &store,
+        Kind::Contacts,
+        "contact_id,account_id,name,role,email\nA1-1,A1,Person A1-1,user,a1-1@alpha.example\n".as_bytes(),
+        Default::default(),
+        &mut |_| {},
+    )
+    .await
+    .unwrap();
+    let form = [("csrf", csrf.as_str()), ("contact", "A1-1@alpha.example")];
+    let res = admin.post(url(addr, &assign)).form(&form).send().await.unwrap();
+    assert_eq!(res.status(), StatusCode::SEE_OTHER);
+    assert_eq!(answers_of(&store, person).await, before + 1);
+    assert!(store.unmatched_answers(wave_id, 10).await.unwrap().iter().all(|u| u.id != walk_in));
     let am1 = sign_in(addr, "am1@test.example").await;
+    let (_, respondents) = get(&am1, addr, "/accounts/A1/respondents?format=csv&wave=2026-Q3").await;
+    assert!(respondents.lines().any(|l| l.starts_with("Person A1-1,") && l.contains(",3,")), "{respondents}");
+    let (_, their_page) = get(&am1, addr, "/waves/2026-Q3").await;
+    let their_csrf = super::support::input_value(&their_page, "csrf");
+    let form = [("csrf", their_csrf.as_str()), ("contact", "A1-1@alpha.example")];
+    let res = am1.post(url(addr, &assign)).form(&form).send().await.unwrap();
+    assert_eq!(res.status(), StatusCode::FORBIDDEN, "account managers do not file answers");
     assert_eq!(get(&am1, addr, "/waves/2026-Q3/qr.svg").await.0, StatusCode::FORBIDDEN);
     let (status, svg) = get(&am1, addr, "/waves/2026-Q3/qr.svg?account=A1").await;
     assert_eq!(status, StatusCode::OK);
