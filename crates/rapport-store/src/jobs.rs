@@ -97,7 +97,8 @@ impl QueueCounts {
 
 impl Store {
     /// Queues the first message of every pending invitation of the wave that goes by one of
-    /// `channels` (email, sms). Returns how many were queued; queueing again adds nothing.
+    /// `channels` (email, sms), except to those who have answered already (through an open
+    /// link, say). Returns how many were queued; queueing again adds nothing.
     pub async fn queue_invitations(
         &self,
         wave_id: i64,
@@ -109,7 +110,7 @@ impl Store {
                 "INSERT INTO jobs (kind, invitation_id, seq, run_at) SELECT 'invitation', i.id, 0, ",
             );
             qb.push_bind(now).push(" FROM invitations i WHERE i.wave_id = ").push_bind(wave_id);
-            qb.push(" AND i.status = 'pending' AND i.channel IN (");
+            qb.push(" AND i.status = 'pending' AND i.answered_at IS NULL AND i.channel IN (");
             let mut sep = qb.separated(", ");
             for c in channels {
                 sep.push_bind(*c);
