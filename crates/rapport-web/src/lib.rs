@@ -81,6 +81,8 @@ pub fn router(state: AppState) -> Router {
         )
         .route("/r/{token}/unsubscribe", get(respond::unsubscribe_page).post(respond::unsubscribe))
         .route("/waves", get(pages::waves::list).post(pages::waves::create))
+        .route("/surveys", get(pages::surveys::list).post(pages::surveys::from_template))
+        .route("/surveys/{name}", get(pages::surveys::show).post(pages::surveys::save))
         .route("/waves/{name}", get(pages::waves::show))
         .route("/waves/{name}/send", post(pages::waves::send))
         .route("/waves/{name}/open", post(pages::waves::open))

@@ -23,6 +23,7 @@ pub mod reports;
 pub mod settings;
 pub mod share;
 pub mod sponsors;
+pub mod surveys;
 pub mod tasks;
 pub mod tokens;
 pub mod view;

@@ -71,6 +71,7 @@ fn main() {
         a_cycle_opens_its_wave_books_the_reviews_and_reports_the_previous_actions,
         the_portfolio_assessment_follows_scope_and_the_definition_is_versioned,
         hostile_values_go_in_everywhere_and_come_out_inert,
+        surveys_are_made_from_the_template_and_edited_as_new_versions_in_the_app,
     ]);
 }
 
@@ -114,7 +115,9 @@ async fn every_route_answers_each_role_as_the_authorization_matrix_says(store: S
     const NOT_FOUND: u16 = 404;
     // Route, then the status for: anonymous, admin, analyst, executive, am1 (owns A*), am2 (owns B*).
     const FORBIDDEN: u16 = 403;
-    let matrix: [(&str, [u16; 6]); 45] = [
+    let matrix: [(&str, [u16; 6]); 47] = [
+        ("/surveys", [SIGN_IN, OK, OK, OK, OK, OK]),
+        ("/surveys/no-such-survey", [SIGN_IN, NOT_FOUND, NOT_FOUND, NOT_FOUND, NOT_FOUND, NOT_FOUND]),
         ("/ideal", [SIGN_IN, OK, OK, OK, OK, OK]),
         ("/reports/portfolio", [SIGN_IN, OK, OK, OK, OK, OK]),
         ("/reports/ideal?compare=0&format=csv", [SIGN_IN, OK, OK, OK, OK, OK]),
@@ -188,6 +191,9 @@ async fn every_route_answers_each_role_as_the_authorization_matrix_says(store: S
         "/waves/x/send",
         "/waves/x/open",
         "/waves/x/close",
+        "/waves/x/unmatched/1/assign",
+        "/surveys",
+        "/surveys/x",
         "/tasks/1",
         "/accounts/A1/tasks",
         "/settings/alerts",

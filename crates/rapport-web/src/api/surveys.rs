@@ -17,8 +17,9 @@ use utoipa::{IntoParams, ToSchema};
 use super::auth::ApiUser;
 use super::idempotency::once;
 use super::problem::{Problem, Refused};
-use super::{bad, json_body, query};
+use super::{json_body, query};
 use crate::authz::Need;
+use crate::pages::surveys::save_survey_for;
 use crate::state::AppState;
 
 /// The latest version of a survey.
@@ -81,16 +82,8 @@ pub async fn save_survey(
         caller.require_scope(TokenScope::Write)?;
         caller.user.require(Need::Surveys)?;
         let survey: Survey = json_body(&body, "a survey definition (compare with `rapport survey template`)")?;
-        survey.validate().map_err(|e| bad(format!("the survey was not saved: {e}")))?;
-        let before = state.store.latest_survey(&survey.name).await?.map(|v| v.version);
-        let saved = state.store.save_survey(&survey).await?;
-        let status = if before == Some(saved.version) {
-            StatusCode::OK
-        } else {
-            let version = format!("version {}", saved.version);
-            state.audit(Some(&caller.user.0.email), "survey.save", &saved.survey.name, &version).await?;
-            StatusCode::CREATED
-        };
+        let (saved, new) = save_survey_for(&state, &caller.user.0.email, &survey).await?;
+        let status = if new { StatusCode::CREATED } else { StatusCode::OK };
         let definition = serde_json::to_value(&saved.survey)
             .map_err(|e| Problem::from(crate::error::WebError::Internal(e.into())))?;
         Ok((status, Json(SurveyOut { name: saved.survey.name, version: saved.version, definition })).into_response())

@@ -457,3 +457,58 @@ pub async fn a_link_that_floods_the_wave_with_answers_is_slowed(store: Store) {
     let other = named(&invs, "Person A1-0");
     assert_eq!(post(addr, other, &[("ltr", "8")]).await.0, StatusCode::OK, "other links are not slowed");
 }
+
+pub async fn surveys_are_made_from_the_template_and_edited_as_new_versions_in_the_app(store: Store) {
+    let addr = serve(&store).await;
+    let admin = sign_in(addr, "admin@test.example").await;
+    let (status, page) = get(&admin, addr, "/surveys").await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(page.contains("No survey yet") && page.contains("Save the survey"), "{page}");
+    let csrf = super::support::input_value(&page, "csrf");
+
+    // The built-in survey, for the company: the first wave can be run from the browser alone.
+    let form = [("csrf", csrf.as_str()), ("company", "<b>Acme</b> Supply"), ("email", "cx@acme.example")];
+    let res = admin.post(url(addr, "/surveys")).form(&form).send().await.unwrap();
+    assert_eq!(res.status(), StatusCode::SEE_OTHER);
+    let location = res.headers()["location"].to_str().unwrap().to_string();
+    assert_eq!(location, "/surveys/B2B%20relationship%20survey?saved=1");
+    let (_, page) = get(&admin, addr, &location).await;
+    assert!(page.contains("Saved as version 1") && page.contains("<code>ltr</code>"), "{page}");
+    assert!(page.contains("&#60;b&#62;Acme&#60;/b&#62; Supply") && !page.contains("<b>Acme"), "inert text");
+
+    // Edited: a broken definition is sent back with where it broke, nothing saved.
+    let path = "/surveys/B2B%20relationship%20survey";
+    let mut survey = store.latest_survey("B2B relationship survey").await.unwrap().unwrap().survey;
+    let res = admin.post(url(addr, path)).form(&[("csrf", csrf.as_str()), ("definition", "{\"name\": ")]).send();
+    let res = res.await.unwrap();
+    assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let page = res.text().await.unwrap();
+    assert!(page.contains("Line 1, column") && page.contains("Nothing was saved"), "{page}");
+    survey.languages.clear();
+    let invalid = serde_json::to_string(&survey).unwrap();
+    let res = admin.post(url(addr, path)).form(&[("csrf", csrf.as_str()), ("definition", invalid.as_str())]).send();
+    let res = res.await.unwrap();
+    assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(res.text().await.unwrap().contains("The survey was not saved"));
+    let mut survey = store.latest_survey("B2B relationship survey").await.unwrap().unwrap().survey;
+    survey.questions[0].text.insert("en".into(), "Would you recommend us to a peer?".into());
+    let edited = serde_json::to_string_pretty(&survey).unwrap();
+    let res = admin.post(url(addr, path)).form(&[("csrf", csrf.as_str()), ("definition", edited.as_str())]).send();
+    assert_eq!(res.await.unwrap().status(), StatusCode::SEE_OTHER);
+    let latest = store.latest_survey("B2B relationship survey").await.unwrap().unwrap();
+    assert_eq!(
+        (latest.version, latest.survey.questions[0].text["en"].as_str()),
+        (2, "Would you recommend us to a peer?")
+    );
+
+    // Account managers read the questions, and change nothing.
+    let am1 = sign_in(addr, "am1@test.example").await;
+    let (status, page) = get(&am1, addr, path).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(page.contains("Would you recommend us to a peer?") && !page.contains("Save as a new version"));
+    let their_csrf = super::support::input_value(&page, "csrf");
+    let res = am1.post(url(addr, path)).form(&[("csrf", their_csrf.as_str()), ("definition", edited.as_str())]).send();
+    assert_eq!(res.await.unwrap().status(), StatusCode::FORBIDDEN);
+    let saves = store.audit_log(50, None).await.unwrap().into_iter().filter(|e| e.action == "survey.save").count();
+    assert_eq!(saves, 2);
+}
