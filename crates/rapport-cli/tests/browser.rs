@@ -238,6 +238,11 @@ async fn a_user_signs_in_reads_the_dashboard_follows_a_bubble_filters_and_downlo
     client.goto(&format!("{base}/sponsors")).await.unwrap();
     assert!(text(&client).await.contains("Accounts by sponsor priority"));
     shot(&client, "sponsors").await;
+    client.goto(&format!("{base}/surveys/B2B%20relationship%20survey")).await.unwrap();
+    let survey = text(&client).await;
+    assert!(survey.contains("How likely is it that you would recommend"), "{survey}");
+    assert!(survey.contains("Save as a new version"), "{survey}");
+    shot(&client, "survey-definition").await;
 
     // Assessing the portfolio: from the dashboard's link to the profitability ranking, the
     // risk list, an account's own assessment, and a previewed change of the ideal account.
