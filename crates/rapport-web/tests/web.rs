@@ -115,7 +115,10 @@ async fn every_route_answers_each_role_as_the_authorization_matrix_says(store: S
     const NOT_FOUND: u16 = 404;
     // Route, then the status for: anonymous, admin, analyst, executive, am1 (owns A*), am2 (owns B*).
     const FORBIDDEN: u16 = 403;
-    let matrix: [(&str, [u16; 6]); 47] = [
+    let matrix: [(&str, [u16; 6]); 50] = [
+        ("/waves/no-such-wave/links.csv", [SIGN_IN, NOT_FOUND, NOT_FOUND, FORBIDDEN, FORBIDDEN, FORBIDDEN]),
+        ("/waves/no-such-wave/qr.svg", [SIGN_IN, NOT_FOUND, NOT_FOUND, NOT_FOUND, NOT_FOUND, NOT_FOUND]),
+        ("/waves/no-such-wave/qr.png?account=B1", [SIGN_IN, NOT_FOUND, NOT_FOUND, NOT_FOUND, NOT_FOUND, NOT_FOUND]),
         ("/surveys", [SIGN_IN, OK, OK, OK, OK, OK]),
         ("/surveys/no-such-survey", [SIGN_IN, NOT_FOUND, NOT_FOUND, NOT_FOUND, NOT_FOUND, NOT_FOUND]),
         ("/ideal", [SIGN_IN, OK, OK, OK, OK, OK]),
