@@ -95,6 +95,17 @@ impl WaveCreated {
     }
 }
 
+/// Which of a wave's invitations to list.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct InvitationFilter<'a> {
+    /// Only those at accounts this person owns (an email).
+    pub owner: Option<&'a str>,
+    /// Only this delivery status: pending, sent, failed or bounced.
+    pub status: Option<&'a str>,
+    /// Only those answered (true) or not (false).
+    pub answered: Option<bool>,
+}
+
 /// An invitation with what the response page and messages need.
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct Invitation {
@@ -418,6 +429,32 @@ impl Store {
     pub async fn wave_invitations(&self, wave_id: i64, after: i64, limit: i64) -> Result<Vec<Invitation>, StoreError> {
         let sql = format!("SELECT {INVITATION_COLUMNS} WHERE i.wave_id = $1 AND i.id > $2 ORDER BY i.id LIMIT $3");
         Ok(on_pool!(self, |pool| sqlx::query_as(&sql).bind(wave_id).bind(after).bind(limit).fetch_all(pool).await?))
+    }
+
+    /// A page of a wave's invitations after id `after`, by id, narrowed in the database: to
+    /// the accounts `owner` owns (an account manager's view), to a delivery `status`, and to
+    /// those answered or not.
+    pub async fn wave_invitations_where(
+        &self,
+        wave_id: i64,
+        filter: &InvitationFilter<'_>,
+        after: i64,
+        limit: i64,
+    ) -> Result<Vec<Invitation>, StoreError> {
+        let sql = format!(
+            "SELECT {INVITATION_COLUMNS} WHERE i.wave_id = $1 AND i.id > $2 \
+             AND ($3 IS NULL OR LOWER(TRIM(a.owner_email)) = LOWER(TRIM($3))) AND ($4 IS NULL OR i.status = $4) \
+             AND ($5 IS NULL OR (i.answered_at IS NOT NULL) = $5) ORDER BY i.id LIMIT $6"
+        );
+        Ok(on_pool!(self, |pool| sqlx::query_as(&sql)
+            .bind(wave_id)
+            .bind(after)
+            .bind(filter.owner)
+            .bind(filter.status)
+            .bind(filter.answered)
+            .bind(limit)
+            .fetch_all(pool)
+            .await?))
     }
 
     /// Records the first time the survey page was opened.

@@ -15,6 +15,7 @@ use rapport_core::contact::RoleLevel;
 use rapport_reports::AccountFilter;
 use rapport_store::analytics::WaveInfo;
 use rapport_store::api_tokens::TokenScope;
+use rapport_store::invitations::InvitationFilter;
 use rapport_store::waves::WaveStatus;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
@@ -371,43 +372,30 @@ pub async fn invitations(
     }
     let wave = find(&state, &name).await?;
     let links = caller.user.require(Need::Surveys).is_ok();
+    // The same rules as every view: an account manager sees their own accounts' contacts.
+    let owner = caller.user.scoped(AccountFilter::default()).owned_by;
+    let filter = InvitationFilter { owner: owner.as_deref(), status: status.as_deref(), answered: q.answered };
+    let rows = state.store.wave_invitations_where(wave.id, &filter, q.after.unwrap_or(0), limit as i64 + 1).await?;
+    let more = rows.len() > limit;
     let accounts = state.cache.accounts(&state.store).await?;
-    let by_id: HashMap<i64, &rapport_core::account::Account> = accounts.iter().map(|a| (a.id, &a.account)).collect();
-    let mut items = Vec::new();
-    let mut after = q.after.unwrap_or(0);
-    let mut more = false;
-    'pages: loop {
-        let page = state.store.wave_invitations(wave.id, after, 1000).await?;
-        let Some(last) = page.last() else { break };
-        after = last.id;
-        for inv in page {
-            // The same rules as every view: an account manager sees their own accounts' contacts.
-            let Some(account) = by_id.get(&inv.account_id) else { continue };
-            if caller.user.require(Need::Account(account)).is_err()
-                || status.as_deref().is_some_and(|s| s != inv.status)
-                || q.answered.is_some_and(|a| a != inv.answered_at.is_some())
-            {
-                continue;
-            }
-            if items.len() == limit {
-                more = true;
-                break 'pages;
-            }
-            items.push(InvitationOut {
-                id: inv.id,
-                account_id: account.account_id.clone(),
-                link: links.then(|| invite::link(&state.public_url, &inv)),
-                account_name: inv.account_name,
-                contact_name: inv.contact_name,
-                email: inv.email,
-                phone: inv.phone,
-                language: inv.language,
-                channel: inv.channel,
-                status: inv.status,
-                answered_at: inv.answered_at.map(stamp),
-            });
-        }
-    }
+    let crm_id: HashMap<i64, &str> = accounts.iter().map(|a| (a.id, a.account.account_id.as_str())).collect();
+    let items: Vec<InvitationOut> = rows
+        .into_iter()
+        .take(limit)
+        .map(|inv| InvitationOut {
+            id: inv.id,
+            account_id: crm_id.get(&inv.account_id).map(|s| s.to_string()).unwrap_or_default(),
+            link: links.then(|| invite::link(&state.public_url, &inv)),
+            account_name: inv.account_name,
+            contact_name: inv.contact_name,
+            email: inv.email,
+            phone: inv.phone,
+            language: inv.language,
+            channel: inv.channel,
+            status: inv.status,
+            answered_at: inv.answered_at.map(stamp),
+        })
+        .collect();
     let next_cursor = if more { items.last().map(|i| i.id) } else { None };
     Ok(Json(InvitationPage { items, next_cursor }))
 }
