@@ -135,6 +135,8 @@ pub struct Invitation {
     pub account_id: i64,
     /// The account's name.
     pub account_name: String,
+    /// The account's id in the CRM.
+    pub account_external_id: String,
     /// The language they read the survey in.
     pub language: String,
     /// How it is delivered: email, sms or link.
@@ -166,7 +168,7 @@ impl Invitation {
 
 const INVITATION_COLUMNS: &str = "i.id, i.secret, i.wave_id, w.name AS wave_name, w.status AS wave_status, w.closes_on, \
      w.survey_version_id, i.contact_id, c.name AS contact_name, c.email, c.phone, c.account_id, a.name AS account_name, \
-     i.language, i.channel, i.status, i.draft, i.answered_at \
+     a.external_id AS account_external_id, i.language, i.channel, i.status, i.draft, i.answered_at \
      FROM invitations i JOIN waves w ON w.id = i.wave_id JOIN contacts c ON c.id = i.contact_id \
      JOIN accounts a ON a.id = c.account_id";
 

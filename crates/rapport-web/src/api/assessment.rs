@@ -141,8 +141,7 @@ pub async fn change_definition(
     caller: ApiUser,
     body: Bytes,
 ) -> Result<Json<DefinitionOut>, Problem> {
-    caller.require_scope(TokenScope::Admin)?;
-    caller.user.require(Need::Admin)?;
+    caller.require_admin()?;
     let (input, d) = proposed(&state, &body).await?;
     let version = save_definition(&state, &caller.user.0.email, d, input.base_version, &input.reason).await?;
     let saved = state.store.assessment_history().await?;
@@ -226,8 +225,7 @@ pub async fn preview_definition(
     caller: ApiUser,
     body: Bytes,
 ) -> Result<Json<PreviewOut>, Problem> {
-    caller.require_scope(TokenScope::Admin)?;
-    caller.user.require(Need::Admin)?;
+    caller.require_admin()?;
     let (_, d) = proposed(&state, &body).await?;
     let d = d.validate().map_err(|e| bad(format!("the definition is not valid: {e}")))?;
     let query = ReportQuery { filter: caller.user.scoped(Default::default()), ..ReportQuery::new(ReportKind::Ideal) };

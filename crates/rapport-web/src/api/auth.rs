@@ -36,6 +36,16 @@ impl ApiUser {
     }
 }
 
+impl ApiUser {
+    /// Refuses a call that administers Rapport: it takes an administrator's token with the
+    /// `admin` scope.
+    pub fn require_admin(&self) -> Result<(), Problem> {
+        self.require_scope(TokenScope::Admin)?;
+        self.user.require(crate::authz::Need::Admin)?;
+        Ok(())
+    }
+}
+
 impl<S> FromRequestParts<S> for ApiUser
 where
     AppState: FromRef<S>,

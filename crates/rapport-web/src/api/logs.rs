@@ -5,7 +5,6 @@
 use axum::Json;
 use axum::extract::rejection::QueryRejection;
 use axum::extract::{Query, State};
-use rapport_store::api_tokens::TokenScope;
 use rapport_store::outbox::Delivery;
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
@@ -14,15 +13,8 @@ use utoipa::{IntoParams, ToSchema};
 use super::auth::ApiUser;
 use super::problem::{Problem, Refused};
 use super::{bad, newest_page, nonempty, page_limit, query};
-use crate::authz::Need;
 use crate::follow_up::messages::stamp;
 use crate::state::AppState;
-
-fn admin(caller: &ApiUser) -> Result<(), Problem> {
-    caller.require_scope(TokenScope::Admin)?;
-    caller.user.require(Need::Admin)?;
-    Ok(())
-}
 
 /// A cursor: the `next_cursor` of the previous page.
 fn cursor(before: Option<i64>) -> Result<Option<i64>, Problem> {
@@ -86,7 +78,7 @@ pub async fn audit(
     caller: ApiUser,
     q: Result<Query<LogQuery>, QueryRejection>,
 ) -> Result<Json<AuditPage>, Problem> {
-    admin(&caller)?;
+    caller.require_admin()?;
     let q = query(q)?;
     let limit = page_limit(q.limit)?;
     let rows = state.store.audit_log(limit as i64 + 1, cursor(q.before)?).await?;
@@ -178,7 +170,7 @@ pub async fn deliveries(
     caller: ApiUser,
     q: Result<Query<DeliveriesQuery>, QueryRejection>,
 ) -> Result<Json<DeliveryPage>, Problem> {
-    admin(&caller)?;
+    caller.require_admin()?;
     let q = query(q)?;
     let limit = page_limit(q.limit)?;
     let kind = match nonempty(&q.kind).as_deref() {

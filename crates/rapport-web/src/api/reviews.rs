@@ -193,8 +193,7 @@ pub async fn set_sponsor(
     Path(account_id): Path<String>,
     body: Bytes,
 ) -> Result<Json<AccountOut>, Problem> {
-    caller.require_scope(TokenScope::Admin)?;
-    caller.user.require(Need::Admin)?;
+    caller.require_admin()?;
     let input: SponsorIn = json_body(&body, "a sponsor")?;
     assign_sponsor(&state, &caller.user.0.email, &account_id, nonempty(&input.sponsor).as_deref()).await?;
     let account = readable(&state, &caller, &account_id).await?;

@@ -24,12 +24,6 @@ use crate::follow_up::messages::stamp;
 use crate::pages::settings::{add_webhook_for, apply_alert_rules, apply_cadence, remove_webhook_for};
 use crate::state::AppState;
 
-fn admin(caller: &ApiUser) -> Result<(), Problem> {
-    caller.require_scope(TokenScope::Admin)?;
-    caller.user.require(Need::Admin)?;
-    Ok(())
-}
-
 /// The alert rules: which answers and changes raise an alert with a follow-up task.
 #[derive(Debug, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
@@ -89,7 +83,7 @@ pub async fn set_alert_rules(
     caller: ApiUser,
     body: Bytes,
 ) -> Result<Json<AlertRulesBody>, Problem> {
-    admin(&caller)?;
+    caller.require_admin()?;
     let input: AlertRulesBody = json_body(&body, "the alert rules")?;
     let rules = AlertRules {
         detractor: input.detractor,
@@ -175,7 +169,7 @@ pub async fn set_cadence(
     caller: ApiUser,
     body: Bytes,
 ) -> Result<Json<CadenceOut>, Problem> {
-    admin(&caller)?;
+    caller.require_admin()?;
     let input: CadenceBody = json_body(&body, "a cadence")?;
     let cadence = Cadence {
         period: CyclePeriod::parse(&input.period)
@@ -199,7 +193,7 @@ pub async fn set_cadence(
     responses(Refused, (status = 204, description = "No cycles run now"))
 )]
 pub async fn stop_cadence(State(state): State<AppState>, caller: ApiUser) -> Result<StatusCode, Problem> {
-    admin(&caller)?;
+    caller.require_admin()?;
     apply_cadence(&state, &caller.user.0.email, None).await?;
     Ok(StatusCode::NO_CONTENT)
 }
@@ -238,7 +232,7 @@ impl From<&Webhook> for WebhookOut {
     responses(Refused, (status = 200, description = "The webhooks", body = [WebhookOut]))
 )]
 pub async fn list_webhooks(State(state): State<AppState>, caller: ApiUser) -> Result<Json<Vec<WebhookOut>>, Problem> {
-    admin(&caller)?;
+    caller.require_admin()?;
     Ok(Json(state.store.list_webhooks().await?.iter().map(WebhookOut::from).collect()))
 }
 
@@ -282,7 +276,7 @@ pub async fn add_webhook(
     body: Bytes,
 ) -> Result<Response, Problem> {
     once(&state, &caller, &headers, &uri, &body, async {
-        admin(&caller)?;
+        caller.require_admin()?;
         let input: NewWebhookIn = json_body(&body, "a webhook")?;
         let (id, secret) = add_webhook_for(&state, &caller.user.0.email, &input.url, &input.events).await?;
         let hooks = state.store.list_webhooks().await?;
@@ -311,7 +305,7 @@ pub async fn remove_webhook(
     caller: ApiUser,
     Path(id): Path<String>,
 ) -> Result<StatusCode, Problem> {
-    admin(&caller)?;
+    caller.require_admin()?;
     let missing = || Problem::new(StatusCode::NOT_FOUND, format!("there is no webhook '{id}'"));
     let id: i64 = id.trim().parse().map_err(|_| missing())?;
     remove_webhook_for(&state, &caller.user.0.email, id).await?;

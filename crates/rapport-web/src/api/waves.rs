@@ -231,8 +231,7 @@ pub async fn send(
     once(&state, &caller, &headers, &uri, &[], async {
         caller.require_scope(TokenScope::Write)?;
         caller.user.require(Need::Surveys)?;
-        let queued = send_wave(&state, &caller.user.0.email, &name).await?;
-        let wave = find(&state, &name).await?;
+        let (wave, queued) = send_wave(&state, &caller.user.0.email, &name).await?;
         let channels = state.delivery_channels.iter().map(|c| c.to_string()).collect();
         Ok(Json(SentOut { wave: WaveOut::from(&wave), queued, channels }).into_response())
     })
@@ -377,15 +376,13 @@ pub async fn invitations(
     let filter = InvitationFilter { owner: owner.as_deref(), status: status.as_deref(), answered: q.answered };
     let rows = state.store.wave_invitations_where(wave.id, &filter, q.after.unwrap_or(0), limit as i64 + 1).await?;
     let more = rows.len() > limit;
-    let accounts = state.cache.accounts(&state.store).await?;
-    let crm_id: HashMap<i64, &str> = accounts.iter().map(|a| (a.id, a.account.account_id.as_str())).collect();
     let items: Vec<InvitationOut> = rows
         .into_iter()
         .take(limit)
         .map(|inv| InvitationOut {
             id: inv.id,
-            account_id: crm_id.get(&inv.account_id).map(|s| s.to_string()).unwrap_or_default(),
             link: links.then(|| invite::link(&state.public_url, &inv)),
+            account_id: inv.account_external_id,
             account_name: inv.account_name,
             contact_name: inv.contact_name,
             email: inv.email,

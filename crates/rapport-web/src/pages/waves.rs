@@ -305,8 +305,9 @@ pub async fn send(
 }
 
 /// Opens the wave and queues its invitations by every channel this server delivers, for
-/// `actor` (the web app and the API alike). Returns how many were queued.
-pub(crate) async fn send_wave(state: &AppState, actor: &str, name: &str) -> Result<u64, WebError> {
+/// `actor` (the web app and the API alike). Returns the wave as it is now, and how many were
+/// queued.
+pub(crate) async fn send_wave(state: &AppState, actor: &str, name: &str) -> Result<(WaveInfo, u64), WebError> {
     let wave = find(state, name).await?;
     if state.delivery_channels.is_empty() {
         return Err(WebError::BadRequest(
@@ -323,7 +324,7 @@ pub(crate) async fn send_wave(state: &AppState, actor: &str, name: &str) -> Resu
     let queued = state.store.queue_invitations(wave.id, &state.delivery_channels, now).await?;
     let detail = format!("{queued} invitations queued by {}", state.delivery_channels.join(" and "));
     state.audit(Some(actor), "wave.send", name, &detail).await?;
-    Ok(queued)
+    Ok((WaveInfo { status: WaveStatus::Open.as_str().to_string(), ..wave }, queued))
 }
 
 /// POST /waves/{name}/open: takes answers (for links handed out another way).
@@ -415,19 +416,17 @@ pub(crate) async fn assign_unmatched(
             "No contact has the email '{contact}': import them as a contact of their account first"
         )));
     };
-    let Some((_, _, Some(version))) = state.store.wave_by_name(wave_name).await? else { return Err(missing()) };
-    let survey = state.surveys.get(&state.store, version).await?;
     let answers: rapport_core::answer::Answers =
         serde_json::from_str(&stored.answers).map_err(|e| WebError::Internal(e.into()))?;
     let now = OffsetDateTime::now_utc();
     let inv = state.store.invitation_for(wave.id, matched.contact_id, &stored.language, now).await?;
+    let version = inv.survey_version_id.ok_or_else(missing)?;
+    let survey = state.surveys.get(&state.store, version).await?;
     // Filed, then forgotten: a failure between the two leaves the entry to file again, which
     // adds a later answer of the same contact (reports count only the latest), never a second.
     state.store.record_answer(&inv, &survey, &answers, stored.submitted_at).await?;
     state.store.forget_unmatched(unmatched_id).await?;
-    let accounts = state.cache.accounts(&state.store).await?;
-    let account = accounts.iter().find(|a| a.id == matched.account_id).map(|a| a.account.account_id.clone());
-    let account = account.unwrap_or_default();
+    let account = inv.account_external_id;
     state
         .audit(
             Some(actor),
