@@ -5,6 +5,7 @@
 # the same server's parse-only handler (/bench/ceiling) in the same run; on SQLite and on
 # PostgreSQL (127.0.0.1:5432, user postgres; skipped when it is not running).
 #   usage: bench/answers.sh [ACCOUNTS=2000] [SECONDS=10] [CONNECTIONS=64]   (needs: wrk, curl, psql)
+#   BACKENDS="sqlite" runs the SQLite half only (default: "sqlite postgres").
 set -euo pipefail
 cd "$(dirname "$0")/.."
 N=${1:-2000}
@@ -37,9 +38,12 @@ run() {
   echo "answers stored: $($bin export responses - | grep -c ',BENCH,' || true)"
 }
 
+BACKENDS=${BACKENDS:-sqlite postgres}
 rm -f "$work"/answers.db*
-run "SQLite (synchronous=FULL)" "sqlite://$work/answers.db"
-if pg_isready -h 127.0.0.1 -p 5432 -q 2>/dev/null; then
+[[ $BACKENDS == *sqlite* ]] && run "SQLite (synchronous=FULL)" "sqlite://$work/answers.db"
+if [[ $BACKENDS != *postgres* ]]; then
+  :
+elif pg_isready -h 127.0.0.1 -p 5432 -q 2>/dev/null; then
   psql -h 127.0.0.1 -U postgres -q -c "DROP DATABASE IF EXISTS rapport_bench_answers" -c "CREATE DATABASE rapport_bench_answers"
   run "PostgreSQL (synchronous_commit=on)" "postgres://postgres@127.0.0.1:5432/rapport_bench_answers"
   psql -h 127.0.0.1 -U postgres -q -c "DROP DATABASE rapport_bench_answers"

@@ -5,6 +5,7 @@ use std::collections::HashMap;
 
 use rapport_core::alert::{AlertKind, AlertRules};
 use rapport_core::task::Function;
+use sqlx::QueryBuilder;
 use time::{Duration, OffsetDateTime};
 
 use crate::error::StoreError;
@@ -153,65 +154,129 @@ pub struct QuadrantMove {
     pub to: String,
 }
 
-/// Raises `alert` in an open transaction: the alert, its task (for the account owner, due
-/// after `deadline`), the link to its answer, and its messages. None when it was raised before.
+/// Raises `alerts` in an open transaction: each alert, its task (for the account owner, due
+/// after `deadline`), the link to its answer, and its messages. Returns those raised now:
+/// an alert whose key was raised before is left alone. A handful of statements serve the
+/// whole batch (the follow-up scanner raises hundreds at once while answers wait for the
+/// database's one writer).
 async fn raise_in(
     tx: &mut Tx,
-    alert: &NewAlert,
+    alerts: &[NewAlert],
     deadline: Duration,
     now: OffsetDateTime,
     compose: Compose<'_>,
-) -> Result<Option<RaisedAlert>, StoreError> {
-    let sql = "INSERT INTO alerts (key, kind, account_id, wave_id, response_id, detail, raised_at) \
-               VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (key) DO NOTHING RETURNING id";
-    let alert_id: Option<i64> = on_tx!(tx, |t| sqlx::query_scalar(sql)
-        .bind(&alert.key)
-        .bind(alert.kind.as_str())
-        .bind(alert.account_id)
-        .bind(alert.wave_id)
-        .bind(alert.response_id)
-        .bind(&alert.detail)
-        .bind(now)
-        .fetch_optional(&mut **t)
-        .await?);
-    let Some(alert_id) = alert_id else { return Ok(None) };
-    let sql = "SELECT external_id, name, owner_email FROM accounts WHERE id = $1";
-    let (external_id, name, owner): (String, String, Option<String>) =
-        on_tx!(tx, |t| sqlx::query_as(sql).bind(alert.account_id).fetch_one(&mut **t).await?);
-    let owner = owner.filter(|o| !o.trim().is_empty());
-    let due_at = now + deadline;
-    let sql = "INSERT INTO tasks (account_id, alert_id, description, function, owner_email, due_at, created_at) \
-               VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id";
-    let description = format!("Follow up: {}", alert.detail);
-    let task_id: i64 = on_tx!(tx, |t| sqlx::query_scalar(sql)
-        .bind(alert.account_id)
-        .bind(alert_id)
-        .bind(&description)
-        .bind(Function::Sales.as_str())
-        .bind(&owner)
-        .bind(due_at)
-        .bind(now)
-        .fetch_one(&mut **t)
-        .await?);
-    if let Some(response) = alert.response_id {
-        let sql = "INSERT INTO task_responses (task_id, response_id) VALUES ($1, $2)";
-        on_tx!(tx, |t| sqlx::query(sql).bind(task_id).bind(response).execute(&mut **t).await?.rows_affected());
+) -> Result<Vec<RaisedAlert>, StoreError> {
+    let mut raised = Vec::new();
+    for chunk in alerts.chunks(RAISE_CHUNK) {
+        raised.extend(raise_chunk(tx, chunk, deadline, now).await?);
     }
-    let raised = RaisedAlert {
-        alert_id,
-        task_id,
-        kind: alert.kind,
-        detail: alert.detail.clone(),
-        account_id: alert.account_id,
-        account_external_id: external_id,
-        account_name: name,
-        owner_email: owner,
-        due_at,
-        raised_at: now,
-        response_id: alert.response_id,
-    };
-    enqueue_in(tx, &compose(&raised), now).await?;
-    Ok(Some(raised))
+    let messages: Vec<Message> = raised.iter().flat_map(compose).collect();
+    enqueue_in(tx, &messages, now).await?;
+    Ok(raised)
+}
+
+/// Alerts per statement (7 values each).
+const RAISE_CHUNK: usize = 400;
+
+async fn raise_chunk(
+    tx: &mut Tx,
+    alerts: &[NewAlert],
+    deadline: Duration,
+    now: OffsetDateTime,
+) -> Result<Vec<RaisedAlert>, StoreError> {
+    // A key given twice in one batch is one alert, as it would be in two.
+    let mut seen = std::collections::HashSet::new();
+    let alerts: Vec<&NewAlert> = alerts.iter().filter(|a| seen.insert(a.key.as_str())).collect();
+    if alerts.is_empty() {
+        return Ok(Vec::new());
+    }
+    let new: Vec<(i64, String)> = on_tx!(&mut *tx, |t| {
+        let mut qb =
+            QueryBuilder::new("INSERT INTO alerts (key, kind, account_id, wave_id, response_id, detail, raised_at) ");
+        qb.push_values(&alerts, |mut b, a| {
+            b.push_bind(&a.key)
+                .push_bind(a.kind.as_str())
+                .push_bind(a.account_id)
+                .push_bind(a.wave_id)
+                .push_bind(a.response_id)
+                .push_bind(&a.detail)
+                .push_bind(now);
+        });
+        qb.push(" ON CONFLICT (key) DO NOTHING RETURNING id, key");
+        qb.build_query_as().fetch_all(&mut **t).await?
+    });
+    if new.is_empty() {
+        return Ok(Vec::new());
+    }
+    let ids: HashMap<&str, i64> = new.iter().map(|(id, key)| (key.as_str(), *id)).collect();
+    // In the order given, which is the order their messages are queued in.
+    let fresh: Vec<(i64, &NewAlert)> = alerts.iter().filter_map(|a| Some((*ids.get(a.key.as_str())?, *a))).collect();
+    let mut account_ids: Vec<i64> = fresh.iter().map(|(_, a)| a.account_id).collect();
+    account_ids.sort_unstable();
+    account_ids.dedup();
+    let accounts: Vec<(i64, String, String, Option<String>)> = on_tx!(&mut *tx, |t| {
+        let mut qb = QueryBuilder::new("SELECT id, external_id, name, owner_email FROM accounts WHERE id IN (");
+        let mut sep = qb.separated(", ");
+        for id in &account_ids {
+            sep.push_bind(*id);
+        }
+        qb.push(")");
+        qb.build_query_as().fetch_all(&mut **t).await?
+    });
+    let accounts: HashMap<i64, (String, String, Option<String>)> =
+        accounts.into_iter().map(|(id, external, name, owner)| (id, (external, name, owner.filter(|o| !o.trim().is_empty())))).collect();
+    let due_at = now + deadline;
+    let tasks: Vec<(i64, i64)> = on_tx!(&mut *tx, |t| {
+        let mut qb = QueryBuilder::new(
+            "INSERT INTO tasks (account_id, alert_id, description, function, owner_email, due_at, created_at) ",
+        );
+        qb.push_values(&fresh, |mut b, (alert_id, a)| {
+            b.push_bind(a.account_id)
+                .push_bind(*alert_id)
+                .push_bind(format!("Follow up: {}", a.detail))
+                .push_bind(Function::Sales.as_str())
+                .push_bind(accounts.get(&a.account_id).and_then(|(_, _, owner)| owner.clone()))
+                .push_bind(due_at)
+                .push_bind(now);
+        });
+        qb.push(" RETURNING id, alert_id");
+        qb.build_query_as().fetch_all(&mut **t).await?
+    });
+    let task_of: HashMap<i64, i64> = tasks.into_iter().map(|(task, alert)| (alert, task)).collect();
+    let mut raised = Vec::with_capacity(fresh.len());
+    for (alert_id, a) in fresh {
+        let (external_id, name, owner) = accounts
+            .get(&a.account_id)
+            .cloned()
+            .ok_or_else(|| StoreError::Other(anyhow::anyhow!("alert {} names account {}, which does not exist", a.key, a.account_id)))?;
+        let task_id = *task_of
+            .get(&alert_id)
+            .ok_or_else(|| StoreError::Other(anyhow::anyhow!("no follow-up task was made for alert {}", a.key)))?;
+        raised.push(RaisedAlert {
+            alert_id,
+            task_id,
+            kind: a.kind,
+            detail: a.detail.clone(),
+            account_id: a.account_id,
+            account_external_id: external_id,
+            account_name: name,
+            owner_email: owner,
+            due_at,
+            raised_at: now,
+            response_id: a.response_id,
+        });
+    }
+    let links: Vec<(i64, i64)> = raised.iter().filter_map(|r| Some((r.task_id, r.response_id?))).collect();
+    if !links.is_empty() {
+        on_tx!(&mut *tx, |t| {
+            let mut qb = QueryBuilder::new("INSERT INTO task_responses (task_id, response_id) ");
+            qb.push_values(&links, |mut b, (task, response)| {
+                b.push_bind(*task).push_bind(*response);
+            });
+            qb.build().execute(&mut **t).await?.rows_affected()
+        });
+    }
+    Ok(raised)
 }
 
 impl Store {
@@ -295,17 +360,18 @@ impl Store {
         compose: Compose<'_>,
     ) -> Result<Vec<RaisedAlert>, StoreError> {
         let mut tx = Tx::begin(self).await?;
-        let mut raised = Vec::new();
-        for alert in alerts {
-            raised.extend(raise_in(&mut tx, alert, deadline, now, compose).await?);
-        }
+        let raised = raise_in(&mut tx, alerts, deadline, now, compose).await?;
         enqueue_in(&mut tx, events, now).await?;
-        for id in response_ids {
-            on_tx!(&mut tx, |t| sqlx::query("DELETE FROM response_inbox WHERE response_id = $1")
-                .bind(*id)
-                .execute(&mut **t)
-                .await?
-                .rows_affected());
+        for chunk in response_ids.chunks(RAISE_CHUNK) {
+            on_tx!(&mut tx, |t| {
+                let mut qb = QueryBuilder::new("DELETE FROM response_inbox WHERE response_id IN (");
+                let mut sep = qb.separated(", ");
+                for id in chunk {
+                    sep.push_bind(*id);
+                }
+                qb.push(")");
+                qb.build().execute(&mut **t).await?.rows_affected()
+            });
         }
         tx.commit().await?;
         Ok(raised)
@@ -320,9 +386,9 @@ impl Store {
         compose: Compose<'_>,
     ) -> Result<Option<RaisedAlert>, StoreError> {
         let mut tx = Tx::begin(self).await?;
-        let raised = raise_in(&mut tx, alert, deadline, now, compose).await?;
+        let raised = raise_in(&mut tx, std::slice::from_ref(alert), deadline, now, compose).await?;
         tx.commit().await?;
-        Ok(raised)
+        Ok(raised.into_iter().next())
     }
 
     /// Alerts by `filter`, newest first, at most `limit`.
@@ -403,7 +469,7 @@ impl Store {
         }
         enqueue_in(&mut tx, events, now).await?;
         if let Some(alert) = alert {
-            raise_in(&mut tx, alert, deadline, now, compose).await?;
+            raise_in(&mut tx, std::slice::from_ref(alert), deadline, now, compose).await?;
         }
         tx.commit().await?;
         Ok(true)

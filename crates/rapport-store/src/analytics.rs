@@ -21,6 +21,9 @@ use crate::portfolio::{ACCOUNT_COLUMNS, AccountRow};
 use crate::store::Store;
 use crate::tx::{Tx, on_tx};
 
+mod increment;
+pub(crate) use increment::{CellAnswer, add_answers};
+
 /// How a role level is stored in a cell key (`none` for contacts without one).
 fn role_key(role: Option<RoleLevel>) -> &'static str {
     role.map_or("none", RoleLevel::as_str)
@@ -232,19 +235,11 @@ pub(crate) async fn refresh_cells(tx: &mut Tx, touched: &Touched) -> Result<(), 
         // statement for the sizes it meets now.
         sqlx::query("SET LOCAL enable_seqscan = off").execute(&mut **t).await?;
         sqlx::query("SET LOCAL plan_cache_mode = force_custom_plan").execute(&mut **t).await?;
-        // Several processes may write answers for the same accounts at once (servers behind a
-        // load balancer, or an import beside them). Each recomputes an account's cells from the
-        // answers it can see, so two must not interleave: lock every touched account for the
-        // rest of the transaction, in one order (ascending id) so that no two lock in
-        // opposite orders. (SQLite has one writer at a time already.)
-        let mut all: Vec<i64> = touched.values().flatten().copied().collect();
-        all.sort_unstable();
-        all.dedup();
-        sqlx::query("SELECT COUNT(pg_advisory_xact_lock(id)) FROM (SELECT id FROM unnest($1::bigint[]) AS id ORDER BY id) AS ids")
-            .bind(&all)
-            .execute(&mut **t)
-            .await?;
     }
+    let mut all: Vec<i64> = touched.values().flatten().copied().collect();
+    all.sort_unstable();
+    all.dedup();
+    lock_accounts(tx, &all).await?;
     for (&wave_id, accounts) in touched {
         let mut ids: Vec<i64> = accounts.iter().copied().collect();
         ids.sort_unstable();
@@ -278,6 +273,22 @@ pub(crate) async fn refresh_cells(tx: &mut Tx, touched: &Touched) -> Result<(), 
             }
             insert_cells(tx, &cells).await?;
         }
+    }
+    Ok(())
+}
+
+/// Several processes may write answers for the same accounts at once (servers behind a load
+/// balancer, or an import beside them), and each changes an account's cells from the answers
+/// it can see, so two must not interleave: on PostgreSQL this locks every account in `ids`
+/// (sorted, unique) for the rest of the transaction, in one order (ascending id) so that no
+/// two lock in opposite orders. (SQLite has one writer at a time already.) Taking a lock the
+/// transaction holds already is harmless.
+pub(crate) async fn lock_accounts(tx: &mut Tx, ids: &[i64]) -> Result<(), StoreError> {
+    if let Tx::Postgres(t) = &mut *tx {
+        sqlx::query("SELECT COUNT(pg_advisory_xact_lock(id)) FROM (SELECT id FROM unnest($1::bigint[]) AS id ORDER BY id) AS ids")
+            .bind(ids)
+            .execute(&mut **t)
+            .await?;
     }
     Ok(())
 }

@@ -12,7 +12,7 @@ use rapport_core::survey::Survey;
 use sqlx::QueryBuilder;
 use time::{Date, Duration, OffsetDateTime};
 
-use crate::analytics::{Touched, refresh_cells};
+use crate::analytics::{CellAnswer, add_answers, refresh_cells};
 use crate::error::StoreError;
 use crate::on_pool;
 use crate::store::Store;
@@ -487,14 +487,28 @@ impl Store {
 
     /// Stores answers in one transaction, committed before this returns: for each, a new
     /// response row (an earlier answer of the same contact is kept as history; reports read
-    /// the latest) and its invitation marked answered with its draft cleared; then the
-    /// analytics cells of every account they touch, once. One transaction for the answers
-    /// that arrive together is what makes durable answers fast (one sync to disk for all).
+    /// the latest) and its invitation marked answered with its draft cleared; and each counted
+    /// in its analytics cell by difference (its contact's previous answer out, the new one in:
+    /// see [`crate::analytics`]). One transaction for the answers that arrive together is what
+    /// makes durable answers fast (one sync to disk for all).
     pub async fn record_answers(&self, batch: &[NewAnswer]) -> Result<(), StoreError> {
         if batch.is_empty() {
             return Ok(());
         }
         let mut tx = Tx::begin(self).await?;
+        // Counted before they are stored: each contact's previous answer is still the latest.
+        let counted: Vec<CellAnswer<'_>> = batch
+            .iter()
+            .map(|a| CellAnswer {
+                wave_id: a.wave_id,
+                account_id: a.account_id,
+                contact_id: a.contact_id,
+                submitted_at: a.submitted_at,
+                ltr: a.ltr,
+                scores: &a.scores,
+            })
+            .collect();
+        let stale = add_answers(&mut tx, &counted).await?;
         for chunk in batch.chunks(ANSWER_CHUNK) {
             on_tx!(&mut tx, |t| {
                 let mut qb = QueryBuilder::new(
@@ -532,11 +546,9 @@ impl Store {
                 qb.build().execute(&mut **t).await?.rows_affected()
             });
         }
-        let mut touched: Touched = BTreeMap::new();
-        for a in batch {
-            touched.entry(a.wave_id).or_default().insert(a.account_id);
+        if !stale.is_empty() {
+            refresh_cells(&mut tx, &stale).await?;
         }
-        refresh_cells(&mut tx, &touched).await?;
         tx.bump_data_version().await?;
         tx.commit().await
     }

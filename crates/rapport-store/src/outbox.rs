@@ -8,6 +8,7 @@
 //! Message-ID and the webhook's `X-Rapport-Delivery` header carry so that the receiver can
 //! tell a repeat. Only the messages in flight at the moment of a crash can repeat.
 
+use sqlx::QueryBuilder;
 use time::{Duration, OffsetDateTime};
 
 use crate::error::StoreError;
@@ -126,23 +127,30 @@ const COLUMNS: &str = "id, key, kind, webhook_id, recipient, subject, body, stat
 /// Queues `messages` in an open transaction; those whose key is queued already are skipped.
 pub(crate) async fn enqueue_in(tx: &mut Tx, messages: &[Message], now: OffsetDateTime) -> Result<u64, StoreError> {
     let mut added = 0;
-    for m in messages {
-        let sql = "INSERT INTO outbox (key, kind, webhook_id, recipient, subject, body, run_at) \
-                   VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (key) DO NOTHING";
-        added += on_tx!(tx, |t| sqlx::query(sql)
-            .bind(&m.key)
-            .bind(m.delivery.as_str())
-            .bind(m.webhook_id)
-            .bind(&m.recipient)
-            .bind(&m.subject)
-            .bind(&m.body)
-            .bind(now)
-            .execute(&mut **t)
-            .await?
-            .rows_affected());
+    // A few statements for a whole batch: the follow-up scanner queues hundreds at once, and
+    // each statement is a round trip that holds the database's one writer.
+    for chunk in messages.chunks(ENQUEUE_CHUNK) {
+        added += on_tx!(tx, |t| {
+            let mut qb =
+                QueryBuilder::new("INSERT INTO outbox (key, kind, webhook_id, recipient, subject, body, run_at) ");
+            qb.push_values(chunk, |mut b, m| {
+                b.push_bind(&m.key)
+                    .push_bind(m.delivery.as_str())
+                    .push_bind(m.webhook_id)
+                    .push_bind(&m.recipient)
+                    .push_bind(&m.subject)
+                    .push_bind(&m.body)
+                    .push_bind(now);
+            });
+            qb.push(" ON CONFLICT (key) DO NOTHING");
+            qb.build().execute(&mut **t).await?.rows_affected()
+        });
     }
     Ok(added)
 }
+
+/// Messages per insert statement (7 values each, well under both backends' bind limits).
+const ENQUEUE_CHUNK: usize = 500;
 
 impl Store {
     /// Queues `messages`; returns how many were new.

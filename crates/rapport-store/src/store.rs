@@ -63,9 +63,16 @@ impl Store {
                 // Every pooled connection reads through one shared mapping of the file instead of
                 // warming a page cache of its own.
                 .pragma("mmap_size", "4294967296");
-            let pool = SqlitePoolOptions::new().max_connections(8).connect_with(options).await.map_err(|e| {
-                StoreError::Other(anyhow::Error::new(e).context(format!("opening the SQLite database {url}")))
-            })?;
+            // A connection to a local file cannot go stale, so the pool hands it out without the
+            // round trip to its worker thread that a test before each use would cost.
+            let pool = SqlitePoolOptions::new()
+                .max_connections(8)
+                .test_before_acquire(false)
+                .connect_with(options)
+                .await
+                .map_err(|e| {
+                    StoreError::Other(anyhow::Error::new(e).context(format!("opening the SQLite database {url}")))
+                })?;
             Store::Sqlite(pool)
         } else if url.starts_with("postgres://") || url.starts_with("postgresql://") {
             let pool = PgPoolOptions::new()

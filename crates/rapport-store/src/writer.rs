@@ -75,6 +75,8 @@ pub struct Writer {
     check_duplicates: bool,
     /// Analytics cells whose answers this transaction changed.
     touched: Touched,
+    /// Whether the database held any answer when first asked.
+    any_answers: Option<bool>,
 }
 
 impl Writer {
@@ -95,6 +97,7 @@ impl Writer {
             max_errors,
             check_duplicates: true,
             touched: Touched::new(),
+            any_answers: None,
         })
     }
 
@@ -175,9 +178,59 @@ impl Writer {
             }
         }
         let rows: Vec<Vec<SqlValue>> = batch.iter().zip(&resolved).map(|((_, r), ids)| values(r, *ids)).collect();
+        if kind == Kind::Contacts {
+            self.touch_new_roles(&rows).await?;
+        }
         let changed = self.upsert(kind, rows).await?;
         self.counts.entry(kind).or_default().updated += changed;
         Ok(())
+    }
+
+    /// Cells are keyed by the contact's role level, and answers are counted in them by
+    /// difference (see [`crate::analytics`]): a contact whose role level changes moves its
+    /// answers to other cells, so the cells of every (wave, account) it answered in are
+    /// recomputed when the file is written. `rows` are contacts about to be upserted.
+    async fn touch_new_roles(&mut self, rows: &[Vec<SqlValue>]) -> Result<(), StoreError> {
+        let spec = table_spec(Kind::Contacts);
+        let written = self.update_columns.get(&Kind::Contacts).is_none_or(|cols| cols.contains(&"role"));
+        let column = |name: &str| spec.columns.iter().position(|c| *c == name);
+        let (Some(id_at), Some(role_at)) = (column("external_id"), column("role")) else { return Ok(()) };
+        if !written || rows.is_empty() || !self.any_answers().await? {
+            return Ok(());
+        }
+        let text = |v: &SqlValue| match v {
+            SqlValue::Text(t) => t.clone(),
+            _ => None,
+        };
+        let keys: Vec<(Option<String>, Option<String>)> =
+            rows.iter().map(|r| (r.get(id_at).and_then(text), r.get(role_at).and_then(text))).collect();
+        let moved: Vec<(i64, i64)> = on_tx!(&mut self.tx, |t| {
+            let mut qb = QueryBuilder::new("WITH k (external_id, role) AS (");
+            qb.push_values(&keys, |mut b, (id, role)| {
+                b.push_bind(id.as_deref()).push_bind(role.as_deref());
+            });
+            qb.push(
+                ") SELECT DISTINCT r.wave_id, r.account_id FROM k JOIN contacts c ON c.external_id = k.external_id \
+                 JOIN responses r ON r.contact_id = c.id WHERE c.role IS DISTINCT FROM k.role",
+            );
+            qb.build_query_as().fetch_all(&mut **t).await?
+        });
+        for (wave_id, account_id) in moved {
+            self.touched.entry(wave_id).or_default().insert(account_id);
+        }
+        Ok(())
+    }
+
+    /// Whether any answer is stored (asked once per file: a first import has none).
+    async fn any_answers(&mut self) -> Result<bool, StoreError> {
+        if let Some(any) = self.any_answers {
+            return Ok(any);
+        }
+        let any: bool = on_tx!(&mut self.tx, |t| sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM responses)")
+            .fetch_one(&mut **t)
+            .await?);
+        self.any_answers = Some(any);
+        Ok(any)
     }
 
     /// Looks up the internal ids each record of a batch refers to; unknown ones are errors.

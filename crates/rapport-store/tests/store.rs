@@ -37,6 +37,7 @@ fn main() {
         a_survey_keeps_every_version_a_wave_was_sent_with,
         a_wave_invites_each_selected_contact_once_by_the_right_channel,
         an_answer_counts_at_once_and_a_second_one_replaces_it_keeping_history,
+        answers_are_counted_by_difference_and_always_equal_a_rebuild,
         partial_answers_wait_in_the_invitation_until_the_answer,
         an_unsubscribed_contact_stays_out_whatever_a_later_import_says,
         a_delivery_job_is_claimed_once_and_never_run_twice,

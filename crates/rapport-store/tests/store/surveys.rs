@@ -159,6 +159,84 @@ pub async fn an_answer_counts_at_once_and_a_second_one_replaces_it_keeping_histo
     assert_eq!((progress.invited, progress.answered, progress.opened), (3, 1, 1));
 }
 
+/// The cells as maintained equal the cells a rebuild computes from all answers (and the
+/// rebuild leaves them so: the next step starts from a clean base).
+async fn assert_cells_equal_a_rebuild(store: &Store, step: &str) {
+    let maintained = store.dump_analytics().await.unwrap();
+    store.rebuild_analytics().await.unwrap();
+    assert_eq!(store.dump_analytics().await.unwrap(), maintained, "{step}: the cells differ from a rebuild");
+}
+
+pub async fn answers_are_counted_by_difference_and_always_equal_a_rebuild(store: Store) {
+    use rapport_store::invitations::NewAnswer;
+    let survey = portfolio(&store).await;
+    let v = &survey.survey;
+    let wave = create(&store, "2026-Q4", &survey, &[], NOW).await.wave_id;
+    store.set_wave_status(wave, WaveStatus::Open, NOW).await.unwrap();
+    let invs = invitations(&store, wave).await;
+    let inv = |name: &str| invs.iter().find(|i| i.contact_name == name).unwrap().clone();
+    let (ana, tom) = (inv("Ana Ruiz"), inv("Tom Lee"));
+    let cell = |cells: &[rapport_store::analytics::WaveCell], role: RoleLevel| {
+        cells.iter().find(|c| c.account_id == ana.account_id && c.role == Some(role)).map(|c| c.stats.clone())
+    };
+
+    // One batch in which Ana answers twice: only her later answer counts, and the rating she
+    // left out the second time is not counted for her.
+    let batch = [
+        NewAnswer::new(&ana, v, &answers(v, &[("ltr", "9"), ("product", "4")]), NOW).unwrap(),
+        NewAnswer::new(&tom, v, &answers(v, &[("ltr", "7"), ("product", "2")]), NOW).unwrap(),
+        NewAnswer::new(&ana, v, &answers(v, &[("ltr", "3")]), NOW + Duration::minutes(1)).unwrap(),
+    ];
+    store.record_answers(&batch).await.unwrap();
+    let cells = store.wave_cells(wave).await.unwrap();
+    let exec = cell(&cells, RoleLevel::Executive).unwrap();
+    assert_eq!((exec.loyalty.promoters, exec.loyalty.detractors, exec.loyalty.ltr_sum), (0, 1, 3));
+    assert!(!exec.drivers.contains_key("product"), "her latest answer rates no product");
+    assert_eq!(cell(&cells, RoleLevel::Manager).unwrap().drivers["product"].sum_x, 2);
+    assert_cells_equal_a_rebuild(&store, "a batch with a contact answering twice").await;
+
+    // Ana rates the product after all: the driver row comes back; then she drops it again.
+    store.record_answer(&ana, v, &answers(v, &[("ltr", "8"), ("product", "5")]), NOW + Duration::minutes(2)).await.unwrap();
+    assert_eq!(cell(&store.wave_cells(wave).await.unwrap(), RoleLevel::Executive).unwrap().drivers["product"].n, 1);
+    store.record_answer(&ana, v, &answers(v, &[("ltr", "10")]), NOW + Duration::minutes(3)).await.unwrap();
+    let exec = cell(&store.wave_cells(wave).await.unwrap(), RoleLevel::Executive).unwrap();
+    assert!(!exec.drivers.contains_key("product"));
+    assert_eq!(exec.loyalty.promoters, 1);
+    assert_cells_equal_a_rebuild(&store, "a driver rated, then left out").await;
+
+    // An answer dated before the one counted joins the history and changes no figure.
+    let before = store.dump_analytics().await.unwrap();
+    store.record_answer(&ana, v, &answers(v, &[("ltr", "0")]), NOW - Duration::days(1)).await.unwrap();
+    assert_eq!(store.dump_analytics().await.unwrap(), before, "an older answer is history only");
+    assert_eq!(store.answer_count(ana.id).await.unwrap(), 5);
+    assert_cells_equal_a_rebuild(&store, "an older answer").await;
+
+    // Ana becomes a manager in the CRM: the import moves her answer to the manager cell, and
+    // her next answer replaces it there.
+    import(&store, Kind::Contacts, &CONTACTS.replace("CFO,executive", "CFO,manager")).await.unwrap();
+    let cells = store.wave_cells(wave).await.unwrap();
+    assert!(cell(&cells, RoleLevel::Executive).is_none(), "no executive has answered any more");
+    assert_eq!(cell(&cells, RoleLevel::Manager).unwrap().loyalty.n(), 2);
+    assert_cells_equal_a_rebuild(&store, "a role changed by an import").await;
+    store.record_answer(&ana, v, &answers(v, &[("ltr", "6")]), NOW + Duration::minutes(4)).await.unwrap();
+    let manager = cell(&store.wave_cells(wave).await.unwrap(), RoleLevel::Manager).unwrap();
+    assert_eq!((manager.loyalty.n(), manager.loyalty.detractors), (2, 1));
+    assert_cells_equal_a_rebuild(&store, "an answer after the role change").await;
+
+    // A cell out of step with the answers (here: emptied behind Rapport's back) is never
+    // patched by difference: the account is recomputed from its answers.
+    let sql = "DELETE FROM wave_account_stats";
+    match &store {
+        Store::Sqlite(pool) => sqlx::query(sql).execute(pool).await.map(|_| ()),
+        Store::Postgres(pool) => sqlx::query(sql).execute(pool).await.map(|_| ()),
+    }
+    .unwrap();
+    store.record_answer(&tom, v, &answers(v, &[("ltr", "9")]), NOW + Duration::minutes(5)).await.unwrap();
+    let manager = cell(&store.wave_cells(wave).await.unwrap(), RoleLevel::Manager).unwrap();
+    assert_eq!((manager.loyalty.n(), manager.loyalty.promoters), (2, 1), "Ana's 6 and Tom's 9");
+    assert_cells_equal_a_rebuild(&store, "a cell out of step").await;
+}
+
 pub async fn partial_answers_wait_in_the_invitation_until_the_answer(store: Store) {
     let survey = portfolio(&store).await;
     let wave = create(&store, "2026-Q4", &survey, &[], NOW).await.wave_id;

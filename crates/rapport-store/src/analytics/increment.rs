@@ -1,0 +1,330 @@
+//! New answers added to the analytics cells by difference: each contact's previous answer in
+//! the cell is taken out and the new one put in, so storing a batch of answers reads only
+//! the previous answers of those contacts and the cells they land in, however many answers
+//! the accounts already have. (Recomputing every touched account from all of its answers,
+//! as an import does, reads each answer of those accounts again on every batch.)
+//!
+//! The arithmetic is `rapport-core`'s ([`CellStats::replace_answer`]), which refuses to take
+//! out what a cell never counted. A cell found out of step that way is not patched: its
+//! (wave, account) is handed back to be recomputed from its answers, so a difference is never
+//! applied to a wrong base.
+
+use std::collections::{BTreeMap, HashMap};
+
+use rapport_core::contact::RoleLevel;
+use rapport_core::stats::CellStats;
+use sqlx::QueryBuilder;
+use time::OffsetDateTime;
+
+use super::{DriverRow, Touched, counts, int, lock_accounts, role_key};
+use crate::error::StoreError;
+use crate::tx::{Tx, on_tx};
+
+/// A new answer, before it is stored.
+pub(crate) struct CellAnswer<'a> {
+    /// Its wave.
+    pub wave_id: i64,
+    /// The account it counts for.
+    pub account_id: i64,
+    /// Who gave it.
+    pub contact_id: i64,
+    /// When: the latest answer of a contact is the one that counts.
+    pub submitted_at: OffsetDateTime,
+    /// Likelihood to recommend, 0-10.
+    pub ltr: u8,
+    /// The driver ratings, as stored (a JSON object of key to score).
+    pub scores: &'a str,
+}
+
+/// Keys per statement (two values each).
+const KEY_CHUNK: usize = 400;
+
+/// A cell's key within one wave.
+type CellKey = (i64, &'static str);
+
+/// The answer a cell counts for a contact: when it was given, its id (None for one of this
+/// batch, which is stored after every earlier answer) and its scores.
+struct Counted {
+    submitted_at: OffsetDateTime,
+    id: Option<i64>,
+    ltr: u8,
+    scores: Vec<(String, u8)>,
+}
+
+impl Counted {
+    fn drivers(&self) -> Vec<(&str, u8)> {
+        self.scores.iter().map(|(k, v)| (k.as_str(), *v)).collect()
+    }
+}
+
+fn read_scores(json: &str, what: impl std::fmt::Display) -> Result<Vec<(String, u8)>, StoreError> {
+    let scores: BTreeMap<String, u8> = serde_json::from_str(json)
+        .map_err(|e| StoreError::Other(anyhow::Error::new(e).context(format!("reading the scores of {what}"))))?;
+    Ok(scores.into_iter().collect())
+}
+
+/// Counts `answers` in the cells of their (wave, account, role level), inside the
+/// transaction that stores them, and before they are stored. Returns the (wave, account)
+/// pairs whose cells were out of step: the caller recomputes those once the answers are in.
+pub(crate) async fn add_answers(tx: &mut Tx, answers: &[CellAnswer<'_>]) -> Result<Touched, StoreError> {
+    let mut stale = Touched::new();
+    if answers.is_empty() {
+        return Ok(stale);
+    }
+    let mut accounts: Vec<i64> = answers.iter().map(|a| a.account_id).collect();
+    accounts.sort_unstable();
+    accounts.dedup();
+    // Another process may be storing answers of the same contacts: the previous answer read
+    // below must still be the previous one when the cell is written.
+    lock_accounts(tx, &accounts).await?;
+    let roles = contact_roles(tx, answers).await?;
+    let mut by_wave: BTreeMap<i64, Vec<&CellAnswer<'_>>> = BTreeMap::new();
+    for a in answers {
+        by_wave.entry(a.wave_id).or_default().push(a);
+    }
+    for (wave_id, answers) in by_wave {
+        let mut latest = previous_answers(tx, wave_id, &answers).await?;
+        let role_of = |contact: i64| roles.get(&contact).copied().unwrap_or_else(|| role_key(None));
+        let mut keys: Vec<CellKey> = answers.iter().map(|a| (a.account_id, role_of(a.contact_id))).collect();
+        keys.sort_unstable();
+        keys.dedup();
+        let before = read_cells(tx, wave_id, &keys).await?;
+        let mut after = before.clone();
+        let mut out_of_step: Vec<i64> = Vec::new();
+        for a in answers {
+            let new = Counted {
+                submitted_at: a.submitted_at,
+                id: None,
+                ltr: a.ltr,
+                scores: read_scores(a.scores, format_args!("a new answer of contact {}", a.contact_id))?,
+            };
+            let previous = latest.get(&(a.account_id, a.contact_id));
+            // An answer dated before the one counted joins the history only.
+            if previous.is_some_and(|p| new.submitted_at < p.submitted_at) {
+                continue;
+            }
+            let cell = after.entry((a.account_id, role_of(a.contact_id))).or_default();
+            let counted = match previous {
+                Some(p) => cell.replace_answer((p.ltr, &p.drivers()), (new.ltr, &new.drivers())).is_ok(),
+                None => {
+                    cell.add_answer(new.ltr, &new.drivers());
+                    true
+                }
+            };
+            if !counted {
+                out_of_step.push(a.account_id);
+            }
+            latest.insert((a.account_id, a.contact_id), new);
+        }
+        for account in out_of_step {
+            stale.entry(wave_id).or_default().insert(account);
+        }
+        let out = stale.get(&wave_id);
+        let changed: Vec<(CellKey, Option<&CellStats>, &CellStats)> = after
+            .iter()
+            .filter(|((account, _), _)| out.is_none_or(|o| !o.contains(account)))
+            .map(|(key, stats)| (*key, before.get(key), stats))
+            .filter(|(_, old, new)| *old != Some(*new))
+            .collect();
+        write_cells(tx, wave_id, &changed).await?;
+    }
+    Ok(stale)
+}
+
+/// The role level each answering contact's cells are keyed by.
+async fn contact_roles(tx: &mut Tx, answers: &[CellAnswer<'_>]) -> Result<HashMap<i64, &'static str>, StoreError> {
+    let mut ids: Vec<i64> = answers.iter().map(|a| a.contact_id).collect();
+    ids.sort_unstable();
+    ids.dedup();
+    let mut roles = HashMap::with_capacity(ids.len());
+    for chunk in ids.chunks(KEY_CHUNK * 2) {
+        let rows: Vec<(i64, Option<String>)> = on_tx!(&mut *tx, |t| {
+            let mut qb = QueryBuilder::new("SELECT id, role FROM contacts WHERE id IN (");
+            let mut sep = qb.separated(", ");
+            for id in chunk {
+                sep.push_bind(*id);
+            }
+            qb.push(")");
+            qb.build_query_as().fetch_all(&mut **t).await?
+        });
+        for (id, role) in rows {
+            roles.insert(id, role_key(role.as_deref().and_then(RoleLevel::parse)));
+        }
+    }
+    Ok(roles)
+}
+
+/// The answer each (account, contact) of `answers` has counted in the wave so far: the latest
+/// stored (greatest `submitted_at`, then greatest id), as the cells count it.
+async fn previous_answers(
+    tx: &mut Tx,
+    wave_id: i64,
+    answers: &[&CellAnswer<'_>],
+) -> Result<HashMap<(i64, i64), Counted>, StoreError> {
+    let mut keys: Vec<(i64, i64)> = answers.iter().map(|a| (a.account_id, a.contact_id)).collect();
+    keys.sort_unstable();
+    keys.dedup();
+    let mut latest: HashMap<(i64, i64), Counted> = HashMap::with_capacity(keys.len());
+    for chunk in keys.chunks(KEY_CHUNK) {
+        // Keyed by the index on (wave, account, contact): one lookup per key.
+        let rows: Vec<(i64, i64, i64, OffsetDateTime, i32, String)> = on_tx!(&mut *tx, |t| {
+            let mut qb = QueryBuilder::new("WITH k (account_id, contact_id) AS (");
+            qb.push_values(chunk, |mut b, (account, contact)| {
+                b.push_bind(*account).push_bind(*contact);
+            });
+            qb.push(
+                ") SELECT r.id, r.account_id, r.contact_id, r.submitted_at, r.ltr, r.scores FROM k \
+                 JOIN responses r ON r.wave_id = ",
+            );
+            qb.push_bind(wave_id).push(" AND r.account_id = k.account_id AND r.contact_id = k.contact_id");
+            qb.build_query_as().fetch_all(&mut **t).await?
+        });
+        for (id, account, contact, submitted_at, ltr, scores) in rows {
+            if latest.get(&(account, contact)).is_some_and(|c| (c.submitted_at, c.id) > (submitted_at, Some(id))) {
+                continue;
+            }
+            let ltr = u8::try_from(ltr).ok().filter(|l| *l <= 10).ok_or_else(|| {
+                StoreError::Other(anyhow::anyhow!("answer {id} has an LTR of {ltr} outside 0-10"))
+            })?;
+            let scores = read_scores(&scores, format_args!("answer {id}"))?;
+            latest.insert((account, contact), Counted { submitted_at, id: Some(id), ltr, scores });
+        }
+    }
+    Ok(latest)
+}
+
+/// The stored cells of `keys` in a wave (a key without a cell is absent).
+async fn read_cells(tx: &mut Tx, wave_id: i64, keys: &[CellKey]) -> Result<HashMap<CellKey, CellStats>, StoreError> {
+    let mut cells: HashMap<CellKey, CellStats> = HashMap::with_capacity(keys.len());
+    let role_of: HashMap<&str, &'static str> = keys.iter().map(|(_, r)| (*r, *r)).collect();
+    for chunk in keys.chunks(KEY_CHUNK) {
+        let loyalty: Vec<(i64, String, i64, i64, i64, i64, i64)> = on_tx!(&mut *tx, |t| {
+            let mut qb = cell_query(
+                "s.account_id, s.role, s.promoters, s.passives, s.detractors, s.ltr_sum, s.ltr_sumsq",
+                "wave_account_stats",
+                wave_id,
+                chunk,
+            );
+            qb.build_query_as().fetch_all(&mut **t).await?
+        });
+        for (account, role, p, pa, d, s, ss) in loyalty {
+            if let Some(role) = role_of.get(role.as_str()) {
+                cells.entry((account, role)).or_default().loyalty = counts([p, pa, d, s, ss]);
+            }
+        }
+        let drivers: Vec<DriverRow> = on_tx!(&mut *tx, |t| {
+            let mut qb = cell_query(
+                "s.account_id, s.role, s.driver, s.n, s.sum_x, s.sum_xx, s.sum_xy, s.sum_y, s.sum_yy",
+                "wave_driver_stats",
+                wave_id,
+                chunk,
+            );
+            qb.build_query_as().fetch_all(&mut **t).await?
+        });
+        for row in drivers {
+            if let Some(role) = role_of.get(row.role.as_str()) {
+                let sums = row.sums();
+                cells.entry((row.account_id, role)).or_default().drivers.insert(row.driver, sums);
+            }
+        }
+    }
+    Ok(cells)
+}
+
+/// `SELECT columns FROM table s` for the cells of `keys` in a wave, by the tables' primary keys.
+fn cell_query<'a, DB: sqlx::Database>(
+    columns: &str,
+    table: &str,
+    wave_id: i64,
+    keys: &'a [CellKey],
+) -> QueryBuilder<'a, DB>
+where
+    i64: sqlx::Encode<'a, DB> + sqlx::Type<DB>,
+    &'a str: sqlx::Encode<'a, DB> + sqlx::Type<DB>,
+{
+    let mut qb = QueryBuilder::new("WITH k (account_id, role) AS (");
+    qb.push_values(keys, |mut b, (account, role)| {
+        b.push_bind(*account).push_bind(*role);
+    });
+    qb.push(format!(") SELECT {columns} FROM k JOIN {table} s ON s.wave_id = "));
+    qb.push_bind(wave_id).push(" AND s.account_id = k.account_id AND s.role = k.role");
+    qb
+}
+
+/// Writes the cells that changed: each loyalty row and each driver row as it is now, and
+/// removes the driver rows that count nothing any more (a rating left out of a new answer).
+async fn write_cells(
+    tx: &mut Tx,
+    wave_id: i64,
+    changed: &[(CellKey, Option<&CellStats>, &CellStats)],
+) -> Result<(), StoreError> {
+    // Adding or replacing an answer never empties a cell, so every changed cell has a row.
+    let loyalty: Vec<(CellKey, &CellStats)> = changed.iter().map(|(key, _, new)| (*key, *new)).collect();
+    let drivers: Vec<(CellKey, &str, &rapport_core::stats::DriverSums)> = changed
+        .iter()
+        .flat_map(|(key, _, new)| new.drivers.iter().map(move |(d, sums)| (*key, d.as_str(), sums)))
+        .collect();
+    let dropped: Vec<(CellKey, &str)> = changed
+        .iter()
+        .flat_map(|(key, old, new)| {
+            old.into_iter()
+                .flat_map(|o| o.drivers.keys())
+                .filter(|d| !new.drivers.contains_key(*d))
+                .map(move |d| (*key, d.as_str()))
+        })
+        .collect();
+    for chunk in loyalty.chunks(KEY_CHUNK) {
+        on_tx!(&mut *tx, |t| {
+            let mut qb = QueryBuilder::new(
+                "INSERT INTO wave_account_stats \
+                 (wave_id, account_id, role, promoters, passives, detractors, ltr_sum, ltr_sumsq) ",
+            );
+            qb.push_values(chunk, |mut b, ((account, role), stats)| {
+                let l = &stats.loyalty;
+                b.push_bind(wave_id).push_bind(*account).push_bind(*role);
+                for v in [l.promoters, l.passives, l.detractors, l.ltr_sum, l.ltr_sumsq] {
+                    b.push_bind(int(v));
+                }
+            });
+            qb.push(
+                " ON CONFLICT (wave_id, account_id, role) DO UPDATE SET promoters = excluded.promoters, \
+                 passives = excluded.passives, detractors = excluded.detractors, ltr_sum = excluded.ltr_sum, \
+                 ltr_sumsq = excluded.ltr_sumsq",
+            );
+            qb.build().execute(&mut **t).await?;
+        });
+    }
+    for chunk in drivers.chunks(KEY_CHUNK) {
+        on_tx!(&mut *tx, |t| {
+            let mut qb = QueryBuilder::new(
+                "INSERT INTO wave_driver_stats \
+                 (wave_id, account_id, role, driver, n, sum_x, sum_xx, sum_xy, sum_y, sum_yy) ",
+            );
+            qb.push_values(chunk, |mut b, ((account, role), driver, d)| {
+                b.push_bind(wave_id).push_bind(*account).push_bind(*role).push_bind(*driver);
+                for v in [d.n, d.sum_x, d.sum_xx, d.sum_xy, d.sum_y, d.sum_yy] {
+                    b.push_bind(int(v));
+                }
+            });
+            qb.push(
+                " ON CONFLICT (wave_id, account_id, role, driver) DO UPDATE SET n = excluded.n, \
+                 sum_x = excluded.sum_x, sum_xx = excluded.sum_xx, sum_xy = excluded.sum_xy, \
+                 sum_y = excluded.sum_y, sum_yy = excluded.sum_yy",
+            );
+            qb.build().execute(&mut **t).await?;
+        });
+    }
+    for ((account, role), driver) in &dropped {
+        on_tx!(&mut *tx, |t| sqlx::query(
+            "DELETE FROM wave_driver_stats WHERE wave_id = $1 AND account_id = $2 AND role = $3 AND driver = $4"
+        )
+        .bind(wave_id)
+        .bind(*account)
+        .bind(*role)
+        .bind(*driver)
+        .execute(&mut **t)
+        .await?
+        .rows_affected());
+    }
+    Ok(())
+}
