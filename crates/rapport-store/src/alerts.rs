@@ -223,8 +223,10 @@ async fn raise_chunk(
         qb.push(")");
         qb.build_query_as().fetch_all(&mut **t).await?
     });
-    let accounts: HashMap<i64, (String, String, Option<String>)> =
-        accounts.into_iter().map(|(id, external, name, owner)| (id, (external, name, owner.filter(|o| !o.trim().is_empty())))).collect();
+    let accounts: HashMap<i64, (String, String, Option<String>)> = accounts
+        .into_iter()
+        .map(|(id, external, name, owner)| (id, (external, name, owner.filter(|o| !o.trim().is_empty()))))
+        .collect();
     let due_at = now + deadline;
     let tasks: Vec<(i64, i64)> = on_tx!(&mut *tx, |t| {
         let mut qb = QueryBuilder::new(
@@ -245,10 +247,9 @@ async fn raise_chunk(
     let task_of: HashMap<i64, i64> = tasks.into_iter().map(|(task, alert)| (alert, task)).collect();
     let mut raised = Vec::with_capacity(fresh.len());
     for (alert_id, a) in fresh {
-        let (external_id, name, owner) = accounts
-            .get(&a.account_id)
-            .cloned()
-            .ok_or_else(|| StoreError::Other(anyhow::anyhow!("alert {} names account {}, which does not exist", a.key, a.account_id)))?;
+        let (external_id, name, owner) = accounts.get(&a.account_id).cloned().ok_or_else(|| {
+            StoreError::Other(anyhow::anyhow!("alert {} names account {}, which does not exist", a.key, a.account_id))
+        })?;
         let task_id = *task_of
             .get(&alert_id)
             .ok_or_else(|| StoreError::Other(anyhow::anyhow!("no follow-up task was made for alert {}", a.key)))?;

@@ -51,7 +51,11 @@ impl Tx {
         Ok(match store {
             Store::Sqlite(pool) => {
                 let turn = writer_turn(pool).await;
-                Tx::Sqlite { tx: pool.begin().await?, _turn: turn }
+                // IMMEDIATE takes the write lock now. A deferred transaction that reads first
+                // (answers read their contacts' previous answers before storing) holds a read
+                // snapshot, and a write by another connection in the meantime would make its
+                // first write fail at once with SQLITE_BUSY_SNAPSHOT, which no wait can cure.
+                Tx::Sqlite { tx: pool.begin_with("BEGIN IMMEDIATE").await?, _turn: turn }
             }
             Store::Postgres(pool) => Tx::Postgres(pool.begin().await?),
         })

@@ -166,7 +166,9 @@ async fn previous_answers(
     keys.dedup();
     let mut latest: HashMap<(i64, i64), Counted> = HashMap::with_capacity(keys.len());
     for chunk in keys.chunks(KEY_CHUNK) {
-        // Keyed by the index on (wave, account, contact): one lookup per key.
+        // Keyed by the index on (wave, account, contact): one lookup per key. CROSS JOIN is
+        // SQLite's way of saying which loop is outer (its planner may otherwise scan the
+        // answers and probe the keys); PostgreSQL reads it as a plain join.
         let rows: Vec<(i64, i64, i64, OffsetDateTime, i32, String)> = on_tx!(&mut *tx, |t| {
             let mut qb = QueryBuilder::new("WITH k (account_id, contact_id) AS (");
             qb.push_values(chunk, |mut b, (account, contact)| {
@@ -174,7 +176,7 @@ async fn previous_answers(
             });
             qb.push(
                 ") SELECT r.id, r.account_id, r.contact_id, r.submitted_at, r.ltr, r.scores FROM k \
-                 JOIN responses r ON r.wave_id = ",
+                 CROSS JOIN responses r WHERE r.wave_id = ",
             );
             qb.push_bind(wave_id).push(" AND r.account_id = k.account_id AND r.contact_id = k.contact_id");
             qb.build_query_as().fetch_all(&mut **t).await?
@@ -183,9 +185,10 @@ async fn previous_answers(
             if latest.get(&(account, contact)).is_some_and(|c| (c.submitted_at, c.id) > (submitted_at, Some(id))) {
                 continue;
             }
-            let ltr = u8::try_from(ltr).ok().filter(|l| *l <= 10).ok_or_else(|| {
-                StoreError::Other(anyhow::anyhow!("answer {id} has an LTR of {ltr} outside 0-10"))
-            })?;
+            let ltr = u8::try_from(ltr)
+                .ok()
+                .filter(|l| *l <= 10)
+                .ok_or_else(|| StoreError::Other(anyhow::anyhow!("answer {id} has an LTR of {ltr} outside 0-10")))?;
             let scores = read_scores(&scores, format_args!("answer {id}"))?;
             latest.insert((account, contact), Counted { submitted_at, id: Some(id), ltr, scores });
         }
@@ -231,7 +234,8 @@ async fn read_cells(tx: &mut Tx, wave_id: i64, keys: &[CellKey]) -> Result<HashM
     Ok(cells)
 }
 
-/// `SELECT columns FROM table s` for the cells of `keys` in a wave, by the tables' primary keys.
+/// `SELECT columns FROM table s` for the cells of `keys` in a wave, by the tables' primary
+/// keys (one lookup per key: see the CROSS JOIN in [`previous_answers`]).
 fn cell_query<'a, DB: sqlx::Database>(
     columns: &str,
     table: &str,
@@ -246,7 +250,7 @@ where
     qb.push_values(keys, |mut b, (account, role)| {
         b.push_bind(*account).push_bind(*role);
     });
-    qb.push(format!(") SELECT {columns} FROM k JOIN {table} s ON s.wave_id = "));
+    qb.push(format!(") SELECT {columns} FROM k CROSS JOIN {table} s WHERE s.wave_id = "));
     qb.push_bind(wave_id).push(" AND s.account_id = k.account_id AND s.role = k.role");
     qb
 }
@@ -267,7 +271,7 @@ async fn write_cells(
     let dropped: Vec<(CellKey, &str)> = changed
         .iter()
         .flat_map(|(key, old, new)| {
-            old.into_iter()
+            old.iter()
                 .flat_map(|o| o.drivers.keys())
                 .filter(|d| !new.drivers.contains_key(*d))
                 .map(move |d| (*key, d.as_str()))

@@ -196,7 +196,10 @@ pub async fn answers_are_counted_by_difference_and_always_equal_a_rebuild(store:
     assert_cells_equal_a_rebuild(&store, "a batch with a contact answering twice").await;
 
     // Ana rates the product after all: the driver row comes back; then she drops it again.
-    store.record_answer(&ana, v, &answers(v, &[("ltr", "8"), ("product", "5")]), NOW + Duration::minutes(2)).await.unwrap();
+    store
+        .record_answer(&ana, v, &answers(v, &[("ltr", "8"), ("product", "5")]), NOW + Duration::minutes(2))
+        .await
+        .unwrap();
     assert_eq!(cell(&store.wave_cells(wave).await.unwrap(), RoleLevel::Executive).unwrap().drivers["product"].n, 1);
     store.record_answer(&ana, v, &answers(v, &[("ltr", "10")]), NOW + Duration::minutes(3)).await.unwrap();
     let exec = cell(&store.wave_cells(wave).await.unwrap(), RoleLevel::Executive).unwrap();
