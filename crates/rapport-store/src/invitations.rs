@@ -198,6 +198,8 @@ pub(crate) fn new_secret() -> String {
 
 /// Answers written per statement (ten values each).
 const ANSWER_CHUNK: usize = 100;
+/// Invitations per lookup statement.
+const INVITATION_CHUNK: usize = 500;
 
 /// An answer ready to store: read from the form and checked against its survey.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -424,6 +426,26 @@ impl Store {
     pub async fn invitation(&self, id: i64) -> Result<Option<Invitation>, StoreError> {
         let sql = format!("SELECT {INVITATION_COLUMNS} WHERE i.id = $1");
         Ok(on_pool!(self, |pool| sqlx::query_as(&sql).bind(id).fetch_optional(pool).await?))
+    }
+
+    /// The invitations with these ids (those that exist), in no particular order: the
+    /// response pages look up the links that arrive together in one query.
+    pub async fn invitations(&self, ids: &[i64]) -> Result<Vec<Invitation>, StoreError> {
+        let mut found = Vec::with_capacity(ids.len());
+        for chunk in ids.chunks(INVITATION_CHUNK) {
+            let sql = format!("SELECT {INVITATION_COLUMNS} WHERE i.id IN (");
+            let rows: Vec<Invitation> = on_pool!(self, |pool| {
+                let mut qb = QueryBuilder::new(sql);
+                let mut sep = qb.separated(", ");
+                for id in chunk {
+                    sep.push_bind(*id);
+                }
+                qb.push(")");
+                qb.build_query_as().fetch_all(pool).await?
+            });
+            found.extend(rows);
+        }
+        Ok(found)
     }
 
     /// A wave's invitations, by account and contact name, from `after` (an invitation id

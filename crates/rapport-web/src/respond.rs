@@ -8,6 +8,7 @@
 //! answer is committed before its thank-you page is sent.
 
 mod group_commit;
+mod group_read;
 mod texts;
 
 use std::collections::HashMap;
@@ -34,6 +35,7 @@ use crate::error::WebError;
 use crate::state::AppState;
 use crate::token::same_secret;
 pub use group_commit::AnswerWriter;
+pub use group_read::InvitationReader;
 pub use texts::{Ui, ui};
 
 /// The largest response form accepted: the longest comment allowed, several times over.
@@ -83,7 +85,7 @@ fn split_token(token: &str) -> Option<(i64, &str)> {
 /// The invitation a personal link names, when its secret matches.
 async fn find(state: &AppState, token: &str) -> Result<Option<Invitation>, WebError> {
     let Some((id, secret)) = split_token(token) else { return Ok(None) };
-    let found = state.store.invitation(id).await?;
+    let found = state.invitation_reader().find(id).await?;
     Ok(found.filter(|inv| same_secret(&inv.secret, secret)))
 }
 

@@ -73,6 +73,8 @@ pub struct AppState {
     pub bench_ceiling: bool,
     /// Stores answers with group commit; started on first use.
     pub answers: Arc<std::sync::OnceLock<crate::respond::AnswerWriter>>,
+    /// Looks personal links up with group read; started on first use.
+    pub invitations: Arc<std::sync::OnceLock<crate::respond::InvitationReader>>,
     /// The invitation channels this server delivers ("email", "sms"): none unless a mail
     /// server or SMS gateway is configured and its worker runs.
     pub delivery_channels: Vec<&'static str>,
@@ -105,6 +107,7 @@ impl AppState {
             public_url: "http://127.0.0.1:8080".to_string(),
             delivery_channels: Vec::new(),
             answers: Default::default(),
+            invitations: Default::default(),
             bench_ceiling: false,
         }
     }
@@ -112,6 +115,11 @@ impl AppState {
     /// The writer that stores answers (group commit), started on first use.
     pub fn answer_writer(&self) -> &crate::respond::AnswerWriter {
         self.answers.get_or_init(|| crate::respond::AnswerWriter::start(self.store.clone()))
+    }
+
+    /// The reader that looks personal links up (group read), started on first use.
+    pub fn invitation_reader(&self) -> &crate::respond::InvitationReader {
+        self.invitations.get_or_init(|| crate::respond::InvitationReader::start(self.store.clone()))
     }
 
     /// The same state with the public address links use, and the channels it delivers.
