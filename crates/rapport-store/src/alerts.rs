@@ -141,7 +141,7 @@ pub struct QuadrantState {
     pub changes: i32,
 }
 
-/// An account's move to another quadrant, to record.
+/// An account placed on the matrix again, to record with what its move sends.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct QuadrantMove {
     /// The account.
@@ -152,6 +152,20 @@ pub struct QuadrantMove {
     pub from: Option<QuadrantState>,
     /// Where it is now.
     pub to: String,
+    /// The events its move sends (queued only if the move is recorded).
+    pub events: Vec<Message>,
+    /// The alert its move raises (raised only if the move is recorded).
+    pub alert: Option<NewAlert>,
+}
+
+/// What one run of the account rules recorded.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct MovesRecorded {
+    /// The accounts whose move was recorded; the others were moved by another process since
+    /// their `from` was read, and nothing of theirs was recorded.
+    pub moved: Vec<i64>,
+    /// The alerts raised now (an alert raised before is left alone).
+    pub raised: Vec<RaisedAlert>,
 }
 
 /// Raises `alerts` in an open transaction: each alert, its task (for the account owner, due
@@ -424,55 +438,77 @@ impl Store {
         Ok(rows.into_iter().map(|(id, quadrant, changes)| (id, QuadrantState { quadrant, changes })).collect())
     }
 
-    /// Records an account's move, with its `events` and, when given, the alert it raises, in
-    /// one transaction. False (and nothing recorded) when another process recorded a move of
-    /// the account since `m.from` was read.
-    pub async fn move_quadrant(
+    /// Records the account rules' findings in one transaction: each account's new quadrant
+    /// with the events and alert of its move, and `alerts` (about the waves, not a move). An
+    /// account that another process moved since its `from` was read is left out, with its
+    /// events and alert. One transaction and a few statements per run, because the rules place
+    /// hundreds of accounts while answers wait for the database's one writer.
+    pub async fn move_quadrants(
         &self,
-        m: &QuadrantMove,
-        events: &[Message],
-        alert: Option<&NewAlert>,
+        moves: &[QuadrantMove],
+        alerts: &[NewAlert],
         deadline: Duration,
         now: OffsetDateTime,
         compose: Compose<'_>,
-    ) -> Result<bool, StoreError> {
+    ) -> Result<MovesRecorded, StoreError> {
         let mut tx = Tx::begin(self).await?;
-        let moved = match &m.from {
-            None => {
-                let sql = "INSERT INTO account_quadrants (account_id, wave_id, quadrant, changes, changed_at) \
-                           VALUES ($1, $2, $3, 0, $4) ON CONFLICT (account_id) DO NOTHING";
-                on_tx!(&mut tx, |t| sqlx::query(sql)
-                    .bind(m.account_id)
-                    .bind(m.wave_id)
-                    .bind(&m.to)
-                    .bind(now)
-                    .execute(&mut **t)
-                    .await?
-                    .rows_affected())
-            }
-            Some(from) => {
-                let sql = "UPDATE account_quadrants SET wave_id = $2, quadrant = $3, changes = changes + 1, \
-                           changed_at = $4 WHERE account_id = $1 AND changes = $5";
-                on_tx!(&mut tx, |t| sqlx::query(sql)
-                    .bind(m.account_id)
-                    .bind(m.wave_id)
-                    .bind(&m.to)
-                    .bind(now)
-                    .bind(from.changes)
-                    .execute(&mut **t)
-                    .await?
-                    .rows_affected())
-            }
-        };
-        if moved == 0 {
-            tx.rollback().await?;
-            return Ok(false);
+        let (first, again): (Vec<&QuadrantMove>, Vec<&QuadrantMove>) = moves.iter().partition(|m| m.from.is_none());
+        let mut moved = Vec::with_capacity(moves.len());
+        for chunk in first.chunks(MOVE_CHUNK) {
+            moved.extend(first_seen(&mut tx, chunk, now).await?);
         }
-        enqueue_in(&mut tx, events, now).await?;
-        if let Some(alert) = alert {
-            raise_in(&mut tx, std::slice::from_ref(alert), deadline, now, compose).await?;
+        for chunk in again.chunks(MOVE_CHUNK) {
+            moved.extend(seen_again(&mut tx, chunk, now).await?);
         }
+        let recorded: std::collections::HashSet<i64> = moved.iter().copied().collect();
+        let mut events = Vec::new();
+        let mut raise = Vec::new();
+        for m in moves.iter().filter(|m| recorded.contains(&m.account_id)) {
+            events.extend(m.events.iter().cloned());
+            raise.extend(m.alert.iter().cloned());
+        }
+        raise.extend(alerts.iter().cloned());
+        enqueue_in(&mut tx, &events, now).await?;
+        let raised = raise_in(&mut tx, &raise, deadline, now, compose).await?;
         tx.commit().await?;
-        Ok(true)
+        Ok(MovesRecorded { moved, raised })
     }
+}
+
+/// Accounts per statement (4 values each).
+const MOVE_CHUNK: usize = 500;
+
+/// Records the quadrant of accounts never seen before; returns those recorded (another
+/// process may have seen one first).
+async fn first_seen(tx: &mut Tx, moves: &[&QuadrantMove], now: OffsetDateTime) -> Result<Vec<i64>, StoreError> {
+    Ok(on_tx!(tx, |t| {
+        let mut qb =
+            QueryBuilder::new("INSERT INTO account_quadrants (account_id, wave_id, quadrant, changes, changed_at) ");
+        qb.push_values(moves, |mut b, m| {
+            b.push_bind(m.account_id).push_bind(m.wave_id).push_bind(&m.to).push_bind(0_i32).push_bind(now);
+        });
+        qb.push(" ON CONFLICT (account_id) DO NOTHING RETURNING account_id");
+        qb.build_query_scalar().fetch_all(&mut **t).await?
+    }))
+}
+
+/// Records the new quadrant of accounts seen before, each only if no move was recorded since
+/// it was read (its count of changes is still the same); returns those recorded.
+async fn seen_again(tx: &mut Tx, moves: &[&QuadrantMove], now: OffsetDateTime) -> Result<Vec<i64>, StoreError> {
+    Ok(on_tx!(tx, |t| {
+        let mut qb = QueryBuilder::new("WITH v (moved_id, moved_wave, moved_to, read_changes) AS (");
+        qb.push_values(moves, |mut b, m| {
+            let changes = m.from.as_ref().map_or(0, |f| f.changes);
+            b.push_bind(m.account_id).push_bind(m.wave_id).push_bind(&m.to).push_bind(changes);
+        });
+        qb.push(
+            ") UPDATE account_quadrants SET wave_id = v.moved_wave, quadrant = v.moved_to, \
+             changes = account_quadrants.changes + 1, changed_at = ",
+        );
+        qb.push_bind(now).push(
+            " FROM v WHERE account_quadrants.account_id = v.moved_id \
+             AND account_quadrants.changes = v.read_changes RETURNING account_quadrants.account_id",
+        );
+        qb.build_query_scalar().fetch_all(&mut **t).await?
+    }))
 }

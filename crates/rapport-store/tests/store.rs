@@ -43,6 +43,7 @@ fn main() {
         a_delivery_job_is_claimed_once_and_never_run_twice,
         a_bounce_marks_the_invitation_and_stops_its_reminders,
         recent_answers_wait_for_the_rules_and_an_alert_is_raised_once,
+        quadrant_moves_are_recorded_together_and_a_stale_one_is_left_out,
         outbox_messages_go_to_one_worker_and_return_when_it_dies,
         overdue_tasks_escalate_once_to_the_manager_or_else_the_sponsor,
         plan_items_link_the_accounts_own_answers_and_close_with_an_outcome,

@@ -4,7 +4,7 @@
 use rapport_core::alert::AlertKind;
 use rapport_core::task::{Function, TaskStatus};
 use rapport_core::user::Role;
-use rapport_store::alerts::{NewAlert, RaisedAlert};
+use rapport_store::alerts::{NewAlert, QuadrantMove, QuadrantState, RaisedAlert};
 use rapport_store::outbox::{Attempt, Delivery, Message};
 use rapport_store::reviews::NewReview;
 use rapport_store::tasks::{NewTask, TaskError, TaskFilter, TaskView};
@@ -86,6 +86,58 @@ pub async fn recent_answers_wait_for_the_rules_and_an_alert_is_raised_once(store
     let log = store.outbox_log(None, None, None, 10).await.unwrap();
     assert_eq!(log.len(), 1);
     assert_eq!(log[0].recipient, "ana@rapport.example");
+}
+
+pub async fn quadrant_moves_are_recorded_together_and_a_stale_one_is_left_out(store: Store) {
+    answered(&store).await;
+    let pending = store.pending_answers(100).await.unwrap();
+    let account = |ext: &str| pending.iter().find(|a| a.account_external_id == ext).unwrap().account_id;
+    let (a1, a2, wave) = (account("A1"), account("A2"), pending[0].wave_id);
+    let alert = |key: &str, account_id: i64| NewAlert {
+        key: key.to_string(),
+        kind: AlertKind::Problem,
+        account_id,
+        wave_id: Some(wave),
+        response_id: None,
+        detail: format!("{key} in words"),
+    };
+    let placed =
+        |account_id: i64, from: Option<(&str, i32)>, to: &str, event: &str, raises: Option<NewAlert>| QuadrantMove {
+            account_id,
+            wave_id: wave,
+            from: from.map(|(q, changes)| QuadrantState { quadrant: q.to_string(), changes }),
+            to: to.to_string(),
+            events: vec![note(event, "hooks@e.example")],
+            alert: raises,
+        };
+    let compose = |r: &RaisedAlert| vec![note(&format!("alert:{}", r.detail), "ana@rapport.example")];
+    let (deadline, now) = (Duration::hours(48), OffsetDateTime::now_utc());
+
+    // First seen: both recorded in one go, with their events and the alert of one.
+    let first = [placed(a1, None, "problem", "e1", Some(alert("p1", a1))), placed(a2, None, "emulate", "e2", None)];
+    let recorded = store.move_quadrants(&first, &[], deadline, now, &compose).await.unwrap();
+    assert_eq!(recorded.moved.len(), 2);
+    assert_eq!(recorded.raised.iter().map(|r| r.detail.as_str()).collect::<Vec<_>>(), ["p1 in words"]);
+    let seen = store.quadrant_states().await.unwrap();
+    assert_eq!((seen[&a1].quadrant.as_str(), seen[&a1].changes), ("problem", 0));
+
+    // Seen again: A2 was read before another process moved it (its count of changes is
+    // stale), so its move, its event and its alert are left out; A1's move and an alert
+    // about the waves are recorded.
+    let again = [
+        placed(a1, Some(("problem", 0)), "decision", "e3", None),
+        placed(a2, Some(("emulate", 5)), "growth", "e4", Some(alert("p2", a2))),
+    ];
+    let recorded = store.move_quadrants(&again, &[alert("drop", a1)], deadline, now, &compose).await.unwrap();
+    assert_eq!(recorded.moved, [a1]);
+    assert_eq!(recorded.raised.iter().map(|r| r.detail.as_str()).collect::<Vec<_>>(), ["drop in words"]);
+    let seen = store.quadrant_states().await.unwrap();
+    assert_eq!((seen[&a1].quadrant.as_str(), seen[&a1].changes), ("decision", 1));
+    assert_eq!((seen[&a2].quadrant.as_str(), seen[&a2].changes), ("emulate", 0), "the stale move changed nothing");
+    let mut queued: Vec<String> =
+        store.outbox_log(None, None, None, 20).await.unwrap().into_iter().map(|m| m.key).collect();
+    queued.sort();
+    assert_eq!(queued, ["alert:drop in words", "alert:p1 in words", "e1", "e2", "e3"]);
 }
 
 pub async fn outbox_messages_go_to_one_worker_and_return_when_it_dies(store: Store) {

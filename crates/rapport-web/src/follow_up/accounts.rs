@@ -9,6 +9,7 @@ use rapport_reports::{Portfolio, ReportKind, ReportQuery};
 use rapport_store::alerts::{NewAlert, QuadrantMove, RaisedAlert};
 use rapport_store::webhooks::Webhook;
 use serde_json::json;
+use std::collections::HashSet;
 use time::{Duration, OffsetDateTime};
 
 use super::{FollowUp, messages};
@@ -53,7 +54,8 @@ async fn run(fu: &FollowUp, rules: &AlertRules, hooks: &[Webhook], now: OffsetDa
     let deadline = Duration::hours(i64::from(rules.deadline_hours));
     let compose = |r: &RaisedAlert| messages::alert_raised(r, None, hooks, &fu.public_url);
     let measured = |p: &Placement<usize>| p.quadrant != Quadrant::Unsurveyed && !p.loyalty.low_sample;
-    let (mut moves, mut alerts) = (0, 0);
+    // Collected, then recorded in one transaction.
+    let (mut moves, mut alerts, mut counted) = (Vec::new(), Vec::new(), HashSet::new());
     for (i, now_placed) in later.placements.iter().enumerate() {
         if !measured(now_placed) {
             continue;
@@ -75,7 +77,7 @@ async fn run(fu: &FollowUp, rules: &AlertRules, hooks: &[Webhook], now: OffsetDa
                         account.account.name, from_wave.name, latest.name, now_placed.loyalty.n
                     ),
                 };
-                alerts += u64::from(store.raise_alert(&alert, deadline, now, &compose).await?.is_some());
+                alerts.push(alert);
             }
         }
         let state = seen.get(&account.id);
@@ -120,16 +122,19 @@ async fn run(fu: &FollowUp, rules: &AlertRules, hooks: &[Webhook], now: OffsetDa
                 });
             }
         }
-        let m = QuadrantMove {
+        if moved.is_some() {
+            counted.insert(account.id);
+        }
+        moves.push(QuadrantMove {
             account_id: account.id,
             wave_id: latest.id,
             from: state.cloned(),
             to: now_placed.quadrant.as_str().to_string(),
-        };
-        if store.move_quadrant(&m, &events, alert.as_ref(), deadline, now, &compose).await? && moved.is_some() {
-            moves += 1;
-            alerts += u64::from(alert.is_some());
-        }
+            events,
+            alert,
+        });
     }
-    Ok((moves, alerts))
+    let recorded = store.move_quadrants(&moves, &alerts, deadline, now, &compose).await?;
+    let moved = recorded.moved.iter().filter(|id| counted.contains(id)).count();
+    Ok((moved as u64, recorded.raised.len() as u64))
 }
