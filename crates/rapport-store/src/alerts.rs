@@ -12,7 +12,7 @@ use crate::error::StoreError;
 use crate::on_pool;
 use crate::outbox::{Message, enqueue_in};
 use crate::store::Store;
-use crate::tx::{Tx, on_tx};
+use crate::tx::{Tx, on_tx, on_writer};
 
 /// The settings name of the alert rules.
 const RULES: &str = "alert_rules";
@@ -318,12 +318,12 @@ impl Store {
         let sql = "INSERT INTO settings (name, value, updated_at, updated_by) VALUES ($1, $2, $3, $4) \
                    ON CONFLICT (name) DO UPDATE SET value = excluded.value, updated_at = excluded.updated_at, \
                    updated_by = excluded.updated_by";
-        on_pool!(self, |pool| sqlx::query(sql)
+        on_writer!(self, |conn| sqlx::query(sql)
             .bind(RULES)
             .bind(&json)
             .bind(now)
             .bind(by)
-            .execute(pool)
+            .execute(&mut *conn)
             .await?
             .rows_affected());
         Ok(())
@@ -341,11 +341,11 @@ impl Store {
     pub async fn set_scanner_mark(&self, name: &str, value: i64, now: OffsetDateTime) -> Result<(), StoreError> {
         let sql = "INSERT INTO settings (name, value, updated_at) VALUES ($1, $2, $3) \
                    ON CONFLICT (name) DO UPDATE SET value = excluded.value, updated_at = excluded.updated_at";
-        on_pool!(self, |pool| sqlx::query(sql)
+        on_writer!(self, |conn| sqlx::query(sql)
             .bind(name)
             .bind(value.to_string())
             .bind(now)
-            .execute(pool)
+            .execute(&mut *conn)
             .await?
             .rows_affected());
         Ok(())

@@ -6,6 +6,7 @@ use rapport_core::user::Role;
 use crate::error::StoreError;
 use crate::on_pool;
 use crate::store::Store;
+use crate::tx::on_writer;
 
 /// What a token may do, on top of what its user's role allows.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
@@ -87,13 +88,13 @@ impl Store {
     ) -> Result<i64, StoreError> {
         let sql = "INSERT INTO api_tokens (user_id, name, token_hash, scope, created_at) VALUES ($1, $2, $3, $4, $5) \
                    RETURNING id";
-        Ok(on_pool!(self, |pool| sqlx::query_scalar(sql)
+        Ok(on_writer!(self, |conn| sqlx::query_scalar(sql)
             .bind(user_id)
             .bind(name)
             .bind(token_hash)
             .bind(scope.as_str())
             .bind(now)
-            .fetch_one(pool)
+            .fetch_one(&mut *conn)
             .await?))
     }
 
@@ -106,11 +107,11 @@ impl Store {
         let row: Option<Row> = on_pool!(self, |pool| sqlx::query_as(sql).bind(token_hash).fetch_optional(pool).await?);
         let Some((token_id, user_id, email, name, role, scope, last_used_at)) = row else { return Ok(None) };
         if last_used_at.is_none_or(|t| t < now - LAST_USED_GRAIN) {
-            on_pool!(self, |pool| {
+            on_writer!(self, |conn| {
                 sqlx::query("UPDATE api_tokens SET last_used_at = $1 WHERE id = $2")
                     .bind(now)
                     .bind(token_id)
-                    .execute(pool)
+                    .execute(&mut *conn)
                     .await?;
             });
         }
@@ -146,11 +147,11 @@ impl Store {
     /// Revokes one of a user's tokens; `NotFound` when they have no such live token.
     pub async fn revoke_api_token(&self, id: i64, user_id: i64, now: i64) -> Result<(), StoreError> {
         let sql = "UPDATE api_tokens SET revoked_at = $1 WHERE id = $2 AND user_id = $3 AND revoked_at IS NULL";
-        let done = on_pool!(self, |pool| sqlx::query(sql)
+        let done = on_writer!(self, |conn| sqlx::query(sql)
             .bind(now)
             .bind(id)
             .bind(user_id)
-            .execute(pool)
+            .execute(&mut *conn)
             .await?
             .rows_affected());
         if done == 0 { Err(StoreError::NotFound) } else { Ok(()) }

@@ -4,6 +4,7 @@
 use crate::error::StoreError;
 use crate::on_pool;
 use crate::store::Store;
+use crate::tx::on_writer;
 
 /// One line of the log.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -33,8 +34,8 @@ impl Store {
         detail: &str,
     ) -> Result<(), StoreError> {
         let sql = "INSERT INTO audit_log (at, actor, action, target, detail) VALUES ($1, $2, $3, $4, $5)";
-        on_pool!(self, |pool| {
-            sqlx::query(sql).bind(at).bind(actor).bind(action).bind(target).bind(detail).execute(pool).await?;
+        on_writer!(self, |conn| {
+            sqlx::query(sql).bind(at).bind(actor).bind(action).bind(target).bind(detail).execute(&mut *conn).await?;
         });
         Ok(())
     }

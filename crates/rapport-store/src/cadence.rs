@@ -8,7 +8,7 @@ use crate::on_pool;
 use crate::outbox::{Message, enqueue_in};
 use crate::store::Store;
 use crate::tasks::{NewTask, TaskError, add_task_in};
-use crate::tx::{Tx, on_tx};
+use crate::tx::{Tx, on_tx, on_writer};
 
 /// The settings name of the cadence.
 const CADENCE: &str = "cadence";
@@ -44,19 +44,19 @@ impl Store {
                            ON CONFLICT (name) DO UPDATE SET value = excluded.value, updated_at = excluded.updated_at, \
                            updated_by = excluded.updated_by";
                 let value = json(c)?;
-                on_pool!(self, |pool| sqlx::query(sql)
+                on_writer!(self, |conn| sqlx::query(sql)
                     .bind(CADENCE)
                     .bind(&value)
                     .bind(now)
                     .bind(by)
-                    .execute(pool)
+                    .execute(&mut *conn)
                     .await?
                     .rows_affected());
             }
             None => {
-                on_pool!(self, |pool| sqlx::query("DELETE FROM settings WHERE name = $1")
+                on_writer!(self, |conn| sqlx::query("DELETE FROM settings WHERE name = $1")
                     .bind(CADENCE)
-                    .execute(pool)
+                    .execute(&mut *conn)
                     .await?
                     .rows_affected());
             }

@@ -4,6 +4,7 @@
 use crate::error::StoreError;
 use crate::on_pool;
 use crate::store::Store;
+use crate::tx::on_writer;
 
 /// How long a key is remembered, in seconds.
 pub const KEEP_SECONDS: i64 = 24 * 3600;
@@ -48,8 +49,8 @@ impl Store {
         let forget = "DELETE FROM idempotency_keys WHERE created_at <= $1";
         let insert = "INSERT INTO idempotency_keys (user_id, key, request_hash, status, body, created_at) \
                       VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (user_id, key) DO NOTHING";
-        on_pool!(self, |pool| {
-            sqlx::query(forget).bind(now - KEEP_SECONDS).execute(pool).await?;
+        on_writer!(self, |conn| {
+            sqlx::query(forget).bind(now - KEEP_SECONDS).execute(&mut *conn).await?;
             sqlx::query(insert)
                 .bind(user_id)
                 .bind(key)
@@ -57,7 +58,7 @@ impl Store {
                 .bind(i64::from(r.status))
                 .bind(&r.body)
                 .bind(now)
-                .execute(pool)
+                .execute(&mut *conn)
                 .await?;
         });
         Ok(())

@@ -17,7 +17,7 @@ use crate::error::StoreError;
 use crate::on_pool;
 use crate::store::Store;
 use crate::surveys::SurveyVersion;
-use crate::tx::{Tx, on_tx};
+use crate::tx::{Tx, on_tx, on_writer};
 use crate::waves::WaveStatus;
 
 /// How an invitation reaches its contact: by email when the contact has an address, else by
@@ -484,7 +484,12 @@ impl Store {
     /// Records the first time the survey page was opened.
     pub async fn mark_opened(&self, invitation_id: i64, now: OffsetDateTime) -> Result<(), StoreError> {
         let sql = "UPDATE invitations SET opened_at = $2 WHERE id = $1 AND opened_at IS NULL";
-        on_pool!(self, |pool| sqlx::query(sql).bind(invitation_id).bind(now).execute(pool).await?.rows_affected());
+        on_writer!(self, |conn| sqlx::query(sql)
+            .bind(invitation_id)
+            .bind(now)
+            .execute(&mut *conn)
+            .await?
+            .rows_affected());
         Ok(())
     }
 
@@ -492,7 +497,12 @@ impl Store {
     pub async fn save_draft(&self, invitation_id: i64, answers: &Answers) -> Result<(), StoreError> {
         let json = serde_json::to_string(answers).map_err(|e| StoreError::Other(e.into()))?;
         let sql = "UPDATE invitations SET draft = $2 WHERE id = $1";
-        on_pool!(self, |pool| sqlx::query(sql).bind(invitation_id).bind(json).execute(pool).await?.rows_affected());
+        on_writer!(self, |conn| sqlx::query(sql)
+            .bind(invitation_id)
+            .bind(json)
+            .execute(&mut *conn)
+            .await?
+            .rows_affected());
         Ok(())
     }
 
@@ -644,11 +654,11 @@ impl Store {
     pub async fn mark_bounced(&self, wave_id: i64, email: &str, reason: &str) -> Result<u64, StoreError> {
         let sql = "UPDATE invitations SET status = 'bounced', last_error = $3 WHERE wave_id = $1 \
                    AND channel = 'email' AND contact_id IN (SELECT id FROM contacts WHERE LOWER(email) = LOWER($2))";
-        Ok(on_pool!(self, |pool| sqlx::query(sql)
+        Ok(on_writer!(self, |conn| sqlx::query(sql)
             .bind(wave_id)
             .bind(email.trim())
             .bind(reason)
-            .execute(pool)
+            .execute(&mut *conn)
             .await?
             .rows_affected()))
     }
@@ -668,7 +678,7 @@ impl Store {
     /// Marks a contact unsubscribed: later waves leave them out, whatever a re-import says.
     pub async fn unsubscribe(&self, contact_id: i64, now: OffsetDateTime) -> Result<(), StoreError> {
         let sql = "UPDATE contacts SET unsubscribed_at = COALESCE(unsubscribed_at, $2) WHERE id = $1";
-        on_pool!(self, |pool| sqlx::query(sql).bind(contact_id).bind(now).execute(pool).await?.rows_affected());
+        on_writer!(self, |conn| sqlx::query(sql).bind(contact_id).bind(now).execute(&mut *conn).await?.rows_affected());
         Ok(())
     }
 }

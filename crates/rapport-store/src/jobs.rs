@@ -12,7 +12,7 @@ use time::{Duration, OffsetDateTime};
 use crate::error::StoreError;
 use crate::on_pool;
 use crate::store::Store;
-use crate::tx::{Tx, on_tx};
+use crate::tx::{Tx, on_tx, on_writer};
 
 /// What a job delivers.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -105,7 +105,7 @@ impl Store {
         channels: &[&str],
         now: OffsetDateTime,
     ) -> Result<u64, StoreError> {
-        Ok(on_pool!(self, |pool| {
+        Ok(on_writer!(self, |conn| {
             let mut qb = sqlx::QueryBuilder::new(
                 "INSERT INTO jobs (kind, invitation_id, seq, run_at) SELECT 'invitation', i.id, 0, ",
             );
@@ -116,7 +116,7 @@ impl Store {
                 sep.push_bind(*c);
             }
             qb.push(") ON CONFLICT (kind, invitation_id, seq) DO NOTHING");
-            qb.build().execute(pool).await?.rows_affected()
+            qb.build().execute(&mut *conn).await?.rows_affected()
         }))
     }
 
@@ -162,11 +162,11 @@ impl Store {
             }
             let sql = "INSERT INTO jobs (kind, invitation_id, seq, run_at) VALUES ('reminder', $1, $2, $3) \
                        ON CONFLICT (kind, invitation_id, seq) DO NOTHING";
-            queued += on_pool!(self, |pool| sqlx::query(sql)
+            queued += on_writer!(self, |conn| sqlx::query(sql)
                 .bind(id)
                 .bind(reminders + 1)
                 .bind(now)
-                .execute(pool)
+                .execute(&mut *conn)
                 .await?
                 .rows_affected());
         }
@@ -181,8 +181,12 @@ impl Store {
              (SELECT id FROM jobs WHERE status = 'queued' AND run_at <= $1 ORDER BY run_at, id LIMIT $3{lock}) \
              RETURNING id, kind, invitation_id, attempts"
         );
-        let rows: Vec<(i64, String, i64, i32)> =
-            on_pool!(self, |pool| sqlx::query_as(&sql).bind(now).bind(now + lease).bind(limit).fetch_all(pool).await?);
+        let rows: Vec<(i64, String, i64, i32)> = on_writer!(self, |conn| sqlx::query_as(&sql)
+            .bind(now)
+            .bind(now + lease)
+            .bind(limit)
+            .fetch_all(&mut *conn)
+            .await?);
         let mut jobs: Vec<Job> = rows
             .into_iter()
             .map(|(id, kind, invitation_id, attempts)| Job {
@@ -305,11 +309,11 @@ impl Store {
     /// Sets a wave's reminders: after `after_days` without an answer, at most `max` of them.
     pub async fn set_reminders(&self, wave_id: i64, after_days: u32, max: u32) -> Result<(), StoreError> {
         let sql = "UPDATE waves SET remind_after_days = $2, max_reminders = $3 WHERE id = $1";
-        on_pool!(self, |pool| sqlx::query(sql)
+        on_writer!(self, |conn| sqlx::query(sql)
             .bind(wave_id)
             .bind(i64::from(after_days))
             .bind(i64::from(max))
-            .execute(pool)
+            .execute(&mut *conn)
             .await?
             .rows_affected());
         Ok(())

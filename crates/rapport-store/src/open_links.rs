@@ -9,7 +9,7 @@ use crate::error::StoreError;
 use crate::invitations::{Invitation, new_secret};
 use crate::on_pool;
 use crate::store::Store;
-use crate::tx::{Tx, on_tx};
+use crate::tx::{Tx, on_tx, on_writer};
 use crate::waves::WaveStatus;
 
 /// An open link with what its page needs.
@@ -113,11 +113,11 @@ impl Store {
             return Ok(link);
         }
         let sql = "INSERT INTO open_links (wave_id, account_id, secret) VALUES ($1, $2, $3) RETURNING id";
-        let id: i64 = on_pool!(self, |pool| sqlx::query_scalar(sql)
+        let id: i64 = on_writer!(self, |conn| sqlx::query_scalar(sql)
             .bind(wave_id)
             .bind(account_id)
             .bind(new_secret())
-            .fetch_one(pool)
+            .fetch_one(&mut *conn)
             .await?);
         self.open_link_by_id(id).await?.ok_or(StoreError::NotFound)
     }
@@ -150,13 +150,13 @@ impl Store {
     ) -> Result<Invitation, StoreError> {
         let sql = "INSERT INTO invitations (wave_id, contact_id, secret, language, channel, created_at) \
                    VALUES ($1, $2, $3, $4, 'link', $5) ON CONFLICT (wave_id, contact_id) DO NOTHING";
-        on_pool!(self, |pool| sqlx::query(sql)
+        on_writer!(self, |conn| sqlx::query(sql)
             .bind(wave_id)
             .bind(contact_id)
             .bind(new_secret())
             .bind(language)
             .bind(now)
-            .execute(pool)
+            .execute(&mut *conn)
             .await?
             .rows_affected());
         let id: i64 = on_pool!(self, |pool| sqlx::query_scalar(
@@ -221,6 +221,6 @@ impl Store {
     /// was there.
     pub async fn forget_unmatched(&self, id: i64) -> Result<bool, StoreError> {
         let sql = "DELETE FROM unmatched_answers WHERE id = $1";
-        Ok(on_pool!(self, |pool| sqlx::query(sql).bind(id).execute(pool).await?.rows_affected()) == 1)
+        Ok(on_writer!(self, |conn| sqlx::query(sql).bind(id).execute(&mut *conn).await?.rows_affected()) == 1)
     }
 }

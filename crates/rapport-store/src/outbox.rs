@@ -15,7 +15,7 @@ use crate::error::StoreError;
 use crate::jobs::QueueCounts;
 use crate::on_pool;
 use crate::store::Store;
-use crate::tx::{Tx, on_tx};
+use crate::tx::{Tx, on_tx, on_writer};
 
 /// How a message goes out.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -179,8 +179,12 @@ impl Store {
              (SELECT id FROM outbox WHERE status = 'queued' AND run_at <= $1 AND kind IN ({kinds}) \
              ORDER BY run_at, id LIMIT $3{lock}) RETURNING {COLUMNS}"
         );
-        let mut rows: Vec<OutboxEntry> =
-            on_pool!(self, |pool| sqlx::query_as(&sql).bind(now).bind(now + lease).bind(limit).fetch_all(pool).await?);
+        let mut rows: Vec<OutboxEntry> = on_writer!(self, |conn| sqlx::query_as(&sql)
+            .bind(now)
+            .bind(now + lease)
+            .bind(limit)
+            .fetch_all(&mut *conn)
+            .await?);
         rows.sort_by_key(|r| r.id);
         Ok(rows)
     }
@@ -194,14 +198,14 @@ impl Store {
         };
         let sql = "UPDATE outbox SET status = $2, last_error = $3, last_status = $4, run_at = COALESCE($5, run_at), \
                    finished_at = $6, locked_until = NULL WHERE id = $1";
-        on_pool!(self, |pool| sqlx::query(sql)
+        on_writer!(self, |conn| sqlx::query(sql)
             .bind(id)
             .bind(status)
             .bind(error)
             .bind(http.map(i32::from))
             .bind(run_at)
             .bind(finished)
-            .execute(pool)
+            .execute(&mut *conn)
             .await?
             .rows_affected());
         Ok(())
@@ -213,7 +217,7 @@ impl Store {
         let sql = "UPDATE outbox SET status = 'queued', locked_until = NULL, run_at = $1, \
                    last_error = 'interrupted while sending (the process stopped): sent again' \
                    WHERE status = 'running' AND locked_until < $1";
-        Ok(on_pool!(self, |pool| sqlx::query(sql).bind(now).execute(pool).await?.rows_affected()))
+        Ok(on_writer!(self, |conn| sqlx::query(sql).bind(now).execute(&mut *conn).await?.rows_affected()))
     }
 
     /// The delivery log, newest first: messages by `delivery` (all when None), for one webhook

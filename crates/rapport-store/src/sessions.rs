@@ -6,6 +6,7 @@ use rapport_core::user::Role;
 use crate::error::StoreError;
 use crate::on_pool;
 use crate::store::Store;
+use crate::tx::on_writer;
 
 /// Who a live session belongs to.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -43,15 +44,15 @@ impl Store {
     pub async fn create_session(&self, s: &NewSession<'_>) -> Result<(), StoreError> {
         let insert = "INSERT INTO sessions (token_hash, user_id, csrf_token, created_at, expires_at) \
                       VALUES ($1, $2, $3, $4, $5)";
-        on_pool!(self, |pool| {
-            sqlx::query("DELETE FROM sessions WHERE expires_at <= $1").bind(s.now).execute(pool).await?;
+        on_writer!(self, |conn| {
+            sqlx::query("DELETE FROM sessions WHERE expires_at <= $1").bind(s.now).execute(&mut *conn).await?;
             sqlx::query(insert)
                 .bind(s.token_hash)
                 .bind(s.user_id)
                 .bind(s.csrf_token)
                 .bind(s.now)
                 .bind(s.expires_at)
-                .execute(pool)
+                .execute(&mut *conn)
                 .await?;
         });
         Ok(())
@@ -72,17 +73,17 @@ impl Store {
 
     /// Ends a session (sign-out).
     pub async fn delete_session(&self, token_hash: &str) -> Result<(), StoreError> {
-        on_pool!(self, |pool| {
-            sqlx::query("DELETE FROM sessions WHERE token_hash = $1").bind(token_hash).execute(pool).await?;
+        on_writer!(self, |conn| {
+            sqlx::query("DELETE FROM sessions WHERE token_hash = $1").bind(token_hash).execute(&mut *conn).await?;
         });
         Ok(())
     }
 
     /// Ends every session of a user (password changed, user removed).
     pub async fn delete_sessions_of(&self, user_id: i64) -> Result<u64, StoreError> {
-        let done = on_pool!(self, |pool| sqlx::query("DELETE FROM sessions WHERE user_id = $1")
+        let done = on_writer!(self, |conn| sqlx::query("DELETE FROM sessions WHERE user_id = $1")
             .bind(user_id)
-            .execute(pool)
+            .execute(&mut *conn)
             .await?
             .rows_affected());
         Ok(done)

@@ -5,6 +5,7 @@
 use crate::error::StoreError;
 use crate::on_pool;
 use crate::store::Store;
+use crate::tx::on_writer;
 
 /// What a link shows.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -98,7 +99,7 @@ impl Store {
     pub async fn create_share_link(&self, l: &NewShareLink<'_>) -> Result<i64, StoreError> {
         let sql = "INSERT INTO share_links (token_hash, kind, target, owned_by, hide_people, created_by, created_at, \
                    expires_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING id";
-        Ok(on_pool!(self, |pool| sqlx::query_scalar(sql)
+        Ok(on_writer!(self, |conn| sqlx::query_scalar(sql)
             .bind(l.token_hash)
             .bind(l.kind.as_str())
             .bind(l.target)
@@ -107,7 +108,7 @@ impl Store {
             .bind(l.created_by)
             .bind(l.now)
             .bind(l.expires_at)
-            .fetch_one(pool)
+            .fetch_one(&mut *conn)
             .await?))
     }
 
@@ -131,11 +132,11 @@ impl Store {
     pub async fn revoke_share_link(&self, id: i64, created_by: Option<i64>, now: i64) -> Result<(), StoreError> {
         let sql = "UPDATE share_links SET revoked_at = $1 WHERE id = $2 AND ($3 IS NULL OR created_by = $3) \
                    AND revoked_at IS NULL";
-        let done = on_pool!(self, |pool| sqlx::query(sql)
+        let done = on_writer!(self, |conn| sqlx::query(sql)
             .bind(now)
             .bind(id)
             .bind(created_by)
-            .execute(pool)
+            .execute(&mut *conn)
             .await?
             .rows_affected());
         if done == 0 { Err(StoreError::NotFound) } else { Ok(()) }

@@ -24,7 +24,7 @@ pub(crate) enum Tx {
 /// (the busy handler's steps grow to 100 ms), so under load an answer's commit could wait a
 /// second behind the follow-up scanner's batches. Taking turns here, first come first served,
 /// keeps each wait to the transactions ahead of it.
-async fn writer_turn(pool: &sqlx::SqlitePool) -> tokio::sync::OwnedMutexGuard<()> {
+pub(crate) async fn writer_turn(pool: &sqlx::SqlitePool) -> tokio::sync::OwnedMutexGuard<()> {
     static TURNS: Mutex<Option<HashMap<PathBuf, Arc<tokio::sync::Mutex<()>>>>> = Mutex::new(None);
     let file = pool.connect_options().get_filename().to_path_buf();
     let turn = {
@@ -44,6 +44,30 @@ macro_rules! on_tx {
     };
 }
 pub(crate) use on_tx;
+
+/// Expands `$body` once per backend with `$conn` bound to a pooled connection, for a single
+/// write statement outside a transaction. On SQLite the connection is used within the
+/// database's writer turn, as every transaction is: an autocommit write that ran beside a
+/// transaction would make one of them wait in SQLite's busy handler, which sleeps a
+/// millisecond or more at a time, while the answers behind it queue.
+macro_rules! on_writer {
+    ($store:expr, |$conn:ident| $body:expr) => {
+        match $store {
+            $crate::Store::Sqlite(pool) => {
+                let _turn = $crate::tx::writer_turn(pool).await;
+                let mut held = pool.acquire().await?;
+                let $conn = &mut *held;
+                $body
+            }
+            $crate::Store::Postgres(pool) => {
+                let mut held = pool.acquire().await?;
+                let $conn = &mut *held;
+                $body
+            }
+        }
+    };
+}
+pub(crate) use on_writer;
 
 impl Tx {
     /// Begins a transaction.

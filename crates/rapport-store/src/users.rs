@@ -5,6 +5,7 @@ use rapport_core::user::Role;
 use crate::error::StoreError;
 use crate::on_pool;
 use crate::store::Store;
+use crate::tx::on_writer;
 
 /// A user to create or update, keyed by email.
 #[derive(Debug, Clone)]
@@ -27,12 +28,12 @@ impl Store {
                    VALUES ($1, $2, $3, (SELECT id FROM users WHERE email = $4)) \
                    ON CONFLICT (email) DO UPDATE SET name = excluded.name, role = excluded.role, \
                    manager_id = excluded.manager_id RETURNING id";
-        Ok(on_pool!(self, |pool| sqlx::query_scalar(sql)
+        Ok(on_writer!(self, |conn| sqlx::query_scalar(sql)
             .bind(&user.email)
             .bind(&user.name)
             .bind(user.role.as_str())
             .bind(&user.manager_email)
-            .fetch_one(pool)
+            .fetch_one(&mut *conn)
             .await?))
     }
 }
@@ -52,10 +53,10 @@ impl Store {
     /// Sets (or replaces) a user's password hash.
     pub async fn set_password_hash(&self, email: &str, hash: &str) -> Result<(), StoreError> {
         let done =
-            on_pool!(self, |pool| sqlx::query("UPDATE users SET password_hash = $1 WHERE lower(email) = lower($2)")
+            on_writer!(self, |conn| sqlx::query("UPDATE users SET password_hash = $1 WHERE lower(email) = lower($2)")
                 .bind(hash)
                 .bind(email.trim())
-                .execute(pool)
+                .execute(&mut *conn)
                 .await?
                 .rows_affected());
         if done == 0 { Err(StoreError::NotFound) } else { Ok(()) }

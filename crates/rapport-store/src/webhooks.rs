@@ -6,6 +6,7 @@ use time::OffsetDateTime;
 use crate::error::StoreError;
 use crate::on_pool;
 use crate::store::Store;
+use crate::tx::on_writer;
 
 /// A webhook.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -44,7 +45,12 @@ impl Store {
     pub async fn add_webhook(&self, url: &str, secret: &str, events: &[EventType]) -> Result<i64, StoreError> {
         let events = events.iter().map(|e| e.as_str()).collect::<Vec<_>>().join(",");
         let sql = "INSERT INTO webhooks (url, secret, events) VALUES ($1, $2, $3) RETURNING id";
-        Ok(on_pool!(self, |pool| sqlx::query_scalar(sql).bind(url).bind(secret).bind(&events).fetch_one(pool).await?))
+        Ok(on_writer!(self, |conn| sqlx::query_scalar(sql)
+            .bind(url)
+            .bind(secret)
+            .bind(&events)
+            .fetch_one(&mut *conn)
+            .await?))
     }
 
     /// Every webhook, oldest first.
@@ -64,6 +70,6 @@ impl Store {
     /// Removes a webhook and its delivery log; false when there was none.
     pub async fn remove_webhook(&self, id: i64) -> Result<bool, StoreError> {
         let sql = "DELETE FROM webhooks WHERE id = $1";
-        Ok(on_pool!(self, |pool| sqlx::query(sql).bind(id).execute(pool).await?.rows_affected()) > 0)
+        Ok(on_writer!(self, |conn| sqlx::query(sql).bind(id).execute(&mut *conn).await?.rows_affected()) > 0)
     }
 }
