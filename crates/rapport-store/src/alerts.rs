@@ -475,7 +475,7 @@ impl Store {
     }
 }
 
-/// Accounts per statement (4 values each).
+/// Accounts per statement (at most 5 values each).
 const MOVE_CHUNK: usize = 500;
 
 /// Records the quadrant of accounts never seen before; returns those recorded (another
