@@ -4,6 +4,12 @@ use std::process::ExitCode;
 
 use clap::Parser;
 
+// glibc's allocator spent a third of a warm 100,000-row report in malloc and free
+// (BENCHMARKS.md); mimalloc serves the many small, short-lived allocations of reports,
+// imports and request handling faster.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 fn main() -> ExitCode {
     let cli = rapport_cli::Cli::parse();
     rapport_cli::telemetry::init(&cli.log, cli.log_format);

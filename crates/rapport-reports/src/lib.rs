@@ -502,19 +502,24 @@ pub async fn build(store: &Store, cache: &ReportCache, args: &ReportQuery) -> an
 
 async fn quadrants(store: &Store, cache: &ReportCache, p: &Portfolio, args: &ReportQuery) -> anyhow::Result<Report> {
     let wave = p.wave(args.wave.as_deref())?;
-    let matrix = p.place(&*cache.loyalty_per_account(store, wave.id).await?, args);
-    let mut placements: Vec<_> = matrix.placements.iter().collect();
-    // By quadrant; well-measured accounts before low-sample ones; then by billed revenue.
-    placements.sort_by(|a, b| {
-        (a.quadrant.index(), a.loyalty.low_sample, std::cmp::Reverse(a.billed)).cmp(&(
-            b.quadrant.index(),
-            b.loyalty.low_sample,
-            std::cmp::Reverse(b.billed),
-        ))
-    });
-    let rows = placements
+    // The matrix placed once per wave and thresholds while the data is unchanged (a warm
+    // report only orders and lists it).
+    let matrix = p.placed(store, cache, wave.id, args).await?;
+    // By quadrant; well-measured accounts before low-sample ones; then by billed revenue;
+    // ties in portfolio order (the account index), so the order is the same on every run.
+    // The keys are copied out first: sorting them in place is several times faster than
+    // comparing through references into 100,000 placements.
+    let mut order: Vec<_> = matrix
+        .placements
         .iter()
-        .map(|pl| {
+        .enumerate()
+        .map(|(i, pl)| (pl.quadrant.index(), pl.loyalty.low_sample, std::cmp::Reverse(pl.billed), pl.account, i))
+        .collect();
+    order.sort_unstable();
+    let rows = order
+        .iter()
+        .map(|&(.., i)| {
+            let pl = &matrix.placements[i];
             let a = &p.accounts[pl.account].account;
             vec![
                 Value::Text(a.account_id.clone()),
