@@ -28,6 +28,7 @@ pub mod api_tokens;
 pub mod assessment;
 pub mod audit;
 pub mod backup;
+mod bulk;
 pub mod cadence;
 pub mod error;
 pub mod export;

@@ -72,6 +72,27 @@ pub(crate) struct AccountRow {
 }
 
 impl AccountRow {
+    /// A row of `SELECT {ACCOUNT_COLUMNS}, attributes` read through rusqlite (see
+    /// [`crate::bulk`]), column by column in that order.
+    pub(crate) fn from_rusqlite(row: &rusqlite::Row<'_>) -> rusqlite::Result<AccountRow> {
+        Ok(AccountRow {
+            id: row.get(0)?,
+            external_id: row.get(1)?,
+            name: row.get(2)?,
+            vertical: row.get(3)?,
+            region: row.get(4)?,
+            owner_email: row.get(5)?,
+            billed_revenue: row.get(6)?,
+            potential_revenue: row.get(7)?,
+            cost_of_sales: row.get(8)?,
+            payment_days: row.get(9)?,
+            relationship_style: row.get(10)?,
+            strategic: row.get(11)?,
+            sponsor_email: row.get(12)?,
+            attributes: row.get(13)?,
+        })
+    }
+
     /// The domain account.
     pub(crate) fn into_account(self) -> Result<Account, StoreError> {
         let attributes = serde_json::from_str(&self.attributes).map_err(|e| {

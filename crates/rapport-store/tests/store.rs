@@ -33,6 +33,7 @@ fn main() {
         every_kind_round_trips_through_export,
         formula_cells_are_inert_in_exports_and_restored_on_import,
         analytics_cells_follow_every_import_and_equal_a_rebuild,
+        driver_sums_per_segment_equal_the_cells_added_up_by_segment,
         the_report_cache_never_serves_stale_figures,
         a_survey_keeps_every_version_a_wave_was_sent_with,
         a_wave_invites_each_selected_contact_once_by_the_right_channel,
@@ -354,6 +355,34 @@ async fn analytics_cells_follow_every_import_and_equal_a_rebuild(store: Store) {
     let summary = store.rebuild_analytics().await.unwrap();
     assert_eq!((summary.answers, summary.cells), (5, 4));
     assert_eq!(store.dump_analytics().await.unwrap(), maintained);
+}
+
+async fn driver_sums_per_segment_equal_the_cells_added_up_by_segment(store: Store) {
+    use rapport_core::segment::Dimension;
+    use rapport_core::stats::CellStats;
+    use std::collections::BTreeMap;
+    import(&store, Kind::Accounts, ACCOUNTS).await.unwrap();
+    // C4 has no role level and C5 works at A3, which has no vertical, region, owner, style or flag.
+    let contacts = format!("{CONTACTS}C4,A2,No Role,,,,\nC5,A3,Eve Stone,,manager,,\n");
+    import(&store, Kind::Contacts, &contacts).await.unwrap();
+    let answers = "contact_id,wave,submitted_at,ltr,comment,brand,delivery,support\n\
+                   C1,2026-Q3,2026-08-01,9,,4,5,3\n\
+                   C2,2026-Q3,2026-08-02,10,,5,,4\n\
+                   C3,2026-Q3,2026-08-03,4,,2,1,\n\
+                   C4,2026-Q3,2026-08-04,8,,3,,2\n\
+                   C5,2026-Q3,2026-08-05,6,,,2,5\n";
+    import(&store, Kind::Responses, answers).await.unwrap();
+    let wave = store.list_waves().await.unwrap()[0].id;
+    let accounts = store.portfolio_accounts().await.unwrap();
+    let cells = store.wave_cells(wave).await.unwrap();
+    for by in Dimension::ALL {
+        let mut expected: BTreeMap<String, CellStats> = BTreeMap::new();
+        for cell in &cells {
+            let account = &accounts.iter().find(|a| a.id == cell.account_id).unwrap().account;
+            expected.entry(by.key(account, cell.role).into_owned()).or_default().merge(&cell.stats);
+        }
+        assert_eq!(store.drivers_by_segment(wave, by).await.unwrap(), expected, "by {by:?}");
+    }
 }
 
 async fn the_report_cache_never_serves_stale_figures(store: Store) {
