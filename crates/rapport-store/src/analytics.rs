@@ -15,13 +15,14 @@ use rapport_core::stats::{CellStats, DriverSums};
 use sqlx::QueryBuilder;
 use time::{Date, OffsetDateTime};
 
-use crate::bulk;
+use crate::direct;
 use crate::error::StoreError;
 use crate::on_pool;
 use crate::portfolio::{ACCOUNT_COLUMNS, AccountRow};
 use crate::store::Store;
 use crate::tx::{Tx, on_tx};
 
+pub(crate) mod in_place;
 mod increment;
 pub(crate) use increment::{CellAnswer, add_answers};
 
@@ -465,7 +466,7 @@ impl Store {
         let sql = format!("SELECT {ACCOUNT_COLUMNS}, '{{}}' AS attributes FROM accounts ORDER BY external_id");
         let rows: Vec<AccountRow> = match self {
             Store::Sqlite(pool) => {
-                bulk::read(pool, move |db| db.prepare(&sql)?.query_map([], AccountRow::from_rusqlite)?.collect())
+                direct::read(pool, move |db| db.prepare(&sql)?.query_map([], AccountRow::from_rusqlite)?.collect())
                     .await?
             }
             Store::Postgres(pool) => sqlx::query_as(&sql).fetch_all(pool).await?,
@@ -502,7 +503,7 @@ impl Store {
             format!("SELECT account_id, {LOYALTY_SUMS} FROM wave_account_stats WHERE wave_id = $1 GROUP BY account_id");
         let rows: Vec<(i64, [i64; 5])> = match self {
             Store::Sqlite(pool) => {
-                bulk::read(pool, move |db| {
+                direct::read(pool, move |db| {
                     let row = |r: &rusqlite::Row<'_>| {
                         Ok((r.get(0)?, [r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?, r.get(5)?]))
                     };
@@ -574,7 +575,7 @@ impl Store {
                 // are summed per segment as they stream by, in a fraction of that.
                 let per_account = by != Dimension::Role;
                 let accounts_sql = format!("SELECT a.id, {key} FROM accounts a");
-                bulk::read(pool, move |db| {
+                direct::read(pool, move |db| {
                     let mut sums = SegmentDriverSums::default();
                     let mut segment_of: HashMap<i64, usize> = HashMap::new();
                     if per_account {

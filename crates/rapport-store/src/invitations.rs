@@ -12,6 +12,7 @@ use rapport_core::survey::Survey;
 use sqlx::QueryBuilder;
 use time::{Date, Duration, OffsetDateTime};
 
+use crate::analytics::in_place::{self, InPlace};
 use crate::analytics::{CellAnswer, add_answers, refresh_cells};
 use crate::error::StoreError;
 use crate::on_pool;
@@ -198,6 +199,10 @@ pub(crate) fn new_secret() -> String {
 
 /// Answers written per statement (ten values each).
 const ANSWER_CHUNK: usize = 100;
+/// The start of the statement that stores answers given through a survey: the values follow.
+pub(crate) const RESPONSE_INSERT: &str = "INSERT INTO responses (wave_id, contact_id, account_id, invitation_id, \
+     submitted_at, ltr, comment, scores, source, answers) ";
+
 /// Invitations per lookup statement.
 const INVITATION_CHUNK: usize = 500;
 
@@ -527,26 +532,19 @@ impl Store {
         if batch.is_empty() {
             return Ok(());
         }
+        if let Store::Sqlite(pool) = self {
+            // The common case in one go on SQLite; what it declines is stored below.
+            if in_place::record_answers(pool, batch.to_vec()).await? == InPlace::Stored {
+                return Ok(());
+            }
+        }
         let mut tx = Tx::begin(self).await?;
         // Counted before they are stored: each contact's previous answer is still the latest.
-        let counted: Vec<CellAnswer<'_>> = batch
-            .iter()
-            .map(|a| CellAnswer {
-                wave_id: a.wave_id,
-                account_id: a.account_id,
-                contact_id: a.contact_id,
-                submitted_at: a.submitted_at,
-                ltr: a.ltr,
-                scores: &a.scores,
-            })
-            .collect();
+        let counted: Vec<CellAnswer<'_>> = batch.iter().map(CellAnswer::of).collect();
         let stale = add_answers(&mut tx, &counted).await?;
         for chunk in batch.chunks(ANSWER_CHUNK) {
             on_tx!(&mut tx, |t| {
-                let mut qb = QueryBuilder::new(
-                    "INSERT INTO responses (wave_id, contact_id, account_id, invitation_id, submitted_at, ltr, \
-                     comment, scores, source, answers) ",
-                );
+                let mut qb = QueryBuilder::new(RESPONSE_INSERT);
                 qb.push_values(chunk, |mut b, a| {
                     b.push_bind(a.wave_id)
                         .push_bind(a.contact_id)

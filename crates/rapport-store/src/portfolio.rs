@@ -73,7 +73,7 @@ pub(crate) struct AccountRow {
 
 impl AccountRow {
     /// A row of `SELECT {ACCOUNT_COLUMNS}, attributes` read through rusqlite (see
-    /// [`crate::bulk`]), column by column in that order.
+    /// [`crate::direct`]), column by column in that order.
     pub(crate) fn from_rusqlite(row: &rusqlite::Row<'_>) -> rusqlite::Result<AccountRow> {
         Ok(AccountRow {
             id: row.get(0)?,

@@ -7,6 +7,9 @@ use std::sync::{Arc, Mutex};
 use crate::error::StoreError;
 use crate::store::Store;
 
+/// Marks the data changed, for the caches of reports (see [`Tx::bump_data_version`]).
+pub(crate) const BUMP_DATA_VERSION: &str = "UPDATE data_version SET version = version + 1 WHERE id = 1";
+
 /// An open transaction. On SQLite it also holds its database's writer turn (see
 /// [`writer_turn`]) until it commits or rolls back.
 pub(crate) enum Tx {
@@ -89,7 +92,7 @@ impl Tx {
     /// [`crate::report_cache`]); call it in every transaction that changes what reports show.
     pub(crate) async fn bump_data_version(&mut self) -> Result<(), StoreError> {
         on_tx!(self, |t| {
-            sqlx::query("UPDATE data_version SET version = version + 1 WHERE id = 1").execute(&mut **t).await?;
+            sqlx::query(BUMP_DATA_VERSION).execute(&mut **t).await?;
         });
         Ok(())
     }

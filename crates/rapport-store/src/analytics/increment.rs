@@ -16,8 +16,11 @@ use rapport_core::stats::CellStats;
 use sqlx::QueryBuilder;
 use time::OffsetDateTime;
 
+use rapport_core::stats::DriverSums;
+
 use super::{DriverRow, Touched, counts, int, lock_accounts, role_key};
 use crate::error::StoreError;
+use crate::invitations::NewAnswer;
 use crate::tx::{Tx, on_tx};
 
 /// A new answer, before it is stored.
@@ -36,20 +39,37 @@ pub(crate) struct CellAnswer<'a> {
     pub scores: &'a str,
 }
 
+impl<'a> CellAnswer<'a> {
+    /// How `answer` counts in its cell.
+    pub(crate) fn of(answer: &'a NewAnswer) -> CellAnswer<'a> {
+        CellAnswer {
+            wave_id: answer.wave_id,
+            account_id: answer.account_id,
+            contact_id: answer.contact_id,
+            submitted_at: answer.submitted_at,
+            ltr: answer.ltr,
+            scores: &answer.scores,
+        }
+    }
+}
+
 /// Keys per statement (two values each).
 const KEY_CHUNK: usize = 400;
 
 /// A cell's key within one wave.
-type CellKey = (i64, &'static str);
+pub(super) type CellKey = (i64, &'static str);
 
 /// The answer a cell counts for a contact: when it was given, its id (None for one of this
 /// batch, which is stored after every earlier answer) and its scores.
-struct Counted {
-    submitted_at: OffsetDateTime,
-    id: Option<i64>,
-    ltr: u8,
-    scores: Vec<(String, u8)>,
+pub(super) struct Counted {
+    pub(super) submitted_at: OffsetDateTime,
+    pub(super) id: Option<i64>,
+    pub(super) ltr: u8,
+    pub(super) scores: Vec<(String, u8)>,
 }
+
+/// The answer each (account, contact) counts so far in a wave.
+pub(super) type Latest = HashMap<(i64, i64), Counted>;
 
 impl Counted {
     fn drivers(&self) -> Vec<(&str, u8)> {
@@ -57,7 +77,7 @@ impl Counted {
     }
 }
 
-fn read_scores(json: &str, what: impl std::fmt::Display) -> Result<Vec<(String, u8)>, StoreError> {
+pub(super) fn read_scores(json: &str, what: impl std::fmt::Display) -> Result<Vec<(String, u8)>, StoreError> {
     let scores: BTreeMap<String, u8> = serde_json::from_str(json)
         .map_err(|e| StoreError::Other(anyhow::Error::new(e).context(format!("reading the scores of {what}"))))?;
     Ok(scores.into_iter().collect())
@@ -82,54 +102,142 @@ pub(crate) async fn add_answers(tx: &mut Tx, answers: &[CellAnswer<'_>]) -> Resu
     for a in answers {
         by_wave.entry(a.wave_id).or_default().push(a);
     }
+    let role_of = |contact: i64| roles.get(&contact).copied().unwrap_or_else(|| role_key(None));
     for (wave_id, answers) in by_wave {
-        let mut latest = previous_answers(tx, wave_id, &answers).await?;
-        let role_of = |contact: i64| roles.get(&contact).copied().unwrap_or_else(|| role_key(None));
+        let latest = previous_answers(tx, wave_id, &answers).await?;
         let mut keys: Vec<CellKey> = answers.iter().map(|a| (a.account_id, role_of(a.contact_id))).collect();
         keys.sort_unstable();
         keys.dedup();
         let before = read_cells(tx, wave_id, &keys).await?;
-        let mut after = before.clone();
-        let mut out_of_step: Vec<i64> = Vec::new();
-        for a in answers {
-            let new = Counted {
-                submitted_at: a.submitted_at,
-                id: None,
-                ltr: a.ltr,
-                scores: read_scores(a.scores, format_args!("a new answer of contact {}", a.contact_id))?,
-            };
-            let previous = latest.get(&(a.account_id, a.contact_id));
-            // An answer dated before the one counted joins the history only.
-            if previous.is_some_and(|p| new.submitted_at < p.submitted_at) {
-                continue;
-            }
-            let cell = after.entry((a.account_id, role_of(a.contact_id))).or_default();
-            let counted = match previous {
-                Some(p) => cell.replace_answer((p.ltr, &p.drivers()), (new.ltr, &new.drivers())).is_ok(),
-                None => {
-                    cell.add_answer(new.ltr, &new.drivers());
-                    true
-                }
-            };
-            if !counted {
-                out_of_step.push(a.account_id);
-            }
-            latest.insert((a.account_id, a.contact_id), new);
+        let change = difference(&answers, role_of, latest, before)?;
+        if !change.out_of_step.is_empty() {
+            stale.entry(wave_id).or_default().extend(change.out_of_step);
         }
-        for account in out_of_step {
-            stale.entry(wave_id).or_default().insert(account);
-        }
-        let out = stale.get(&wave_id);
-        let changed: Vec<(CellKey, Option<&CellStats>, &CellStats)> = after
-            .iter()
-            .filter(|((account, _), _)| out.is_none_or(|o| !o.contains(account)))
-            .map(|(key, stats)| (*key, before.get(key), stats))
-            .filter(|(_, old, new)| *old != Some(*new))
-            .collect();
-        write_cells(tx, wave_id, &changed).await?;
+        write_cells(tx, wave_id, &CellWrites::of(&change.changed)).await?;
     }
     Ok(stale)
 }
+
+/// What a wave's new answers do to its cells.
+pub(super) struct Difference {
+    /// The cells that changed, by key: as they were (None for a new cell) and as they are.
+    /// The cells of out-of-step accounts are left out.
+    pub(super) changed: Vec<(CellKey, Option<CellStats>, CellStats)>,
+    /// The accounts with a cell out of step: each must be recomputed from its answers.
+    pub(super) out_of_step: Vec<i64>,
+}
+
+/// Counts the new `answers` of one wave into the cells `before`, given the answer each
+/// (account, contact) has counted so far (`latest`) and each contact's role level.
+pub(super) fn difference(
+    answers: &[&CellAnswer<'_>],
+    role_of: impl Fn(i64) -> &'static str,
+    mut latest: Latest,
+    before: HashMap<CellKey, CellStats>,
+) -> Result<Difference, StoreError> {
+    let mut after = before.clone();
+    let mut out_of_step: Vec<i64> = Vec::new();
+    for a in answers {
+        let new = Counted {
+            submitted_at: a.submitted_at,
+            id: None,
+            ltr: a.ltr,
+            scores: read_scores(a.scores, format_args!("a new answer of contact {}", a.contact_id))?,
+        };
+        let previous = latest.get(&(a.account_id, a.contact_id));
+        // An answer dated before the one counted joins the history only.
+        if previous.is_some_and(|p| new.submitted_at < p.submitted_at) {
+            continue;
+        }
+        let cell = after.entry((a.account_id, role_of(a.contact_id))).or_default();
+        let counted = match previous {
+            Some(p) => cell.replace_answer((p.ltr, &p.drivers()), (new.ltr, &new.drivers())).is_ok(),
+            None => {
+                cell.add_answer(new.ltr, &new.drivers());
+                true
+            }
+        };
+        if !counted {
+            out_of_step.push(a.account_id);
+        }
+        latest.insert((a.account_id, a.contact_id), new);
+    }
+    out_of_step.sort_unstable();
+    out_of_step.dedup();
+    let mut changed: Vec<(CellKey, Option<CellStats>, CellStats)> = Vec::new();
+    for (key, stats) in after {
+        if out_of_step.binary_search(&key.0).is_ok() {
+            continue;
+        }
+        let old = before.get(&key);
+        if old != Some(&stats) {
+            changed.push((key, old.cloned(), stats));
+        }
+    }
+    // The order of the writes, whichever order the map gave.
+    changed.sort_unstable_by(|a, b| a.0.cmp(&b.0));
+    Ok(Difference { changed, out_of_step })
+}
+
+/// Keeps, for (account, contact), whichever of the answer already kept and `answer` counts:
+/// the latest (greatest `submitted_at`, then greatest id).
+pub(super) fn keep_latest(latest: &mut Latest, account: i64, contact: i64, answer: Counted) {
+    if latest.get(&(account, contact)).is_some_and(|c| (c.submitted_at, c.id) > (answer.submitted_at, answer.id)) {
+        return;
+    }
+    latest.insert((account, contact), answer);
+}
+
+/// A stored answer's LTR, which the schema keeps within 0-10.
+pub(super) fn stored_ltr(id: i64, ltr: i64) -> Result<u8, StoreError> {
+    u8::try_from(ltr)
+        .ok()
+        .filter(|l| *l <= 10)
+        .ok_or_else(|| StoreError::Other(anyhow::anyhow!("answer {id} has an LTR of {ltr} outside 0-10")))
+}
+
+/// The rows that write the changed cells.
+pub(super) struct CellWrites<'a> {
+    /// Each changed cell's loyalty row as it is now.
+    pub(super) loyalty: Vec<(CellKey, &'a CellStats)>,
+    /// Each changed cell's driver rows as they are now.
+    pub(super) drivers: Vec<(CellKey, &'a str, &'a DriverSums)>,
+    /// The driver rows that count nothing any more (a rating left out of a new answer).
+    pub(super) dropped: Vec<(CellKey, &'a str)>,
+}
+
+impl<'a> CellWrites<'a> {
+    pub(super) fn of(changed: &'a [(CellKey, Option<CellStats>, CellStats)]) -> CellWrites<'a> {
+        // Adding or replacing an answer never empties a cell, so every changed cell has a row.
+        let loyalty = changed.iter().map(|(key, _, new)| (*key, new)).collect();
+        let drivers = changed
+            .iter()
+            .flat_map(|(key, _, new)| new.drivers.iter().map(move |(d, sums)| (*key, d.as_str(), sums)))
+            .collect();
+        let dropped = changed
+            .iter()
+            .flat_map(|(key, old, new)| {
+                old.iter()
+                    .flat_map(|o| o.drivers.keys())
+                    .filter(|d| !new.drivers.contains_key(*d))
+                    .map(move |d| (*key, d.as_str()))
+            })
+            .collect();
+        CellWrites { loyalty, drivers, dropped }
+    }
+}
+
+/// The statements that write a loyalty row and a driver row: `INSERT` + values + `UPSERT`.
+pub(super) const LOYALTY_INSERT: &str = "INSERT INTO wave_account_stats \
+     (wave_id, account_id, role, promoters, passives, detractors, ltr_sum, ltr_sumsq) ";
+pub(super) const LOYALTY_UPSERT: &str = " ON CONFLICT (wave_id, account_id, role) DO UPDATE SET \
+     promoters = excluded.promoters, passives = excluded.passives, detractors = excluded.detractors, \
+     ltr_sum = excluded.ltr_sum, ltr_sumsq = excluded.ltr_sumsq";
+pub(super) const DRIVER_INSERT: &str = "INSERT INTO wave_driver_stats \
+     (wave_id, account_id, role, driver, n, sum_x, sum_xx, sum_xy, sum_y, sum_yy) ";
+pub(super) const DRIVER_UPSERT: &str = " ON CONFLICT (wave_id, account_id, role, driver) DO UPDATE SET \
+     n = excluded.n, sum_x = excluded.sum_x, sum_xx = excluded.sum_xx, sum_xy = excluded.sum_xy, \
+     sum_y = excluded.sum_y, sum_yy = excluded.sum_yy";
 
 /// The role level each answering contact's cells are keyed by.
 async fn contact_roles(tx: &mut Tx, answers: &[CellAnswer<'_>]) -> Result<HashMap<i64, &'static str>, StoreError> {
@@ -156,15 +264,11 @@ async fn contact_roles(tx: &mut Tx, answers: &[CellAnswer<'_>]) -> Result<HashMa
 
 /// The answer each (account, contact) of `answers` has counted in the wave so far: the latest
 /// stored (greatest `submitted_at`, then greatest id), as the cells count it.
-async fn previous_answers(
-    tx: &mut Tx,
-    wave_id: i64,
-    answers: &[&CellAnswer<'_>],
-) -> Result<HashMap<(i64, i64), Counted>, StoreError> {
+async fn previous_answers(tx: &mut Tx, wave_id: i64, answers: &[&CellAnswer<'_>]) -> Result<Latest, StoreError> {
     let mut keys: Vec<(i64, i64)> = answers.iter().map(|a| (a.account_id, a.contact_id)).collect();
     keys.sort_unstable();
     keys.dedup();
-    let mut latest: HashMap<(i64, i64), Counted> = HashMap::with_capacity(keys.len());
+    let mut latest: Latest = HashMap::with_capacity(keys.len());
     for chunk in keys.chunks(KEY_CHUNK) {
         // Keyed by the index on (wave, account, contact): one lookup per key. CROSS JOIN is
         // SQLite's way of saying which loop is outer (its planner may otherwise scan the
@@ -182,15 +286,9 @@ async fn previous_answers(
             qb.build_query_as().fetch_all(&mut **t).await?
         });
         for (id, account, contact, submitted_at, ltr, scores) in rows {
-            if latest.get(&(account, contact)).is_some_and(|c| (c.submitted_at, c.id) > (submitted_at, Some(id))) {
-                continue;
-            }
-            let ltr = u8::try_from(ltr)
-                .ok()
-                .filter(|l| *l <= 10)
-                .ok_or_else(|| StoreError::Other(anyhow::anyhow!("answer {id} has an LTR of {ltr} outside 0-10")))?;
+            let ltr = stored_ltr(id, i64::from(ltr))?;
             let scores = read_scores(&scores, format_args!("answer {id}"))?;
-            latest.insert((account, contact), Counted { submitted_at, id: Some(id), ltr, scores });
+            keep_latest(&mut latest, account, contact, Counted { submitted_at, id: Some(id), ltr, scores });
         }
     }
     Ok(latest)
@@ -255,34 +353,11 @@ where
     qb
 }
 
-/// Writes the cells that changed: each loyalty row and each driver row as it is now, and
-/// removes the driver rows that count nothing any more (a rating left out of a new answer).
-async fn write_cells(
-    tx: &mut Tx,
-    wave_id: i64,
-    changed: &[(CellKey, Option<&CellStats>, &CellStats)],
-) -> Result<(), StoreError> {
-    // Adding or replacing an answer never empties a cell, so every changed cell has a row.
-    let loyalty: Vec<(CellKey, &CellStats)> = changed.iter().map(|(key, _, new)| (*key, *new)).collect();
-    let drivers: Vec<(CellKey, &str, &rapport_core::stats::DriverSums)> = changed
-        .iter()
-        .flat_map(|(key, _, new)| new.drivers.iter().map(move |(d, sums)| (*key, d.as_str(), sums)))
-        .collect();
-    let dropped: Vec<(CellKey, &str)> = changed
-        .iter()
-        .flat_map(|(key, old, new)| {
-            old.iter()
-                .flat_map(|o| o.drivers.keys())
-                .filter(|d| !new.drivers.contains_key(*d))
-                .map(move |d| (*key, d.as_str()))
-        })
-        .collect();
-    for chunk in loyalty.chunks(KEY_CHUNK) {
+/// Writes the cells that changed (see [`CellWrites`]).
+async fn write_cells(tx: &mut Tx, wave_id: i64, writes: &CellWrites<'_>) -> Result<(), StoreError> {
+    for chunk in writes.loyalty.chunks(KEY_CHUNK) {
         on_tx!(&mut *tx, |t| {
-            let mut qb = QueryBuilder::new(
-                "INSERT INTO wave_account_stats \
-                 (wave_id, account_id, role, promoters, passives, detractors, ltr_sum, ltr_sumsq) ",
-            );
+            let mut qb = QueryBuilder::new(LOYALTY_INSERT);
             qb.push_values(chunk, |mut b, ((account, role), stats)| {
                 let l = &stats.loyalty;
                 b.push_bind(wave_id).push_bind(*account).push_bind(*role);
@@ -290,37 +365,26 @@ async fn write_cells(
                     b.push_bind(int(v));
                 }
             });
-            qb.push(
-                " ON CONFLICT (wave_id, account_id, role) DO UPDATE SET promoters = excluded.promoters, \
-                 passives = excluded.passives, detractors = excluded.detractors, ltr_sum = excluded.ltr_sum, \
-                 ltr_sumsq = excluded.ltr_sumsq",
-            );
+            qb.push(LOYALTY_UPSERT);
             qb.build().execute(&mut **t).await?;
         });
     }
-    for chunk in drivers.chunks(KEY_CHUNK) {
+    for chunk in writes.drivers.chunks(KEY_CHUNK) {
         on_tx!(&mut *tx, |t| {
-            let mut qb = QueryBuilder::new(
-                "INSERT INTO wave_driver_stats \
-                 (wave_id, account_id, role, driver, n, sum_x, sum_xx, sum_xy, sum_y, sum_yy) ",
-            );
+            let mut qb = QueryBuilder::new(DRIVER_INSERT);
             qb.push_values(chunk, |mut b, ((account, role), driver, d)| {
                 b.push_bind(wave_id).push_bind(*account).push_bind(*role).push_bind(*driver);
                 for v in [d.n, d.sum_x, d.sum_xx, d.sum_xy, d.sum_y, d.sum_yy] {
                     b.push_bind(int(v));
                 }
             });
-            qb.push(
-                " ON CONFLICT (wave_id, account_id, role, driver) DO UPDATE SET n = excluded.n, \
-                 sum_x = excluded.sum_x, sum_xx = excluded.sum_xx, sum_xy = excluded.sum_xy, \
-                 sum_y = excluded.sum_y, sum_yy = excluded.sum_yy",
-            );
+            qb.push(DRIVER_UPSERT);
             qb.build().execute(&mut **t).await?;
         });
     }
     // One statement per chunk: answers that leave optional ratings out are common, and a
     // statement per dropped rating would cost the batch a round trip each.
-    for chunk in dropped.chunks(KEY_CHUNK) {
+    for chunk in writes.dropped.chunks(KEY_CHUNK) {
         on_tx!(&mut *tx, |t| {
             let mut qb = QueryBuilder::new("DELETE FROM wave_driver_stats WHERE wave_id = ");
             qb.push_bind(wave_id).push(" AND (account_id, role, driver) IN (");

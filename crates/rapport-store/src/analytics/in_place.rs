@@ -1,0 +1,339 @@
+//! A batch of answers stored on SQLite in one go, in place: the whole transaction (the
+//! contacts' role levels, their previous answers, the cells by difference, the answers, the
+//! invitations, the data version, the commit) runs through rusqlite on one pooled
+//! connection's own thread of work, with no round trip between its statements.
+//!
+//! Why: through sqlx, each statement of a batch was a round trip to the connection's worker
+//! thread, about twelve a batch at 0.2 ms each with both cores busy, a third of the batch's
+//! time (BENCHMARKS.md, issue 4). The arithmetic is the same as the general path's
+//! ([`super::increment::difference`]), and so are the statements' texts where they write
+//! cells. A batch that meets anything the general path handles and this one does not (a cell
+//! out of step, which must be recomputed from its answers; a stored time in a form other than
+//! the one Rapport writes) writes nothing here and is handed to the general path.
+
+use std::collections::{BTreeMap, HashMap, HashSet};
+
+use rapport_core::contact::RoleLevel;
+use rapport_core::stats::CellStats;
+use rusqlite::{OptionalExtension, Transaction, params};
+use sqlx::sqlite::SqlitePool;
+use time::OffsetDateTime;
+use time::format_description::well_known::Rfc3339;
+
+use super::increment::{
+    CellAnswer, CellKey, CellWrites, Counted, DRIVER_INSERT, DRIVER_UPSERT, LOYALTY_INSERT, LOYALTY_UPSERT, Latest,
+    difference, keep_latest, read_scores, stored_ltr,
+};
+use super::{DriverRow, counts, int, role_key};
+use crate::direct;
+use crate::error::StoreError;
+use crate::invitations::{NewAnswer, RESPONSE_INSERT};
+use crate::tx::BUMP_DATA_VERSION;
+
+/// What became of a batch.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum InPlace {
+    /// Stored and committed.
+    Stored,
+    /// Nothing written: the general path must store it.
+    Declined,
+}
+
+/// Stores `batch` in one durable transaction, or declines it (see the module's text).
+pub(crate) async fn record_answers(pool: &SqlitePool, batch: Vec<NewAnswer>) -> Result<InPlace, StoreError> {
+    direct::write(pool, move |tx| store(tx, &batch)).await
+}
+
+fn store(tx: &Transaction<'_>, batch: &[NewAnswer]) -> Result<InPlace, StoreError> {
+    let counted: Vec<CellAnswer<'_>> = batch.iter().map(CellAnswer::of).collect();
+    let roles = contact_roles(tx, &counted)?;
+    let role_of = |contact: i64| roles.get(&contact).copied().unwrap_or_else(|| role_key(None));
+    let mut by_wave: BTreeMap<i64, Vec<&CellAnswer<'_>>> = BTreeMap::new();
+    for a in &counted {
+        by_wave.entry(a.wave_id).or_default().push(a);
+    }
+    let mut changes = Vec::with_capacity(by_wave.len());
+    for (wave_id, answers) in by_wave {
+        let Some(latest) = previous_answers(tx, wave_id, &answers)? else {
+            return Ok(InPlace::Declined);
+        };
+        let mut keys: Vec<CellKey> = answers.iter().map(|a| (a.account_id, role_of(a.contact_id))).collect();
+        keys.sort_unstable();
+        keys.dedup();
+        let before = read_cells(tx, wave_id, &keys)?;
+        let change = difference(&answers, role_of, latest, before)?;
+        if !change.out_of_step.is_empty() {
+            return Ok(InPlace::Declined);
+        }
+        changes.push((wave_id, change.changed));
+    }
+    for (wave_id, changed) in &changes {
+        write_cells(tx, *wave_id, &CellWrites::of(changed))?;
+    }
+    insert_answers(tx, batch)?;
+    tx.execute(BUMP_DATA_VERSION, []).map_err(writing)?;
+    Ok(InPlace::Stored)
+}
+
+fn writing(err: rusqlite::Error) -> StoreError {
+    StoreError::Other(anyhow::Error::new(err).context("storing a batch of answers in the SQLite database"))
+}
+
+/// The role level each answering contact's cells are keyed by.
+fn contact_roles(tx: &Transaction<'_>, answers: &[CellAnswer<'_>]) -> Result<HashMap<i64, &'static str>, StoreError> {
+    let mut read = tx.prepare("SELECT role FROM contacts WHERE id = ?1").map_err(writing)?;
+    let mut roles = HashMap::with_capacity(answers.len());
+    for a in answers {
+        if roles.contains_key(&a.contact_id) {
+            continue;
+        }
+        let role: Option<Option<String>> =
+            read.query_row([a.contact_id], |row| row.get(0)).optional().map_err(writing)?;
+        if let Some(role) = role {
+            roles.insert(a.contact_id, role_key(role.as_deref().and_then(RoleLevel::parse)));
+        }
+    }
+    Ok(roles)
+}
+
+/// The answer each (account, contact) of `answers` has counted in the wave so far, as
+/// [`super::increment`] reads it; None when a stored time is not in the form Rapport writes.
+fn previous_answers(
+    tx: &Transaction<'_>,
+    wave_id: i64,
+    answers: &[&CellAnswer<'_>],
+) -> Result<Option<Latest>, StoreError> {
+    let mut read = tx
+        .prepare(
+            "SELECT id, submitted_at, ltr, scores FROM responses \
+             WHERE wave_id = ?1 AND account_id = ?2 AND contact_id = ?3",
+        )
+        .map_err(writing)?;
+    let mut latest: Latest = HashMap::with_capacity(answers.len());
+    let mut seen = HashSet::with_capacity(answers.len());
+    for a in answers {
+        if !seen.insert((a.account_id, a.contact_id)) {
+            continue;
+        }
+        let mut rows = read.query(params![wave_id, a.account_id, a.contact_id]).map_err(writing)?;
+        while let Some(row) = rows.next().map_err(writing)? {
+            let id: i64 = row.get(0).map_err(writing)?;
+            let Ok(submitted_at) =
+                OffsetDateTime::parse(row.get_ref(1).map_err(writing)?.as_str().unwrap_or(""), &Rfc3339)
+            else {
+                return Ok(None);
+            };
+            let ltr = stored_ltr(id, row.get(2).map_err(writing)?)?;
+            let scores: String = row.get(3).map_err(writing)?;
+            let scores = read_scores(&scores, format_args!("answer {id}"))?;
+            keep_latest(&mut latest, a.account_id, a.contact_id, Counted { submitted_at, id: Some(id), ltr, scores });
+        }
+    }
+    Ok(Some(latest))
+}
+
+/// The stored cells of `keys` in a wave (a key without a cell is absent).
+fn read_cells(tx: &Transaction<'_>, wave_id: i64, keys: &[CellKey]) -> Result<HashMap<CellKey, CellStats>, StoreError> {
+    let mut loyalty = tx
+        .prepare(
+            "SELECT promoters, passives, detractors, ltr_sum, ltr_sumsq FROM wave_account_stats \
+             WHERE wave_id = ?1 AND account_id = ?2 AND role = ?3",
+        )
+        .map_err(writing)?;
+    let mut drivers = tx
+        .prepare(
+            "SELECT driver, n, sum_x, sum_xx, sum_xy, sum_y, sum_yy FROM wave_driver_stats \
+             WHERE wave_id = ?1 AND account_id = ?2 AND role = ?3",
+        )
+        .map_err(writing)?;
+    let mut cells: HashMap<CellKey, CellStats> = HashMap::with_capacity(keys.len());
+    for &(account, role) in keys {
+        let found = loyalty
+            .query_row(params![wave_id, account, role], |row| {
+                Ok([row.get(0)?, row.get(1)?, row.get(2)?, row.get(3)?, row.get(4)?])
+            })
+            .optional()
+            .map_err(writing)?;
+        let mut rows = drivers.query(params![wave_id, account, role]).map_err(writing)?;
+        let mut cell = found.map(|sums| CellStats { loyalty: counts(sums), ..CellStats::default() });
+        while let Some(row) = rows.next().map_err(writing)? {
+            let driver: String = row.get(0).map_err(writing)?;
+            let mut sums = [0i64; 6];
+            for (i, v) in sums.iter_mut().enumerate() {
+                *v = row.get(i + 1).map_err(writing)?;
+            }
+            cell.get_or_insert_with(CellStats::default).drivers.insert(driver, DriverRow::sums_of(sums));
+        }
+        if let Some(cell) = cell {
+            cells.insert((account, role), cell);
+        }
+    }
+    Ok(cells)
+}
+
+/// Writes the cells that changed (see [`CellWrites`]).
+fn write_cells(tx: &Transaction<'_>, wave_id: i64, writes: &CellWrites<'_>) -> Result<(), StoreError> {
+    let mut loyalty = tx
+        .prepare(&format!("{LOYALTY_INSERT} VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8){LOYALTY_UPSERT}"))
+        .map_err(writing)?;
+    for ((account, role), stats) in &writes.loyalty {
+        let l = &stats.loyalty;
+        loyalty
+            .execute(params![
+                wave_id,
+                account,
+                role,
+                int(l.promoters),
+                int(l.passives),
+                int(l.detractors),
+                int(l.ltr_sum),
+                int(l.ltr_sumsq)
+            ])
+            .map_err(writing)?;
+    }
+    let mut drivers = tx
+        .prepare(&format!("{DRIVER_INSERT} VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10){DRIVER_UPSERT}"))
+        .map_err(writing)?;
+    for ((account, role), driver, d) in &writes.drivers {
+        drivers
+            .execute(params![
+                wave_id,
+                account,
+                role,
+                driver,
+                int(d.n),
+                int(d.sum_x),
+                int(d.sum_xx),
+                int(d.sum_xy),
+                int(d.sum_y),
+                int(d.sum_yy)
+            ])
+            .map_err(writing)?;
+    }
+    if !writes.dropped.is_empty() {
+        let mut drop = tx
+            .prepare(
+                "DELETE FROM wave_driver_stats WHERE wave_id = ?1 AND account_id = ?2 AND role = ?3 AND driver = ?4",
+            )
+            .map_err(writing)?;
+        for ((account, role), driver) in &writes.dropped {
+            drop.execute(params![wave_id, account, role, driver]).map_err(writing)?;
+        }
+    }
+    Ok(())
+}
+
+/// The answers themselves, and their invitations marked answered (each at the time of its
+/// latest answer in the batch, as the general path marks them).
+fn insert_answers(tx: &Transaction<'_>, batch: &[NewAnswer]) -> Result<(), StoreError> {
+    let time = |at: &OffsetDateTime| {
+        at.format(&Rfc3339)
+            .map_err(|e| StoreError::Other(anyhow::Error::new(e).context("writing the time of an answer")))
+    };
+    let mut insert = tx
+        .prepare(&format!("{RESPONSE_INSERT} VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, 'survey', ?9)"))
+        .map_err(writing)?;
+    let mut answered: BTreeMap<i64, OffsetDateTime> = BTreeMap::new();
+    for a in batch {
+        insert
+            .execute(params![
+                a.wave_id,
+                a.contact_id,
+                a.account_id,
+                a.invitation_id,
+                time(&a.submitted_at)?,
+                a.ltr,
+                a.comment,
+                a.scores,
+                a.answers
+            ])
+            .map_err(writing)?;
+        let at = answered.entry(a.invitation_id).or_insert(a.submitted_at);
+        *at = (*at).max(a.submitted_at);
+    }
+    let mut mark = tx
+        .prepare(
+            "UPDATE invitations SET draft = NULL, answered_at = ?2, opened_at = COALESCE(opened_at, ?2) WHERE id = ?1",
+        )
+        .map_err(writing)?;
+    for (invitation, at) in answered {
+        mark.execute(params![invitation, time(&at)?]).map_err(writing)?;
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use rapport_core::answer::Intent;
+    use rapport_core::survey::{Sender, relationship_template};
+    use time::macros::datetime;
+
+    use super::*;
+    use crate::Kind;
+    use crate::import::{ImportOptions, import_reader};
+    use crate::invitations::WavePlan;
+    use crate::store::Store;
+
+    const NOW: OffsetDateTime = datetime!(2026-11-24 12:00 UTC);
+
+    /// A SQLite store with two contacts invited to an open wave, and their invitations.
+    async fn invited(
+        dir: &std::path::Path,
+    ) -> (Store, rapport_core::survey::Survey, Vec<crate::invitations::Invitation>) {
+        let store = Store::connect(&format!("sqlite://{}", dir.join("rapport.db").display())).await.unwrap();
+        for (kind, csv) in [
+            (Kind::Accounts, "account_id,name\nA1,Northwind Logistics\n"),
+            (Kind::Contacts, "contact_id,account_id,name,role\nC1,A1,Ana Ruiz,executive\nC2,A1,Tom Lee,manager\n"),
+        ] {
+            import_reader(&store, kind, csv.as_bytes(), ImportOptions::default(), &mut |_| {}).await.unwrap();
+        }
+        let sender = Sender {
+            company: "Acme Industrial".into(),
+            contact_name: "CX team".into(),
+            email: "cx@acme.example".into(),
+            phone: String::new(),
+            logo_svg: None,
+        };
+        let survey = store.save_survey(&relationship_template(sender)).await.unwrap();
+        let plan = WavePlan {
+            name: "2026-Q4",
+            survey: &survey,
+            opens_on: NOW.date(),
+            closes_on: NOW.date() + time::Duration::days(21),
+            accounts: None,
+            roles: &[],
+            exclude_days: 0,
+            selection: "every contact",
+            now: NOW,
+        };
+        let wave = store.create_wave(&plan).await.unwrap().wave_id;
+        store.set_wave_status(wave, crate::waves::WaveStatus::Open, NOW).await.unwrap();
+        let invitations = store.wave_invitations(wave, 0, 10).await.unwrap();
+        (store, survey.survey, invitations)
+    }
+
+    fn answer(inv: &crate::invitations::Invitation, survey: &rapport_core::survey::Survey, ltr: &str) -> NewAnswer {
+        let form = survey.read_answers([("ltr", ltr), ("product", "4")], Intent::Submit).unwrap();
+        NewAnswer::new(inv, survey, &form, NOW).unwrap()
+    }
+
+    #[tokio::test]
+    async fn a_batch_is_stored_in_place_and_a_cell_out_of_step_is_left_to_the_general_path() {
+        let dir = tempfile::tempdir().unwrap();
+        let (store, survey, invs) = invited(dir.path()).await;
+        let Store::Sqlite(pool) = &store else { unreachable!("a sqlite:// URL opens SQLite") };
+        let batch = vec![answer(&invs[0], &survey, "9"), answer(&invs[1], &survey, "4")];
+        assert_eq!(record_answers(pool, batch).await.unwrap(), InPlace::Stored);
+        let stored = store.dump_analytics().await.unwrap();
+        assert!(!stored.is_empty(), "the answers were counted");
+        store.rebuild_analytics().await.unwrap();
+        assert_eq!(store.dump_analytics().await.unwrap(), stored, "the cells equal a rebuild");
+        assert_eq!(store.answer_count(invs[0].id).await.unwrap(), 1);
+
+        // A cell emptied behind Rapport's back: nothing is written here, not even the answer.
+        sqlx::query("DELETE FROM wave_account_stats").execute(pool).await.unwrap();
+        let again = vec![answer(&invs[0], &survey, "10")];
+        assert_eq!(record_answers(pool, again).await.unwrap(), InPlace::Declined);
+        assert_eq!(store.answer_count(invs[0].id).await.unwrap(), 1, "a declined batch writes nothing");
+    }
+}
