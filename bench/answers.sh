@@ -6,6 +6,8 @@
 # PostgreSQL (127.0.0.1:5432, user postgres; skipped when it is not running).
 #   usage: bench/answers.sh [ACCOUNTS=2000] [SECONDS=10] [CONNECTIONS=64]   (needs: wrk, curl, psql)
 #   BACKENDS="sqlite" runs the SQLite half only (default: "sqlite postgres").
+#   RAPPORT_BIN=path runs that binary instead of building this checkout (to compare two
+#   commits in the same hour: build each, copy it aside, run both).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 N=${1:-2000}
@@ -13,12 +15,15 @@ SECS=${2:-10}
 CONN=${3:-64}
 work=${BENCH_DIR:-$(mktemp -d)}
 mkdir -p "$work"
-cargo build --release -q -p rapport-cli
+if [[ -z ${RAPPORT_BIN:-} ]]; then
+  cargo build --release -q -p rapport-cli
+fi
+rapport=${RAPPORT_BIN:-target/release/rapport}
 port=8198
 
 run() {
   local label=$1 url=$2
-  local bin="target/release/rapport --database-url $url"
+  local bin="$rapport --database-url $url"
   $bin demo --accounts "$N" >/dev/null
   $bin wave create BENCH --exclude-days 0 >/dev/null
   $bin wave links BENCH "$work/links.csv" >/dev/null
