@@ -465,8 +465,8 @@ impl Store {
         // Reports do not show custom attributes: skip reading them.
         let sql = format!("SELECT {ACCOUNT_COLUMNS}, '{{}}' AS attributes FROM accounts ORDER BY external_id");
         let rows: Vec<AccountRow> = match self {
-            Store::Sqlite(pool) => {
-                direct::read(pool, move |db| db.prepare(&sql)?.query_map([], AccountRow::from_rusqlite)?.collect())
+            Store::Sqlite(db) => {
+                direct::read(db, move |db| db.prepare(&sql)?.query_map([], AccountRow::from_rusqlite)?.collect())
                     .await?
             }
             Store::Postgres(pool) => sqlx::query_as(&sql).fetch_all(pool).await?,
@@ -502,8 +502,8 @@ impl Store {
         let sql =
             format!("SELECT account_id, {LOYALTY_SUMS} FROM wave_account_stats WHERE wave_id = $1 GROUP BY account_id");
         let rows: Vec<(i64, [i64; 5])> = match self {
-            Store::Sqlite(pool) => {
-                direct::read(pool, move |db| {
+            Store::Sqlite(db) => {
+                direct::read(db, move |db| {
                     let row = |r: &rusqlite::Row<'_>| {
                         Ok((r.get(0)?, [r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?, r.get(5)?]))
                     };

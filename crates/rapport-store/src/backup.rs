@@ -10,7 +10,7 @@ use crate::store::Store;
 impl Store {
     /// Writes a consistent copy of the whole database to `path`, which must not exist yet.
     pub async fn backup_to(&self, path: &Path) -> Result<(), StoreError> {
-        let Store::Sqlite(pool) = self else {
+        let Store::Sqlite(db) = self else {
             return Err(StoreError::Other(anyhow::anyhow!(
                 "rapport backup copies SQLite databases; back up PostgreSQL with pg_dump (see the README, Operations)"
             )));
@@ -24,7 +24,7 @@ impl Store {
         let target = path.to_str().ok_or_else(|| {
             StoreError::Other(anyhow::anyhow!("{} is not a UTF-8 path: pick a plainer name", path.display()))
         })?;
-        sqlx::query("VACUUM INTO $1").bind(target).execute(pool).await?;
+        sqlx::query("VACUUM INTO $1").bind(target).execute(db.readers()).await?;
         Ok(())
     }
 }
@@ -60,8 +60,8 @@ pub async fn restore_sqlite(backup: &Path, target: &Path) -> Result<(), StoreErr
     let url = format!("sqlite://{}", staged.display());
     let store = Store::connect(&url).await?;
     // One file: fold the write-ahead log in before the move.
-    if let Store::Sqlite(pool) = &store {
-        sqlx::query("PRAGMA wal_checkpoint(TRUNCATE)").execute(pool).await?;
+    if let Store::Sqlite(db) = &store {
+        sqlx::query("PRAGMA wal_checkpoint(TRUNCATE)").execute(db.readers()).await?;
     }
     store.close().await;
     for suffix in ["-wal", "-shm"] {

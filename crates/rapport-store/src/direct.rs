@@ -20,30 +20,31 @@ use rusqlite::{Connection, Transaction, TransactionBehavior};
 use sqlx::sqlite::SqlitePool;
 
 use crate::error::StoreError;
+use crate::store::SqliteDb;
 use crate::tx::writer_turn;
 
-/// Runs `read` against a pooled SQLite connection, on the blocking pool. Each statement of
+/// Runs `read` against one of the reading connections, on the blocking pool. Each statement of
 /// `read` sees the committed data as of its start (autocommit), as a read through sqlx's
 /// pool does.
-pub(crate) async fn read<T, F>(pool: &SqlitePool, read: F) -> Result<T, StoreError>
+pub(crate) async fn read<T, F>(db: &SqliteDb, read: F) -> Result<T, StoreError>
 where
     T: Send + 'static,
     F: FnOnce(&Connection) -> rusqlite::Result<T> + Send + 'static,
 {
-    in_place(pool, move |db| read(db).map_err(reading)).await
+    in_place(db.readers(), move |db| read(db).map_err(reading)).await
 }
 
-/// Runs `write` in one transaction on a pooled SQLite connection, on the blocking pool, in
-/// its turn among this process's writers ([`writer_turn`]). The transaction is IMMEDIATE (it
+/// Runs `write` in one transaction on the writing connection, on the blocking pool, in its
+/// turn among this process's writers ([`writer_turn`]). The transaction is IMMEDIATE (it
 /// takes the write lock first, as [`crate::tx::Tx`] does) and commits when `write` returns
 /// Ok; on an error nothing of it stays.
-pub(crate) async fn write<T, F>(pool: &SqlitePool, write: F) -> Result<T, StoreError>
+pub(crate) async fn write<T, F>(db: &SqliteDb, write: F) -> Result<T, StoreError>
 where
     T: Send + 'static,
     F: FnOnce(&Transaction<'_>) -> Result<T, StoreError> + Send + 'static,
 {
-    let _turn = writer_turn(pool).await;
-    in_place(pool, move |db| {
+    let _turn = writer_turn(db.writer()).await;
+    in_place(db.writer(), move |db| {
         // `new_unchecked` because the connection is borrowed, not owned: the transaction is
         // the only thing using it while the handle is locked.
         let tx = Transaction::new_unchecked(db, TransactionBehavior::Immediate).map_err(writing)?;
@@ -54,7 +55,7 @@ where
     .await
 }
 
-/// Runs `work` on the raw handle of a pooled connection, on the blocking pool.
+/// Runs `work` on the raw handle of a connection of `pool`, on the blocking pool.
 async fn in_place<T, F>(pool: &SqlitePool, work: F) -> Result<T, StoreError>
 where
     T: Send + 'static,

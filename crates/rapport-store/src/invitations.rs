@@ -532,9 +532,9 @@ impl Store {
         if batch.is_empty() {
             return Ok(());
         }
-        if let Store::Sqlite(pool) = self {
+        if let Store::Sqlite(db) = self {
             // The common case in one go on SQLite; what it declines is stored below.
-            if in_place::record_answers(pool, batch.to_vec()).await? == InPlace::Stored {
+            if in_place::record_answers(db, batch.to_vec()).await? == InPlace::Stored {
                 return Ok(());
             }
         }

@@ -58,4 +58,4 @@ pub mod writer;
 
 pub use error::StoreError;
 pub use kind::Kind;
-pub use store::{Backend, Store};
+pub use store::{Backend, SqliteDb, Store};

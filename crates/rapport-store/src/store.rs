@@ -8,23 +8,54 @@ use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePo
 
 use crate::error::StoreError;
 
-/// The database, whichever backend it is. Cheap to clone (a pool handle).
+/// The database, whichever backend it is. Cheap to clone (pool handles).
 #[derive(Clone, Debug)]
 pub enum Store {
     /// An embedded SQLite file.
-    Sqlite(SqlitePool),
+    Sqlite(SqliteDb),
     /// A PostgreSQL server.
     Postgres(PgPool),
 }
 
-/// Expands `$body` once per backend, binding the pool (or any per-backend value) to `$pool`,
+/// An embedded SQLite database: connections to read through, and the one connection every
+/// transaction and every write statement of Rapport goes through.
+///
+/// Why one writer: SQLite lets one transaction write at a time anyway, and a connection that
+/// finds the file changed by another connection drops its whole page cache (and its mapping
+/// of the file) before it reads. Writes spread over the pool paid that on nearly every
+/// transaction, about a tenth of a batch of answers' time (BENCHMARKS.md, issue 4); on one
+/// connection, the pages the writes touch stay cached from one transaction to the next.
+#[derive(Clone, Debug)]
+pub struct SqliteDb {
+    readers: SqlitePool,
+    writer: SqlitePool,
+}
+
+impl SqliteDb {
+    /// The connections to read through (any statement may run here, but writes belong on
+    /// the writer: see [`crate::tx`]).
+    pub fn readers(&self) -> &SqlitePool {
+        &self.readers
+    }
+
+    /// The one connection writes go through, taken in the database's writer turn
+    /// ([`crate::tx::writer_turn`]).
+    pub(crate) fn writer(&self) -> &SqlitePool {
+        &self.writer
+    }
+}
+
+/// Expands `$body` once per backend, binding the pool to `$pool` (on SQLite, its readers),
 /// so one piece of portable SQL serves both databases.
 #[macro_export]
 #[doc(hidden)]
 macro_rules! on_pool {
     ($store:expr, |$pool:ident| $body:expr) => {
         match $store {
-            $crate::Store::Sqlite($pool) => $body,
+            $crate::Store::Sqlite(db) => {
+                let $pool = db.readers();
+                $body
+            }
             $crate::Store::Postgres($pool) => $body,
         }
     };
@@ -63,17 +94,27 @@ impl Store {
                 // Every pooled connection reads through one shared mapping of the file instead of
                 // warming a page cache of its own.
                 .pragma("mmap_size", "4294967296");
+            let opening =
+                |e: sqlx::Error| StoreError::Other(anyhow::Error::new(e).context(format!("opening the SQLite database {url}")));
             // A connection to a local file cannot go stale, so the pool hands it out without the
             // round trip to its worker thread that a test before each use would cost.
-            let pool = SqlitePoolOptions::new()
+            let readers = SqlitePoolOptions::new()
                 .max_connections(8)
+                .test_before_acquire(false)
+                .connect_with(options.clone())
+                .await
+                .map_err(opening)?;
+            // The writer's connection lives as long as the store: its cache is the point.
+            let writer = SqlitePoolOptions::new()
+                .max_connections(1)
+                .min_connections(1)
+                .idle_timeout(None)
+                .max_lifetime(None)
                 .test_before_acquire(false)
                 .connect_with(options)
                 .await
-                .map_err(|e| {
-                    StoreError::Other(anyhow::Error::new(e).context(format!("opening the SQLite database {url}")))
-                })?;
-            Store::Sqlite(pool)
+                .map_err(opening)?;
+            Store::Sqlite(SqliteDb { readers, writer })
         } else if url.starts_with("postgres://") || url.starts_with("postgresql://") {
             let pool = PgPoolOptions::new()
                 .max_connections(16)
@@ -97,7 +138,7 @@ impl Store {
     /// Applies the migrations this build carries that the database has not seen.
     pub async fn migrate(&self) -> Result<(), StoreError> {
         match self {
-            Store::Sqlite(pool) => sqlx::migrate!("migrations/sqlite").run(pool).await?,
+            Store::Sqlite(db) => sqlx::migrate!("migrations/sqlite").run(db.writer()).await?,
             Store::Postgres(pool) => sqlx::migrate!("migrations/postgres").run(pool).await?,
         }
         Ok(())
@@ -113,7 +154,13 @@ impl Store {
 
     /// Closes every connection (waits for those in use).
     pub async fn close(&self) {
-        on_pool!(self, |pool| pool.close().await)
+        match self {
+            Store::Sqlite(db) => {
+                db.readers.close().await;
+                db.writer.close().await;
+            }
+            Store::Postgres(pool) => pool.close().await,
+        }
     }
 }
 

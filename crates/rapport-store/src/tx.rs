@@ -56,9 +56,9 @@ pub(crate) use on_tx;
 macro_rules! on_writer {
     ($store:expr, |$conn:ident| $body:expr) => {
         match $store {
-            $crate::Store::Sqlite(pool) => {
-                let _turn = $crate::tx::writer_turn(pool).await;
-                let mut held = pool.acquire().await?;
+            $crate::Store::Sqlite(db) => {
+                let _turn = $crate::tx::writer_turn(db.writer()).await;
+                let mut held = db.writer().acquire().await?;
                 let $conn = &mut *held;
                 $body
             }
@@ -76,13 +76,13 @@ impl Tx {
     /// Begins a transaction.
     pub(crate) async fn begin(store: &Store) -> Result<Tx, StoreError> {
         Ok(match store {
-            Store::Sqlite(pool) => {
-                let turn = writer_turn(pool).await;
+            Store::Sqlite(db) => {
+                let turn = writer_turn(db.writer()).await;
                 // IMMEDIATE takes the write lock now. A deferred transaction that reads first
                 // (answers read their contacts' previous answers before storing) holds a read
                 // snapshot, and a write by another connection in the meantime would make its
                 // first write fail at once with SQLITE_BUSY_SNAPSHOT, which no wait can cure.
-                Tx::Sqlite { tx: pool.begin_with("BEGIN IMMEDIATE").await?, _turn: turn }
+                Tx::Sqlite { tx: db.writer().begin_with("BEGIN IMMEDIATE").await?, _turn: turn }
             }
             Store::Postgres(pool) => Tx::Postgres(pool.begin().await?),
         })

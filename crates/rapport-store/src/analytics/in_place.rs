@@ -16,7 +16,6 @@ use std::collections::{BTreeMap, HashMap, HashSet};
 use rapport_core::contact::RoleLevel;
 use rapport_core::stats::CellStats;
 use rusqlite::{OptionalExtension, Transaction, params};
-use sqlx::sqlite::SqlitePool;
 use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
 
@@ -28,6 +27,7 @@ use super::{DriverRow, counts, int, role_key};
 use crate::direct;
 use crate::error::StoreError;
 use crate::invitations::{NewAnswer, RESPONSE_INSERT};
+use crate::store::SqliteDb;
 use crate::tx::BUMP_DATA_VERSION;
 
 /// What became of a batch.
@@ -40,8 +40,8 @@ pub(crate) enum InPlace {
 }
 
 /// Stores `batch` in one durable transaction, or declines it (see the module's text).
-pub(crate) async fn record_answers(pool: &SqlitePool, batch: Vec<NewAnswer>) -> Result<InPlace, StoreError> {
-    direct::write(pool, move |tx| store(tx, &batch)).await
+pub(crate) async fn record_answers(db: &SqliteDb, batch: Vec<NewAnswer>) -> Result<InPlace, StoreError> {
+    direct::write(db, move |tx| store(tx, &batch)).await
 }
 
 fn store(tx: &Transaction<'_>, batch: &[NewAnswer]) -> Result<InPlace, StoreError> {
@@ -321,9 +321,9 @@ mod tests {
     async fn a_batch_is_stored_in_place_and_a_cell_out_of_step_is_left_to_the_general_path() {
         let dir = tempfile::tempdir().unwrap();
         let (store, survey, invs) = invited(dir.path()).await;
-        let Store::Sqlite(pool) = &store else { unreachable!("a sqlite:// URL opens SQLite") };
+        let Store::Sqlite(db) = &store else { unreachable!("a sqlite:// URL opens SQLite") };
         let batch = vec![answer(&invs[0], &survey, "9"), answer(&invs[1], &survey, "4")];
-        assert_eq!(record_answers(pool, batch).await.unwrap(), InPlace::Stored);
+        assert_eq!(record_answers(db, batch).await.unwrap(), InPlace::Stored);
         let stored = store.dump_analytics().await.unwrap();
         assert!(!stored.is_empty(), "the answers were counted");
         store.rebuild_analytics().await.unwrap();
@@ -331,9 +331,9 @@ mod tests {
         assert_eq!(store.answer_count(invs[0].id).await.unwrap(), 1);
 
         // A cell emptied behind Rapport's back: nothing is written here, not even the answer.
-        sqlx::query("DELETE FROM wave_account_stats").execute(pool).await.unwrap();
+        sqlx::query("DELETE FROM wave_account_stats").execute(db.readers()).await.unwrap();
         let again = vec![answer(&invs[0], &survey, "10")];
-        assert_eq!(record_answers(pool, again).await.unwrap(), InPlace::Declined);
+        assert_eq!(record_answers(db, again).await.unwrap(), InPlace::Declined);
         assert_eq!(store.answer_count(invs[0].id).await.unwrap(), 1, "a declined batch writes nothing");
     }
 }

@@ -230,7 +230,7 @@ pub async fn answers_are_counted_by_difference_and_always_equal_a_rebuild(store:
     // patched by difference: the account is recomputed from its answers.
     let sql = "DELETE FROM wave_account_stats";
     match &store {
-        Store::Sqlite(pool) => sqlx::query(sql).execute(pool).await.map(|_| ()),
+        Store::Sqlite(db) => sqlx::query(sql).execute(db.readers()).await.map(|_| ()),
         Store::Postgres(pool) => sqlx::query(sql).execute(pool).await.map(|_| ()),
     }
     .unwrap();

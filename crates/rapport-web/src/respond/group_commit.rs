@@ -65,9 +65,11 @@ async fn run(store: Store, mut rx: mpsc::Receiver<(NewAnswer, Reply)>, pending: 
     while rx.recv_many(&mut batch, MAX_BATCH).await > 0 {
         let size = batch.len();
         let answers: Vec<NewAnswer> = batch.iter().map(|(a, _)| a.clone()).collect();
+        let started = std::time::Instant::now();
         match store.record_answers(&answers).await {
             Ok(()) => {
                 metrics::histogram!("rapport_answer_batch_size").record(answers.len() as f64);
+                metrics::histogram!("rapport_answer_batch_seconds").record(started.elapsed().as_secs_f64());
                 for (_, reply) in batch.drain(..) {
                     let _ = reply.send(Ok(()));
                 }

@@ -53,8 +53,11 @@ async fn run(store: Store, mut rx: mpsc::Receiver<(i64, Reply)>) {
         let mut ids: Vec<i64> = batch.iter().map(|(id, _)| *id).collect();
         ids.sort_unstable();
         ids.dedup();
+        let started = std::time::Instant::now();
         match store.invitations(&ids).await {
             Ok(found) => {
+                metrics::histogram!("rapport_invitation_read_size").record(ids.len() as f64);
+                metrics::histogram!("rapport_invitation_read_seconds").record(started.elapsed().as_secs_f64());
                 let by_id: HashMap<i64, Invitation> = found.into_iter().map(|i| (i.id, i)).collect();
                 for (id, reply) in batch.drain(..) {
                     // A copy each: the same link may be in one batch twice.
