@@ -1,7 +1,7 @@
-//! Work on SQLite that runs through rusqlite on the raw handle of one of sqlx's pooled
-//! connections: bulk reads (statements that return 100,000 rows and more: every account,
-//! every account's loyalty in a wave, a wave's driver rows) and the answer batch's
-//! transaction ([`crate::analytics::in_place`]).
+//! Work on SQLite that runs through rusqlite rather than sqlx: bulk reads (statements that
+//! return 100,000 rows and more: every account, every account's loyalty in a wave, a wave's
+//! driver rows), on the raw handle of one of sqlx's pooled connections; and the answer
+//! batch's transaction ([`crate::analytics::in_place`]), on a connection of its own.
 //!
 //! Why a second driver for these: sqlx hands every SQLite row from its connection thread to
 //! the async side, copying each value into an allocation of its own, which costs about 5 µs a
@@ -12,71 +12,115 @@
 //! Everything else stays on sqlx, and PostgreSQL, whose driver has no such cost, goes through
 //! sqlx alone.
 //!
-//! The handle is locked away from sqlx's connection thread while rusqlite uses it, so the two
-//! never touch the connection at once, and the work runs on tokio's blocking pool so that it
-//! does not hold up the async workers.
+//! A read locks the handle away from sqlx's connection thread while rusqlite uses it, so the
+//! two never touch the connection at once. The answer batches have a connection of rusqlite's
+//! own ([`Writer`]): no handle to borrow (a round trip to sqlx's thread) and its prepared
+//! statements kept from batch to batch. Both run on tokio's blocking pool so that they do not
+//! hold up the async workers.
 
-use rusqlite::{Connection, Transaction, TransactionBehavior};
-use sqlx::sqlite::SqlitePool;
+use std::path::{Path, PathBuf};
+use std::sync::{Mutex, PoisonError};
+
+use rusqlite::{Connection, OpenFlags, Transaction, TransactionBehavior};
 
 use crate::error::StoreError;
-use crate::store::SqliteDb;
+use crate::store::{SQLITE_BUSY_TIMEOUT, SQLITE_PRAGMAS, SqliteDb};
 use crate::tx::writer_turn;
 
-/// Runs `read` against one of the reading connections, on the blocking pool. Each statement of
-/// `read` sees the committed data as of its start (autocommit), as a read through sqlx's
+/// Runs `read` against one of the reading connections, on the blocking pool. Each statement
+/// of `read` sees the committed data as of its start (autocommit), as a read through sqlx's
 /// pool does.
 pub(crate) async fn read<T, F>(db: &SqliteDb, read: F) -> Result<T, StoreError>
 where
     T: Send + 'static,
     F: FnOnce(&Connection) -> rusqlite::Result<T> + Send + 'static,
 {
-    in_place(db.readers(), move |db| read(db).map_err(reading)).await
+    let mut conn = db.readers().acquire().await?;
+    let runtime = tokio::runtime::Handle::current();
+    tokio::task::spawn_blocking(move || {
+        let mut locked = runtime.block_on(conn.lock_handle())?;
+        // SAFETY: the handle is a live connection that sqlx's worker cannot use while
+        // `locked` is held, and `locked` outlives `db`. A connection made by `from_handle`
+        // does not close the handle when dropped; `read` prepares statements that are
+        // finalized when it drops them, and `db` caches none, so nothing of it outlives this
+        // closure.
+        let db = unsafe { Connection::from_handle(locked.as_raw_handle().as_ptr()) }.map_err(reading)?;
+        let out = read(&db).map_err(reading);
+        drop(db);
+        out
+    })
+    .await
+    .map_err(|e| StoreError::Other(anyhow::Error::new(e).context("a bulk read of the SQLite database stopped")))?
 }
 
-/// Runs `write` in one transaction on the writing connection, on the blocking pool, in its
-/// turn among this process's writers ([`writer_turn`]). The transaction is IMMEDIATE (it
-/// takes the write lock first, as [`crate::tx::Tx`] does) and commits when `write` returns
-/// Ok; on an error nothing of it stays.
+/// Runs `write` in one transaction on the store's own rusqlite connection ([`Writer`]), on the
+/// blocking pool, in its turn among this process's writers ([`writer_turn`]). The transaction
+/// is IMMEDIATE (it takes the write lock first, as [`crate::tx::Tx`] does) and commits when
+/// `write` returns Ok; on an error nothing of it stays.
 pub(crate) async fn write<T, F>(db: &SqliteDb, write: F) -> Result<T, StoreError>
 where
     T: Send + 'static,
     F: FnOnce(&Transaction<'_>) -> Result<T, StoreError> + Send + 'static,
 {
     let _turn = writer_turn(db.writer()).await;
-    in_place(db.writer(), move |db| {
-        // `new_unchecked` because the connection is borrowed, not owned: the transaction is
-        // the only thing using it while the handle is locked.
-        let tx = Transaction::new_unchecked(db, TransactionBehavior::Immediate).map_err(writing)?;
+    let writer = db.direct().clone();
+    tokio::task::spawn_blocking(move || writer.transaction(write))
+        .await
+        .map_err(|e| StoreError::Other(anyhow::Error::new(e).context("a write to the SQLite database stopped")))?
+}
+
+/// A connection of rusqlite's own to the store's file, opened on first use, with the settings
+/// of sqlx's connections.
+pub(crate) struct Writer {
+    file: PathBuf,
+    conn: Mutex<Option<Connection>>,
+}
+
+impl std::fmt::Debug for Writer {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Writer").field("file", &self.file).finish_non_exhaustive()
+    }
+}
+
+impl Writer {
+    /// The writer of `file`; nothing is opened yet.
+    pub(crate) fn new(file: &Path) -> Writer {
+        Writer { file: file.to_path_buf(), conn: Mutex::new(None) }
+    }
+
+    /// Closes the connection (a later write opens it again).
+    pub(crate) fn close(&self) {
+        self.conn.lock().unwrap_or_else(PoisonError::into_inner).take();
+    }
+
+    fn transaction<T>(&self, write: impl FnOnce(&Transaction<'_>) -> Result<T, StoreError>) -> Result<T, StoreError> {
+        // A write that panicked left its transaction rolled back (rusqlite rolls back on
+        // drop): the connection is as good as before.
+        let mut slot = self.conn.lock().unwrap_or_else(PoisonError::into_inner);
+        let conn = match &mut *slot {
+            Some(conn) => conn,
+            None => slot.insert(self.open().map_err(|e| {
+                StoreError::Other(anyhow::Error::new(e).context(format!("opening {} for writing", self.file.display())))
+            })?),
+        };
+        let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate).map_err(writing)?;
         let out = write(&tx)?;
         tx.commit().map_err(writing)?;
         Ok(out)
-    })
-    .await
-}
+    }
 
-/// Runs `work` on the raw handle of a connection of `pool`, on the blocking pool.
-async fn in_place<T, F>(pool: &SqlitePool, work: F) -> Result<T, StoreError>
-where
-    T: Send + 'static,
-    F: FnOnce(&Connection) -> Result<T, StoreError> + Send + 'static,
-{
-    let mut conn = pool.acquire().await?;
-    let runtime = tokio::runtime::Handle::current();
-    tokio::task::spawn_blocking(move || {
-        let mut locked = runtime.block_on(conn.lock_handle())?;
-        // SAFETY: the handle is a live connection that sqlx's worker cannot use while
-        // `locked` is held, and `locked` outlives `db`. A connection made by `from_handle`
-        // does not close the handle when dropped; the statements `work` prepares are
-        // finalized when it drops them, and `db` caches none, so nothing of it outlives this
-        // closure.
-        let db = unsafe { Connection::from_handle(locked.as_raw_handle().as_ptr()) }.map_err(reading)?;
-        let out = work(&db);
-        drop(db);
-        out
-    })
-    .await
-    .map_err(|e| StoreError::Other(anyhow::Error::new(e).context("work on the SQLite database stopped")))?
+    fn open(&self) -> rusqlite::Result<Connection> {
+        // The store made the file and its schema: this connection only opens it.
+        let conn = Connection::open_with_flags(
+            &self.file,
+            OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX,
+        )?;
+        conn.busy_timeout(SQLITE_BUSY_TIMEOUT)?;
+        for (name, value) in SQLITE_PRAGMAS {
+            conn.execute_batch(&format!("PRAGMA {name} = {value}"))?;
+        }
+        Ok(conn)
+    }
 }
 
 fn reading(err: rusqlite::Error) -> StoreError {

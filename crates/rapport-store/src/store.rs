@@ -1,11 +1,13 @@
 //! The one handle on the database: SQLite (embedded, the default) or PostgreSQL.
 
 use std::str::FromStr;
+use std::sync::Arc;
 use std::time::Duration;
 
 use sqlx::postgres::{PgPool, PgPoolOptions};
-use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous};
+use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions};
 
+use crate::direct;
 use crate::error::StoreError;
 
 /// The database, whichever backend it is. Cheap to clone (pool handles).
@@ -29,7 +31,25 @@ pub enum Store {
 pub struct SqliteDb {
     readers: SqlitePool,
     writer: SqlitePool,
+    direct: Arc<direct::Writer>,
 }
+
+/// The settings of every connection to an SQLite file, sqlx's and rusqlite's alike (besides
+/// WAL, which the file keeps).
+pub(crate) const SQLITE_PRAGMAS: [(&str, &str); 5] = [
+    // Every commit reaches the disk before it returns (an answer is durable before its
+    // thank-you page is sent); bulk writes are few large transactions, so the cost is one
+    // sync per commit, not per row.
+    ("synchronous", "FULL"),
+    ("foreign_keys", "ON"),
+    ("temp_store", "memory"),
+    ("cache_size", "-65536"),
+    // Readers read through a mapping of the file instead of each warming a page cache.
+    ("mmap_size", "4294967296"),
+];
+
+/// How long a connection waits for another process's write before it gives up.
+pub(crate) const SQLITE_BUSY_TIMEOUT: Duration = Duration::from_secs(10);
 
 impl SqliteDb {
     /// The connections to read through (any statement may run here, but writes belong on
@@ -42,6 +62,11 @@ impl SqliteDb {
     /// ([`crate::tx::writer_turn`]).
     pub(crate) fn writer(&self) -> &SqlitePool {
         &self.writer
+    }
+
+    /// The connection the answer batches write through, outside sqlx (see [`direct`]).
+    pub(crate) fn direct(&self) -> &Arc<direct::Writer> {
+        &self.direct
     }
 }
 
@@ -77,25 +102,20 @@ impl Store {
     /// timeout); `postgres://` (or `postgresql://`) connects to a server.
     pub async fn connect(url: &str) -> Result<Store, StoreError> {
         let store = if url.starts_with("sqlite:") {
-            let options = SqliteConnectOptions::from_str(url)
+            let mut options = SqliteConnectOptions::from_str(url)
                 .map_err(|e| {
                     StoreError::Other(anyhow::Error::new(e).context(format!("reading the SQLite URL '{url}'")))
                 })?
                 .create_if_missing(true)
                 .journal_mode(SqliteJournalMode::Wal)
-                // Every commit reaches the disk before it returns (an answer is durable before
-                // its thank-you page is sent); bulk writes are few large transactions, so the
-                // cost is one sync per commit, not per row.
-                .synchronous(SqliteSynchronous::Full)
-                .foreign_keys(true)
-                .busy_timeout(Duration::from_secs(10))
-                .pragma("temp_store", "memory")
-                .pragma("cache_size", "-65536")
-                // Every pooled connection reads through one shared mapping of the file instead of
-                // warming a page cache of its own.
-                .pragma("mmap_size", "4294967296");
-            let opening =
-                |e: sqlx::Error| StoreError::Other(anyhow::Error::new(e).context(format!("opening the SQLite database {url}")));
+                .busy_timeout(SQLITE_BUSY_TIMEOUT);
+            for (name, value) in SQLITE_PRAGMAS {
+                options = options.pragma(name, value);
+            }
+            let direct = Arc::new(direct::Writer::new(options.get_filename()));
+            let opening = |e: sqlx::Error| {
+                StoreError::Other(anyhow::Error::new(e).context(format!("opening the SQLite database {url}")))
+            };
             // A connection to a local file cannot go stale, so the pool hands it out without the
             // round trip to its worker thread that a test before each use would cost.
             let readers = SqlitePoolOptions::new()
@@ -114,7 +134,7 @@ impl Store {
                 .connect_with(options)
                 .await
                 .map_err(opening)?;
-            Store::Sqlite(SqliteDb { readers, writer })
+            Store::Sqlite(SqliteDb { readers, writer, direct })
         } else if url.starts_with("postgres://") || url.starts_with("postgresql://") {
             let pool = PgPoolOptions::new()
                 .max_connections(16)
@@ -158,6 +178,7 @@ impl Store {
             Store::Sqlite(db) => {
                 db.readers.close().await;
                 db.writer.close().await;
+                db.direct.close();
             }
             Store::Postgres(pool) => pool.close().await,
         }

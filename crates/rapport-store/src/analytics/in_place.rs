@@ -1,7 +1,8 @@
 //! A batch of answers stored on SQLite in one go, in place: the whole transaction (the
 //! contacts' role levels, their previous answers, the cells by difference, the answers, the
-//! invitations, the data version, the commit) runs through rusqlite on one pooled
-//! connection's own thread of work, with no round trip between its statements.
+//! invitations, the data version, the commit) runs through rusqlite on the store's writing
+//! connection ([`crate::direct::Writer`]), with its statements prepared once and no round trip
+//! between them.
 //!
 //! Why: through sqlx, each statement of a batch was a round trip to the connection's worker
 //! thread, about twelve a batch at 0.2 ms each with both cores busy, a third of the batch's
@@ -11,7 +12,7 @@
 //! out of step, which must be recomputed from its answers; a stored time in a form other than
 //! the one Rapport writes) writes nothing here and is handed to the general path.
 
-use std::collections::{BTreeMap, HashMap, HashSet};
+use std::collections::{BTreeMap, HashMap};
 
 use rapport_core::contact::RoleLevel;
 use rapport_core::stats::CellStats;
@@ -81,7 +82,7 @@ fn writing(err: rusqlite::Error) -> StoreError {
 
 /// The role level each answering contact's cells are keyed by.
 fn contact_roles(tx: &Transaction<'_>, answers: &[CellAnswer<'_>]) -> Result<HashMap<i64, &'static str>, StoreError> {
-    let mut read = tx.prepare("SELECT role FROM contacts WHERE id = ?1").map_err(writing)?;
+    let mut read = tx.prepare_cached("SELECT role FROM contacts WHERE id = ?1").map_err(writing)?;
     let mut roles = HashMap::with_capacity(answers.len());
     for a in answers {
         if roles.contains_key(&a.contact_id) {
@@ -104,18 +105,21 @@ fn previous_answers(
     answers: &[&CellAnswer<'_>],
 ) -> Result<Option<Latest>, StoreError> {
     let mut read = tx
-        .prepare(
+        .prepare_cached(
             "SELECT id, submitted_at, ltr, scores FROM responses \
              WHERE wave_id = ?1 AND account_id = ?2 AND contact_id = ?3",
         )
         .map_err(writing)?;
-    let mut latest: Latest = HashMap::with_capacity(answers.len());
-    let mut seen = HashSet::with_capacity(answers.len());
+    // Each contact's history is read, but only the answer that counts is parsed: the latest,
+    // by time, then id.
+    let mut counted: HashMap<(i64, i64), (OffsetDateTime, i64, i64, String)> = HashMap::with_capacity(answers.len());
     for a in answers {
-        if !seen.insert((a.account_id, a.contact_id)) {
+        let key = (a.account_id, a.contact_id);
+        if counted.contains_key(&key) {
             continue;
         }
         let mut rows = read.query(params![wave_id, a.account_id, a.contact_id]).map_err(writing)?;
+        let mut best: Option<(OffsetDateTime, i64, i64, String)> = None;
         while let Some(row) = rows.next().map_err(writing)? {
             let id: i64 = row.get(0).map_err(writing)?;
             let Ok(submitted_at) =
@@ -123,11 +127,20 @@ fn previous_answers(
             else {
                 return Ok(None);
             };
-            let ltr = stored_ltr(id, row.get(2).map_err(writing)?)?;
-            let scores: String = row.get(3).map_err(writing)?;
-            let scores = read_scores(&scores, format_args!("answer {id}"))?;
-            keep_latest(&mut latest, a.account_id, a.contact_id, Counted { submitted_at, id: Some(id), ltr, scores });
+            if best.as_ref().is_some_and(|(at, best_id, ..)| (*at, *best_id) > (submitted_at, id)) {
+                continue;
+            }
+            best = Some((submitted_at, id, row.get(2).map_err(writing)?, row.get(3).map_err(writing)?));
         }
+        if let Some(best) = best {
+            counted.insert(key, best);
+        }
+    }
+    let mut latest: Latest = HashMap::with_capacity(counted.len());
+    for ((account, contact), (submitted_at, id, ltr, scores)) in counted {
+        let ltr = stored_ltr(id, ltr)?;
+        let scores = read_scores(&scores, format_args!("answer {id}"))?;
+        keep_latest(&mut latest, account, contact, Counted { submitted_at, id: Some(id), ltr, scores });
     }
     Ok(Some(latest))
 }
@@ -135,13 +148,13 @@ fn previous_answers(
 /// The stored cells of `keys` in a wave (a key without a cell is absent).
 fn read_cells(tx: &Transaction<'_>, wave_id: i64, keys: &[CellKey]) -> Result<HashMap<CellKey, CellStats>, StoreError> {
     let mut loyalty = tx
-        .prepare(
+        .prepare_cached(
             "SELECT promoters, passives, detractors, ltr_sum, ltr_sumsq FROM wave_account_stats \
              WHERE wave_id = ?1 AND account_id = ?2 AND role = ?3",
         )
         .map_err(writing)?;
     let mut drivers = tx
-        .prepare(
+        .prepare_cached(
             "SELECT driver, n, sum_x, sum_xx, sum_xy, sum_y, sum_yy FROM wave_driver_stats \
              WHERE wave_id = ?1 AND account_id = ?2 AND role = ?3",
         )
@@ -174,7 +187,7 @@ fn read_cells(tx: &Transaction<'_>, wave_id: i64, keys: &[CellKey]) -> Result<Ha
 /// Writes the cells that changed (see [`CellWrites`]).
 fn write_cells(tx: &Transaction<'_>, wave_id: i64, writes: &CellWrites<'_>) -> Result<(), StoreError> {
     let mut loyalty = tx
-        .prepare(&format!("{LOYALTY_INSERT} VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8){LOYALTY_UPSERT}"))
+        .prepare_cached(&format!("{LOYALTY_INSERT} VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8){LOYALTY_UPSERT}"))
         .map_err(writing)?;
     for ((account, role), stats) in &writes.loyalty {
         let l = &stats.loyalty;
@@ -192,7 +205,7 @@ fn write_cells(tx: &Transaction<'_>, wave_id: i64, writes: &CellWrites<'_>) -> R
             .map_err(writing)?;
     }
     let mut drivers = tx
-        .prepare(&format!("{DRIVER_INSERT} VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10){DRIVER_UPSERT}"))
+        .prepare_cached(&format!("{DRIVER_INSERT} VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10){DRIVER_UPSERT}"))
         .map_err(writing)?;
     for ((account, role), driver, d) in &writes.drivers {
         drivers
@@ -212,7 +225,7 @@ fn write_cells(tx: &Transaction<'_>, wave_id: i64, writes: &CellWrites<'_>) -> R
     }
     if !writes.dropped.is_empty() {
         let mut drop = tx
-            .prepare(
+            .prepare_cached(
                 "DELETE FROM wave_driver_stats WHERE wave_id = ?1 AND account_id = ?2 AND role = ?3 AND driver = ?4",
             )
             .map_err(writing)?;
@@ -231,7 +244,7 @@ fn insert_answers(tx: &Transaction<'_>, batch: &[NewAnswer]) -> Result<(), Store
             .map_err(|e| StoreError::Other(anyhow::Error::new(e).context("writing the time of an answer")))
     };
     let mut insert = tx
-        .prepare(&format!("{RESPONSE_INSERT} VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, 'survey', ?9)"))
+        .prepare_cached(&format!("{RESPONSE_INSERT} VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, 'survey', ?9)"))
         .map_err(writing)?;
     let mut answered: BTreeMap<i64, OffsetDateTime> = BTreeMap::new();
     for a in batch {
@@ -252,7 +265,7 @@ fn insert_answers(tx: &Transaction<'_>, batch: &[NewAnswer]) -> Result<(), Store
         *at = (*at).max(a.submitted_at);
     }
     let mut mark = tx
-        .prepare(
+        .prepare_cached(
             "UPDATE invitations SET draft = NULL, answered_at = ?2, opened_at = COALESCE(opened_at, ?2) WHERE id = ?1",
         )
         .map_err(writing)?;
