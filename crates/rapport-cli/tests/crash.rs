@@ -102,8 +102,10 @@ fn killed_server_keeps_every_acknowledged_answer(url: &str, dir: &Path) {
                     let Ok(response) = res else { return acked };
                     let status = response.status();
                     let Ok(page) = response.text().await else { return acked };
-                    assert_eq!(status, 200, "{link}: {page}");
-                    if page.contains("Thank you") || page.contains("Vielen Dank") {
+                    // A link that posts faster than a person could is told to wait (429): that
+                    // answer was not acknowledged, and is not expected in the database.
+                    assert!(status == 200 || status == 429, "{link}: {status} {page}");
+                    if status == 200 && (page.contains("Thank you") || page.contains("Vielen Dank")) {
                         acked.push(tag);
                     }
                 }
