@@ -73,7 +73,16 @@ where
 /// of sqlx's connections.
 pub(crate) struct Writer {
     file: PathBuf,
-    conn: Mutex<Option<Connection>>,
+    conn: Mutex<Slot>,
+}
+
+/// Where the writer's connection is at.
+enum Slot {
+    /// Not opened yet.
+    Unopened,
+    Open(Connection),
+    /// The store was closed: a write now fails, as one through a closed sqlx pool does.
+    Closed,
 }
 
 impl std::fmt::Debug for Writer {
@@ -85,23 +94,28 @@ impl std::fmt::Debug for Writer {
 impl Writer {
     /// The writer of `file`; nothing is opened yet.
     pub(crate) fn new(file: &Path) -> Writer {
-        Writer { file: file.to_path_buf(), conn: Mutex::new(None) }
+        Writer { file: file.to_path_buf(), conn: Mutex::new(Slot::Unopened) }
     }
 
-    /// Closes the connection (a later write opens it again).
+    /// Closes the connection, once a write in progress has ended; later writes fail.
     pub(crate) fn close(&self) {
-        self.conn.lock().unwrap_or_else(PoisonError::into_inner).take();
+        *self.conn.lock().unwrap_or_else(PoisonError::into_inner) = Slot::Closed;
     }
 
     fn transaction<T>(&self, write: impl FnOnce(&Transaction<'_>) -> Result<T, StoreError>) -> Result<T, StoreError> {
         // A write that panicked left its transaction rolled back (rusqlite rolls back on
         // drop): the connection is as good as before.
         let mut slot = self.conn.lock().unwrap_or_else(PoisonError::into_inner);
-        let conn = match &mut *slot {
-            Some(conn) => conn,
-            None => slot.insert(self.open().map_err(|e| {
+        if matches!(*slot, Slot::Unopened) {
+            *slot = Slot::Open(self.open().map_err(|e| {
                 StoreError::Other(anyhow::Error::new(e).context(format!("opening {} for writing", self.file.display())))
-            })?),
+            })?);
+        }
+        let Slot::Open(conn) = &mut *slot else {
+            return Err(StoreError::Other(anyhow::anyhow!(
+                "the database {} was closed: nothing more can be written to it",
+                self.file.display()
+            )));
         };
         let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate).map_err(writing)?;
         let out = write(&tx)?;

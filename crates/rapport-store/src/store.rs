@@ -19,14 +19,16 @@ pub enum Store {
     Postgres(PgPool),
 }
 
-/// An embedded SQLite database: connections to read through, and the one connection every
-/// transaction and every write statement of Rapport goes through.
+/// An embedded SQLite database: connections to read through, one connection that every sqlx
+/// transaction and write statement of Rapport goes through, and the rusqlite connection the
+/// answer batches write through ([`direct::Writer`]).
 ///
-/// Why one writer: SQLite lets one transaction write at a time anyway, and a connection that
+/// Why few writers: SQLite lets one transaction write at a time anyway, and a connection that
 /// finds the file changed by another connection drops its whole page cache (and its mapping
 /// of the file) before it reads. Writes spread over the pool paid that on nearly every
-/// transaction, about a tenth of a batch of answers' time (BENCHMARKS.md, issue 4); on one
-/// connection, the pages the writes touch stay cached from one transaction to the next.
+/// transaction (BENCHMARKS.md, issue 4). Now the answer batches, most of the writes under
+/// load, follow one another on one connection and keep its pages cached; only the other
+/// writes in between (the follow-up scanner's, an import's) make it start cold.
 #[derive(Clone, Debug)]
 pub struct SqliteDb {
     readers: SqlitePool,

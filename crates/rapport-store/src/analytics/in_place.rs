@@ -348,5 +348,10 @@ mod tests {
         let again = vec![answer(&invs[0], &survey, "10")];
         assert_eq!(record_answers(db, again).await.unwrap(), InPlace::Declined);
         assert_eq!(store.answer_count(invs[0].id).await.unwrap(), 1, "a declined batch writes nothing");
+
+        // A closed store takes no more answers, rather than opening the file again.
+        store.close().await;
+        let err = record_answers(db, vec![answer(&invs[1], &survey, "8")]).await.unwrap_err();
+        assert!(format!("{err:#}").contains("was closed"), "{err:#}");
     }
 }
