@@ -254,6 +254,18 @@ impl NewAnswer {
     }
 }
 
+/// The time each invitation of `batch` was answered: that of its latest answer. Compared as
+/// times here, not in SQL, where SQLite would compare the stored text (in which `12:00:00Z`
+/// sorts after `12:00:00.5Z`).
+pub(crate) fn answered_at(batch: &[NewAnswer]) -> BTreeMap<i64, OffsetDateTime> {
+    let mut answered: BTreeMap<i64, OffsetDateTime> = BTreeMap::new();
+    for a in batch {
+        let at = answered.entry(a.invitation_id).or_insert(a.submitted_at);
+        *at = (*at).max(a.submitted_at);
+    }
+    answered
+}
+
 fn to_json<T: serde::Serialize>(value: &T) -> Result<String, StoreError> {
     serde_json::to_string(value).map_err(|e| StoreError::Other(e.into()))
 }
@@ -560,17 +572,18 @@ impl Store {
                 qb.build().execute(&mut **t).await?.rows_affected()
             });
         }
-        for chunk in batch.chunks(ANSWER_CHUNK) {
+        let answered: Vec<(i64, OffsetDateTime)> = answered_at(batch).into_iter().collect();
+        for chunk in answered.chunks(ANSWER_CHUNK) {
             on_tx!(&mut tx, |t| {
                 // One statement per chunk: each invitation gets its own answer's time.
                 let mut qb = QueryBuilder::new("WITH answered (id, at) AS (");
-                qb.push_values(chunk, |mut b, a| {
-                    b.push_bind(a.invitation_id).push_bind(a.submitted_at);
+                qb.push_values(chunk, |mut b, (invitation, at)| {
+                    b.push_bind(*invitation).push_bind(*at);
                 });
                 qb.push(
                     ") UPDATE invitations SET draft = NULL, \
-                     answered_at = (SELECT MAX(at) FROM answered WHERE answered.id = invitations.id), \
-                     opened_at = COALESCE(opened_at, (SELECT MAX(at) FROM answered WHERE answered.id = invitations.id)) \
+                     answered_at = (SELECT at FROM answered WHERE answered.id = invitations.id), \
+                     opened_at = COALESCE(opened_at, (SELECT at FROM answered WHERE answered.id = invitations.id)) \
                      WHERE id IN (SELECT id FROM answered)",
                 );
                 qb.build().execute(&mut **t).await?.rows_affected()

@@ -27,7 +27,7 @@ use super::increment::{
 use super::{DriverRow, counts, int, role_key};
 use crate::direct;
 use crate::error::StoreError;
-use crate::invitations::{NewAnswer, RESPONSE_INSERT};
+use crate::invitations::{NewAnswer, RESPONSE_INSERT, answered_at};
 use crate::store::SqliteDb;
 use crate::tx::BUMP_DATA_VERSION;
 
@@ -246,7 +246,6 @@ fn insert_answers(tx: &Transaction<'_>, batch: &[NewAnswer]) -> Result<(), Store
     let mut insert = tx
         .prepare_cached(&format!("{RESPONSE_INSERT} VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, 'survey', ?9)"))
         .map_err(writing)?;
-    let mut answered: BTreeMap<i64, OffsetDateTime> = BTreeMap::new();
     for a in batch {
         insert
             .execute(params![
@@ -261,15 +260,13 @@ fn insert_answers(tx: &Transaction<'_>, batch: &[NewAnswer]) -> Result<(), Store
                 a.answers
             ])
             .map_err(writing)?;
-        let at = answered.entry(a.invitation_id).or_insert(a.submitted_at);
-        *at = (*at).max(a.submitted_at);
     }
     let mut mark = tx
         .prepare_cached(
             "UPDATE invitations SET draft = NULL, answered_at = ?2, opened_at = COALESCE(opened_at, ?2) WHERE id = ?1",
         )
         .map_err(writing)?;
-    for (invitation, at) in answered {
+    for (invitation, at) in answered_at(batch) {
         mark.execute(params![invitation, time(&at)?]).map_err(writing)?;
     }
     Ok(())

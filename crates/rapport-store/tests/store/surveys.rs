@@ -238,6 +238,23 @@ pub async fn answers_are_counted_by_difference_and_always_equal_a_rebuild(store:
     let manager = cell(&store.wave_cells(wave).await.unwrap(), RoleLevel::Manager).unwrap();
     assert_eq!((manager.loyalty.n(), manager.loyalty.promoters), (2, 1), "Ana's 6 and Tom's 9");
     assert_cells_equal_a_rebuild(&store, "a cell out of step").await;
+
+    // Tom answers twice in one batch, half a second apart, with the cells out of step again
+    // (the general path on SQLite too): his invitation is answered at the later time, though
+    // its stored text ("...:00.5Z") sorts before the earlier one's ("...:00Z").
+    match &store {
+        Store::Sqlite(db) => sqlx::query(sql).execute(db.readers()).await.map(|_| ()),
+        Store::Postgres(pool) => sqlx::query(sql).execute(pool).await.map(|_| ()),
+    }
+    .unwrap();
+    let (early, late) = (NOW + Duration::minutes(6), NOW + Duration::minutes(6) + Duration::milliseconds(500));
+    let batch = [
+        NewAnswer::new(&tom, v, &answers(v, &[("ltr", "5")]), late).unwrap(),
+        NewAnswer::new(&tom, v, &answers(v, &[("ltr", "4")]), early).unwrap(),
+    ];
+    store.record_answers(&batch).await.unwrap();
+    assert_eq!(store.invitation(tom.id).await.unwrap().unwrap().answered_at, Some(late));
+    assert_cells_equal_a_rebuild(&store, "two answers half a second apart").await;
 }
 
 pub async fn partial_answers_wait_in_the_invitation_until_the_answer(store: Store) {
