@@ -568,14 +568,14 @@ impl Store {
     ) -> Result<BTreeMap<String, CellStats>, StoreError> {
         let key = segment_column(by);
         let rows = match self {
-            Store::Sqlite(pool) => {
+            Store::Sqlite(db) => {
                 // SQLite would group a wave's driver rows (1.5M at 100,000 accounts) by sorting
                 // them in a temporary B-tree, 3 s, and joining each to its account costs more
                 // than reading it. So each account's segment is read once, and the driver rows
                 // are summed per segment as they stream by, in a fraction of that.
                 let per_account = by != Dimension::Role;
                 let accounts_sql = format!("SELECT a.id, {key} FROM accounts a");
-                direct::read(pool, move |db| {
+                direct::read(db, move |db| {
                     let mut sums = SegmentDriverSums::default();
                     let mut segment_of: HashMap<i64, usize> = HashMap::new();
                     if per_account {

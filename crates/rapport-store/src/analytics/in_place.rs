@@ -22,7 +22,7 @@ use time::format_description::well_known::Rfc3339;
 
 use super::increment::{
     CellAnswer, CellKey, CellWrites, Counted, DRIVER_INSERT, DRIVER_UPSERT, LOYALTY_INSERT, LOYALTY_UPSERT, Latest,
-    difference, keep_latest, read_scores, stored_ltr,
+    difference, read_scores, stored_ltr,
 };
 use super::{DriverRow, counts, int, role_key};
 use crate::direct;
@@ -112,10 +112,10 @@ fn previous_answers(
         .map_err(writing)?;
     // Each contact's history is read, but only the answer that counts is parsed: the latest,
     // by time, then id.
-    let mut counted: HashMap<(i64, i64), (OffsetDateTime, i64, i64, String)> = HashMap::with_capacity(answers.len());
+    let mut latest: Latest = HashMap::with_capacity(answers.len());
     for a in answers {
         let key = (a.account_id, a.contact_id);
-        if counted.contains_key(&key) {
+        if latest.contains_key(&key) {
             continue;
         }
         let mut rows = read.query(params![wave_id, a.account_id, a.contact_id]).map_err(writing)?;
@@ -132,15 +132,11 @@ fn previous_answers(
             }
             best = Some((submitted_at, id, row.get(2).map_err(writing)?, row.get(3).map_err(writing)?));
         }
-        if let Some(best) = best {
-            counted.insert(key, best);
+        if let Some((submitted_at, id, ltr, scores)) = best {
+            let ltr = stored_ltr(id, ltr)?;
+            let scores = read_scores(&scores, format_args!("answer {id}"))?;
+            latest.insert(key, Counted { submitted_at, id: Some(id), ltr, scores });
         }
-    }
-    let mut latest: Latest = HashMap::with_capacity(counted.len());
-    for ((account, contact), (submitted_at, id, ltr, scores)) in counted {
-        let ltr = stored_ltr(id, ltr)?;
-        let scores = read_scores(&scores, format_args!("answer {id}"))?;
-        keep_latest(&mut latest, account, contact, Counted { submitted_at, id: Some(id), ltr, scores });
     }
     Ok(Some(latest))
 }

@@ -181,7 +181,7 @@ pub(super) fn difference(
 
 /// Keeps, for (account, contact), whichever of the answer already kept and `answer` counts:
 /// the latest (greatest `submitted_at`, then greatest id).
-pub(super) fn keep_latest(latest: &mut Latest, account: i64, contact: i64, answer: Counted) {
+fn keep_latest(latest: &mut Latest, account: i64, contact: i64, answer: Counted) {
     if latest.get(&(account, contact)).is_some_and(|c| (c.submitted_at, c.id) > (answer.submitted_at, answer.id)) {
         return;
     }
