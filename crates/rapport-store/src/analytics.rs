@@ -19,8 +19,10 @@ use crate::direct;
 use crate::error::StoreError;
 use crate::on_pool;
 use crate::portfolio::{ACCOUNT_COLUMNS, AccountRow};
+use crate::record::SqlValue;
 use crate::store::Store;
 use crate::tx::{Tx, on_tx};
+use crate::unnest;
 
 pub(crate) mod in_place;
 mod increment;
@@ -254,12 +256,41 @@ fn int(v: u64) -> i64 {
 }
 
 async fn insert_cells(tx: &mut Tx, cells: &[Cell]) -> Result<(), StoreError> {
+    if let Tx::Postgres(t) = &mut *tx {
+        // One statement of arrays per table (see [`crate::unnest`]).
+        let key = |c: &Cell| {
+            vec![
+                SqlValue::Int(Some(c.wave_id)),
+                SqlValue::Int(Some(c.account_id)),
+                SqlValue::Text(Some(c.role.to_string())),
+            ]
+        };
+        let ints =
+            |row: &mut Vec<SqlValue>, values: &[u64]| row.extend(values.iter().map(|v| SqlValue::Int(Some(int(*v)))));
+        let mut loyalty = Vec::with_capacity(cells.len());
+        let mut drivers = Vec::new();
+        for c in cells {
+            let l = &c.stats.loyalty;
+            let mut row = key(c);
+            ints(&mut row, &[l.promoters, l.passives, l.detractors, l.ltr_sum, l.ltr_sumsq]);
+            loyalty.push(row);
+            for (driver, d) in &c.stats.drivers {
+                let mut row = key(c);
+                row.push(SqlValue::Text(Some(driver.clone())));
+                ints(&mut row, &[d.n, d.sum_x, d.sum_xx, d.sum_xy, d.sum_y, d.sum_yy]);
+                drivers.push(row);
+            }
+        }
+        for (head, rows) in [(increment::LOYALTY_INSERT, loyalty), (increment::DRIVER_INSERT, drivers)] {
+            if !rows.is_empty() {
+                unnest::insert(head, rows, "")?.build().execute(&mut **t).await?;
+            }
+        }
+        return Ok(());
+    }
     for chunk in cells.chunks(INSERT_CHUNK) {
         on_tx!(&mut *tx, |t| {
-            let mut qb = QueryBuilder::new(
-                "INSERT INTO wave_account_stats \
-                 (wave_id, account_id, role, promoters, passives, detractors, ltr_sum, ltr_sumsq) ",
-            );
+            let mut qb = QueryBuilder::new(increment::LOYALTY_INSERT);
             qb.push_values(chunk, |mut b, c| {
                 let l = &c.stats.loyalty;
                 b.push_bind(c.wave_id).push_bind(c.account_id).push_bind(c.role);
@@ -273,10 +304,7 @@ async fn insert_cells(tx: &mut Tx, cells: &[Cell]) -> Result<(), StoreError> {
             chunk.iter().flat_map(|c| c.stats.drivers.iter().map(move |(k, d)| (c, k.as_str(), d))).collect();
         for part in drivers.chunks(INSERT_CHUNK) {
             on_tx!(&mut *tx, |t| {
-                let mut qb = QueryBuilder::new(
-                    "INSERT INTO wave_driver_stats \
-                     (wave_id, account_id, role, driver, n, sum_x, sum_xx, sum_xy, sum_y, sum_yy) ",
-                );
+                let mut qb = QueryBuilder::new(increment::DRIVER_INSERT);
                 qb.push_values(part, |mut b, (c, driver, d)| {
                     b.push_bind(c.wave_id).push_bind(c.account_id).push_bind(c.role).push_bind(*driver);
                     for v in [d.n, d.sum_x, d.sum_xx, d.sum_xy, d.sum_y, d.sum_yy] {

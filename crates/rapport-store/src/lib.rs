@@ -51,6 +51,7 @@ pub mod store;
 pub mod surveys;
 pub mod tasks;
 mod tx;
+mod unnest;
 pub mod users;
 pub mod waves;
 pub mod webhooks;

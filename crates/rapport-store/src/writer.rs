@@ -18,6 +18,7 @@ use crate::kind::Kind;
 use crate::record::{Record, Resolved, SqlValue, TableSpec, table_spec, values};
 use crate::store::{Backend, Store};
 use crate::tx::{Tx, on_tx};
+use crate::unnest;
 
 /// What the writer did with one kind of record.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -32,7 +33,7 @@ pub struct KindCounts {
     pub unchanged: u64,
 }
 
-/// Binds one typed value (the same code for both backends, expanded twice).
+/// Binds one typed value of a multi-row `VALUES` list (SQLite).
 macro_rules! bind_value {
     ($b:expr, $v:expr) => {
         match $v {
@@ -55,8 +56,15 @@ macro_rules! bind_value {
     };
 }
 
-/// Rows per multi-row statement: well under SQLite's and PostgreSQL's bind limits.
-const BATCH_ROWS: usize = 500;
+/// Rows per batch, per backend. On SQLite a batch is one multi-row statement, kept well
+/// under its bind limit. On PostgreSQL it is one statement of arrays (see [`unnest`]), whose
+/// cost is in the rows, so batches are larger: fewer round trips and lookups.
+fn batch_rows(backend: Backend) -> usize {
+    match backend {
+        Backend::Sqlite => 500,
+        Backend::Postgres => 5_000,
+    }
+}
 
 /// Buffers records and writes them in one transaction.
 pub struct Writer {
@@ -144,7 +152,7 @@ impl Writer {
         self.counts.entry(kind).or_default().rows += 1;
         let buffer = self.pending.entry(kind).or_default();
         buffer.push((line, record));
-        if buffer.len() >= BATCH_ROWS {
+        if buffer.len() >= batch_rows(self.backend) {
             self.flush(kind).await?;
         }
         Ok(())
@@ -292,16 +300,22 @@ impl Writer {
         let mut unique: Vec<&String> = external_ids.iter().collect();
         unique.sort();
         unique.dedup();
-        let sql = format!("SELECT external_id, id, {second} FROM {table} WHERE external_id IN (");
-        let rows: Vec<(String, i64, i64)> = on_tx!(&mut self.tx, |t| {
-            let mut qb = QueryBuilder::new(sql);
-            let mut sep = qb.separated(", ");
-            for id in &unique {
-                sep.push_bind(id.as_str());
+        let sql = format!("SELECT external_id, id, {second} FROM {table} WHERE external_id");
+        let rows: Vec<(String, i64, i64)> = match &mut self.tx {
+            Tx::Sqlite { tx, .. } => {
+                let mut qb = QueryBuilder::new(format!("{sql} IN ("));
+                let mut sep = qb.separated(", ");
+                for id in &unique {
+                    sep.push_bind(id.as_str());
+                }
+                qb.push(")");
+                qb.build_query_as().fetch_all(&mut **tx).await?
             }
-            qb.push(")");
-            qb.build_query_as().fetch_all(&mut **t).await?
-        });
+            Tx::Postgres(tx) => {
+                let ids: Vec<&str> = unique.iter().map(|s| s.as_str()).collect();
+                sqlx::query_as(&format!("{sql} = ANY($1)")).bind(ids).fetch_all(&mut **tx).await?
+            }
+        };
         Ok(rows.into_iter().map(|(ext, id, second)| (ext, (id, second))).collect())
     }
 
@@ -332,16 +346,19 @@ impl Writer {
         let spec = table_spec(kind);
         let head = format!("INSERT INTO {} ({}) ", spec.table, spec.columns.join(", "));
         let tail = conflict_clause(spec, self.update_columns.get(&kind).map(Vec::as_slice), self.backend);
-        let affected = on_tx!(&mut self.tx, |t| {
-            let mut qb = QueryBuilder::new(head);
-            qb.push_values(rows, |mut b, row| {
-                for v in row {
-                    bind_value!(b, v);
-                }
-            });
-            qb.push(tail);
-            qb.build().execute(&mut **t).await?.rows_affected()
-        });
+        let affected = match &mut self.tx {
+            Tx::Sqlite { tx, .. } => {
+                let mut qb = QueryBuilder::new(head);
+                qb.push_values(rows, |mut b, row| {
+                    for v in row {
+                        bind_value!(b, v);
+                    }
+                });
+                qb.push(tail);
+                qb.build().execute(&mut **tx).await?.rows_affected()
+            }
+            Tx::Postgres(tx) => unnest::insert(&head, rows, &tail)?.build().execute(&mut **tx).await?.rows_affected(),
+        };
         Ok(affected)
     }
 
