@@ -26,6 +26,7 @@ use crate::unnest;
 
 pub(crate) mod in_place;
 mod increment;
+mod rebuild;
 pub(crate) use increment::{CellAnswer, add_answers};
 
 /// How a role level is stored in a cell key (`none` for contacts without one).
@@ -438,6 +439,9 @@ impl Store {
     /// Recomputes every analytics cell from all answers, in one transaction. The result is
     /// identical to what answers and imports maintained incrementally.
     pub async fn rebuild_analytics(&self) -> Result<RebuildSummary, StoreError> {
+        if let Store::Sqlite(db) = self {
+            return direct::write(db, rebuild::in_place).await;
+        }
         let mut tx = Tx::begin(self).await?;
         for table in ["wave_account_stats", "wave_driver_stats"] {
             on_tx!(&mut tx, |t| {
@@ -448,8 +452,8 @@ impl Store {
         let mut answers = 0u64;
         let mut cells = 0u64;
         let mut folder = Folder::default();
-        // Read through the pool while writing through the transaction: the answers are not
-        // changed by a rebuild, so a snapshot read is exact.
+        // PostgreSQL (SQLite has its own, above). Read through the pool while writing through
+        // the transaction: the answers are not changed by a rebuild, so a snapshot read is exact.
         on_pool!(self, |pool| {
             let mut rows = sqlx::query_as::<_, AnswerRow>(&sql).fetch(pool);
             while let Some(row) = rows.try_next().await? {

@@ -1,0 +1,161 @@
+//! `rapport analytics rebuild` on SQLite: every cell recomputed from every answer in one
+//! transaction on the store's rusqlite connection ([`crate::direct::Writer`]).
+//!
+//! The answers are read and the cells written on one connection, each statement prepared
+//! once and stepped in place. Through sqlx, every one of millions of answers read and cells
+//! written crossed to sqlx's connection thread and back (about 5 µs a row, BENCHMARKS.md):
+//! at 100,000 accounts that was most of a minute. The fold is the one the general path uses
+//! ([`super::Folder`]), so the cells are the same.
+
+use rusqlite::{Transaction, params};
+use time::OffsetDateTime;
+use time::format_description::well_known::Rfc3339;
+
+use super::increment::{DRIVER_INSERT, LOYALTY_INSERT};
+use super::{ANSWER_COLUMNS, AnswerRow, Cell, Folder, INSERT_CHUNK, RebuildSummary, int};
+use crate::error::StoreError;
+use crate::tx::BUMP_DATA_VERSION;
+
+/// Empties the cells and writes them again from the answers, in `tx`.
+pub(super) fn in_place(tx: &Transaction<'_>) -> Result<RebuildSummary, StoreError> {
+    tx.execute_batch("DELETE FROM wave_account_stats; DELETE FROM wave_driver_stats").map_err(writing)?;
+    let mut read = tx
+        .prepare(&format!("SELECT {ANSWER_COLUMNS} ORDER BY r.wave_id, r.account_id, r.contact_id"))
+        .map_err(writing)?;
+    let mut rows = read.query([]).map_err(writing)?;
+    let mut writer = CellWriter::new(tx)?;
+    let mut folder = Folder::default();
+    let mut answers = 0u64;
+    while let Some(row) = rows.next().map_err(writing)? {
+        answers += 1;
+        folder.push(answer(row)?)?;
+        if folder.done.len() >= INSERT_CHUNK {
+            writer.write(&std::mem::take(&mut folder.done))?;
+        }
+    }
+    writer.write(&folder.finish()?)?;
+    tx.execute(BUMP_DATA_VERSION, []).map_err(writing)?;
+    Ok(RebuildSummary { answers, cells: writer.cells })
+}
+
+/// One answer row of [`ANSWER_COLUMNS`].
+fn answer(row: &rusqlite::Row<'_>) -> Result<AnswerRow, StoreError> {
+    let id: i64 = row.get(0).map_err(writing)?;
+    let at = row.get_ref(5).map_err(writing)?.as_str().map_err(|e| writing(e.into()))?;
+    // Rapport writes every time in RFC 3339 (sqlx's encoding, and the answer path's).
+    let submitted_at = OffsetDateTime::parse(at, &Rfc3339).map_err(|e| {
+        StoreError::Other(anyhow::Error::new(e).context(format!(
+            "answer {id} has the submitted_at '{at}', which is not an RFC 3339 time such as \
+             2026-07-01T12:00:00Z: correct it in the database, then rebuild"
+        )))
+    })?;
+    Ok(AnswerRow {
+        id,
+        wave_id: row.get(1).map_err(writing)?,
+        account_id: row.get(2).map_err(writing)?,
+        contact_id: row.get(3).map_err(writing)?,
+        role: row.get(4).map_err(writing)?,
+        submitted_at,
+        ltr: row.get(6).map_err(writing)?,
+        scores: row.get(7).map_err(writing)?,
+    })
+}
+
+/// The two insert statements, prepared once for the whole rebuild.
+struct CellWriter<'t> {
+    loyalty: rusqlite::Statement<'t>,
+    drivers: rusqlite::Statement<'t>,
+    cells: u64,
+}
+
+impl<'t> CellWriter<'t> {
+    fn new(tx: &'t Transaction<'_>) -> Result<CellWriter<'t>, StoreError> {
+        Ok(CellWriter {
+            loyalty: tx
+                .prepare(&format!("{LOYALTY_INSERT} VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)"))
+                .map_err(writing)?,
+            drivers: tx
+                .prepare(&format!("{DRIVER_INSERT} VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)"))
+                .map_err(writing)?,
+            cells: 0,
+        })
+    }
+
+    fn write(&mut self, cells: &[Cell]) -> Result<(), StoreError> {
+        for c in cells {
+            let l = &c.stats.loyalty;
+            self.loyalty
+                .execute(params![
+                    c.wave_id,
+                    c.account_id,
+                    c.role,
+                    int(l.promoters),
+                    int(l.passives),
+                    int(l.detractors),
+                    int(l.ltr_sum),
+                    int(l.ltr_sumsq)
+                ])
+                .map_err(writing)?;
+            for (driver, d) in &c.stats.drivers {
+                self.drivers
+                    .execute(params![
+                        c.wave_id,
+                        c.account_id,
+                        c.role,
+                        driver,
+                        int(d.n),
+                        int(d.sum_x),
+                        int(d.sum_xx),
+                        int(d.sum_xy),
+                        int(d.sum_y),
+                        int(d.sum_yy)
+                    ])
+                    .map_err(writing)?;
+            }
+        }
+        self.cells += cells.len() as u64;
+        Ok(())
+    }
+}
+
+fn writing(err: rusqlite::Error) -> StoreError {
+    StoreError::Other(anyhow::Error::new(err).context("rebuilding the analytics of the SQLite database"))
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::Kind;
+    use crate::import::{ImportOptions, import_reader};
+    use crate::store::Store;
+
+    #[tokio::test]
+    async fn a_rebuild_that_meets_a_time_it_cannot_read_names_the_answer_and_changes_nothing() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::connect(&format!("sqlite://{}", dir.path().join("rapport.db").display())).await.unwrap();
+        for (kind, csv) in [
+            (Kind::Accounts, "account_id,name\nA1,Northwind Logistics\n"),
+            (Kind::Contacts, "contact_id,account_id,name,role\nC1,A1,Ana Ruiz,executive\nC2,A1,Tom Lee,user\n"),
+            (
+                Kind::Responses,
+                "contact_id,wave,submitted_at,ltr,delivery\nC1,2026-Q3,2026-08-01T12:00:00Z,9,5\n\
+                 C1,2026-Q3,2026-08-02T12:00:00.5Z,6,2\nC2,2026-Q3,2026-08-01,10,\n",
+            ),
+        ] {
+            import_reader(&store, kind, csv.as_bytes(), ImportOptions::default(), &mut |_| {}).await.unwrap();
+        }
+        let kept = store.dump_analytics().await.unwrap();
+        let summary = store.rebuild_analytics().await.unwrap();
+        assert_eq!((summary.answers, summary.cells), (3, 2), "three answers; one cell per role level");
+        assert_eq!(store.dump_analytics().await.unwrap(), kept, "the rebuild equals what imports kept");
+
+        let Store::Sqlite(db) = &store else { unreachable!("a sqlite:// URL opens SQLite") };
+        sqlx::query("UPDATE responses SET submitted_at = 'yesterday' WHERE ltr = 10")
+            .execute(db.readers())
+            .await
+            .unwrap();
+        let err = store.rebuild_analytics().await.unwrap_err();
+        let message = format!("{err:#}");
+        assert!(message.contains("submitted_at 'yesterday'") && message.contains("RFC 3339"), "{message}");
+        assert_eq!(store.dump_analytics().await.unwrap(), kept, "a failed rebuild leaves every cell as it was");
+    }
+}
