@@ -379,8 +379,18 @@ pub(crate) async fn refresh_cells(tx: &mut Tx, touched: &Touched) -> Result<(), 
 /// (sorted, unique) for the rest of the transaction, in one order (ascending id) so that no
 /// two lock in opposite orders. (SQLite has one writer at a time already.) Taking a lock the
 /// transaction holds already is harmless.
+///
+/// PostgreSQL keeps every lock a transaction holds in one shared table, sized for about 64
+/// per connection (6,400 by default): an import of answers for 100,000 accounts could not
+/// lock them one by one ("out of shared memory"). So each transaction first takes the
+/// portfolio's lock, shared for a few accounts and exclusive for many
+/// ([`MANY_ACCOUNTS`]); the exclusive one stands for all the accounts at once.
 pub(crate) async fn lock_accounts(tx: &mut Tx, ids: &[i64]) -> Result<(), StoreError> {
     if let Tx::Postgres(t) = &mut *tx {
+        if ids.len() > MANY_ACCOUNTS {
+            return lock_portfolio(tx).await;
+        }
+        sqlx::query("SELECT pg_advisory_xact_lock_shared($1, 0)").bind(PORTFOLIO_LOCK).execute(&mut **t).await?;
         sqlx::query("SELECT COUNT(pg_advisory_xact_lock(id)) FROM (SELECT id FROM unnest($1::bigint[]) AS id ORDER BY id) AS ids")
             .bind(ids)
             .execute(&mut **t)
@@ -388,6 +398,22 @@ pub(crate) async fn lock_accounts(tx: &mut Tx, ids: &[i64]) -> Result<(), StoreE
     }
     Ok(())
 }
+
+/// Locks every account's cells at once on PostgreSQL (see [`lock_accounts`]), for the rest of
+/// the transaction: a rebuild, or a write of answers for more than [`MANY_ACCOUNTS`].
+pub(crate) async fn lock_portfolio(tx: &mut Tx) -> Result<(), StoreError> {
+    if let Tx::Postgres(t) = &mut *tx {
+        sqlx::query("SELECT pg_advisory_xact_lock($1, 0)").bind(PORTFOLIO_LOCK).execute(&mut **t).await?;
+    }
+    Ok(())
+}
+
+/// Above this many accounts a transaction locks the whole portfolio, not each account.
+const MANY_ACCOUNTS: usize = 1_000;
+
+/// The portfolio's advisory lock, in PostgreSQL's two-number key space, which never meets the
+/// one-number keys of the accounts' locks ("RAPP").
+const PORTFOLIO_LOCK: i32 = 0x5241_5050;
 
 /// What a rebuild did.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -443,6 +469,7 @@ impl Store {
             return direct::write(db, rebuild::in_place).await;
         }
         let mut tx = Tx::begin(self).await?;
+        lock_portfolio(&mut tx).await?;
         for table in ["wave_account_stats", "wave_driver_stats"] {
             on_tx!(&mut tx, |t| {
                 sqlx::query(&format!("DELETE FROM {table}")).execute(&mut **t).await?;

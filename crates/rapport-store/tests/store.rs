@@ -33,6 +33,7 @@ fn main() {
         every_kind_round_trips_through_export,
         formula_cells_are_inert_in_exports_and_restored_on_import,
         analytics_cells_follow_every_import_and_equal_a_rebuild,
+        answers_for_twenty_thousand_accounts_import_in_one_file,
         driver_sums_per_segment_equal_the_cells_added_up_by_segment,
         the_report_cache_never_serves_stale_figures,
         a_survey_keeps_every_version_a_wave_was_sent_with,
@@ -354,6 +355,37 @@ async fn analytics_cells_follow_every_import_and_equal_a_rebuild(store: Store) {
     let maintained = store.dump_analytics().await.unwrap();
     let summary = store.rebuild_analytics().await.unwrap();
     assert_eq!((summary.answers, summary.cells), (5, 4));
+    assert_eq!(store.dump_analytics().await.unwrap(), maintained);
+}
+
+/// A file of answers for more accounts than PostgreSQL can lock one by one (its lock table
+/// holds about 6,400 by default): the import locks the whole portfolio instead, and counts
+/// every answer.
+async fn answers_for_twenty_thousand_accounts_import_in_one_file(store: Store) {
+    const N: usize = 20_000;
+    let mut accounts = String::from("account_id,name\n");
+    let mut contacts = String::from("contact_id,account_id,name,role\n");
+    let mut answers = String::from("contact_id,wave,submitted_at,ltr,delivery\n");
+    for i in 0..N {
+        accounts.push_str(&format!("A{i},Account {i}\n"));
+        contacts.push_str(&format!("C{i},A{i},Contact {i},user\n"));
+        answers.push_str(&format!("C{i},2026-Q3,2026-08-01,{},{}\n", i % 11, 1 + i % 5));
+    }
+    import(&store, Kind::Accounts, &accounts).await.unwrap();
+    import(&store, Kind::Contacts, &contacts).await.unwrap();
+    let summary = import(&store, Kind::Responses, &answers).await.unwrap();
+    assert_eq!(summary.counts.inserted, N as u64);
+
+    let waves = store.list_waves().await.unwrap();
+    let cells = store.wave_cells(waves[0].id).await.unwrap();
+    assert_eq!(cells.len(), N, "one cell per account");
+    // LTR runs 0..=10 over and over: 2 promoters, 2 passives and 7 detractors in every 11.
+    let promoters: u64 = cells.iter().map(|c| c.stats.loyalty.promoters).sum();
+    let detractors: u64 = cells.iter().map(|c| c.stats.loyalty.detractors).sum();
+    let full = (N / 11) as u64;
+    assert_eq!((promoters, detractors), (2 * full, 7 * full + 2), "20,000 = 1,818 x 11 + 2 (LTR 0 and 1)");
+    let maintained = store.dump_analytics().await.unwrap();
+    store.rebuild_analytics().await.unwrap();
     assert_eq!(store.dump_analytics().await.unwrap(), maintained);
 }
 
