@@ -27,6 +27,7 @@ use crate::unnest;
 pub(crate) mod in_place;
 mod increment;
 mod rebuild;
+mod segment_sums;
 pub(crate) use increment::{CellAnswer, add_answers};
 
 /// How a role level is stored in a cell key (`none` for contacts without one).
@@ -181,71 +182,6 @@ impl DriverRow {
 
 /// Account ids per wave whose cells must be recomputed.
 pub(crate) type Touched = BTreeMap<i64, HashSet<i64>>;
-
-/// Driver sums per (stored segment value, driver), added up as a wave's driver rows stream by.
-#[derive(Default)]
-struct SegmentDriverSums {
-    /// The stored segment values met, in order.
-    segments: Vec<Option<String>>,
-    /// Where each non-empty value is in `segments`.
-    index: HashMap<String, usize>,
-    /// Where the empty value is in `segments`, once met.
-    empty: Option<usize>,
-    /// The drivers met (a survey has a handful: a linear search beats hashing).
-    drivers: Vec<String>,
-    /// Per segment, per driver: n, sum x, sum x², sum xy, sum y, sum y².
-    sums: Vec<Vec<Option<[i64; 6]>>>,
-}
-
-impl SegmentDriverSums {
-    /// The index of a stored segment value, allocating only for a value not met before.
-    fn segment(&mut self, value: Option<&str>) -> usize {
-        let known = match value {
-            Some(v) => self.index.get(v).copied(),
-            None => self.empty,
-        };
-        known.unwrap_or_else(|| {
-            let i = self.segments.len();
-            self.segments.push(value.map(str::to_string));
-            self.sums.push(Vec::new());
-            match value {
-                Some(v) => {
-                    self.index.insert(v.to_string(), i);
-                }
-                None => self.empty = Some(i),
-            }
-            i
-        })
-    }
-
-    fn add(&mut self, segment: usize, driver: &str, values: [i64; 6]) {
-        let d = self.drivers.iter().position(|known| known == driver).unwrap_or_else(|| {
-            self.drivers.push(driver.to_string());
-            self.drivers.len() - 1
-        });
-        let row = &mut self.sums[segment];
-        if row.len() <= d {
-            row.resize(d + 1, None);
-        }
-        let sums = row[d].get_or_insert([0; 6]);
-        for (sum, v) in sums.iter_mut().zip(values) {
-            *sum += v;
-        }
-    }
-
-    /// (stored segment value, driver, sums), as the grouped query returns them.
-    fn into_rows(self) -> Vec<(Option<String>, String, [i64; 6])> {
-        let mut rows = Vec::new();
-        for (segment, sums) in self.segments.iter().zip(self.sums) {
-            for (driver, sums) in self.drivers.iter().zip(sums) {
-                if let Some(sums) = sums {
-                    rows.push((segment.clone(), driver.clone(), sums));
-                }
-            }
-        }
-        rows
-    }
-}
 
 /// Accounts per statement when cells are refreshed.
 const REFRESH_CHUNK: usize = 400;
@@ -587,6 +523,15 @@ impl Store {
         by: Option<Dimension>,
         account_id: Option<i64>,
     ) -> Result<Vec<(i64, String, LoyaltyCounts)>, StoreError> {
+        if let (Store::Sqlite(db), Some(wave_id), Some(by), None) = (self, wave_id, by, account_id) {
+            // One wave by segment, as the NPS report asks: summed as the cells stream by.
+            let sums = direct::read(db, move |db| segment_sums::read(db, wave_id, by, false)).await?;
+            return Ok(sums
+                .into_stats(by)
+                .into_iter()
+                .map(|(segment, stats)| (wave_id, segment, stats.loyalty))
+                .collect());
+        }
         let key = by.map_or("NULL", segment_column);
         let mut sql = format!(
             "SELECT s.wave_id, {key} AS k, {LOYALTY_SUMS} FROM wave_account_stats s \
@@ -626,53 +571,10 @@ impl Store {
         by: Dimension,
     ) -> Result<BTreeMap<String, CellStats>, StoreError> {
         let key = segment_column(by);
-        let rows = match self {
+        let rows: Vec<(Option<String>, String, [i64; 6])> = match self {
             Store::Sqlite(db) => {
-                // SQLite would group a wave's driver rows (1.5M at 100,000 accounts) by sorting
-                // them in a temporary B-tree, 3 s, and joining each to its account costs more
-                // than reading it. So each account's segment is read once, and the driver rows
-                // are summed per segment as they stream by, in a fraction of that.
-                let per_account = by != Dimension::Role;
-                let accounts_sql = format!("SELECT a.id, {key} FROM accounts a");
-                direct::read(db, move |db| {
-                    let mut sums = SegmentDriverSums::default();
-                    let mut segment_of: HashMap<i64, usize> = HashMap::new();
-                    if per_account {
-                        let mut statement = db.prepare(&accounts_sql)?;
-                        let mut rows = statement.query([])?;
-                        while let Some(r) = rows.next()? {
-                            let segment = sums.segment(r.get_ref(1)?.as_str_or_null()?);
-                            segment_of.insert(r.get(0)?, segment);
-                        }
-                    }
-                    let mut statement = db.prepare(
-                        "SELECT account_id, role, driver, n, sum_x, sum_xx, sum_xy, sum_y, sum_yy \
-                         FROM wave_driver_stats WHERE wave_id = $1",
-                    )?;
-                    let mut rows = statement.query([wave_id])?;
-                    // Rows come by account: look its segment up once per account.
-                    let mut last: Option<(i64, usize)> = None;
-                    while let Some(r) = rows.next()? {
-                        let segment = if per_account {
-                            let account: i64 = r.get(0)?;
-                            match last {
-                                Some((a, segment)) if a == account => segment,
-                                _ => {
-                                    // Every driver row has its account (a foreign key).
-                                    let Some(&segment) = segment_of.get(&account) else { continue };
-                                    last = Some((account, segment));
-                                    segment
-                                }
-                            }
-                        } else {
-                            sums.segment(Some(r.get_ref(1)?.as_str()?))
-                        };
-                        let values = [r.get(3)?, r.get(4)?, r.get(5)?, r.get(6)?, r.get(7)?, r.get(8)?];
-                        sums.add(segment, r.get_ref(2)?.as_str()?, values);
-                    }
-                    Ok(sums.into_rows())
-                })
-                .await?
+                let sums = direct::read(db, move |db| segment_sums::read(db, wave_id, by, true)).await?;
+                return Ok(sums.into_stats(by));
             }
             Store::Postgres(pool) => {
                 let sql = format!(

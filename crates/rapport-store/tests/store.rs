@@ -402,8 +402,10 @@ async fn driver_sums_per_segment_equal_the_cells_added_up_by_segment(store: Stor
                    C2,2026-Q3,2026-08-02,10,,5,,4\n\
                    C3,2026-Q3,2026-08-03,4,,2,1,\n\
                    C4,2026-Q3,2026-08-04,8,,3,,2\n\
-                   C5,2026-Q3,2026-08-05,6,,,2,5\n";
+                   C5,2026-Q3,2026-08-05,6,,,2,5\n\
+                   C1,2026-Q4,2026-11-01,2,,1,1,1\n";
     import(&store, Kind::Responses, answers).await.unwrap();
+    // The first wave: the answer of the next one must not count in it.
     let wave = store.list_waves().await.unwrap()[0].id;
     let accounts = store.portfolio_accounts().await.unwrap();
     let cells = store.wave_cells(wave).await.unwrap();
@@ -414,6 +416,8 @@ async fn driver_sums_per_segment_equal_the_cells_added_up_by_segment(store: Stor
             expected.entry(by.key(account, cell.role).into_owned()).or_default().merge(&cell.stats);
         }
         assert_eq!(store.drivers_by_segment(wave, by).await.unwrap(), expected, "by {by:?}");
+        let loyalty: Vec<_> = expected.iter().map(|(segment, stats)| (wave, segment.clone(), stats.loyalty)).collect();
+        assert_eq!(store.loyalty_by_segment(Some(wave), Some(by), None).await.unwrap(), loyalty, "by {by:?}");
     }
 }
 
