@@ -15,7 +15,8 @@
 use std::collections::{BTreeMap, HashMap};
 
 use rapport_core::contact::RoleLevel;
-use rapport_core::stats::CellStats;
+use rapport_core::loyalty::LoyaltyCounts;
+use rapport_core::stats::{CellStats, DriverSums};
 use rusqlite::{OptionalExtension, Transaction, params};
 use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
@@ -185,39 +186,14 @@ fn write_cells(tx: &Transaction<'_>, wave_id: i64, writes: &CellWrites<'_>) -> R
     let mut loyalty = tx
         .prepare_cached(&format!("{LOYALTY_INSERT} VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8){LOYALTY_UPSERT}"))
         .map_err(writing)?;
-    for ((account, role), stats) in &writes.loyalty {
-        let l = &stats.loyalty;
-        loyalty
-            .execute(params![
-                wave_id,
-                account,
-                role,
-                int(l.promoters),
-                int(l.passives),
-                int(l.detractors),
-                int(l.ltr_sum),
-                int(l.ltr_sumsq)
-            ])
-            .map_err(writing)?;
+    for &((account, role), stats) in &writes.loyalty {
+        put_loyalty(&mut loyalty, wave_id, account, role, &stats.loyalty).map_err(writing)?;
     }
     let mut drivers = tx
         .prepare_cached(&format!("{DRIVER_INSERT} VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10){DRIVER_UPSERT}"))
         .map_err(writing)?;
-    for ((account, role), driver, d) in &writes.drivers {
-        drivers
-            .execute(params![
-                wave_id,
-                account,
-                role,
-                driver,
-                int(d.n),
-                int(d.sum_x),
-                int(d.sum_xx),
-                int(d.sum_xy),
-                int(d.sum_y),
-                int(d.sum_yy)
-            ])
-            .map_err(writing)?;
+    for &((account, role), driver, d) in &writes.drivers {
+        put_driver(&mut drivers, wave_id, account, role, driver, d).map_err(writing)?;
     }
     if !writes.dropped.is_empty() {
         let mut drop = tx
@@ -230,6 +206,50 @@ fn write_cells(tx: &Transaction<'_>, wave_id: i64, writes: &CellWrites<'_>) -> R
         }
     }
     Ok(())
+}
+
+/// Runs `statement`, a [`LOYALTY_INSERT`] with its eight values as parameters, for one cell.
+pub(super) fn put_loyalty(
+    statement: &mut rusqlite::Statement<'_>,
+    wave_id: i64,
+    account: i64,
+    role: &str,
+    l: &LoyaltyCounts,
+) -> rusqlite::Result<usize> {
+    statement.execute(params![
+        wave_id,
+        account,
+        role,
+        int(l.promoters),
+        int(l.passives),
+        int(l.detractors),
+        int(l.ltr_sum),
+        int(l.ltr_sumsq)
+    ])
+}
+
+/// Runs `statement`, a [`DRIVER_INSERT`] with its ten values as parameters, for one driver
+/// of one cell.
+pub(super) fn put_driver(
+    statement: &mut rusqlite::Statement<'_>,
+    wave_id: i64,
+    account: i64,
+    role: &str,
+    driver: &str,
+    d: &DriverSums,
+) -> rusqlite::Result<usize> {
+    statement.execute(params![
+        wave_id,
+        account,
+        role,
+        driver,
+        int(d.n),
+        int(d.sum_x),
+        int(d.sum_xx),
+        int(d.sum_xy),
+        int(d.sum_y),
+        int(d.sum_yy)
+    ])
 }
 
 /// The answers themselves, and their invitations marked answered (each at the time of its

@@ -7,12 +7,13 @@
 //! at 100,000 accounts that was most of a minute. The fold is the one the general path uses
 //! ([`super::Folder`]), so the cells are the same.
 
-use rusqlite::{Transaction, params};
+use rusqlite::Transaction;
 use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
 
+use super::in_place::{put_driver, put_loyalty};
 use super::increment::{DRIVER_INSERT, LOYALTY_INSERT};
-use super::{ANSWER_COLUMNS, AnswerRow, Cell, Folder, INSERT_CHUNK, RebuildSummary, int};
+use super::{ANSWER_COLUMNS, AnswerRow, Cell, Folder, INSERT_CHUNK, RebuildSummary};
 use crate::error::StoreError;
 use crate::tx::BUMP_DATA_VERSION;
 
@@ -83,34 +84,9 @@ impl<'t> CellWriter<'t> {
 
     fn write(&mut self, cells: &[Cell]) -> Result<(), StoreError> {
         for c in cells {
-            let l = &c.stats.loyalty;
-            self.loyalty
-                .execute(params![
-                    c.wave_id,
-                    c.account_id,
-                    c.role,
-                    int(l.promoters),
-                    int(l.passives),
-                    int(l.detractors),
-                    int(l.ltr_sum),
-                    int(l.ltr_sumsq)
-                ])
-                .map_err(writing)?;
+            put_loyalty(&mut self.loyalty, c.wave_id, c.account_id, c.role, &c.stats.loyalty).map_err(writing)?;
             for (driver, d) in &c.stats.drivers {
-                self.drivers
-                    .execute(params![
-                        c.wave_id,
-                        c.account_id,
-                        c.role,
-                        driver,
-                        int(d.n),
-                        int(d.sum_x),
-                        int(d.sum_xx),
-                        int(d.sum_xy),
-                        int(d.sum_y),
-                        int(d.sum_yy)
-                    ])
-                    .map_err(writing)?;
+                put_driver(&mut self.drivers, c.wave_id, c.account_id, c.role, driver, d).map_err(writing)?;
             }
         }
         self.cells += cells.len() as u64;
