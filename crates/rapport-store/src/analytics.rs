@@ -570,37 +570,35 @@ impl Store {
         Ok(merged.into_iter().map(|((w, k), c)| (w, k, c)).collect())
     }
 
-    /// Driver sums and loyalty per segment for one wave, summed by the database, ready for
-    /// the key driver analysis.
+    /// Driver sums and loyalty per segment for one wave, ready for the key driver analysis:
+    /// summed as the cells stream by on SQLite ([`segment_sums`]), grouped by PostgreSQL.
     pub async fn drivers_by_segment(
         &self,
         wave_id: i64,
         by: Dimension,
     ) -> Result<BTreeMap<String, CellStats>, StoreError> {
-        let key = segment_column(by);
-        let rows: Vec<(Option<String>, String, [i64; 6])> = match self {
+        let pool = match self {
             Store::Sqlite(db) => {
                 let sums = direct::read(db, move |db| segment_sums::read(db, wave_id, by, true)).await?;
                 return Ok(sums.into_stats(by));
             }
-            Store::Postgres(pool) => {
-                let sql = format!(
-                    "SELECT {key} AS k, s.driver, CAST(SUM(s.n) AS BIGINT), CAST(SUM(s.sum_x) AS BIGINT), \
-                     CAST(SUM(s.sum_xx) AS BIGINT), CAST(SUM(s.sum_xy) AS BIGINT), CAST(SUM(s.sum_y) AS BIGINT), \
-                     CAST(SUM(s.sum_yy) AS BIGINT) FROM wave_driver_stats s JOIN accounts a ON a.id = s.account_id \
-                     WHERE s.wave_id = $1 GROUP BY k, s.driver"
-                );
-                type Row = (Option<String>, String, i64, i64, i64, i64, i64, i64);
-                let rows: Vec<Row> = sqlx::query_as(&sql).bind(wave_id).fetch_all(pool).await?;
-                rows.into_iter().map(|(k, d, n, sx, sxx, sxy, sy, syy)| (k, d, [n, sx, sxx, sxy, sy, syy])).collect()
-            }
+            Store::Postgres(pool) => pool,
         };
+        let sql = format!(
+            "SELECT {} AS k, s.driver, CAST(SUM(s.n) AS BIGINT), CAST(SUM(s.sum_x) AS BIGINT), \
+             CAST(SUM(s.sum_xx) AS BIGINT), CAST(SUM(s.sum_xy) AS BIGINT), CAST(SUM(s.sum_y) AS BIGINT), \
+             CAST(SUM(s.sum_yy) AS BIGINT) FROM wave_driver_stats s JOIN accounts a ON a.id = s.account_id \
+             WHERE s.wave_id = $1 GROUP BY k, s.driver",
+            segment_column(by)
+        );
+        type Row = (Option<String>, String, i64, i64, i64, i64, i64, i64);
+        let rows: Vec<Row> = sqlx::query_as(&sql).bind(wave_id).fetch_all(pool).await?;
         let mut segments: BTreeMap<String, CellStats> = BTreeMap::new();
         for (_, segment, counts) in self.loyalty_by_segment(Some(wave_id), Some(by), None).await? {
             segments.entry(segment).or_default().loyalty = counts;
         }
-        for (raw, driver, values) in rows {
-            let sums = DriverRow::sums_of(values);
+        for (raw, driver, n, sum_x, sum_xx, sum_xy, sum_y, sum_yy) in rows {
+            let sums = DriverRow::sums_of([n, sum_x, sum_xx, sum_xy, sum_y, sum_yy]);
             let stats = segments.entry(by.key_of_value(raw.as_deref()).into_owned()).or_default();
             stats.drivers.entry(driver).or_default().merge(&sums);
         }
