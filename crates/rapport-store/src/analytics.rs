@@ -571,7 +571,7 @@ impl Store {
     }
 
     /// Driver sums and loyalty per segment for one wave, ready for the key driver analysis:
-    /// summed as the cells stream by on SQLite ([`segment_sums`]), grouped by PostgreSQL.
+    /// summed as the cells stream by on SQLite (`analytics/segment_sums.rs`), grouped by PostgreSQL.
     pub async fn drivers_by_segment(
         &self,
         wave_id: i64,
