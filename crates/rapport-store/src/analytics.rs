@@ -11,7 +11,7 @@ use rapport_core::contact::RoleLevel;
 use rapport_core::loyalty::LoyaltyCounts;
 use rapport_core::period::Period;
 use rapport_core::segment::Dimension;
-use rapport_core::stats::{CellStats, DriverSums};
+use rapport_core::stats::CellStats;
 use sqlx::QueryBuilder;
 use time::{Date, OffsetDateTime};
 
@@ -26,6 +26,7 @@ use crate::unnest;
 
 pub(crate) mod in_place;
 mod increment;
+mod packed;
 mod rebuild;
 mod segment_sums;
 pub(crate) use increment::{CellAnswer, add_answers};
@@ -150,35 +151,10 @@ fn counts([promoters, passives, detractors, ltr_sum, ltr_sumsq]: [i64; 5]) -> Lo
     }
 }
 
-#[derive(sqlx::FromRow)]
-struct DriverRow {
-    account_id: i64,
-    role: String,
-    driver: String,
-    n: i64,
-    sum_x: i64,
-    sum_xx: i64,
-    sum_xy: i64,
-    sum_y: i64,
-    sum_yy: i64,
-}
-
-impl DriverRow {
-    fn sums(&self) -> DriverSums {
-        DriverRow::sums_of([self.n, self.sum_x, self.sum_xx, self.sum_xy, self.sum_y, self.sum_yy])
-    }
-
-    fn sums_of([n, sum_x, sum_xx, sum_xy, sum_y, sum_yy]: [i64; 6]) -> DriverSums {
-        DriverSums {
-            n: uint(n),
-            sum_x: uint(sum_x),
-            sum_xx: uint(sum_xx),
-            sum_xy: uint(sum_xy),
-            sum_y: uint(sum_y),
-            sum_yy: uint(sum_yy),
-        }
-    }
-}
+/// What a rebuild starts from: no cell. A database made before migration 0014 also still has
+/// the per-driver table of the cells, which the rebuild replaces (see
+/// [`Store::pack_old_cells`]).
+const EMPTY_CELLS: [&str; 2] = ["DELETE FROM wave_account_stats", "DROP TABLE IF EXISTS wave_driver_stats"];
 
 /// Account ids per wave whose cells must be recomputed.
 pub(crate) type Touched = BTreeMap<i64, HashSet<i64>>;
@@ -192,65 +168,40 @@ fn int(v: u64) -> i64 {
     i64::try_from(v).unwrap_or(i64::MAX)
 }
 
+/// A cell's row, as [`increment::CELL_INSERT`] names its columns.
+fn cell_values(c: &Cell) -> Vec<SqlValue> {
+    let l = &c.stats.loyalty;
+    let mut row = vec![
+        SqlValue::Int(Some(c.wave_id)),
+        SqlValue::Int(Some(c.account_id)),
+        SqlValue::Text(Some(c.role.to_string())),
+    ];
+    row.extend([l.promoters, l.passives, l.detractors, l.ltr_sum, l.ltr_sumsq].map(|v| SqlValue::Int(Some(int(v)))));
+    row.push(SqlValue::Bytes(Some(packed::pack(&c.stats.drivers))));
+    row
+}
+
 async fn insert_cells(tx: &mut Tx, cells: &[Cell]) -> Result<(), StoreError> {
     if let Tx::Postgres(t) = &mut *tx {
-        // One statement of arrays per table (see [`crate::unnest`]).
-        let key = |c: &Cell| {
-            vec![
-                SqlValue::Int(Some(c.wave_id)),
-                SqlValue::Int(Some(c.account_id)),
-                SqlValue::Text(Some(c.role.to_string())),
-            ]
-        };
-        let ints =
-            |row: &mut Vec<SqlValue>, values: &[u64]| row.extend(values.iter().map(|v| SqlValue::Int(Some(int(*v)))));
-        let mut loyalty = Vec::with_capacity(cells.len());
-        let mut drivers = Vec::new();
-        for c in cells {
-            let l = &c.stats.loyalty;
-            let mut row = key(c);
-            ints(&mut row, &[l.promoters, l.passives, l.detractors, l.ltr_sum, l.ltr_sumsq]);
-            loyalty.push(row);
-            for (driver, d) in &c.stats.drivers {
-                let mut row = key(c);
-                row.push(SqlValue::Text(Some(driver.clone())));
-                ints(&mut row, &[d.n, d.sum_x, d.sum_xx, d.sum_xy, d.sum_y, d.sum_yy]);
-                drivers.push(row);
-            }
-        }
-        for (head, rows) in [(increment::LOYALTY_INSERT, loyalty), (increment::DRIVER_INSERT, drivers)] {
-            if !rows.is_empty() {
-                unnest::insert(head, rows, "")?.build().execute(&mut **t).await?;
-            }
+        // One statement of arrays (see [`crate::unnest`]).
+        if !cells.is_empty() {
+            unnest::insert(increment::CELL_INSERT, cells.iter().map(cell_values).collect(), "")?
+                .build()
+                .execute(&mut **t)
+                .await?;
         }
         return Ok(());
     }
     for chunk in cells.chunks(INSERT_CHUNK) {
         on_tx!(&mut *tx, |t| {
-            let mut qb = QueryBuilder::new(increment::LOYALTY_INSERT);
+            let mut qb = QueryBuilder::new(increment::CELL_INSERT);
             qb.push_values(chunk, |mut b, c| {
-                let l = &c.stats.loyalty;
-                b.push_bind(c.wave_id).push_bind(c.account_id).push_bind(c.role);
-                for v in [l.promoters, l.passives, l.detractors, l.ltr_sum, l.ltr_sumsq] {
-                    b.push_bind(int(v));
+                for v in cell_values(c) {
+                    crate::writer::bind_value!(b, v);
                 }
             });
             qb.build().execute(&mut **t).await?;
         });
-        let drivers: Vec<(&Cell, &str, &DriverSums)> =
-            chunk.iter().flat_map(|c| c.stats.drivers.iter().map(move |(k, d)| (c, k.as_str(), d))).collect();
-        for part in drivers.chunks(INSERT_CHUNK) {
-            on_tx!(&mut *tx, |t| {
-                let mut qb = QueryBuilder::new(increment::DRIVER_INSERT);
-                qb.push_values(part, |mut b, (c, driver, d)| {
-                    b.push_bind(c.wave_id).push_bind(c.account_id).push_bind(c.role).push_bind(*driver);
-                    for v in [d.n, d.sum_x, d.sum_xx, d.sum_xy, d.sum_y, d.sum_yy] {
-                        b.push_bind(int(v));
-                    }
-                });
-                qb.build().execute(&mut **t).await?;
-            });
-        }
     }
     Ok(())
 }
@@ -291,18 +242,16 @@ pub(crate) async fn refresh_cells(tx: &mut Tx, touched: &Touched) -> Result<(), 
                 folder.push(row)?;
             }
             let cells = folder.finish()?;
-            for table in ["wave_account_stats", "wave_driver_stats"] {
-                on_tx!(&mut *tx, |t| {
-                    let mut qb = QueryBuilder::new(format!("DELETE FROM {table} WHERE wave_id = "));
-                    qb.push_bind(wave_id).push(" AND account_id IN (");
-                    let mut sep = qb.separated(", ");
-                    for id in chunk {
-                        sep.push_bind(*id);
-                    }
-                    qb.push(")");
-                    qb.build().execute(&mut **t).await?;
-                });
-            }
+            on_tx!(&mut *tx, |t| {
+                let mut qb = QueryBuilder::new("DELETE FROM wave_account_stats WHERE wave_id = ");
+                qb.push_bind(wave_id).push(" AND account_id IN (");
+                let mut sep = qb.separated(", ");
+                for id in chunk {
+                    sep.push_bind(*id);
+                }
+                qb.push(")");
+                qb.build().execute(&mut **t).await?;
+            });
             insert_cells(tx, &cells).await?;
         }
     }
@@ -406,9 +355,9 @@ impl Store {
         }
         let mut tx = Tx::begin(self).await?;
         lock_portfolio(&mut tx).await?;
-        for table in ["wave_account_stats", "wave_driver_stats"] {
+        for sql in EMPTY_CELLS {
             on_tx!(&mut tx, |t| {
-                sqlx::query(&format!("DELETE FROM {table}")).execute(&mut **t).await?;
+                sqlx::query(sql).execute(&mut **t).await?;
             });
         }
         let sql = format!("SELECT {ANSWER_COLUMNS} ORDER BY r.wave_id, r.account_id, r.contact_id");
@@ -435,13 +384,33 @@ impl Store {
         tx.bump_data_version().await?;
         tx.commit().await?;
         if let Store::Postgres(pool) = self {
-            // Every old cell is now a dead row (7M at 100,000 accounts), which every report
+            // Every old cell is now a dead row (400,000 at 100,000 accounts), which every report
             // would scan past until autovacuum came round: the key driver analysis took 5.2 s
             // instead of 0.8 s after three rebuilds. Clean them up now, outside the
             // transaction (VACUUM cannot run in one).
-            sqlx::raw_sql("VACUUM (ANALYZE) wave_account_stats, wave_driver_stats").execute(pool).await?;
+            sqlx::raw_sql("VACUUM (ANALYZE) wave_account_stats").execute(pool).await?;
         }
         Ok(RebuildSummary { answers, cells })
+    }
+
+    /// Migration 0014 moved each cell's driver sums into its row, packed
+    /// (`analytics/packed.rs`). A database made before it still has them in the per-driver
+    /// table: its cells are recomputed from the answers, once, which drops that table. Nothing
+    /// else has to be done by hand; until it has run, the store does not open.
+    pub(crate) async fn pack_old_cells(&self) -> Result<(), StoreError> {
+        let sql = match self {
+            Store::Sqlite(_) => {
+                "SELECT EXISTS (SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'wave_driver_stats')"
+            }
+            Store::Postgres(_) => "SELECT to_regclass('wave_driver_stats') IS NOT NULL",
+        };
+        let old: bool = on_pool!(self, |pool| sqlx::query_scalar(sql).fetch_one(pool).await?);
+        if old {
+            tracing::info!("recomputing the analytics cells from the answers, once, in this version's packed form");
+            let done = self.rebuild_analytics().await?;
+            tracing::info!(answers = done.answers, cells = done.cells, "analytics cells recomputed");
+        }
+        Ok(())
     }
 
     /// The number every change to report data bumps (see [`crate::report_cache`]).
@@ -478,25 +447,16 @@ impl Store {
 
     /// The analytics cells of one wave, whole (loyalty and drivers), in key order.
     pub async fn wave_cells(&self, wave_id: i64) -> Result<Vec<WaveCell>, StoreError> {
-        let loyalty_sql = "SELECT account_id, role, promoters, passives, detractors, ltr_sum, ltr_sumsq \
-                           FROM wave_account_stats WHERE wave_id = $1 ORDER BY account_id, role";
-        let driver_sql = "SELECT account_id, role, driver, n, sum_x, sum_xx, sum_xy, sum_y, sum_yy \
-                          FROM wave_driver_stats WHERE wave_id = $1";
-        let loyalty: Vec<(i64, String, i64, i64, i64, i64, i64)> =
-            on_pool!(self, |pool| sqlx::query_as(loyalty_sql).bind(wave_id).fetch_all(pool).await?);
-        let drivers: Vec<DriverRow> =
-            on_pool!(self, |pool| sqlx::query_as(driver_sql).bind(wave_id).fetch_all(pool).await?);
-        let mut cells: BTreeMap<(i64, String), CellStats> = BTreeMap::new();
-        for (account, role, p, pa, d, s, ss) in loyalty {
-            cells.entry((account, role)).or_default().loyalty = counts([p, pa, d, s, ss]);
-        }
-        for row in drivers {
-            cells.entry((row.account_id, row.role.clone())).or_default().drivers.insert(row.driver.clone(), row.sums());
-        }
-        Ok(cells
-            .into_iter()
-            .map(|((account_id, role), stats)| WaveCell { account_id, role: RoleLevel::parse(&role), stats })
-            .collect())
+        let sql = "SELECT account_id, role, promoters, passives, detractors, ltr_sum, ltr_sumsq, drivers \
+                   FROM wave_account_stats WHERE wave_id = $1 ORDER BY account_id, role";
+        type Row = (i64, String, i64, i64, i64, i64, i64, Vec<u8>);
+        let rows: Vec<Row> = on_pool!(self, |pool| sqlx::query_as(sql).bind(wave_id).fetch_all(pool).await?);
+        rows.into_iter()
+            .map(|(account_id, role, p, pa, d, s, ss, drivers)| {
+                let stats = CellStats { loyalty: counts([p, pa, d, s, ss]), drivers: packed::unpack_owned(&drivers)? };
+                Ok(WaveCell { account_id, role: RoleLevel::parse(&role), stats })
+            })
+            .collect()
     }
 
     /// Loyalty counts per account in one wave (all role levels merged), by internal id.
@@ -570,39 +530,19 @@ impl Store {
         Ok(merged.into_iter().map(|((w, k), c)| (w, k, c)).collect())
     }
 
-    /// Driver sums and loyalty per segment for one wave, ready for the key driver analysis:
-    /// summed as the cells stream by on SQLite (`analytics/segment_sums.rs`), grouped by PostgreSQL.
+    /// Driver sums and loyalty per segment for one wave, ready for the key driver analysis,
+    /// summed as the cells stream by (`analytics/segment_sums.rs`): the packed driver sums
+    /// of a cell are added up in Rapport, not by the database.
     pub async fn drivers_by_segment(
         &self,
         wave_id: i64,
         by: Dimension,
     ) -> Result<BTreeMap<String, CellStats>, StoreError> {
-        let pool = match self {
-            Store::Sqlite(db) => {
-                let sums = direct::read(db, move |db| segment_sums::read(db, wave_id, by, true)).await?;
-                return Ok(sums.into_stats(by));
-            }
-            Store::Postgres(pool) => pool,
+        let sums = match self {
+            Store::Sqlite(db) => direct::read(db, move |db| segment_sums::read(db, wave_id, by, true)).await?,
+            Store::Postgres(pool) => segment_sums::read_postgres(pool, wave_id, by).await?,
         };
-        let sql = format!(
-            "SELECT {} AS k, s.driver, CAST(SUM(s.n) AS BIGINT), CAST(SUM(s.sum_x) AS BIGINT), \
-             CAST(SUM(s.sum_xx) AS BIGINT), CAST(SUM(s.sum_xy) AS BIGINT), CAST(SUM(s.sum_y) AS BIGINT), \
-             CAST(SUM(s.sum_yy) AS BIGINT) FROM wave_driver_stats s JOIN accounts a ON a.id = s.account_id \
-             WHERE s.wave_id = $1 GROUP BY k, s.driver",
-            segment_column(by)
-        );
-        type Row = (Option<String>, String, i64, i64, i64, i64, i64, i64);
-        let rows: Vec<Row> = sqlx::query_as(&sql).bind(wave_id).fetch_all(pool).await?;
-        let mut segments: BTreeMap<String, CellStats> = BTreeMap::new();
-        for (_, segment, counts) in self.loyalty_by_segment(Some(wave_id), Some(by), None).await? {
-            segments.entry(segment).or_default().loyalty = counts;
-        }
-        for (raw, driver, n, sum_x, sum_xx, sum_xy, sum_y, sum_yy) in rows {
-            let sums = DriverRow::sums_of([n, sum_x, sum_xx, sum_xy, sum_y, sum_yy]);
-            let stats = segments.entry(by.key_of_value(raw.as_deref()).into_owned()).or_default();
-            stats.drivers.entry(driver).or_default().merge(&sums);
-        }
-        Ok(segments)
+        Ok(sums.into_stats(by))
     }
 
     /// Invitations sent per account in a wave (empty when the wave's answers were imported).

@@ -96,6 +96,8 @@ pub enum SqlValue {
     Date(Option<Date>),
     /// A UTC instant.
     Time(Option<OffsetDateTime>),
+    /// Bytes (an analytics cell's packed driver sums).
+    Bytes(Option<Vec<u8>>),
 }
 
 /// How one kind of record is stored.

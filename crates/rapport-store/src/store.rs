@@ -154,6 +154,7 @@ impl Store {
             return Err(StoreError::UnsupportedUrl(redact(url)));
         };
         store.migrate().await?;
+        store.pack_old_cells().await?;
         Ok(store)
     }
 

@@ -20,6 +20,7 @@ enum Column {
     Bool(Vec<Option<bool>>),
     Date(Vec<Option<Date>>),
     Time(Vec<Option<OffsetDateTime>>),
+    Bytes(Vec<Option<Vec<u8>>>),
 }
 
 impl Column {
@@ -31,6 +32,7 @@ impl Column {
             SqlValue::Bool(_) => Column::Bool(Vec::with_capacity(rows)),
             SqlValue::Date(_) => Column::Date(Vec::with_capacity(rows)),
             SqlValue::Time(_) => Column::Time(Vec::with_capacity(rows)),
+            SqlValue::Bytes(_) => Column::Bytes(Vec::with_capacity(rows)),
         }
     }
 
@@ -42,6 +44,7 @@ impl Column {
             (Column::Bool(c), SqlValue::Bool(v)) => c.push(v),
             (Column::Date(c), SqlValue::Date(v)) => c.push(v),
             (Column::Time(c), SqlValue::Time(v)) => c.push(v),
+            (Column::Bytes(c), SqlValue::Bytes(v)) => c.push(v),
             _ => return false,
         }
         true
@@ -55,6 +58,7 @@ impl Column {
             Column::Bool(c) => qb.push_bind(c).push("::boolean[]"),
             Column::Date(c) => qb.push_bind(c).push("::date[]"),
             Column::Time(c) => qb.push_bind(c).push("::timestamptz[]"),
+            Column::Bytes(c) => qb.push_bind(c).push("::bytea[]"),
         };
     }
 }

@@ -52,9 +52,13 @@ macro_rules! bind_value {
             SqlValue::Time(x) => {
                 $b.push_bind(x);
             }
+            SqlValue::Bytes(x) => {
+                $b.push_bind(x);
+            }
         }
     };
 }
+pub(crate) use bind_value;
 
 /// Rows per batch, per backend. On SQLite a batch is one multi-row statement, kept well
 /// under its bind limit. On PostgreSQL it is one statement of arrays (see [`unnest`]), whose

@@ -34,6 +34,7 @@ fn main() {
         formula_cells_are_inert_in_exports_and_restored_on_import,
         analytics_cells_follow_every_import_and_equal_a_rebuild,
         answers_for_twenty_thousand_accounts_import_in_one_file,
+        cells_of_a_database_from_before_packed_drivers_are_recomputed_when_it_opens,
         driver_sums_per_segment_equal_the_cells_added_up_by_segment,
         the_report_cache_never_serves_stale_figures,
         a_survey_keeps_every_version_a_wave_was_sent_with,
@@ -387,6 +388,55 @@ async fn answers_for_twenty_thousand_accounts_import_in_one_file(store: Store) {
     let maintained = store.dump_analytics().await.unwrap();
     store.rebuild_analytics().await.unwrap();
     assert_eq!(store.dump_analytics().await.unwrap(), maintained);
+}
+
+/// A database made before each cell's driver sums were packed into its row still has them in
+/// a table of their own: opening it recomputes every cell from the answers, once, and drops
+/// that table.
+async fn cells_of_a_database_from_before_packed_drivers_are_recomputed_when_it_opens(store: Store) {
+    import(&store, Kind::Accounts, ACCOUNTS).await.unwrap();
+    import(&store, Kind::Contacts, CONTACTS).await.unwrap();
+    let answers = "contact_id,wave,submitted_at,ltr,brand,delivery\n\
+                   C1,2026-Q3,2026-08-01,9,4,5\nC2,2026-Q3,2026-08-02,3,,2\nC3,2026-Q4,2026-11-03,7,3,\n";
+    import(&store, Kind::Responses, answers).await.unwrap();
+    let maintained = store.dump_analytics().await.unwrap();
+    assert!(maintained.iter().any(|cell| cell.contains("delivery")), "{maintained:?}");
+
+    // As such a database opens after migration 0014: the old table, and no driver in any row.
+    let old_table = "CREATE TABLE wave_driver_stats (wave_id BIGINT NOT NULL, driver TEXT NOT NULL)";
+    let (url, exists) = match &store {
+        Store::Sqlite(db) => {
+            sqlx::query(old_table).execute(db.readers()).await.unwrap();
+            sqlx::query("UPDATE wave_account_stats SET drivers = $1")
+                .bind(vec![0u8])
+                .execute(db.readers())
+                .await
+                .unwrap();
+            let file: String = sqlx::query_scalar("SELECT file FROM pragma_database_list WHERE name = 'main'")
+                .fetch_one(db.readers())
+                .await
+                .unwrap();
+            (format!("sqlite://{file}"), "SELECT COUNT(*) FROM sqlite_master WHERE name = 'wave_driver_stats'")
+        }
+        Store::Postgres(pool) => {
+            sqlx::query(old_table).execute(pool).await.unwrap();
+            sqlx::query("UPDATE wave_account_stats SET drivers = $1").bind(vec![0u8]).execute(pool).await.unwrap();
+            let name: String = sqlx::query_scalar("SELECT current_database()").fetch_one(pool).await.unwrap();
+            let admin = rapport_test_utils::postgres_admin_url();
+            let base = admin.rsplit_once('/').map_or(admin.as_str(), |(b, _)| b).to_string();
+            (format!("{base}/{name}"), "SELECT COUNT(*) FROM pg_tables WHERE tablename = 'wave_driver_stats'")
+        }
+    };
+    assert_ne!(store.dump_analytics().await.unwrap(), maintained, "the driver sums are gone");
+
+    let reopened = Store::connect(&url).await.unwrap();
+    assert_eq!(reopened.dump_analytics().await.unwrap(), maintained, "recomputed from the answers");
+    let left: i64 = match &reopened {
+        Store::Sqlite(db) => sqlx::query_scalar(exists).fetch_one(db.readers()).await.unwrap(),
+        Store::Postgres(pool) => sqlx::query_scalar(exists).fetch_one(pool).await.unwrap(),
+    };
+    assert_eq!(left, 0, "the per-driver table is dropped");
+    reopened.close().await;
 }
 
 async fn driver_sums_per_segment_equal_the_cells_added_up_by_segment(store: Store) {

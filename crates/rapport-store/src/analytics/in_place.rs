@@ -15,17 +15,15 @@
 use std::collections::{BTreeMap, HashMap};
 
 use rapport_core::contact::RoleLevel;
-use rapport_core::loyalty::LoyaltyCounts;
-use rapport_core::stats::{CellStats, DriverSums};
+use rapport_core::stats::CellStats;
 use rusqlite::{OptionalExtension, Transaction, params};
 use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
 
 use super::increment::{
-    CellAnswer, CellKey, CellWrites, Counted, DRIVER_INSERT, DRIVER_UPSERT, LOYALTY_INSERT, LOYALTY_UPSERT, Latest,
-    difference, read_scores, stored_ltr,
+    CELL_INSERT, CELL_UPSERT, CellAnswer, CellKey, Counted, Latest, difference, read_scores, stored_ltr,
 };
-use super::{DriverRow, counts, int, role_key};
+use super::{counts, int, packed, role_key};
 use crate::direct;
 use crate::error::StoreError;
 use crate::invitations::{NewAnswer, RESPONSE_INSERT, answered_at};
@@ -70,7 +68,7 @@ fn store(tx: &Transaction<'_>, batch: &[NewAnswer]) -> Result<InPlace, StoreErro
         changes.push((wave_id, change.changed));
     }
     for (wave_id, changed) in &changes {
-        write_cells(tx, *wave_id, &CellWrites::of(changed))?;
+        write_cells(tx, *wave_id, changed)?;
     }
     insert_answers(tx, batch)?;
     tx.execute(BUMP_DATA_VERSION, []).map_err(writing)?;
@@ -144,78 +142,53 @@ fn previous_answers(
 
 /// The stored cells of `keys` in a wave (a key without a cell is absent).
 fn read_cells(tx: &Transaction<'_>, wave_id: i64, keys: &[CellKey]) -> Result<HashMap<CellKey, CellStats>, StoreError> {
-    let mut loyalty = tx
+    let mut read = tx
         .prepare_cached(
-            "SELECT promoters, passives, detractors, ltr_sum, ltr_sumsq FROM wave_account_stats \
-             WHERE wave_id = ?1 AND account_id = ?2 AND role = ?3",
-        )
-        .map_err(writing)?;
-    let mut drivers = tx
-        .prepare_cached(
-            "SELECT driver, n, sum_x, sum_xx, sum_xy, sum_y, sum_yy FROM wave_driver_stats \
+            "SELECT promoters, passives, detractors, ltr_sum, ltr_sumsq, drivers FROM wave_account_stats \
              WHERE wave_id = ?1 AND account_id = ?2 AND role = ?3",
         )
         .map_err(writing)?;
     let mut cells: HashMap<CellKey, CellStats> = HashMap::with_capacity(keys.len());
     for &(account, role) in keys {
-        let found = loyalty
-            .query_row(params![wave_id, account, role], |row| {
-                Ok([row.get(0)?, row.get(1)?, row.get(2)?, row.get(3)?, row.get(4)?])
-            })
-            .optional()
-            .map_err(writing)?;
-        let mut rows = drivers.query(params![wave_id, account, role]).map_err(writing)?;
-        let mut cell = found.map(|sums| CellStats { loyalty: counts(sums), ..CellStats::default() });
-        while let Some(row) = rows.next().map_err(writing)? {
-            let driver: String = row.get(0).map_err(writing)?;
-            let mut sums = [0i64; 6];
+        let mut rows = read.query(params![wave_id, account, role]).map_err(writing)?;
+        if let Some(row) = rows.next().map_err(writing)? {
+            let mut sums = [0i64; 5];
             for (i, v) in sums.iter_mut().enumerate() {
-                *v = row.get(i + 1).map_err(writing)?;
+                *v = row.get(i).map_err(writing)?;
             }
-            cell.get_or_insert_with(CellStats::default).drivers.insert(driver, DriverRow::sums_of(sums));
-        }
-        if let Some(cell) = cell {
-            cells.insert((account, role), cell);
+            let drivers =
+                packed::unpack_owned(row.get_ref(5).map_err(writing)?.as_blob().map_err(|e| writing(e.into()))?)?;
+            cells.insert((account, role), CellStats { loyalty: counts(sums), drivers });
         }
     }
     Ok(cells)
 }
 
-/// Writes the cells that changed (see [`CellWrites`]).
-fn write_cells(tx: &Transaction<'_>, wave_id: i64, writes: &CellWrites<'_>) -> Result<(), StoreError> {
-    let mut loyalty = tx
-        .prepare_cached(&format!("{LOYALTY_INSERT} VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8){LOYALTY_UPSERT}"))
-        .map_err(writing)?;
-    for &((account, role), stats) in &writes.loyalty {
-        put_loyalty(&mut loyalty, wave_id, account, role, &stats.loyalty).map_err(writing)?;
-    }
-    let mut drivers = tx
-        .prepare_cached(&format!("{DRIVER_INSERT} VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10){DRIVER_UPSERT}"))
-        .map_err(writing)?;
-    for &((account, role), driver, d) in &writes.drivers {
-        put_driver(&mut drivers, wave_id, account, role, driver, d).map_err(writing)?;
-    }
-    if !writes.dropped.is_empty() {
-        let mut drop = tx
-            .prepare_cached(
-                "DELETE FROM wave_driver_stats WHERE wave_id = ?1 AND account_id = ?2 AND role = ?3 AND driver = ?4",
-            )
-            .map_err(writing)?;
-        for ((account, role), driver) in &writes.dropped {
-            drop.execute(params![wave_id, account, role, driver]).map_err(writing)?;
-        }
+/// The cells that changed, as they are now (see [`super::increment::Difference::changed`]).
+fn write_cells(
+    tx: &Transaction<'_>,
+    wave_id: i64,
+    changed: &[(CellKey, Option<CellStats>, CellStats)],
+) -> Result<(), StoreError> {
+    let mut put = tx.prepare_cached(&format!("{CELL_INSERT} VALUES {CELL_VALUES}{CELL_UPSERT}")).map_err(writing)?;
+    for ((account, role), _, stats) in changed {
+        put_cell(&mut put, wave_id, *account, role, stats).map_err(writing)?;
     }
     Ok(())
 }
 
-/// Runs `statement`, a [`LOYALTY_INSERT`] with its eight values as parameters, for one cell.
-pub(super) fn put_loyalty(
+/// The parameters of one cell's row after [`CELL_INSERT`], for rusqlite.
+pub(super) const CELL_VALUES: &str = "(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)";
+
+/// Runs `statement`, a [`CELL_INSERT`] with [`CELL_VALUES`], for one cell.
+pub(super) fn put_cell(
     statement: &mut rusqlite::Statement<'_>,
     wave_id: i64,
     account: i64,
     role: &str,
-    l: &LoyaltyCounts,
+    stats: &CellStats,
 ) -> rusqlite::Result<usize> {
+    let l = &stats.loyalty;
     statement.execute(params![
         wave_id,
         account,
@@ -224,31 +197,8 @@ pub(super) fn put_loyalty(
         int(l.passives),
         int(l.detractors),
         int(l.ltr_sum),
-        int(l.ltr_sumsq)
-    ])
-}
-
-/// Runs `statement`, a [`DRIVER_INSERT`] with its ten values as parameters, for one driver
-/// of one cell.
-pub(super) fn put_driver(
-    statement: &mut rusqlite::Statement<'_>,
-    wave_id: i64,
-    account: i64,
-    role: &str,
-    driver: &str,
-    d: &DriverSums,
-) -> rusqlite::Result<usize> {
-    statement.execute(params![
-        wave_id,
-        account,
-        role,
-        driver,
-        int(d.n),
-        int(d.sum_x),
-        int(d.sum_xx),
-        int(d.sum_xy),
-        int(d.sum_y),
-        int(d.sum_yy)
+        int(l.ltr_sumsq),
+        packed::pack(&stats.drivers)
     ])
 }
 

@@ -16,9 +16,7 @@ use rapport_core::stats::CellStats;
 use sqlx::QueryBuilder;
 use time::OffsetDateTime;
 
-use rapport_core::stats::DriverSums;
-
-use super::{DriverRow, Touched, counts, int, lock_accounts, role_key};
+use super::{Touched, counts, int, lock_accounts, packed, role_key};
 use crate::error::StoreError;
 use crate::invitations::NewAnswer;
 use crate::tx::{Tx, on_tx};
@@ -113,7 +111,7 @@ pub(crate) async fn add_answers(tx: &mut Tx, answers: &[CellAnswer<'_>]) -> Resu
         if !change.out_of_step.is_empty() {
             stale.entry(wave_id).or_default().extend(change.out_of_step);
         }
-        write_cells(tx, wave_id, &CellWrites::of(&change.changed)).await?;
+        write_cells(tx, wave_id, &change.changed).await?;
     }
     Ok(stale)
 }
@@ -196,48 +194,12 @@ pub(super) fn stored_ltr(id: i64, ltr: i64) -> Result<u8, StoreError> {
         .ok_or_else(|| StoreError::Other(anyhow::anyhow!("answer {id} has an LTR of {ltr} outside 0-10")))
 }
 
-/// The rows that write the changed cells.
-pub(super) struct CellWrites<'a> {
-    /// Each changed cell's loyalty row as it is now.
-    pub(super) loyalty: Vec<(CellKey, &'a CellStats)>,
-    /// Each changed cell's driver rows as they are now.
-    pub(super) drivers: Vec<(CellKey, &'a str, &'a DriverSums)>,
-    /// The driver rows that count nothing any more (a rating left out of a new answer).
-    pub(super) dropped: Vec<(CellKey, &'a str)>,
-}
-
-impl<'a> CellWrites<'a> {
-    pub(super) fn of(changed: &'a [(CellKey, Option<CellStats>, CellStats)]) -> CellWrites<'a> {
-        // Adding or replacing an answer never empties a cell, so every changed cell has a row.
-        let loyalty = changed.iter().map(|(key, _, new)| (*key, new)).collect();
-        let drivers = changed
-            .iter()
-            .flat_map(|(key, _, new)| new.drivers.iter().map(move |(d, sums)| (*key, d.as_str(), sums)))
-            .collect();
-        let dropped = changed
-            .iter()
-            .flat_map(|(key, old, new)| {
-                old.iter()
-                    .flat_map(|o| o.drivers.keys())
-                    .filter(|d| !new.drivers.contains_key(*d))
-                    .map(move |d| (*key, d.as_str()))
-            })
-            .collect();
-        CellWrites { loyalty, drivers, dropped }
-    }
-}
-
-/// The statements that write a loyalty row and a driver row: `INSERT` + values + `UPSERT`.
-pub(super) const LOYALTY_INSERT: &str = "INSERT INTO wave_account_stats \
-     (wave_id, account_id, role, promoters, passives, detractors, ltr_sum, ltr_sumsq) ";
-pub(super) const LOYALTY_UPSERT: &str = " ON CONFLICT (wave_id, account_id, role) DO UPDATE SET \
+/// The statement that writes a cell: `INSERT` + values + [`CELL_UPSERT`].
+pub(super) const CELL_INSERT: &str = "INSERT INTO wave_account_stats \
+     (wave_id, account_id, role, promoters, passives, detractors, ltr_sum, ltr_sumsq, drivers) ";
+pub(super) const CELL_UPSERT: &str = " ON CONFLICT (wave_id, account_id, role) DO UPDATE SET \
      promoters = excluded.promoters, passives = excluded.passives, detractors = excluded.detractors, \
-     ltr_sum = excluded.ltr_sum, ltr_sumsq = excluded.ltr_sumsq";
-pub(super) const DRIVER_INSERT: &str = "INSERT INTO wave_driver_stats \
-     (wave_id, account_id, role, driver, n, sum_x, sum_xx, sum_xy, sum_y, sum_yy) ";
-pub(super) const DRIVER_UPSERT: &str = " ON CONFLICT (wave_id, account_id, role, driver) DO UPDATE SET \
-     n = excluded.n, sum_x = excluded.sum_x, sum_xx = excluded.sum_xx, sum_xy = excluded.sum_xy, \
-     sum_y = excluded.sum_y, sum_yy = excluded.sum_yy";
+     ltr_sum = excluded.ltr_sum, ltr_sumsq = excluded.ltr_sumsq, drivers = excluded.drivers";
 
 /// The role level each answering contact's cells are keyed by.
 async fn contact_roles(tx: &mut Tx, answers: &[CellAnswer<'_>]) -> Result<HashMap<i64, &'static str>, StoreError> {
@@ -299,47 +261,28 @@ async fn read_cells(tx: &mut Tx, wave_id: i64, keys: &[CellKey]) -> Result<HashM
     let mut cells: HashMap<CellKey, CellStats> = HashMap::with_capacity(keys.len());
     let role_of: HashMap<&str, &'static str> = keys.iter().map(|(_, r)| (*r, *r)).collect();
     for chunk in keys.chunks(KEY_CHUNK) {
-        let loyalty: Vec<(i64, String, i64, i64, i64, i64, i64)> = on_tx!(&mut *tx, |t| {
+        type Row = (i64, String, i64, i64, i64, i64, i64, Vec<u8>);
+        let rows: Vec<Row> = on_tx!(&mut *tx, |t| {
             let mut qb = cell_query(
-                "s.account_id, s.role, s.promoters, s.passives, s.detractors, s.ltr_sum, s.ltr_sumsq",
-                "wave_account_stats",
+                "s.account_id, s.role, s.promoters, s.passives, s.detractors, s.ltr_sum, s.ltr_sumsq, s.drivers",
                 wave_id,
                 chunk,
             );
             qb.build_query_as().fetch_all(&mut **t).await?
         });
-        for (account, role, p, pa, d, s, ss) in loyalty {
+        for (account, role, p, pa, d, s, ss, drivers) in rows {
             if let Some(role) = role_of.get(role.as_str()) {
-                cells.entry((account, role)).or_default().loyalty = counts([p, pa, d, s, ss]);
-            }
-        }
-        let drivers: Vec<DriverRow> = on_tx!(&mut *tx, |t| {
-            let mut qb = cell_query(
-                "s.account_id, s.role, s.driver, s.n, s.sum_x, s.sum_xx, s.sum_xy, s.sum_y, s.sum_yy",
-                "wave_driver_stats",
-                wave_id,
-                chunk,
-            );
-            qb.build_query_as().fetch_all(&mut **t).await?
-        });
-        for row in drivers {
-            if let Some(role) = role_of.get(row.role.as_str()) {
-                let sums = row.sums();
-                cells.entry((row.account_id, role)).or_default().drivers.insert(row.driver, sums);
+                let stats = CellStats { loyalty: counts([p, pa, d, s, ss]), drivers: packed::unpack_owned(&drivers)? };
+                cells.insert((account, role), stats);
             }
         }
     }
     Ok(cells)
 }
 
-/// `SELECT columns FROM table s` for the cells of `keys` in a wave, by the tables' primary
-/// keys (one lookup per key: see the CROSS JOIN in [`previous_answers`]).
-fn cell_query<'a, DB: sqlx::Database>(
-    columns: &str,
-    table: &str,
-    wave_id: i64,
-    keys: &'a [CellKey],
-) -> QueryBuilder<'a, DB>
+/// `SELECT columns FROM wave_account_stats s` for the cells of `keys` in a wave, by the
+/// table's primary key (one lookup per key: see the CROSS JOIN in [`previous_answers`]).
+fn cell_query<'a, DB: sqlx::Database>(columns: &str, wave_id: i64, keys: &'a [CellKey]) -> QueryBuilder<'a, DB>
 where
     i64: sqlx::Encode<'a, DB> + sqlx::Type<DB>,
     &'a str: sqlx::Encode<'a, DB> + sqlx::Type<DB>,
@@ -348,51 +291,30 @@ where
     qb.push_values(keys, |mut b, (account, role)| {
         b.push_bind(*account).push_bind(*role);
     });
-    qb.push(format!(") SELECT {columns} FROM k CROSS JOIN {table} s WHERE s.wave_id = "));
+    qb.push(format!(") SELECT {columns} FROM k CROSS JOIN wave_account_stats s WHERE s.wave_id = "));
     qb.push_bind(wave_id).push(" AND s.account_id = k.account_id AND s.role = k.role");
     qb
 }
 
-/// Writes the cells that changed (see [`CellWrites`]).
-async fn write_cells(tx: &mut Tx, wave_id: i64, writes: &CellWrites<'_>) -> Result<(), StoreError> {
-    for chunk in writes.loyalty.chunks(KEY_CHUNK) {
+/// The cells that changed, as they are now (see [`Difference::changed`]).
+async fn write_cells(
+    tx: &mut Tx,
+    wave_id: i64,
+    changed: &[(CellKey, Option<CellStats>, CellStats)],
+) -> Result<(), StoreError> {
+    for chunk in changed.chunks(KEY_CHUNK) {
         on_tx!(&mut *tx, |t| {
-            let mut qb = QueryBuilder::new(LOYALTY_INSERT);
-            qb.push_values(chunk, |mut b, ((account, role), stats)| {
+            let mut qb = QueryBuilder::new(CELL_INSERT);
+            qb.push_values(chunk, |mut b, ((account, role), _, stats)| {
                 let l = &stats.loyalty;
                 b.push_bind(wave_id).push_bind(*account).push_bind(*role);
                 for v in [l.promoters, l.passives, l.detractors, l.ltr_sum, l.ltr_sumsq] {
                     b.push_bind(int(v));
                 }
+                b.push_bind(packed::pack(&stats.drivers));
             });
-            qb.push(LOYALTY_UPSERT);
+            qb.push(CELL_UPSERT);
             qb.build().execute(&mut **t).await?;
-        });
-    }
-    for chunk in writes.drivers.chunks(KEY_CHUNK) {
-        on_tx!(&mut *tx, |t| {
-            let mut qb = QueryBuilder::new(DRIVER_INSERT);
-            qb.push_values(chunk, |mut b, ((account, role), driver, d)| {
-                b.push_bind(wave_id).push_bind(*account).push_bind(*role).push_bind(*driver);
-                for v in [d.n, d.sum_x, d.sum_xx, d.sum_xy, d.sum_y, d.sum_yy] {
-                    b.push_bind(int(v));
-                }
-            });
-            qb.push(DRIVER_UPSERT);
-            qb.build().execute(&mut **t).await?;
-        });
-    }
-    // One statement per chunk: answers that leave optional ratings out are common, and a
-    // statement per dropped rating would cost the batch a round trip each.
-    for chunk in writes.dropped.chunks(KEY_CHUNK) {
-        on_tx!(&mut *tx, |t| {
-            let mut qb = QueryBuilder::new("DELETE FROM wave_driver_stats WHERE wave_id = ");
-            qb.push_bind(wave_id).push(" AND (account_id, role, driver) IN (");
-            qb.push_values(chunk, |mut b, ((account, role), driver)| {
-                b.push_bind(*account).push_bind(*role).push_bind(*driver);
-            });
-            qb.push(")");
-            qb.build().execute(&mut **t).await?.rows_affected()
         });
     }
     Ok(())

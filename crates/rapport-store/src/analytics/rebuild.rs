@@ -11,9 +11,9 @@ use rusqlite::Transaction;
 use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
 
-use super::in_place::{put_driver, put_loyalty};
-use super::increment::{DRIVER_INSERT, LOYALTY_INSERT};
-use super::{ANSWER_COLUMNS, AnswerRow, Cell, Folder, INSERT_CHUNK, RebuildSummary};
+use super::in_place::{CELL_VALUES, put_cell};
+use super::increment::CELL_INSERT;
+use super::{ANSWER_COLUMNS, AnswerRow, Cell, EMPTY_CELLS, Folder, INSERT_CHUNK, RebuildSummary};
 use crate::error::StoreError;
 use crate::store::SQLITE_PRAGMAS;
 use crate::tx::BUMP_DATA_VERSION;
@@ -38,7 +38,7 @@ pub(super) fn in_place(tx: &Transaction<'_>) -> Result<RebuildSummary, StoreErro
 }
 
 fn rebuild(tx: &Transaction<'_>) -> Result<RebuildSummary, StoreError> {
-    tx.execute_batch("DELETE FROM wave_account_stats; DELETE FROM wave_driver_stats").map_err(writing)?;
+    tx.execute_batch(&EMPTY_CELLS.join(";")).map_err(writing)?;
     let mut read = tx
         .prepare(&format!("SELECT {ANSWER_COLUMNS} ORDER BY r.wave_id, r.account_id, r.contact_id"))
         .map_err(writing)?;
@@ -81,32 +81,21 @@ fn answer(row: &rusqlite::Row<'_>) -> Result<AnswerRow, StoreError> {
     })
 }
 
-/// The two insert statements, prepared once for the whole rebuild.
+/// The insert statement, prepared once for the whole rebuild.
 struct CellWriter<'t> {
-    loyalty: rusqlite::Statement<'t>,
-    drivers: rusqlite::Statement<'t>,
+    insert: rusqlite::Statement<'t>,
     cells: u64,
 }
 
 impl<'t> CellWriter<'t> {
     fn new(tx: &'t Transaction<'_>) -> Result<CellWriter<'t>, StoreError> {
-        Ok(CellWriter {
-            loyalty: tx
-                .prepare(&format!("{LOYALTY_INSERT} VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)"))
-                .map_err(writing)?,
-            drivers: tx
-                .prepare(&format!("{DRIVER_INSERT} VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)"))
-                .map_err(writing)?,
-            cells: 0,
-        })
+        let insert = tx.prepare(&format!("{CELL_INSERT} VALUES {CELL_VALUES}")).map_err(writing)?;
+        Ok(CellWriter { insert, cells: 0 })
     }
 
     fn write(&mut self, cells: &[Cell]) -> Result<(), StoreError> {
         for c in cells {
-            put_loyalty(&mut self.loyalty, c.wave_id, c.account_id, c.role, &c.stats.loyalty).map_err(writing)?;
-            for (driver, d) in &c.stats.drivers {
-                put_driver(&mut self.drivers, c.wave_id, c.account_id, c.role, driver, d).map_err(writing)?;
-            }
+            put_cell(&mut self.insert, c.wave_id, c.account_id, c.role, &c.stats).map_err(writing)?;
         }
         self.cells += cells.len() as u64;
         Ok(())

@@ -1,20 +1,23 @@
-//! One wave's cells added up by segment on SQLite, as they stream by (through rusqlite, see
-//! [`crate::direct`]).
+//! One wave's cells added up by segment, as they stream by: on SQLite through rusqlite (see
+//! [`crate::direct`]), on PostgreSQL through sqlx.
 //!
-//! SQLite groups rows by sorting them in a temporary B-tree: for the 1.5M driver rows of a
-//! wave at 100,000 accounts that took 3 s, and joining each row to its account cost more than
-//! reading it. So each account's segment is read once, then the wave's loyalty cells (and, for
-//! the key driver analysis, its driver rows) are summed per segment in one pass each.
-//! PostgreSQL keeps its `GROUP BY` (hash aggregation); a store test checks both against the
-//! cells added up by segment, for every dimension.
+//! SQLite groups rows by sorting them in a temporary B-tree, and joining each cell to its
+//! account cost more than reading it: so each account's segment is read once, then the wave's
+//! cells are summed per segment in one pass. A cell's driver sums are packed in its row
+//! ([`super::packed`]), which neither database can add up, so the key driver analysis sums
+//! them here on both backends (PostgreSQL joins each cell to its account's segment). A store
+//! test checks both against the cells added up by segment, for every dimension.
 
 use std::collections::{BTreeMap, HashMap};
 
+use futures_util::TryStreamExt;
 use rapport_core::segment::Dimension;
-use rapport_core::stats::CellStats;
+use rapport_core::stats::{CellStats, DriverSums};
 use rusqlite::Connection;
+use sqlx::PgPool;
 
-use super::{DriverRow, counts, segment_column};
+use super::{counts, packed, segment_column};
+use crate::error::StoreError;
 
 /// Sums per stored segment value.
 #[derive(Default)]
@@ -31,11 +34,11 @@ pub(super) struct SegmentSums {
     loyalty: Vec<[i64; 5]>,
     /// The drivers met (a survey has a handful: a linear search beats hashing).
     drivers: Vec<String>,
-    /// Per segment, per driver: n, sum x, sum x², sum xy, sum y, sum y².
-    driver_sums: Vec<Vec<Option<[i64; 6]>>>,
+    /// Per segment, per driver.
+    driver_sums: Vec<Vec<Option<DriverSums>>>,
 }
 
-/// Sums the cells of `wave_id` by `by`: loyalty always, driver rows when `drivers`.
+/// Sums the cells of `wave_id` by `by` on SQLite: loyalty always, driver sums when `drivers`.
 pub(super) fn read(db: &Connection, wave_id: i64, by: Dimension, drivers: bool) -> rusqlite::Result<SegmentSums> {
     let mut sums = SegmentSums::default();
     // Role is the cell's own key; every other dimension is a property of the account.
@@ -49,46 +52,53 @@ pub(super) fn read(db: &Connection, wave_id: i64, by: Dimension, drivers: bool) 
             segment_of.insert(r.get(0)?, segment);
         }
     }
-    // Rows come by account: its segment is looked up once per run of its rows. A cell whose account
-    // is gone is left out, as the join of the grouped query leaves it out.
-    let mut last: Option<(i64, Option<usize>)> = None;
-    let mut segment = |sums: &mut SegmentSums, r: &rusqlite::Row<'_>| -> rusqlite::Result<Option<usize>> {
-        if !per_account {
-            return Ok(Some(sums.segment(Some(r.get_ref(1)?.as_str()?))));
-        }
-        let account: i64 = r.get(0)?;
-        Ok(match last {
-            Some((a, segment)) if a == account => segment,
-            _ => {
-                let segment = segment_of.get(&account).copied();
-                last = Some((account, segment));
-                segment
-            }
-        })
-    };
     let mut statement = db.prepare(
-        "SELECT account_id, role, promoters, passives, detractors, ltr_sum, ltr_sumsq \
+        "SELECT account_id, role, promoters, passives, detractors, ltr_sum, ltr_sumsq, drivers \
          FROM wave_account_stats WHERE wave_id = ?1",
     )?;
     let mut rows = statement.query([wave_id])?;
+    // Rows come by account: its segment is looked up once per run of its rows. A cell whose
+    // account is gone is left out, as the join of a grouped query leaves it out.
+    let mut last: Option<(i64, Option<usize>)> = None;
     while let Some(r) = rows.next()? {
-        let Some(s) = segment(&mut sums, r)? else { continue };
-        sums.counted[s] = true;
-        for (i, sum) in sums.loyalty[s].iter_mut().enumerate() {
-            *sum += r.get::<_, i64>(i + 2)?;
+        let segment = if per_account {
+            let account: i64 = r.get(0)?;
+            match last {
+                Some((a, segment)) if a == account => segment,
+                _ => {
+                    let segment = segment_of.get(&account).copied();
+                    last = Some((account, segment));
+                    segment
+                }
+            }
+        } else {
+            Some(sums.segment(Some(r.get_ref(1)?.as_str()?)))
+        };
+        let Some(s) = segment else { continue };
+        let mut loyalty = [0i64; 5];
+        for (i, v) in loyalty.iter_mut().enumerate() {
+            *v = r.get(i + 2)?;
         }
+        let packed = if drivers { Some(r.get_ref(7)?.as_blob()?) } else { None };
+        sums.add_cell(s, loyalty, packed)
+            .map_err(|e| rusqlite::Error::FromSqlConversionFailure(7, rusqlite::types::Type::Blob, Box::new(e)))?;
     }
-    if drivers {
-        let mut statement = db.prepare(
-            "SELECT account_id, role, driver, n, sum_x, sum_xx, sum_xy, sum_y, sum_yy \
-             FROM wave_driver_stats WHERE wave_id = ?1",
-        )?;
-        let mut rows = statement.query([wave_id])?;
-        while let Some(r) = rows.next()? {
-            let Some(s) = segment(&mut sums, r)? else { continue };
-            let values = [r.get(3)?, r.get(4)?, r.get(5)?, r.get(6)?, r.get(7)?, r.get(8)?];
-            sums.add_driver(s, r.get_ref(2)?.as_str()?, values);
-        }
+    Ok(sums)
+}
+
+/// Sums the cells of `wave_id` by `by` on PostgreSQL, loyalty and driver sums.
+pub(super) async fn read_postgres(pool: &PgPool, wave_id: i64, by: Dimension) -> Result<SegmentSums, StoreError> {
+    let sql = format!(
+        "SELECT {} AS k, s.promoters, s.passives, s.detractors, s.ltr_sum, s.ltr_sumsq, s.drivers \
+         FROM wave_account_stats s JOIN accounts a ON a.id = s.account_id WHERE s.wave_id = $1",
+        segment_column(by)
+    );
+    type Row = (Option<String>, i64, i64, i64, i64, i64, Vec<u8>);
+    let mut sums = SegmentSums::default();
+    let mut rows = sqlx::query_as::<_, Row>(&sql).bind(wave_id).fetch(pool);
+    while let Some((k, p, pa, d, s, ss, drivers)) = rows.try_next().await? {
+        let segment = sums.segment(k.as_deref());
+        sums.add_cell(segment, [p, pa, d, s, ss], Some(&drivers))?;
     }
     Ok(sums)
 }
@@ -116,20 +126,24 @@ impl SegmentSums {
         })
     }
 
-    fn add_driver(&mut self, segment: usize, driver: &str, values: [i64; 6]) {
-        let d = self.drivers.iter().position(|known| known == driver).unwrap_or_else(|| {
-            self.drivers.push(driver.to_string());
-            self.drivers.len() - 1
-        });
+    /// Adds one cell to `segment`: its loyalty sums, and its packed driver sums when given.
+    fn add_cell(&mut self, segment: usize, loyalty: [i64; 5], drivers: Option<&[u8]>) -> Result<(), StoreError> {
         self.counted[segment] = true;
-        let row = &mut self.driver_sums[segment];
-        if row.len() <= d {
-            row.resize(d + 1, None);
-        }
-        let sums = row[d].get_or_insert([0; 6]);
-        for (sum, v) in sums.iter_mut().zip(values) {
+        for (sum, v) in self.loyalty[segment].iter_mut().zip(loyalty) {
             *sum += v;
         }
+        for (driver, sums) in packed::unpack(drivers.unwrap_or(&[0]))? {
+            let d = self.drivers.iter().position(|known| known == driver).unwrap_or_else(|| {
+                self.drivers.push(driver.to_string());
+                self.drivers.len() - 1
+            });
+            let row = &mut self.driver_sums[segment];
+            if row.len() <= d {
+                row.resize(d + 1, None);
+            }
+            row[d].get_or_insert_with(DriverSums::default).merge(&sums);
+        }
+        Ok(())
     }
 
     /// The statistics per segment, named as reports name them: stored values that name the
@@ -147,7 +161,7 @@ impl SegmentSums {
             stats.loyalty.merge(&counts(loyalty));
             for (driver, sums) in drivers.iter().zip(driver_sums) {
                 if let Some(sums) = sums {
-                    stats.drivers.entry(driver.clone()).or_default().merge(&DriverRow::sums_of(sums));
+                    stats.drivers.entry(driver.clone()).or_default().merge(&sums);
                 }
             }
         }

@@ -1,0 +1,87 @@
+//! A cell's driver sums, packed into one column of its row (`wave_account_stats.drivers`).
+//!
+//! A survey rates a handful of drivers, so a cell used to be one loyalty row plus one row per
+//! driver in a second table: at 100,000 accounts, 1.5M driver rows a wave. Reports read every
+//! row of a wave, and the cost is per row, not per byte (BENCHMARKS.md, issue 3): reading a
+//! wave's driver rows alone was most of the first key driver analysis after a start, and
+//! writing them (each with two foreign keys on PostgreSQL) most of a rebuild. Packed, a cell is
+//! one row, read and written once.
+//!
+//! The format is postcard's (a stable, documented wire format): the number of drivers, then
+//! per driver in key order its key (length, then UTF-8) and its six sums (n, Σx, Σx², Σxy, Σy,
+//! Σy²), every number a variable-length integer, so a cell of six drivers takes about 100
+//! bytes. A cell without drivers is the single byte 0, the column's default.
+
+use std::collections::BTreeMap;
+
+use rapport_core::stats::DriverSums;
+
+use crate::error::StoreError;
+
+/// The stored form of `drivers`.
+pub(crate) fn pack(drivers: &BTreeMap<String, DriverSums>) -> Vec<u8> {
+    // Encoding into memory fails only on a value the format cannot express: none here.
+    postcard::to_allocvec(drivers).expect("driver sums always encode")
+}
+
+/// The driver sums stored as `bytes`, in key order, borrowing the keys from `bytes`: for
+/// summing many cells without allocating per row.
+pub(crate) fn unpack(bytes: &[u8]) -> Result<Vec<(&str, DriverSums)>, StoreError> {
+    // A map is written as its length, then each key and value: read as a list of pairs.
+    postcard::from_bytes(bytes).map_err(|e| {
+        StoreError::Other(anyhow::anyhow!(
+            "the packed driver sums of an analytics cell cannot be read ({e}): \
+             run `rapport analytics rebuild` to recompute every cell from the answers"
+        ))
+    })
+}
+
+/// The driver sums stored as `bytes`, owned.
+pub(crate) fn unpack_owned(bytes: &[u8]) -> Result<BTreeMap<String, DriverSums>, StoreError> {
+    Ok(unpack(bytes)?.into_iter().map(|(k, d)| (k.to_string(), d)).collect())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn sums(n: u64, x: u64, y: u64) -> DriverSums {
+        DriverSums { n, sum_x: n * x, sum_xx: n * x * x, sum_xy: n * x * y, sum_y: n * y, sum_yy: n * y * y }
+    }
+
+    #[test]
+    fn driver_sums_come_back_as_they_were_packed_in_key_order() {
+        let mut drivers = BTreeMap::new();
+        drivers.insert("support".to_string(), sums(2, 4, 9));
+        drivers.insert("delivery".to_string(), sums(1, 5, 10));
+        // Any key a CSV header can carry, and sums far beyond one byte.
+        drivers.insert("on-time, \"as promised\" ✓".to_string(), sums(1_000_000, 5, 10));
+        let packed = pack(&drivers);
+        let back = unpack(&packed).unwrap();
+        let keys: Vec<&str> = back.iter().map(|(k, _)| *k).collect();
+        assert_eq!(keys, ["delivery", "on-time, \"as promised\" ✓", "support"]);
+        assert_eq!(unpack_owned(&packed).unwrap(), drivers);
+    }
+
+    #[test]
+    fn a_cell_without_drivers_is_the_single_byte_the_column_defaults_to() {
+        assert_eq!(pack(&BTreeMap::new()), [0u8]);
+        assert!(unpack(&[0]).unwrap().is_empty());
+    }
+
+    #[test]
+    fn six_drivers_of_one_answer_take_under_a_hundred_bytes() {
+        let drivers: BTreeMap<String, DriverSums> = ["brand", "delivery", "product", "quality", "sales", "support"]
+            .map(|k| (k.to_string(), sums(1, 4, 9)))
+            .into();
+        let packed = pack(&drivers);
+        assert!(packed.len() < 100, "{} bytes", packed.len());
+    }
+
+    #[test]
+    fn bytes_that_are_not_packed_sums_say_so_and_how_to_recover() {
+        let err = unpack(&[3, 200]).unwrap_err();
+        let message = format!("{err:#}");
+        assert!(message.contains("cannot be read") && message.contains("rapport analytics rebuild"), "{message}");
+    }
+}
