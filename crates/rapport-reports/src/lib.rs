@@ -529,7 +529,7 @@ async fn quadrants(store: &Store, cache: &ReportCache, p: &Portfolio, args: &Rep
             (key, row)
         })
         .collect();
-    keyed.sort_unstable_by(|a, b| a.0.cmp(&b.0));
+    keyed.sort_unstable_by_key(|(key, _)| *key);
     let rows = keyed.into_iter().map(|(_, row)| row).collect();
     let t = &matrix.thresholds;
     let revenue = match t.revenue {

@@ -310,12 +310,7 @@ pub struct RebuildSummary {
 }
 
 /// The rows of `sql`, at most about one per row of `table`, into a list sized for them from
-/// the start. A list grown by doubling copies itself as it grows and touches about three
-/// times the memory in the end, and in a process that has just started, memory touched for
-/// the first time costs more than reading the rows: the kernel's zeroing of fresh pages was
-/// the largest single cost in a profile of the first reports at 100,000 accounts. Sized, the
-/// first quadrant report took a median 284 ms instead of 354 ms, without the slow runs of
-/// 400-660 ms (BENCHMARKS.md, issue 3).
+/// the start (see [`row_count`]).
 fn sized_read<T, P: rusqlite::Params>(
     db: &rusqlite::Connection,
     table: &str,
@@ -323,12 +318,28 @@ fn sized_read<T, P: rusqlite::Params>(
     params: P,
     row: impl FnMut(&rusqlite::Row<'_>) -> rusqlite::Result<T>,
 ) -> rusqlite::Result<Vec<T>> {
-    let count: i64 = db.query_row(&format!("SELECT COUNT(*) FROM {table}"), [], |r| r.get(0))?;
-    let mut out = Vec::with_capacity(usize::try_from(count).unwrap_or(0));
+    let mut out = Vec::with_capacity(row_count(db, table)?);
     for item in db.prepare(sql)?.query_map(params, row)? {
         out.push(item?);
     }
     Ok(out)
+}
+
+/// How many rows `table` has: to size a list or map that will hold about one item per row
+/// from the start. A list grown by doubling copies itself as it grows and touches about three
+/// times the memory in the end, and in a process that has just started, memory touched for
+/// the first time costs more than reading the rows: the kernel's zeroing of fresh pages was
+/// the largest single cost in a profile of the first reports at 100,000 accounts. Sized, the
+/// first quadrant report took a median 284 ms instead of 354 ms, without the slow runs of
+/// 400-660 ms (BENCHMARKS.md, issue 3).
+fn row_count(db: &rusqlite::Connection, table: &str) -> rusqlite::Result<usize> {
+    let count: i64 = db.query_row(&format!("SELECT COUNT(*) FROM {table}"), [], |r| r.get(0))?;
+    Ok(usize::try_from(count).unwrap_or(0))
+}
+
+/// Adds one cell's loyalty sums to its account's.
+fn add_to_account(out: &mut HashMap<i64, LoyaltyCounts>, account: i64, sums: [i64; 5]) {
+    out.entry(account).or_default().merge(&counts(sums));
 }
 
 /// A wave, as reports list it.
@@ -482,25 +493,33 @@ impl Store {
 
     /// Loyalty counts per account in one wave (all role levels merged), by internal id.
     pub async fn loyalty_per_account(&self, wave_id: i64) -> Result<HashMap<i64, LoyaltyCounts>, StoreError> {
-        let sql =
-            format!("SELECT account_id, {LOYALTY_SUMS} FROM wave_account_stats WHERE wave_id = $1 GROUP BY account_id");
-        let rows: Vec<(i64, [i64; 5])> = match self {
+        // Summed here as the cells stream by rather than grouped by the database: PostgreSQL
+        // adds BIGINT columns up as NUMERIC and hashed 257,000 cells into 100,000 groups in
+        // 320 ms at 100,000 accounts (spilling to disk at the default work_mem).
+        let sql = "SELECT account_id, promoters, passives, detractors, ltr_sum, ltr_sumsq \
+                   FROM wave_account_stats WHERE wave_id = $1";
+        match self {
             Store::Sqlite(db) => {
                 direct::read(db, move |db| {
-                    let row = |r: &rusqlite::Row<'_>| {
-                        Ok((r.get(0)?, [r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?, r.get(5)?]))
-                    };
-                    sized_read(db, "accounts", &sql, [wave_id], row)
+                    let mut out = HashMap::with_capacity(row_count(db, "accounts")?);
+                    let mut statement = db.prepare(sql)?;
+                    let mut rows = statement.query([wave_id])?;
+                    while let Some(r) = rows.next()? {
+                        add_to_account(&mut out, r.get(0)?, [r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?, r.get(5)?]);
+                    }
+                    Ok(out)
                 })
-                .await?
+                .await
             }
             Store::Postgres(pool) => {
-                let rows: Vec<(i64, i64, i64, i64, i64, i64)> =
-                    sqlx::query_as(&sql).bind(wave_id).fetch_all(pool).await?;
-                rows.into_iter().map(|(id, p, pa, d, s, ss)| (id, [p, pa, d, s, ss])).collect()
+                let mut out = HashMap::new();
+                let mut rows = sqlx::query_as::<_, (i64, i64, i64, i64, i64, i64)>(sql).bind(wave_id).fetch(pool);
+                while let Some((account, p, pa, d, s, ss)) = rows.try_next().await? {
+                    add_to_account(&mut out, account, [p, pa, d, s, ss]);
+                }
+                Ok(out)
             }
-        };
-        Ok(rows.into_iter().map(|(id, sums)| (id, counts(sums))).collect())
+        }
     }
 
     /// Loyalty counts per (wave, segment), summed by the database: for one wave or all, the
