@@ -34,6 +34,9 @@ pub struct PlacedDriver {
     pub label_x: f64,
     /// "start" (right of the point) or "end" (left of it, near the right edge).
     pub anchor: &'static str,
+    /// The label's baseline: beside its point, or moved down or up clear of the labels of
+    /// drivers placed close by.
+    pub label_y: f64,
 }
 
 /// The laid-out chart.
@@ -81,6 +84,7 @@ pub fn layout(drivers: &[DriverPoint], width: f64, height: f64) -> PriorityChart
                 label_x: if fits_right { px + 7.0 } else { px - 7.0 },
                 anchor: if fits_right { "start" } else { "end" },
                 y: round1(y.map(d.mean)),
+                label_y: round1(y.map(d.mean)) + 4.0,
                 name: d.name.clone(),
                 class: match (important, strong) {
                     (true, false) => "act",
@@ -92,6 +96,7 @@ pub fn layout(drivers: &[DriverPoint], width: f64, height: f64) -> PriorityChart
             }
         })
         .collect();
+    let points = clear_labels(points, &plot);
     PriorityChart {
         width,
         height,
@@ -106,6 +111,46 @@ pub fn layout(drivers: &[DriverPoint], width: f64, height: f64) -> PriorityChart
         mean_y: round1(y.map(avg_mean)),
         points,
     }
+}
+
+/// The height of a label line, and the width of a character, at the chart's font size (11).
+const LINE: f64 = 12.0;
+const CHAR: f64 = 6.2;
+
+/// The horizontal extent of a label.
+fn label_span(p: &PlacedDriver) -> (f64, f64) {
+    let w = CHAR * p.name.chars().count() as f64;
+    if p.anchor == "end" { (p.label_x - w, p.label_x) } else { (p.label_x, p.label_x + w) }
+}
+
+/// Moves labels that would overprint one another: drivers with close importance and rating
+/// (two drivers both rated 3.2 and both at 10%) had their names drawn on top of each other.
+/// Top to bottom, a label that meets one already placed moves to the nearest free line just
+/// above or below a placed label, within the plot; the point stays where it is.
+fn clear_labels(mut points: Vec<PlacedDriver>, plot: &Rect) -> Vec<PlacedDriver> {
+    let mut order: Vec<usize> = (0..points.len()).collect();
+    order.sort_by(|&a, &b| points[a].label_y.total_cmp(&points[b].label_y).then(a.cmp(&b)));
+    let mut placed: Vec<usize> = Vec::new();
+    for i in order {
+        let (left, right) = label_span(&points[i]);
+        let free = |y: f64| {
+            placed.iter().all(|&j| {
+                let (l, r) = label_span(&points[j]);
+                r <= left || right <= l || (points[j].label_y - y).abs() >= LINE
+            })
+        };
+        let wanted = points[i].label_y;
+        // A label moved stays inside the plot; where its point put it is always allowed.
+        let within = |y: f64| y >= plot.y + LINE && y <= plot.bottom() + 4.0;
+        let candidates = placed.iter().flat_map(|&j| [points[j].label_y - LINE, points[j].label_y + LINE]);
+        let best = std::iter::once(wanted)
+            .chain(candidates)
+            .filter(|&y| (y == wanted || within(y)) && free(y))
+            .min_by(|a, b| (a - wanted).abs().total_cmp(&(b - wanted).abs()));
+        points[i].label_y = round1(best.unwrap_or(wanted));
+        placed.push(i);
+    }
+    points
 }
 
 #[cfg(test)]
@@ -142,6 +187,31 @@ mod tests {
             assert!(point.x >= chart.plot.x && point.x <= chart.plot.right());
             assert!(point.y >= chart.plot.y && point.y <= chart.plot.bottom());
         }
+    }
+
+    #[test]
+    fn drivers_placed_close_together_keep_their_labels_apart() {
+        // As in a vertical where delivery and product are both rated 3.2 at about 10%.
+        let chart = layout(
+            &[
+                driver("delivery", 0.10, 3.20),
+                driver("product", 0.11, 3.20),
+                driver("promise", 0.105, 3.21),
+                driver("support", 0.5, 3.4),
+            ],
+            320.0,
+            240.0,
+        );
+        let labels: Vec<_> = chart.points.iter().map(|p| (label_span(p), p.label_y, p.name.as_str())).collect();
+        for (i, ((l1, r1), y1, a)) in labels.iter().enumerate() {
+            for ((l2, r2), y2, b) in &labels[i + 1..] {
+                let overlap = l1 < r2 && l2 < r1 && (y1 - y2).abs() < LINE;
+                assert!(!overlap, "{a} at {y1} and {b} at {y2} overprint");
+            }
+        }
+        // A label far from the others stays beside its point.
+        let support = chart.points.iter().find(|p| p.name == "support").unwrap();
+        assert_eq!(support.label_y, support.y + 4.0);
     }
 
     #[test]
