@@ -132,18 +132,23 @@ impl SegmentSums {
         for (sum, v) in self.loyalty[segment].iter_mut().zip(loyalty) {
             *sum += v;
         }
-        for (driver, sums) in packed::unpack(drivers.unwrap_or(&[0]))? {
-            let d = self.drivers.iter().position(|known| known == driver).unwrap_or_else(|| {
-                self.drivers.push(driver.to_string());
-                self.drivers.len() - 1
-            });
-            let row = &mut self.driver_sums[segment];
-            if row.len() <= d {
-                row.resize(d + 1, None);
+        let Some(drivers) = drivers else { return Ok(()) };
+        let (known, sums_of) = (&mut self.drivers, &mut self.driver_sums[segment]);
+        packed::for_each(drivers, |i, driver, sums| {
+            // Cells of one survey list the same drivers in the same (key) order: the i-th is
+            // usually the i-th met, and otherwise found by a search.
+            let d = match known.get(i) {
+                Some(k) if k == driver => i,
+                _ => known.iter().position(|k| k == driver).unwrap_or_else(|| {
+                    known.push(driver.to_string());
+                    known.len() - 1
+                }),
+            };
+            if sums_of.len() <= d {
+                sums_of.resize(d + 1, None);
             }
-            row[d].get_or_insert_with(DriverSums::default).merge(&sums);
-        }
-        Ok(())
+            sums_of[d].get_or_insert_with(DriverSums::default).merge(&sums);
+        })
     }
 
     /// The statistics per segment, named as reports name them: stored values that name the
