@@ -151,11 +151,6 @@ fn counts([promoters, passives, detractors, ltr_sum, ltr_sumsq]: [i64; 5]) -> Lo
     }
 }
 
-/// What a rebuild starts from: no cell. A database made before migration 0014 also still has
-/// the per-driver table of the cells, which the rebuild replaces (see
-/// [`Store::pack_old_cells`]).
-const EMPTY_CELLS: [&str; 2] = ["DELETE FROM wave_account_stats", "DROP TABLE IF EXISTS wave_driver_stats"];
-
 /// Account ids per wave whose cells must be recomputed.
 pub(crate) type Touched = BTreeMap<i64, HashSet<i64>>;
 
@@ -309,22 +304,6 @@ pub struct RebuildSummary {
     pub cells: u64,
 }
 
-/// The rows of `sql`, at most about one per row of `table`, into a list sized for them from
-/// the start (see [`row_count`]).
-fn sized_read<T, P: rusqlite::Params>(
-    db: &rusqlite::Connection,
-    table: &str,
-    sql: &str,
-    params: P,
-    row: impl FnMut(&rusqlite::Row<'_>) -> rusqlite::Result<T>,
-) -> rusqlite::Result<Vec<T>> {
-    let mut out = Vec::with_capacity(row_count(db, table)?);
-    for item in db.prepare(sql)?.query_map(params, row)? {
-        out.push(item?);
-    }
-    Ok(out)
-}
-
 /// How many rows `table` has: to size a list or map that will hold about one item per row
 /// from the start. A list grown by doubling copies itself as it grows and touches about three
 /// times the memory in the end, and in a process that has just started, memory touched for
@@ -388,11 +367,9 @@ impl Store {
         }
         let mut tx = Tx::begin(self).await?;
         lock_portfolio(&mut tx).await?;
-        for sql in EMPTY_CELLS {
-            on_tx!(&mut tx, |t| {
-                sqlx::query(sql).execute(&mut **t).await?;
-            });
-        }
+        on_tx!(&mut tx, |t| {
+            sqlx::query("DELETE FROM wave_account_stats").execute(&mut **t).await?;
+        });
         let sql = format!("SELECT {ANSWER_COLUMNS} ORDER BY r.wave_id, r.account_id, r.contact_id");
         let mut answers = 0u64;
         let mut cells = 0u64;
@@ -428,8 +405,9 @@ impl Store {
 
     /// Migration 0014 moved each cell's driver sums into its row, packed
     /// (`analytics/packed.rs`). A database made before it still has them in the per-driver
-    /// table: its cells are recomputed from the answers, once, which drops that table. Nothing
-    /// else has to be done by hand; until it has run, the store does not open.
+    /// table: when that holds any, the cells are recomputed from the answers, once; then the
+    /// table is dropped. (A new database has the table too, made by migration 0002, but empty:
+    /// it is only dropped.) Until this has run, the store does not open.
     pub(crate) async fn pack_old_cells(&self) -> Result<(), StoreError> {
         let sql = match self {
             Store::Sqlite(_) => {
@@ -438,11 +416,22 @@ impl Store {
             Store::Postgres(_) => "SELECT to_regclass('wave_driver_stats') IS NOT NULL",
         };
         let old: bool = on_pool!(self, |pool| sqlx::query_scalar(sql).fetch_one(pool).await?);
-        if old {
+        if !old {
+            return Ok(());
+        }
+        let sql = "SELECT EXISTS (SELECT 1 FROM wave_driver_stats)";
+        let filled: bool = on_pool!(self, |pool| sqlx::query_scalar(sql).fetch_one(pool).await?);
+        if filled {
             tracing::info!("recomputing the analytics cells from the answers, once, in this version's packed form");
             let done = self.rebuild_analytics().await?;
             tracing::info!(answers = done.answers, cells = done.cells, "analytics cells recomputed");
         }
+        // Should this stop before the drop, the next start rebuilds again, which changes nothing.
+        let mut tx = Tx::begin(self).await?;
+        on_tx!(&mut tx, |t| {
+            sqlx::query("DROP TABLE IF EXISTS wave_driver_stats").execute(&mut **t).await?;
+        });
+        tx.commit().await?;
         Ok(())
     }
 
@@ -470,7 +459,14 @@ impl Store {
         let sql = format!("SELECT {ACCOUNT_COLUMNS}, '{{}}' AS attributes FROM accounts ORDER BY external_id");
         let rows: Vec<AccountRow> = match self {
             Store::Sqlite(db) => {
-                direct::read(db, move |db| sized_read(db, "accounts", &sql, [], AccountRow::from_rusqlite)).await?
+                direct::read(db, move |db| {
+                    let mut rows = Vec::with_capacity(row_count(db, "accounts")?);
+                    for row in db.prepare(&sql)?.query_map([], AccountRow::from_rusqlite)? {
+                        rows.push(row?);
+                    }
+                    Ok(rows)
+                })
+                .await?
             }
             Store::Postgres(pool) => sqlx::query_as(&sql).fetch_all(pool).await?,
         };

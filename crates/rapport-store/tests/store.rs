@@ -404,9 +404,11 @@ async fn cells_of_a_database_from_before_packed_drivers_are_recomputed_when_it_o
 
     // As such a database opens after migration 0014: the old table, and no driver in any row.
     let old_table = "CREATE TABLE wave_driver_stats (wave_id BIGINT NOT NULL, driver TEXT NOT NULL)";
+    let old_row = "INSERT INTO wave_driver_stats (wave_id, driver) VALUES (1, 'delivery')";
     let (url, exists) = match &store {
         Store::Sqlite(db) => {
             sqlx::query(old_table).execute(db.readers()).await.unwrap();
+            sqlx::query(old_row).execute(db.readers()).await.unwrap();
             sqlx::query("UPDATE wave_account_stats SET drivers = $1")
                 .bind(vec![0u8])
                 .execute(db.readers())
@@ -420,6 +422,7 @@ async fn cells_of_a_database_from_before_packed_drivers_are_recomputed_when_it_o
         }
         Store::Postgres(pool) => {
             sqlx::query(old_table).execute(pool).await.unwrap();
+            sqlx::query(old_row).execute(pool).await.unwrap();
             sqlx::query("UPDATE wave_account_stats SET drivers = $1").bind(vec![0u8]).execute(pool).await.unwrap();
             let name: String = sqlx::query_scalar("SELECT current_database()").fetch_one(pool).await.unwrap();
             let admin = rapport_test_utils::postgres_admin_url();

@@ -13,7 +13,7 @@ use time::format_description::well_known::Rfc3339;
 
 use super::in_place::{CELL_VALUES, put_cell};
 use super::increment::CELL_INSERT;
-use super::{ANSWER_COLUMNS, AnswerRow, Cell, EMPTY_CELLS, Folder, INSERT_CHUNK, RebuildSummary};
+use super::{ANSWER_COLUMNS, AnswerRow, Cell, Folder, INSERT_CHUNK, RebuildSummary};
 use crate::error::StoreError;
 use crate::store::SQLITE_PRAGMAS;
 use crate::tx::BUMP_DATA_VERSION;
@@ -38,7 +38,7 @@ pub(super) fn in_place(tx: &Transaction<'_>) -> Result<RebuildSummary, StoreErro
 }
 
 fn rebuild(tx: &Transaction<'_>) -> Result<RebuildSummary, StoreError> {
-    tx.execute_batch(&EMPTY_CELLS.join(";")).map_err(writing)?;
+    tx.execute("DELETE FROM wave_account_stats", []).map_err(writing)?;
     let mut read = tx
         .prepare(&format!("SELECT {ANSWER_COLUMNS} ORDER BY r.wave_id, r.account_id, r.contact_id"))
         .map_err(writing)?;
