@@ -313,27 +313,18 @@ impl Portfolio {
     }
 
     /// Statistics per segment (`by`; None = one segment, "all") in one wave over the accounts
-    /// the view shows, merged in memory from the cached cells: how filtered views get the
-    /// figures the database sums for the whole portfolio.
+    /// the view shows, summed in memory from the cached cells: how filtered views get the
+    /// figures the cache keeps for the whole portfolio. Driver sums only `with_drivers`.
     pub async fn segment_stats(
         &self,
         store: &Store,
         cache: &ReportCache,
         wave_id: i64,
         by: Option<Dimension>,
+        with_drivers: bool,
     ) -> anyhow::Result<BTreeMap<String, CellStats>> {
-        let index: HashMap<i64, usize> = self.accounts.iter().enumerate().map(|(i, a)| (a.id, i)).collect();
-        let mut out: BTreeMap<String, CellStats> = BTreeMap::new();
-        for cell in cache.wave_cells(store, wave_id).await?.iter() {
-            let Some(&i) = index.get(&cell.account_id) else { continue };
-            if !self.shows(i) {
-                continue;
-            }
-            let key =
-                by.map_or_else(|| "all".to_string(), |d| d.key(&self.accounts[i].account, cell.role).into_owned());
-            out.entry(key).or_default().merge(&cell.stats);
-        }
-        Ok(out)
+        let cells = cache.wave_cells(store, wave_id).await?;
+        Ok(cells.by_segment(&self.accounts, by, self.shown.as_deref(), with_drivers)?)
     }
 
     /// Driver sums and loyalty per segment in one wave, over the accounts the view shows: the
@@ -346,7 +337,7 @@ impl Portfolio {
         by: Dimension,
     ) -> anyhow::Result<Arc<BTreeMap<String, CellStats>>> {
         Ok(if self.is_filtered() {
-            Arc::new(self.segment_stats(store, cache, wave_id, Some(by)).await?)
+            Arc::new(self.segment_stats(store, cache, wave_id, Some(by), true).await?)
         } else {
             cache.drivers_by_segment(store, wave_id, by).await?
         })
@@ -470,7 +461,17 @@ pub async fn build(store: &Store, cache: &ReportCache, args: &ReportQuery) -> an
             args.report,
             ReportKind::Quadrants | ReportKind::Migration | ReportKind::Coverage | ReportKind::LoyaltyRevenue
         );
+    // The matrix is placed from the accounts and the wave's cells: both are read at once, the
+    // cells on a task of their own, so that each read has a connection and a core (the first
+    // quadrant report after a start waited for one read after the other).
+    let cells = (args.report == ReportKind::Quadrants).then(|| {
+        let (store, cache, wave) = (store.clone(), cache.clone(), args.wave.clone());
+        tokio::spawn(async move { read_wave_cells(&store, &cache, wave.as_deref()).await })
+    });
     let portfolio = Portfolio::load(store, cache, lists_accounts, &args.filter).await?;
+    if let Some(cells) = cells {
+        cells.await??;
+    }
     let args = args.clone();
     let report = match args.report {
         ReportKind::Quadrants => quadrants(store, cache, &portfolio, &args).await?,
@@ -498,6 +499,16 @@ pub async fn build(store: &Store, cache: &ReportCache, args: &ReportQuery) -> an
         }
     };
     Ok(report)
+}
+
+/// Reads the cells of the wave named `wave` (the latest when None) into `cache`, for a report
+/// to find there. An unknown wave reads nothing: the report says what is wrong.
+async fn read_wave_cells(store: &Store, cache: &ReportCache, wave: Option<&str>) -> anyhow::Result<()> {
+    let waves = Portfolio { accounts: Arc::default(), waves: cache.waves(store).await?, shown: None };
+    if let Ok(w) = waves.wave(wave) {
+        cache.wave_cells(store, w.id).await?;
+    }
+    Ok(())
 }
 
 async fn quadrants(store: &Store, cache: &ReportCache, p: &Portfolio, args: &ReportQuery) -> anyhow::Result<Report> {
@@ -617,7 +628,7 @@ async fn migration_report(
 async fn nps(store: &Store, cache: &ReportCache, p: &Portfolio, args: &ReportQuery) -> anyhow::Result<Report> {
     let wave = p.wave(args.wave.as_deref())?;
     let groups: Vec<(String, LoyaltyCounts)> = if p.is_filtered() {
-        p.segment_stats(store, cache, wave.id, args.by).await?.into_iter().map(|(k, s)| (k, s.loyalty)).collect()
+        p.segment_stats(store, cache, wave.id, args.by, false).await?.into_iter().map(|(k, s)| (k, s.loyalty)).collect()
     } else {
         cache
             .loyalty_by_segment(store, Some(wave.id), args.by, None)
@@ -726,7 +737,7 @@ async fn trends(store: &Store, cache: &ReportCache, p: &Portfolio, args: &Report
     let groups = if p.is_filtered() && only.is_none() {
         let mut groups = Vec::new();
         for wave in p.waves.iter() {
-            for (segment, stats) in p.segment_stats(store, cache, wave.id, args.by).await? {
+            for (segment, stats) in p.segment_stats(store, cache, wave.id, args.by, false).await? {
                 groups.push((wave.id, segment, stats.loyalty));
             }
         }

@@ -3,7 +3,7 @@
 //! (see [`crate::writer`]), and rebuilt from all answers on demand. Reports have the database
 //! sum cells per segment and compute every figure in `rapport-core`; they never scan answers.
 
-use std::collections::{BTreeMap, HashMap, HashSet};
+use std::collections::{BTreeMap, HashSet};
 
 use futures_util::TryStreamExt;
 use rapport_core::account::Account;
@@ -12,7 +12,7 @@ use rapport_core::loyalty::LoyaltyCounts;
 use rapport_core::period::Period;
 use rapport_core::segment::Dimension;
 use rapport_core::stats::CellStats;
-use sqlx::QueryBuilder;
+use sqlx::{QueryBuilder, Row};
 use time::{Date, OffsetDateTime};
 
 use crate::direct;
@@ -28,8 +28,9 @@ pub(crate) mod in_place;
 mod increment;
 mod packed;
 mod rebuild;
-mod segment_sums;
+mod wave_cells;
 pub(crate) use increment::{CellAnswer, add_answers};
+pub use wave_cells::WaveCells;
 
 /// How a role level is stored in a cell key (`none` for contacts without one).
 fn role_key(role: Option<RoleLevel>) -> &'static str {
@@ -316,11 +317,6 @@ fn row_count(db: &rusqlite::Connection, table: &str) -> rusqlite::Result<usize> 
     Ok(usize::try_from(count).unwrap_or(0))
 }
 
-/// Adds one cell's loyalty sums to its account's.
-fn add_to_account(out: &mut HashMap<i64, LoyaltyCounts>, account: i64, sums: [i64; 5]) {
-    out.entry(account).or_default().merge(&counts(sums));
-}
-
 /// A wave, as reports list it.
 #[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
 pub struct WaveInfo {
@@ -473,47 +469,38 @@ impl Store {
         rows.into_iter().map(|r| Ok(PortfolioAccount { id: r.id, account: r.into_account()? })).collect()
     }
 
-    /// The analytics cells of one wave, whole (loyalty and drivers), in key order.
-    pub async fn wave_cells(&self, wave_id: i64) -> Result<Vec<WaveCell>, StoreError> {
+    /// The analytics cells of one wave, read once into memory ([`WaveCells`]): what every
+    /// figure of a wave is summed from.
+    pub async fn wave_cells(&self, wave_id: i64) -> Result<WaveCells, StoreError> {
         let sql = "SELECT account_id, role, promoters, passives, detractors, ltr_sum, ltr_sumsq, drivers \
-                   FROM wave_account_stats WHERE wave_id = $1 ORDER BY account_id, role";
-        type Row = (i64, String, i64, i64, i64, i64, i64, Vec<u8>);
-        let rows: Vec<Row> = on_pool!(self, |pool| sqlx::query_as(sql).bind(wave_id).fetch_all(pool).await?);
-        rows.into_iter()
-            .map(|(account_id, role, p, pa, d, s, ss, drivers)| {
-                let stats = CellStats { loyalty: counts([p, pa, d, s, ss]), drivers: packed::unpack_owned(&drivers)? };
-                Ok(WaveCell { account_id, role: RoleLevel::parse(&role), stats })
-            })
-            .collect()
-    }
-
-    /// Loyalty counts per account in one wave (all role levels merged), by internal id.
-    pub async fn loyalty_per_account(&self, wave_id: i64) -> Result<HashMap<i64, LoyaltyCounts>, StoreError> {
-        // Summed here as the cells stream by rather than grouped by the database: PostgreSQL
-        // adds BIGINT columns up as NUMERIC and hashed 257,000 cells into 100,000 groups in
-        // 320 ms at 100,000 accounts (spilling to disk at the default work_mem).
-        let sql = "SELECT account_id, promoters, passives, detractors, ltr_sum, ltr_sumsq \
                    FROM wave_account_stats WHERE wave_id = $1";
+        let count_sql = "SELECT COUNT(*) FROM wave_account_stats WHERE wave_id = $1";
         match self {
             Store::Sqlite(db) => {
                 direct::read(db, move |db| {
-                    let mut out = HashMap::with_capacity(row_count(db, "accounts")?);
+                    // Sized from the start: growing 40 MB of lists by doubling costs the kernel
+                    // fresh pages to zero at every step (BENCHMARKS.md, issue 3).
+                    let count: i64 = db.query_row(count_sql, [wave_id], |r| r.get(0))?;
+                    let mut cells = WaveCells::with_capacity(usize::try_from(count).unwrap_or(0));
                     let mut statement = db.prepare(sql)?;
                     let mut rows = statement.query([wave_id])?;
                     while let Some(r) = rows.next()? {
-                        add_to_account(&mut out, r.get(0)?, [r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?, r.get(5)?]);
+                        let loyalty = [r.get(2)?, r.get(3)?, r.get(4)?, r.get(5)?, r.get(6)?];
+                        cells.push(r.get(0)?, r.get_ref(1)?.as_str()?, loyalty, r.get_ref(7)?.as_blob()?);
                     }
-                    Ok(out)
+                    Ok(cells)
                 })
                 .await
             }
             Store::Postgres(pool) => {
-                let mut out = HashMap::new();
-                let mut rows = sqlx::query_as::<_, (i64, i64, i64, i64, i64, i64)>(sql).bind(wave_id).fetch(pool);
-                while let Some((account, p, pa, d, s, ss)) = rows.try_next().await? {
-                    add_to_account(&mut out, account, [p, pa, d, s, ss]);
+                let count: i64 = sqlx::query_scalar(count_sql).bind(wave_id).fetch_one(pool).await?;
+                let mut cells = WaveCells::with_capacity(usize::try_from(count).unwrap_or(0));
+                let mut rows = sqlx::query(sql).bind(wave_id).fetch(pool);
+                while let Some(r) = rows.try_next().await? {
+                    let loyalty = [r.try_get(2)?, r.try_get(3)?, r.try_get(4)?, r.try_get(5)?, r.try_get(6)?];
+                    cells.push(r.try_get(0)?, r.try_get::<&str, _>(1)?, loyalty, r.try_get::<&[u8], _>(7)?);
                 }
-                Ok(out)
+                Ok(cells)
             }
         }
     }
@@ -526,15 +513,6 @@ impl Store {
         by: Option<Dimension>,
         account_id: Option<i64>,
     ) -> Result<Vec<(i64, String, LoyaltyCounts)>, StoreError> {
-        if let (Store::Sqlite(db), Some(wave_id), Some(by), None) = (self, wave_id, by, account_id) {
-            // One wave by segment, as the NPS report asks: summed as the cells stream by.
-            let sums = direct::read(db, move |db| segment_sums::read(db, wave_id, by, false)).await?;
-            return Ok(sums
-                .into_stats(by)
-                .into_iter()
-                .map(|(segment, stats)| (wave_id, segment, stats.loyalty))
-                .collect());
-        }
         let key = by.map_or("NULL", segment_column);
         let mut sql = format!(
             "SELECT s.wave_id, {key} AS k, {LOYALTY_SUMS} FROM wave_account_stats s \
@@ -566,21 +544,6 @@ impl Store {
         Ok(merged.into_iter().map(|((w, k), c)| (w, k, c)).collect())
     }
 
-    /// Driver sums and loyalty per segment for one wave, ready for the key driver analysis,
-    /// summed as the cells stream by (`analytics/segment_sums.rs`): the packed driver sums
-    /// of a cell are added up in Rapport, not by the database.
-    pub async fn drivers_by_segment(
-        &self,
-        wave_id: i64,
-        by: Dimension,
-    ) -> Result<BTreeMap<String, CellStats>, StoreError> {
-        let sums = match self {
-            Store::Sqlite(db) => direct::read(db, move |db| segment_sums::read(db, wave_id, by, true)).await?,
-            Store::Postgres(pool) => segment_sums::read_postgres(pool, wave_id, by).await?,
-        };
-        Ok(sums.into_stats(by))
-    }
-
     /// Invitations sent per account in a wave (empty when the wave's answers were imported).
     pub async fn invitations_per_account(&self, wave_id: i64) -> Result<Vec<(i64, i64)>, StoreError> {
         let sql = "SELECT c.account_id, COUNT(*) FROM invitations i JOIN contacts c ON c.id = i.contact_id \
@@ -599,7 +562,7 @@ impl Store {
     pub async fn dump_analytics(&self) -> Result<Vec<String>, StoreError> {
         let mut out = Vec::new();
         for wave in self.list_waves().await? {
-            for cell in self.wave_cells(wave.id).await? {
+            for cell in self.wave_cells(wave.id).await?.to_cells()? {
                 out.push(format!("{} {} {:?} {:?}", wave.id, cell.account_id, cell.role, cell.stats));
             }
         }

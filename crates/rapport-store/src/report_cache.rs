@@ -16,7 +16,7 @@ use rapport_core::loyalty::LoyaltyCounts;
 use rapport_core::segment::Dimension;
 use rapport_core::stats::CellStats;
 
-use crate::analytics::{PortfolioAccount, WaveCell, WaveInfo};
+use crate::analytics::{PortfolioAccount, WaveCells, WaveInfo};
 use crate::error::StoreError;
 use crate::store::Store;
 
@@ -72,7 +72,10 @@ impl ReportCache {
                 return Ok(hit);
             }
         }
+        let started = std::time::Instant::now();
         let value = Arc::new(load().await?);
+        // What a report waited for the first time after a change: `--log rapport_store=debug`.
+        tracing::debug!(input = ?key, ms = started.elapsed().as_secs_f64() * 1e3, "report input loaded");
         let mut state = self.state.lock().expect("the report cache lock is never poisoned");
         // Keep it only if nothing changed while it loaded.
         if state.version == Some(version) {
@@ -106,16 +109,28 @@ impl ReportCache {
         self.get(store, Key::Waves, || store.list_waves()).await
     }
 
-    /// [`Store::loyalty_per_account`], cached.
+    /// [`Store::wave_cells`], cached: what every figure of a wave is summed from.
+    pub async fn wave_cells(&self, store: &Store, wave_id: i64) -> Result<Arc<WaveCells>, StoreError> {
+        self.get(store, Key::Cells(wave_id), || store.wave_cells(wave_id)).await
+    }
+
+    /// Loyalty counts per account in one wave (all role levels merged), by internal id,
+    /// summed from the wave's cells and cached.
     pub async fn loyalty_per_account(
         &self,
         store: &Store,
         wave_id: i64,
     ) -> Result<Arc<HashMap<i64, LoyaltyCounts>>, StoreError> {
-        self.get(store, Key::PerAccount(wave_id), || store.loyalty_per_account(wave_id)).await
+        self.get(store, Key::PerAccount(wave_id), || async {
+            let cells = self.wave_cells(store, wave_id).await?;
+            in_background(move || Ok(cells.loyalty_per_account())).await
+        })
+        .await
     }
 
-    /// [`Store::loyalty_by_segment`], cached.
+    /// Loyalty counts per (wave, segment), cached: for one wave of the whole portfolio, summed
+    /// from the wave's cells; otherwise (every wave, or one account) summed by the database
+    /// ([`Store::loyalty_by_segment`]).
     pub async fn loyalty_by_segment(
         &self,
         store: &Store,
@@ -124,22 +139,58 @@ impl ReportCache {
         account_id: Option<i64>,
     ) -> Result<Arc<Vec<(i64, String, LoyaltyCounts)>>, StoreError> {
         let key = Key::Segments(wave_id, by, account_id);
-        self.get(store, key, || store.loyalty_by_segment(wave_id, by, account_id)).await
+        match (wave_id, account_id) {
+            (Some(wave_id), None) => {
+                self.get(store, key, || async {
+                    let stats = self.segment_stats(store, wave_id, by, false).await?;
+                    Ok(stats.into_iter().map(|(segment, s)| (wave_id, segment, s.loyalty)).collect())
+                })
+                .await
+            }
+            _ => self.get(store, key, || store.loyalty_by_segment(wave_id, by, account_id)).await,
+        }
     }
 
-    /// [`Store::drivers_by_segment`], cached.
+    /// Driver sums and loyalty per segment for one wave, ready for the key driver analysis,
+    /// summed from the wave's cells and cached.
     pub async fn drivers_by_segment(
         &self,
         store: &Store,
         wave_id: i64,
         by: Dimension,
     ) -> Result<Arc<BTreeMap<String, CellStats>>, StoreError> {
-        self.get(store, Key::Drivers(wave_id, by), || store.drivers_by_segment(wave_id, by)).await
+        self.get(store, Key::Drivers(wave_id, by), || self.segment_stats(store, wave_id, Some(by), true)).await
     }
 
-    /// [`Store::wave_cells`], cached: what filtered views aggregate in memory.
-    pub async fn wave_cells(&self, store: &Store, wave_id: i64) -> Result<Arc<Vec<WaveCell>>, StoreError> {
-        self.get(store, Key::Cells(wave_id), || store.wave_cells(wave_id)).await
+    /// The whole portfolio's statistics per segment in one wave ([`WaveCells::by_segment`]).
+    async fn segment_stats(
+        &self,
+        store: &Store,
+        wave_id: i64,
+        by: Option<Dimension>,
+        with_drivers: bool,
+    ) -> Result<BTreeMap<String, CellStats>, StoreError> {
+        let (accounts, cells) = self.accounts_and_cells(store, wave_id).await?;
+        in_background(move || cells.by_segment(&accounts, by, None, with_drivers)).await
+    }
+
+    /// [`ReportCache::accounts`] and [`ReportCache::wave_cells`], read at once: the cells on
+    /// a task of their own, so that each read has a connection and a core (a future joined
+    /// on one task decodes PostgreSQL's rows on one thread, one read after the other).
+    pub async fn accounts_and_cells(
+        &self,
+        store: &Store,
+        wave_id: i64,
+    ) -> Result<(Arc<Vec<PortfolioAccount>>, Arc<WaveCells>), StoreError> {
+        let cells = {
+            let (cache, store) = (self.clone(), store.clone());
+            tokio::spawn(async move { cache.wave_cells(&store, wave_id).await })
+        };
+        let accounts = self.accounts(store).await?;
+        let cells = cells.await.map_err(|e| {
+            StoreError::Other(anyhow::Error::new(e).context("reading a wave's analytics cells stopped"))
+        })??;
+        Ok((accounts, cells))
     }
 
     /// [`Store::invitations_per_account`], cached, as a map.
@@ -158,4 +209,14 @@ impl ReportCache {
     pub async fn contacts_per_account(&self, store: &Store) -> Result<Arc<HashMap<i64, i64>>, StoreError> {
         self.get(store, Key::Contacts, || async { Ok(store.contacts_per_account().await?.into_iter().collect()) }).await
     }
+}
+
+/// Runs a pass over a wave's cells on the blocking pool: summing the drivers of 257,000 cells
+/// takes tens of milliseconds, too long to hold up a server's async workers.
+async fn in_background<T: Send + 'static>(
+    work: impl FnOnce() -> Result<T, StoreError> + Send + 'static,
+) -> Result<T, StoreError> {
+    tokio::task::spawn_blocking(work)
+        .await
+        .map_err(|e| StoreError::Other(anyhow::Error::new(e).context("summing a wave's analytics cells stopped")))?
 }

@@ -333,7 +333,7 @@ async fn analytics_cells_follow_every_import_and_equal_a_rebuild(store: Store) {
     let cell = |cells: &[rapport_store::analytics::WaveCell], account: &str, role: Option<RoleLevel>| {
         cells.iter().find(|c| c.account_id == id_of(account) && c.role == role).map(|c| c.stats.clone())
     };
-    let cells = store.wave_cells(waves[0].id).await.unwrap();
+    let cells = store.wave_cells(waves[0].id).await.unwrap().to_cells().unwrap();
     // A1: the executive's latest answer (9, not 6) and the manager's 10.
     let exec = cell(&cells, "A1", Some(RoleLevel::Executive)).unwrap();
     assert_eq!((exec.loyalty.promoters, exec.loyalty.detractors, exec.loyalty.ltr_sum), (1, 0, 9));
@@ -350,7 +350,7 @@ async fn analytics_cells_follow_every_import_and_equal_a_rebuild(store: Store) {
     import(&store, Kind::Responses, &answers.replace("C2,2026-Q3,2026-08-02,10", "C2,2026-Q3,2026-08-02,3"))
         .await
         .unwrap();
-    let cells = store.wave_cells(waves[0].id).await.unwrap();
+    let cells = store.wave_cells(waves[0].id).await.unwrap().to_cells().unwrap();
     assert_eq!(cell(&cells, "A1", Some(RoleLevel::Manager)).unwrap().loyalty.detractors, 1);
 
     let maintained = store.dump_analytics().await.unwrap();
@@ -378,7 +378,7 @@ async fn answers_for_twenty_thousand_accounts_import_in_one_file(store: Store) {
     assert_eq!(summary.counts.inserted, N as u64);
 
     let waves = store.list_waves().await.unwrap();
-    let cells = store.wave_cells(waves[0].id).await.unwrap();
+    let cells = store.wave_cells(waves[0].id).await.unwrap().to_cells().unwrap();
     assert_eq!(cells.len(), N, "one cell per account");
     // LTR runs 0..=10 over and over: 2 promoters, 2 passives and 7 detractors in every 11.
     let promoters: u64 = cells.iter().map(|c| c.stats.loyalty.promoters).sum();
@@ -445,6 +445,7 @@ async fn cells_of_a_database_from_before_packed_drivers_are_recomputed_when_it_o
 async fn driver_sums_per_segment_equal_the_cells_added_up_by_segment(store: Store) {
     use rapport_core::segment::Dimension;
     use rapport_core::stats::CellStats;
+    use rapport_store::report_cache::ReportCache;
     use std::collections::BTreeMap;
     import(&store, Kind::Accounts, ACCOUNTS).await.unwrap();
     // C4 has no role level and C5 works at A3, which has no vertical, region, owner, style or flag.
@@ -461,15 +462,19 @@ async fn driver_sums_per_segment_equal_the_cells_added_up_by_segment(store: Stor
     // The first wave: the answer of the next one must not count in it.
     let wave = store.list_waves().await.unwrap()[0].id;
     let accounts = store.portfolio_accounts().await.unwrap();
-    let cells = store.wave_cells(wave).await.unwrap();
+    let cells = store.wave_cells(wave).await.unwrap().to_cells().unwrap();
     for by in Dimension::ALL {
         let mut expected: BTreeMap<String, CellStats> = BTreeMap::new();
         for cell in &cells {
             let account = &accounts.iter().find(|a| a.id == cell.account_id).unwrap().account;
             expected.entry(by.key(account, cell.role).into_owned()).or_default().merge(&cell.stats);
         }
-        assert_eq!(store.drivers_by_segment(wave, by).await.unwrap(), expected, "by {by:?}");
+        // Summed in memory from the wave's cells, as reports read them...
+        let cache = ReportCache::new();
+        assert_eq!(*cache.drivers_by_segment(&store, wave, by).await.unwrap(), expected, "by {by:?}");
         let loyalty: Vec<_> = expected.iter().map(|(segment, stats)| (wave, segment.clone(), stats.loyalty)).collect();
+        assert_eq!(*cache.loyalty_by_segment(&store, Some(wave), Some(by), None).await.unwrap(), loyalty, "by {by:?}");
+        // ...and grouped by the database, as trends read every wave.
         assert_eq!(store.loyalty_by_segment(Some(wave), Some(by), None).await.unwrap(), loyalty, "by {by:?}");
     }
 }

@@ -137,13 +137,13 @@ pub async fn an_answer_counts_at_once_and_a_second_one_replaces_it_keeping_histo
 
     let first = answers(&survey.survey, &[("ltr", "9"), ("product", "4"), ("comment", "<b>Great</b>")]);
     store.record_answer(&inv, &survey.survey, &first, NOW).await.unwrap();
-    let cells = store.wave_cells(wave).await.unwrap();
+    let cells = store.wave_cells(wave).await.unwrap().to_cells().unwrap();
     assert_eq!(cells.len(), 1);
     assert_eq!((cells[0].stats.loyalty.promoters, cells[0].stats.loyalty.detractors), (1, 0));
 
     let second = answers(&survey.survey, &[("ltr", "3"), ("buying_role", "decide")]);
     store.record_answer(&inv, &survey.survey, &second, NOW + Duration::minutes(5)).await.unwrap();
-    let cells = store.wave_cells(wave).await.unwrap();
+    let cells = store.wave_cells(wave).await.unwrap().to_cells().unwrap();
     assert_eq!(
         (cells[0].stats.loyalty.promoters, cells[0].stats.loyalty.detractors),
         (0, 1),
@@ -188,7 +188,7 @@ pub async fn answers_are_counted_by_difference_and_always_equal_a_rebuild(store:
         NewAnswer::new(&ana, v, &answers(v, &[("ltr", "3")]), NOW + Duration::minutes(1)).unwrap(),
     ];
     store.record_answers(&batch).await.unwrap();
-    let cells = store.wave_cells(wave).await.unwrap();
+    let cells = store.wave_cells(wave).await.unwrap().to_cells().unwrap();
     let exec = cell(&cells, RoleLevel::Executive).unwrap();
     assert_eq!((exec.loyalty.promoters, exec.loyalty.detractors, exec.loyalty.ltr_sum), (0, 1, 3));
     assert!(!exec.drivers.contains_key("product"), "her latest answer rates no product");
@@ -200,9 +200,9 @@ pub async fn answers_are_counted_by_difference_and_always_equal_a_rebuild(store:
         .record_answer(&ana, v, &answers(v, &[("ltr", "8"), ("product", "5")]), NOW + Duration::minutes(2))
         .await
         .unwrap();
-    assert_eq!(cell(&store.wave_cells(wave).await.unwrap(), RoleLevel::Executive).unwrap().drivers["product"].n, 1);
+    assert_eq!(cell(&store.wave_cells(wave).await.unwrap().to_cells().unwrap(), RoleLevel::Executive).unwrap().drivers["product"].n, 1);
     store.record_answer(&ana, v, &answers(v, &[("ltr", "10")]), NOW + Duration::minutes(3)).await.unwrap();
-    let exec = cell(&store.wave_cells(wave).await.unwrap(), RoleLevel::Executive).unwrap();
+    let exec = cell(&store.wave_cells(wave).await.unwrap().to_cells().unwrap(), RoleLevel::Executive).unwrap();
     assert!(!exec.drivers.contains_key("product"));
     assert_eq!(exec.loyalty.promoters, 1);
     assert_cells_equal_a_rebuild(&store, "a driver rated, then left out").await;
@@ -217,12 +217,12 @@ pub async fn answers_are_counted_by_difference_and_always_equal_a_rebuild(store:
     // Ana becomes a manager in the CRM: the import moves her answer to the manager cell, and
     // her next answer replaces it there.
     import(&store, Kind::Contacts, &CONTACTS.replace("CFO,executive", "CFO,manager")).await.unwrap();
-    let cells = store.wave_cells(wave).await.unwrap();
+    let cells = store.wave_cells(wave).await.unwrap().to_cells().unwrap();
     assert!(cell(&cells, RoleLevel::Executive).is_none(), "no executive has answered any more");
     assert_eq!(cell(&cells, RoleLevel::Manager).unwrap().loyalty.n(), 2);
     assert_cells_equal_a_rebuild(&store, "a role changed by an import").await;
     store.record_answer(&ana, v, &answers(v, &[("ltr", "6")]), NOW + Duration::minutes(4)).await.unwrap();
-    let manager = cell(&store.wave_cells(wave).await.unwrap(), RoleLevel::Manager).unwrap();
+    let manager = cell(&store.wave_cells(wave).await.unwrap().to_cells().unwrap(), RoleLevel::Manager).unwrap();
     assert_eq!((manager.loyalty.n(), manager.loyalty.detractors), (2, 1));
     assert_cells_equal_a_rebuild(&store, "an answer after the role change").await;
 
@@ -235,7 +235,7 @@ pub async fn answers_are_counted_by_difference_and_always_equal_a_rebuild(store:
     }
     .unwrap();
     store.record_answer(&tom, v, &answers(v, &[("ltr", "9")]), NOW + Duration::minutes(5)).await.unwrap();
-    let manager = cell(&store.wave_cells(wave).await.unwrap(), RoleLevel::Manager).unwrap();
+    let manager = cell(&store.wave_cells(wave).await.unwrap().to_cells().unwrap(), RoleLevel::Manager).unwrap();
     assert_eq!((manager.loyalty.n(), manager.loyalty.promoters), (2, 1), "Ana's 6 and Tom's 9");
     assert_cells_equal_a_rebuild(&store, "a cell out of step").await;
 
