@@ -59,10 +59,13 @@ pub struct BarChart {
 
 /// Height of one bar's row.
 const ROW: f64 = 22.0;
+/// Room right of the plot for each bar's figure: "-100.0 (n 250000)" at 12 px is about 125 px
+/// (80 px cut "+12.1 (n 503)" short).
+const FIGURES: f64 = 140.0;
 
 /// Lays out one bar per segment on a fixed -100..100 axis.
 pub fn layout(bars: &[Bar], width: f64) -> BarChart {
-    let plot = Rect { x: 150.0, y: 8.0, w: width - 230.0, h: ROW * bars.len().max(1) as f64 };
+    let plot = Rect { x: 150.0, y: 8.0, w: width - 150.0 - FIGURES, h: ROW * bars.len().max(1) as f64 };
     let x = Linear::new((-100.0, 100.0), (plot.x, plot.right()));
     let zero = round1(x.map(0.0));
     let placed = bars
@@ -108,7 +111,7 @@ mod tests {
                 Bar { label: "Energy".into(), nps: 50.0, interval: Some((30.0, 70.0)), n: 40 },
                 Bar { label: "Retail".into(), nps: -25.0, interval: None, n: 2 },
             ],
-            630.0,
+            690.0,
         );
         let (up, down) = (&chart.bars[0], &chart.bars[1]);
         // The axis is 400 px for 200 points: 2 px a point.
@@ -119,5 +122,8 @@ mod tests {
         assert_eq!(down.whisker, None);
         assert_eq!(up.value, "+50.0 (n 40)");
         assert!(down.y > up.y);
+        // The longest figure fits right of the plot (12 px text, about 7.2 px a character).
+        let longest = "-100.0 (n 250000)".len() as f64 * 7.2;
+        assert!(chart.plot.right() + 8.0 + longest <= chart.width, "{} px", chart.width - chart.plot.right());
     }
 }
