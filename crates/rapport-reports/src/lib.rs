@@ -461,17 +461,10 @@ pub async fn build(store: &Store, cache: &ReportCache, args: &ReportQuery) -> an
             args.report,
             ReportKind::Quadrants | ReportKind::Migration | ReportKind::Coverage | ReportKind::LoyaltyRevenue
         );
-    // The matrix is placed from the accounts and the wave's cells: both are read at once, the
-    // cells on a task of their own, so that each read has a connection and a core (the first
-    // quadrant report after a start waited for one read after the other).
-    let cells = (args.report == ReportKind::Quadrants).then(|| {
-        let (store, cache, wave) = (store.clone(), cache.clone(), args.wave.clone());
-        tokio::spawn(async move { read_wave_cells(&store, &cache, wave.as_deref()).await })
-    });
-    let portfolio = Portfolio::load(store, cache, lists_accounts, &args.filter).await?;
-    if let Some(cells) = cells {
-        cells.await??;
+    if args.report == ReportKind::Quadrants {
+        read_accounts_and_cells(store, cache, args.wave.as_deref()).await?;
     }
+    let portfolio = Portfolio::load(store, cache, lists_accounts, &args.filter).await?;
     let args = args.clone();
     let report = match args.report {
         ReportKind::Quadrants => quadrants(store, cache, &portfolio, &args).await?,
@@ -501,12 +494,14 @@ pub async fn build(store: &Store, cache: &ReportCache, args: &ReportQuery) -> an
     Ok(report)
 }
 
-/// Reads the cells of the wave named `wave` (the latest when None) into `cache`, for a report
-/// to find there. An unknown wave reads nothing: the report says what is wrong.
-async fn read_wave_cells(store: &Store, cache: &ReportCache, wave: Option<&str>) -> anyhow::Result<()> {
+/// Reads the accounts and the cells of the wave named `wave` (the latest when None) into
+/// `cache` at once ([`ReportCache::accounts_and_cells`]), for the matrix to find there: one
+/// after the other, they were most of the first quadrant report after a start. An unknown
+/// wave reads nothing here: the report says what is wrong.
+async fn read_accounts_and_cells(store: &Store, cache: &ReportCache, wave: Option<&str>) -> anyhow::Result<()> {
     let waves = Portfolio { accounts: Arc::default(), waves: cache.waves(store).await?, shown: None };
     if let Ok(w) = waves.wave(wave) {
-        cache.wave_cells(store, w.id).await?;
+        cache.accounts_and_cells(store, w.id).await?;
     }
     Ok(())
 }
