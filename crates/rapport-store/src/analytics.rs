@@ -12,9 +12,10 @@ use rapport_core::loyalty::LoyaltyCounts;
 use rapport_core::period::Period;
 use rapport_core::segment::Dimension;
 use rapport_core::stats::CellStats;
-use sqlx::{QueryBuilder, Row};
+use sqlx::QueryBuilder;
 use time::{Date, OffsetDateTime};
 
+use crate::copy_out;
 use crate::direct;
 use crate::error::StoreError;
 use crate::on_pool;
@@ -464,7 +465,16 @@ impl Store {
                 })
                 .await?
             }
-            Store::Postgres(pool) => sqlx::query_as(&sql).fetch_all(pool).await?,
+            Store::Postgres(pool) => {
+                let count: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM accounts").fetch_one(pool).await?;
+                let mut rows = Vec::with_capacity(usize::try_from(count).unwrap_or(0));
+                copy_out::copy_rows(pool, &sql, |r| {
+                    rows.push(AccountRow::from_copy(r)?);
+                    Ok(())
+                })
+                .await?;
+                rows
+            }
         };
         rows.into_iter().map(|r| Ok(PortfolioAccount { id: r.id, account: r.into_account()? })).collect()
     }
@@ -495,11 +505,17 @@ impl Store {
             Store::Postgres(pool) => {
                 let count: i64 = sqlx::query_scalar(count_sql).bind(wave_id).fetch_one(pool).await?;
                 let mut cells = WaveCells::with_capacity(usize::try_from(count).unwrap_or(0));
-                let mut rows = sqlx::query(sql).bind(wave_id).fetch(pool);
-                while let Some(r) = rows.try_next().await? {
-                    let loyalty = [r.try_get(2)?, r.try_get(3)?, r.try_get(4)?, r.try_get(5)?, r.try_get(6)?];
-                    cells.push(r.try_get(0)?, r.try_get::<&str, _>(1)?, loyalty, r.try_get::<&[u8], _>(7)?);
-                }
+                // COPY takes no parameters; the wave is a number, written into the query.
+                let query = sql.replace("$1", &wave_id.to_string());
+                copy_out::copy_rows(pool, &query, |r| {
+                    let mut loyalty = [0; 5];
+                    for (i, sum) in loyalty.iter_mut().enumerate() {
+                        *sum = r.int8_not_null(2 + i)?;
+                    }
+                    cells.push(r.int8_not_null(0)?, r.text_not_null(1)?, loyalty, r.bytes_not_null(7)?);
+                    Ok(())
+                })
+                .await?;
                 Ok(cells)
             }
         }

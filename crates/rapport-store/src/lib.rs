@@ -29,6 +29,7 @@ pub mod assessment;
 pub mod audit;
 pub mod backup;
 pub mod cadence;
+mod copy_out;
 mod direct;
 pub mod error;
 pub mod export;

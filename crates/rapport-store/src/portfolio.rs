@@ -3,6 +3,7 @@
 use rapport_core::account::{Account, RelationshipStyle};
 use rapport_core::money::Money;
 
+use crate::copy_out;
 use crate::error::StoreError;
 use crate::kind::Kind;
 use crate::on_pool;
@@ -90,6 +91,28 @@ impl AccountRow {
             strategic: row.get(11)?,
             sponsor_email: row.get(12)?,
             attributes: row.get(13)?,
+        })
+    }
+
+    /// A row of `SELECT {ACCOUNT_COLUMNS}, attributes` read through PostgreSQL's binary COPY
+    /// (see [`crate::copy_out`]), field by field in that order.
+    pub(crate) fn from_copy(row: &copy_out::Fields<'_>) -> Result<AccountRow, StoreError> {
+        let text = |i| Ok::<_, StoreError>(row.text(i)?.map(str::to_string));
+        Ok(AccountRow {
+            id: row.int8_not_null(0)?,
+            external_id: row.text_not_null(1)?.to_string(),
+            name: row.text_not_null(2)?.to_string(),
+            vertical: text(3)?,
+            region: text(4)?,
+            owner_email: text(5)?,
+            billed_revenue: row.int8(6)?,
+            potential_revenue: row.int8(7)?,
+            cost_of_sales: row.int8(8)?,
+            payment_days: row.int4(9)?,
+            relationship_style: text(10)?,
+            strategic: row.bool(11)?,
+            sponsor_email: text(12)?,
+            attributes: row.text_not_null(13)?.to_string(),
         })
     }
 

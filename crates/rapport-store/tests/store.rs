@@ -1,6 +1,8 @@
 //! The store's contract, run against SQLite and PostgreSQL alike.
 
+use rapport_core::account::RelationshipStyle;
 use rapport_core::contact::RoleLevel;
+use rapport_core::money::Money;
 use rapport_store::export::export_csv;
 use rapport_store::import::{ImportError, ImportOptions, ImportSummary, import_reader};
 use rapport_store::{Kind, Store};
@@ -32,6 +34,7 @@ fn main() {
         a_contact_answering_twice_keeps_both_answers,
         every_kind_round_trips_through_export,
         formula_cells_are_inert_in_exports_and_restored_on_import,
+        reports_read_every_field_of_an_account_as_stored,
         analytics_cells_follow_every_import_and_equal_a_rebuild,
         answers_for_twenty_thousand_accounts_import_in_one_file,
         cells_of_a_database_from_before_packed_drivers_are_recomputed_when_it_opens,
@@ -314,6 +317,49 @@ async fn formula_cells_are_inert_in_exports_and_restored_on_import(store: Store)
     assert!(out.contains("X2,'=already quoted,'-5+5"), "{out}");
     let again = import(&store, Kind::Accounts, &out).await.unwrap();
     assert_eq!(again.counts.updated, 0);
+}
+
+async fn reports_read_every_field_of_an_account_as_stored(store: Store) {
+    // Reports read the whole portfolio in bulk (on PostgreSQL through binary COPY): every
+    // type of field, filled and empty, and names in any script come out as stored.
+    let csv = format!(
+        "{ACCOUNTS}A4,\"Zürich Präzision, 東京 & Søn\",Manufacturing,APAC,mei@rapport.example,-1.05,0,7,0,transaction,false\n"
+    );
+    import(&store, Kind::Accounts, &csv).await.unwrap();
+    let accounts = store.portfolio_accounts().await.unwrap();
+    let ids: Vec<&str> = accounts.iter().map(|a| a.account.account_id.as_str()).collect();
+    assert_eq!(ids, ["A1", "A2", "A3", "A4"], "ordered by CRM id");
+    for a in &accounts {
+        assert_eq!(store.find_account_id(&a.account.account_id).await.unwrap(), Some(a.id));
+    }
+    let full = &accounts[0].account;
+    assert_eq!(
+        (full.name.as_str(), full.vertical.as_deref(), full.region.as_deref(), full.owner_email.as_deref()),
+        ("Northwind Logistics", Some("Logistics"), Some("EMEA"), Some("ana@rapport.example"))
+    );
+    assert_eq!(
+        (full.billed_revenue, full.potential_revenue, full.cost_of_sales),
+        (Some(Money(125_000_050)), Some(Money(30_000_000)), Some(Money(90_000_000)))
+    );
+    assert_eq!(
+        (full.payment_days, full.relationship_style, full.strategic),
+        (Some(45), Some(RelationshipStyle::Relationship), Some(true))
+    );
+    let empty = &accounts[2].account;
+    assert_eq!(empty.name, "Granite Peak Energy");
+    assert_eq!((empty.vertical.as_deref(), empty.region.as_deref(), empty.owner_email.as_deref()), (None, None, None));
+    assert_eq!((empty.billed_revenue, empty.potential_revenue, empty.cost_of_sales), (None, None, None));
+    assert_eq!(
+        (empty.payment_days, empty.relationship_style, empty.strategic, empty.sponsor_email.as_deref()),
+        (None, None, None, None)
+    );
+    let other = &accounts[3].account;
+    assert_eq!(other.name, "Zürich Präzision, 東京 & Søn");
+    assert_eq!(
+        (other.billed_revenue, other.potential_revenue, other.payment_days),
+        (Some(Money(-105)), Some(Money(0)), Some(0))
+    );
+    assert_eq!((other.relationship_style, other.strategic), (Some(RelationshipStyle::Transaction), Some(false)));
 }
 
 async fn analytics_cells_follow_every_import_and_equal_a_rebuild(store: Store) {
