@@ -14,9 +14,10 @@
 //!
 //! A read locks the handle away from sqlx's connection thread while rusqlite uses it, so the
 //! two never touch the connection at once. The answer batches have a connection of rusqlite's
-//! own ([`Writer`]): no handle to borrow (a round trip to sqlx's thread) and its prepared
-//! statements kept from batch to batch. Both run on tokio's blocking pool so that they do not
-//! hold up the async workers.
+//! own ([`OwnConnection`]): no handle to borrow (a round trip to sqlx's thread) and its
+//! prepared statements kept from batch to batch; so do the response page's keyed lookups of
+//! personal links ([`lookup`]), which every answer waits for. All run on tokio's blocking pool
+//! so that they do not hold up the async workers.
 
 use std::path::{Path, PathBuf};
 use std::sync::{Mutex, PoisonError};
@@ -53,7 +54,7 @@ where
     .map_err(|e| StoreError::Other(anyhow::Error::new(e).context("a bulk read of the SQLite database stopped")))?
 }
 
-/// Runs `write` in one transaction on the store's own rusqlite connection ([`Writer`]), on the
+/// Runs `write` in one transaction on the store's own rusqlite connection ([`OwnConnection`]), on the
 /// blocking pool, in its turn among this process's writers ([`writer_turn`]). The transaction
 /// is IMMEDIATE (it takes the write lock first, as [`crate::tx::Tx`] does) and commits when
 /// `write` returns Ok; on an error nothing of it stays.
@@ -64,63 +65,82 @@ where
 {
     let _turn = writer_turn(db.writer()).await;
     let writer = db.direct().clone();
-    tokio::task::spawn_blocking(move || writer.transaction(write))
+    tokio::task::spawn_blocking(move || {
+        writer.with(|conn| {
+            // A write that panicked left its transaction rolled back (rusqlite rolls back on
+            // drop): the connection is as good as before.
+            let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate).map_err(writing)?;
+            let out = write(&tx)?;
+            tx.commit().map_err(writing)?;
+            Ok(out)
+        })
+    })
+    .await
+    .map_err(|e| StoreError::Other(anyhow::Error::new(e).context("a write to the SQLite database stopped")))?
+}
+
+/// Runs `read`, a few keyed reads, on the store's own connection for lookups, on the blocking
+/// pool: what the response page's group read of personal links uses, one batch at a time.
+/// Each statement sees the committed data as of its start (autocommit).
+pub(crate) async fn lookup<T, F>(db: &SqliteDb, read: F) -> Result<T, StoreError>
+where
+    T: Send + 'static,
+    F: FnOnce(&Connection) -> Result<T, StoreError> + Send + 'static,
+{
+    let lookups = db.lookups().clone();
+    tokio::task::spawn_blocking(move || lookups.with(|conn| read(conn)))
         .await
-        .map_err(|e| StoreError::Other(anyhow::Error::new(e).context("a write to the SQLite database stopped")))?
+        .map_err(|e| StoreError::Other(anyhow::Error::new(e).context("a read of the SQLite database stopped")))?
 }
 
 /// A connection of rusqlite's own to the store's file, opened on first use, with the settings
-/// of sqlx's connections.
-pub(crate) struct Writer {
+/// of sqlx's connections; its statements stay prepared from one use to the next.
+pub(crate) struct OwnConnection {
     file: PathBuf,
     conn: Mutex<Slot>,
 }
 
-/// Where the writer's connection is at.
+/// Where the connection is at.
 enum Slot {
     /// Not opened yet.
     Unopened,
     Open(Connection),
-    /// The store was closed: a write now fails, as one through a closed sqlx pool does.
+    /// The store was closed: a use now fails, as one through a closed sqlx pool does.
     Closed,
 }
 
-impl std::fmt::Debug for Writer {
+impl std::fmt::Debug for OwnConnection {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Writer").field("file", &self.file).finish_non_exhaustive()
+        f.debug_struct("OwnConnection").field("file", &self.file).finish_non_exhaustive()
     }
 }
 
-impl Writer {
-    /// The writer of `file`; nothing is opened yet.
-    pub(crate) fn new(file: &Path) -> Writer {
-        Writer { file: file.to_path_buf(), conn: Mutex::new(Slot::Unopened) }
+impl OwnConnection {
+    /// A connection to `file`; nothing is opened yet.
+    pub(crate) fn new(file: &Path) -> OwnConnection {
+        OwnConnection { file: file.to_path_buf(), conn: Mutex::new(Slot::Unopened) }
     }
 
-    /// Closes the connection, once a write in progress has ended; later writes fail.
+    /// Closes the connection, once a use in progress has ended; later uses fail.
     pub(crate) fn close(&self) {
         *self.conn.lock().unwrap_or_else(PoisonError::into_inner) = Slot::Closed;
     }
 
-    fn transaction<T>(&self, write: impl FnOnce(&Transaction<'_>) -> Result<T, StoreError>) -> Result<T, StoreError> {
-        // A write that panicked left its transaction rolled back (rusqlite rolls back on
-        // drop): the connection is as good as before.
+    /// Runs `work` on the connection, opening it first if need be; one use at a time.
+    fn with<T>(&self, work: impl FnOnce(&mut Connection) -> Result<T, StoreError>) -> Result<T, StoreError> {
         let mut slot = self.conn.lock().unwrap_or_else(PoisonError::into_inner);
         if matches!(*slot, Slot::Unopened) {
             *slot = Slot::Open(self.open().map_err(|e| {
-                StoreError::Other(anyhow::Error::new(e).context(format!("opening {} for writing", self.file.display())))
+                StoreError::Other(anyhow::Error::new(e).context(format!("opening {}", self.file.display())))
             })?);
         }
         let Slot::Open(conn) = &mut *slot else {
             return Err(StoreError::Other(anyhow::anyhow!(
-                "the database {} was closed: nothing more can be written to it",
+                "the database {} was closed: nothing more can be read from it or written to it",
                 self.file.display()
             )));
         };
-        let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate).map_err(writing)?;
-        let out = write(&tx)?;
-        tx.commit().map_err(writing)?;
-        Ok(out)
+        work(conn)
     }
 
     fn open(&self) -> rusqlite::Result<Connection> {

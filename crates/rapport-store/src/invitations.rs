@@ -9,11 +9,14 @@ use rand::rngs::OsRng;
 use rapport_core::answer::Answers;
 use rapport_core::contact::RoleLevel;
 use rapport_core::survey::Survey;
+use rusqlite::OptionalExtension;
 use sqlx::QueryBuilder;
+use time::format_description::well_known::Rfc3339;
 use time::{Date, Duration, OffsetDateTime};
 
 use crate::analytics::in_place::{self, InPlace};
 use crate::analytics::{CellAnswer, add_answers, refresh_cells};
+use crate::direct;
 use crate::error::StoreError;
 use crate::on_pool;
 use crate::store::Store;
@@ -172,6 +175,56 @@ const INVITATION_COLUMNS: &str = "i.id, i.secret, i.wave_id, w.name AS wave_name
      a.external_id AS account_external_id, i.language, i.channel, i.status, i.draft, i.answered_at \
      FROM invitations i JOIN waves w ON w.id = i.wave_id JOIN contacts c ON c.id = i.contact_id \
      JOIN accounts a ON a.id = c.account_id";
+
+impl Invitation {
+    /// A row of `SELECT {INVITATION_COLUMNS}` read through rusqlite, column by column in that
+    /// order, its date and time as sqlx writes them (`2026-12-31`, RFC 3339).
+    fn from_rusqlite(row: &rusqlite::Row<'_>) -> rusqlite::Result<Invitation> {
+        let unreadable = |i: usize, what: &str, value: &str| {
+            rusqlite::Error::FromSqlConversionFailure(
+                i,
+                rusqlite::types::Type::Text,
+                format!("'{value}' is not {what}").into(),
+            )
+        };
+        let closes_on = match row.get_ref(5)?.as_str_or_null()? {
+            None => None,
+            Some(day) => Some(
+                Date::parse(day, time::macros::format_description!("[year]-[month]-[day]"))
+                    .map_err(|_| unreadable(5, "a date such as 2026-12-31", day))?,
+            ),
+        };
+        let answered_at = match row.get_ref(18)?.as_str_or_null()? {
+            None => None,
+            Some(at) => Some(OffsetDateTime::parse(at, &Rfc3339).map_err(|_| unreadable(18, "an RFC 3339 time", at))?),
+        };
+        Ok(Invitation {
+            id: row.get(0)?,
+            secret: row.get(1)?,
+            wave_id: row.get(2)?,
+            wave_name: row.get(3)?,
+            wave_status: row.get(4)?,
+            closes_on,
+            survey_version_id: row.get(6)?,
+            contact_id: row.get(7)?,
+            contact_name: row.get(8)?,
+            email: row.get(9)?,
+            phone: row.get(10)?,
+            account_id: row.get(11)?,
+            account_name: row.get(12)?,
+            account_external_id: row.get(13)?,
+            language: row.get(14)?,
+            channel: row.get(15)?,
+            status: row.get(16)?,
+            draft: row.get(17)?,
+            answered_at,
+        })
+    }
+}
+
+fn looking_up(err: rusqlite::Error) -> StoreError {
+    StoreError::Other(anyhow::Error::new(err).context("looking personal links up in the SQLite database"))
+}
 
 /// A contact a new wave may invite.
 #[derive(sqlx::FromRow)]
@@ -448,19 +501,39 @@ impl Store {
     /// The invitations with these ids (those that exist), in no particular order: the
     /// response pages look up the links that arrive together in one query.
     pub async fn invitations(&self, ids: &[i64]) -> Result<Vec<Invitation>, StoreError> {
+        let pool = match self {
+            // On SQLite each link is read by its key through one statement kept prepared, on
+            // a connection of rusqlite's own: through sqlx the batch was a statement prepared
+            // anew for each number of links and a round trip to its connection's thread,
+            // which every answer waited for (BENCHMARKS.md, issue 4).
+            Store::Sqlite(db) => {
+                let ids = ids.to_vec();
+                return direct::lookup(db, move |conn| {
+                    let sql = format!("SELECT {INVITATION_COLUMNS} WHERE i.id = ?1");
+                    let mut read = conn.prepare_cached(&sql).map_err(looking_up)?;
+                    let mut found = Vec::with_capacity(ids.len());
+                    for id in ids {
+                        if let Some(invitation) =
+                            read.query_row([id], Invitation::from_rusqlite).optional().map_err(looking_up)?
+                        {
+                            found.push(invitation);
+                        }
+                    }
+                    Ok(found)
+                })
+                .await;
+            }
+            Store::Postgres(pool) => pool,
+        };
         let mut found = Vec::with_capacity(ids.len());
         for chunk in ids.chunks(INVITATION_CHUNK) {
-            let sql = format!("SELECT {INVITATION_COLUMNS} WHERE i.id IN (");
-            let rows: Vec<Invitation> = on_pool!(self, |pool| {
-                let mut qb = QueryBuilder::new(sql);
-                let mut sep = qb.separated(", ");
-                for id in chunk {
-                    sep.push_bind(*id);
-                }
-                qb.push(")");
-                qb.build_query_as().fetch_all(pool).await?
-            });
-            found.extend(rows);
+            let mut qb = QueryBuilder::new(format!("SELECT {INVITATION_COLUMNS} WHERE i.id IN ("));
+            let mut sep = qb.separated(", ");
+            for id in chunk {
+                sep.push_bind(*id);
+            }
+            qb.push(")");
+            found.extend(qb.build_query_as::<Invitation>().fetch_all(pool).await?);
         }
         Ok(found)
     }

@@ -20,8 +20,9 @@ pub enum Store {
 }
 
 /// An embedded SQLite database: connections to read through, one connection that every sqlx
-/// transaction and write statement of Rapport goes through, and the rusqlite connection the
-/// answer batches write through ([`direct::Writer`]).
+/// transaction and write statement of Rapport goes through, the rusqlite connection the
+/// answer batches write through, and the one the response page looks personal links up
+/// through ([`direct::OwnConnection`]).
 ///
 /// Why few writers: SQLite lets one transaction write at a time anyway, and a connection that
 /// finds the file changed by another connection drops its whole page cache (and its mapping
@@ -33,7 +34,8 @@ pub enum Store {
 pub struct SqliteDb {
     readers: SqlitePool,
     writer: SqlitePool,
-    direct: Arc<direct::Writer>,
+    direct: Arc<direct::OwnConnection>,
+    lookups: Arc<direct::OwnConnection>,
 }
 
 /// The settings of every connection to an SQLite file, sqlx's and rusqlite's alike (besides
@@ -67,8 +69,14 @@ impl SqliteDb {
     }
 
     /// The connection the answer batches write through, outside sqlx (see [`direct`]).
-    pub(crate) fn direct(&self) -> &Arc<direct::Writer> {
+    pub(crate) fn direct(&self) -> &Arc<direct::OwnConnection> {
         &self.direct
+    }
+
+    /// The connection the response page looks personal links up through, outside sqlx (see
+    /// [`direct::lookup`]).
+    pub(crate) fn lookups(&self) -> &Arc<direct::OwnConnection> {
+        &self.lookups
     }
 }
 
@@ -114,7 +122,8 @@ impl Store {
             for (name, value) in SQLITE_PRAGMAS {
                 options = options.pragma(name, value);
             }
-            let direct = Arc::new(direct::Writer::new(options.get_filename()));
+            let direct = Arc::new(direct::OwnConnection::new(options.get_filename()));
+            let lookups = Arc::new(direct::OwnConnection::new(options.get_filename()));
             let opening = |e: sqlx::Error| {
                 StoreError::Other(anyhow::Error::new(e).context(format!("opening the SQLite database {url}")))
             };
@@ -136,7 +145,7 @@ impl Store {
                 .connect_with(options)
                 .await
                 .map_err(opening)?;
-            Store::Sqlite(SqliteDb { readers, writer, direct })
+            Store::Sqlite(SqliteDb { readers, writer, direct, lookups })
         } else if url.starts_with("postgres://") || url.starts_with("postgresql://") {
             let pool = PgPoolOptions::new()
                 .max_connections(16)
@@ -182,6 +191,7 @@ impl Store {
                 db.readers.close().await;
                 db.writer.close().await;
                 db.direct.close();
+                db.lookups.close();
             }
             Store::Postgres(pool) => pool.close().await,
         }

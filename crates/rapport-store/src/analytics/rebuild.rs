@@ -1,5 +1,5 @@
 //! `rapport analytics rebuild` on SQLite: every cell recomputed from every answer in one
-//! transaction on the store's rusqlite connection ([`crate::direct::Writer`]).
+//! transaction on the store's rusqlite connection ([`crate::direct::OwnConnection`]).
 //!
 //! The answers are read and the cells written on one connection, each statement prepared
 //! once and stepped in place. Through sqlx, every one of millions of answers read and cells

@@ -266,14 +266,25 @@ pub async fn partial_answers_wait_in_the_invitation_until_the_answer(store: Stor
     store.save_draft(inv.id, &partial).await.unwrap();
     let saved = store.invitation(inv.id).await.unwrap().unwrap();
     assert_eq!(serde_json::from_str::<Answers>(saved.draft.as_deref().unwrap()).unwrap(), partial);
+    assert_same_in_a_batch(&store, &saved).await;
     assert_eq!(store.wave_progress(wave).await.unwrap().partial, 1);
     assert!(store.wave_cells(wave).await.unwrap().is_empty(), "a saved draft is not an answer");
 
     let full = answers(&survey.survey, &[("ltr", "7"), ("product", "2")]);
     store.record_answer(&saved, &survey.survey, &full, NOW).await.unwrap();
     let answered = store.invitation(inv.id).await.unwrap().unwrap();
-    assert_eq!((answered.draft, answered.answered_at), (None, Some(NOW)));
     assert_eq!(store.wave_progress(wave).await.unwrap().partial, 0);
+    assert_same_in_a_batch(&store, &answered).await;
+    assert!(answered.closes_on.is_some());
+    assert_eq!((answered.draft, answered.answered_at), (None, Some(NOW)));
+}
+
+/// The response page looks links up in batches (on SQLite by a path of its own): every field
+/// (the wave's last day, the draft, the answer's time) reads as one link read alone, and an
+/// unknown link is left out.
+async fn assert_same_in_a_batch(store: &Store, link: &Invitation) {
+    let batch = store.invitations(&[link.id, link.id + 1000]).await.unwrap();
+    assert_eq!(format!("{batch:?}"), format!("{:?}", [link]));
 }
 
 pub async fn an_unsubscribed_contact_stays_out_whatever_a_later_import_says(store: Store) {

@@ -1,4 +1,5 @@
-//! Group read: the personal links that arrive together are looked up in one query. Every
+//! Group read: the personal links that arrive together are looked up together (one query on
+//! PostgreSQL; on SQLite one statement kept prepared, on a connection of its own). Every
 //! answer first needs its invitation (the secret to compare, the wave's state, the survey
 //! version), and each query is a round trip to a database connection's thread; under load
 //! those round trips, not the database, were what answers waited for. Like the group commit
