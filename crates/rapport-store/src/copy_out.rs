@@ -13,8 +13,8 @@
 
 use anyhow::{Context, anyhow};
 use futures_util::TryStreamExt;
-use sqlx::PgPool;
-use sqlx::postgres::PgPoolCopyExt;
+use sqlx::pool::PoolConnection;
+use sqlx::{PgPool, Postgres};
 
 use crate::error::StoreError;
 
@@ -90,24 +90,50 @@ pub(crate) async fn copy_rows(
     mut each: impl FnMut(&Fields<'_>) -> Result<(), StoreError>,
 ) -> Result<(), StoreError> {
     let statement = format!("COPY ({query}) TO STDOUT (FORMAT binary)");
-    let mut stream = pool.copy_out_raw(&statement).await?;
-    let mut reader = Reader::default();
-    // Bytes of a row that a chunk cut short, kept until the next chunk completes it.
-    let mut pending: Vec<u8> = Vec::new();
-    while let Some(chunk) = stream.try_next().await? {
-        if pending.is_empty() {
-            let used = reader.rows(&chunk, &mut each)?;
-            pending.extend_from_slice(&chunk[used..]);
-        } else {
-            pending.extend_from_slice(&chunk);
-            let used = reader.rows(&pending, &mut each)?;
-            pending.drain(..used);
+    let mut guard = CloseUnlessDone { conn: pool.acquire().await?, done: false };
+    {
+        let mut stream = guard.conn.copy_out_raw(&statement).await?;
+        let mut reader = Reader::default();
+        // Bytes of a row that a chunk cut short, kept until the next chunk completes it.
+        let mut pending: Vec<u8> = Vec::new();
+        // A row that cannot be read names the query it came from.
+        let naming = |err: StoreError| match err {
+            StoreError::Other(e) => StoreError::Other(e.context(format!("reading `{query}` through COPY"))),
+            other => other,
+        };
+        while let Some(chunk) = stream.try_next().await? {
+            if pending.is_empty() {
+                let used = reader.rows(&chunk, &mut each).map_err(naming)?;
+                pending.extend_from_slice(&chunk[used..]);
+            } else {
+                pending.extend_from_slice(&chunk);
+                let used = reader.rows(&pending, &mut each).map_err(naming)?;
+                pending.drain(..used);
+            }
+        }
+        if !reader.ended || !pending.is_empty() {
+            return Err(anyhow!("the COPY stream of `{query}` ended before its trailer").into());
         }
     }
-    if !reader.ended || !pending.is_empty() {
-        return Err(anyhow!("the COPY stream of `{query}` ended before its trailer").into());
-    }
+    guard.done = true;
     Ok(())
+}
+
+/// The connection a COPY runs on, closed instead of going back to the pool unless its stream
+/// was read to the end. sqlx does not note the reply a COPY still owes: a connection whose
+/// COPY stopped early (a row that could not be read, or a request that went away and dropped
+/// the read) would answer its next query with that COPY's leftovers.
+struct CloseUnlessDone {
+    conn: PoolConnection<Postgres>,
+    done: bool,
+}
+
+impl Drop for CloseUnlessDone {
+    fn drop(&mut self) {
+        if !self.done {
+            self.conn.close_on_drop();
+        }
+    }
 }
 
 /// Where a stream is: before its header, among its rows, or past its trailer.
@@ -159,8 +185,10 @@ impl Reader {
                     return Ok(at);
                 };
                 next += 4;
-                if len < 0 {
+                if len == -1 {
                     self.fields.push((next, None));
+                } else if len < 0 {
+                    return Err(anyhow!("COPY field with the length {len}").into());
                 } else {
                     let len = len as usize;
                     self.fields.push((next, Some(len)));
@@ -184,6 +212,12 @@ fn header_len(buf: &[u8]) -> Result<Option<usize>, StoreError> {
     }
     if &buf[..SIGNATURE.len()] != SIGNATURE {
         return Err(anyhow!("the COPY stream does not start with PostgreSQL's binary signature").into());
+    }
+    // Bits 16-31 of the flags are critical: a reader that does not know them must stop
+    // (bit 16: every row carries its OID first).
+    let flags = u32::from_be_bytes(buf[SIGNATURE.len()..SIGNATURE.len() + 4].try_into().expect("four bytes"));
+    if flags & 0xFFFF_0000 != 0 {
+        return Err(anyhow!("the COPY stream has flags {flags:#x} that this reader does not know").into());
     }
     let extension = u32::from_be_bytes(buf[fixed - 4..fixed].try_into().expect("four bytes")) as usize;
     Ok((buf.len() >= fixed + extension).then_some(fixed + extension))
@@ -246,6 +280,20 @@ mod tests {
     fn a_stream_that_is_not_binary_copy_is_refused() {
         let err = read_in_chunks(b"id,name\n1,Acme\n-------", 64).unwrap_err();
         assert!(err.to_string().contains("binary signature"), "{err}");
+    }
+
+    #[test]
+    fn unknown_critical_flags_and_bad_lengths_are_refused() {
+        // Bit 16: rows that carry their OIDs, which this reader would misread.
+        let mut with_oids = stream(&[(1, Some("Acme"))]);
+        with_oids[SIGNATURE.len()..SIGNATURE.len() + 4].copy_from_slice(&0x0001_0000u32.to_be_bytes());
+        let err = read_in_chunks(&with_oids, 64).unwrap_err();
+        assert!(err.to_string().contains("flags 0x10000"), "{err}");
+        let mut bad_length = stream(&[(1, None)]);
+        let null = bad_length.len() - 6;
+        bad_length[null..null + 4].copy_from_slice(&(-2i32).to_be_bytes());
+        let err = read_in_chunks(&bad_length, 64).unwrap_err();
+        assert!(err.to_string().contains("length -2"), "{err}");
     }
 
     #[test]

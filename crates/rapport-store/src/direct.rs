@@ -1,7 +1,8 @@
 //! Work on SQLite that runs through rusqlite rather than sqlx: bulk reads (statements that
 //! return 100,000 rows and more: every account, every account's loyalty in a wave, a wave's
-//! driver rows), on the raw handle of one of sqlx's pooled connections; and the answer
-//! batch's transaction ([`crate::analytics::in_place`]), on a connection of its own.
+//! driver rows), on the raw handle of one of sqlx's pooled connections; the answer batch's
+//! transaction ([`crate::analytics::in_place`]), on a connection of its own; and the response
+//! page's lookups of personal links ([`lookup`]), on another.
 //!
 //! Why a second driver for these: sqlx hands every SQLite row from its connection thread to
 //! the async side, copying each value into an allocation of its own, which costs about 5 µs a

@@ -499,7 +499,7 @@ impl Store {
     }
 
     /// The invitations with these ids (those that exist), in no particular order: the
-    /// response pages look up the links that arrive together in one query.
+    /// response pages look up the links that arrive together at once.
     pub async fn invitations(&self, ids: &[i64]) -> Result<Vec<Invitation>, StoreError> {
         let pool = match self {
             // On SQLite each link is read by its key through one statement kept prepared, on

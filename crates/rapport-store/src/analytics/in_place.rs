@@ -1,7 +1,7 @@
 //! A batch of answers stored on SQLite in one go, in place: the whole transaction (the
 //! contacts' role levels, their previous answers, the cells by difference, the answers, the
 //! invitations, the data version, the commit) runs through rusqlite on the store's writing
-//! connection ([`crate::direct::Writer`]), with its statements prepared once and no round trip
+//! connection ([`crate::direct::OwnConnection`]), with its statements prepared once and no round trip
 //! between them.
 //!
 //! Why: through sqlx, each statement of a batch was a round trip to the connection's worker

@@ -116,38 +116,80 @@ pub fn layout(drivers: &[DriverPoint], width: f64, height: f64) -> PriorityChart
 /// The height of a label line, and the width of a character, at the chart's font size (11).
 const LINE: f64 = 12.0;
 const CHAR: f64 = 6.2;
+/// A point's radius (the template's `r`), and the room a label leaves around one.
+const DOT: f64 = 5.0;
+const GAP: f64 = 2.0;
+/// From a label's baseline up to the top of its capitals, and down below its descenders.
+const ASCENT: f64 = 9.0;
+const DESCENT: f64 = 3.0;
+/// What a label on the other side of its point costs, in pixels of vertical move: a label
+/// beside its own point reads better than one moved a line away.
+const OTHER_SIDE: f64 = 3.0;
 
 /// The horizontal extent of a label.
 fn label_span(p: &PlacedDriver) -> (f64, f64) {
-    let w = CHAR * p.name.chars().count() as f64;
-    if p.anchor == "end" { (p.label_x - w, p.label_x) } else { (p.label_x, p.label_x + w) }
+    span_at(p.label_x, p.anchor, &p.name)
 }
 
-/// Moves labels that would overprint one another: drivers with close importance and rating
-/// (two drivers both rated 3.2 and both at 10%) had their names drawn on top of each other.
-/// Top to bottom, a label that meets one already placed moves to the nearest free line just
-/// above or below a placed label, within the plot; the point stays where it is.
+fn span_at(label_x: f64, anchor: &str, name: &str) -> (f64, f64) {
+    let w = CHAR * name.chars().count() as f64;
+    if anchor == "end" { (label_x - w, label_x) } else { (label_x, label_x + w) }
+}
+
+/// Moves labels that would overprint one another or another driver's point: drivers with
+/// close importance and rating (two drivers both rated 3.2 and both at 10%) had their names
+/// drawn on top of each other, or across the next point. Top to bottom, each label takes the
+/// free place nearest to where its point put it: beside its point on either side, or on the
+/// nearest free line above or below a placed label or a point, within the plot; the point
+/// stays where it is.
 fn clear_labels(mut points: Vec<PlacedDriver>, plot: &Rect) -> Vec<PlacedDriver> {
+    let dots: Vec<(f64, f64)> = points.iter().map(|p| (p.x, p.y)).collect();
     let mut order: Vec<usize> = (0..points.len()).collect();
     order.sort_by(|&a, &b| points[a].label_y.total_cmp(&points[b].label_y).then(a.cmp(&b)));
     let mut placed: Vec<usize> = Vec::new();
     for i in order {
-        let (left, right) = label_span(&points[i]);
-        let free = |y: f64| {
-            placed.iter().all(|&j| {
+        let wanted = points[i].label_y;
+        let given = (points[i].label_x, points[i].anchor);
+        let flipped = if given.1 == "end" { (points[i].x + 7.0, "start") } else { (points[i].x - 7.0, "end") };
+        let free = |(left, right): (f64, f64), y: f64| {
+            let clear_of_labels = placed.iter().all(|&j| {
                 let (l, r) = label_span(&points[j]);
                 r <= left || right <= l || (points[j].label_y - y).abs() >= LINE
-            })
+            });
+            let clear_of_dots = dots.iter().enumerate().all(|(k, &(x, dy))| {
+                k == i
+                    || x + DOT + GAP <= left
+                    || right <= x - DOT - GAP
+                    || dy + DOT + GAP <= y - ASCENT
+                    || y + DESCENT <= dy - DOT - GAP
+            });
+            clear_of_labels && clear_of_dots
         };
-        let wanted = points[i].label_y;
         // A label moved stays inside the plot; where its point put it is always allowed.
         let within = |y: f64| y >= plot.y + LINE && y <= plot.bottom() + 4.0;
-        let candidates = placed.iter().flat_map(|&j| [points[j].label_y - LINE, points[j].label_y + LINE]);
-        let best = std::iter::once(wanted)
-            .chain(candidates)
-            .filter(|&y| (y == wanted || within(y)) && free(y))
-            .min_by(|a, b| (a - wanted).abs().total_cmp(&(b - wanted).abs()));
-        points[i].label_y = round1(best.unwrap_or(wanted));
+        let lines: Vec<f64> = std::iter::once(wanted)
+            .chain(placed.iter().flat_map(|&j| [points[j].label_y - LINE, points[j].label_y + LINE]))
+            .chain(dots.iter().flat_map(|&(_, y)| [y - DOT - GAP - DESCENT, y + DOT + GAP + ASCENT]))
+            .filter(|&y| y == wanted || within(y))
+            .collect();
+        let mut best: Option<(f64, (f64, &'static str), f64)> = None;
+        for (side, cost) in [(given, 0.0), (flipped, OTHER_SIDE)] {
+            let span = span_at(side.0, side.1, &points[i].name);
+            if cost > 0.0 && (span.0 < plot.x || span.1 > plot.right()) {
+                continue;
+            }
+            for &y in &lines {
+                let score = (y - wanted).abs() + cost;
+                if best.is_none_or(|(b, ..)| score < b) && free(span, y) {
+                    best = Some((score, side, y));
+                }
+            }
+        }
+        if let Some((_, (label_x, anchor), y)) = best {
+            points[i].label_x = round1(label_x);
+            points[i].anchor = anchor;
+            points[i].label_y = round1(y);
+        }
         placed.push(i);
     }
     points
@@ -212,6 +254,42 @@ mod tests {
         // A label far from the others stays beside its point.
         let support = chart.points.iter().find(|p| p.name == "support").unwrap();
         assert_eq!(support.label_y, support.y + 4.0);
+    }
+
+    #[test]
+    fn labels_keep_clear_of_the_other_drivers_points() {
+        // As in the demo's Manufacturing: four drivers rated alike between 6% and 18%, the
+        // name of one ran across the next driver's point.
+        let chart = layout(
+            &[
+                driver("support", 0.06, 3.375),
+                driver("promise", 0.125, 3.38),
+                driver("brand", 0.18, 3.38),
+                driver("product", 0.155, 3.372),
+                driver("delivery", 0.40, 3.455),
+                driver("value", 0.07, 3.50),
+            ],
+            320.0,
+            240.0,
+        );
+        for label in &chart.points {
+            let (left, right) = label_span(label);
+            let (top, bottom) = (label.label_y - ASCENT, label.label_y + DESCENT);
+            assert!(left >= chart.plot.x && right <= chart.plot.right(), "{} runs off the plot", label.name);
+            for point in chart.points.iter().filter(|p| p.name != label.name) {
+                let crosses =
+                    point.x + DOT > left && point.x - DOT < right && point.y + DOT > top && point.y - DOT < bottom;
+                assert!(!crosses, "the label {} crosses the point of {}", label.name, point.name);
+            }
+            for other in chart.points.iter().filter(|p| p.name != label.name) {
+                let (l, r) = label_span(other);
+                let overlap = l < right && left < r && (other.label_y - label.label_y).abs() < LINE;
+                assert!(!overlap, "{} and {} overprint", label.name, other.name);
+            }
+        }
+        // A label with room beside its point stays there.
+        let value = chart.points.iter().find(|p| p.name == "value").unwrap();
+        assert_eq!((value.label_y, value.anchor), (value.y + 4.0, "start"));
     }
 
     #[test]

@@ -13,7 +13,7 @@ use rapport_store::Store;
 use rapport_store::invitations::Invitation;
 use tokio::sync::{mpsc, oneshot};
 
-/// The most invitations read in one query.
+/// The most invitations read in one batch.
 const MAX_BATCH: usize = 512;
 /// Lookups waiting for the reader before senders wait (backpressure).
 const QUEUE: usize = 8192;
