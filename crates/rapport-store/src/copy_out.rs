@@ -277,6 +277,41 @@ mod tests {
     }
 
     #[test]
+    fn a_copy_that_stops_early_leaves_no_connection_out_of_step() {
+        rapport_test_utils::with_postgres("the COPY reader's connection test", |url| {
+            let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+            rt.block_on(async {
+                // One connection, so each read below gets the one the COPY ran on.
+                let pool = sqlx::postgres::PgPoolOptions::new().max_connections(1).connect(url).await.unwrap();
+                let answer = || sqlx::query_scalar::<_, i64>("SELECT 41::int8 + 1").fetch_one(&pool);
+                let rows = "SELECT g::int8 FROM generate_series(1, 200000) g";
+                // A row that cannot be read stops the read...
+                let err = copy_rows(&pool, rows, |_| Err(anyhow!("stop here").into())).await.unwrap_err();
+                assert!(format!("{err:#}").contains("stop here"), "{err:#}");
+                assert_eq!(answer().await.unwrap(), 42);
+                // ...and so does a caller that goes away in the middle (a request dropped).
+                let stopped = tokio::time::timeout(
+                    std::time::Duration::from_millis(5),
+                    copy_rows(&pool, "SELECT g::int8 FROM generate_series(1, 20000000) g", |_| Ok(())),
+                )
+                .await;
+                assert!(stopped.is_err(), "twenty million rows take longer than 5 ms");
+                assert_eq!(answer().await.unwrap(), 42);
+                // A read to the end hands its connection back as good as before.
+                let mut sum = 0;
+                copy_rows(&pool, rows, |r| {
+                    sum += r.int8_not_null(0)?;
+                    Ok(())
+                })
+                .await
+                .unwrap();
+                assert_eq!(sum, 200_000 * 200_001 / 2);
+                assert_eq!(answer().await.unwrap(), 42);
+            });
+        });
+    }
+
+    #[test]
     fn a_stream_that_is_not_binary_copy_is_refused() {
         let err = read_in_chunks(b"id,name\n1,Acme\n-------", 64).unwrap_err();
         assert!(err.to_string().contains("binary signature"), "{err}");
