@@ -125,6 +125,8 @@ const DESCENT: f64 = 3.0;
 /// What a label on the other side of its point costs, in pixels of vertical move: a label
 /// beside its own point reads better than one moved a line away.
 const OTHER_SIDE: f64 = 3.0;
+/// How far apart two edges may be and still count as touching (see `clear_labels`).
+const SLACK: f64 = 1e-6;
 
 /// The horizontal extent of a label.
 fn label_span(p: &PlacedDriver) -> (f64, f64) {
@@ -151,19 +153,23 @@ fn clear_labels(mut points: Vec<PlacedDriver>, plot: &Rect) -> Vec<PlacedDriver>
         let wanted = points[i].label_y;
         let given = (points[i].label_x, points[i].anchor);
         let flipped = if given.1 == "end" { (points[i].x + 7.0, "start") } else { (points[i].x - 7.0, "end") };
-        let free = |(left, right): (f64, f64), y: f64| {
-            let clear_of_labels = placed.iter().all(|&j| {
+        // Touching is clear: the sums below meet in different orders, so a place that only
+        // touches something may come out a hair short of it.
+        let apart = |a: f64, b: f64| a <= b + SLACK;
+        let clear_of_labels = |(left, right): (f64, f64), y: f64| {
+            placed.iter().all(|&j| {
                 let (l, r) = label_span(&points[j]);
-                r <= left || right <= l || (points[j].label_y - y).abs() >= LINE
-            });
-            let clear_of_dots = dots.iter().enumerate().all(|(k, &(x, dy))| {
+                apart(r, left) || apart(right, l) || apart(LINE, (points[j].label_y - y).abs())
+            })
+        };
+        let clear_of_dots = |(left, right): (f64, f64), y: f64| {
+            dots.iter().enumerate().all(|(k, &(x, dy))| {
                 k == i
-                    || x + DOT + GAP <= left
-                    || right <= x - DOT - GAP
-                    || dy + DOT + GAP <= y - ASCENT
-                    || y + DESCENT <= dy - DOT - GAP
-            });
-            clear_of_labels && clear_of_dots
+                    || apart(x + DOT + GAP, left)
+                    || apart(right, x - DOT - GAP)
+                    || apart(dy + DOT + GAP, y - ASCENT)
+                    || apart(y + DESCENT, dy - DOT - GAP)
+            })
         };
         // A label moved stays inside the plot; where its point put it is always allowed.
         let within = |y: f64| y >= plot.y + LINE && y <= plot.bottom() + 4.0;
@@ -172,19 +178,25 @@ fn clear_labels(mut points: Vec<PlacedDriver>, plot: &Rect) -> Vec<PlacedDriver>
             .chain(dots.iter().flat_map(|&(_, y)| [y - DOT - GAP - DESCENT, y + DOT + GAP + ASCENT]))
             .filter(|&y| y == wanted || within(y))
             .collect();
-        let mut best: Option<(f64, (f64, &'static str), f64)> = None;
-        for (side, cost) in [(given, 0.0), (flipped, OTHER_SIDE)] {
-            let span = span_at(side.0, side.1, &points[i].name);
-            if cost > 0.0 && (span.0 < plot.x || span.1 > plot.right()) {
-                continue;
-            }
-            for &y in &lines {
-                let score = (y - wanted).abs() + cost;
-                if best.is_none_or(|(b, ..)| score < b) && free(span, y) {
-                    best = Some((score, side, y));
+        let nearest = |free: &dyn Fn((f64, f64), f64) -> bool| {
+            let mut best: Option<(f64, (f64, &'static str), f64)> = None;
+            for (side, cost) in [(given, 0.0), (flipped, OTHER_SIDE)] {
+                let span = span_at(side.0, side.1, &points[i].name);
+                if cost > 0.0 && (span.0 < plot.x || span.1 > plot.right()) {
+                    continue;
+                }
+                for &y in &lines {
+                    let score = (y - wanted).abs() + cost;
+                    if best.is_none_or(|(b, ..)| score < b) && free(span, y) {
+                        best = Some((score, side, y));
+                    }
                 }
             }
-        }
+            best
+        };
+        // Clear of labels and points; failing that (a crowded plot), clear of labels at least.
+        let best = nearest(&|span, y| clear_of_labels(span, y) && clear_of_dots(span, y))
+            .or_else(|| nearest(&|span, y| clear_of_labels(span, y)));
         if let Some((_, (label_x, anchor), y)) = best {
             points[i].label_x = round1(label_x);
             points[i].anchor = anchor;
