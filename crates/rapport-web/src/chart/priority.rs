@@ -76,12 +76,12 @@ pub fn layout(drivers: &[DriverPoint], width: f64, height: f64) -> PriorityChart
         .map(|d| {
             let px = round1(x.map(d.importance));
             // A label that would run off the plot goes left of its point.
-            let fits_right = px + 7.0 + 6.2 * d.name.chars().count() as f64 <= plot.right();
+            let fits_right = px + BESIDE + CHAR * d.name.chars().count() as f64 <= plot.right();
             let important = d.importance >= avg_importance;
             let strong = d.mean >= avg_mean;
             PlacedDriver {
                 x: px,
-                label_x: if fits_right { px + 7.0 } else { px - 7.0 },
+                label_x: if fits_right { px + BESIDE } else { px - BESIDE },
                 anchor: if fits_right { "start" } else { "end" },
                 y: round1(y.map(d.mean)),
                 label_y: round1(y.map(d.mean)) + 4.0,
@@ -118,6 +118,8 @@ const LINE: f64 = 12.0;
 const CHAR: f64 = 6.2;
 /// A point's radius (the template's `r`), and the room a label leaves around one.
 const DOT: f64 = 5.0;
+/// From a point's centre to the near end of its label.
+const BESIDE: f64 = 7.0;
 const GAP: f64 = 2.0;
 /// From a label's baseline up to the top of its capitals, and down below its descenders.
 const ASCENT: f64 = 9.0;
@@ -152,7 +154,7 @@ fn clear_labels(mut points: Vec<PlacedDriver>, plot: &Rect) -> Vec<PlacedDriver>
     for i in order {
         let wanted = points[i].label_y;
         let given = (points[i].label_x, points[i].anchor);
-        let flipped = if given.1 == "end" { (points[i].x + 7.0, "start") } else { (points[i].x - 7.0, "end") };
+        let flipped = if given.1 == "end" { (points[i].x + BESIDE, "start") } else { (points[i].x - BESIDE, "end") };
         // Touching is clear: the sums below meet in different orders, so a place that only
         // touches something may come out a hair short of it.
         let apart = |a: f64, b: f64| a <= b + SLACK;
@@ -215,6 +217,16 @@ mod tests {
         DriverPoint { name: name.into(), importance, mean }
     }
 
+    fn assert_no_labels_overprint(chart: &PriorityChart) {
+        let labels: Vec<_> = chart.points.iter().map(|p| (label_span(p), p.label_y, p.name.as_str())).collect();
+        for (i, ((l1, r1), y1, a)) in labels.iter().enumerate() {
+            for ((l2, r2), y2, b) in &labels[i + 1..] {
+                let overlap = l1 < r2 && l2 < r1 && (y1 - y2).abs() < LINE;
+                assert!(!overlap, "{a} at {y1} and {b} at {y2} overprint");
+            }
+        }
+    }
+
     #[test]
     fn important_weak_drivers_are_the_ones_to_act_on() {
         let chart = layout(
@@ -256,13 +268,7 @@ mod tests {
             320.0,
             240.0,
         );
-        let labels: Vec<_> = chart.points.iter().map(|p| (label_span(p), p.label_y, p.name.as_str())).collect();
-        for (i, ((l1, r1), y1, a)) in labels.iter().enumerate() {
-            for ((l2, r2), y2, b) in &labels[i + 1..] {
-                let overlap = l1 < r2 && l2 < r1 && (y1 - y2).abs() < LINE;
-                assert!(!overlap, "{a} at {y1} and {b} at {y2} overprint");
-            }
-        }
+        assert_no_labels_overprint(&chart);
         // A label far from the others stays beside its point.
         let support = chart.points.iter().find(|p| p.name == "support").unwrap();
         assert_eq!(support.label_y, support.y + 4.0);
@@ -293,12 +299,8 @@ mod tests {
                     point.x + DOT > left && point.x - DOT < right && point.y + DOT > top && point.y - DOT < bottom;
                 assert!(!crosses, "the label {} crosses the point of {}", label.name, point.name);
             }
-            for other in chart.points.iter().filter(|p| p.name != label.name) {
-                let (l, r) = label_span(other);
-                let overlap = l < right && left < r && (other.label_y - label.label_y).abs() < LINE;
-                assert!(!overlap, "{} and {} overprint", label.name, other.name);
-            }
         }
+        assert_no_labels_overprint(&chart);
         // A label with room beside its point stays there.
         let value = chart.points.iter().find(|p| p.name == "value").unwrap();
         assert_eq!((value.label_y, value.anchor), (value.y + 4.0, "start"));
