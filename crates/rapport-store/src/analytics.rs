@@ -313,6 +313,22 @@ pub struct RebuildSummary {
 /// the largest single cost in a profile of the first reports at 100,000 accounts. Sized, the
 /// first quadrant report took a median 284 ms instead of 354 ms, without the slow runs of
 /// 400-660 ms (BENCHMARKS.md, issue 3).
+/// The cells `query` selects (the columns of [`Store::wave_cells`]), read through PostgreSQL's
+/// binary COPY into room for `room` of them.
+async fn copy_cells(pool: &sqlx::PgPool, query: &str, room: usize) -> Result<WaveCells, StoreError> {
+    let mut cells = WaveCells::with_capacity(room);
+    copy_out::copy_rows(pool, query, |r| {
+        let mut loyalty = [0; 5];
+        for (i, sum) in loyalty.iter_mut().enumerate() {
+            *sum = r.int8_not_null(2 + i)?;
+        }
+        cells.push(r.int8_not_null(0)?, r.text_not_null(1)?, loyalty, r.bytes_not_null(7)?);
+        Ok(())
+    })
+    .await?;
+    Ok(cells)
+}
+
 fn row_count(db: &rusqlite::Connection, table: &str) -> rusqlite::Result<usize> {
     let count: i64 = db.query_row(&format!("SELECT COUNT(*) FROM {table}"), [], |r| r.get(0))?;
     Ok(usize::try_from(count).unwrap_or(0))
@@ -484,12 +500,12 @@ impl Store {
     pub async fn wave_cells(&self, wave_id: i64) -> Result<WaveCells, StoreError> {
         let sql = "SELECT account_id, role, promoters, passives, detractors, ltr_sum, ltr_sumsq, drivers \
                    FROM wave_account_stats WHERE wave_id = $1";
-        let count_sql = "SELECT COUNT(*) FROM wave_account_stats WHERE wave_id = $1";
         match self {
             Store::Sqlite(db) => {
                 direct::read(db, move |db| {
                     // Sized from the start: growing 40 MB of lists by doubling costs the kernel
                     // fresh pages to zero at every step (BENCHMARKS.md, issue 3).
+                    let count_sql = "SELECT COUNT(*) FROM wave_account_stats WHERE wave_id = $1";
                     let count: i64 = db.query_row(count_sql, [wave_id], |r| r.get(0))?;
                     let mut cells = WaveCells::with_capacity(usize::try_from(count).unwrap_or(0));
                     let mut statement = db.prepare(sql)?;
@@ -503,19 +519,35 @@ impl Store {
                 .await
             }
             Store::Postgres(pool) => {
-                let count: i64 = sqlx::query_scalar(count_sql).bind(wave_id).fetch_one(pool).await?;
-                let mut cells = WaveCells::with_capacity(usize::try_from(count).unwrap_or(0));
-                // COPY takes no parameters; the wave is a number, written into the query.
-                let query = sql.replace("$1", &wave_id.to_string());
-                copy_out::copy_rows(pool, &query, |r| {
-                    let mut loyalty = [0; 5];
-                    for (i, sum) in loyalty.iter_mut().enumerate() {
-                        *sum = r.int8_not_null(2 + i)?;
-                    }
-                    cells.push(r.int8_not_null(0)?, r.text_not_null(1)?, loyalty, r.bytes_not_null(7)?);
-                    Ok(())
-                })
-                .await?;
+                // The wave's accounts in two halves by id, each read through COPY on a connection
+                // and a task of its own: most of a COPY's time is the server writing each value
+                // out, which one server process does on one core (BENCHMARKS.md, issue 3).
+                let range = "SELECT MIN(account_id), MAX(account_id) FROM wave_account_stats WHERE wave_id = $1";
+                let (low, high): (Option<i64>, Option<i64>) =
+                    sqlx::query_as(range).bind(wave_id).fetch_one(pool).await?;
+                let (Some(low), Some(high)) = (low, high) else { return Ok(WaveCells::default()) };
+                let middle = low + (high - low) / 2;
+                // Room sized by the planner's count of every wave's cells: generous, but memory
+                // reserved and never written costs nothing, where an exact count cost a scan.
+                let rows: f32 =
+                    sqlx::query_scalar("SELECT reltuples FROM pg_class WHERE oid = 'wave_account_stats'::regclass")
+                        .fetch_one(pool)
+                        .await?;
+                let room = (rows.clamp(0.0, 1e7) as usize) / 2;
+                let halves = [(low, middle), (middle + 1, high)].map(|(from, to)| {
+                    // COPY takes no parameters; the wave and the ids are numbers, written in.
+                    let query =
+                        format!("{} AND account_id BETWEEN {from} AND {to}", sql.replace("$1", &wave_id.to_string()));
+                    let pool = pool.clone();
+                    tokio::spawn(async move { copy_cells(&pool, &query, room).await })
+                });
+                let mut cells = WaveCells::default();
+                for half in halves {
+                    let half = half.await.map_err(|e| {
+                        StoreError::Other(anyhow::Error::new(e).context("reading a wave's analytics cells stopped"))
+                    })??;
+                    cells.append(half);
+                }
                 Ok(cells)
             }
         }

@@ -431,6 +431,10 @@ async fn answers_for_twenty_thousand_accounts_import_in_one_file(store: Store) {
     let detractors: u64 = cells.iter().map(|c| c.stats.loyalty.detractors).sum();
     let full = (N / 11) as u64;
     assert_eq!((promoters, detractors), (2 * full, 7 * full + 2), "20,000 = 1,818 x 11 + 2 (LTR 0 and 1)");
+    // Summed for a report (in two halves at this size): every answer counts once.
+    let accounts = store.portfolio_accounts().await.unwrap();
+    let all = store.wave_cells(waves[0].id).await.unwrap().by_segment(&accounts, None, None, true).unwrap();
+    assert_eq!((all["all"].loyalty.promoters, all["all"].drivers["delivery"].n), (2 * full, N as u64));
     let maintained = store.dump_analytics().await.unwrap();
     store.rebuild_analytics().await.unwrap();
     assert_eq!(store.dump_analytics().await.unwrap(), maintained);
