@@ -162,8 +162,13 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Analytics(AnalyticsCommand::Rebuild) => {
             let started = std::time::Instant::now();
             let summary = store.rebuild_analytics().await?;
+            let corrected = match summary.corrected {
+                0 => "every stored cell was right".to_string(),
+                1 => "1 stored cell differed and was corrected".to_string(),
+                n => format!("{n} stored cells differed and were corrected"),
+            };
             say!(
-                "Rebuilt {} statistics cells from {} answers in {:.1} s.",
+                "Rebuilt {} statistics cells from {} answers in {:.1} s: {corrected}.",
                 summary.cells,
                 summary.answers,
                 started.elapsed().as_secs_f64()

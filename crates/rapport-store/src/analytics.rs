@@ -5,7 +5,6 @@
 
 use std::collections::{BTreeMap, HashSet};
 
-use futures_util::TryStreamExt;
 use rapport_core::account::Account;
 use rapport_core::contact::RoleLevel;
 use rapport_core::loyalty::LoyaltyCounts;
@@ -27,10 +26,12 @@ use crate::unnest;
 
 pub(crate) mod in_place;
 mod increment;
+mod kept;
 mod packed;
 mod rebuild;
 mod wave_cells;
 pub(crate) use increment::{CellAnswer, add_answers};
+use kept::KeptCells;
 pub use wave_cells::WaveCells;
 
 /// How a role level is stored in a cell key (`none` for contacts without one).
@@ -49,6 +50,22 @@ struct AnswerRow {
     submitted_at: OffsetDateTime,
     ltr: i32,
     scores: String,
+}
+
+impl AnswerRow {
+    /// A row of [`ANSWER_COLUMNS`] read through PostgreSQL's binary COPY ([`copy_out`]).
+    fn from_copy(r: &copy_out::Fields<'_>) -> Result<AnswerRow, StoreError> {
+        Ok(AnswerRow {
+            id: r.int8_not_null(0)?,
+            wave_id: r.int8_not_null(1)?,
+            account_id: r.int8_not_null(2)?,
+            contact_id: r.int8_not_null(3)?,
+            role: r.text(4)?.map(str::to_string),
+            submitted_at: r.timestamptz_not_null(5)?,
+            ltr: r.int4(6)?.ok_or_else(|| anyhow::anyhow!("answer without an LTR"))?,
+            scores: r.text_not_null(7)?.to_string(),
+        })
+    }
 }
 
 const ANSWER_COLUMNS: &str = "r.id, r.wave_id, r.account_id, r.contact_id, c.role, r.submitted_at, r.ltr, r.scores \
@@ -178,11 +195,12 @@ fn cell_values(c: &Cell) -> Vec<SqlValue> {
     row
 }
 
-async fn insert_cells(tx: &mut Tx, cells: &[Cell]) -> Result<(), StoreError> {
+/// Writes `cells`, each over any stored cell of its key.
+async fn put_cells(tx: &mut Tx, cells: &[Cell]) -> Result<(), StoreError> {
     if let Tx::Postgres(t) = &mut *tx {
         // One statement of arrays (see [`crate::unnest`]).
         if !cells.is_empty() {
-            unnest::insert(increment::CELL_INSERT, cells.iter().map(cell_values).collect(), "")?
+            unnest::insert(increment::CELL_INSERT, cells.iter().map(cell_values).collect(), increment::CELL_UPSERT)?
                 .build()
                 .execute(&mut **t)
                 .await?;
@@ -197,6 +215,7 @@ async fn insert_cells(tx: &mut Tx, cells: &[Cell]) -> Result<(), StoreError> {
                     crate::writer::bind_value!(b, v);
                 }
             });
+            qb.push(increment::CELL_UPSERT);
             qb.build().execute(&mut **t).await?;
         });
     }
@@ -249,7 +268,7 @@ pub(crate) async fn refresh_cells(tx: &mut Tx, touched: &Touched) -> Result<(), 
                 qb.push(")");
                 qb.build().execute(&mut **t).await?;
             });
-            insert_cells(tx, &cells).await?;
+            put_cells(tx, &cells).await?;
         }
     }
     Ok(())
@@ -302,8 +321,11 @@ const PORTFOLIO_LOCK: i32 = 0x5241_5050;
 pub struct RebuildSummary {
     /// Answers read.
     pub answers: u64,
-    /// Cells written.
+    /// Cells recomputed.
     pub cells: u64,
+    /// Stored cells that differed from the recomputed ones (changed, missing or left over),
+    /// and were corrected: none when every import and answer kept them right.
+    pub corrected: u64,
 }
 
 /// How many rows `table` has: to size a list or map that will hold about one item per row
@@ -327,6 +349,16 @@ async fn copy_cells(pool: &sqlx::PgPool, query: &str, room: usize) -> Result<Wav
     })
     .await?;
     Ok(cells)
+}
+
+/// The planner's count of `table`'s rows on PostgreSQL (0 before the table was first
+/// analyzed): room to reserve for reading them, without the scan an exact count costs.
+async fn planned_rows(pool: &sqlx::PgPool, table: &str) -> Result<usize, StoreError> {
+    let rows: f32 = sqlx::query_scalar("SELECT reltuples FROM pg_class WHERE oid = $1::regclass")
+        .bind(table)
+        .fetch_one(pool)
+        .await?;
+    Ok(rows.clamp(0.0, 1e7) as usize)
 }
 
 fn row_count(db: &rusqlite::Connection, table: &str) -> rusqlite::Result<usize> {
@@ -375,45 +407,84 @@ impl Store {
     /// Recomputes every analytics cell from all answers, in one transaction. The result is
     /// identical to what answers and imports maintained incrementally.
     pub async fn rebuild_analytics(&self) -> Result<RebuildSummary, StoreError> {
-        if let Store::Sqlite(db) = self {
-            return direct::write(db, rebuild::in_place).await;
+        match self {
+            Store::Sqlite(db) => direct::write(db, rebuild::in_place).await,
+            Store::Postgres(pool) => self.rebuild_on_postgres(pool).await,
         }
+    }
+
+    /// [`Store::rebuild_analytics`] on PostgreSQL: the cells recomputed from the answers, and
+    /// only those that differ from the stored ones written ([`kept`]).
+    async fn rebuild_on_postgres(&self, pool: &sqlx::PgPool) -> Result<RebuildSummary, StoreError> {
         let mut tx = Tx::begin(self).await?;
         lock_portfolio(&mut tx).await?;
-        on_tx!(&mut tx, |t| {
-            sqlx::query("DELETE FROM wave_account_stats").execute(&mut **t).await?;
-        });
+        // Read through the pool while writing through the transaction: with the portfolio
+        // locked, no writer changes a cell or an answer until this commits, so each read is
+        // exact.
+        let columns = "wave_id, account_id, role, promoters, passives, detractors, ltr_sum, ltr_sumsq, drivers";
+        let mut kept = KeptCells::with_capacity(planned_rows(pool, "wave_account_stats").await?);
+        copy_out::copy_rows(pool, &format!("SELECT {columns} FROM wave_account_stats"), |r| {
+            let mut loyalty = [0; 5];
+            for (i, sum) in loyalty.iter_mut().enumerate() {
+                *sum = r.int8_not_null(3 + i)?;
+            }
+            kept.insert(r.int8_not_null(0)?, r.int8_not_null(1)?, r.text_not_null(2)?, loyalty, r.bytes_not_null(8)?);
+            Ok(())
+        })
+        .await?;
+        // The answers read through COPY and folded as they arrive; the cells that differ are
+        // written between chunks, so memory stays flat however many differ.
         let sql = format!("SELECT {ANSWER_COLUMNS} ORDER BY r.wave_id, r.account_id, r.contact_id");
-        let mut answers = 0u64;
-        let mut cells = 0u64;
+        let (mut answers, mut cells) = (0u64, 0u64);
         let mut folder = Folder::default();
-        // PostgreSQL (SQLite has its own, above). Read through the pool while writing through
-        // the transaction: the answers are not changed by a rebuild, so a snapshot read is exact.
-        on_pool!(self, |pool| {
-            let mut rows = sqlx::query_as::<_, AnswerRow>(&sql).fetch(pool);
-            while let Some(row) = rows.try_next().await? {
-                answers += 1;
-                folder.push(row)?;
+        {
+            let mut conn = copy_out::CopyConnection::acquire(pool).await?;
+            let mut rows = conn.copy(&sql).await?;
+            while rows
+                .next_rows(&mut |r| {
+                    answers += 1;
+                    folder.push(AnswerRow::from_copy(r)?)
+                })
+                .await?
+            {
                 if folder.done.len() >= INSERT_CHUNK {
                     let ready = std::mem::take(&mut folder.done);
                     cells += ready.len() as u64;
-                    insert_cells(&mut tx, &ready).await?;
+                    put_cells(&mut tx, &kept.changed(ready)?).await?;
                 }
             }
-        });
+        }
         let rest = folder.finish()?;
         cells += rest.len() as u64;
-        insert_cells(&mut tx, &rest).await?;
+        put_cells(&mut tx, &kept.changed(rest)?).await?;
+        let written = kept.written;
+        let unmatched = kept.unmatched();
+        let Tx::Postgres(t) = &mut tx else { unreachable!("a transaction of a PostgreSQL store") };
+        for chunk in unmatched.chunks(5_000) {
+            let column = |f: fn(&(i64, i64, String)) -> i64| chunk.iter().map(f).collect::<Vec<i64>>();
+            let roles: Vec<&str> = chunk.iter().map(|k| k.2.as_str()).collect();
+            sqlx::query(
+                "DELETE FROM wave_account_stats s USING unnest($1::bigint[], $2::bigint[], $3::text[]) \
+                 AS k (wave_id, account_id, role) \
+                 WHERE s.wave_id = k.wave_id AND s.account_id = k.account_id AND s.role = k.role",
+            )
+            .bind(column(|k| k.0))
+            .bind(column(|k| k.1))
+            .bind(roles)
+            .execute(&mut **t)
+            .await?;
+        }
+        let corrected = written + unmatched.len() as u64;
         tx.bump_data_version().await?;
         tx.commit().await?;
-        if let Store::Postgres(pool) = self {
-            // Every old cell is now a dead row (400,000 at 100,000 accounts), which every report
-            // would scan past until autovacuum came round: the key driver analysis took 5.2 s
-            // instead of 0.8 s after three rebuilds. Clean them up now, outside the
+        if corrected > 0 {
+            // Every cell rewritten leaves a dead row (up to 1M at 100,000 accounts), which every
+            // report would scan past until autovacuum came round: the key driver analysis took
+            // 5.2 s instead of 0.8 s after three full rebuilds. Clean them up now, outside the
             // transaction (VACUUM cannot run in one).
             sqlx::raw_sql("VACUUM (ANALYZE) wave_account_stats").execute(pool).await?;
         }
-        Ok(RebuildSummary { answers, cells })
+        Ok(RebuildSummary { answers, cells, corrected })
     }
 
     /// Migration 0014 moved each cell's driver sums into its row, packed
@@ -529,11 +600,7 @@ impl Store {
                 let middle = low + (high - low) / 2;
                 // Room sized by the planner's count of every wave's cells: generous, but memory
                 // reserved and never written costs nothing, where an exact count cost a scan.
-                let rows: f32 =
-                    sqlx::query_scalar("SELECT reltuples FROM pg_class WHERE oid = 'wave_account_stats'::regclass")
-                        .fetch_one(pool)
-                        .await?;
-                let room = (rows.clamp(0.0, 1e7) as usize) / 2;
+                let room = planned_rows(pool, "wave_account_stats").await? / 2;
                 let halves = [(low, middle), (middle + 1, high)].map(|(from, to)| {
                     // COPY takes no parameters; the wave and the ids are numbers, written in.
                     let query =

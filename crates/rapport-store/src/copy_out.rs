@@ -54,6 +54,16 @@ impl<'a> Fields<'a> {
         self.int8(i)?.ok_or_else(|| anyhow!("COPY field {i} is NULL").into())
     }
 
+    /// A `timestamptz` field that is never NULL: microseconds since 2000-01-01 UTC, as
+    /// PostgreSQL sends it (with its default integer datetimes).
+    pub(crate) fn timestamptz_not_null(&self, i: usize) -> Result<time::OffsetDateTime, StoreError> {
+        let micros = self.int8_not_null(i).map_err(|_| anyhow!("COPY field {i} is not a timestamptz"))?;
+        // 2000-01-01T00:00:00Z in microseconds since 1970.
+        const EPOCH_2000: i128 = 946_684_800_000_000;
+        time::OffsetDateTime::from_unix_timestamp_nanos((i128::from(micros) + EPOCH_2000) * 1000)
+            .map_err(|e| anyhow!("COPY field {i} is a timestamptz out of range: {e}").into())
+    }
+
     /// A `boolean` field.
     pub(crate) fn bool(&self, i: usize) -> Result<Option<bool>, StoreError> {
         match self.raw(i)? {
@@ -89,33 +99,9 @@ pub(crate) async fn copy_rows(
     query: &str,
     mut each: impl FnMut(&Fields<'_>) -> Result<(), StoreError>,
 ) -> Result<(), StoreError> {
-    let statement = format!("COPY ({query}) TO STDOUT (FORMAT binary)");
-    let mut guard = CloseUnlessDone { conn: pool.acquire().await?, done: false };
-    {
-        let mut stream = guard.conn.copy_out_raw(&statement).await?;
-        let mut reader = Reader::default();
-        // Bytes of a row that a chunk cut short, kept until the next chunk completes it.
-        let mut pending: Vec<u8> = Vec::new();
-        // A row that cannot be read names the query it came from.
-        let naming = |err: StoreError| match err {
-            StoreError::Other(e) => StoreError::Other(e.context(format!("reading `{query}` through COPY"))),
-            other => other,
-        };
-        while let Some(chunk) = stream.try_next().await? {
-            if pending.is_empty() {
-                let used = reader.rows(&chunk, &mut each).map_err(naming)?;
-                pending.extend_from_slice(&chunk[used..]);
-            } else {
-                pending.extend_from_slice(&chunk);
-                let used = reader.rows(&pending, &mut each).map_err(naming)?;
-                pending.drain(..used);
-            }
-        }
-        if !reader.ended || !pending.is_empty() {
-            return Err(anyhow!("the COPY stream of `{query}` ended before its trailer").into());
-        }
-    }
-    guard.done = true;
+    let mut conn = CopyConnection::acquire(pool).await?;
+    let mut rows = conn.copy(query).await?;
+    while rows.next_rows(&mut each).await? {}
     Ok(())
 }
 
@@ -123,16 +109,80 @@ pub(crate) async fn copy_rows(
 /// was read to the end. sqlx does not note the reply a COPY still owes: a connection whose
 /// COPY stopped early (a row that could not be read, or a request that went away and dropped
 /// the read) would answer its next query with that COPY's leftovers.
-struct CloseUnlessDone {
+pub(crate) struct CopyConnection {
     conn: PoolConnection<Postgres>,
     done: bool,
 }
 
-impl Drop for CloseUnlessDone {
+impl CopyConnection {
+    /// A connection of `pool` to run a COPY on.
+    pub(crate) async fn acquire(pool: &PgPool) -> Result<CopyConnection, StoreError> {
+        Ok(CopyConnection { conn: pool.acquire().await?, done: false })
+    }
+
+    /// Starts `query` (see [`copy_rows`]); its rows are read with [`CopyRows::next_rows`].
+    pub(crate) async fn copy(&mut self, query: &str) -> Result<CopyRows<'_>, StoreError> {
+        let statement = format!("COPY ({query}) TO STDOUT (FORMAT binary)");
+        let stream = self.conn.copy_out_raw(&statement).await?;
+        Ok(CopyRows {
+            stream,
+            done: &mut self.done,
+            reader: Reader::default(),
+            pending: Vec::new(),
+            query: query.to_string(),
+        })
+    }
+}
+
+impl Drop for CopyConnection {
     fn drop(&mut self) {
         if !self.done {
             self.conn.close_on_drop();
         }
+    }
+}
+
+/// A COPY being read, a chunk at a time: the caller may do other work (await a write)
+/// between chunks, while the server waits.
+pub(crate) struct CopyRows<'c> {
+    stream: futures_util::stream::BoxStream<'c, sqlx::Result<bytes::Bytes>>,
+    /// The connection's: set once the stream was read to its end.
+    done: &'c mut bool,
+    reader: Reader,
+    /// Bytes of a row that a chunk cut short, kept until the next chunk completes it.
+    pending: Vec<u8>,
+    query: String,
+}
+
+impl CopyRows<'_> {
+    /// Reads the next chunk the server sends and hands each whole row in it to `each`;
+    /// false once the stream has ended (read to its trailer).
+    pub(crate) async fn next_rows(
+        &mut self,
+        each: &mut impl FnMut(&Fields<'_>) -> Result<(), StoreError>,
+    ) -> Result<bool, StoreError> {
+        // A row that cannot be read names the query it came from.
+        let query = &self.query;
+        let naming = |err: StoreError| match err {
+            StoreError::Other(e) => StoreError::Other(e.context(format!("reading `{query}` through COPY"))),
+            other => other,
+        };
+        let Some(chunk) = self.stream.try_next().await? else {
+            if !self.reader.ended || !self.pending.is_empty() {
+                return Err(anyhow!("the COPY stream of `{query}` ended before its trailer").into());
+            }
+            *self.done = true;
+            return Ok(false);
+        };
+        if self.pending.is_empty() {
+            let used = self.reader.rows(&chunk, each).map_err(naming)?;
+            self.pending.extend_from_slice(&chunk[used..]);
+        } else {
+            self.pending.extend_from_slice(&chunk);
+            let used = self.reader.rows(&self.pending, each).map_err(naming)?;
+            self.pending.drain(..used);
+        }
+        Ok(true)
     }
 }
 
@@ -318,6 +368,30 @@ mod tests {
                 .unwrap();
                 assert_eq!(sum, 200_000 * 200_001 / 2);
                 assert_eq!(answer().await.unwrap(), 42);
+            });
+        });
+    }
+
+    #[test]
+    fn times_read_through_copy_equal_those_a_query_reads() {
+        rapport_test_utils::with_postgres("the COPY reader's time test", |url| {
+            let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+            rt.block_on(async {
+                let pool = sqlx::postgres::PgPoolOptions::new().max_connections(1).connect(url).await.unwrap();
+                // Before, at and after PostgreSQL's epoch, with microseconds, and in another zone.
+                let times = "SELECT t FROM (VALUES ('2026-08-01T09:00:00.123456Z'::timestamptz), \
+                             ('1999-12-31T23:59:59.999999Z'), ('2000-01-01T00:00:00Z'), \
+                             ('1970-01-01T00:00:00Z'), ('2026-11-24 12:00:00+05:30')) AS v (t)";
+                let queried: Vec<time::OffsetDateTime> = sqlx::query_scalar(times).fetch_all(&pool).await.unwrap();
+                let mut copied = Vec::new();
+                copy_rows(&pool, times, |r| {
+                    copied.push(r.timestamptz_not_null(0)?);
+                    Ok(())
+                })
+                .await
+                .unwrap();
+                assert_eq!(copied, queried);
+                assert_eq!(copied[2], time::macros::datetime!(2000-01-01 00:00 UTC));
             });
         });
     }

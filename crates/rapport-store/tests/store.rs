@@ -36,6 +36,7 @@ fn main() {
         formula_cells_are_inert_in_exports_and_restored_on_import,
         reports_read_every_field_of_an_account_as_stored,
         analytics_cells_follow_every_import_and_equal_a_rebuild,
+        a_rebuild_corrects_exactly_the_cells_that_differ_from_the_answers,
         answers_for_twenty_thousand_accounts_import_in_one_file,
         cells_of_a_database_from_before_packed_drivers_are_recomputed_when_it_opens,
         driver_sums_per_segment_equal_the_cells_added_up_by_segment,
@@ -401,8 +402,48 @@ async fn analytics_cells_follow_every_import_and_equal_a_rebuild(store: Store) {
 
     let maintained = store.dump_analytics().await.unwrap();
     let summary = store.rebuild_analytics().await.unwrap();
-    assert_eq!((summary.answers, summary.cells), (5, 4));
+    assert_eq!((summary.answers, summary.cells, summary.corrected), (5, 4, 0), "every cell was right");
     assert_eq!(store.dump_analytics().await.unwrap(), maintained);
+}
+
+/// A rebuild compares what it recomputes with the stored cells and writes only the
+/// difference: a cell changed behind Rapport's back, one deleted and one no answer accounts
+/// for are each corrected, and the rest left as they are.
+async fn a_rebuild_corrects_exactly_the_cells_that_differ_from_the_answers(store: Store) {
+    import(&store, Kind::Accounts, ACCOUNTS).await.unwrap();
+    import(&store, Kind::Contacts, CONTACTS).await.unwrap();
+    let answers = "contact_id,wave,submitted_at,ltr,brand,delivery\n\
+                   C1,2026-Q3,2026-08-01,9,4,5\nC2,2026-Q3,2026-08-02,3,,2\nC3,2026-Q3,2026-08-03,7,3,\n";
+    import(&store, Kind::Responses, answers).await.unwrap();
+    let maintained = store.dump_analytics().await.unwrap();
+    assert_eq!(maintained.len(), 3, "A1's executive and manager, A2's user: {maintained:?}");
+
+    let account = |ext: &str| format!("(SELECT id FROM accounts WHERE external_id = '{ext}')");
+    for sql in [
+        format!(
+            "UPDATE wave_account_stats SET promoters = promoters + 5 WHERE role = 'executive' AND account_id = {}",
+            account("A1")
+        ),
+        format!("DELETE FROM wave_account_stats WHERE role = 'user' AND account_id = {}", account("A2")),
+        format!(
+            "INSERT INTO wave_account_stats (wave_id, account_id, role, promoters, passives, detractors, ltr_sum, ltr_sumsq) \
+             SELECT id, {}, 'manager', 1, 0, 0, 10, 100 FROM waves",
+            account("A2")
+        ),
+    ] {
+        match &store {
+            Store::Sqlite(db) => sqlx::query(&sql).execute(db.readers()).await.unwrap().rows_affected(),
+            Store::Postgres(pool) => sqlx::query(&sql).execute(pool).await.unwrap().rows_affected(),
+        };
+    }
+    assert_eq!(store.dump_analytics().await.unwrap().len(), 3);
+    assert_ne!(store.dump_analytics().await.unwrap(), maintained);
+
+    let summary = store.rebuild_analytics().await.unwrap();
+    assert_eq!((summary.answers, summary.cells, summary.corrected), (3, 3, 3), "changed, missing, left over");
+    assert_eq!(store.dump_analytics().await.unwrap(), maintained, "the cells equal the answers again");
+    let again = store.rebuild_analytics().await.unwrap();
+    assert_eq!(again.corrected, 0, "nothing left to correct");
 }
 
 /// A file of answers for more accounts than PostgreSQL can lock one by one (its lock table

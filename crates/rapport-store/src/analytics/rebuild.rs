@@ -1,5 +1,6 @@
-//! `rapport analytics rebuild` on SQLite: every cell recomputed from every answer in one
-//! transaction on the store's rusqlite connection ([`crate::direct::OwnConnection`]).
+//! `rapport analytics rebuild` on SQLite: every cell recomputed from every answer, and the
+//! stored cells that differ corrected ([`super::kept`]), in one transaction on the store's
+//! rusqlite connection ([`crate::direct::OwnConnection`]).
 //!
 //! The answers are read and the cells written on one connection, each statement prepared
 //! once and stepped in place. Through sqlx, every one of millions of answers read and cells
@@ -7,20 +8,22 @@
 //! at 100,000 accounts that was most of a minute. The fold is the one the general path uses
 //! ([`super::Folder`]), so the cells are the same.
 
-use rusqlite::Transaction;
+use rusqlite::{Transaction, params};
 use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
 
 use super::in_place::{CELL_VALUES, put_cell};
-use super::increment::CELL_INSERT;
+use super::increment::{CELL_INSERT, CELL_UPSERT};
+use super::kept::KeptCells;
 use super::{ANSWER_COLUMNS, AnswerRow, Cell, Folder, INSERT_CHUNK, RebuildSummary};
 use crate::error::StoreError;
 use crate::store::SQLITE_PRAGMAS;
 use crate::tx::BUMP_DATA_VERSION;
 
-/// Empties the cells and writes them again from the answers, in `tx`.
+/// Recomputes every cell from the answers and corrects the stored cells that differ, in `tx`.
 pub(super) fn in_place(tx: &Transaction<'_>) -> Result<RebuildSummary, StoreError> {
-    // The rebuild dirties about 500 MB of cell pages at 100,000 accounts. With the usual
+    // A rebuild that corrects every cell (the first after migration 0014, which emptied their
+    // driver sums) dirties about 500 MB of cell pages at 100,000 accounts. With the usual
     // 64 MB cache SQLite spills them into the WAL before the commit, and then every page it
     // reads through the file mapping is first looked up among those frames (`walFindFrame`
     // was a fifth of the time). A 512 MB cache keeps them until the commit, and reading
@@ -38,24 +41,65 @@ pub(super) fn in_place(tx: &Transaction<'_>) -> Result<RebuildSummary, StoreErro
 }
 
 fn rebuild(tx: &Transaction<'_>) -> Result<RebuildSummary, StoreError> {
-    tx.execute("DELETE FROM wave_account_stats", []).map_err(writing)?;
+    let mut kept = kept_cells(tx)?;
     let mut read = tx
         .prepare(&format!("SELECT {ANSWER_COLUMNS} ORDER BY r.wave_id, r.account_id, r.contact_id"))
         .map_err(writing)?;
     let mut rows = read.query([]).map_err(writing)?;
-    let mut writer = CellWriter::new(tx)?;
+    let mut put = tx.prepare(&format!("{CELL_INSERT} VALUES {CELL_VALUES}{CELL_UPSERT}")).map_err(writing)?;
+    let mut write = |cells: Vec<Cell>| {
+        for c in kept.changed(cells)? {
+            put_cell(&mut put, c.wave_id, c.account_id, c.role, &c.stats).map_err(writing)?;
+        }
+        Ok::<_, StoreError>(())
+    };
     let mut folder = Folder::default();
-    let mut answers = 0u64;
+    let (mut answers, mut cells) = (0u64, 0u64);
     while let Some(row) = rows.next().map_err(writing)? {
         answers += 1;
         folder.push(answer(row)?)?;
         if folder.done.len() >= INSERT_CHUNK {
-            writer.write(&std::mem::take(&mut folder.done))?;
+            let ready = std::mem::take(&mut folder.done);
+            cells += ready.len() as u64;
+            write(ready)?;
         }
     }
-    writer.write(&folder.finish()?)?;
+    let rest = folder.finish()?;
+    cells += rest.len() as u64;
+    write(rest)?;
+    let written = kept.written;
+    let unmatched = kept.unmatched();
+    let mut delete = tx
+        .prepare("DELETE FROM wave_account_stats WHERE wave_id = ?1 AND account_id = ?2 AND role = ?3")
+        .map_err(writing)?;
+    for (wave_id, account_id, role) in &unmatched {
+        delete.execute(params![wave_id, account_id, role]).map_err(writing)?;
+    }
     tx.execute(BUMP_DATA_VERSION, []).map_err(writing)?;
-    Ok(RebuildSummary { answers, cells: writer.cells })
+    Ok(RebuildSummary { answers, cells, corrected: written + unmatched.len() as u64 })
+}
+
+/// Every stored cell, to compare with the recomputed ones.
+fn kept_cells(tx: &Transaction<'_>) -> Result<KeptCells, StoreError> {
+    let count: i64 = tx.query_row("SELECT COUNT(*) FROM wave_account_stats", [], |r| r.get(0)).map_err(writing)?;
+    let mut kept = KeptCells::with_capacity(usize::try_from(count).unwrap_or(0));
+    let mut read = tx
+        .prepare(
+            "SELECT wave_id, account_id, role, promoters, passives, detractors, ltr_sum, ltr_sumsq, drivers \
+             FROM wave_account_stats",
+        )
+        .map_err(writing)?;
+    let mut rows = read.query([]).map_err(writing)?;
+    while let Some(r) = rows.next().map_err(writing)? {
+        let mut loyalty = [0i64; 5];
+        for (i, sum) in loyalty.iter_mut().enumerate() {
+            *sum = r.get(3 + i).map_err(writing)?;
+        }
+        let role = r.get_ref(2).and_then(|v| Ok(v.as_str()?)).map_err(writing)?;
+        let drivers = r.get_ref(8).and_then(|v| Ok(v.as_blob()?)).map_err(writing)?;
+        kept.insert(r.get(0).map_err(writing)?, r.get(1).map_err(writing)?, role, loyalty, drivers);
+    }
+    Ok(kept)
 }
 
 /// One answer row of [`ANSWER_COLUMNS`].
@@ -79,27 +123,6 @@ fn answer(row: &rusqlite::Row<'_>) -> Result<AnswerRow, StoreError> {
         ltr: row.get(6).map_err(writing)?,
         scores: row.get(7).map_err(writing)?,
     })
-}
-
-/// The insert statement, prepared once for the whole rebuild.
-struct CellWriter<'t> {
-    insert: rusqlite::Statement<'t>,
-    cells: u64,
-}
-
-impl<'t> CellWriter<'t> {
-    fn new(tx: &'t Transaction<'_>) -> Result<CellWriter<'t>, StoreError> {
-        let insert = tx.prepare(&format!("{CELL_INSERT} VALUES {CELL_VALUES}")).map_err(writing)?;
-        Ok(CellWriter { insert, cells: 0 })
-    }
-
-    fn write(&mut self, cells: &[Cell]) -> Result<(), StoreError> {
-        for c in cells {
-            put_cell(&mut self.insert, c.wave_id, c.account_id, c.role, &c.stats).map_err(writing)?;
-        }
-        self.cells += cells.len() as u64;
-        Ok(())
-    }
 }
 
 fn writing(err: rusqlite::Error) -> StoreError {

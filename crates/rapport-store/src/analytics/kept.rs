@@ -1,0 +1,172 @@
+//! The cells a rebuild finds stored, to compare with the cells it recomputes from the answers:
+//! a rebuild writes only the cells that differ and deletes those no answer accounts for.
+//!
+//! Why: cells kept current by every import and answer almost always equal a rebuild (tests
+//! prove they should), so rewriting every cell was nearly all wasted work: at 100,000 accounts
+//! a rebuild wrote about 1M rows, and on PostgreSQL each row's two foreign keys cost a lookup
+//! that locks the referenced row, 7 s of an 8.7 s insert (BENCHMARKS.md, issue 3). Comparing
+//! costs one read of the stored cells, merged in key order with the recomputed ones (no
+//! lookups); what is stored afterwards is the same either way.
+
+use super::{Cell, int, packed};
+use crate::error::StoreError;
+
+/// A cell's key as stored: wave, account, role key.
+type Key = (i64, i64, String);
+
+/// A cell's stored values: its five loyalty sums and its packed driver sums.
+type Values = ([i64; 5], Vec<u8>);
+
+/// The stored cells in key order, and how far the recomputed cells have come through them.
+#[derive(Default)]
+pub(super) struct KeptCells {
+    cells: Vec<(Key, Values)>,
+    sorted: bool,
+    /// The first kept cell not yet met.
+    next: usize,
+    /// Kept cells that the recomputed ones went past without meeting: to delete.
+    passed: Vec<Key>,
+    /// The key of the last recomputed cell (they must come in key order).
+    last: Option<(i64, i64, &'static str)>,
+    /// Recomputed cells written so far: they differed from the kept ones or were not kept.
+    pub(super) written: u64,
+}
+
+impl KeptCells {
+    /// Room for `cells` cells.
+    pub(super) fn with_capacity(cells: usize) -> KeptCells {
+        KeptCells { cells: Vec::with_capacity(cells), ..KeptCells::default() }
+    }
+
+    /// Adds a stored cell, in any order.
+    pub(super) fn insert(&mut self, wave_id: i64, account_id: i64, role: &str, loyalty: [i64; 5], drivers: &[u8]) {
+        self.cells.push(((wave_id, account_id, role.to_string()), (loyalty, drivers.to_vec())));
+    }
+
+    /// The cells of `recomputed` to write: those not stored as they are. They must come in
+    /// key order (wave, account, then role key as bytes), as the fold of answers read in
+    /// (wave, account) order makes them. Each is compared in its stored form (the same columns
+    /// and packed bytes a write would store); every kept cell passed without a recomputed one
+    /// is set aside to delete.
+    pub(super) fn changed(&mut self, recomputed: Vec<Cell>) -> Result<Vec<Cell>, StoreError> {
+        if !self.sorted {
+            // Already in order when read in key order: then this is one pass.
+            self.cells.sort_by(|a, b| a.0.cmp(&b.0));
+            self.sorted = true;
+        }
+        let mut write = Vec::new();
+        for cell in recomputed {
+            let key = (cell.wave_id, cell.account_id, cell.role);
+            if self.last.is_some_and(|last| last >= key) {
+                // A merge out of order would delete cells it had just written.
+                return Err(anyhow::anyhow!("internal: recomputed cells out of key order at {key:?}").into());
+            }
+            self.last = Some(key);
+            while let Some(((w, a, r), _)) = self.cells.get(self.next) {
+                if (*w, *a, r.as_str()) >= key {
+                    break;
+                }
+                self.passed.push(self.cells[self.next].0.clone());
+                self.next += 1;
+            }
+            let kept = match self.cells.get(self.next) {
+                Some(((w, a, r), values)) if (*w, *a, r.as_str()) == key => {
+                    self.next += 1;
+                    Some(values)
+                }
+                _ => None,
+            };
+            let l = &cell.stats.loyalty;
+            let values = (
+                [l.promoters, l.passives, l.detractors, l.ltr_sum, l.ltr_sumsq].map(int),
+                packed::pack(&cell.stats.drivers),
+            );
+            if kept != Some(&values) {
+                write.push(cell);
+            }
+        }
+        self.written += write.len() as u64;
+        Ok(write)
+    }
+
+    /// The kept cells that no recomputed cell matched (wave, account, role key), in key order.
+    pub(super) fn unmatched(mut self) -> Vec<Key> {
+        if !self.sorted {
+            self.cells.sort_by(|a, b| a.0.cmp(&b.0));
+        }
+        let rest = self.cells.drain(self.next..).map(|(key, _)| key);
+        self.passed.extend(rest);
+        self.passed
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use rapport_core::stats::CellStats;
+
+    use super::*;
+
+    fn cell(account_id: i64, role: &'static str, ltrs: &[u8], delivery: Option<u8>) -> Cell {
+        let mut stats = CellStats::new();
+        for &ltr in ltrs {
+            let drivers: Vec<(&str, u8)> = delivery.map(|d| ("delivery", d)).into_iter().collect();
+            stats.add_answer(ltr, &drivers);
+        }
+        Cell { wave_id: 1, account_id, role, stats }
+    }
+
+    fn keep(kept: &mut KeptCells, c: &Cell) {
+        let l = &c.stats.loyalty;
+        let sums = [l.promoters, l.passives, l.detractors, l.ltr_sum, l.ltr_sumsq].map(int);
+        kept.insert(c.wave_id, c.account_id, c.role, sums, &packed::pack(&c.stats.drivers));
+    }
+
+    #[test]
+    fn only_cells_that_differ_from_those_kept_are_written_and_the_unmatched_ones_deleted() {
+        let mut kept = KeptCells::with_capacity(4);
+        // Kept: account 1's executives as they are; account 2's users with another rating;
+        // account 3's managers, whose answers are gone.
+        keep(&mut kept, &cell(1, "executive", &[9, 10], Some(4)));
+        keep(&mut kept, &cell(2, "user", &[6], Some(2)));
+        keep(&mut kept, &cell(3, "manager", &[8], None));
+        let recomputed =
+            vec![cell(1, "executive", &[9, 10], Some(4)), cell(2, "none", &[7], None), cell(2, "user", &[6], Some(3))];
+        let written: Vec<(i64, &str)> =
+            kept.changed(recomputed).unwrap().iter().map(|c| (c.account_id, c.role)).collect();
+        assert_eq!(written, [(2, "none"), (2, "user")], "a new cell and a changed rating");
+        assert_eq!(kept.written, 2);
+        assert_eq!(kept.unmatched(), [(1, 3, "manager".to_string())]);
+    }
+
+    #[test]
+    fn a_kept_cell_is_matched_by_its_wave_too() {
+        let mut kept = KeptCells::default();
+        keep(&mut kept, &cell(1, "user", &[10], None));
+        let mut later = cell(1, "user", &[10], None);
+        later.wave_id = 2;
+        assert_eq!(kept.changed(vec![later]).unwrap().len(), 1, "the same figures in another wave are another cell");
+        assert_eq!(kept.unmatched(), [(1, 1, "user".to_string())]);
+    }
+
+    #[test]
+    fn cells_kept_in_any_order_and_met_over_several_batches_are_each_matched_once() {
+        let mut kept = KeptCells::default();
+        // Kept in no order: accounts 3, 1, 2; account 2 has no answers left.
+        for c in [cell(3, "user", &[9], None), cell(1, "user", &[9], None), cell(2, "user", &[9], None)] {
+            keep(&mut kept, &c);
+        }
+        assert!(kept.changed(vec![cell(1, "user", &[9], None)]).unwrap().is_empty());
+        assert!(kept.changed(vec![cell(3, "user", &[9], None)]).unwrap().is_empty());
+        assert_eq!(kept.written, 0);
+        assert_eq!(kept.unmatched(), [(1, 2, "user".to_string())]);
+    }
+
+    #[test]
+    fn recomputed_cells_out_of_key_order_are_refused_rather_than_merged() {
+        let mut kept = KeptCells::default();
+        keep(&mut kept, &cell(1, "user", &[9], None));
+        let backwards = vec![cell(2, "user", &[9], None), cell(1, "user", &[9], None)];
+        let Err(err) = kept.changed(backwards) else { panic!("cells out of order were merged") };
+        assert!(format!("{err:#}").contains("out of key order"), "{err:#}");
+    }
+}
