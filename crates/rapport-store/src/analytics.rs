@@ -328,27 +328,25 @@ pub struct RebuildSummary {
     pub corrected: u64,
 }
 
-/// How many rows `table` has: to size a list or map that will hold about one item per row
-/// from the start. A list grown by doubling copies itself as it grows and touches about three
-/// times the memory in the end, and in a process that has just started, memory touched for
-/// the first time costs more than reading the rows: the kernel's zeroing of fresh pages was
-/// the largest single cost in a profile of the first reports at 100,000 accounts. Sized, the
-/// first quadrant report took a median 284 ms instead of 354 ms, without the slow runs of
-/// 400-660 ms (BENCHMARKS.md, issue 3).
 /// The cells `query` selects (the columns of [`Store::wave_cells`]), read through PostgreSQL's
 /// binary COPY into room for `room` of them.
 async fn copy_cells(pool: &sqlx::PgPool, query: &str, room: usize) -> Result<WaveCells, StoreError> {
     let mut cells = WaveCells::with_capacity(room);
     copy_out::copy_rows(pool, query, |r| {
-        let mut loyalty = [0; 5];
-        for (i, sum) in loyalty.iter_mut().enumerate() {
-            *sum = r.int8_not_null(2 + i)?;
-        }
-        cells.push(r.int8_not_null(0)?, r.text_not_null(1)?, loyalty, r.bytes_not_null(7)?);
+        cells.push(r.int8_not_null(0)?, r.text_not_null(1)?, copied_loyalty(r, 2)?, r.bytes_not_null(7)?);
         Ok(())
     })
     .await?;
     Ok(cells)
+}
+
+/// The five loyalty sums of a cell read through COPY, from field `first` on.
+fn copied_loyalty(r: &copy_out::Fields<'_>, first: usize) -> Result<[i64; 5], StoreError> {
+    let mut loyalty = [0; 5];
+    for (i, sum) in loyalty.iter_mut().enumerate() {
+        *sum = r.int8_not_null(first + i)?;
+    }
+    Ok(loyalty)
 }
 
 /// The planner's count of `table`'s rows on PostgreSQL (0 before the table was first
@@ -361,6 +359,13 @@ async fn planned_rows(pool: &sqlx::PgPool, table: &str) -> Result<usize, StoreEr
     Ok(rows.clamp(0.0, 1e7) as usize)
 }
 
+/// How many rows `table` has: to size a list or map that will hold about one item per row
+/// from the start. A list grown by doubling copies itself as it grows and touches about three
+/// times the memory in the end, and in a process that has just started, memory touched for
+/// the first time costs more than reading the rows: the kernel's zeroing of fresh pages was
+/// the largest single cost in a profile of the first reports at 100,000 accounts. Sized, the
+/// first quadrant report took a median 284 ms instead of 354 ms, without the slow runs of
+/// 400-660 ms (BENCHMARKS.md, issue 3).
 fn row_count(db: &rusqlite::Connection, table: &str) -> rusqlite::Result<usize> {
     let count: i64 = db.query_row(&format!("SELECT COUNT(*) FROM {table}"), [], |r| r.get(0))?;
     Ok(usize::try_from(count).unwrap_or(0))
@@ -404,8 +409,9 @@ pub struct WaveCell {
 }
 
 impl Store {
-    /// Recomputes every analytics cell from all answers, in one transaction. The result is
-    /// identical to what answers and imports maintained incrementally.
+    /// Recomputes every analytics cell from all answers and corrects the stored cells that
+    /// differ, in one transaction. What it finds is what answers and imports maintained
+    /// incrementally (the tests prove it), so normally it corrects none.
     pub async fn rebuild_analytics(&self) -> Result<RebuildSummary, StoreError> {
         match self {
             Store::Sqlite(db) => direct::write(db, rebuild::in_place).await,
@@ -424,11 +430,8 @@ impl Store {
         let columns = "wave_id, account_id, role, promoters, passives, detractors, ltr_sum, ltr_sumsq, drivers";
         let mut kept = KeptCells::with_capacity(planned_rows(pool, "wave_account_stats").await?);
         copy_out::copy_rows(pool, &format!("SELECT {columns} FROM wave_account_stats"), |r| {
-            let mut loyalty = [0; 5];
-            for (i, sum) in loyalty.iter_mut().enumerate() {
-                *sum = r.int8_not_null(3 + i)?;
-            }
-            kept.insert(r.int8_not_null(0)?, r.int8_not_null(1)?, r.text_not_null(2)?, loyalty, r.bytes_not_null(8)?);
+            let (wave, account, role) = (r.int8_not_null(0)?, r.int8_not_null(1)?, r.text_not_null(2)?);
+            kept.insert(wave, account, role, copied_loyalty(r, 3)?, r.bytes_not_null(8)?);
             Ok(())
         })
         .await?;
