@@ -160,6 +160,20 @@ fn uint(v: i64) -> u64 {
     u64::try_from(v).unwrap_or(0)
 }
 
+/// A cell's five loyalty columns as stored (the inverse of [`counts`]).
+fn loyalty_columns(l: &LoyaltyCounts) -> [i64; 5] {
+    [l.promoters, l.passives, l.detractors, l.ltr_sum, l.ltr_sumsq].map(int)
+}
+
+/// A cell's five loyalty columns read from a rusqlite row, from column `first` on.
+fn row_loyalty(row: &rusqlite::Row<'_>, first: usize) -> rusqlite::Result<[i64; 5]> {
+    let mut loyalty = [0; 5];
+    for (i, sum) in loyalty.iter_mut().enumerate() {
+        *sum = row.get(first + i)?;
+    }
+    Ok(loyalty)
+}
+
 fn counts([promoters, passives, detractors, ltr_sum, ltr_sumsq]: [i64; 5]) -> LoyaltyCounts {
     LoyaltyCounts {
         promoters: uint(promoters),
@@ -184,13 +198,12 @@ fn int(v: u64) -> i64 {
 
 /// A cell's row, as [`increment::CELL_INSERT`] names its columns.
 fn cell_values(c: &Cell) -> Vec<SqlValue> {
-    let l = &c.stats.loyalty;
     let mut row = vec![
         SqlValue::Int(Some(c.wave_id)),
         SqlValue::Int(Some(c.account_id)),
         SqlValue::Text(Some(c.role.to_string())),
     ];
-    row.extend([l.promoters, l.passives, l.detractors, l.ltr_sum, l.ltr_sumsq].map(|v| SqlValue::Int(Some(int(v)))));
+    row.extend(loyalty_columns(&c.stats.loyalty).map(|v| SqlValue::Int(Some(v))));
     row.push(SqlValue::Bytes(Some(packed::pack(&c.stats.drivers))));
     row
 }
@@ -585,8 +598,7 @@ impl Store {
                     let mut statement = db.prepare(sql)?;
                     let mut rows = statement.query([wave_id])?;
                     while let Some(r) = rows.next()? {
-                        let loyalty = [r.get(2)?, r.get(3)?, r.get(4)?, r.get(5)?, r.get(6)?];
-                        cells.push(r.get(0)?, r.get_ref(1)?.as_str()?, loyalty, r.get_ref(7)?.as_blob()?);
+                        cells.push(r.get(0)?, r.get_ref(1)?.as_str()?, row_loyalty(r, 2)?, r.get_ref(7)?.as_blob()?);
                     }
                     Ok(cells)
                 })

@@ -326,73 +326,76 @@ mod tests {
         }
     }
 
-    #[test]
-    fn a_copy_that_stops_early_leaves_no_connection_out_of_step() {
-        rapport_test_utils::with_postgres("the COPY reader's connection test", |url| {
+    /// Runs `test` against a pool of one connection to a PostgreSQL database of its own.
+    fn with_one_connection(name: &str, test: impl AsyncFnOnce(PgPool) + std::panic::UnwindSafe) {
+        rapport_test_utils::with_postgres(name, |url| {
             let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
             rt.block_on(async {
-                // One connection, so each read below gets the one the COPY ran on.
                 let pool = sqlx::postgres::PgPoolOptions::new().max_connections(1).connect(url).await.unwrap();
-                let answer = || sqlx::query_scalar::<_, i64>("SELECT 41::int8 + 1").fetch_one(&pool);
-                let rows = "SELECT g::int8 FROM generate_series(1, 200000) g";
-                // A row that cannot be read stops the read...
-                let err = copy_rows(&pool, rows, |_| Err(anyhow!("stop here").into())).await.unwrap_err();
-                assert!(format!("{err:#}").contains("stop here"), "{err:#}");
-                assert_eq!(answer().await.unwrap(), 42);
-                // ...and so does a caller that goes away in the middle (a request dropped). The
-                // server pauses 10 ms every 100 rows (about 20 s in all), so the read waits for
-                // rows, and notices that a thousand were read, well before the end.
-                let many = "SELECT g::int8 FROM generate_series(1, 200000) g \
-                            WHERE CASE WHEN g % 100 = 0 THEN pg_sleep(0.01) IS NOT NULL ELSE true END";
-                let (mut read, enough) = (0, tokio::sync::Notify::new());
-                let copy = copy_rows(&pool, many, |_| {
-                    read += 1;
-                    if read == 1000 {
-                        enough.notify_one();
-                    }
-                    Ok(())
-                });
-                tokio::select! {
-                    _ = copy => panic!("every row was read before a thousand were noticed"),
-                    _ = enough.notified() => {}
-                }
-                assert!(read >= 1000, "the read stopped in the middle of the rows");
-                assert_eq!(answer().await.unwrap(), 42);
-                // A read to the end hands its connection back as good as before.
-                let mut sum = 0;
-                copy_rows(&pool, rows, |r| {
-                    sum += r.int8_not_null(0)?;
-                    Ok(())
-                })
-                .await
-                .unwrap();
-                assert_eq!(sum, 200_000 * 200_001 / 2);
-                assert_eq!(answer().await.unwrap(), 42);
+                test(pool).await;
             });
         });
     }
 
     #[test]
+    fn a_copy_that_stops_early_leaves_no_connection_out_of_step() {
+        // One connection, so each read below gets the one the COPY ran on.
+        with_one_connection("the COPY reader's connection test", async |pool| {
+            let answer = || sqlx::query_scalar::<_, i64>("SELECT 41::int8 + 1").fetch_one(&pool);
+            let rows = "SELECT g::int8 FROM generate_series(1, 200000) g";
+            // A row that cannot be read stops the read...
+            let err = copy_rows(&pool, rows, |_| Err(anyhow!("stop here").into())).await.unwrap_err();
+            assert!(format!("{err:#}").contains("stop here"), "{err:#}");
+            assert_eq!(answer().await.unwrap(), 42);
+            // ...and so does a caller that goes away in the middle (a request dropped). The
+            // server pauses 10 ms every 100 rows (about 20 s in all), so the read waits for
+            // rows, and notices that a thousand were read, well before the end.
+            let many = "SELECT g::int8 FROM generate_series(1, 200000) g \
+                            WHERE CASE WHEN g % 100 = 0 THEN pg_sleep(0.01) IS NOT NULL ELSE true END";
+            let (mut read, enough) = (0, tokio::sync::Notify::new());
+            let copy = copy_rows(&pool, many, |_| {
+                read += 1;
+                if read == 1000 {
+                    enough.notify_one();
+                }
+                Ok(())
+            });
+            tokio::select! {
+                _ = copy => panic!("every row was read before a thousand were noticed"),
+                _ = enough.notified() => {}
+            }
+            assert!(read >= 1000, "the read stopped in the middle of the rows");
+            assert_eq!(answer().await.unwrap(), 42);
+            // A read to the end hands its connection back as good as before.
+            let mut sum = 0;
+            copy_rows(&pool, rows, |r| {
+                sum += r.int8_not_null(0)?;
+                Ok(())
+            })
+            .await
+            .unwrap();
+            assert_eq!(sum, 200_000 * 200_001 / 2);
+            assert_eq!(answer().await.unwrap(), 42);
+        });
+    }
+
+    #[test]
     fn times_read_through_copy_equal_those_a_query_reads() {
-        rapport_test_utils::with_postgres("the COPY reader's time test", |url| {
-            let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
-            rt.block_on(async {
-                let pool = sqlx::postgres::PgPoolOptions::new().max_connections(1).connect(url).await.unwrap();
-                // Before, at and after PostgreSQL's epoch, with microseconds, and in another zone.
-                let times = "SELECT t FROM (VALUES ('2026-08-01T09:00:00.123456Z'::timestamptz), \
+        with_one_connection("the COPY reader's time test", async |pool| {
+            // Before, at and after PostgreSQL's epoch, with microseconds, and in another zone.
+            let times = "SELECT t FROM (VALUES ('2026-08-01T09:00:00.123456Z'::timestamptz), \
                              ('1999-12-31T23:59:59.999999Z'), ('2000-01-01T00:00:00Z'), \
                              ('1970-01-01T00:00:00Z'), ('2026-11-24 12:00:00+05:30')) AS v (t)";
-                let queried: Vec<time::OffsetDateTime> = sqlx::query_scalar(times).fetch_all(&pool).await.unwrap();
-                let mut copied = Vec::new();
-                copy_rows(&pool, times, |r| {
-                    copied.push(r.timestamptz_not_null(0)?);
-                    Ok(())
-                })
-                .await
-                .unwrap();
-                assert_eq!(copied, queried);
-                assert_eq!(copied[2], time::macros::datetime!(2000-01-01 00:00 UTC));
-            });
+            let queried: Vec<time::OffsetDateTime> = sqlx::query_scalar(times).fetch_all(&pool).await.unwrap();
+            let mut copied = Vec::new();
+            copy_rows(&pool, times, |r| {
+                copied.push(r.timestamptz_not_null(0)?);
+                Ok(())
+            })
+            .await
+            .unwrap();
+            assert_eq!(copied, queried);
+            assert_eq!(copied[2], time::macros::datetime!(2000-01-01 00:00 UTC));
         });
     }
 

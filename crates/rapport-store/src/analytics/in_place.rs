@@ -23,7 +23,7 @@ use time::format_description::well_known::Rfc3339;
 use super::increment::{
     CELL_INSERT, CELL_UPSERT, CellAnswer, CellKey, Counted, Latest, difference, read_scores, stored_ltr,
 };
-use super::{counts, int, packed, role_key};
+use super::{counts, loyalty_columns, packed, role_key, row_loyalty};
 use crate::direct;
 use crate::error::StoreError;
 use crate::invitations::{NewAnswer, RESPONSE_INSERT, answered_at};
@@ -152,10 +152,7 @@ fn read_cells(tx: &Transaction<'_>, wave_id: i64, keys: &[CellKey]) -> Result<Ha
     for &(account, role) in keys {
         let mut rows = read.query(params![wave_id, account, role]).map_err(writing)?;
         if let Some(row) = rows.next().map_err(writing)? {
-            let mut sums = [0i64; 5];
-            for (i, v) in sums.iter_mut().enumerate() {
-                *v = row.get(i).map_err(writing)?;
-            }
+            let sums = row_loyalty(row, 0).map_err(writing)?;
             let drivers =
                 packed::unpack_owned(row.get_ref(5).map_err(writing)?.as_blob().map_err(|e| writing(e.into()))?)?;
             cells.insert((account, role), CellStats { loyalty: counts(sums), drivers });
@@ -188,16 +185,16 @@ pub(super) fn put_cell(
     role: &str,
     stats: &CellStats,
 ) -> rusqlite::Result<usize> {
-    let l = &stats.loyalty;
+    let [promoters, passives, detractors, ltr_sum, ltr_sumsq] = loyalty_columns(&stats.loyalty);
     statement.execute(params![
         wave_id,
         account,
         role,
-        int(l.promoters),
-        int(l.passives),
-        int(l.detractors),
-        int(l.ltr_sum),
-        int(l.ltr_sumsq),
+        promoters,
+        passives,
+        detractors,
+        ltr_sum,
+        ltr_sumsq,
         packed::pack(&stats.drivers)
     ])
 }

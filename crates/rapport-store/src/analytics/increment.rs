@@ -16,7 +16,7 @@ use rapport_core::stats::CellStats;
 use sqlx::QueryBuilder;
 use time::OffsetDateTime;
 
-use super::{Touched, counts, int, lock_accounts, packed, role_key};
+use super::{Touched, counts, lock_accounts, loyalty_columns, packed, role_key};
 use crate::error::StoreError;
 use crate::invitations::NewAnswer;
 use crate::tx::{Tx, on_tx};
@@ -306,10 +306,9 @@ async fn write_cells(
         on_tx!(&mut *tx, |t| {
             let mut qb = QueryBuilder::new(CELL_INSERT);
             qb.push_values(chunk, |mut b, ((account, role), _, stats)| {
-                let l = &stats.loyalty;
                 b.push_bind(wave_id).push_bind(*account).push_bind(*role);
-                for v in [l.promoters, l.passives, l.detractors, l.ltr_sum, l.ltr_sumsq] {
-                    b.push_bind(int(v));
+                for v in loyalty_columns(&stats.loyalty) {
+                    b.push_bind(v);
                 }
                 b.push_bind(packed::pack(&stats.drivers));
             });

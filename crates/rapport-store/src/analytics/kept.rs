@@ -8,7 +8,7 @@
 //! costs one read of the stored cells, merged in key order with the recomputed ones (no
 //! lookups); what is stored afterwards is the same either way.
 
-use super::{Cell, int, packed};
+use super::{Cell, loyalty_columns, packed};
 use crate::error::StoreError;
 
 /// A cell's key as stored: wave, account, role key.
@@ -76,11 +76,7 @@ impl KeptCells {
                 }
                 _ => None,
             };
-            let l = &cell.stats.loyalty;
-            let values = (
-                [l.promoters, l.passives, l.detractors, l.ltr_sum, l.ltr_sumsq].map(int),
-                packed::pack(&cell.stats.drivers),
-            );
+            let values = (loyalty_columns(&cell.stats.loyalty), packed::pack(&cell.stats.drivers));
             if kept != Some(&values) {
                 write.push(cell);
             }
@@ -116,8 +112,7 @@ mod tests {
     }
 
     fn keep(kept: &mut KeptCells, c: &Cell) {
-        let l = &c.stats.loyalty;
-        let sums = [l.promoters, l.passives, l.detractors, l.ltr_sum, l.ltr_sumsq].map(int);
+        let sums = loyalty_columns(&c.stats.loyalty);
         kept.insert(c.wave_id, c.account_id, c.role, sums, &packed::pack(&c.stats.drivers));
     }
 

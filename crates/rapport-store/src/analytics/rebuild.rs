@@ -15,7 +15,7 @@ use time::format_description::well_known::Rfc3339;
 use super::in_place::{CELL_VALUES, put_cell};
 use super::increment::{CELL_INSERT, CELL_UPSERT};
 use super::kept::KeptCells;
-use super::{ANSWER_COLUMNS, AnswerRow, Cell, Folder, INSERT_CHUNK, RebuildSummary};
+use super::{ANSWER_COLUMNS, AnswerRow, Cell, Folder, INSERT_CHUNK, RebuildSummary, row_loyalty};
 use crate::error::StoreError;
 use crate::store::SQLITE_PRAGMAS;
 use crate::tx::BUMP_DATA_VERSION;
@@ -91,10 +91,7 @@ fn kept_cells(tx: &Transaction<'_>) -> Result<KeptCells, StoreError> {
         .map_err(writing)?;
     let mut rows = read.query([]).map_err(writing)?;
     while let Some(r) = rows.next().map_err(writing)? {
-        let mut loyalty = [0i64; 5];
-        for (i, sum) in loyalty.iter_mut().enumerate() {
-            *sum = r.get(3 + i).map_err(writing)?;
-        }
+        let loyalty = row_loyalty(r, 3).map_err(writing)?;
         let role = r.get_ref(2).and_then(|v| Ok(v.as_str()?)).map_err(writing)?;
         let drivers = r.get_ref(8).and_then(|v| Ok(v.as_blob()?)).map_err(writing)?;
         kept.insert(r.get(0).map_err(writing)?, r.get(1).map_err(writing)?, role, loyalty, drivers);

@@ -302,13 +302,27 @@ mod tests {
     fn cells() -> (Vec<PortfolioAccount>, WaveCells) {
         // The portfolio in CRM order, not by internal id.
         let accounts = vec![account(3, "Energy"), account(1, "Retail"), account(2, " Retail")];
-        let mut cells = WaveCells::with_capacity(1);
-        cells.push(1, "executive", [1, 0, 0, 10, 100], &drivers(1));
-        cells.push(1, "none", [0, 0, 1, 3, 9], &[0]);
-        cells.push(2, "manager", [0, 1, 0, 7, 49], &drivers(2));
-        cells.push(3, "user", [0, 0, 2, 8, 40], &drivers(1));
-        cells.push(9, "user", [5, 0, 0, 50, 500], &drivers(5));
-        (accounts, cells)
+        (accounts, read(&rows()))
+    }
+
+    /// The cells of [`cells`] as stored: account, role key, loyalty sums, packed drivers.
+    fn rows() -> Vec<(i64, &'static str, [i64; 5], Vec<u8>)> {
+        vec![
+            (1, "executive", [1, 0, 0, 10, 100], drivers(1)),
+            (1, "none", [0, 0, 1, 3, 9], vec![0]),
+            (2, "manager", [0, 1, 0, 7, 49], drivers(2)),
+            (3, "user", [0, 0, 2, 8, 40], drivers(1)),
+            (9, "user", [5, 0, 0, 50, 500], drivers(5)),
+        ]
+    }
+
+    /// `rows` read into a wave's cells.
+    fn read(rows: &[(i64, &'static str, [i64; 5], Vec<u8>)]) -> WaveCells {
+        let mut cells = WaveCells::with_capacity(rows.len());
+        for (account, role, loyalty, drivers) in rows {
+            cells.push(*account, role, *loyalty, drivers);
+        }
+        cells
     }
 
     #[test]
@@ -379,20 +393,15 @@ mod tests {
     #[test]
     fn cells_read_in_parts_append_into_one_wave() {
         let (accounts, whole) = cells();
-        let mut first = WaveCells::default();
-        let mut second = WaveCells::with_capacity(2);
-        first.push(1, "executive", [1, 0, 0, 10, 100], &drivers(1));
-        first.push(1, "none", [0, 0, 1, 3, 9], &[0]);
-        second.push(2, "manager", [0, 1, 0, 7, 49], &drivers(2));
-        second.push(3, "user", [0, 0, 2, 8, 40], &drivers(1));
-        second.push(9, "user", [5, 0, 0, 50, 500], &drivers(5));
-        let mut read = WaveCells::default();
-        read.append(first);
-        read.append(second);
-        read.append(WaveCells::default());
-        assert_eq!(read.to_cells().unwrap(), whole.to_cells().unwrap());
+        let rows = rows();
+        let (first, second) = rows.split_at(2);
+        let mut parts = WaveCells::default();
+        parts.append(read(first));
+        parts.append(read(second));
+        parts.append(WaveCells::default());
+        assert_eq!(parts.to_cells().unwrap(), whole.to_cells().unwrap());
         assert_eq!(
-            read.by_segment(&accounts, Some(Dimension::Vertical), None, true).unwrap(),
+            parts.by_segment(&accounts, Some(Dimension::Vertical), None, true).unwrap(),
             whole.by_segment(&accounts, Some(Dimension::Vertical), None, true).unwrap()
         );
     }
