@@ -4,6 +4,11 @@ figures as `rapport report quadrants`, `nps --by vertical` and `drivers --by ver
 wave, from the same data exported to Parquet and to CSV. Prints the median seconds of RUNS runs
 per engine and source, and the figures, so they can be compared with Rapport's.
 
+Then the yardstick for `rapport analytics rebuild`: the same engines compute what a rebuild
+does, every cell from every answer of every wave (per wave, account and contact role level:
+the latest answer of each contact; promoters, passives, detractors, the LTR sum and sum of
+squares; per driver n, sum x, sum x squared, sum x times LTR), from Parquet.
+
     usage: yardstick.py DIR WAVE [RUNS]   (DIR holds accounts.csv, contacts.csv, responses.csv)
 """
 import os, statistics, sys, time
@@ -63,6 +68,33 @@ def duckdb_reports(src):
     con.close()
     return nps, quads, drivers
 
+def polars_cells():
+    r = pl.scan_parquet(f"{d}/responses.parquet")
+    latest = r.sort(["wave", "contact_id", "submitted_at"]).group_by(["wave", "contact_id"]).last()
+    j = latest.join(pl.scan_parquet(f"{d}/contacts.parquet").select(["contact_id", "account_id", "role"]), on="contact_id")
+    ltr = pl.col("ltr").cast(pl.Int64)
+    sums = [(ltr >= 9).sum().alias("promoters"), ((ltr >= 7) & (ltr <= 8)).sum().alias("passives"),
+            (ltr <= 6).sum().alias("detractors"), ltr.sum().alias("ltr_sum"), (ltr * ltr).sum().alias("ltr_sumsq")]
+    for x in DRIVERS:
+        v = pl.col(x).cast(pl.Int64)
+        sums += [v.count().alias(f"{x}_n"), v.sum().alias(f"{x}_sx"), (v * v).sum().alias(f"{x}_sxx"),
+                 (v * ltr).sum().alias(f"{x}_sxy")]
+    return j.group_by(["wave", "account_id", "role"]).agg(sums).collect()
+
+def duckdb_cells():
+    con = duckdb.connect()
+    con.execute("SET threads = 2")
+    drivers = ", ".join(f"count({x}), sum({x}), sum({x} * {x}), sum({x} * ltr)" for x in DRIVERS)
+    out = con.execute(f"""SELECT wave, account_id, role,
+          count(*) FILTER (ltr >= 9), count(*) FILTER (ltr BETWEEN 7 AND 8), count(*) FILTER (ltr <= 6),
+          sum(ltr), sum(ltr * ltr), {drivers}
+        FROM (SELECT * FROM '{d}/responses.parquet'
+              QUALIFY row_number() OVER (PARTITION BY wave, contact_id ORDER BY submitted_at DESC) = 1) r
+        JOIN '{d}/contacts.parquet' c USING (contact_id)
+        GROUP BY ALL""").fetchall()
+    con.close()
+    return out
+
 to_parquet()
 best = None
 for engine, fn in [("polars", polars_reports), ("duckdb", duckdb_reports)]:
@@ -82,3 +114,15 @@ print("figures from the yardstick:")
 print(nps)
 print(quads)  # quadrant counts, surveyed accounts only
 print(drivers)
+
+rebuild = []
+for engine, fn in [("polars", polars_cells), ("duckdb", duckdb_cells)]:
+    times = []
+    for _ in range(runs):
+        t = time.perf_counter()
+        cells = len(fn())
+        times.append(time.perf_counter() - t)
+    med = statistics.median(times)
+    print(f"{engine:<7} every cell from Parquet (what a rebuild computes): median {med:6.2f} s over {runs} runs, {cells} cells")
+    rebuild.append((med, engine))
+print(f"rebuild yardstick (fastest from Parquet): {min(rebuild)[1]} {min(rebuild)[0]:.2f} s")

@@ -39,7 +39,7 @@ fn role_key(role: Option<RoleLevel>) -> &'static str {
     role.map_or("none", RoleLevel::as_str)
 }
 
-/// One answer as the fold needs it.
+/// One answer as read through sqlx, owned (see [`Answer`]).
 #[derive(sqlx::FromRow)]
 struct AnswerRow {
     id: i64,
@@ -53,21 +53,50 @@ struct AnswerRow {
 }
 
 impl AnswerRow {
+    fn answer(&self) -> Answer<'_> {
+        Answer {
+            id: self.id,
+            wave_id: self.wave_id,
+            account_id: self.account_id,
+            contact_id: self.contact_id,
+            role: self.role.as_deref(),
+            submitted_at: self.submitted_at,
+            ltr: self.ltr,
+            scores: &self.scores,
+        }
+    }
+}
+
+/// One answer as the fold needs it, borrowed from the row it was read from: a rebuild reads
+/// millions, and copying each one's texts cost two allocations an answer.
+struct Answer<'a> {
+    id: i64,
+    wave_id: i64,
+    account_id: i64,
+    contact_id: i64,
+    role: Option<&'a str>,
+    submitted_at: OffsetDateTime,
+    ltr: i32,
+    scores: &'a str,
+}
+
+impl<'a> Answer<'a> {
     /// A row of [`ANSWER_COLUMNS`] read through PostgreSQL's binary COPY ([`copy_out`]).
-    fn from_copy(r: &copy_out::Fields<'_>) -> Result<AnswerRow, StoreError> {
-        Ok(AnswerRow {
+    fn from_copy(r: &copy_out::Fields<'a>) -> Result<Answer<'a>, StoreError> {
+        Ok(Answer {
             id: r.int8_not_null(0)?,
             wave_id: r.int8_not_null(1)?,
             account_id: r.int8_not_null(2)?,
             contact_id: r.int8_not_null(3)?,
-            role: r.text(4)?.map(str::to_string),
+            role: r.text(4)?,
             submitted_at: r.timestamptz_not_null(5)?,
             ltr: r.int4(6)?.ok_or_else(|| anyhow::anyhow!("answer without an LTR"))?,
-            scores: r.text_not_null(7)?.to_string(),
+            scores: r.text_not_null(7)?,
         })
     }
 }
 
+/// The columns of an [`Answer`], in order, and the tables they come from.
 const ANSWER_COLUMNS: &str = "r.id, r.wave_id, r.account_id, r.contact_id, c.role, r.submitted_at, r.ltr, r.scores \
      FROM responses r JOIN contacts c ON c.id = r.contact_id";
 
@@ -79,26 +108,56 @@ struct Cell {
     stats: CellStats,
 }
 
+/// The latest answer of a contact so far, while the fold goes through the contact's answers.
+struct Latest {
+    id: i64,
+    wave_id: i64,
+    account_id: i64,
+    contact_id: i64,
+    role: &'static str,
+    submitted_at: OffsetDateTime,
+    ltr: i32,
+    scores: String,
+}
+
+impl Latest {
+    /// Becomes `answer`, keeping the room of its scores' text.
+    fn set(&mut self, answer: &Answer<'_>) {
+        let mut scores = std::mem::take(&mut self.scores);
+        scores.clear();
+        scores.push_str(answer.scores);
+        *self = Latest {
+            id: answer.id,
+            wave_id: answer.wave_id,
+            account_id: answer.account_id,
+            contact_id: answer.contact_id,
+            role: role_key(answer.role.and_then(RoleLevel::parse)),
+            submitted_at: answer.submitted_at,
+            ltr: answer.ltr,
+            scores,
+        };
+    }
+}
+
 /// Folds answers ordered by (wave, account, contact) into cells, keeping only the latest
 /// answer of each contact (greatest `submitted_at`, then greatest id).
 #[derive(Default)]
 struct Folder {
     group: Option<(i64, i64)>,
     cells: BTreeMap<&'static str, CellStats>,
-    best: Option<AnswerRow>,
+    best: Option<Latest>,
+    /// The last folded answer, whose room the next one reuses.
+    spare: Option<Latest>,
     done: Vec<Cell>,
 }
 
 impl Folder {
-    fn push(&mut self, row: AnswerRow) -> Result<(), StoreError> {
-        let same_contact = self
-            .best
-            .as_ref()
-            .is_some_and(|b| (b.wave_id, b.account_id, b.contact_id) == (row.wave_id, row.account_id, row.contact_id));
-        if same_contact {
-            let best = self.best.as_ref().expect("checked above");
+    fn push(&mut self, row: Answer<'_>) -> Result<(), StoreError> {
+        if let Some(best) = self.best.as_mut()
+            && (best.wave_id, best.account_id, best.contact_id) == (row.wave_id, row.account_id, row.contact_id)
+        {
             if (row.submitted_at, row.id) > (best.submitted_at, best.id) {
-                self.best = Some(row);
+                best.set(&row);
             }
             return Ok(());
         }
@@ -107,21 +166,42 @@ impl Folder {
             self.close_group();
             self.group = Some((row.wave_id, row.account_id));
         }
-        self.best = Some(row);
+        let mut latest = self.spare.take().unwrap_or_else(|| Latest {
+            id: 0,
+            wave_id: 0,
+            account_id: 0,
+            contact_id: 0,
+            role: "",
+            submitted_at: OffsetDateTime::UNIX_EPOCH,
+            ltr: 0,
+            scores: String::new(),
+        });
+        latest.set(&row);
+        self.best = Some(latest);
         Ok(())
     }
 
     fn take_best(&mut self) -> Result<(), StoreError> {
         let Some(best) = self.best.take() else { return Ok(()) };
-        let scores: BTreeMap<String, u8> = serde_json::from_str(&best.scores).map_err(|e| {
-            StoreError::Other(anyhow::Error::new(e).context(format!("reading the scores of answer {}", best.id)))
-        })?;
-        let drivers: Vec<(&str, u8)> = scores.iter().map(|(k, v)| (k.as_str(), *v)).collect();
+        let unreadable =
+            |e| StoreError::Other(anyhow::Error::new(e).context(format!("reading the scores of answer {}", best.id)));
+        // Driver keys are plain words, so their text borrows from the answer's; a key written
+        // with escapes (which cannot be borrowed) is read again into text of its own.
+        let borrowed = serde_json::from_str::<BTreeMap<&str, u8>>(&best.scores);
+        let owned: BTreeMap<String, u8>;
+        let drivers: Vec<(&str, u8)> = match borrowed {
+            Ok(scores) => scores.into_iter().collect(),
+            Err(_) => {
+                owned = serde_json::from_str(&best.scores).map_err(unreadable)?;
+                owned.iter().map(|(k, v)| (k.as_str(), *v)).collect()
+            }
+        };
         let ltr = u8::try_from(best.ltr).ok().filter(|l| *l <= 10).ok_or_else(|| {
             StoreError::Other(anyhow::anyhow!("answer {} has an LTR of {} outside 0-10", best.id, best.ltr))
         })?;
-        let role = role_key(best.role.as_deref().and_then(RoleLevel::parse));
-        self.cells.entry(role).or_default().add_answer(ltr, &drivers);
+        self.cells.entry(best.role).or_default().add_answer(ltr, &drivers);
+        drop(drivers);
+        self.spare = Some(best);
         Ok(())
     }
 
@@ -267,8 +347,8 @@ pub(crate) async fn refresh_cells(tx: &mut Tx, touched: &Touched) -> Result<(), 
                 qb.build_query_as().fetch_all(&mut **t).await?
             });
             let mut folder = Folder::default();
-            for row in rows {
-                folder.push(row)?;
+            for row in &rows {
+                folder.push(row.answer())?;
             }
             let cells = folder.finish()?;
             on_tx!(&mut *tx, |t| {
@@ -427,7 +507,10 @@ impl Store {
     /// incrementally (the tests prove it), so normally it corrects none.
     pub async fn rebuild_analytics(&self) -> Result<RebuildSummary, StoreError> {
         match self {
-            Store::Sqlite(db) => direct::write(db, rebuild::in_place).await,
+            Store::Sqlite(db) => {
+                let file = db.direct().file().to_path_buf();
+                direct::write(db, move |tx| rebuild::in_place(tx, &file)).await
+            }
             Store::Postgres(pool) => self.rebuild_on_postgres(pool).await,
         }
     }
@@ -459,7 +542,7 @@ impl Store {
             while rows
                 .next_rows(&mut |r| {
                     answers += 1;
-                    folder.push(AnswerRow::from_copy(r)?)
+                    folder.push(Answer::from_copy(r)?)
                 })
                 .await?
             {
@@ -697,5 +780,42 @@ impl Store {
             }
         }
         Ok(out)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn answer(id: i64, contact_id: i64, day: u8, ltr: i32, scores: &str) -> Answer<'_> {
+        let submitted_at = time::macros::datetime!(2026-08-01 12:00 UTC) + time::Duration::days(i64::from(day));
+        Answer { id, wave_id: 1, account_id: 7, contact_id, role: Some("executive"), submitted_at, ltr, scores }
+    }
+
+    #[test]
+    fn the_fold_counts_each_contacts_latest_answer_whatever_its_scores_text_looked_like() {
+        let mut folder = Folder::default();
+        folder.push(answer(1, 1, 1, 3, r#"{"delivery":2,"support":1,"value":1}"#)).unwrap();
+        // The later answer wins; its key is written with an escape, which cannot be borrowed.
+        folder.push(answer(2, 1, 2, 9, r#"{"deliv\u0065ry":5}"#)).unwrap();
+        // An earlier answer read after a later one changes nothing.
+        folder.push(answer(3, 1, 0, 0, r#"{"delivery":1}"#)).unwrap();
+        // The next contact reuses the room of the previous one's text: nothing of it stays.
+        folder.push(answer(4, 2, 1, 10, r#"{"delivery":4}"#)).unwrap();
+        let cells = folder.finish().unwrap();
+        assert_eq!(cells.len(), 1, "one account, one role level");
+        let stats = &cells[0].stats;
+        assert_eq!((stats.loyalty.promoters, stats.loyalty.detractors, stats.loyalty.ltr_sum), (2, 0, 19));
+        assert_eq!(stats.drivers.keys().collect::<Vec<_>>(), ["delivery"], "support and value were replaced");
+        let delivery = &stats.drivers["delivery"];
+        assert_eq!((delivery.n, delivery.sum_x, delivery.sum_xy), (2, 9, 5 * 9 + 4 * 10));
+    }
+
+    #[test]
+    fn scores_that_are_not_a_map_of_ratings_name_their_answer() {
+        let mut folder = Folder::default();
+        folder.push(answer(41, 1, 1, 9, r#"{"delivery":"five"}"#)).unwrap();
+        let err = folder.finish().err().expect("the scores cannot be read");
+        assert!(format!("{err:#}").contains("answer 41"), "{err:#}");
     }
 }

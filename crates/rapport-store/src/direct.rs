@@ -144,18 +144,25 @@ impl OwnConnection {
         work(conn)
     }
 
-    fn open(&self) -> rusqlite::Result<Connection> {
-        // The store made the file and its schema: this connection only opens it.
-        let conn = Connection::open_with_flags(
-            &self.file,
-            OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX,
-        )?;
-        conn.busy_timeout(SQLITE_BUSY_TIMEOUT)?;
-        for (name, value) in SQLITE_PRAGMAS {
-            conn.execute_batch(&format!("PRAGMA {name} = {value}"))?;
-        }
-        Ok(conn)
+    /// The file the connection opens.
+    pub(crate) fn file(&self) -> &Path {
+        &self.file
     }
+
+    fn open(&self) -> rusqlite::Result<Connection> {
+        open(&self.file)
+    }
+}
+
+/// A new rusqlite connection to the store's `file`, with the settings of sqlx's connections.
+pub(crate) fn open(file: &Path) -> rusqlite::Result<Connection> {
+    // The store made the file and its schema: this connection only opens it.
+    let conn = Connection::open_with_flags(file, OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX)?;
+    conn.busy_timeout(SQLITE_BUSY_TIMEOUT)?;
+    for (name, value) in SQLITE_PRAGMAS {
+        conn.execute_batch(&format!("PRAGMA {name} = {value}"))?;
+    }
+    Ok(conn)
 }
 
 fn reading(err: rusqlite::Error) -> StoreError {

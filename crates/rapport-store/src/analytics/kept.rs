@@ -12,7 +12,7 @@ use super::{Cell, loyalty_columns, packed};
 use crate::error::StoreError;
 
 /// A cell's key as stored: wave, account, role key.
-type Key = (i64, i64, String);
+pub(super) type Key = (i64, i64, String);
 
 /// A cell's stored values: its five loyalty sums and its packed driver sums.
 type Values = ([i64; 5], Vec<u8>);

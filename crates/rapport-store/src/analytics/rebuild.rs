@@ -2,11 +2,16 @@
 //! stored cells that differ corrected ([`super::kept`]), in one transaction on the store's
 //! rusqlite connection ([`crate::direct::OwnConnection`]).
 //!
-//! The answers are read and the cells written on one connection, each statement prepared
-//! once and stepped in place. Through sqlx, every one of millions of answers read and cells
-//! written crossed to sqlx's connection thread and back (about 5 µs a row, BENCHMARKS.md):
-//! at 100,000 accounts that was most of a minute. The fold is the one the general path uses
-//! ([`super::Folder`]), so the cells are the same.
+//! The answers are read and folded in two halves by account, each on a thread and a reading
+//! connection of its own, and the cells that differ are written by the transaction's thread
+//! as the halves find them: reading 2.5M answers out of the row store and folding them was
+//! nearly all of a rebuild, on one core (BENCHMARKS.md, issue 3). The statements are
+//! rusqlite's, prepared once and stepped in place: through sqlx every row crossed to sqlx's
+//! connection thread and back (about 5 µs a row), most of a minute at 100,000 accounts. The
+//! fold is the one the general path uses ([`super::Folder`]), so the cells are the same.
+
+use std::path::Path;
+use std::sync::mpsc::{SyncSender, sync_channel};
 
 use rusqlite::{Transaction, params};
 use time::OffsetDateTime;
@@ -14,14 +19,16 @@ use time::format_description::well_known::Rfc3339;
 
 use super::in_place::{CELL_VALUES, put_cell};
 use super::increment::{CELL_INSERT, CELL_UPSERT};
-use super::kept::KeptCells;
-use super::{ANSWER_COLUMNS, AnswerRow, Cell, Folder, INSERT_CHUNK, RebuildSummary, row_loyalty};
+use super::kept::{KeptCells, Key};
+use super::{ANSWER_COLUMNS, Answer, Cell, Folder, INSERT_CHUNK, RebuildSummary, row_loyalty};
+use crate::direct;
 use crate::error::StoreError;
 use crate::store::SQLITE_PRAGMAS;
 use crate::tx::BUMP_DATA_VERSION;
 
-/// Recomputes every cell from the answers and corrects the stored cells that differ, in `tx`.
-pub(super) fn in_place(tx: &Transaction<'_>) -> Result<RebuildSummary, StoreError> {
+/// Recomputes every cell from the answers and corrects the stored cells that differ, in `tx`,
+/// the store's writing transaction on `file`.
+pub(super) fn in_place(tx: &Transaction<'_>, file: &Path) -> Result<RebuildSummary, StoreError> {
     // A rebuild that corrects every cell (the first after migration 0014, which emptied their
     // driver sums) dirties about 500 MB of cell pages at 100,000 accounts. With the usual
     // 64 MB cache SQLite spills them into the WAL before the commit, and then every page it
@@ -30,7 +37,7 @@ pub(super) fn in_place(tx: &Transaction<'_>) -> Result<RebuildSummary, StoreErro
     // through that cache instead of the mapping keeps the process's memory at half of what
     // the mapping took: 23.3 s and 1.35 GB became 18.9 s and 0.71 GB (BENCHMARKS.md).
     tx.execute_batch("PRAGMA cache_size = -524288; PRAGMA mmap_size = 0").map_err(writing)?;
-    let out = rebuild(tx);
+    let out = rebuild(tx, file);
     let usual: String = SQLITE_PRAGMAS
         .iter()
         .filter(|(name, _)| ["cache_size", "mmap_size"].contains(name))
@@ -40,16 +47,101 @@ pub(super) fn in_place(tx: &Transaction<'_>) -> Result<RebuildSummary, StoreErro
     out
 }
 
-fn rebuild(tx: &Transaction<'_>) -> Result<RebuildSummary, StoreError> {
-    let mut kept = kept_cells(tx)?;
-    let mut read = tx
-        .prepare(&format!("SELECT {ANSWER_COLUMNS} ORDER BY r.wave_id, r.account_id, r.contact_id"))
-        .map_err(writing)?;
-    let mut rows = read.query([]).map_err(writing)?;
+/// The accounts one half of a rebuild covers: ids from the first to the second, inclusive.
+type Accounts = (i64, i64);
+
+/// What one half of a rebuild found.
+struct Half {
+    answers: u64,
+    cells: u64,
+    /// Recomputed cells that differed from the stored ones, sent to be written.
+    written: u64,
+    /// Stored cells that no answer accounts for, to delete.
+    unmatched: Vec<Key>,
+}
+
+fn rebuild(tx: &Transaction<'_>, file: &Path) -> Result<RebuildSummary, StoreError> {
+    let halves = halves(tx)?;
     let mut put = tx.prepare(&format!("{CELL_INSERT} VALUES {CELL_VALUES}{CELL_UPSERT}")).map_err(writing)?;
-    let mut write = |cells: Vec<Cell>| {
-        for c in kept.changed(cells)? {
-            put_cell(&mut put, c.wave_id, c.account_id, c.role, &c.stats).map_err(writing)?;
+    // A few chunks in flight at most: when every cell differs, memory stays flat.
+    let (send, receive) = sync_channel::<Vec<Cell>>(4);
+    let (written, outcomes) = std::thread::scope(|scope| {
+        let workers: Vec<_> = halves
+            .into_iter()
+            .map(|accounts| {
+                let send = send.clone();
+                scope.spawn(move || half(file, accounts, &send))
+            })
+            .collect();
+        drop(send);
+        let mut written = Ok(());
+        for cells in &receive {
+            written = cells
+                .iter()
+                .try_for_each(|c| put_cell(&mut put, c.wave_id, c.account_id, c.role, &c.stats).map(drop))
+                .map_err(writing);
+            if written.is_err() {
+                break;
+            }
+        }
+        // Should a write fail, the halves stop at their next chunk (their sends fail).
+        drop(receive);
+        let outcomes: Vec<_> = workers.into_iter().map(|w| w.join()).collect();
+        (written, outcomes)
+    });
+    written?;
+    let mut summary = RebuildSummary { answers: 0, cells: 0, corrected: 0 };
+    let mut delete = tx
+        .prepare("DELETE FROM wave_account_stats WHERE wave_id = ?1 AND account_id = ?2 AND role = ?3")
+        .map_err(writing)?;
+    for outcome in outcomes {
+        let half = outcome.unwrap_or_else(|panic| std::panic::resume_unwind(panic))?;
+        for (wave_id, account_id, role) in &half.unmatched {
+            delete.execute(params![wave_id, account_id, role]).map_err(writing)?;
+        }
+        summary.answers += half.answers;
+        summary.cells += half.cells;
+        summary.corrected += half.written + half.unmatched.len() as u64;
+    }
+    tx.execute(BUMP_DATA_VERSION, []).map_err(writing)?;
+    Ok(summary)
+}
+
+/// The two halves of the accounts by id (one, when there are fewer than two accounts). Ids
+/// are handed out in turn, so each half holds about as many answers as the other.
+fn halves(tx: &Transaction<'_>) -> Result<Vec<Accounts>, StoreError> {
+    let ids: (Option<i64>, Option<i64>) =
+        tx.query_row("SELECT MIN(id), MAX(id) FROM accounts", [], |r| Ok((r.get(0)?, r.get(1)?))).map_err(writing)?;
+    Ok(match ids {
+        (Some(first), Some(last)) if first < last => {
+            let middle = first + (last - first) / 2;
+            vec![(i64::MIN, middle), (middle + 1, i64::MAX)]
+        }
+        _ => vec![(i64::MIN, i64::MAX)],
+    })
+}
+
+/// Recomputes the cells of `accounts` from their answers and sends those that differ from the
+/// stored ones to `send`, on a reading connection of its own to `file`.
+fn half(file: &Path, (first, last): Accounts, send: &SyncSender<Vec<Cell>>) -> Result<Half, StoreError> {
+    let mut conn = direct::open(file).map_err(writing)?;
+    // Read through the page cache. A mapping was a sixth faster, but each half's mapping counts
+    // the pages it reads in the process's memory: 1.97 GB instead of 0.38 GB at 100,000 accounts.
+    conn.execute_batch("PRAGMA mmap_size = 0").map_err(writing)?;
+    // One snapshot for the stored cells and the answers. The writing transaction holds the
+    // write lock, so this is the state the rebuild started from: nothing commits meanwhile.
+    let snapshot = conn.transaction().map_err(writing)?;
+    let mut kept = kept_cells(&snapshot, (first, last))?;
+    let mut read = snapshot
+        .prepare(&format!(
+            "SELECT {ANSWER_COLUMNS} WHERE r.account_id BETWEEN ?1 AND ?2 ORDER BY r.wave_id, r.account_id, r.contact_id"
+        ))
+        .map_err(writing)?;
+    let mut rows = read.query(params![first, last]).map_err(writing)?;
+    let mut changed = |cells: Vec<Cell>| {
+        let differ = kept.changed(cells)?;
+        if !differ.is_empty() && send.send(differ).is_err() {
+            return Err(StoreError::Other(anyhow::anyhow!("the rebuild stopped writing its cells")));
         }
         Ok::<_, StoreError>(())
     };
@@ -61,35 +153,29 @@ fn rebuild(tx: &Transaction<'_>) -> Result<RebuildSummary, StoreError> {
         if folder.done.len() >= INSERT_CHUNK {
             let ready = std::mem::take(&mut folder.done);
             cells += ready.len() as u64;
-            write(ready)?;
+            changed(ready)?;
         }
     }
     let rest = folder.finish()?;
     cells += rest.len() as u64;
-    write(rest)?;
+    changed(rest)?;
     let written = kept.written;
-    let unmatched = kept.unmatched();
-    let mut delete = tx
-        .prepare("DELETE FROM wave_account_stats WHERE wave_id = ?1 AND account_id = ?2 AND role = ?3")
-        .map_err(writing)?;
-    for (wave_id, account_id, role) in &unmatched {
-        delete.execute(params![wave_id, account_id, role]).map_err(writing)?;
-    }
-    tx.execute(BUMP_DATA_VERSION, []).map_err(writing)?;
-    Ok(RebuildSummary { answers, cells, corrected: written + unmatched.len() as u64 })
+    Ok(Half { answers, cells, written, unmatched: kept.unmatched() })
 }
 
-/// Every stored cell, to compare with the recomputed ones.
-fn kept_cells(tx: &Transaction<'_>) -> Result<KeptCells, StoreError> {
-    let count: i64 = tx.query_row("SELECT COUNT(*) FROM wave_account_stats", [], |r| r.get(0)).map_err(writing)?;
+/// The stored cells of `accounts`, to compare with the recomputed ones.
+fn kept_cells(tx: &Transaction<'_>, (first, last): Accounts) -> Result<KeptCells, StoreError> {
+    const OF_ACCOUNTS: &str = "FROM wave_account_stats WHERE account_id BETWEEN ?1 AND ?2";
+    let count: i64 =
+        tx.query_row(&format!("SELECT COUNT(*) {OF_ACCOUNTS}"), params![first, last], |r| r.get(0)).map_err(writing)?;
     let mut kept = KeptCells::with_capacity(usize::try_from(count).unwrap_or(0));
     let mut read = tx
-        .prepare(
+        .prepare(&format!(
             "SELECT wave_id, account_id, role, promoters, passives, detractors, ltr_sum, ltr_sumsq, drivers \
-             FROM wave_account_stats",
-        )
+             {OF_ACCOUNTS}"
+        ))
         .map_err(writing)?;
-    let mut rows = read.query([]).map_err(writing)?;
+    let mut rows = read.query(params![first, last]).map_err(writing)?;
     while let Some(r) = rows.next().map_err(writing)? {
         let loyalty = row_loyalty(r, 3).map_err(writing)?;
         let role = r.get_ref(2).and_then(|v| Ok(v.as_str()?)).map_err(writing)?;
@@ -100,9 +186,10 @@ fn kept_cells(tx: &Transaction<'_>) -> Result<KeptCells, StoreError> {
 }
 
 /// One answer row of [`ANSWER_COLUMNS`].
-fn answer(row: &rusqlite::Row<'_>) -> Result<AnswerRow, StoreError> {
+fn answer<'a>(row: &'a rusqlite::Row<'_>) -> Result<Answer<'a>, StoreError> {
     let id: i64 = row.get(0).map_err(writing)?;
-    let at = row.get_ref(5).map_err(writing)?.as_str().map_err(|e| writing(e.into()))?;
+    let text = |i: usize| row.get_ref(i).and_then(|v| Ok(v.as_str()?)).map_err(writing);
+    let at = text(5)?;
     // Rapport writes every time in RFC 3339 (sqlx's encoding, and the answer path's).
     let submitted_at = OffsetDateTime::parse(at, &Rfc3339).map_err(|e| {
         StoreError::Other(anyhow::Error::new(e).context(format!(
@@ -110,15 +197,15 @@ fn answer(row: &rusqlite::Row<'_>) -> Result<AnswerRow, StoreError> {
              2026-07-01T12:00:00Z: correct it in the database, then rebuild"
         )))
     })?;
-    Ok(AnswerRow {
+    Ok(Answer {
         id,
         wave_id: row.get(1).map_err(writing)?,
         account_id: row.get(2).map_err(writing)?,
         contact_id: row.get(3).map_err(writing)?,
-        role: row.get(4).map_err(writing)?,
+        role: row.get_ref(4).and_then(|v| Ok(v.as_str_or_null()?)).map_err(writing)?,
         submitted_at,
         ltr: row.get(6).map_err(writing)?,
-        scores: row.get(7).map_err(writing)?,
+        scores: text(7)?,
     })
 }
 
