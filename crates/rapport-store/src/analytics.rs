@@ -121,12 +121,11 @@ struct Latest {
 }
 
 impl Latest {
-    /// Becomes `answer`, keeping the room of its scores' text.
-    fn set(&mut self, answer: &Answer<'_>) {
-        let mut scores = std::mem::take(&mut self.scores);
-        scores.clear();
-        scores.push_str(answer.scores);
-        *self = Latest {
+    /// `answer`, its scores' text copied into `room` (the text of an answer folded before).
+    fn new(answer: &Answer<'_>, mut room: String) -> Latest {
+        room.clear();
+        room.push_str(answer.scores);
+        Latest {
             id: answer.id,
             wave_id: answer.wave_id,
             account_id: answer.account_id,
@@ -134,8 +133,8 @@ impl Latest {
             role: role_key(answer.role.and_then(RoleLevel::parse)),
             submitted_at: answer.submitted_at,
             ltr: answer.ltr,
-            scores,
-        };
+            scores: room,
+        }
     }
 }
 
@@ -146,18 +145,23 @@ struct Folder {
     group: Option<(i64, i64)>,
     cells: BTreeMap<&'static str, CellStats>,
     best: Option<Latest>,
-    /// The last folded answer, whose room the next one reuses.
-    spare: Option<Latest>,
+    /// The scores' text of the last folded answer, whose room the next one reuses.
+    spare: String,
     done: Vec<Cell>,
+    /// Answers pushed so far.
+    answers: u64,
+    /// Cells finished so far, handed out or not.
+    cells_done: u64,
 }
 
 impl Folder {
     fn push(&mut self, row: Answer<'_>) -> Result<(), StoreError> {
+        self.answers += 1;
         if let Some(best) = self.best.as_mut()
             && (best.wave_id, best.account_id, best.contact_id) == (row.wave_id, row.account_id, row.contact_id)
         {
             if (row.submitted_at, row.id) > (best.submitted_at, best.id) {
-                best.set(&row);
+                *best = Latest::new(&row, std::mem::take(&mut best.scores));
             }
             return Ok(());
         }
@@ -166,18 +170,7 @@ impl Folder {
             self.close_group();
             self.group = Some((row.wave_id, row.account_id));
         }
-        let mut latest = self.spare.take().unwrap_or_else(|| Latest {
-            id: 0,
-            wave_id: 0,
-            account_id: 0,
-            contact_id: 0,
-            role: "",
-            submitted_at: OffsetDateTime::UNIX_EPOCH,
-            ltr: 0,
-            scores: String::new(),
-        });
-        latest.set(&row);
-        self.best = Some(latest);
+        self.best = Some(Latest::new(&row, std::mem::take(&mut self.spare)));
         Ok(())
     }
 
@@ -201,7 +194,7 @@ impl Folder {
         })?;
         self.cells.entry(best.role).or_default().add_answer(ltr, &drivers);
         drop(drivers);
-        self.spare = Some(best);
+        self.spare = best.scores;
         Ok(())
     }
 
@@ -209,14 +202,21 @@ impl Folder {
         if let Some((wave_id, account_id)) = self.group.take() {
             for (role, stats) in std::mem::take(&mut self.cells) {
                 self.done.push(Cell { wave_id, account_id, role, stats });
+                self.cells_done += 1;
             }
         }
     }
 
-    fn finish(mut self) -> Result<Vec<Cell>, StoreError> {
+    /// The cells finished so far, once there are enough of them to write as a chunk.
+    fn ready(&mut self) -> Option<Vec<Cell>> {
+        (self.done.len() >= INSERT_CHUNK).then(|| std::mem::take(&mut self.done))
+    }
+
+    /// The cells not handed out yet, the last one finished.
+    fn finish(&mut self) -> Result<Vec<Cell>, StoreError> {
         self.take_best()?;
         self.close_group();
-        Ok(self.done)
+        Ok(std::mem::take(&mut self.done))
     }
 }
 
@@ -534,28 +534,19 @@ impl Store {
         // The answers read through COPY and folded as they arrive; the cells that differ are
         // written between chunks, so memory stays flat however many differ.
         let sql = format!("SELECT {ANSWER_COLUMNS} ORDER BY r.wave_id, r.account_id, r.contact_id");
-        let (mut answers, mut cells) = (0u64, 0u64);
         let mut folder = Folder::default();
         {
             let mut conn = copy_out::CopyConnection::acquire(pool).await?;
             let mut rows = conn.copy(&sql).await?;
-            while rows
-                .next_rows(&mut |r| {
-                    answers += 1;
-                    folder.push(Answer::from_copy(r)?)
-                })
-                .await?
-            {
-                if folder.done.len() >= INSERT_CHUNK {
-                    let ready = std::mem::take(&mut folder.done);
-                    cells += ready.len() as u64;
+            while rows.next_rows(&mut |r| folder.push(Answer::from_copy(r)?)).await? {
+                if let Some(ready) = folder.ready() {
                     put_cells(&mut tx, &kept.changed(ready)?).await?;
                 }
             }
         }
         let rest = folder.finish()?;
-        cells += rest.len() as u64;
         put_cells(&mut tx, &kept.changed(rest)?).await?;
+        let (answers, cells) = (folder.answers, folder.cells_done);
         let written = kept.written;
         let unmatched = kept.unmatched();
         let Tx::Postgres(t) = &mut tx else { unreachable!("a transaction of a PostgreSQL store") };

@@ -131,7 +131,7 @@ impl OwnConnection {
     fn with<T>(&self, work: impl FnOnce(&mut Connection) -> Result<T, StoreError>) -> Result<T, StoreError> {
         let mut slot = self.conn.lock().unwrap_or_else(PoisonError::into_inner);
         if matches!(*slot, Slot::Unopened) {
-            *slot = Slot::Open(self.open().map_err(|e| {
+            *slot = Slot::Open(open(&self.file).map_err(|e| {
                 StoreError::Other(anyhow::Error::new(e).context(format!("opening {}", self.file.display())))
             })?);
         }
@@ -147,10 +147,6 @@ impl OwnConnection {
     /// The file the connection opens.
     pub(crate) fn file(&self) -> &Path {
         &self.file
-    }
-
-    fn open(&self) -> rusqlite::Result<Connection> {
-        open(&self.file)
     }
 }
 

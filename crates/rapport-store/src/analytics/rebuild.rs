@@ -20,7 +20,7 @@ use time::format_description::well_known::Rfc3339;
 use super::in_place::{CELL_VALUES, put_cell};
 use super::increment::{CELL_INSERT, CELL_UPSERT};
 use super::kept::{KeptCells, Key};
-use super::{ANSWER_COLUMNS, Answer, Cell, Folder, INSERT_CHUNK, RebuildSummary, row_loyalty};
+use super::{ANSWER_COLUMNS, Answer, Cell, Folder, RebuildSummary, row_loyalty};
 use crate::direct;
 use crate::error::StoreError;
 use crate::store::SQLITE_PRAGMAS;
@@ -146,21 +146,15 @@ fn half(file: &Path, (first, last): Accounts, send: &SyncSender<Vec<Cell>>) -> R
         Ok::<_, StoreError>(())
     };
     let mut folder = Folder::default();
-    let (mut answers, mut cells) = (0u64, 0u64);
     while let Some(row) = rows.next().map_err(writing)? {
-        answers += 1;
         folder.push(answer(row)?)?;
-        if folder.done.len() >= INSERT_CHUNK {
-            let ready = std::mem::take(&mut folder.done);
-            cells += ready.len() as u64;
+        if let Some(ready) = folder.ready() {
             changed(ready)?;
         }
     }
-    let rest = folder.finish()?;
-    cells += rest.len() as u64;
-    changed(rest)?;
+    changed(folder.finish()?)?;
     let written = kept.written;
-    Ok(Half { answers, cells, written, unmatched: kept.unmatched() })
+    Ok(Half { answers: folder.answers, cells: folder.cells_done, written, unmatched: kept.unmatched() })
 }
 
 /// The stored cells of `accounts`, to compare with the recomputed ones.
