@@ -134,6 +134,25 @@ pub enum AnalyticsCommand {
     Rebuild,
 }
 
+/// Whether `err` is a write to standard output whose reader went away (`rapport report ... |
+/// head`), which is not a failure. The CSV and JSON writers keep the I/O error inside errors
+/// of their own, which do not give it as their source, so each is asked for it.
+pub fn reader_went_away(err: &anyhow::Error) -> bool {
+    err.chain().any(|cause| {
+        let kind = if let Some(io) = cause.downcast_ref::<std::io::Error>() {
+            Some(io.kind())
+        } else if let Some(csv) = cause.downcast_ref::<csv::Error>() {
+            match csv.kind() {
+                csv::ErrorKind::Io(io) => Some(io.kind()),
+                _ => None,
+            }
+        } else {
+            cause.downcast_ref::<serde_json::Error>().and_then(serde_json::Error::io_error_kind)
+        };
+        kind == Some(std::io::ErrorKind::BrokenPipe)
+    })
+}
+
 /// Runs a parsed command line.
 pub async fn run(cli: Cli) -> anyhow::Result<()> {
     // Restoring replaces the database file: it must not be open.

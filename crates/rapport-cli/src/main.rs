@@ -23,13 +23,7 @@ fn main() -> ExitCode {
     match runtime.block_on(rapport_cli::run(cli)) {
         Ok(()) => ExitCode::SUCCESS,
         // A reader that stops early (`rapport report ... | head`) is not an error.
-        Err(err)
-            if err.chain().any(|c| {
-                c.downcast_ref::<std::io::Error>().is_some_and(|e| e.kind() == std::io::ErrorKind::BrokenPipe)
-            }) =>
-        {
-            ExitCode::SUCCESS
-        }
+        Err(err) if rapport_cli::reader_went_away(&err) => ExitCode::SUCCESS,
         Err(err) => {
             // What went wrong, then why, one cause per line; never a backtrace.
             eprintln!("error: {err}");

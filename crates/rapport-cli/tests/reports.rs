@@ -55,6 +55,32 @@ fn portfolio(dir: &Path) -> std::path::PathBuf {
 }
 
 #[test]
+fn a_reader_that_stops_early_ends_the_output_quietly_in_every_format() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = portfolio(dir.path());
+    for args in [
+        &["report", "quadrants", "--format", "csv"][..],
+        &["report", "quadrants", "--format", "json"],
+        &["report", "quadrants"],
+        &["export", "responses", "-"],
+    ] {
+        let mut child = Command::new(env!("CARGO_BIN_EXE_rapport"))
+            .arg("--database-url")
+            .arg(format!("sqlite://{}", db.display()))
+            .args(args)
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .expect("rapport runs");
+        // The reader goes away before the first line (as `| head -0` would): every write fails.
+        drop(child.stdout.take());
+        let out = child.wait_with_output().unwrap();
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(out.status.success() && stderr.is_empty(), "rapport {args:?}: {:?} {stderr}", out.status);
+    }
+}
+
+#[test]
 fn quadrants_place_ties_high_and_flag_small_samples() {
     let dir = tempfile::tempdir().unwrap();
     let db = portfolio(dir.path());
