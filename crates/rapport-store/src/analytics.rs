@@ -31,7 +31,6 @@ mod packed;
 mod rebuild;
 mod wave_cells;
 pub(crate) use increment::{CellAnswer, add_answers};
-use kept::KeptCells;
 pub use wave_cells::WaveCells;
 
 /// How a role level is stored in a cell key (`none` for contacts without one).
@@ -78,22 +77,6 @@ struct Answer<'a> {
     submitted_at: OffsetDateTime,
     ltr: i32,
     scores: &'a str,
-}
-
-impl<'a> Answer<'a> {
-    /// A row of [`ANSWER_COLUMNS`] read through PostgreSQL's binary COPY ([`copy_out`]).
-    fn from_copy(r: &copy_out::Fields<'a>) -> Result<Answer<'a>, StoreError> {
-        Ok(Answer {
-            id: r.int8_not_null(0)?,
-            wave_id: r.int8_not_null(1)?,
-            account_id: r.int8_not_null(2)?,
-            contact_id: r.int8_not_null(3)?,
-            role: r.text(4)?,
-            submitted_at: r.timestamptz_not_null(5)?,
-            ltr: r.int4(6)?.ok_or_else(|| anyhow::anyhow!("answer without an LTR"))?,
-            scores: r.text_not_null(7)?,
-        })
-    }
 }
 
 /// The columns of an [`Answer`], in order, and the tables they come from.
@@ -511,70 +494,8 @@ impl Store {
                 let file = db.direct().file().to_path_buf();
                 direct::write(db, move |tx| rebuild::in_place(tx, &file)).await
             }
-            Store::Postgres(pool) => self.rebuild_on_postgres(pool).await,
+            Store::Postgres(pool) => rebuild::on_postgres(self, pool).await,
         }
-    }
-
-    /// [`Store::rebuild_analytics`] on PostgreSQL: the cells recomputed from the answers, and
-    /// only those that differ from the stored ones written ([`kept`]).
-    async fn rebuild_on_postgres(&self, pool: &sqlx::PgPool) -> Result<RebuildSummary, StoreError> {
-        let mut tx = Tx::begin(self).await?;
-        lock_portfolio(&mut tx).await?;
-        // Read through the pool while writing through the transaction: with the portfolio
-        // locked, no writer changes a cell or an answer until this commits, so each read is
-        // exact.
-        let columns = "wave_id, account_id, role, promoters, passives, detractors, ltr_sum, ltr_sumsq, drivers";
-        let mut kept = KeptCells::with_capacity(planned_rows(pool, "wave_account_stats").await?);
-        copy_out::copy_rows(pool, &format!("SELECT {columns} FROM wave_account_stats"), |r| {
-            let (wave, account, role) = (r.int8_not_null(0)?, r.int8_not_null(1)?, r.text_not_null(2)?);
-            kept.insert(wave, account, role, copied_loyalty(r, 3)?, r.bytes_not_null(8)?);
-            Ok(())
-        })
-        .await?;
-        // The answers read through COPY and folded as they arrive; the cells that differ are
-        // written between chunks, so memory stays flat however many differ.
-        let sql = format!("SELECT {ANSWER_COLUMNS} ORDER BY r.wave_id, r.account_id, r.contact_id");
-        let mut folder = Folder::default();
-        {
-            let mut conn = copy_out::CopyConnection::acquire(pool).await?;
-            let mut rows = conn.copy(&sql).await?;
-            while rows.next_rows(&mut |r| folder.push(Answer::from_copy(r)?)).await? {
-                if let Some(ready) = folder.ready() {
-                    put_cells(&mut tx, &kept.changed(ready)?).await?;
-                }
-            }
-        }
-        let rest = folder.finish()?;
-        put_cells(&mut tx, &kept.changed(rest)?).await?;
-        let (answers, cells) = (folder.answers, folder.cells_done);
-        let written = kept.written;
-        let unmatched = kept.unmatched();
-        let Tx::Postgres(t) = &mut tx else { unreachable!("a transaction of a PostgreSQL store") };
-        for chunk in unmatched.chunks(5_000) {
-            let column = |f: fn(&(i64, i64, String)) -> i64| chunk.iter().map(f).collect::<Vec<i64>>();
-            let roles: Vec<&str> = chunk.iter().map(|k| k.2.as_str()).collect();
-            sqlx::query(
-                "DELETE FROM wave_account_stats s USING unnest($1::bigint[], $2::bigint[], $3::text[]) \
-                 AS k (wave_id, account_id, role) \
-                 WHERE s.wave_id = k.wave_id AND s.account_id = k.account_id AND s.role = k.role",
-            )
-            .bind(column(|k| k.0))
-            .bind(column(|k| k.1))
-            .bind(roles)
-            .execute(&mut **t)
-            .await?;
-        }
-        let corrected = written + unmatched.len() as u64;
-        tx.bump_data_version().await?;
-        tx.commit().await?;
-        if corrected > 0 {
-            // Every cell rewritten leaves a dead row (up to 1M at 100,000 accounts), which every
-            // report would scan past until autovacuum came round: the key driver analysis took
-            // 5.2 s instead of 0.8 s after three full rebuilds. Clean them up now, outside the
-            // transaction (VACUUM cannot run in one).
-            sqlx::raw_sql("VACUUM (ANALYZE) wave_account_stats").execute(pool).await?;
-        }
-        Ok(RebuildSummary { answers, cells, corrected })
     }
 
     /// Migration 0014 moved each cell's driver sums into its row, packed

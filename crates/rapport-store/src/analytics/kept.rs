@@ -8,19 +8,41 @@
 //! costs one read of the stored cells, merged in key order with the recomputed ones (no
 //! lookups); what is stored afterwards is the same either way.
 
-use super::{Cell, loyalty_columns, packed};
+use std::ops::Range;
+
+use rapport_core::contact::RoleLevel;
+
+use super::{Cell, loyalty_columns, packed, role_key};
 use crate::error::StoreError;
 
 /// A cell's key as stored: wave, account, role key.
 pub(super) type Key = (i64, i64, String);
 
-/// A cell's stored values: its five loyalty sums and its packed driver sums.
-type Values = ([i64; 5], Vec<u8>);
+/// A stored cell: its key, its five loyalty sums, and where its packed driver sums are in
+/// [`KeptCells::drivers`]. One list and one buffer hold them all: a list and a text of their
+/// own for each of 1M cells took 250 MB, and at that size memory touched for the first time
+/// costs more than reading the rows (the kernel zeroes every fresh page).
+struct Kept {
+    wave_id: i64,
+    account_id: i64,
+    role: &'static str,
+    loyalty: [i64; 5],
+    drivers: Range<usize>,
+}
+
+impl Kept {
+    fn key(&self) -> (i64, i64, &'static str) {
+        (self.wave_id, self.account_id, self.role)
+    }
+}
 
 /// The stored cells in key order, and how far the recomputed cells have come through them.
 #[derive(Default)]
 pub(super) struct KeptCells {
-    cells: Vec<(Key, Values)>,
+    cells: Vec<Kept>,
+    drivers: Vec<u8>,
+    /// Stored cells under a role key that no recomputed cell has: to delete.
+    strays: Vec<Key>,
     sorted: bool,
     /// The first kept cell not yet met.
     next: usize,
@@ -32,15 +54,28 @@ pub(super) struct KeptCells {
     pub(super) written: u64,
 }
 
+/// The role key a cell is stored under, as one of those recomputed cells have.
+fn known_role(text: &str) -> Option<&'static str> {
+    let keys = RoleLevel::ALL.map(|r| role_key(Some(r)));
+    keys.into_iter().chain([role_key(None)]).find(|key| *key == text)
+}
+
 impl KeptCells {
     /// Room for `cells` cells.
     pub(super) fn with_capacity(cells: usize) -> KeptCells {
-        KeptCells { cells: Vec::with_capacity(cells), ..KeptCells::default() }
+        // About 100 bytes of packed driver sums a cell (four or five drivers).
+        KeptCells { cells: Vec::with_capacity(cells), drivers: Vec::with_capacity(cells * 100), ..KeptCells::default() }
     }
 
     /// Adds a stored cell, in any order.
     pub(super) fn insert(&mut self, wave_id: i64, account_id: i64, role: &str, loyalty: [i64; 5], drivers: &[u8]) {
-        self.cells.push(((wave_id, account_id, role.to_string()), (loyalty, drivers.to_vec())));
+        let Some(role) = known_role(role) else {
+            self.strays.push((wave_id, account_id, role.to_string()));
+            return;
+        };
+        let start = self.drivers.len();
+        self.drivers.extend_from_slice(drivers);
+        self.cells.push(Kept { wave_id, account_id, role, loyalty, drivers: start..self.drivers.len() });
     }
 
     /// The cells of `recomputed` to write: those not stored as they are. They must come in
@@ -51,7 +86,7 @@ impl KeptCells {
     pub(super) fn changed(&mut self, recomputed: Vec<Cell>) -> Result<Vec<Cell>, StoreError> {
         if !self.sorted {
             // Already in order when read in key order: then this is one pass.
-            self.cells.sort_by(|a, b| a.0.cmp(&b.0));
+            self.cells.sort_by_key(Kept::key);
             self.sorted = true;
         }
         let mut write = Vec::new();
@@ -62,22 +97,22 @@ impl KeptCells {
                 return Err(anyhow::anyhow!("internal: recomputed cells out of key order at {key:?}").into());
             }
             self.last = Some(key);
-            while let Some(((w, a, r), _)) = self.cells.get(self.next) {
-                if (*w, *a, r.as_str()) >= key {
+            while let Some(kept) = self.cells.get(self.next) {
+                if kept.key() >= key {
                     break;
                 }
-                self.passed.push(self.cells[self.next].0.clone());
+                self.passed.push((kept.wave_id, kept.account_id, kept.role.to_string()));
                 self.next += 1;
             }
-            let kept = match self.cells.get(self.next) {
-                Some(((w, a, r), values)) if (*w, *a, r.as_str()) == key => {
+            let same = match self.cells.get(self.next) {
+                Some(kept) if kept.key() == key => {
                     self.next += 1;
-                    Some(values)
+                    kept.loyalty == loyalty_columns(&cell.stats.loyalty)
+                        && self.drivers[kept.drivers.clone()] == packed::pack(&cell.stats.drivers)[..]
                 }
-                _ => None,
+                _ => false,
             };
-            let values = (loyalty_columns(&cell.stats.loyalty), packed::pack(&cell.stats.drivers));
-            if kept != Some(&values) {
+            if !same {
                 write.push(cell);
             }
         }
@@ -85,13 +120,14 @@ impl KeptCells {
         Ok(write)
     }
 
-    /// The kept cells that no recomputed cell matched (wave, account, role key), in key order.
+    /// The kept cells that no recomputed cell matched (wave, account, role key).
     pub(super) fn unmatched(mut self) -> Vec<Key> {
         if !self.sorted {
-            self.cells.sort_by(|a, b| a.0.cmp(&b.0));
+            self.cells.sort_by_key(Kept::key);
         }
-        let rest = self.cells.drain(self.next..).map(|(key, _)| key);
+        let rest = self.cells.drain(self.next..).map(|kept| (kept.wave_id, kept.account_id, kept.role.to_string()));
         self.passed.extend(rest);
+        self.passed.extend(self.strays);
         self.passed
     }
 }
@@ -154,6 +190,15 @@ mod tests {
         assert!(kept.changed(vec![cell(3, "user", &[9], None)]).unwrap().is_empty());
         assert_eq!(kept.written, 0);
         assert_eq!(kept.unmatched(), [(1, 2, "user".to_string())]);
+    }
+
+    #[test]
+    fn a_cell_kept_under_a_role_key_rapport_does_not_write_is_deleted() {
+        let mut kept = KeptCells::default();
+        keep(&mut kept, &cell(1, "user", &[9], None));
+        kept.insert(1, 1, "Users", [1, 0, 0, 9, 81], &[]);
+        assert!(kept.changed(vec![cell(1, "user", &[9], None)]).unwrap().is_empty());
+        assert_eq!(kept.unmatched(), [(1, 1, "Users".to_string())]);
     }
 
     #[test]

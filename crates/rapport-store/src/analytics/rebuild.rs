@@ -1,57 +1,50 @@
-//! `rapport analytics rebuild` on SQLite: every cell recomputed from every answer, and the
-//! stored cells that differ corrected ([`super::kept`]), in one transaction on the store's
-//! rusqlite connection ([`crate::direct::OwnConnection`]).
+//! `rapport analytics rebuild`: every cell recomputed from every answer, and the stored cells
+//! that differ corrected ([`super::kept`]), in one transaction.
 //!
-//! The answers are read and folded in two halves by account, each on a thread and a reading
-//! connection of its own, and the cells that differ are written by the transaction's thread
-//! as the halves find them: reading 2.5M answers out of the row store and folding them was
-//! nearly all of a rebuild, on one core (BENCHMARKS.md, issue 3). The statements are
-//! rusqlite's, prepared once and stepped in place: through sqlx every row crossed to sqlx's
-//! connection thread and back (about 5 µs a row), most of a minute at 100,000 accounts. The
-//! fold is the one the general path uses ([`super::Folder`]), so the cells are the same.
+//! Both backends split the accounts into parts by id and read and fold each part's answers
+//! on a connection and a thread of its own, two at a time, while the transaction writes the
+//! cells that differ as the parts find them: reading 2.5M answers out of a row store and
+//! folding them is nearly all of a rebuild, and one reader keeps one of the two cores busy
+//! (BENCHMARKS.md, issue 3). Each part folds its answers with the general path's fold
+//! ([`super::Folder`]), so the cells are the same.
 
-use std::path::Path;
-use std::sync::mpsc::{SyncSender, sync_channel};
-
-use rusqlite::{Transaction, params};
-use time::OffsetDateTime;
-use time::format_description::well_known::Rfc3339;
-
-use super::in_place::{CELL_VALUES, put_cell};
-use super::increment::{CELL_INSERT, CELL_UPSERT};
 use super::kept::{KeptCells, Key};
-use super::{ANSWER_COLUMNS, Answer, Cell, Folder, RebuildSummary, row_loyalty};
-use crate::direct;
+use super::{Answer, Cell, Folder};
 use crate::error::StoreError;
-use crate::store::SQLITE_PRAGMAS;
-use crate::tx::BUMP_DATA_VERSION;
 
-/// Recomputes every cell from the answers and corrects the stored cells that differ, in `tx`,
-/// the store's writing transaction on `file`.
-pub(super) fn in_place(tx: &Transaction<'_>, file: &Path) -> Result<RebuildSummary, StoreError> {
-    // A rebuild that corrects every cell (the first after migration 0014, which emptied their
-    // driver sums) dirties about 500 MB of cell pages at 100,000 accounts. With the usual
-    // 64 MB cache SQLite spills them into the WAL before the commit, and then every page it
-    // reads through the file mapping is first looked up among those frames (`walFindFrame`
-    // was a fifth of the time). A 512 MB cache keeps them until the commit, and reading
-    // through that cache instead of the mapping keeps the process's memory at half of what
-    // the mapping took: 23.3 s and 1.35 GB became 18.9 s and 0.71 GB (BENCHMARKS.md).
-    tx.execute_batch("PRAGMA cache_size = -524288; PRAGMA mmap_size = 0").map_err(writing)?;
-    let out = rebuild(tx, file);
-    let usual: String = SQLITE_PRAGMAS
-        .iter()
-        .filter(|(name, _)| ["cache_size", "mmap_size"].contains(name))
-        .map(|(name, value)| format!("PRAGMA {name} = {value};"))
-        .collect();
-    tx.execute_batch(&usual).map_err(writing)?;
-    out
-}
+mod postgres;
+mod sqlite;
 
-/// The accounts one half of a rebuild covers: ids from the first to the second, inclusive.
+pub(super) use postgres::on_postgres;
+pub(super) use sqlite::in_place;
+
+/// The accounts one part of a rebuild covers: ids from the first to the second, inclusive.
 type Accounts = (i64, i64);
 
-/// What one half of a rebuild found.
-struct Half {
+/// `parts` ranges of account ids covering `first` to `last` (and every id beyond them, so no
+/// answer is left out), each of about as many ids. Ids are handed out in turn, so each part
+/// holds about as many answers as the others.
+fn split(first: i64, last: i64, parts: usize) -> Vec<Accounts> {
+    let ids = i128::from(last) - i128::from(first) + 1;
+    let parts = i128::try_from(parts.max(1)).unwrap_or(1).min(ids.max(1));
+    let mut ranges: Vec<Accounts> = (0..parts)
+        .map(|i| {
+            let start = i128::from(first) + ids * i / parts;
+            let end = i128::from(first) + ids * (i + 1) / parts - 1;
+            (i64::try_from(start).unwrap_or(i64::MIN), i64::try_from(end).unwrap_or(i64::MAX))
+        })
+        .collect();
+    if let Some(range) = ranges.first_mut() {
+        range.0 = i64::MIN;
+    }
+    if let Some(range) = ranges.last_mut() {
+        range.1 = i64::MAX;
+    }
+    ranges
+}
+
+/// What one part of a rebuild found.
+struct Found {
     answers: u64,
     cells: u64,
     /// Recomputed cells that differed from the stored ones, sent to be written.
@@ -60,196 +53,52 @@ struct Half {
     unmatched: Vec<Key>,
 }
 
-fn rebuild(tx: &Transaction<'_>, file: &Path) -> Result<RebuildSummary, StoreError> {
-    let halves = halves(tx)?;
-    let mut put = tx.prepare(&format!("{CELL_INSERT} VALUES {CELL_VALUES}{CELL_UPSERT}")).map_err(writing)?;
-    // A few chunks in flight at most: when every cell differs, memory stays flat.
-    let (send, receive) = sync_channel::<Vec<Cell>>(4);
-    let (written, outcomes) = std::thread::scope(|scope| {
-        let workers: Vec<_> = halves
-            .into_iter()
-            .map(|accounts| {
-                let send = send.clone();
-                scope.spawn(move || half(file, accounts, &send))
-            })
-            .collect();
-        drop(send);
-        let mut written = Ok(());
-        for cells in &receive {
-            written = cells
-                .iter()
-                .try_for_each(|c| put_cell(&mut put, c.wave_id, c.account_id, c.role, &c.stats).map(drop))
-                .map_err(writing);
-            if written.is_err() {
-                break;
-            }
-        }
-        // Should a write fail, the halves stop at their next chunk (their sends fail).
-        drop(receive);
-        let outcomes: Vec<_> = workers.into_iter().map(|w| w.join()).collect();
-        (written, outcomes)
-    });
-    written?;
-    let mut summary = RebuildSummary { answers: 0, cells: 0, corrected: 0 };
-    let mut delete = tx
-        .prepare("DELETE FROM wave_account_stats WHERE wave_id = ?1 AND account_id = ?2 AND role = ?3")
-        .map_err(writing)?;
-    for outcome in outcomes {
-        let half = outcome.unwrap_or_else(|panic| std::panic::resume_unwind(panic))?;
-        for (wave_id, account_id, role) in &half.unmatched {
-            delete.execute(params![wave_id, account_id, role]).map_err(writing)?;
-        }
-        summary.answers += half.answers;
-        summary.cells += half.cells;
-        summary.corrected += half.written + half.unmatched.len() as u64;
-    }
-    tx.execute(BUMP_DATA_VERSION, []).map_err(writing)?;
-    Ok(summary)
-}
-
-/// The two halves of the accounts by id (one, when there are fewer than two accounts). Ids
-/// are handed out in turn, so each half holds about as many answers as the other.
-fn halves(tx: &Transaction<'_>) -> Result<Vec<Accounts>, StoreError> {
-    let ids: (Option<i64>, Option<i64>) =
-        tx.query_row("SELECT MIN(id), MAX(id) FROM accounts", [], |r| Ok((r.get(0)?, r.get(1)?))).map_err(writing)?;
-    Ok(match ids {
-        (Some(first), Some(last)) if first < last => {
-            let middle = first + (last - first) / 2;
-            vec![(i64::MIN, middle), (middle + 1, i64::MAX)]
-        }
-        _ => vec![(i64::MIN, i64::MAX)],
-    })
-}
-
-/// Recomputes the cells of `accounts` from their answers and sends those that differ from the
-/// stored ones to `send`, on a reading connection of its own to `file`.
-fn half(file: &Path, (first, last): Accounts, send: &SyncSender<Vec<Cell>>) -> Result<Half, StoreError> {
-    let mut conn = direct::open(file).map_err(writing)?;
-    // Read through the page cache. A mapping was a sixth faster, but each half's mapping counts
-    // the pages it reads in the process's memory: 1.97 GB instead of 0.38 GB at 100,000 accounts.
-    conn.execute_batch("PRAGMA mmap_size = 0").map_err(writing)?;
-    // One snapshot for the stored cells and the answers. The writing transaction holds the
-    // write lock, so this is the state the rebuild started from: nothing commits meanwhile.
-    let snapshot = conn.transaction().map_err(writing)?;
-    let mut kept = kept_cells(&snapshot, (first, last))?;
-    let mut read = snapshot
-        .prepare(&format!(
-            "SELECT {ANSWER_COLUMNS} WHERE r.account_id BETWEEN ?1 AND ?2 ORDER BY r.wave_id, r.account_id, r.contact_id"
-        ))
-        .map_err(writing)?;
-    let mut rows = read.query(params![first, last]).map_err(writing)?;
-    let mut changed = |cells: Vec<Cell>| {
-        let differ = kept.changed(cells)?;
-        if !differ.is_empty() && send.send(differ).is_err() {
-            return Err(StoreError::Other(anyhow::anyhow!("the rebuild stopped writing its cells")));
-        }
-        Ok::<_, StoreError>(())
-    };
+/// Folds the answers that `read` hands over, in (wave, account, contact) order, into cells,
+/// and sends those that differ from `kept` (the part's stored cells) to `send`, a chunk at a
+/// time.
+fn fold_part(
+    mut kept: KeptCells,
+    mut send: impl FnMut(Vec<Cell>) -> Result<(), StoreError>,
+    read: impl FnOnce(&mut dyn FnMut(Answer<'_>) -> Result<(), StoreError>) -> Result<(), StoreError>,
+) -> Result<Found, StoreError> {
     let mut folder = Folder::default();
-    while let Some(row) = rows.next().map_err(writing)? {
-        folder.push(answer(row)?)?;
-        if let Some(ready) = folder.ready() {
-            changed(ready)?;
+    let mut changed = |cells: Vec<Cell>, kept: &mut KeptCells| {
+        let differ = kept.changed(cells)?;
+        if differ.is_empty() { Ok(()) } else { send(differ) }
+    };
+    read(&mut |answer| {
+        folder.push(answer)?;
+        match folder.ready() {
+            Some(ready) => changed(ready, &mut kept),
+            None => Ok(()),
         }
-    }
-    changed(folder.finish()?)?;
-    let written = kept.written;
-    Ok(Half { answers: folder.answers, cells: folder.cells_done, written, unmatched: kept.unmatched() })
-}
-
-/// The stored cells of `accounts`, to compare with the recomputed ones.
-fn kept_cells(tx: &Transaction<'_>, (first, last): Accounts) -> Result<KeptCells, StoreError> {
-    const OF_ACCOUNTS: &str = "FROM wave_account_stats WHERE account_id BETWEEN ?1 AND ?2";
-    let count: i64 =
-        tx.query_row(&format!("SELECT COUNT(*) {OF_ACCOUNTS}"), params![first, last], |r| r.get(0)).map_err(writing)?;
-    let mut kept = KeptCells::with_capacity(usize::try_from(count).unwrap_or(0));
-    let mut read = tx
-        .prepare(&format!(
-            "SELECT wave_id, account_id, role, promoters, passives, detractors, ltr_sum, ltr_sumsq, drivers \
-             {OF_ACCOUNTS}"
-        ))
-        .map_err(writing)?;
-    let mut rows = read.query(params![first, last]).map_err(writing)?;
-    while let Some(r) = rows.next().map_err(writing)? {
-        let loyalty = row_loyalty(r, 3).map_err(writing)?;
-        let role = r.get_ref(2).and_then(|v| Ok(v.as_str()?)).map_err(writing)?;
-        let drivers = r.get_ref(8).and_then(|v| Ok(v.as_blob()?)).map_err(writing)?;
-        kept.insert(r.get(0).map_err(writing)?, r.get(1).map_err(writing)?, role, loyalty, drivers);
-    }
-    Ok(kept)
-}
-
-/// One answer row of [`ANSWER_COLUMNS`].
-fn answer<'a>(row: &'a rusqlite::Row<'_>) -> Result<Answer<'a>, StoreError> {
-    let id: i64 = row.get(0).map_err(writing)?;
-    let text = |i: usize| row.get_ref(i).and_then(|v| Ok(v.as_str()?)).map_err(writing);
-    let at = text(5)?;
-    // Rapport writes every time in RFC 3339 (sqlx's encoding, and the answer path's).
-    let submitted_at = OffsetDateTime::parse(at, &Rfc3339).map_err(|e| {
-        StoreError::Other(anyhow::Error::new(e).context(format!(
-            "answer {id} has the submitted_at '{at}', which is not an RFC 3339 time such as \
-             2026-07-01T12:00:00Z: correct it in the database, then rebuild"
-        )))
     })?;
-    Ok(Answer {
-        id,
-        wave_id: row.get(1).map_err(writing)?,
-        account_id: row.get(2).map_err(writing)?,
-        contact_id: row.get(3).map_err(writing)?,
-        role: row.get_ref(4).and_then(|v| Ok(v.as_str_or_null()?)).map_err(writing)?,
-        submitted_at,
-        ltr: row.get(6).map_err(writing)?,
-        scores: text(7)?,
-    })
+    changed(folder.finish()?, &mut kept)?;
+    Ok(Found { answers: folder.answers, cells: folder.cells_done, written: kept.written, unmatched: kept.unmatched() })
 }
 
-fn writing(err: rusqlite::Error) -> StoreError {
-    StoreError::Other(anyhow::Error::new(err).context("rebuilding the analytics of the SQLite database"))
+/// The summary of a rebuild whose parts found `parts`.
+fn summary(parts: &[Found]) -> super::RebuildSummary {
+    let mut summary = super::RebuildSummary { answers: 0, cells: 0, corrected: 0 };
+    for part in parts {
+        summary.answers += part.answers;
+        summary.cells += part.cells;
+        summary.corrected += part.written + part.unmatched.len() as u64;
+    }
+    summary
 }
 
 #[cfg(test)]
 mod tests {
-    use crate::Kind;
-    use crate::import::{ImportOptions, import_reader};
-    use crate::store::Store;
+    use super::*;
 
-    #[tokio::test]
-    async fn a_rebuild_that_meets_a_time_it_cannot_read_names_the_answer_and_changes_nothing() {
-        let dir = tempfile::tempdir().unwrap();
-        let store = Store::connect(&format!("sqlite://{}", dir.path().join("rapport.db").display())).await.unwrap();
-        for (kind, csv) in [
-            (Kind::Accounts, "account_id,name\nA1,Northwind Logistics\n"),
-            (Kind::Contacts, "contact_id,account_id,name,role\nC1,A1,Ana Ruiz,executive\nC2,A1,Tom Lee,user\n"),
-            (
-                Kind::Responses,
-                "contact_id,wave,submitted_at,ltr,delivery\nC1,2026-Q3,2026-08-01T12:00:00Z,9,5\n\
-                 C1,2026-Q3,2026-08-02T12:00:00.5Z,6,2\nC2,2026-Q3,2026-08-01,10,\n",
-            ),
-        ] {
-            import_reader(&store, kind, csv.as_bytes(), ImportOptions::default(), &mut |_| {}).await.unwrap();
-        }
-        let kept = store.dump_analytics().await.unwrap();
-        let summary = store.rebuild_analytics().await.unwrap();
-        assert_eq!((summary.answers, summary.cells), (3, 2), "three answers; one cell per role level");
-        assert_eq!(store.dump_analytics().await.unwrap(), kept, "the rebuild equals what imports kept");
-        // The writing connection goes back to its usual cache and mapping for the answers.
-        let Store::Sqlite(db) = &store else { unreachable!("a sqlite:// URL opens SQLite") };
-        let settings = crate::direct::write(db, |tx| {
-            let read = |name: &str| tx.query_row(&format!("PRAGMA {name}"), [], |r| r.get::<_, i64>(0));
-            Ok((read("cache_size").unwrap(), read("mmap_size").unwrap()))
-        })
-        .await
-        .unwrap();
-        // (SQLite caps the mapping at the size it was built with, 2 GB here.)
-        assert!(settings.0 == -65536 && settings.1 > 0, "{settings:?}");
-
-        sqlx::query("UPDATE responses SET submitted_at = 'yesterday' WHERE ltr = 10")
-            .execute(db.readers())
-            .await
-            .unwrap();
-        let err = store.rebuild_analytics().await.unwrap_err();
-        let message = format!("{err:#}");
-        assert!(message.contains("submitted_at 'yesterday'") && message.contains("RFC 3339"), "{message}");
-        assert_eq!(store.dump_analytics().await.unwrap(), kept, "a failed rebuild leaves every cell as it was");
+    #[test]
+    fn parts_cover_every_account_id_once_in_order() {
+        assert_eq!(split(1, 100, 2), [(i64::MIN, 50), (51, i64::MAX)]);
+        assert_eq!(split(1, 10, 3), [(i64::MIN, 3), (4, 6), (7, i64::MAX)]);
+        assert_eq!(split(7, 7, 2), [(i64::MIN, i64::MAX)], "one account makes one part");
+        assert_eq!(split(1, 2, 5), [(i64::MIN, 1), (2, i64::MAX)], "never more parts than accounts");
+        let parts = split(-5, i64::MAX - 1, 4);
+        assert!(parts.windows(2).all(|w| w[0].1 + 1 == w[1].0), "{parts:?}");
     }
 }

@@ -1,0 +1,222 @@
+//! `rapport analytics rebuild` on SQLite, in one transaction on the store's rusqlite
+//! connection ([`crate::direct::OwnConnection`]); the parts are two halves, each read on a
+//! rusqlite connection of its own. The statements are rusqlite's, prepared once and stepped
+//! in place: through sqlx every row crossed to sqlx's connection thread and back (about 5 µs
+//! a row), most of a minute at 100,000 accounts.
+
+use std::path::Path;
+use std::sync::mpsc::{SyncSender, sync_channel};
+
+use rusqlite::{Transaction, params};
+use time::OffsetDateTime;
+use time::format_description::well_known::Rfc3339;
+
+use super::super::in_place::{CELL_VALUES, put_cell};
+use super::super::increment::{CELL_INSERT, CELL_UPSERT};
+use super::super::kept::KeptCells;
+use super::super::{ANSWER_COLUMNS, Answer, Cell, RebuildSummary, row_loyalty};
+use super::{Accounts, Found, fold_part, split, summary};
+use crate::direct;
+use crate::error::StoreError;
+use crate::store::SQLITE_PRAGMAS;
+use crate::tx::BUMP_DATA_VERSION;
+
+/// Recomputes every cell from the answers and corrects the stored cells that differ, in `tx`,
+/// the store's writing transaction on `file`.
+pub(in crate::analytics) fn in_place(tx: &Transaction<'_>, file: &Path) -> Result<RebuildSummary, StoreError> {
+    // A rebuild that corrects every cell (the first after migration 0014, which emptied their
+    // driver sums) dirties about 500 MB of cell pages at 100,000 accounts. With the usual
+    // 64 MB cache SQLite spills them into the WAL before the commit, and then every page it
+    // reads through the file mapping is first looked up among those frames (`walFindFrame`
+    // was a fifth of the time). A 512 MB cache keeps them until the commit, and reading
+    // through that cache instead of the mapping keeps the process's memory at half of what
+    // the mapping took: 23.3 s and 1.35 GB became 18.9 s and 0.71 GB (BENCHMARKS.md).
+    tx.execute_batch("PRAGMA cache_size = -524288; PRAGMA mmap_size = 0").map_err(writing)?;
+    let out = rebuild(tx, file);
+    let usual: String = SQLITE_PRAGMAS
+        .iter()
+        .filter(|(name, _)| ["cache_size", "mmap_size"].contains(name))
+        .map(|(name, value)| format!("PRAGMA {name} = {value};"))
+        .collect();
+    tx.execute_batch(&usual).map_err(writing)?;
+    out
+}
+
+fn rebuild(tx: &Transaction<'_>, file: &Path) -> Result<RebuildSummary, StoreError> {
+    let halves = halves(tx)?;
+    let mut put = tx.prepare(&format!("{CELL_INSERT} VALUES {CELL_VALUES}{CELL_UPSERT}")).map_err(writing)?;
+    // A few chunks in flight at most: when every cell differs, memory stays flat.
+    let (send, receive) = sync_channel::<Vec<Cell>>(4);
+    let (written, outcomes) = std::thread::scope(|scope| {
+        let workers: Vec<_> = halves
+            .into_iter()
+            .map(|accounts| {
+                let send = send.clone();
+                scope.spawn(move || half(file, accounts, &send))
+            })
+            .collect();
+        drop(send);
+        let mut written = Ok(());
+        for cells in &receive {
+            written = cells
+                .iter()
+                .try_for_each(|c| put_cell(&mut put, c.wave_id, c.account_id, c.role, &c.stats).map(drop))
+                .map_err(writing);
+            if written.is_err() {
+                break;
+            }
+        }
+        // Should a write fail, the halves stop at their next chunk (their sends fail).
+        drop(receive);
+        let outcomes: Vec<_> = workers.into_iter().map(|w| w.join()).collect();
+        (written, outcomes)
+    });
+    written?;
+    let found = outcomes
+        .into_iter()
+        .map(|outcome| outcome.unwrap_or_else(|panic| std::panic::resume_unwind(panic)))
+        .collect::<Result<Vec<Found>, StoreError>>()?;
+    let mut delete = tx
+        .prepare("DELETE FROM wave_account_stats WHERE wave_id = ?1 AND account_id = ?2 AND role = ?3")
+        .map_err(writing)?;
+    for (wave_id, account_id, role) in found.iter().flat_map(|part| &part.unmatched) {
+        delete.execute(params![wave_id, account_id, role]).map_err(writing)?;
+    }
+    tx.execute(BUMP_DATA_VERSION, []).map_err(writing)?;
+    Ok(summary(&found))
+}
+
+/// The two halves of the accounts by id (one, when there are fewer than two accounts).
+fn halves(tx: &Transaction<'_>) -> Result<Vec<Accounts>, StoreError> {
+    let ids: (Option<i64>, Option<i64>) =
+        tx.query_row("SELECT MIN(id), MAX(id) FROM accounts", [], |r| Ok((r.get(0)?, r.get(1)?))).map_err(writing)?;
+    Ok(match ids {
+        (Some(first), Some(last)) => split(first, last, 2),
+        _ => split(0, 0, 1),
+    })
+}
+
+/// Recomputes the cells of `accounts` from their answers and sends those that differ from the
+/// stored ones to `send`, on a reading connection of its own to `file`.
+fn half(file: &Path, (first, last): Accounts, send: &SyncSender<Vec<Cell>>) -> Result<Found, StoreError> {
+    let mut conn = direct::open(file).map_err(writing)?;
+    // Read through the page cache. A mapping was a sixth faster, but each half's mapping counts
+    // the pages it reads in the process's memory: 1.97 GB instead of 0.38 GB at 100,000 accounts.
+    conn.execute_batch("PRAGMA mmap_size = 0").map_err(writing)?;
+    // One snapshot for the stored cells and the answers. The writing transaction holds the
+    // write lock, so this is the state the rebuild started from: nothing commits meanwhile.
+    let snapshot = conn.transaction().map_err(writing)?;
+    let kept = kept_cells(&snapshot, (first, last))?;
+    let mut read = snapshot
+        .prepare(&format!(
+            "SELECT {ANSWER_COLUMNS} WHERE r.account_id BETWEEN ?1 AND ?2 ORDER BY r.wave_id, r.account_id, r.contact_id"
+        ))
+        .map_err(writing)?;
+    let send = |cells: Vec<Cell>| {
+        send.send(cells).map_err(|_| StoreError::Other(anyhow::anyhow!("the rebuild stopped writing its cells")))
+    };
+    fold_part(kept, send, |fold| {
+        let mut rows = read.query(params![first, last]).map_err(writing)?;
+        while let Some(row) = rows.next().map_err(writing)? {
+            fold(answer(row)?)?;
+        }
+        Ok(())
+    })
+}
+
+/// The stored cells of `accounts`, to compare with the recomputed ones.
+fn kept_cells(tx: &Transaction<'_>, (first, last): Accounts) -> Result<KeptCells, StoreError> {
+    const OF_ACCOUNTS: &str = "FROM wave_account_stats WHERE account_id BETWEEN ?1 AND ?2";
+    let count: i64 =
+        tx.query_row(&format!("SELECT COUNT(*) {OF_ACCOUNTS}"), params![first, last], |r| r.get(0)).map_err(writing)?;
+    let mut kept = KeptCells::with_capacity(usize::try_from(count).unwrap_or(0));
+    let mut read = tx
+        .prepare(&format!(
+            "SELECT wave_id, account_id, role, promoters, passives, detractors, ltr_sum, ltr_sumsq, drivers \
+             {OF_ACCOUNTS}"
+        ))
+        .map_err(writing)?;
+    let mut rows = read.query(params![first, last]).map_err(writing)?;
+    while let Some(r) = rows.next().map_err(writing)? {
+        let loyalty = row_loyalty(r, 3).map_err(writing)?;
+        let role = r.get_ref(2).and_then(|v| Ok(v.as_str()?)).map_err(writing)?;
+        let drivers = r.get_ref(8).and_then(|v| Ok(v.as_blob()?)).map_err(writing)?;
+        kept.insert(r.get(0).map_err(writing)?, r.get(1).map_err(writing)?, role, loyalty, drivers);
+    }
+    Ok(kept)
+}
+
+/// One answer row of [`ANSWER_COLUMNS`].
+fn answer<'a>(row: &'a rusqlite::Row<'_>) -> Result<Answer<'a>, StoreError> {
+    let id: i64 = row.get(0).map_err(writing)?;
+    let text = |i: usize| row.get_ref(i).and_then(|v| Ok(v.as_str()?)).map_err(writing);
+    let at = text(5)?;
+    // Rapport writes every time in RFC 3339 (sqlx's encoding, and the answer path's).
+    let submitted_at = OffsetDateTime::parse(at, &Rfc3339).map_err(|e| {
+        StoreError::Other(anyhow::Error::new(e).context(format!(
+            "answer {id} has the submitted_at '{at}', which is not an RFC 3339 time such as \
+             2026-07-01T12:00:00Z: correct it in the database, then rebuild"
+        )))
+    })?;
+    Ok(Answer {
+        id,
+        wave_id: row.get(1).map_err(writing)?,
+        account_id: row.get(2).map_err(writing)?,
+        contact_id: row.get(3).map_err(writing)?,
+        role: row.get_ref(4).and_then(|v| Ok(v.as_str_or_null()?)).map_err(writing)?,
+        submitted_at,
+        ltr: row.get(6).map_err(writing)?,
+        scores: text(7)?,
+    })
+}
+
+fn writing(err: rusqlite::Error) -> StoreError {
+    StoreError::Other(anyhow::Error::new(err).context("rebuilding the analytics of the SQLite database"))
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::Kind;
+    use crate::import::{ImportOptions, import_reader};
+    use crate::store::Store;
+
+    #[tokio::test]
+    async fn a_rebuild_that_meets_a_time_it_cannot_read_names_the_answer_and_changes_nothing() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::connect(&format!("sqlite://{}", dir.path().join("rapport.db").display())).await.unwrap();
+        for (kind, csv) in [
+            (Kind::Accounts, "account_id,name\nA1,Northwind Logistics\n"),
+            (Kind::Contacts, "contact_id,account_id,name,role\nC1,A1,Ana Ruiz,executive\nC2,A1,Tom Lee,user\n"),
+            (
+                Kind::Responses,
+                "contact_id,wave,submitted_at,ltr,delivery\nC1,2026-Q3,2026-08-01T12:00:00Z,9,5\n\
+                 C1,2026-Q3,2026-08-02T12:00:00.5Z,6,2\nC2,2026-Q3,2026-08-01,10,\n",
+            ),
+        ] {
+            import_reader(&store, kind, csv.as_bytes(), ImportOptions::default(), &mut |_| {}).await.unwrap();
+        }
+        let kept = store.dump_analytics().await.unwrap();
+        let summary = store.rebuild_analytics().await.unwrap();
+        assert_eq!((summary.answers, summary.cells), (3, 2), "three answers; one cell per role level");
+        assert_eq!(store.dump_analytics().await.unwrap(), kept, "the rebuild equals what imports kept");
+        // The writing connection goes back to its usual cache and mapping for the answers.
+        let Store::Sqlite(db) = &store else { unreachable!("a sqlite:// URL opens SQLite") };
+        let settings = crate::direct::write(db, |tx| {
+            let read = |name: &str| tx.query_row(&format!("PRAGMA {name}"), [], |r| r.get::<_, i64>(0));
+            Ok((read("cache_size").unwrap(), read("mmap_size").unwrap()))
+        })
+        .await
+        .unwrap();
+        // (SQLite caps the mapping at the size it was built with, 2 GB here.)
+        assert!(settings.0 == -65536 && settings.1 > 0, "{settings:?}");
+
+        sqlx::query("UPDATE responses SET submitted_at = 'yesterday' WHERE ltr = 10")
+            .execute(db.readers())
+            .await
+            .unwrap();
+        let err = store.rebuild_analytics().await.unwrap_err();
+        let message = format!("{err:#}");
+        assert!(message.contains("submitted_at 'yesterday'") && message.contains("RFC 3339"), "{message}");
+        assert_eq!(store.dump_analytics().await.unwrap(), kept, "a failed rebuild leaves every cell as it was");
+    }
+}
