@@ -124,10 +124,7 @@ pub(in crate::analytics) async fn on_postgres(store: &Store, pool: &PgPool) -> R
                 send.blocking_send(cells)
                     .map_err(|_| StoreError::Other(anyhow::anyhow!("the rebuild stopped writing its cells")))
             };
-            match tokio::task::spawn_blocking(move || fold_part(kept, send, |fold| answers.fold(&roles, fold))).await {
-                Ok(found) => found,
-                Err(e) => std::panic::resume_unwind(e.into_panic()),
-            }
+            ended(tokio::task::spawn_blocking(move || fold_part(kept, send, |fold| answers.fold(&roles, fold))).await)?
         });
     }
     drop(send);
@@ -138,10 +135,7 @@ pub(in crate::analytics) async fn on_postgres(store: &Store, pool: &PgPool) -> R
     }
     let mut found = Vec::new();
     while let Some(part) = workers.join_next().await {
-        match part {
-            Ok(part) => found.push(part?),
-            Err(e) => std::panic::resume_unwind(e.into_panic()),
-        }
+        found.push(ended(part)??);
     }
     let unmatched: Vec<_> = found.iter().flat_map(|part| &part.unmatched).collect();
     let Tx::Postgres(t) = &mut tx else { unreachable!("a transaction of a PostgreSQL store") };
@@ -170,6 +164,15 @@ pub(in crate::analytics) async fn on_postgres(store: &Store, pool: &PgPool) -> R
         sqlx::raw_sql("VACUUM (ANALYZE) wave_account_stats").execute(pool).await?;
     }
     Ok(summary)
+}
+
+/// What a task of the rebuild returned; a panic in it is passed on.
+fn ended<T>(task: Result<T, tokio::task::JoinError>) -> Result<T, StoreError> {
+    match task {
+        Ok(value) => Ok(value),
+        Err(e) if e.is_panic() => std::panic::resume_unwind(e.into_panic()),
+        Err(e) => Err(StoreError::Other(anyhow::anyhow!("a part of the rebuild was cancelled: {e}"))),
+    }
 }
 
 /// The parts of the accounts: at least two (one per reader at once), more when the answers
