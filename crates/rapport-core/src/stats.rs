@@ -158,15 +158,24 @@ impl CellStats {
         I: Iterator<Item = (&'a str, u8)> + Clone,
     {
         self.loyalty.add(ltr);
-        for (key, x) in unique_drivers(drivers) {
-            // Look up by &str first: only a driver seen for the first time allocates its key.
-            if let Some(sums) = self.drivers.get_mut(key) {
-                sums.add(x, ltr);
-            } else {
-                let mut sums = DriverSums::default();
-                sums.add(x, ltr);
-                self.drivers.insert(key.to_owned(), sums);
-            }
+        // Keys in ascending order are each there once: no need to look for repeats (a
+        // rebuild counts millions of answers, whose keys come sorted).
+        let ascending = drivers.clone().zip(drivers.clone().skip(1)).all(|((a, _), (b, _))| a < b);
+        if ascending {
+            drivers.for_each(|(key, x)| self.add_driver(key, x, ltr));
+        } else {
+            unique_drivers(drivers).for_each(|(key, x)| self.add_driver(key, x, ltr));
+        }
+    }
+
+    fn add_driver(&mut self, key: &str, x: u8, ltr: u8) {
+        // Look up by &str first: only a driver seen for the first time allocates its key.
+        if let Some(sums) = self.drivers.get_mut(key) {
+            sums.add(x, ltr);
+        } else {
+            let mut sums = DriverSums::default();
+            sums.add(x, ltr);
+            self.drivers.insert(key.to_owned(), sums);
         }
     }
 
@@ -307,6 +316,17 @@ mod tests {
         let mut t = s.clone();
         t.remove_answer(9, &[("brand", 1), ("brand", 4)]).unwrap();
         assert!(t.is_empty());
+    }
+
+    #[test]
+    fn drivers_count_the_same_in_any_order_with_or_without_repeats() {
+        let sorted = CellStats::from_answers([(9, &[("brand", 4), ("delivery", 2), ("value", 5)][..])]);
+        let unsorted = CellStats::from_answers([(9, &[("value", 5), ("brand", 4), ("delivery", 2)][..])]);
+        let repeated = CellStats::from_answers([(9, &[("brand", 1), ("delivery", 2), ("value", 5), ("brand", 4)][..])]);
+        assert_eq!(sorted, unsorted);
+        assert_eq!(sorted, repeated);
+        // Sorted but with a key twice in a row is not "ascending": the last rating still wins.
+        assert_eq!(CellStats::from_answers([(9, &[("brand", 1), ("brand", 4)][..])]).drivers["brand"].sum_x, 4);
     }
 
     #[test]
