@@ -58,7 +58,7 @@ impl AnswerRow {
             wave_id: self.wave_id,
             account_id: self.account_id,
             contact_id: self.contact_id,
-            role: self.role.as_deref(),
+            role: self.role.as_deref().and_then(RoleLevel::parse),
             submitted_at: self.submitted_at,
             ltr: self.ltr,
             scores: &self.scores,
@@ -73,7 +73,7 @@ struct Answer<'a> {
     wave_id: i64,
     account_id: i64,
     contact_id: i64,
-    role: Option<&'a str>,
+    role: Option<RoleLevel>,
     submitted_at: OffsetDateTime,
     ltr: i32,
     scores: &'a str,
@@ -113,7 +113,7 @@ impl Latest {
             wave_id: answer.wave_id,
             account_id: answer.account_id,
             contact_id: answer.contact_id,
-            role: role_key(answer.role.and_then(RoleLevel::parse)),
+            role: role_key(answer.role),
             submitted_at: answer.submitted_at,
             ltr: answer.ltr,
             scores: room,
@@ -737,7 +737,16 @@ mod tests {
 
     fn answer(id: i64, contact_id: i64, day: u8, ltr: i32, scores: &str) -> Answer<'_> {
         let submitted_at = time::macros::datetime!(2026-08-01 12:00 UTC) + time::Duration::days(i64::from(day));
-        Answer { id, wave_id: 1, account_id: 7, contact_id, role: Some("executive"), submitted_at, ltr, scores }
+        Answer {
+            id,
+            wave_id: 1,
+            account_id: 7,
+            contact_id,
+            role: Some(RoleLevel::Executive),
+            submitted_at,
+            ltr,
+            scores,
+        }
     }
 
     #[test]

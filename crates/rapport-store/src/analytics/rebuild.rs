@@ -21,16 +21,18 @@ pub(super) use sqlite::in_place;
 /// The accounts one part of a rebuild covers: ids from the first to the second, inclusive.
 type Accounts = (i64, i64);
 
-/// `parts` ranges of account ids covering `first` to `last` (and every id beyond them, so no
-/// answer is left out), each of about as many ids. Ids are handed out in turn, so each part
-/// holds about as many answers as the others.
-fn split(first: i64, last: i64, parts: usize) -> Vec<Accounts> {
-    let ids = i128::from(last) - i128::from(first) + 1;
-    let parts = i128::try_from(parts.max(1)).unwrap_or(1).min(ids.max(1));
+/// `parts` ranges of account ids covering the smallest to the largest of `ids` (and every id
+/// beyond them, so no answer is left out), each of about as many ids; one range of every id
+/// when there are no accounts. Ids are handed out in turn, so each part holds about as many
+/// answers as the others.
+fn split(ids: (Option<i64>, Option<i64>), parts: usize) -> Vec<Accounts> {
+    let (Some(first), Some(last)) = ids else { return vec![(i64::MIN, i64::MAX)] };
+    let span = i128::from(last) - i128::from(first) + 1;
+    let parts = i128::try_from(parts.max(1)).unwrap_or(1).min(span.max(1));
     let mut ranges: Vec<Accounts> = (0..parts)
         .map(|i| {
-            let start = i128::from(first) + ids * i / parts;
-            let end = i128::from(first) + ids * (i + 1) / parts - 1;
+            let start = i128::from(first) + span * i / parts;
+            let end = i128::from(first) + span * (i + 1) / parts - 1;
             (i64::try_from(start).unwrap_or(i64::MIN), i64::try_from(end).unwrap_or(i64::MAX))
         })
         .collect();
@@ -94,11 +96,13 @@ mod tests {
 
     #[test]
     fn parts_cover_every_account_id_once_in_order() {
-        assert_eq!(split(1, 100, 2), [(i64::MIN, 50), (51, i64::MAX)]);
-        assert_eq!(split(1, 10, 3), [(i64::MIN, 3), (4, 6), (7, i64::MAX)]);
-        assert_eq!(split(7, 7, 2), [(i64::MIN, i64::MAX)], "one account makes one part");
-        assert_eq!(split(1, 2, 5), [(i64::MIN, 1), (2, i64::MAX)], "never more parts than accounts");
-        let parts = split(-5, i64::MAX - 1, 4);
+        let ids = |first, last| (Some(first), Some(last));
+        assert_eq!(split(ids(1, 100), 2), [(i64::MIN, 50), (51, i64::MAX)]);
+        assert_eq!(split(ids(1, 10), 3), [(i64::MIN, 3), (4, 6), (7, i64::MAX)]);
+        assert_eq!(split(ids(7, 7), 2), [(i64::MIN, i64::MAX)], "one account makes one part");
+        assert_eq!(split(ids(1, 2), 5), [(i64::MIN, 1), (2, i64::MAX)], "never more parts than accounts");
+        assert_eq!(split((None, None), 2), [(i64::MIN, i64::MAX)], "no accounts: one part of every id");
+        let parts = split(ids(-5, i64::MAX - 1), 4);
         assert!(parts.windows(2).all(|w| w[0].1 + 1 == w[1].0), "{parts:?}");
     }
 }

@@ -100,8 +100,7 @@ pub(in crate::analytics) async fn on_postgres(store: &Store, pool: &PgPool) -> R
     // Read through the pool while writing through the transaction: with the portfolio locked,
     // no writer changes a contact's role level, a cell or an answer until this commits, so
     // each read is exact.
-    let parts = parts(pool).await?;
-    let room = Room::for_parts(pool, parts.len()).await?;
+    let (parts, room) = parts(pool).await?;
     let reading = tokio::spawn(read_roles(pool.clone()));
     let roles = async move {
         match reading.await {
@@ -175,16 +174,17 @@ fn ended<T>(task: Result<T, tokio::task::JoinError>) -> Result<T, StoreError> {
     }
 }
 
-/// The parts of the accounts: at least two (one per reader at once), more when the answers
-/// are many; sized from the planner's count of the answers (no scan).
-async fn parts(pool: &PgPool) -> Result<Vec<Accounts>, StoreError> {
+/// The parts of the accounts, at least two (one per reader at once) and more when the answers
+/// are many, and the room each will need; sized from the planner's counts (no scan).
+async fn parts(pool: &PgPool) -> Result<(Vec<Accounts>, Room), StoreError> {
     let ids: (Option<i64>, Option<i64>) =
         sqlx::query_as("SELECT MIN(id), MAX(id) FROM accounts").fetch_one(pool).await?;
     let answers = planned_rows(pool, "responses").await?;
-    Ok(match ids {
-        (Some(first), Some(last)) => split(first, last, answers.div_ceil(PART_ANSWERS).max(AT_ONCE)),
-        _ => split(0, 0, 1),
-    })
+    let parts = split(ids, answers.div_ceil(PART_ANSWERS).max(AT_ONCE));
+    // A tenth more: parts are about equal, not equal.
+    let share = |rows: usize| rows / parts.len().max(1) * 11 / 10;
+    let room = Room { cells: share(planned_rows(pool, "wave_account_stats").await?), answers: share(answers) };
+    Ok((parts, room))
 }
 
 /// `WHERE` the account is among `accounts`, for a COPY (which takes no parameters: the ids are
@@ -221,17 +221,6 @@ struct Room {
 
 /// Room for the text of an answer's scores, in bytes (four or five ratings take about 60).
 const SCORES_TEXT: usize = 80;
-
-impl Room {
-    async fn for_parts(pool: &PgPool, parts: usize) -> Result<Room, StoreError> {
-        // A tenth more: parts are about equal, not equal.
-        let share = |rows: usize| rows / parts.max(1) * 11 / 10;
-        Ok(Room {
-            cells: share(planned_rows(pool, "wave_account_stats").await?),
-            answers: share(planned_rows(pool, "responses").await?),
-        })
-    }
-}
 
 /// A part's stored cells and answers.
 async fn read_part(pool: &PgPool, accounts: Accounts, room: Room) -> Result<(KeptCells, PartAnswers), StoreError> {
@@ -304,7 +293,7 @@ impl PartAnswers {
                 wave_id: a.wave_id,
                 account_id: a.account_id,
                 contact_id: a.contact_id,
-                role: role.map(RoleLevel::as_str),
+                role,
                 submitted_at: a.submitted_at,
                 ltr: a.ltr,
                 scores: &self.scores[a.scores.clone()],

@@ -7,6 +7,7 @@
 use std::path::Path;
 use std::sync::mpsc::{SyncSender, sync_channel};
 
+use rapport_core::contact::RoleLevel;
 use rusqlite::{Transaction, params};
 use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
@@ -90,10 +91,7 @@ fn rebuild(tx: &Transaction<'_>, file: &Path) -> Result<RebuildSummary, StoreErr
 fn halves(tx: &Transaction<'_>) -> Result<Vec<Accounts>, StoreError> {
     let ids: (Option<i64>, Option<i64>) =
         tx.query_row("SELECT MIN(id), MAX(id) FROM accounts", [], |r| Ok((r.get(0)?, r.get(1)?))).map_err(writing)?;
-    Ok(match ids {
-        (Some(first), Some(last)) => split(first, last, 2),
-        _ => split(0, 0, 1),
-    })
+    Ok(split(ids, 2))
 }
 
 /// Recomputes the cells of `accounts` from their answers and sends those that differ from the
@@ -163,7 +161,7 @@ fn answer<'a>(row: &'a rusqlite::Row<'_>) -> Result<Answer<'a>, StoreError> {
         wave_id: row.get(1).map_err(writing)?,
         account_id: row.get(2).map_err(writing)?,
         contact_id: row.get(3).map_err(writing)?,
-        role: row.get_ref(4).and_then(|v| Ok(v.as_str_or_null()?)).map_err(writing)?,
+        role: row.get_ref(4).and_then(|v| Ok(v.as_str_or_null()?)).map_err(writing)?.and_then(RoleLevel::parse),
         submitted_at,
         ltr: row.get(6).map_err(writing)?,
         scores: text(7)?,
