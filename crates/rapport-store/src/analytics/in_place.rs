@@ -169,7 +169,8 @@ fn write_cells(
 ) -> Result<(), StoreError> {
     let mut put = tx.prepare_cached(&format!("{CELL_INSERT} VALUES {CELL_VALUES}{CELL_UPSERT}")).map_err(writing)?;
     for ((account, role), _, stats) in changed {
-        put_cell(&mut put, wave_id, *account, role, stats).map_err(writing)?;
+        put_cell(&mut put, (wave_id, *account, role), loyalty_columns(&stats.loyalty), &packed::pack(&stats.drivers))
+            .map_err(writing)?;
     }
     Ok(())
 }
@@ -177,26 +178,15 @@ fn write_cells(
 /// The parameters of one cell's row after [`CELL_INSERT`], for rusqlite.
 pub(super) const CELL_VALUES: &str = "(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)";
 
-/// Runs `statement`, a [`CELL_INSERT`] with [`CELL_VALUES`], for one cell.
+/// Runs `statement`, a [`CELL_INSERT`] with [`CELL_VALUES`], for one cell in its stored form:
+/// its key (wave, account, role key), its loyalty columns and its packed driver sums.
 pub(super) fn put_cell(
     statement: &mut rusqlite::Statement<'_>,
-    wave_id: i64,
-    account: i64,
-    role: &str,
-    stats: &CellStats,
+    (wave_id, account, role): (i64, i64, &str),
+    [promoters, passives, detractors, ltr_sum, ltr_sumsq]: [i64; 5],
+    drivers: &[u8],
 ) -> rusqlite::Result<usize> {
-    let [promoters, passives, detractors, ltr_sum, ltr_sumsq] = loyalty_columns(&stats.loyalty);
-    statement.execute(params![
-        wave_id,
-        account,
-        role,
-        promoters,
-        passives,
-        detractors,
-        ltr_sum,
-        ltr_sumsq,
-        packed::pack(&stats.drivers)
-    ])
+    statement.execute(params![wave_id, account, role, promoters, passives, detractors, ltr_sum, ltr_sumsq, drivers])
 }
 
 /// The answers themselves, and their invitations marked answered (each at the time of its

@@ -12,7 +12,7 @@ use std::ops::Range;
 
 use rapport_core::contact::RoleLevel;
 
-use super::{Cell, loyalty_columns, packed, role_key};
+use super::{Cell, role_key};
 use crate::error::StoreError;
 
 /// A cell's key as stored: wave, account, role key.
@@ -107,8 +107,7 @@ impl KeptCells {
             let same = match self.cells.get(self.next) {
                 Some(kept) if kept.key() == key => {
                     self.next += 1;
-                    kept.loyalty == loyalty_columns(&cell.stats.loyalty)
-                        && self.drivers[kept.drivers.clone()] == packed::pack(&cell.stats.drivers)[..]
+                    kept.loyalty == cell.loyalty && self.drivers[kept.drivers.clone()] == cell.drivers[..]
                 }
                 _ => false,
             };
@@ -144,12 +143,11 @@ mod tests {
             let drivers: Vec<(&str, u8)> = delivery.map(|d| ("delivery", d)).into_iter().collect();
             stats.add_answer(ltr, &drivers);
         }
-        Cell { wave_id: 1, account_id, role, stats }
+        Cell::of(1, account_id, role, &stats)
     }
 
     fn keep(kept: &mut KeptCells, c: &Cell) {
-        let sums = loyalty_columns(&c.stats.loyalty);
-        kept.insert(c.wave_id, c.account_id, c.role, sums, &packed::pack(&c.stats.drivers));
+        kept.insert(c.wave_id, c.account_id, c.role, c.loyalty, &c.drivers);
     }
 
     #[test]

@@ -61,7 +61,9 @@ fn rebuild(tx: &Transaction<'_>, file: &Path) -> Result<RebuildSummary, StoreErr
         for cells in &receive {
             written = cells
                 .iter()
-                .try_for_each(|c| put_cell(&mut put, c.wave_id, c.account_id, c.role, &c.stats).map(drop))
+                .try_for_each(|c| {
+                    put_cell(&mut put, (c.wave_id, c.account_id, c.role), c.loyalty, &c.drivers).map(drop)
+                })
                 .map_err(writing);
             if written.is_err() {
                 break;
