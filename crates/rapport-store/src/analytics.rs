@@ -880,10 +880,12 @@ mod tests {
         let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(7);
         let mut rows: Vec<Row> = (0..3_000)
             .map(|id| {
-                let rated: Vec<String> = pool
-                    .iter()
-                    .filter_map(|k| rng.gen_bool(0.6).then(|| format!("\"{k}\":{}", rng.gen_range(1..6))))
-                    .collect();
+                let mut rated = Vec::new();
+                for key in pool {
+                    if rng.gen_bool(0.6) {
+                        rated.push(format!("\"{key}\":{}", rng.gen_range(1..6)));
+                    }
+                }
                 Row {
                     id,
                     wave: rng.gen_range(1..3),
