@@ -277,12 +277,18 @@ impl DriverKeys {
     fn number(&mut self, drivers: &[(&str, u8)], mut each: impl FnMut(usize, u8)) {
         let mut at = 0;
         for &(key, x) in drivers {
-            while at < self.in_order.len() && self.names[self.in_order[at]].as_str() < key {
-                at += 1;
+            // Most answers rate the same drivers: the next key known is usually this one.
+            let next = |at: usize| self.in_order.get(at).filter(|&&i| self.names[i] == key).copied();
+            let mut found = next(at);
+            if found.is_none() {
+                while at < self.in_order.len() && self.names[self.in_order[at]].as_str() < key {
+                    at += 1;
+                }
+                found = next(at);
             }
-            let number = match self.in_order.get(at) {
-                Some(&i) if self.names[i] == key => i,
-                _ => {
+            let number = match found {
+                Some(i) => i,
+                None => {
                     self.names.push(key.to_string());
                     self.in_order.insert(at, self.names.len() - 1);
                     self.names.len() - 1
@@ -313,6 +319,10 @@ impl<'de> serde::Deserialize<'de> for ScorePairs<'de> {
                 let mut pairs = Vec::with_capacity(map.size_hint().unwrap_or(8));
                 while let Some(pair) = map.next_entry::<&'de str, u8>()? {
                     pairs.push(pair);
+                }
+                // Rapport writes the keys in order, each once: then one look is enough.
+                if pairs.is_sorted_by(|a, b| a.0 < b.0) {
+                    return Ok(ScorePairs(pairs));
                 }
                 // Stable: a repeated key's ratings stay in the order given, and the last wins.
                 pairs.sort_by(|a, b| a.0.cmp(b.0));

@@ -5,8 +5,16 @@
 //! on a connection and a thread of its own, two at a time, while the transaction writes the
 //! cells that differ as the parts find them: reading 2.5M answers out of a row store and
 //! folding them is nearly all of a rebuild, and one reader keeps one of the two cores busy
-//! (BENCHMARKS.md, issue 3). Each part folds its answers with the general path's fold
-//! ([`super::Folder`]), so the cells are the same.
+//! (BENCHMARKS.md, issue 3). A part reads its answers in the order they are stored, without
+//! their contacts, and sorts them in memory ([`PartAnswers`]); the contacts' role levels are
+//! read once for all parts ([`Roles`]). Each part folds its answers with the general path's
+//! fold ([`super::Folder`]), so the cells are the same.
+
+use std::collections::HashMap;
+use std::ops::Range;
+
+use rapport_core::contact::RoleLevel;
+use time::OffsetDateTime;
 
 use super::kept::{KeptCells, Key};
 use super::{Answer, Cell, Folder};
@@ -43,6 +51,126 @@ fn split(ids: (Option<i64>, Option<i64>), parts: usize) -> Vec<Accounts> {
         range.1 = i64::MAX;
     }
     ranges
+}
+
+/// Each contact's role level (None: none, or one Rapport does not know), by contact id.
+/// Read once for every part, beside their answers: joining each answer to its contact cost
+/// the server (PostgreSQL) or the reader (SQLite) a lookup an answer, and sorting the joined
+/// rows most of a part's read (BENCHMARKS.md, issue 3). Ids are handed out in turn, so they
+/// usually index a list of a byte a contact from the smallest id: looking 2.5M answers'
+/// contacts up in a map of 1M was a tenth of a rebuild's time. Ids far apart (more than four places a contact) go into a map instead.
+enum Roles {
+    /// The level of contact `first + i` coded at `i` ([`Roles::code`]).
+    Listed {
+        first: i64,
+        levels: Vec<u8>,
+    },
+    Mapped(HashMap<i64, Option<RoleLevel>>),
+}
+
+impl Roles {
+    fn new(contacts: Vec<(i64, Option<RoleLevel>)>) -> Roles {
+        let ids = || contacts.iter().map(|c| c.0);
+        let (Some(first), Some(last)) = (ids().min(), ids().max()) else { return Roles::Mapped(HashMap::new()) };
+        let span = i128::from(last) - i128::from(first) + 1;
+        match usize::try_from(span) {
+            Ok(span) if span <= contacts.len() * 4 + 1024 => {
+                let mut levels = vec![Roles::NO_CONTACT; span];
+                for (id, level) in contacts {
+                    // In range: first <= id <= last.
+                    levels[usize::try_from(id - first).unwrap_or_default()] = Roles::code(level);
+                }
+                Roles::Listed { first, levels }
+            }
+            _ => Roles::Mapped(contacts.into_iter().collect()),
+        }
+    }
+
+    const NO_CONTACT: u8 = 0;
+    const NO_LEVEL: u8 = 1;
+
+    fn code(level: Option<RoleLevel>) -> u8 {
+        level
+            .and_then(|l| RoleLevel::ALL.iter().position(|r| *r == l))
+            .map_or(Roles::NO_LEVEL, |i| u8::try_from(i).unwrap_or(u8::MAX - 2) + 2)
+    }
+
+    /// The contact's role level; None when there is no such contact.
+    fn get(&self, contact: i64) -> Option<Option<RoleLevel>> {
+        match self {
+            Roles::Listed { first, levels } => {
+                let code = *levels.get(usize::try_from(contact.checked_sub(*first)?).ok()?)?;
+                match code {
+                    Roles::NO_CONTACT => None,
+                    Roles::NO_LEVEL => Some(None),
+                    c => Some(RoleLevel::ALL.get(usize::from(c - 2)).copied()),
+                }
+            }
+            Roles::Mapped(levels) => levels.get(&contact).copied(),
+        }
+    }
+}
+
+/// A part's answers as they were read, in no order, their scores' texts side by side in one
+/// string; sorted here for the fold (see [`PartAnswers::fold`]).
+struct PartAnswers {
+    rows: Vec<AnswerAt>,
+    scores: String,
+}
+
+/// Room for the text of an answer's scores, in bytes (four or five ratings take about 60).
+const SCORES_TEXT: usize = 80;
+
+/// One answer of [`PartAnswers`]; its scores are a range of their text.
+struct AnswerAt {
+    wave_id: i64,
+    account_id: i64,
+    contact_id: i64,
+    id: i64,
+    submitted_at: OffsetDateTime,
+    ltr: i32,
+    scores: Range<usize>,
+}
+
+impl PartAnswers {
+    /// Room for about `answers` answers: a list grown by doubling copies itself as it grows and
+    /// touches about three times the memory in the end, and the kernel's zeroing of fresh pages
+    /// was a third of a rebuild's time before parts were sized.
+    fn with_capacity(answers: usize) -> PartAnswers {
+        PartAnswers { rows: Vec::with_capacity(answers), scores: String::with_capacity(answers * SCORES_TEXT) }
+    }
+
+    /// Adds `answer`, whose scores' text is `scores` (its own range is set here).
+    fn push(&mut self, mut answer: AnswerAt, scores: &str) {
+        let start = self.scores.len();
+        self.scores.push_str(scores);
+        answer.scores = start..self.scores.len();
+        self.rows.push(answer);
+    }
+
+    /// Hands each answer to `fold` in (wave, account, contact) order, with its contact's role
+    /// level. An answer whose contact is gone is left out, as a join with the contacts would.
+    fn fold(
+        mut self,
+        roles: &Roles,
+        fold: &mut dyn FnMut(Answer<'_>) -> Result<(), StoreError>,
+    ) -> Result<(), StoreError> {
+        self.rows.sort_by_key(|a| (a.wave_id, a.account_id, a.contact_id));
+        for a in &self.rows {
+            let Some(role) = roles.get(a.contact_id) else { continue };
+            fold(Answer {
+                id: a.id,
+                wave_id: a.wave_id,
+                account_id: a.account_id,
+                contact_id: a.contact_id,
+                role,
+                submitted_at: a.submitted_at,
+                ltr: a.ltr,
+                scores: &self.scores[a.scores.clone()],
+            })?;
+        }
+        Ok(())
+    }
 }
 
 /// What one part of a rebuild found.
@@ -93,6 +221,25 @@ fn summary(parts: &[Found]) -> super::RebuildSummary {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn role_levels_read_the_same_listed_or_mapped() {
+        let contacts =
+            vec![(3, Some(RoleLevel::User)), (1, Some(RoleLevel::Executive)), (2, None), (5, Some(RoleLevel::Manager))];
+        let listed = Roles::new(contacts.clone());
+        assert!(matches!(listed, Roles::Listed { first: 1, .. }), "ids close together are listed");
+        let far = Roles::new(contacts.iter().map(|&(id, level)| (id * 1_000_000, level)).collect());
+        assert!(matches!(far, Roles::Mapped(_)), "ids far apart are mapped");
+        for (id, level) in &contacts {
+            assert_eq!(listed.get(*id), Some(*level), "contact {id}");
+            assert_eq!(far.get(id * 1_000_000), Some(*level), "contact {id}");
+        }
+        for missing in [0, 4, 6, -1, i64::MIN, i64::MAX] {
+            assert_eq!(listed.get(missing), None, "no contact {missing}");
+        }
+        assert_eq!(far.get(4_000_000), None);
+        assert_eq!(Roles::new(Vec::new()).get(1), None);
+    }
 
     #[test]
     fn parts_cover_every_account_id_once_in_order() {

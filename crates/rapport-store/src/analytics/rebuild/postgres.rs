@@ -10,21 +10,18 @@
 //! role levels alone 0.35 s. So the server sends each part's answers as it finds them, the
 //! role levels come once beside them, and each part is sorted here, in memory.
 
-use std::collections::HashMap;
-use std::ops::Range;
 use std::sync::Arc;
 
 use futures_util::FutureExt;
 use rapport_core::contact::RoleLevel;
 use sqlx::PgPool;
-use time::OffsetDateTime;
 use tokio::sync::{Semaphore, mpsc};
 use tokio::task::JoinSet;
 
 use super::super::kept::KeptCells;
-use super::super::{Answer, Cell, RebuildSummary, copied_loyalty, lock_portfolio, planned_rows, put_cells};
-use super::{Accounts, fold_part, split, summary};
-use crate::copy_out::{self, Fields};
+use super::super::{Cell, RebuildSummary, copied_loyalty, lock_portfolio, planned_rows, put_cells};
+use super::{Accounts, AnswerAt, PartAnswers, Roles, fold_part, split, summary};
+use crate::copy_out;
 use crate::error::StoreError;
 use crate::store::Store;
 use crate::tx::Tx;
@@ -33,64 +30,9 @@ use crate::tx::Tx;
 /// (about 130 bytes an answer while it is sorted and folded).
 const PART_ANSWERS: usize = 700_000;
 
-/// Parts read and folded at once: each keeps a server process and then a thread busy.
+/// Parts read at once, each keeping a server process busy, and parts folded at once, each
+/// keeping a thread busy.
 const AT_ONCE: usize = 2;
-
-/// Each contact's role level (None: none, or one Rapport does not know), by contact id.
-/// Ids are handed out in turn, so they usually index a list of a byte a contact from the
-/// smallest id: looking 2.5M answers' contacts up in a map of 1M was a tenth of a rebuild's
-/// time. Ids far apart (more than four places a contact) go into a map instead.
-enum Roles {
-    /// The level of contact `first + i` coded at `i` ([`Roles::code`]).
-    Listed {
-        first: i64,
-        levels: Vec<u8>,
-    },
-    Mapped(HashMap<i64, Option<RoleLevel>>),
-}
-
-impl Roles {
-    fn new(contacts: Vec<(i64, Option<RoleLevel>)>) -> Roles {
-        let ids = || contacts.iter().map(|c| c.0);
-        let (Some(first), Some(last)) = (ids().min(), ids().max()) else { return Roles::Mapped(HashMap::new()) };
-        let span = i128::from(last) - i128::from(first) + 1;
-        match usize::try_from(span) {
-            Ok(span) if span <= contacts.len() * 4 + 1024 => {
-                let mut levels = vec![Roles::NO_CONTACT; span];
-                for (id, level) in contacts {
-                    // In range: first <= id <= last.
-                    levels[usize::try_from(id - first).unwrap_or_default()] = Roles::code(level);
-                }
-                Roles::Listed { first, levels }
-            }
-            _ => Roles::Mapped(contacts.into_iter().collect()),
-        }
-    }
-
-    const NO_CONTACT: u8 = 0;
-    const NO_LEVEL: u8 = 1;
-
-    fn code(level: Option<RoleLevel>) -> u8 {
-        level
-            .and_then(|l| RoleLevel::ALL.iter().position(|r| *r == l))
-            .map_or(Roles::NO_LEVEL, |i| u8::try_from(i).unwrap_or(u8::MAX - 2) + 2)
-    }
-
-    /// The contact's role level; None when there is no such contact.
-    fn get(&self, contact: i64) -> Option<Option<RoleLevel>> {
-        match self {
-            Roles::Listed { first, levels } => {
-                let code = *levels.get(usize::try_from(contact.checked_sub(*first)?).ok()?)?;
-                match code {
-                    Roles::NO_CONTACT => None,
-                    Roles::NO_LEVEL => Some(None),
-                    c => Some(RoleLevel::ALL.get(usize::from(c - 2)).copied()),
-                }
-            }
-            Roles::Mapped(levels) => levels.get(&contact).copied(),
-        }
-    }
-}
 
 /// Recomputes every cell from the answers and corrects the stored cells that differ, in one
 /// transaction of `store`, whose pool is `pool`.
@@ -111,13 +53,19 @@ pub(in crate::analytics) async fn on_postgres(store: &Store, pool: &PgPool) -> R
     .boxed()
     .shared();
     let (send, mut receive) = mpsc::channel::<Vec<Cell>>(4);
-    let turns = Arc::new(Semaphore::new(AT_ONCE));
+    let (reads, folds) = (Arc::new(Semaphore::new(AT_ONCE)), Arc::new(Semaphore::new(AT_ONCE)));
     let mut workers = JoinSet::new();
     for accounts in parts {
-        let (pool, roles, send, turns) = (pool.clone(), roles.clone(), send.clone(), turns.clone());
+        let (pool, roles, send) = (pool.clone(), roles.clone(), send.clone());
+        let (reads, folds) = (reads.clone(), folds.clone());
         workers.spawn(async move {
-            let _turn = turns.acquire_owned().await.map_err(|e| StoreError::Other(e.into()))?;
+            let reading = reads.acquire_owned().await.map_err(|e| StoreError::Other(e.into()))?;
             let (kept, answers) = read_part(&pool, accounts, room).await?;
+            // The next part's read starts on the server while this one is folded here; a part
+            // read waits for its turn to fold before it lets the next read start, so at most
+            // twice AT_ONCE parts are held at once.
+            let _folding = folds.acquire_owned().await.map_err(|e| StoreError::Other(e.into()))?;
+            drop(reading);
             let roles = roles.await.map_err(|e| StoreError::Other(anyhow::anyhow!(e)))?;
             let send = move |cells| {
                 send.blocking_send(cells)
@@ -209,18 +157,13 @@ async fn read_roles(pool: PgPool) -> Result<Roles, StoreError> {
     Ok(Roles::new(contacts))
 }
 
-/// About how many cells and answers each part will hold, from the planner's counts: a list
-/// grown by doubling copies itself as it grows and touches about three times the memory in
-/// the end, and the kernel's zeroing of fresh pages was a third of a rebuild's time before
-/// parts were sized (see `row_count` in [`crate::analytics`]).
+/// About how many cells and answers each part will hold, from the planner's counts (see
+/// [`PartAnswers::with_capacity`]).
 #[derive(Clone, Copy)]
 struct Room {
     cells: usize,
     answers: usize,
 }
-
-/// Room for the text of an answer's scores, in bytes (four or five ratings take about 60).
-const SCORES_TEXT: usize = 80;
 
 /// A part's stored cells and answers.
 async fn read_part(pool: &PgPool, accounts: Accounts, room: Room) -> Result<(KeptCells, PartAnswers), StoreError> {
@@ -233,98 +176,30 @@ async fn read_part(pool: &PgPool, accounts: Accounts, room: Room) -> Result<(Kep
         Ok(())
     })
     .await?;
-    let mut answers = PartAnswers {
-        rows: Vec::with_capacity(room.answers),
-        scores: String::with_capacity(room.answers * SCORES_TEXT),
-    };
+    let mut answers = PartAnswers::with_capacity(room.answers);
     let sql =
         format!("SELECT id, wave_id, account_id, contact_id, submitted_at, ltr, scores FROM responses WHERE {among}");
-    copy_out::copy_rows(pool, &sql, |r| answers.push(r)).await?;
-    Ok((kept, answers))
-}
-
-/// A part's answers as the server sent them, their scores' texts side by side in one string.
-struct PartAnswers {
-    rows: Vec<AnswerAt>,
-    scores: String,
-}
-
-/// One answer of [`PartAnswers`]; its scores are a range of their text.
-struct AnswerAt {
-    wave_id: i64,
-    account_id: i64,
-    contact_id: i64,
-    id: i64,
-    submitted_at: OffsetDateTime,
-    ltr: i32,
-    scores: Range<usize>,
-}
-
-impl PartAnswers {
-    fn push(&mut self, r: &Fields<'_>) -> Result<(), StoreError> {
+    copy_out::copy_rows(pool, &sql, |r| {
         let id = r.int8_not_null(0)?;
-        let scores = r.text_not_null(6)?;
-        let start = self.scores.len();
-        self.scores.push_str(scores);
-        self.rows.push(AnswerAt {
+        let answer = AnswerAt {
             wave_id: r.int8_not_null(1)?,
             account_id: r.int8_not_null(2)?,
             contact_id: r.int8_not_null(3)?,
             id,
             submitted_at: r.timestamptz_not_null(4)?,
             ltr: r.int4(5)?.ok_or_else(|| anyhow::anyhow!("answer {id} has no LTR"))?,
-            scores: start..self.scores.len(),
-        });
+            scores: 0..0,
+        };
+        answers.push(answer, r.text_not_null(6)?);
         Ok(())
-    }
-
-    /// Hands each answer to `fold` in (wave, account, contact) order, with its contact's role
-    /// level. An answer whose contact is gone is left out, as a join with the contacts would.
-    fn fold(
-        mut self,
-        roles: &Roles,
-        fold: &mut dyn FnMut(Answer<'_>) -> Result<(), StoreError>,
-    ) -> Result<(), StoreError> {
-        self.rows.sort_unstable_by_key(|a| (a.wave_id, a.account_id, a.contact_id));
-        for a in &self.rows {
-            let Some(role) = roles.get(a.contact_id) else { continue };
-            fold(Answer {
-                id: a.id,
-                wave_id: a.wave_id,
-                account_id: a.account_id,
-                contact_id: a.contact_id,
-                role,
-                submitted_at: a.submitted_at,
-                ltr: a.ltr,
-                scores: &self.scores[a.scores.clone()],
-            })?;
-        }
-        Ok(())
-    }
+    })
+    .await?;
+    Ok((kept, answers))
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn role_levels_read_the_same_listed_or_mapped() {
-        let contacts =
-            vec![(3, Some(RoleLevel::User)), (1, Some(RoleLevel::Executive)), (2, None), (5, Some(RoleLevel::Manager))];
-        let listed = Roles::new(contacts.clone());
-        assert!(matches!(listed, Roles::Listed { first: 1, .. }), "ids close together are listed");
-        let far = Roles::new(contacts.iter().map(|&(id, level)| (id * 1_000_000, level)).collect());
-        assert!(matches!(far, Roles::Mapped(_)), "ids far apart are mapped");
-        for (id, level) in &contacts {
-            assert_eq!(listed.get(*id), Some(*level), "contact {id}");
-            assert_eq!(far.get(id * 1_000_000), Some(*level), "contact {id}");
-        }
-        for missing in [0, 4, 6, -1, i64::MIN, i64::MAX] {
-            assert_eq!(listed.get(missing), None, "no contact {missing}");
-        }
-        assert_eq!(far.get(4_000_000), None);
-        assert_eq!(Roles::new(Vec::new()).get(1), None);
-    }
 
     #[test]
     fn a_part_is_selected_without_writing_the_extreme_ids() {
