@@ -4,7 +4,7 @@ use std::str::FromStr;
 use std::sync::Arc;
 use std::time::Duration;
 
-use sqlx::postgres::{PgPool, PgPoolOptions};
+use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions, PgSslMode};
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions};
 
 use crate::direct;
@@ -147,17 +147,30 @@ impl Store {
                 .map_err(opening)?;
             Store::Sqlite(SqliteDb { readers, writer, direct, lookups })
         } else if url.starts_with("postgres://") || url.starts_with("postgresql://") {
-            let pool = PgPoolOptions::new()
-                .max_connections(16)
-                .acquire_timeout(Duration::from_secs(10))
-                .connect(url)
-                .await
-                .map_err(|e| {
-                    StoreError::Other(anyhow::Error::new(e).context(format!(
-                        "connecting to PostgreSQL at {}: is the server running and the database created?",
-                        redact(url)
-                    )))
-                })?;
+            let options = PgConnectOptions::from_str(url).map_err(|e| {
+                StoreError::Other(anyhow::Error::new(e).context(format!(
+                    "reading the PostgreSQL URL {}: write it as postgres://USER[:PASS]@HOST[:PORT]/DB",
+                    redact(url)
+                )))
+            })?;
+            let connect = |options| {
+                PgPoolOptions::new().max_connections(16).acquire_timeout(Duration::from_secs(10)).connect_with(options)
+            };
+            let pool = match plain_on_this_machine(url, &options) {
+                // A server that wants TLS even on this machine (a `hostssl` line) is reached
+                // as sqlx reaches any other.
+                true => match connect(options.clone().ssl_mode(PgSslMode::Disable)).await {
+                    Ok(pool) => Ok(pool),
+                    Err(_) => connect(options).await,
+                },
+                false => connect(options).await,
+            }
+            .map_err(|e| {
+                StoreError::Other(anyhow::Error::new(e).context(format!(
+                    "connecting to PostgreSQL at {}: is the server running and the database created?",
+                    redact(url)
+                )))
+            })?;
             Store::Postgres(pool)
         } else {
             return Err(StoreError::UnsupportedUrl(redact(url)));
@@ -199,6 +212,20 @@ impl Store {
 }
 
 /// A database URL with its password replaced, fit for messages and logs.
+/// Whether to reach PostgreSQL without TLS: when the server is on this machine (a loopback
+/// address or `localhost`) and neither the URL (`sslmode=`) nor `PGSSLMODE` says how. Traffic
+/// that never leaves the machine gains nothing from encryption, as with a local server's
+/// socket, and encrypting it cost both sides a tenth of a rebuild at 100,000 accounts
+/// (BENCHMARKS.md, issue 3). Anywhere else sqlx's default stands: TLS when the server offers it.
+fn plain_on_this_machine(url: &str, options: &PgConnectOptions) -> bool {
+    let said = url.split_once('?').is_some_and(|(_, query)| query.split('&').any(|p| p.starts_with("sslmode=")))
+        || std::env::var_os("PGSSLMODE").is_some();
+    let host = options.get_host().trim_start_matches('[').trim_end_matches(']');
+    let local =
+        host.eq_ignore_ascii_case("localhost") || host.parse::<std::net::IpAddr>().is_ok_and(|ip| ip.is_loopback());
+    local && !said
+}
+
 pub fn redact(url: &str) -> String {
     match (url.find("://"), url.rfind('@')) {
         (Some(scheme_end), Some(at)) if at > scheme_end => {
@@ -221,6 +248,37 @@ mod tests {
         assert_eq!(redact("postgres://app:s3cret@db:5432/rapport"), "postgres://app:***@db:5432/rapport");
         assert_eq!(redact("postgres://postgres@127.0.0.1/x"), "postgres://postgres@127.0.0.1/x");
         assert_eq!(redact("sqlite://rapport.db"), "sqlite://rapport.db");
+    }
+
+    #[test]
+    fn postgres_on_this_machine_is_reached_without_tls_unless_the_url_says_how() {
+        let plain = |url: &str| plain_on_this_machine(url, &PgConnectOptions::from_str(url).unwrap());
+        if std::env::var_os("PGSSLMODE").is_none() {
+            assert!(plain("postgres://postgres@127.0.0.1:5432/rapport"));
+            assert!(plain("postgres://postgres@localhost/rapport"));
+            assert!(plain("postgres://postgres@[::1]:5432/rapport"));
+        }
+        assert!(!plain("postgres://postgres@127.0.0.1/rapport?sslmode=require"), "the URL's mode stands");
+        assert!(!plain("postgres://postgres@127.0.0.1/rapport?application_name=x&sslmode=prefer"));
+        assert!(!plain("postgres://app@db.example.com/rapport"), "a server elsewhere is sqlx's default");
+        assert!(!plain("postgres://app@10.0.0.5/rapport"));
+    }
+
+    #[test]
+    fn a_store_on_this_machine_talks_to_postgres_unencrypted() {
+        rapport_test_utils::with_postgres("the loopback TLS test", |url| {
+            let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+            rt.block_on(async {
+                let Store::Postgres(pool) = Store::connect(url).await.unwrap() else {
+                    unreachable!("a PostgreSQL URL")
+                };
+                let ssl: Option<bool> = sqlx::query_scalar("SELECT ssl FROM pg_stat_ssl WHERE pid = pg_backend_pid()")
+                    .fetch_one(&pool)
+                    .await
+                    .unwrap();
+                assert_eq!(ssl, Some(false), "{}", redact(url));
+            });
+        });
     }
 
     #[test]
