@@ -27,8 +27,11 @@ use crate::store::Store;
 use crate::tx::Tx;
 
 /// About how many answers a part holds, to keep memory bounded whatever the portfolio's size
-/// (about 130 bytes an answer while it is sorted and folded).
-const PART_ANSWERS: usize = 700_000;
+/// (about 130 bytes an answer while it is sorted and folded; at most four parts are held).
+/// No smaller parts than that: the server reads each part by scanning the whole table (a
+/// quarter of the answers took 0.5-0.7 s to send, all of them 1.5 s), so at 100,000 accounts
+/// two parts of 1.27M answers beat four of 634,000 (BENCHMARKS.md, issue 3).
+const PART_ANSWERS: usize = 1_300_000;
 
 /// Parts read at once, each keeping a server process busy, and parts folded at once, each
 /// keeping a thread busy.
