@@ -26,6 +26,17 @@ mod sqlite;
 pub(super) use postgres::on_postgres;
 pub(super) use sqlite::in_place;
 
+/// About how many answers a part holds, to keep memory bounded whatever the portfolio's size
+/// (about 130 bytes an answer while it is sorted and folded). No smaller parts than that: each
+/// part is read by scanning the whole answer table (on PostgreSQL a quarter of the answers took
+/// 0.5-0.7 s to send, all of them 1.5 s), so at 100,000 accounts two parts of 1.27M answers
+/// beat four of 634,000 (BENCHMARKS.md, issue 3).
+const PART_ANSWERS: usize = 1_300_000;
+
+/// Parts read at once, each keeping a reader (a server process, on PostgreSQL) busy, and
+/// parts folded at once, each keeping a thread busy.
+const AT_ONCE: usize = 2;
+
 /// The accounts one part of a rebuild covers: ids from the first to the second, inclusive.
 type Accounts = (i64, i64);
 
@@ -137,6 +148,8 @@ impl PartAnswers {
     /// touches about three times the memory in the end, and the kernel's zeroing of fresh pages
     /// was a third of a rebuild's time before parts were sized.
     fn with_capacity(answers: usize) -> PartAnswers {
+        // An estimate from ids far apart must not reserve more than parts ever hold.
+        let answers = answers.min(PART_ANSWERS * 2);
         PartAnswers { rows: Vec::with_capacity(answers), scores: String::with_capacity(answers * SCORES_TEXT) }
     }
 

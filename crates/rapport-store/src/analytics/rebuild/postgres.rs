@@ -20,22 +20,11 @@ use tokio::task::JoinSet;
 
 use super::super::kept::KeptCells;
 use super::super::{Cell, RebuildSummary, copied_loyalty, lock_portfolio, planned_rows, put_cells};
-use super::{Accounts, AnswerAt, PartAnswers, Roles, fold_part, split, summary};
+use super::{AT_ONCE, Accounts, AnswerAt, PART_ANSWERS, PartAnswers, Roles, fold_part, split, summary};
 use crate::copy_out;
 use crate::error::StoreError;
 use crate::store::Store;
 use crate::tx::Tx;
-
-/// About how many answers a part holds, to keep memory bounded whatever the portfolio's size
-/// (about 130 bytes an answer while it is sorted and folded; at most four parts are held).
-/// No smaller parts than that: the server reads each part by scanning the whole table (a
-/// quarter of the answers took 0.5-0.7 s to send, all of them 1.5 s), so at 100,000 accounts
-/// two parts of 1.27M answers beat four of 634,000 (BENCHMARKS.md, issue 3).
-const PART_ANSWERS: usize = 1_300_000;
-
-/// Parts read at once, each keeping a server process busy, and parts folded at once, each
-/// keeping a thread busy.
-const AT_ONCE: usize = 2;
 
 /// Recomputes every cell from the answers and corrects the stored cells that differ, in one
 /// transaction of `store`, whose pool is `pool`.
