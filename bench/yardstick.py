@@ -17,7 +17,8 @@ os.environ["POLARS_MAX_THREADS"] = "2"
 import duckdb
 import polars as pl
 
-DRIVERS = ["brand", "promise", "product", "delivery", "support", "value"]
+from cells import DRIVERS, polars_cells as polars_every_cell  # bench/cells.py, shared with bench/rebuild.py
+
 d, wave = sys.argv[1], sys.argv[2]
 runs = int(sys.argv[3]) if len(sys.argv) > 3 else 3
 
@@ -69,17 +70,7 @@ def duckdb_reports(src):
     return nps, quads, drivers
 
 def polars_cells():
-    r = pl.scan_parquet(f"{d}/responses.parquet")
-    latest = r.sort(["wave", "contact_id", "submitted_at"]).group_by(["wave", "contact_id"]).last()
-    j = latest.join(pl.scan_parquet(f"{d}/contacts.parquet").select(["contact_id", "account_id", "role"]), on="contact_id")
-    ltr = pl.col("ltr").cast(pl.Int64)
-    sums = [(ltr >= 9).sum().alias("promoters"), ((ltr >= 7) & (ltr <= 8)).sum().alias("passives"),
-            (ltr <= 6).sum().alias("detractors"), ltr.sum().alias("ltr_sum"), (ltr * ltr).sum().alias("ltr_sumsq")]
-    for x in DRIVERS:
-        v = pl.col(x).cast(pl.Int64)
-        sums += [v.count().alias(f"{x}_n"), v.sum().alias(f"{x}_sx"), (v * v).sum().alias(f"{x}_sxx"),
-                 (v * ltr).sum().alias(f"{x}_sxy")]
-    return j.group_by(["wave", "account_id", "role"]).agg(sums).collect()
+    return polars_every_cell(d)
 
 def duckdb_cells():
     con = duckdb.connect()
