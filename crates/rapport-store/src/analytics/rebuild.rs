@@ -69,7 +69,8 @@ fn split(ids: (Option<i64>, Option<i64>), parts: usize) -> Vec<Accounts> {
 /// the server (PostgreSQL) or the reader (SQLite) a lookup an answer, and sorting the joined
 /// rows most of a part's read (BENCHMARKS.md, issue 3). Ids are handed out in turn, so they
 /// usually index a list of a byte a contact from the smallest id: looking 2.5M answers'
-/// contacts up in a map of 1M was a tenth of a rebuild's time. Ids far apart (more than four places a contact) go into a map instead.
+/// contacts up in a map of 1M was a tenth of a rebuild's time. Ids far apart (more than four
+/// places a contact) go into a map instead.
 enum Roles {
     /// The level of contact `first + i` coded at `i` ([`Roles::code`]).
     Listed {
