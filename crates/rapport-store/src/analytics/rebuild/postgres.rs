@@ -180,7 +180,7 @@ async fn read_part(pool: &PgPool, accounts: Accounts, room: Room) -> Result<(Kep
             id,
             submitted_at: r.timestamptz_not_null(4)?,
             ltr: r.int4(5)?.ok_or_else(|| anyhow::anyhow!("answer {id} has no LTR"))?,
-            scores: 0..0,
+            scores_end: 0,
         };
         answers.push(answer, r.text_not_null(6)?);
         Ok(())

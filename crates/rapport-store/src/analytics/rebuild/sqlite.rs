@@ -210,7 +210,7 @@ fn read_answers(tx: &Transaction<'_>, (first, last): Accounts, room: usize) -> R
             id,
             submitted_at,
             ltr: row.get(5).map_err(writing)?,
-            scores: 0..0,
+            scores_end: 0,
         };
         answers.push(answer, text(6)?);
     }
