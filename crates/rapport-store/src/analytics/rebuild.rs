@@ -6,7 +6,7 @@
 //! cells that differ as the parts find them: reading 2.5M answers out of a row store and
 //! folding them is nearly all of a rebuild, and one reader keeps one of the two cores busy
 //! (BENCHMARKS.md, issue 3). A part reads its answers in the order they are stored, without
-//! their contacts, and sorts them in memory ([`PartAnswers`]); the contacts' role levels are
+//! their contacts, and orders them in memory ([`PartAnswers`]); the contacts' role levels are
 //! read once for all parts ([`Roles`]). Each part folds its answers with the general path's
 //! fold ([`super::Folder`]), so the cells are the same.
 
@@ -26,11 +26,13 @@ pub(super) use postgres::on_postgres;
 pub(super) use sqlite::in_place;
 
 /// About how many answers a part holds, to keep memory bounded whatever the portfolio's size
-/// (about 130 bytes an answer while it is sorted and folded). No smaller parts than that: each
-/// part is read by scanning the whole answer table (on PostgreSQL a quarter of the answers took
-/// 0.5-0.7 s to send, all of them 1.5 s), so at 100,000 accounts two parts of 1.27M answers
-/// beat four of 634,000 (BENCHMARKS.md, issue 3).
-const PART_ANSWERS: usize = 1_300_000;
+/// (about 130 bytes an answer while it is ordered and folded). Each part is read by scanning
+/// the whole answer table (on PostgreSQL a quarter of the answers took 0.41 s to send, half
+/// 0.56 s), so fewer parts read less; but a part is folded only once it is read, and with
+/// two parts the reading and the folding each left a core idle in turn. At 100,000 accounts
+/// four parts of 634,000 answers, the fold of the first two beside the reading of the others,
+/// beat two of 1.27M and six of 423,000 on both backends (BENCHMARKS.md, issue 3).
+const PART_ANSWERS: usize = 650_000;
 
 /// Parts read at once, each keeping a reader (a server process, on PostgreSQL) busy, and
 /// parts folded at once, each keeping a thread busy.
