@@ -61,7 +61,7 @@ impl AnswerRow {
             role: self.role.as_deref().and_then(RoleLevel::parse),
             submitted_at: self.submitted_at,
             ltr: self.ltr,
-            scores: &self.scores,
+            scores: Scores::Text(&self.scores),
         }
     }
 }
@@ -76,7 +76,16 @@ struct Answer<'a> {
     role: Option<RoleLevel>,
     submitted_at: OffsetDateTime,
     ltr: i32,
-    scores: &'a str,
+    scores: Scores<'a>,
+}
+
+/// An answer's driver ratings: the JSON object they are stored as, or already read into
+/// (driver number, rating) pairs in key order, numbered by the [`DriverKeys`] that the fold
+/// they are pushed to was made with ([`Folder::with_keys`]).
+#[derive(Clone, Copy)]
+enum Scores<'a> {
+    Text(&'a str),
+    Numbered(&'a [(u16, u8)]),
 }
 
 /// The columns of an [`Answer`], in order, and the tables they come from.
@@ -122,15 +131,22 @@ struct Latest {
     role: &'static str,
     submitted_at: OffsetDateTime,
     ltr: i32,
-    scores: String,
+    /// Its ratings by driver number ([`DriverKeys`]).
+    ratings: Vec<(u16, u8)>,
 }
 
 impl Latest {
-    /// `answer`, its scores' text copied into `room` (the text of an answer folded before).
-    fn new(answer: &Answer<'_>, mut room: String) -> Latest {
+    /// `answer`, its ratings numbered by `keys` into `room` (the list of an answer folded
+    /// before).
+    fn new(answer: &Answer<'_>, mut room: Vec<(u16, u8)>, keys: &mut DriverKeys) -> Result<Latest, StoreError> {
         room.clear();
-        room.push_str(answer.scores);
-        Latest {
+        match answer.scores {
+            Scores::Numbered(ratings) => room.extend_from_slice(ratings),
+            Scores::Text(text) => keys
+                .read(text, &mut room)
+                .map_err(|e| StoreError::Other(e.context(format!("reading the scores of answer {}", answer.id))))?,
+        }
+        Ok(Latest {
             id: answer.id,
             wave_id: answer.wave_id,
             account_id: answer.account_id,
@@ -138,8 +154,8 @@ impl Latest {
             role: role_key(answer.role),
             submitted_at: answer.submitted_at,
             ltr: answer.ltr,
-            scores: room,
-        }
+            ratings: room,
+        })
     }
 }
 
@@ -152,8 +168,8 @@ struct Folder {
     sums: Vec<(&'static str, Sums)>,
     keys: DriverKeys,
     best: Option<Latest>,
-    /// The scores' text of the last folded answer, whose room the next one reuses.
-    spare: String,
+    /// The ratings of the last folded answer, whose room the next one reuses.
+    spare: Vec<(u16, u8)>,
     done: Vec<Cell>,
     /// Answers pushed so far.
     answers: u64,
@@ -179,13 +195,19 @@ struct DriverKeys {
 }
 
 impl Folder {
+    /// A fold whose driver numbers are those of `keys`: answers whose scores were numbered
+    /// by these keys ([`Scores::Numbered`]) may be pushed to it.
+    fn with_keys(keys: DriverKeys) -> Folder {
+        Folder { keys, ..Folder::default() }
+    }
+
     fn push(&mut self, row: Answer<'_>) -> Result<(), StoreError> {
         self.answers += 1;
         if let Some(best) = self.best.as_mut()
             && (best.wave_id, best.account_id, best.contact_id) == (row.wave_id, row.account_id, row.contact_id)
         {
             if (row.submitted_at, row.id) > (best.submitted_at, best.id) {
-                *best = Latest::new(&row, std::mem::take(&mut best.scores));
+                *best = Latest::new(&row, std::mem::take(&mut best.ratings), &mut self.keys)?;
             }
             return Ok(());
         }
@@ -194,25 +216,12 @@ impl Folder {
             self.close_group();
             self.group = Some((row.wave_id, row.account_id));
         }
-        self.best = Some(Latest::new(&row, std::mem::take(&mut self.spare)));
+        self.best = Some(Latest::new(&row, std::mem::take(&mut self.spare), &mut self.keys)?);
         Ok(())
     }
 
     fn take_best(&mut self) -> Result<(), StoreError> {
         let Some(best) = self.best.take() else { return Ok(()) };
-        let unreadable =
-            |e| StoreError::Other(anyhow::Error::new(e).context(format!("reading the scores of answer {}", best.id)));
-        // Driver keys are plain words, so their text borrows from the answer's; a key written
-        // with escapes (which cannot be borrowed) is read again into text of its own.
-        let borrowed = serde_json::from_str::<ScorePairs<'_>>(&best.scores);
-        let owned: BTreeMap<String, u8>;
-        let drivers: Vec<(&str, u8)> = match borrowed {
-            Ok(ScorePairs(scores)) => scores,
-            Err(_) => {
-                owned = serde_json::from_str(&best.scores).map_err(unreadable)?;
-                owned.iter().map(|(k, v)| (k.as_str(), *v)).collect()
-            }
-        };
         let ltr = u8::try_from(best.ltr).ok().filter(|l| *l <= 10).ok_or_else(|| {
             StoreError::Other(anyhow::anyhow!("answer {} has an LTR of {} outside 0-10", best.id, best.ltr))
         })?;
@@ -226,14 +235,14 @@ impl Folder {
         };
         let sums = &mut self.sums[at].1;
         sums.loyalty.add(ltr);
-        self.keys.number(&drivers, |number, x| {
+        for &(number, x) in &best.ratings {
+            let number = usize::from(number);
             if sums.drivers.len() <= number {
                 sums.drivers.resize(number + 1, DriverSums::default());
             }
             sums.drivers[number].add(x, ltr);
-        });
-        drop(drivers);
-        self.spare = best.scores;
+        }
+        self.spare = best.ratings;
         Ok(())
     }
 
@@ -271,6 +280,30 @@ impl Folder {
 }
 
 impl DriverKeys {
+    /// Reads an answer's scores from their JSON text into `out` as (driver number, rating)
+    /// pairs in key order. Driver keys are plain words, so their text borrows from the
+    /// answer's; a key written with escapes (which cannot be borrowed) is read again into text
+    /// of its own.
+    fn read(&mut self, text: &str, out: &mut Vec<(u16, u8)>) -> anyhow::Result<()> {
+        let owned: BTreeMap<String, u8>;
+        let pairs: Vec<(&str, u8)> = match serde_json::from_str::<ScorePairs<'_>>(text) {
+            Ok(ScorePairs(pairs)) => pairs,
+            Err(_) => {
+                owned = serde_json::from_str(text)?;
+                owned.iter().map(|(k, v)| (k.as_str(), *v)).collect()
+            }
+        };
+        let mut too_many = false;
+        self.number(&pairs, |number, x| match u16::try_from(number) {
+            Ok(number) => out.push((number, x)),
+            Err(_) => too_many = true,
+        });
+        if too_many {
+            anyhow::bail!("the answers rate more than 65,536 different drivers, more than Rapport can sum at once");
+        }
+        Ok(())
+    }
+
     /// Calls `each` with the number and rating of every pair of `drivers` (in ascending key
     /// order, each key once), numbering a key the first time it is met. One walk through the
     /// keys in order, beside the pairs: no hashing, and no allocation once every key is known.
@@ -846,7 +879,7 @@ mod tests {
             role: Some(RoleLevel::Executive),
             submitted_at,
             ltr,
-            scores,
+            scores: Scores::Text(scores),
         }
     }
 
@@ -920,7 +953,7 @@ mod tests {
                     role: role(r.contact),
                     submitted_at: day + time::Duration::minutes(r.minute),
                     ltr: i32::from(r.ltr),
-                    scores: &r.scores,
+                    scores: Scores::Text(&r.scores),
                 })
                 .unwrap();
         }
@@ -966,8 +999,8 @@ mod tests {
     #[test]
     fn scores_that_are_not_a_map_of_ratings_name_their_answer() {
         let mut folder = Folder::default();
-        folder.push(answer(41, 1, 1, 9, r#"{"delivery":"five"}"#)).unwrap();
-        let err = folder.finish().err().expect("the scores cannot be read");
+        let read = folder.push(answer(41, 1, 1, 9, r#"{"delivery":"five"}"#)).and_then(|()| folder.finish());
+        let err = read.err().expect("the scores cannot be read");
         assert!(format!("{err:#}").contains("answer 41"), "{err:#}");
     }
 }

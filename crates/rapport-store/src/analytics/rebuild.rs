@@ -16,7 +16,7 @@ use rapport_core::contact::RoleLevel;
 use time::OffsetDateTime;
 
 use super::kept::{KeptCells, Key};
-use super::{Answer, Cell, Folder};
+use super::{Answer, Cell, DriverKeys, Folder, Scores};
 use crate::error::StoreError;
 
 mod postgres;
@@ -124,20 +124,24 @@ impl Roles {
     }
 }
 
-/// A part's answers as they were read, in no order, their scores' texts one after the other in
-/// one string; put in order here for the fold (see [`PartAnswers::order`]).
+/// A part's answers as they were read, in no order, their driver ratings read out of their
+/// JSON text and numbered by driver ([`DriverKeys`]) one after the other in one list; put in
+/// order here for the fold (see [`PartAnswers::order`]). The ratings take 4 bytes each, about
+/// 20 an answer, where the text took about 65: memory touched for the first time is what a
+/// rebuild pays most for after the reading itself (the kernel zeroes every fresh page, at
+/// about 2 ms a megabyte on this machine; BENCHMARKS.md, issue 3).
+#[derive(Default)]
 struct PartAnswers {
     rows: Vec<AnswerAt>,
-    scores: String,
+    ratings: Vec<(u16, u8)>,
+    keys: DriverKeys,
 }
 
-/// Room for the text of an answer's scores, in bytes (four or five ratings take about 60).
-const SCORES_TEXT: usize = 80;
+/// Room for an answer's ratings (four to six drivers).
+const RATINGS: usize = 6;
 
-/// One answer of [`PartAnswers`]. Its scores' text ends at `scores_end` and starts where the
-/// answer read before it ends (at 0 for the first): a range of its own would be 8 bytes more
-/// an answer, and memory touched for the first time is what a rebuild pays most for after the
-/// reading itself (the kernel zeroes every fresh page).
+/// One answer of [`PartAnswers`]. Its ratings end at `ratings_end` and start where those of
+/// the answer read before it end (at 0 for the first).
 struct AnswerAt {
     wave_id: i64,
     account_id: i64,
@@ -146,7 +150,7 @@ struct AnswerAt {
     submitted_at: OffsetDateTime,
     ltr: i32,
     /// Set by [`PartAnswers::push`].
-    scores_end: usize,
+    ratings_end: usize,
 }
 
 impl PartAnswers {
@@ -156,41 +160,63 @@ impl PartAnswers {
     fn with_capacity(answers: usize) -> PartAnswers {
         // An estimate from ids far apart must not reserve more than parts ever hold.
         let answers = answers.min(PART_ANSWERS * 2);
-        PartAnswers { rows: Vec::with_capacity(answers), scores: String::with_capacity(answers * SCORES_TEXT) }
-    }
-
-    /// Adds `answer`, whose scores' text is `scores`.
-    fn push(&mut self, mut answer: AnswerAt, scores: &str) {
-        self.scores.push_str(scores);
-        answer.scores_end = self.scores.len();
-        self.rows.push(answer);
-    }
-
-    /// The scores' text of the answer at `i`.
-    fn scores_of(&self, i: usize) -> &str {
-        let start = i.checked_sub(1).map_or(0, |before| self.rows[before].scores_end);
-        &self.scores[start..self.rows[i].scores_end]
-    }
-
-    /// Hands each answer to `fold` in (wave, account, contact) order, with its contact's role
-    /// level. An answer whose contact is gone is left out, as a join with the contacts would.
-    fn fold(self, roles: &Roles, fold: &mut dyn FnMut(Answer<'_>) -> Result<(), StoreError>) -> Result<(), StoreError> {
-        for i in self.order()? {
-            let i = i as usize;
-            let a = &self.rows[i];
-            let Some(role) = roles.get(a.contact_id) else { continue };
-            fold(Answer {
-                id: a.id,
-                wave_id: a.wave_id,
-                account_id: a.account_id,
-                contact_id: a.contact_id,
-                role,
-                submitted_at: a.submitted_at,
-                ltr: a.ltr,
-                scores: self.scores_of(i),
-            })?;
+        PartAnswers {
+            rows: Vec::with_capacity(answers),
+            ratings: Vec::with_capacity(answers * RATINGS),
+            keys: DriverKeys::default(),
         }
+    }
+
+    /// Adds `answer`, whose scores' JSON text is `scores`.
+    fn push(&mut self, mut answer: AnswerAt, scores: &str) -> Result<(), StoreError> {
+        self.keys.read(scores, &mut self.ratings).map_err(|e| {
+            StoreError::Other(e.context(format!(
+                "reading the scores of answer {}: correct them in the database (a JSON object of \
+                 driver keys and ratings), then rebuild",
+                answer.id
+            )))
+        })?;
+        answer.ratings_end = self.ratings.len();
+        self.rows.push(answer);
         Ok(())
+    }
+
+    /// The ratings of the answer at `i`.
+    fn ratings_of(&self, i: usize) -> &[(u16, u8)] {
+        let start = i.checked_sub(1).map_or(0, |before| self.rows[before].ratings_end);
+        &self.ratings[start..self.rows[i].ratings_end]
+    }
+
+    /// Folds the answers in (wave, account, contact) order, each with its contact's role
+    /// level, into cells, and sends those that differ from `kept` (the part's stored cells) to
+    /// `send`, a chunk at a time. An answer whose contact is gone is left out, as a join with
+    /// the contacts would.
+    fn fold(
+        mut self,
+        roles: &Roles,
+        kept: KeptCells,
+        send: impl FnMut(Vec<Cell>) -> Result<(), StoreError>,
+    ) -> Result<Found, StoreError> {
+        let order = self.order()?;
+        let folder = Folder::with_keys(std::mem::take(&mut self.keys));
+        fold_part(folder, kept, send, |fold| {
+            for i in order {
+                let i = i as usize;
+                let a = &self.rows[i];
+                let Some(role) = roles.get(a.contact_id) else { continue };
+                fold(Answer {
+                    id: a.id,
+                    wave_id: a.wave_id,
+                    account_id: a.account_id,
+                    contact_id: a.contact_id,
+                    role,
+                    submitted_at: a.submitted_at,
+                    ltr: a.ltr,
+                    scores: Scores::Numbered(self.ratings_of(i)),
+                })?;
+            }
+            Ok(())
+        })
     }
 
     /// The places of the answers in (wave, account, contact) order. A part's accounts are a
@@ -268,15 +294,15 @@ struct Found {
     unmatched: Vec<Key>,
 }
 
-/// Folds the answers that `read` hands over, in (wave, account, contact) order, into cells,
-/// and sends those that differ from `kept` (the part's stored cells) to `send`, a chunk at a
+/// Folds with `folder` the answers that `read` hands over, in (wave, account, contact) order,
+/// into cells, and sends those that differ from `kept` (the part's stored cells) to `send`, a chunk at a
 /// time.
 fn fold_part(
+    mut folder: Folder,
     mut kept: KeptCells,
     mut send: impl FnMut(Vec<Cell>) -> Result<(), StoreError>,
     read: impl FnOnce(&mut dyn FnMut(Answer<'_>) -> Result<(), StoreError>) -> Result<(), StoreError>,
 ) -> Result<Found, StoreError> {
-    let mut folder = Folder::default();
     let mut changed = |cells: Vec<Cell>, kept: &mut KeptCells| {
         let differ = kept.changed(cells)?;
         if differ.is_empty() { Ok(()) } else { send(differ) }
@@ -327,7 +353,7 @@ mod tests {
     }
 
     /// `count` answers of random waves, accounts and contacts, each account id spread by
-    /// `spread`; their scores' texts name their place.
+    /// `spread`; the answer at `i` rates driver "x" `i % 5 + 1`.
     fn random_part(count: usize, spread: i64, seed: u64) -> PartAnswers {
         use rand::{Rng, SeedableRng};
         let mut rng = rand::rngs::StdRng::seed_from_u64(seed);
@@ -340,9 +366,9 @@ mod tests {
                 id: i as i64,
                 submitted_at: time::macros::datetime!(2026-08-01 12:00 UTC),
                 ltr: 9,
-                scores_end: 0,
+                ratings_end: 0,
             };
-            part.push(answer, &format!("{{\"n\":{i}}}"));
+            part.push(answer, &format!("{{\"x\":{}}}", i % 5 + 1)).unwrap();
         }
         part
     }
@@ -364,7 +390,7 @@ mod tests {
                 .collect();
             assert!(keys.is_sorted(), "in key order (spread {spread})");
             for &i in &order {
-                assert_eq!(part.scores_of(i as usize), format!("{{\"n\":{i}}}"), "each answer keeps its own scores");
+                assert_eq!(part.ratings_of(i as usize), [(0, (i % 5 + 1) as u8)], "each answer keeps its own ratings");
             }
         }
         assert!(PartAnswers::with_capacity(0).order().unwrap().is_empty());

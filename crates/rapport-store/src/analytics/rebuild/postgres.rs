@@ -20,7 +20,7 @@ use tokio::task::JoinSet;
 
 use super::super::kept::KeptCells;
 use super::super::{Cell, RebuildSummary, copied_loyalty, lock_portfolio, planned_rows, put_cells};
-use super::{AT_ONCE, Accounts, AnswerAt, PART_ANSWERS, PartAnswers, Roles, fold_part, split, summary};
+use super::{AT_ONCE, Accounts, AnswerAt, PART_ANSWERS, PartAnswers, Roles, split, summary};
 use crate::copy_out;
 use crate::error::StoreError;
 use crate::store::Store;
@@ -63,7 +63,7 @@ pub(in crate::analytics) async fn on_postgres(store: &Store, pool: &PgPool) -> R
                 send.blocking_send(cells)
                     .map_err(|_| StoreError::Other(anyhow::anyhow!("the rebuild stopped writing its cells")))
             };
-            ended(tokio::task::spawn_blocking(move || fold_part(kept, send, |fold| answers.fold(&roles, fold))).await)?
+            ended(tokio::task::spawn_blocking(move || answers.fold(&roles, kept, send)).await)?
         });
     }
     drop(send);
@@ -180,9 +180,9 @@ async fn read_part(pool: &PgPool, accounts: Accounts, room: Room) -> Result<(Kep
             id,
             submitted_at: r.timestamptz_not_null(4)?,
             ltr: r.int4(5)?.ok_or_else(|| anyhow::anyhow!("answer {id} has no LTR"))?,
-            scores_end: 0,
+            ratings_end: 0,
         };
-        answers.push(answer, r.text_not_null(6)?);
+        answers.push(answer, r.text_not_null(6)?)?;
         Ok(())
     })
     .await?;

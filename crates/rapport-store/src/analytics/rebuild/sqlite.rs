@@ -18,7 +18,7 @@ use super::super::in_place::{CELL_VALUES, put_cell};
 use super::super::increment::{CELL_INSERT, CELL_UPSERT};
 use super::super::kept::KeptCells;
 use super::super::{Cell, RebuildSummary, row_loyalty};
-use super::{AT_ONCE, Accounts, AnswerAt, Found, PART_ANSWERS, PartAnswers, Roles, fold_part, split, summary};
+use super::{AT_ONCE, Accounts, AnswerAt, Found, PART_ANSWERS, PartAnswers, Roles, split, summary};
 use crate::direct;
 use crate::error::StoreError;
 use crate::store::SQLITE_PRAGMAS;
@@ -175,7 +175,7 @@ fn reader(
         let send = |cells: Vec<Cell>| {
             send.send(cells).map_err(|_| StoreError::Other(anyhow::anyhow!("the rebuild stopped writing its cells")))
         };
-        found.push(fold_part(kept, send, |fold| answers.fold(roles, fold))?);
+        found.push(answers.fold(roles, kept, send)?);
     }
 }
 
@@ -210,9 +210,9 @@ fn read_answers(tx: &Transaction<'_>, (first, last): Accounts, room: usize) -> R
             id,
             submitted_at,
             ltr: row.get(5).map_err(writing)?,
-            scores_end: 0,
+            ratings_end: 0,
         };
-        answers.push(answer, text(6)?);
+        answers.push(answer, text(6)?)?;
     }
     Ok(answers)
 }
