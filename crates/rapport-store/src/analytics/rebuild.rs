@@ -146,11 +146,10 @@ struct AnswerAt {
     wave_id: i64,
     account_id: i64,
     contact_id: i64,
-    id: i64,
     submitted_at: OffsetDateTime,
     ltr: i32,
     /// Set by [`PartAnswers::push`].
-    ratings_end: usize,
+    ratings_end: u32,
 }
 
 impl PartAnswers {
@@ -169,14 +168,17 @@ impl PartAnswers {
 
     /// Adds `answer`, whose scores' JSON text is `scores`.
     fn push(&mut self, mut answer: AnswerAt, scores: &str) -> Result<(), StoreError> {
+        let answer_named = || super::named(answer.contact_id, answer.wave_id, answer.submitted_at);
         self.keys.read(scores, &mut self.ratings).map_err(|e| {
             StoreError::Other(e.context(format!(
-                "reading the scores of answer {}: correct them in the database (a JSON object of \
-                 driver keys and ratings), then rebuild",
-                answer.id
+                "reading the scores of {}: correct them in the database (a JSON object of driver \
+                 keys and ratings), then rebuild",
+                answer_named()
             )))
         })?;
-        answer.ratings_end = self.ratings.len();
+        answer.ratings_end = u32::try_from(self.ratings.len()).map_err(|_| {
+            anyhow::anyhow!("a part of the rebuild holds more than 4 billion ratings, at {}", answer_named())
+        })?;
         self.rows.push(answer);
         Ok(())
     }
@@ -184,7 +186,7 @@ impl PartAnswers {
     /// The ratings of the answer at `i`.
     fn ratings_of(&self, i: usize) -> &[(u16, u8)] {
         let start = i.checked_sub(1).map_or(0, |before| self.rows[before].ratings_end);
-        &self.ratings[start..self.rows[i].ratings_end]
+        &self.ratings[start as usize..self.rows[i].ratings_end as usize]
     }
 
     /// Folds the answers in (wave, account, contact) order, each with its contact's role
@@ -205,7 +207,6 @@ impl PartAnswers {
                 let a = &self.rows[i];
                 let Some(role) = roles.get(a.contact_id) else { continue };
                 fold(Answer {
-                    id: a.id,
                     wave_id: a.wave_id,
                     account_id: a.account_id,
                     contact_id: a.contact_id,
@@ -363,7 +364,6 @@ mod tests {
                 wave_id: rng.gen_range(1..5),
                 account_id: rng.gen_range(100..140) * spread,
                 contact_id: rng.gen_range(1..30),
-                id: i as i64,
                 submitted_at: time::macros::datetime!(2026-08-01 12:00 UTC),
                 ltr: 9,
                 ratings_end: 0,

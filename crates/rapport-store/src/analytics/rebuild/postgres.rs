@@ -169,20 +169,23 @@ async fn read_part(pool: &PgPool, accounts: Accounts, room: Room) -> Result<(Kep
     })
     .await?;
     let mut answers = PartAnswers::with_capacity(room.answers);
-    let sql =
-        format!("SELECT id, wave_id, account_id, contact_id, submitted_at, ltr, scores FROM responses WHERE {among}");
+    let sql = format!("SELECT wave_id, account_id, contact_id, submitted_at, ltr, scores FROM responses WHERE {among}");
     copy_out::copy_rows(pool, &sql, |r| {
-        let id = r.int8_not_null(0)?;
-        let answer = AnswerAt {
-            wave_id: r.int8_not_null(1)?,
-            account_id: r.int8_not_null(2)?,
-            contact_id: r.int8_not_null(3)?,
-            id,
-            submitted_at: r.timestamptz_not_null(4)?,
-            ltr: r.int4(5)?.ok_or_else(|| anyhow::anyhow!("answer {id} has no LTR"))?,
+        let mut answer = AnswerAt {
+            wave_id: r.int8_not_null(0)?,
+            account_id: r.int8_not_null(1)?,
+            contact_id: r.int8_not_null(2)?,
+            submitted_at: r.timestamptz_not_null(3)?,
+            ltr: 0,
             ratings_end: 0,
         };
-        answers.push(answer, r.text_not_null(6)?)?;
+        answer.ltr = r.int4(4)?.ok_or_else(|| {
+            anyhow::anyhow!(
+                "{} has no LTR",
+                super::super::named(answer.contact_id, answer.wave_id, answer.submitted_at)
+            )
+        })?;
+        answers.push(answer, r.text_not_null(5)?)?;
         Ok(())
     })
     .await?;

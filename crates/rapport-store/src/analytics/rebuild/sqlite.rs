@@ -187,32 +187,32 @@ fn read_answers(tx: &Transaction<'_>, (first, last): Accounts, room: usize) -> R
     let mut answers = PartAnswers::with_capacity(room);
     let mut read = tx
         .prepare(
-            "SELECT id, wave_id, account_id, contact_id, submitted_at, ltr, scores \
+            "SELECT wave_id, account_id, contact_id, submitted_at, ltr, scores \
              FROM responses NOT INDEXED WHERE account_id BETWEEN ?1 AND ?2",
         )
         .map_err(writing)?;
     let mut rows = read.query(params![first, last]).map_err(writing)?;
     while let Some(row) = rows.next().map_err(writing)? {
-        let id: i64 = row.get(0).map_err(writing)?;
         let text = |i: usize| row.get_ref(i).and_then(|v| Ok(v.as_str()?)).map_err(writing);
-        let at = text(4)?;
+        let (wave_id, contact_id): (i64, i64) = (row.get(0).map_err(writing)?, row.get(2).map_err(writing)?);
+        let at = text(3)?;
         // Rapport writes every time in RFC 3339 (sqlx's encoding, and the answer path's).
         let submitted_at = OffsetDateTime::parse(at, &Rfc3339).map_err(|e| {
             StoreError::Other(anyhow::Error::new(e).context(format!(
-                "answer {id} has the submitted_at '{at}', which is not an RFC 3339 time such as \
-                 2026-07-01T12:00:00Z: correct it in the database, then rebuild"
+                "the answer of contact {contact_id} in wave {wave_id} has the submitted_at '{at}', which \
+                 is not an RFC 3339 time such as 2026-07-01T12:00:00Z: correct it in the database, \
+                 then rebuild"
             )))
         })?;
         let answer = AnswerAt {
-            wave_id: row.get(1).map_err(writing)?,
-            account_id: row.get(2).map_err(writing)?,
-            contact_id: row.get(3).map_err(writing)?,
-            id,
+            wave_id,
+            account_id: row.get(1).map_err(writing)?,
+            contact_id,
             submitted_at,
-            ltr: row.get(5).map_err(writing)?,
+            ltr: row.get(4).map_err(writing)?,
             ratings_end: 0,
         };
-        answers.push(answer, text(6)?)?;
+        answers.push(answer, text(5)?)?;
     }
     Ok(answers)
 }
