@@ -25,14 +25,24 @@ mod sqlite;
 pub(super) use postgres::on_postgres;
 pub(super) use sqlite::in_place;
 
-/// About how many answers a part holds, to keep memory bounded whatever the portfolio's size
-/// (about 130 bytes an answer while it is ordered and folded). Each part is read by scanning
-/// the whole answer table (on PostgreSQL a quarter of the answers took 0.41 s to send, half
-/// 0.56 s), so fewer parts read less; but a part is folded only once it is read, and with
-/// two parts the reading and the folding each left a core idle in turn. At 100,000 accounts
-/// four parts of 634,000 answers, the fold of the first two beside the reading of the others,
-/// beat two of 1.27M and six of 423,000 on both backends (BENCHMARKS.md, issue 3).
-const PART_ANSWERS: usize = 650_000;
+/// Parts a rebuild reads, at the least: two read while the two before them are folded. Each
+/// part is read by scanning the whole answer table (on PostgreSQL a quarter of the answers
+/// took 0.41 s to send, half 0.56 s), so parts cost scans; but a part is folded only once it
+/// is read, and with two parts the reading and the folding each left a core idle in turn. At
+/// 100,000 accounts four parts beat two and six on both backends (BENCHMARKS.md, issue 3).
+/// A fixed count, not a fixed size: parts of 650,000 answers made sixteen scans of the whole
+/// table at 10M answers, and the rebuild took 8 times as long for 4 times the answers.
+const PARTS: usize = 4;
+
+/// The most answers a part holds, to keep memory bounded whatever the portfolio's size
+/// (about 75 bytes an answer while it is ordered and folded, and four parts held at once:
+/// under 1 GB); past 12M answers, more parts than [`PARTS`].
+const PART_ANSWERS: usize = 3_000_000;
+
+/// How many parts a rebuild of `answers` answers reads.
+fn part_count(answers: usize) -> usize {
+    answers.div_ceil(PART_ANSWERS).max(PARTS)
+}
 
 /// Parts read at once, each keeping a reader (a server process, on PostgreSQL) busy, and
 /// parts folded at once, each keeping a thread busy.

@@ -20,7 +20,7 @@ use tokio::task::JoinSet;
 
 use super::super::kept::KeptCells;
 use super::super::{Cell, RebuildSummary, copied_loyalty, lock_portfolio, planned_rows, put_cells};
-use super::{AT_ONCE, Accounts, AnswerAt, PART_ANSWERS, PartAnswers, Roles, split, summary};
+use super::{AT_ONCE, Accounts, AnswerAt, PartAnswers, Roles, part_count, split, summary};
 use crate::copy_out;
 use crate::error::StoreError;
 use crate::store::Store;
@@ -120,7 +120,7 @@ async fn parts(pool: &PgPool) -> Result<(Vec<Accounts>, Room), StoreError> {
     let ids: (Option<i64>, Option<i64>) =
         sqlx::query_as("SELECT MIN(id), MAX(id) FROM accounts").fetch_one(pool).await?;
     let answers = planned_rows(pool, "responses").await?;
-    let parts = split(ids, answers.div_ceil(PART_ANSWERS).max(AT_ONCE));
+    let parts = split(ids, part_count(answers));
     // A tenth more: parts are about equal, not equal.
     let share = |rows: usize| rows / parts.len().max(1) * 11 / 10;
     let room = Room { cells: share(planned_rows(pool, "wave_account_stats").await?), answers: share(answers) };

@@ -18,7 +18,7 @@ use super::super::in_place::{CELL_VALUES, put_cell};
 use super::super::increment::{CELL_INSERT, CELL_UPSERT};
 use super::super::kept::KeptCells;
 use super::super::{Cell, RebuildSummary, row_loyalty};
-use super::{AT_ONCE, Accounts, AnswerAt, Found, PART_ANSWERS, PartAnswers, Roles, split, summary};
+use super::{AT_ONCE, Accounts, AnswerAt, Found, PartAnswers, Roles, part_count, split, summary};
 use crate::direct;
 use crate::error::StoreError;
 use crate::store::SQLITE_PRAGMAS;
@@ -49,7 +49,7 @@ fn rebuild(tx: &Transaction<'_>, file: &Path) -> Result<RebuildSummary, StoreErr
     let ids: (Option<i64>, Option<i64>) =
         tx.query_row("SELECT MIN(id), MAX(id) FROM accounts", [], |r| Ok((r.get(0)?, r.get(1)?))).map_err(writing)?;
     let answers = answers_room(tx)?;
-    let parts = split(ids, answers.div_ceil(PART_ANSWERS).max(AT_ONCE));
+    let parts = split(ids, part_count(answers));
     let room = answers / parts.len() * 11 / 10;
     in_parts(tx, file, parts, room)
 }
