@@ -9,8 +9,8 @@ from Parquet (as bench/yardstick.py does), then a rebuild with each binary given
            rebuild.py /tmp/ab100k sqlite target/release/rapport
 
 DIR holds demo.db and the Parquet files bench/yardstick.py writes; BACKEND is sqlite (DIR/demo.db)
-or postgres (the database rapport_analytics_bench that bench/analytics.sh loads). A suffix after
-@ is appended to the database URL (e.g. @?sslmode=disable).
+or postgres (the database rapport_analytics_bench that bench/analytics.sh loads, or the one named
+by PG_DATABASE). A suffix after @ is appended to the database URL (e.g. @?sslmode=disable).
 """
 import os, statistics, subprocess, sys, time
 
@@ -19,7 +19,7 @@ import cells  # bench/cells.py
 
 d, backend, bins = sys.argv[1], sys.argv[2], sys.argv[3:]
 url = {"sqlite": f"sqlite://{d}/demo.db",
-       "postgres": "postgres://postgres@127.0.0.1:5432/rapport_analytics_bench"}[backend]
+       "postgres": "postgres://postgres@127.0.0.1:5432/" + os.environ.get("PG_DATABASE", "rapport_analytics_bench")}[backend]
 runs = int(os.environ.get("RUNS", "5"))
 
 times = {name: [] for name in ["yardstick"] + bins}
