@@ -140,7 +140,6 @@ impl Roles {
 /// 20 an answer, where the text took about 65: memory touched for the first time is what a
 /// rebuild pays most for after the reading itself (the kernel zeroes every fresh page, at
 /// about 2 ms a megabyte on this machine; BENCHMARKS.md, issue 3).
-#[derive(Default)]
 struct PartAnswers {
     rows: Vec<AnswerAt>,
     ratings: Vec<(u16, u8)>,
@@ -234,7 +233,7 @@ impl PartAnswers {
     /// range of ids handed out in turn, and its waves a handful, so the answers are counted
     /// into one bucket per (wave, account) and each bucket's few answers sorted by contact:
     /// linear, and only a place (4 bytes) an answer moves. Sorting the answers themselves
-    /// (56 bytes each, and room for half of them again) was a sixth of a rebuild's time.
+    /// (72 bytes each then, and room for half of them again) was a sixth of a rebuild's time.
     /// Where waves and accounts would make too many buckets (ids far apart, years of waves),
     /// the places are sorted by key instead, in the same order.
     fn order(&self) -> Result<Vec<u32>, StoreError> {
@@ -245,9 +244,7 @@ impl PartAnswers {
         let mut waves: Vec<i64> = Vec::new();
         let (mut first, mut last) = (i64::MAX, i64::MIN);
         for a in rows {
-            if waves.last() != Some(&a.wave_id)
-                && let Err(at) = waves.binary_search(&a.wave_id)
-            {
+            if let Err(at) = waves.binary_search(&a.wave_id) {
                 waves.insert(at, a.wave_id);
             }
             (first, last) = (first.min(a.account_id), last.max(a.account_id));

@@ -19,7 +19,7 @@ use tokio::sync::{Semaphore, mpsc};
 use tokio::task::JoinSet;
 
 use super::super::kept::KeptCells;
-use super::super::{Cell, RebuildSummary, copied_loyalty, lock_portfolio, planned_rows, put_cells};
+use super::super::{Cell, RebuildSummary, copied_loyalty, lock_portfolio, named, planned_rows, put_cells};
 use super::{AT_ONCE, Accounts, AnswerAt, PartAnswers, Roles, part_count, split, summary};
 use crate::copy_out;
 use crate::error::StoreError;
@@ -171,20 +171,11 @@ async fn read_part(pool: &PgPool, accounts: Accounts, room: Room) -> Result<(Kep
     let mut answers = PartAnswers::with_capacity(room.answers);
     let sql = format!("SELECT wave_id, account_id, contact_id, submitted_at, ltr, scores FROM responses WHERE {among}");
     copy_out::copy_rows(pool, &sql, |r| {
-        let mut answer = AnswerAt {
-            wave_id: r.int8_not_null(0)?,
-            account_id: r.int8_not_null(1)?,
-            contact_id: r.int8_not_null(2)?,
-            submitted_at: r.timestamptz_not_null(3)?,
-            ltr: 0,
-            ratings_end: 0,
-        };
-        answer.ltr = r.int4(4)?.ok_or_else(|| {
-            anyhow::anyhow!(
-                "{} has no LTR",
-                super::super::named(answer.contact_id, answer.wave_id, answer.submitted_at)
-            )
-        })?;
+        let (wave_id, account_id, contact_id) = (r.int8_not_null(0)?, r.int8_not_null(1)?, r.int8_not_null(2)?);
+        let submitted_at = r.timestamptz_not_null(3)?;
+        let ltr =
+            r.int4(4)?.ok_or_else(|| anyhow::anyhow!("{} has no LTR", named(contact_id, wave_id, submitted_at)))?;
+        let answer = AnswerAt { wave_id, account_id, contact_id, submitted_at, ltr, ratings_end: 0 };
         answers.push(answer, r.text_not_null(5)?)?;
         Ok(())
     })
