@@ -17,8 +17,9 @@
 //! two never touch the connection at once. The answer batches have a connection of rusqlite's
 //! own ([`OwnConnection`]): no handle to borrow (a round trip to sqlx's thread) and its
 //! prepared statements kept from batch to batch; so do the response page's keyed lookups of
-//! personal links ([`lookup`]), which every answer waits for. All run on tokio's blocking pool
-//! so that they do not hold up the async workers.
+//! personal links ([`lookup`]), which every answer waits for. The reads and the writes run on
+//! tokio's blocking pool so that they do not hold up the async workers; the lookups, a few
+//! microseconds each, run in place.
 
 use std::path::{Path, PathBuf};
 use std::sync::{Mutex, PoisonError};
@@ -80,24 +81,28 @@ where
     .map_err(|e| StoreError::Other(anyhow::Error::new(e).context("a write to the SQLite database stopped")))?
 }
 
-/// Runs `read`, a few keyed reads, on the store's own connection for lookups, on the blocking
-/// pool: what the response page's group read of personal links uses, one batch at a time.
-/// Each statement sees the committed data as of its start (autocommit).
-pub(crate) async fn lookup<T, F>(db: &SqliteDb, read: F) -> Result<T, StoreError>
-where
-    T: Send + 'static,
-    F: FnOnce(&Connection) -> Result<T, StoreError> + Send + 'static,
-{
-    let lookups = db.lookups().clone();
-    tokio::task::spawn_blocking(move || lookups.with(|conn| read(conn)))
-        .await
-        .map_err(|e| StoreError::Other(anyhow::Error::new(e).context("a read of the SQLite database stopped")))?
+/// Runs `read`, a few keyed reads, on the store's own connection for lookups, in place on the
+/// calling thread: what the response page's group read of personal links uses, one batch at a
+/// time. Each statement sees the committed data as of its start (autocommit).
+///
+/// In place rather than on the blocking pool: a batch is a few keyed reads of some
+/// microseconds each, and handing it to a blocking thread and back cost more than the reads
+/// (about 0.3 ms a batch with both cores busy, waited for by every answer: BENCHMARKS.md,
+/// issue 4). The group read that calls this runs one batch at a time, so the connection is
+/// never contended.
+pub(crate) fn lookup<T>(
+    db: &SqliteDb,
+    read: impl FnOnce(&Connection) -> Result<T, StoreError>,
+) -> Result<T, StoreError> {
+    db.lookups().with(|conn| read(conn))
 }
 
 /// A connection of rusqlite's own to the store's file, opened on first use, with the settings
-/// of sqlx's connections; its statements stay prepared from one use to the next.
+/// of sqlx's connections (and its own, [`OwnConnection::new`]); its statements stay prepared
+/// from one use to the next.
 pub(crate) struct OwnConnection {
     file: PathBuf,
+    pragmas: &'static [(&'static str, &'static str)],
     conn: Mutex<Slot>,
 }
 
@@ -117,9 +122,9 @@ impl std::fmt::Debug for OwnConnection {
 }
 
 impl OwnConnection {
-    /// A connection to `file`; nothing is opened yet.
-    pub(crate) fn new(file: &Path) -> OwnConnection {
-        OwnConnection { file: file.to_path_buf(), conn: Mutex::new(Slot::Unopened) }
+    /// A connection to `file` with `pragmas` set after sqlx's; nothing is opened yet.
+    pub(crate) fn new(file: &Path, pragmas: &'static [(&'static str, &'static str)]) -> OwnConnection {
+        OwnConnection { file: file.to_path_buf(), pragmas, conn: Mutex::new(Slot::Unopened) }
     }
 
     /// Closes the connection, once a use in progress has ended; later uses fail.
@@ -131,7 +136,7 @@ impl OwnConnection {
     fn with<T>(&self, work: impl FnOnce(&mut Connection) -> Result<T, StoreError>) -> Result<T, StoreError> {
         let mut slot = self.conn.lock().unwrap_or_else(PoisonError::into_inner);
         if matches!(*slot, Slot::Unopened) {
-            *slot = Slot::Open(open(&self.file).map_err(|e| {
+            *slot = Slot::Open(open(&self.file, self.pragmas).map_err(|e| {
                 StoreError::Other(anyhow::Error::new(e).context(format!("opening {}", self.file.display())))
             })?);
         }
@@ -150,12 +155,13 @@ impl OwnConnection {
     }
 }
 
-/// A new rusqlite connection to the store's `file`, with the settings of sqlx's connections.
-pub(crate) fn open(file: &Path) -> rusqlite::Result<Connection> {
+/// A new rusqlite connection to the store's `file`, with the settings of sqlx's connections,
+/// then `pragmas`.
+pub(crate) fn open(file: &Path, pragmas: &[(&str, &str)]) -> rusqlite::Result<Connection> {
     // The store made the file and its schema: this connection only opens it.
     let conn = Connection::open_with_flags(file, OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX)?;
     conn.busy_timeout(SQLITE_BUSY_TIMEOUT)?;
-    for (name, value) in SQLITE_PRAGMAS {
+    for (name, value) in SQLITE_PRAGMAS.iter().chain(pragmas) {
         conn.execute_batch(&format!("PRAGMA {name} = {value}"))?;
     }
     Ok(conn)

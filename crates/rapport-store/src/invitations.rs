@@ -507,12 +507,11 @@ impl Store {
             // anew for each number of links and a round trip to its connection's thread,
             // which every answer waited for (BENCHMARKS.md, issue 4).
             Store::Sqlite(db) => {
-                let ids = ids.to_vec();
-                return direct::lookup(db, move |conn| {
+                return direct::lookup(db, |conn| {
                     let sql = format!("SELECT {INVITATION_COLUMNS} WHERE i.id = ?1");
                     let mut read = conn.prepare_cached(&sql).map_err(looking_up)?;
                     let mut found = Vec::with_capacity(ids.len());
-                    for id in ids {
+                    for &id in ids {
                         if let Some(invitation) =
                             read.query_row([id], Invitation::from_rusqlite).optional().map_err(looking_up)?
                         {
@@ -520,8 +519,7 @@ impl Store {
                         }
                     }
                     Ok(found)
-                })
-                .await;
+                });
             }
             Store::Postgres(pool) => pool,
         };

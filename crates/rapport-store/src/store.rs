@@ -122,8 +122,12 @@ impl Store {
             for (name, value) in SQLITE_PRAGMAS {
                 options = options.pragma(name, value);
             }
-            let direct = Arc::new(direct::OwnConnection::new(options.get_filename()));
-            let lookups = Arc::new(direct::OwnConnection::new(options.get_filename()));
+            let direct = Arc::new(direct::OwnConnection::new(options.get_filename(), &[]));
+            // The lookups read through the page cache, not a memory map: after every commit
+            // of another connection (the answer writer's, hundreds a second) a connection
+            // drops its map of the whole file before it reads again, and that `munmap` was a
+            // sixth of the lookups' time, spent on the async workers that run them.
+            let lookups = Arc::new(direct::OwnConnection::new(options.get_filename(), &[("mmap_size", "0")]));
             let opening = |e: sqlx::Error| {
                 StoreError::Other(anyhow::Error::new(e).context(format!("opening the SQLite database {url}")))
             };

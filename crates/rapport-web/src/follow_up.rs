@@ -166,13 +166,9 @@ impl FollowUp {
                 });
             }
             let id = format!("response:{}", a.response_id);
-            events.extend(messages::events(
-                hooks,
-                EventType::ResponseSubmitted,
-                &id,
-                a.submitted_at,
-                messages::response_data(a),
-            ));
+            events.extend(messages::events(hooks, EventType::ResponseSubmitted, &id, a.submitted_at, || {
+                messages::response_data(a)
+            }));
         }
         let by_id: HashMap<i64, &PendingAnswer> = pending.iter().map(|a| (a.response_id, a)).collect();
         let compose = |r: &RaisedAlert| {

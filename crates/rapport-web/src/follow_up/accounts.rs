@@ -93,15 +93,17 @@ async fn run(fu: &FollowUp, rules: &AlertRules, hooks: &[Webhook], now: OffsetDa
         let mut alert = None;
         if let Some(from) = moved {
             let changes = state.map_or(0, |s| s.changes + 1);
-            let data = json!({
-                "account": { "id": account.account.account_id, "name": account.account.name },
-                "wave": latest.name,
-                "from": from.as_str(),
-                "to": now_placed.quadrant.as_str(),
-                "nps": now_placed.loyalty.nps,
-                "n": now_placed.loyalty.n,
-                "strategy": now_placed.quadrant.strategy(),
-            });
+            let data = || {
+                json!({
+                    "account": { "id": account.account.account_id, "name": account.account.name },
+                    "wave": latest.name,
+                    "from": from.as_str(),
+                    "to": now_placed.quadrant.as_str(),
+                    "nps": now_placed.loyalty.nps,
+                    "n": now_placed.loyalty.n,
+                    "strategy": now_placed.quadrant.strategy(),
+                })
+            };
             let id = format!("quadrant:{}:{changes}", account.id);
             events = messages::events(hooks, EventType::QuadrantChanged, &id, now, data);
             if now_placed.quadrant == Quadrant::Problem && rules.problem {

@@ -16,12 +16,22 @@ pub fn stamp(at: OffsetDateTime) -> String {
 }
 
 /// An event, posted to every webhook that wants it: `id` names the event (the same in every
-/// delivery of it), `data` is what happened.
-pub fn events(hooks: &[Webhook], kind: EventType, id: &str, at: OffsetDateTime, data: Value) -> Vec<Message> {
-    let body = json!({ "id": id, "type": kind.as_str(), "created_at": stamp(at), "data": data }).to_string();
-    hooks
-        .iter()
-        .filter(|h| h.wants(kind))
+/// delivery of it), `data` what happened. `data` is only made when some webhook wants the
+/// event: the follow-up scanner asks for one per answer, and most servers have no webhooks.
+pub fn events(
+    hooks: &[Webhook],
+    kind: EventType,
+    id: &str,
+    at: OffsetDateTime,
+    data: impl FnOnce() -> Value,
+) -> Vec<Message> {
+    let wanted: Vec<&Webhook> = hooks.iter().filter(|h| h.wants(kind)).collect();
+    if wanted.is_empty() {
+        return Vec::new();
+    }
+    let body = json!({ "id": id, "type": kind.as_str(), "created_at": stamp(at), "data": data() }).to_string();
+    wanted
+        .into_iter()
         .map(|h| Message {
             key: format!("webhook:{}:{id}", h.id),
             delivery: Delivery::Webhook,
@@ -92,14 +102,16 @@ pub fn alert_raised(
             body: text,
         });
     }
-    let data = json!({
-        "alert_id": raised.alert_id,
-        "kind": raised.kind.as_str(),
-        "detail": raised.detail,
-        "account": account(&raised.account_external_id, &raised.account_name),
-        "response_id": raised.response_id,
-        "task": { "id": raised.task_id, "owner": raised.owner_email, "due_at": stamp(raised.due_at), "url": link },
-    });
+    let data = || {
+        json!({
+            "alert_id": raised.alert_id,
+            "kind": raised.kind.as_str(),
+            "detail": raised.detail,
+            "account": account(&raised.account_external_id, &raised.account_name),
+            "response_id": raised.response_id,
+            "task": { "id": raised.task_id, "owner": raised.owner_email, "due_at": stamp(raised.due_at), "url": link },
+        })
+    };
     out.extend(events(hooks, EventType::AlertRaised, &format!("alert:{}", raised.alert_id), raised.raised_at, data));
     out
 }
@@ -129,16 +141,18 @@ pub fn task_overdue(e: &Escalation, hooks: &[Webhook], public_url: &str, now: Of
             body: text,
         });
     }
-    let data = json!({
-        "task_id": t.id,
-        "account": account(&t.account_external_id, &t.account_name),
-        "description": t.description,
-        "function": t.function,
-        "owner": t.owner_email,
-        "due_at": stamp(t.due_at),
-        "escalated_to": e.recipient(),
-        "url": link,
-    });
+    let data = || {
+        json!({
+            "task_id": t.id,
+            "account": account(&t.account_external_id, &t.account_name),
+            "description": t.description,
+            "function": t.function,
+            "owner": t.owner_email,
+            "due_at": stamp(t.due_at),
+            "escalated_to": e.recipient(),
+            "url": link,
+        })
+    };
     out.extend(events(hooks, EventType::TaskOverdue, &format!("overdue:{}", t.id), now, data));
     out
 }

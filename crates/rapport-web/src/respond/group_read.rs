@@ -13,8 +13,10 @@ use rapport_store::Store;
 use rapport_store::invitations::Invitation;
 use tokio::sync::{mpsc, oneshot};
 
-/// The most invitations read in one batch.
-const MAX_BATCH: usize = 512;
+/// The most invitations read in one batch. On SQLite a batch is read in place on an async
+/// worker at a few microseconds a link, so a burst holds a worker for at most about a
+/// millisecond.
+const MAX_BATCH: usize = 256;
 /// Lookups waiting for the reader before senders wait (backpressure).
 const QUEUE: usize = 8192;
 
