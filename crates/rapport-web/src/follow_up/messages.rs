@@ -171,6 +171,35 @@ fn capitalised(text: &str) -> String {
 mod tests {
     use super::*;
 
+    fn hook(id: i64, events: Vec<EventType>, active: bool) -> Webhook {
+        Webhook {
+            id,
+            url: format!("https://hooks.example/{id}"),
+            secret: "s".into(),
+            events,
+            active,
+            created_at: OffsetDateTime::UNIX_EPOCH,
+        }
+    }
+
+    #[test]
+    fn an_event_goes_to_each_webhook_that_wants_it_and_is_only_written_when_one_does() {
+        let at = OffsetDateTime::UNIX_EPOCH;
+        let nobody = [hook(1, vec![EventType::AlertRaised], true), hook(2, vec![EventType::ResponseSubmitted], false)];
+        let none = events(&nobody, EventType::ResponseSubmitted, "response:7", at, || {
+            panic!("the event's data is not made when no webhook wants it")
+        });
+        assert!(none.is_empty());
+
+        let hooks = [hook(1, vec![EventType::ResponseSubmitted], true), hook(2, vec![EventType::AlertRaised], true)];
+        let sent = events(&hooks, EventType::ResponseSubmitted, "response:7", at, || json!({ "ltr": 3 }));
+        assert_eq!(sent.len(), 1);
+        assert_eq!(sent[0].key, "webhook:1:response:7");
+        let body: Value = serde_json::from_str(&sent[0].body).unwrap();
+        assert_eq!(body["type"], "response.submitted");
+        assert_eq!(body["data"]["ltr"], 3);
+    }
+
     #[test]
     fn subjects_stay_on_one_line() {
         assert_eq!(one_line("Acme\r\nBcc: x"), "Acme  Bcc: x");
