@@ -155,6 +155,10 @@ impl OwnConnection {
     }
 }
 
+/// The setting of a connection that reads through its page cache rather than a memory map of
+/// the file (for why, see where it is used).
+pub(crate) const THROUGH_PAGE_CACHE: &[(&str, &str)] = &[("mmap_size", "0")];
+
 /// A new rusqlite connection to the store's `file`, with the settings of sqlx's connections,
 /// then `pragmas`.
 pub(crate) fn open(file: &Path, pragmas: &[(&str, &str)]) -> rusqlite::Result<Connection> {

@@ -127,7 +127,7 @@ impl Store {
             // of another connection (the answer writer's, hundreds a second) a connection
             // drops its map of the whole file before it reads again, and that `munmap` was a
             // sixth of the lookups' time, spent on the async workers that run them.
-            let lookups = Arc::new(direct::OwnConnection::new(options.get_filename(), &[("mmap_size", "0")]));
+            let lookups = Arc::new(direct::OwnConnection::new(options.get_filename(), direct::THROUGH_PAGE_CACHE));
             let opening = |e: sqlx::Error| {
                 StoreError::Other(anyhow::Error::new(e).context(format!("opening the SQLite database {url}")))
             };
