@@ -49,7 +49,8 @@ impl AnswerLimits {
     }
 }
 
-/// The server's shared state; cheap to clone.
+/// The server's shared state; cheap to clone, as it is for every request: what it holds is
+/// shared (`Arc`s, handles), never copied.
 #[derive(Clone)]
 pub struct AppState {
     /// The database.
@@ -68,7 +69,7 @@ pub struct AppState {
     /// Survey definitions by version id, for the response pages.
     pub surveys: crate::respond::SurveyCache,
     /// The address respondents reach Rapport at, for personal links.
-    pub public_url: String,
+    pub public_url: Arc<str>,
     /// Serve `POST /bench/ceiling`, the parse-only yardstick of the answer benchmark.
     pub bench_ceiling: bool,
     /// Stores answers with group commit; started on first use.
@@ -77,7 +78,7 @@ pub struct AppState {
     pub invitations: Arc<std::sync::OnceLock<crate::respond::InvitationReader>>,
     /// The invitation channels this server delivers ("email", "sms"): none unless a mail
     /// server or SMS gateway is configured and its worker runs.
-    pub delivery_channels: Vec<&'static str>,
+    pub delivery_channels: Arc<[&'static str]>,
 }
 
 impl AppState {
@@ -104,8 +105,8 @@ impl AppState {
             sign_in_limits: Arc::new(RateLimiter::keyed(quota)),
             surveys: Default::default(),
             answer_limits: Arc::new(AnswerLimits::new()),
-            public_url: "http://127.0.0.1:8080".to_string(),
-            delivery_channels: Vec::new(),
+            public_url: "http://127.0.0.1:8080".into(),
+            delivery_channels: Arc::new([]),
             answers: Default::default(),
             invitations: Default::default(),
             bench_ceiling: false,
@@ -124,6 +125,10 @@ impl AppState {
 
     /// The same state with the public address links use, and the channels it delivers.
     pub fn with_delivery(self, public_url: &str, delivery_channels: Vec<&'static str>) -> AppState {
-        AppState { public_url: public_url.trim_end_matches('/').to_string(), delivery_channels, ..self }
+        AppState {
+            public_url: public_url.trim_end_matches('/').into(),
+            delivery_channels: delivery_channels.into(),
+            ..self
+        }
     }
 }

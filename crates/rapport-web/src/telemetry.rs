@@ -2,13 +2,15 @@
 //! latencies, answers received), `/healthz` (the process serves) and `/readyz` (the database
 //! answers too).
 
-use std::sync::OnceLock;
+use std::collections::HashMap;
+use std::sync::{LazyLock, OnceLock, PoisonError, RwLock};
 use std::time::Instant;
 
 use axum::extract::{MatchedPath, Request, State};
-use axum::http::StatusCode;
+use axum::http::{Method, StatusCode};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
+use metrics::{Counter, Histogram};
 use metrics_exporter_prometheus::{Matcher, PrometheusBuilder, PrometheusHandle};
 
 use crate::state::AppState;
@@ -36,16 +38,64 @@ fn handle() -> &'static PrometheusHandle {
 /// a series per account).
 pub async fn record(req: Request, next: Next) -> Response {
     handle();
-    let route =
-        req.extensions().get::<MatchedPath>().map_or_else(|| "unmatched".to_string(), |p| p.as_str().to_string());
-    let method = req.method().to_string();
+    let route = route_metrics(req.extensions().get::<MatchedPath>().map_or("unmatched", MatchedPath::as_str));
+    let method = req.method().clone();
     let started = Instant::now();
     let res = next.run(req).await;
-    let labels = [("method", method), ("route", route.clone()), ("status", res.status().as_u16().to_string())];
-    metrics::counter!("rapport_http_requests_total", &labels).increment(1);
-    metrics::histogram!("rapport_http_request_duration_seconds", "route" => route)
-        .record(started.elapsed().as_secs_f64());
+    route.requests(&method, res.status().as_u16()).increment(1);
+    route.duration.record(started.elapsed().as_secs_f64());
     res
+}
+
+/// The request metrics of one route: its latency, and a count per method and status, each
+/// registered with the recorder once. Building their labels and looking them up on every
+/// request was 5% of the server's time under the answer benchmark (BENCHMARKS.md, issue 4).
+struct RouteMetrics {
+    route: &'static str,
+    duration: Histogram,
+    requests: RwLock<Vec<(Method, u16, Counter)>>,
+}
+
+impl RouteMetrics {
+    /// The count of this route's requests by `method` answered with `status`.
+    fn requests(&self, method: &Method, status: u16) -> Counter {
+        let find = |all: &[(Method, u16, Counter)]| {
+            all.iter().find(|(m, s, _)| m == method && *s == status).map(|(.., c)| c.clone())
+        };
+        if let Some(counter) = find(&self.requests.read().unwrap_or_else(PoisonError::into_inner)) {
+            return counter;
+        }
+        let mut all = self.requests.write().unwrap_or_else(PoisonError::into_inner);
+        if let Some(counter) = find(&all) {
+            return counter;
+        }
+        let labels =
+            [("method", method.to_string()), ("route", self.route.to_string()), ("status", status.to_string())];
+        let counter = metrics::counter!("rapport_http_requests_total", &labels);
+        all.push((method.clone(), status, counter.clone()));
+        counter
+    }
+}
+
+/// The metrics of `route`, a route pattern of the router (so there are only so many: each is
+/// made once and kept for the life of the process).
+fn route_metrics(route: &str) -> &'static RouteMetrics {
+    static ROUTES: LazyLock<RwLock<HashMap<&'static str, &'static RouteMetrics>>> = LazyLock::new(Default::default);
+    if let Some(metrics) = ROUTES.read().unwrap_or_else(PoisonError::into_inner).get(route) {
+        return metrics;
+    }
+    let mut routes = ROUTES.write().unwrap_or_else(PoisonError::into_inner);
+    if let Some(metrics) = routes.get(route) {
+        return metrics;
+    }
+    let route: &'static str = Box::leak(route.into());
+    let metrics: &'static RouteMetrics = Box::leak(Box::new(RouteMetrics {
+        route,
+        duration: metrics::histogram!("rapport_http_request_duration_seconds", "route" => route),
+        requests: RwLock::new(Vec::new()),
+    }));
+    routes.insert(route, metrics);
+    metrics
 }
 
 /// Counts answers received (bulk uploads, the response pages and open links).

@@ -690,4 +690,17 @@ async fn operators_see_readiness_and_metrics(store: Store) {
     assert!(!metrics.contains("/accounts/A1"));
     assert!(metrics.contains("rapport_queue_jobs{queue=\"outbox\",status=\"queued\"} 0"), "queue depth: {metrics}");
     assert!(metrics.contains("rapport_queue_jobs{queue=\"invitations\",status=\"failed\"} 0"), "{metrics}");
+
+    // Each request counts (the recorder is the process's: other tests may add to it too).
+    let account_pages = |metrics: &str| -> u64 {
+        let line = "rapport_http_requests_total{method=\"GET\",route=\"/accounts/{account_id}\",status=\"200\"} ";
+        let at = metrics.find(line).map(|at| at + line.len()).expect("the account pages are counted");
+        metrics[at..].split_whitespace().next().unwrap().parse().unwrap()
+    };
+    let before = account_pages(&metrics);
+    assert!(before >= 2, "{metrics}");
+    get(&c, addr, "/accounts/A1").await;
+    get(&c, addr, "/accounts/A2").await;
+    let (_, metrics) = get(&client(), addr, "/metrics").await;
+    assert!(account_pages(&metrics) >= before + 2, "{metrics}");
 }
