@@ -73,7 +73,7 @@ pub async fn import(store: &Store, args: ImportArgs) -> anyhow::Result<()> {
     if let Some(b) = &bar {
         b.set_message(format!("importing {kind}"));
     }
-    let options = ImportOptions { dry_run: args.dry_run, max_errors: args.max_errors };
+    let options = ImportOptions { dry_run: args.dry_run, max_errors: args.max_errors, delimiter: None };
     let mut tick = |bytes: u64| {
         if let Some(b) = &bar {
             b.set_position(bytes);

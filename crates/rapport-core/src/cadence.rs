@@ -89,6 +89,9 @@ pub enum CadenceError {
     /// No survey named.
     #[error("name the survey each wave asks")]
     Survey,
+    /// The first day is outside Rapport's calendar.
+    #[error("the next cycle starts in {0}, outside the years Rapport works with ({first} to {last}): check the year", first = crate::date::YEARS.start(), last = crate::date::YEARS.end())]
+    Start(i32),
 }
 
 impl Cadence {
@@ -106,6 +109,10 @@ impl Cadence {
         }
         if self.survey.trim().is_empty() {
             return Err(CadenceError::Survey);
+        }
+        // Its cycles are counted forward from here, a few months at a time.
+        if !crate::date::YEARS.contains(&self.next_start.year()) {
+            return Err(CadenceError::Start(self.next_start.year()));
         }
         Ok(self)
     }
@@ -205,6 +212,8 @@ mod tests {
         );
         assert!(Cadence { review_within_days: 0, ..quarterly() }.validate().is_err());
         assert!(Cadence { survey: " ".into(), ..quarterly() }.validate().is_err());
+        let far = Cadence { next_start: date!(9999 - 12 - 01), ..quarterly() };
+        assert!(far.validate().unwrap_err().to_string().contains("starts in 9999, outside the years"));
         assert!(quarterly().validate().is_ok());
         assert_eq!(CyclePeriod::parse("Quarterly"), Some(CyclePeriod::Quarterly));
     }

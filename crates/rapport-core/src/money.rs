@@ -26,12 +26,17 @@ pub enum MoneyError {
     /// More than two decimals would need rounding.
     #[error("'{0}' has more than two decimals: amounts are kept to the cent")]
     TooPrecise(String),
-    /// Beyond what an i64 of cents holds.
-    #[error("'{0}' is too large an amount")]
+    /// Beyond the largest amount Rapport keeps.
+    #[error("'{0}' is too large an amount: Rapport keeps amounts up to 10,000,000,000,000 (ten trillion) either way")]
     Overflow(String),
 }
 
 impl Money {
+    /// The largest amount, either way, that Rapport reads: ten trillion. Far beyond any one
+    /// account's revenue or deal, and small enough that the totals of a portfolio (900,000
+    /// such amounts) and SQL's sums over them stay within 64 bits.
+    pub const LARGEST: Money = Money(1_000_000_000_000_000);
+
     /// Zero.
     pub const ZERO: Money = Money(0);
 
@@ -83,7 +88,11 @@ impl Money {
         for (i, b) in frac_trimmed.bytes().enumerate() {
             cents_part += i64::from(b - b'0') * if i == 0 { 10 } else { 1 };
         }
-        let total = whole_value.checked_mul(100).and_then(|v| v.checked_add(cents_part)).ok_or_else(overflow)?;
+        let total = whole_value
+            .checked_mul(100)
+            .and_then(|v| v.checked_add(cents_part))
+            .filter(|&v| v <= Money::LARGEST.0)
+            .ok_or_else(overflow)?;
         Ok(Money(if negative { -total } else { total }))
     }
 }
@@ -106,21 +115,24 @@ impl FromStr for Money {
 
 impl std::ops::Add for Money {
     type Output = Money;
+    /// Saturating: no total of amounts Rapport accepts comes near the limit (see
+    /// [`Money::LARGEST`]), and one that did must not wrap to a negative figure.
     fn add(self, rhs: Money) -> Money {
-        Money(self.0 + rhs.0)
+        Money(self.0.saturating_add(rhs.0))
     }
 }
 
 impl std::ops::Sub for Money {
     type Output = Money;
+    /// Saturating, as [`Money`]'s addition is.
     fn sub(self, rhs: Money) -> Money {
-        Money(self.0 - rhs.0)
+        Money(self.0.saturating_sub(rhs.0))
     }
 }
 
 impl std::iter::Sum for Money {
     fn sum<I: Iterator<Item = Money>>(iter: I) -> Money {
-        Money(iter.map(|m| m.0).sum())
+        iter.fold(Money::ZERO, |total, m| total + m)
     }
 }
 
@@ -147,6 +159,11 @@ mod tests {
         }
         assert!(matches!(Money::parse("1.005"), Err(MoneyError::TooPrecise(_))));
         assert!(matches!(Money::parse("99999999999999999999"), Err(MoneyError::Overflow(_))));
+        assert_eq!(Money::parse("10000000000000"), Ok(Money::LARGEST));
+        assert_eq!(Money::parse("-10000000000000.00"), Ok(Money(-Money::LARGEST.0)));
+        assert!(matches!(Money::parse("10000000000000.01"), Err(MoneyError::Overflow(_))));
+        assert!(matches!(Money::parse("50000000000000000"), Err(MoneyError::Overflow(_))));
+        assert_eq!(Money(i64::MAX) + Money(1), Money(i64::MAX), "a total saturates rather than wraps");
     }
 
     #[test]

@@ -59,14 +59,15 @@ pub struct Hours(pub i64);
 
 /// Why a text is not a number of hours.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("'{0}' is not a number of hours: write a non-negative decimal such as 1.5")]
+#[error("'{0}' is not a number of hours: write a non-negative decimal up to 100,000, such as 1.5")]
 pub struct HoursError(pub String);
 
 impl Hours {
     /// Parses a non-negative decimal with up to two places.
     pub fn parse(text: &str) -> Result<Hours, HoursError> {
         match crate::money::Money::parse(text) {
-            Ok(m) if m.0 >= 0 => Ok(Hours(m.0)),
+            // A case of more than 100,000 hours (eleven years) is a typing slip.
+            Ok(m) if (0..=10_000_000).contains(&m.0) => Ok(Hours(m.0)),
             _ => Err(HoursError(text.to_string())),
         }
     }

@@ -187,7 +187,7 @@ impl Report {
             })
             .collect();
         let numeric: Vec<bool> = (0..self.columns.len()).map(|i| self.rows.iter().any(|r| r[i].is_number())).collect();
-        writeln!(out, "{}", self.title)?;
+        writeln!(out, "{}", terminal_text(&self.title))?;
         let line = |out: &mut dyn Write, texts: &[String]| -> std::io::Result<()> {
             let parts: Vec<String> = texts
                 .iter()
@@ -208,7 +208,7 @@ impl Report {
             writeln!(out, "(no rows)")?;
         }
         for note in &self.notes {
-            writeln!(out, "{note}")?;
+            writeln!(out, "{}", terminal_text(note))?;
         }
         Ok(())
     }
@@ -221,11 +221,14 @@ fn table_text(v: &Value) -> String {
         Value::Money(m) => group_thousands(&m.to_string()),
         other => other.plain(),
     };
-    let clean: String = text
-        .chars()
-        .flat_map(|c| if c.is_control() { c.escape_default().collect::<Vec<_>>() } else { vec![c] })
-        .collect();
+    let clean = terminal_text(&text);
     if clean.chars().count() > 40 { format!("{}…", clean.chars().take(39).collect::<String>()) } else { clean }
+}
+
+/// Text for the terminal with its control characters shown escaped: a title or a note names
+/// segments, and a segment is named by whatever a file held.
+fn terminal_text(text: &str) -> String {
+    text.chars().flat_map(|c| if c.is_control() { c.escape_default().collect::<Vec<_>>() } else { vec![c] }).collect()
 }
 
 /// "1234567.50" as "1,234,567.50", for reading (CSV and JSON keep plain decimals).
@@ -254,7 +257,7 @@ mod tests {
                 vec![Value::Text("=HYPERLINK(\"x\")".into()), Value::Num(33.333, 1), Value::Money(Money(123_456_789))],
                 vec![Value::Text("Acme\u{1b}[2J".into()), Value::Empty, Value::Money(Money(-5))],
             ],
-            notes: vec!["note".into()],
+            notes: vec!["note".into(), "Top driver in \u{1b}]0;pwned\u{7}".into()],
         }
     }
 
@@ -287,5 +290,7 @@ mod tests {
         assert!(t.contains("1,234,567.89"), "{t}");
         assert!(t.contains("Acme\\u{1b}[2J"), "{t}");
         assert!(t.contains(" 33.3"), "{t}");
+        assert!(t.ends_with("note\nTop driver in \\u{1b}]0;pwned\\u{7}\n"), "notes too: {t}");
+        assert!(!t.contains('\u{1b}'), "{t}");
     }
 }

@@ -94,6 +94,12 @@ fn parse_json_map(json: &str) -> Result<serde_json::Map<String, serde_json::Valu
     serde_json::from_str(json).map_err(|e| StoreError::Other(anyhow::Error::new(e).context("reading stored JSON")))
 }
 
+/// The header row: the canonical columns, then one per key, guarded as cells are (a custom
+/// attribute is named by whatever header its file had).
+fn header(canonical: &[String], keys: &[String]) -> Vec<String> {
+    canonical.iter().cloned().chain(keys.iter().map(|k| guard(k).into_owned())).collect()
+}
+
 /// The keys of every JSON object in a column (custom attributes, or rated questions), sorted.
 async fn json_keys(store: &Store, sql: &str) -> Result<Vec<String>, StoreError> {
     let mut keys = BTreeSet::new();
@@ -143,7 +149,7 @@ pub async fn export_csv<W: Write>(store: &Store, kind: Kind, out: W) -> Result<u
         Kind::Accounts => {
             let sql = format!("SELECT {ACCOUNT_COLUMNS}, attributes FROM accounts ORDER BY external_id");
             let keys = json_keys(store, "SELECT attributes FROM accounts WHERE attributes <> '{}'").await?;
-            w.write_record(canonical.iter().chain(&keys)).map_err(csv_error)?;
+            w.write_record(header(&canonical, &keys)).map_err(csv_error)?;
             stream!(AccountRow, &sql, |r| {
                 let mut c = vec![
                     guard(&r.external_id).into_owned(),
@@ -165,7 +171,7 @@ pub async fn export_csv<W: Write>(store: &Store, kind: Kind, out: W) -> Result<u
         }
         Kind::Contacts => {
             let keys = json_keys(store, "SELECT attributes FROM contacts WHERE attributes <> '{}'").await?;
-            w.write_record(canonical.iter().chain(&keys)).map_err(csv_error)?;
+            w.write_record(header(&canonical, &keys)).map_err(csv_error)?;
             stream!(
                 ContactRow,
                 "SELECT c.external_id, a.external_id AS account, c.name, c.title, c.role, c.email, c.phone, c.language, \
@@ -234,7 +240,7 @@ pub async fn export_csv<W: Write>(store: &Store, kind: Kind, out: W) -> Result<u
         }
         Kind::Responses => {
             let keys = json_keys(store, "SELECT scores FROM responses WHERE scores <> '{}'").await?;
-            w.write_record(canonical.iter().chain(&keys)).map_err(csv_error)?;
+            w.write_record(header(&canonical, &keys)).map_err(csv_error)?;
             stream!(
                 ResponseRow,
                 "SELECT c.external_id AS contact, w.name AS wave, r.submitted_at, r.ltr, r.comment, r.scores \

@@ -23,11 +23,13 @@ pub struct ImportOptions {
     pub dry_run: bool,
     /// How many problems to list before only counting them.
     pub max_errors: usize,
+    /// The delimiter, when the caller knows it (None: detected from the header line).
+    pub delimiter: Option<u8>,
 }
 
 impl Default for ImportOptions {
     fn default() -> Self {
-        ImportOptions { dry_run: false, max_errors: 100 }
+        ImportOptions { dry_run: false, max_errors: 100, delimiter: None }
     }
 }
 
@@ -108,6 +110,13 @@ pub async fn import_file(
     import_reader(store, kind, file, options, progress).await
 }
 
+/// A control character no field may hold: PostgreSQL stores no NUL, an SVG or XML export
+/// cannot carry the others, and on a terminal they move the cursor. Tabs and line breaks
+/// (in quoted comments) are text.
+fn forbidden_control(c: char) -> bool {
+    c.is_ascii_control() && !matches!(c, '\t' | '\n' | '\r')
+}
+
 /// Picks the delimiter from the header line: the one of `,` `;` `\t` that occurs most
 /// outside quotes (comma on a tie).
 fn sniff_delimiter(head: &[u8]) -> u8 {
@@ -132,6 +141,11 @@ fn ends_lines_with_crlf(head: &[u8]) -> bool {
     head.iter().position(|&b| b == b'\n').is_some_and(|i| i > 0 && head[i - 1] == b'\r')
 }
 
+/// Whether the file's lines end in "\r" alone (its first line does, and no "\n" is in sight).
+fn ends_lines_with_cr_only(head: &[u8]) -> bool {
+    head.contains(&b'\r') && !head.contains(&b'\n')
+}
+
 /// Imports CSV from any reader (UTF-8 with or without BOM; comma, semicolon or tab).
 pub async fn import_reader<R: Read + Send>(
     store: &Store,
@@ -142,12 +156,17 @@ pub async fn import_reader<R: Read + Send>(
 ) -> Result<ImportSummary, ImportError> {
     let mut buffered = BufReader::with_capacity(1 << 16, reader);
     let head = buffered.fill_buf().map_err(|source| ImportError::Open { path: "input".into(), source })?;
-    let delimiter = sniff_delimiter(head);
+    let delimiter = options.delimiter.unwrap_or_else(|| sniff_delimiter(head));
     // The csv reader consumes only the "\r" of a "\r\n" before handing back a record, so in a
     // file whose lines end so, every later record starts a line early (rust-csv#395). The
     // lines named in errors are the editor's: add the one it is short.
     let crlf_shift = u64::from(ends_lines_with_crlf(head));
-    let line_of = |p: Option<&csv::Position>| p.map_or(0, |p| p.line() + crlf_shift);
+    // A file whose lines end in a lone "\r" (Excel for Mac's "CSV (Macintosh)") has no "\n"
+    // for the reader to count: each row is then numbered by its record (right unless a quoted
+    // value spans lines).
+    let cr_only = ends_lines_with_cr_only(head);
+    let line_of =
+        |p: Option<&csv::Position>| p.map_or(0, |p| if cr_only { p.record() + 1 } else { p.line() + crlf_shift });
     let mut csv =
         csv::ReaderBuilder::new().delimiter(delimiter).has_headers(false).flexible(true).from_reader(buffered);
 
@@ -207,12 +226,26 @@ pub async fn import_reader<R: Read + Send>(
             continue;
         }
         cells.clear();
-        let mut utf8_errors = Vec::new();
+        let mut cell_errors = Vec::new();
         for (i, field) in record.iter().enumerate() {
             match std::str::from_utf8(field) {
-                Ok(s) => cells.push(s.to_string()),
+                Ok(s) => {
+                    if let Some(c) = s.chars().find(|&c| forbidden_control(c)) {
+                        cell_errors.push(RowError {
+                            line,
+                            column: Some(header[i].clone()),
+                            value: Some(s.escape_debug().to_string()),
+                            message: format!(
+                                "holds the control character U+{:04X}, which no field may hold: remove it \
+                                 (tabs and line breaks are fine)",
+                                u32::from(c)
+                            ),
+                        });
+                    }
+                    cells.push(s.to_string());
+                }
                 Err(e) => {
-                    utf8_errors.push(RowError {
+                    cell_errors.push(RowError {
                         line,
                         column: Some(header[i].clone()),
                         value: Some(String::from_utf8_lossy(field).into_owned()),
@@ -225,8 +258,8 @@ pub async fn import_reader<R: Read + Send>(
                 }
             }
         }
-        if !utf8_errors.is_empty() {
-            writer.reject(utf8_errors);
+        if !cell_errors.is_empty() {
+            writer.reject(cell_errors);
             continue;
         }
         match parse::parse_row(kind, &cols, &cells, line) {

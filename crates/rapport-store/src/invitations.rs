@@ -732,19 +732,31 @@ impl Store {
         Ok(on_pool!(self, |pool| sqlx::query_as(&sql).bind(wave_id).bind(owned_by).bind(limit).fetch_all(pool).await?))
     }
 
-    /// Records that mail to `email` bounced (as the mail provider reported it after sending):
-    /// the wave's invitations to that address are marked bounced with `reason`, so that no
-    /// reminder follows and the wave's status shows it. Returns how many were marked.
-    pub async fn mark_bounced(&self, wave_id: i64, email: &str, reason: &str) -> Result<u64, StoreError> {
+    /// Records that mail to each `(email, reason)` bounced (as the mail provider reported it
+    /// after sending): the wave's invitations to that address are marked bounced with the
+    /// reason, so that no reminder follows and the wave's status shows it. One transaction for
+    /// the whole report: all of it is recorded, or none. Returns how many were marked for each.
+    pub async fn mark_bounced(&self, wave_id: i64, reported: &[(String, String)]) -> Result<Vec<u64>, StoreError> {
         let sql = "UPDATE invitations SET status = 'bounced', last_error = $3 WHERE wave_id = $1 \
                    AND channel = 'email' AND contact_id IN (SELECT id FROM contacts WHERE LOWER(email) = LOWER($2))";
-        Ok(on_writer!(self, |conn| sqlx::query(sql)
-            .bind(wave_id)
-            .bind(email.trim())
-            .bind(reason)
-            .execute(&mut *conn)
-            .await?
-            .rows_affected()))
+        let mut tx = Tx::begin(self).await?;
+        let mut marked = Vec::with_capacity(reported.len());
+        for (email, reason) in reported {
+            // No address holds a control character (and PostgreSQL takes no NUL): it is no one's.
+            if email.chars().any(char::is_control) {
+                marked.push(0);
+                continue;
+            }
+            marked.push(on_tx!(&mut tx, |t| sqlx::query(sql)
+                .bind(wave_id)
+                .bind(email.trim())
+                .bind(reason)
+                .execute(&mut **t)
+                .await?
+                .rows_affected()));
+        }
+        tx.commit().await?;
+        Ok(marked)
     }
 
     /// The invitations of a wave whose delivery failed or bounced: contact, address and reason.

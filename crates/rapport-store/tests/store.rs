@@ -28,6 +28,7 @@ fn main() {
         every_bad_row_is_reported_and_nothing_is_stored,
         a_missing_required_column_rejects_the_file,
         invalid_utf8_is_named_by_line_and_column,
+        a_control_character_is_named_by_line_and_column,
         bom_semicolons_quotes_and_any_script_are_read,
         crm_exports_are_understood_and_unknown_columns_kept,
         dry_run_validates_without_storing,
@@ -161,6 +162,12 @@ C5,A2,,,,,
     assert!(errs[0].starts_with("line 3, column 'billed', value \"x\""), "{errs:?}");
     assert!(errs[1].starts_with("line 5, column 'period', value \"2026-13\""), "{errs:?}");
 
+    // And as by Excel for Mac ("CSV (Macintosh)"): each line ended by a lone carriage return.
+    let mac = "account_id,period,billed,booked\rA1,2026-Q1,100,\rA1,2026-Q2,x,\rA2,2026-13,1,\r";
+    let errs = errors(import(&store, Kind::Revenue, mac).await);
+    assert!(errs[0].starts_with("line 3, column 'billed', value \"x\""), "{errs:?}");
+    assert!(errs[1].starts_with("line 4, column 'period', value \"2026-13\""), "{errs:?}");
+
     import(&store, Kind::Contacts, CONTACTS).await.unwrap();
     let answers = "contact_id,wave,submitted_at,ltr,comment,brand\nC1,2026-Q1,2026-02-30,9,,4\nC2,2026-Q1,,11,,\nC3,2026-Q1,,7,,six\n";
     let errs = errors(import(&store, Kind::Responses, answers).await);
@@ -185,6 +192,18 @@ async fn invalid_utf8_is_named_by_line_and_column(store: Store) {
     let errs = errors(result);
     assert!(errs[0].starts_with("line 3, column 'name'"), "{errs:?}");
     assert!(errs[0].contains("not valid UTF-8"), "{errs:?}");
+    assert_eq!(store.count(Kind::Accounts).await.unwrap(), 0);
+}
+
+async fn a_control_character_is_named_by_line_and_column(store: Store) {
+    // A NUL that PostgreSQL could not store, and a character that would break an SVG export;
+    // a tab and a line break in a quoted comment are text.
+    let file = "account_id,name,vertical\nA1,\"Good\tName\nTwo lines\",Energy\nA2,Bad\u{0}Name,Energy\nA3,Acme\u{1}Corp,Retail\n";
+    let errs = errors(import(&store, Kind::Accounts, file).await);
+    assert_eq!(errs.len(), 2, "{errs:?}");
+    assert!(errs[0].starts_with("line 4, column 'name'"), "{errs:?}");
+    assert!(errs[0].contains("the control character U+0000"), "{errs:?}");
+    assert!(errs[1].starts_with("line 5, column 'name'") && errs[1].contains("U+0001"), "{errs:?}");
     assert_eq!(store.count(Kind::Accounts).await.unwrap(), 0);
 }
 
@@ -310,9 +329,12 @@ async fn round_trip_into(target: &Store, exports: &[String]) {
 }
 
 async fn formula_cells_are_inert_in_exports_and_restored_on_import(store: Store) {
-    let hostile = "account_id,name,vertical\nX1,\"=HYPERLINK(\"\"http://evil.example\"\",\"\"click\"\")\",@SUM(A1)\nX2,'=already quoted,-5+5\n";
+    // A column Rapport does not know becomes a custom attribute named by its header, which
+    // goes out as a header of its own: guarded like any cell.
+    let hostile = "account_id,name,vertical,=1+2\nX1,\"=HYPERLINK(\"\"http://evil.example\"\",\"\"click\"\")\",@SUM(A1),3\nX2,'=already quoted,-5+5,\n";
     import(&store, Kind::Accounts, hostile).await.unwrap();
     let out = export(&store, Kind::Accounts).await;
+    assert!(out.lines().next().unwrap().ends_with(",'=1+2"), "{out}");
     assert!(out.contains("X1,\"'=HYPERLINK(\"\"http://evil.example\"\",\"\"click\"\")\",'@SUM(A1)"), "{out}");
     // A file's '=x cell is a neutralised =x: it is stored as =x and neutralised again on export.
     assert!(out.contains("X2,'=already quoted,'-5+5"), "{out}");

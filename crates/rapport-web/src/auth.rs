@@ -75,10 +75,18 @@ impl CurrentUser {
 }
 
 /// Only local paths are followed after sign-in, so a crafted link cannot send a user who just
-/// signed in to another site.
+/// signed in to another site. Browsers drop tabs and line breaks from a URL and read `\\` as
+/// `/`, so `/\t/evil.example` would become `//evil.example`: a path with any of them, or any
+/// other control character or space, is not followed.
 fn local_path(next: Option<&str>) -> String {
     match next {
-        Some(p) if p.starts_with('/') && !p.starts_with("//") && !p.starts_with("/\\") => p.to_string(),
+        Some(p)
+            if p.starts_with('/')
+                && !p.starts_with("//")
+                && !p.chars().any(|c| c == '\\' || c.is_whitespace() || c.is_control()) =>
+        {
+            p.to_string()
+        }
         _ => "/".to_string(),
     }
 }
@@ -287,4 +295,31 @@ pub async fn setup(
     state.audit(Some(&email), "user.create_admin", &email, "first run").await?;
     let jar = start_session(&state, jar, id).await?;
     Ok((jar, Redirect::to("/")).into_response())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::local_path;
+
+    #[test]
+    fn only_a_local_path_is_followed_after_sign_in() {
+        for local in ["/", "/accounts/A1", "/reports/quadrants?vertical=Logistics%20%26%20Rail"] {
+            assert_eq!(local_path(Some(local)), local);
+        }
+        for elsewhere in [
+            "https://evil.example/",
+            "//evil.example",
+            "/\\evil.example",
+            "/\t/evil.example",
+            "/\n/evil.example",
+            "/\r\n/evil.example",
+            "/ /evil.example",
+            "/a\\b",
+            "evil.example",
+            "",
+        ] {
+            assert_eq!(local_path(Some(elsewhere)), "/", "{elsewhere:?}");
+        }
+        assert_eq!(local_path(None), "/");
+    }
 }

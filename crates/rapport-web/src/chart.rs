@@ -16,6 +16,17 @@ pub mod line;
 pub mod priority;
 pub mod scale;
 
+/// A standalone SVG file as XML allows it: the characters XML 1.0 forbids dropped (control
+/// characters other than tab and line breaks, which names imported from other systems may
+/// hold). A page's inline SVG tolerates them; an SVG file holding one does not open at all.
+pub fn xml_document(svg: String) -> String {
+    if svg.chars().all(allowed_in_xml) { svg } else { svg.chars().filter(|&c| allowed_in_xml(c)).collect() }
+}
+
+fn allowed_in_xml(c: char) -> bool {
+    !matches!(c, '\u{0}'..='\u{8}' | '\u{b}' | '\u{c}' | '\u{e}'..='\u{1f}' | '\u{fffe}' | '\u{ffff}')
+}
+
 /// A rectangle in SVG user units; `(x, y)` is its top-left corner.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Rect {
@@ -63,4 +74,16 @@ pub struct Tick {
 /// Rounds a coordinate to 0.1 px: finer than any screen shows, and it keeps the SVG small.
 fn round1(v: f64) -> f64 {
     (v * 10.0).round() / 10.0
+}
+
+#[cfg(test)]
+mod tests {
+    use super::xml_document;
+
+    #[test]
+    fn an_svg_file_keeps_only_what_xml_allows() {
+        let svg = "<svg><text>Acme\u{1}Corp\tLtd\n\u{1b}[2J\u{ffff}Zürich 東京</text></svg>".to_string();
+        assert_eq!(xml_document(svg), "<svg><text>AcmeCorp\tLtd\n[2JZürich 東京</text></svg>");
+        assert_eq!(xml_document("<svg/>".into()), "<svg/>");
+    }
 }

@@ -146,7 +146,10 @@ pub async fn write_links(store: &Store, wave_id: i64, public_url: &str, out: imp
 
 /// What the mail provider said of an address that bounced, as invitations keep it.
 pub fn bounce_reason(reported: Option<&str>) -> String {
-    match reported.map(str::trim).filter(|r| !r.is_empty()) {
+    // As a provider's report or a file gives it: control characters (a NUL PostgreSQL would
+    // refuse) become spaces.
+    let reported = reported.map(|r| r.chars().map(|c| if c.is_control() { ' ' } else { c }).collect::<String>());
+    match reported.as_deref().map(str::trim).filter(|r| !r.is_empty()) {
         Some(r) => format!("bounced: {r}"),
         None => "bounced (reported by the mail provider)".to_string(),
     }
@@ -159,12 +162,7 @@ pub async fn record_bounces(
     wave_id: i64,
     reported: &[(String, String)],
 ) -> anyhow::Result<(u64, Vec<String>)> {
-    let (mut marked, mut unknown) = (0, Vec::new());
-    for (email, reason) in reported {
-        match store.mark_bounced(wave_id, email, reason).await? {
-            0 => unknown.push(email.clone()),
-            n => marked += n,
-        }
-    }
-    Ok((marked, unknown))
+    let counts = store.mark_bounced(wave_id, reported).await?;
+    let unknown = reported.iter().zip(&counts).filter(|(_, n)| **n == 0).map(|((email, _), _)| email.clone()).collect();
+    Ok((counts.iter().sum(), unknown))
 }

@@ -211,9 +211,25 @@ async fn post(addr: SocketAddr, token: &str, path: &str, body: &Value) -> (Statu
 async fn bulk_upserts_store_rows_like_an_import_and_name_each_bad_row(store: Store) {
     let addr = serve(&store).await;
     let t = token(&store, "admin@test.example", TokenScope::Write).await;
-    let rows = serde_json::json!([
+    // A row that left out a field the others have would clear it: refused, nothing stored.
+    let uneven = serde_json::json!([
         {"account_id": "A1", "name": "Alpha Energy Group", "billed_revenue": 1000000},
         {"account_id": "C1", "name": "Gamma", "vertical": "Energy", "strategic": true, "Tier": "Gold"}
+    ]);
+    let (status, body) = post(addr, &t, "/api/v1/bulk/accounts", &uneven).await;
+    assert_eq!(status, 400, "{body}");
+    assert!(
+        body["detail"]
+            .as_str()
+            .unwrap()
+            .starts_with("row 0 has no 'vertical', 'strategic', 'Tier' that other rows have"),
+        "{body}"
+    );
+    // Every row with the same fields; the text sent is the text stored, whatever it starts
+    // with, and a field name with semicolons is just a name.
+    let rows = serde_json::json!([
+        {"account_id": "A1", "name": "Alpha Energy Group", "billed_revenue": 1000000, "vertical": "Energy", "a;b;c;d": null},
+        {"account_id": "C1", "name": "'=Gamma", "billed_revenue": null, "vertical": "Energy", "a;b;c;d": "x"}
     ]);
     let (status, body) = post(addr, &t, "/api/v1/bulk/accounts", &rows).await;
     assert_eq!(status, 200, "{body}");
@@ -230,6 +246,8 @@ async fn bulk_upserts_store_rows_like_an_import_and_name_each_bad_row(store: Sto
     let (_, _, a1) = call(addr, Some(&t), "/api/v1/accounts/A1").await;
     assert_eq!(a1["name"], "Alpha Energy Group");
     assert_eq!(a1["owner_email"], "am1@test.example", "fields a call leaves out are kept");
+    let (_, _, c1) = call(addr, Some(&t), "/api/v1/accounts/C1").await;
+    assert_eq!(c1["name"], "'=Gamma");
     // Bad rows: every one named by its index, nothing stored. Row 1's comment spans lines.
     let answers = serde_json::json!([
         {"contact_id": "A1-0", "wave": "2026-Q3", "ltr": 9},
@@ -593,6 +611,11 @@ async fn waves_are_created_sent_and_closed_over_the_api_by_those_who_run_surveys
         post(addr, &analyst, "/api/v1/waves", &serde_json::json!({"name": "X", "roles": ["boss"]})).await;
     assert_eq!(status, StatusCode::BAD_REQUEST);
     assert!(problem["detail"].as_str().unwrap().starts_with("roles: 'boss' is not one of"), "{problem}");
+    // A far-off year is a typing slip: refused, not a closing day computed past the calendar.
+    let (status, problem) =
+        post(addr, &analyst, "/api/v1/waves", &serde_json::json!({"name": "X", "opens": "9999-12-31"})).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert!(problem["detail"].as_str().unwrap().starts_with("opens: '9999-12-31' is outside the years"), "{problem}");
 
     // Until someone answers in it, the new wave does not become the reports' latest wave.
     let (_, _, quadrants) = call(addr, Some(&analyst), "/api/v1/reports/quadrants").await;
@@ -645,12 +668,13 @@ async fn waves_are_created_sent_and_closed_over_the_api_by_those_who_run_surveys
     assert_eq!(post(mailing, &am1, "/api/v1/waves/2027-Q1/send", &Value::Null).await.0, StatusCode::FORBIDDEN);
 
     // The mail provider's bounce report: the invitation is marked, an unknown address is named.
-    let report = serde_json::json!([{"email": "A1@client.example", "reason": "550 5.1.1 unknown user"},
-                                    {"email": "nobody@else.example"}]);
+    // A NUL in a reason or an address (PostgreSQL stores none) is no reason to refuse the report.
+    let report = serde_json::json!([{"email": "A1@client.example", "reason": "550 5.1.1\u{0}unknown user"},
+                                    {"email": "nobody@else.example"}, {"email": "x\u{0}@else.example"}]);
     assert_eq!(post(addr, &am1, "/api/v1/waves/2027-Q1/bounces", &report).await.0, StatusCode::FORBIDDEN);
     let (status, bounced) = post(addr, &analyst, "/api/v1/waves/2027-Q1/bounces", &report).await;
     assert_eq!(status, StatusCode::OK, "{bounced}");
-    assert_eq!(bounced, serde_json::json!({"marked": 1, "unknown": ["nobody@else.example"]}));
+    assert_eq!(bounced, serde_json::json!({"marked": 1, "unknown": ["nobody@else.example", "x\u{0}@else.example"]}));
     let (_, _, listed) = call(addr, Some(&analyst), "/api/v1/waves/2027-Q1/invitations?status=bounced").await;
     assert_eq!(listed["items"][0]["email"], "a1@client.example", "{listed}");
 

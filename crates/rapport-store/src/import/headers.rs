@@ -163,12 +163,26 @@ impl Columns {
             if used[i] {
                 continue;
             }
-            let name = h.trim().trim_start_matches('\u{feff}').to_string();
+            // An export guards a header that reads like a formula as it does any cell.
+            let name = crate::formula::unguard(h.trim().trim_start_matches('\u{feff}')).to_string();
             if name.is_empty() {
                 continue;
             }
             if extra.iter().any(|(n, _): &(String, usize)| n == &name) {
                 problems.push(HeaderProblem { message: format!("the column '{name}' appears twice in the header") });
+                continue;
+            }
+            // An answer's rated questions are keyed by their normalised name ("Support " and
+            // "support" are one question): two columns for one would overwrite each other.
+            if kind == Kind::Responses
+                && let Some((other, _)) = extra.iter().find(|(n, _)| normalize(n) == normalized[i])
+            {
+                problems.push(HeaderProblem {
+                    message: format!(
+                        "the columns '{other}' and '{name}' are the same rated question ('{}'): keep one",
+                        normalized[i]
+                    ),
+                });
                 continue;
             }
             extra.push((name, i));
@@ -248,6 +262,17 @@ mod tests {
         assert!(text.iter().any(|m| m.contains("'contact_id'")), "{text:?}");
         assert!(text.iter().any(|m| m.contains("'account_id'")), "{text:?}");
         assert!(text.iter().any(|m| m.contains("'name'")), "{text:?}");
+    }
+
+    #[test]
+    fn two_columns_for_one_rated_question_are_refused() {
+        let problems = cols(Kind::Responses, &["contact_id", "wave", "ltr", "Support", "support "]).unwrap_err();
+        assert_eq!(
+            problems[0].message,
+            "the columns 'Support' and 'support' are the same rated question ('support'): keep one"
+        );
+        // Custom attributes keep their names as written: two of them may differ only in case.
+        assert!(cols(Kind::Accounts, &["account_id", "name", "Tier", "tier"]).is_ok());
     }
 
     #[test]

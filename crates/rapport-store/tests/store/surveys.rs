@@ -339,8 +339,11 @@ pub async fn a_bounce_marks_the_invitation_and_stops_its_reminders(store: Store)
     for job in store.claim_jobs(NOW, Duration::minutes(1), 10).await.unwrap() {
         store.finish_job(&job, &Outcome::Sent, NOW).await.unwrap();
     }
-    assert_eq!(store.mark_bounced(wave, " ANA.RUIZ@northwind.example ", "bounced: 550 no such user").await.unwrap(), 1);
-    assert_eq!(store.mark_bounced(wave, "nobody@nowhere.example", "bounced").await.unwrap(), 0);
+    let reported = [
+        (" ANA.RUIZ@northwind.example ".to_string(), "bounced: 550 no such user".to_string()),
+        ("nobody@nowhere.example".to_string(), "bounced".to_string()),
+    ];
+    assert_eq!(store.mark_bounced(wave, &reported).await.unwrap(), [1, 0]);
     let progress = store.wave_progress(wave).await.unwrap();
     assert_eq!((progress.sent, progress.bounced), (2, 1));
     let listed = store.failed_invitations(wave, 10).await.unwrap();

@@ -13,6 +13,7 @@ use axum::response::{IntoResponse, Response};
 use rapport_core::user::Role;
 use rapport_store::Kind;
 use rapport_store::api_tokens::TokenScope;
+use rapport_store::formula::guard;
 use rapport_store::import::{ImportError, ImportOptions, import_reader};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
@@ -98,7 +99,7 @@ impl IntoResponse for BulkProblem {
 
 /// The rows as CSV for the import parser, and the line each row starts on (a value with a
 /// line break takes more than one).
-fn to_csv(rows: &[serde_json::Map<String, Value>]) -> Result<(Vec<u8>, Vec<u64>), Problem> {
+fn to_csv(kind: Kind, rows: &[serde_json::Map<String, Value>]) -> Result<(Vec<u8>, Vec<u64>), Problem> {
     let mut columns: Vec<&str> = Vec::new();
     for row in rows {
         for key in row.keys() {
@@ -108,6 +109,20 @@ fn to_csv(rows: &[serde_json::Map<String, Value>]) -> Result<(Vec<u8>, Vec<u64>)
         }
     }
     let bad = |detail: String| Problem::new(StatusCode::BAD_REQUEST, detail);
+    // A column a row leaves out would be written empty, clearing what is stored: every row
+    // that may update a record must name the same fields (null clears a value on purpose).
+    // Answers are new rows, whose optional fields (a comment) may simply be absent.
+    for (i, row) in rows.iter().enumerate().filter(|_| kind != Kind::Responses) {
+        let missing: Vec<String> =
+            columns.iter().filter(|c| !row.contains_key(**c)).map(|c| format!("'{c}'")).collect();
+        if !missing.is_empty() {
+            return Err(bad(format!(
+                "row {i} has no {} that other rows have: send every row with the same fields \
+                 (null clears a value), or send rows with different fields in separate calls",
+                missing.join(", ")
+            )));
+        }
+    }
     let mut out = csv::Writer::from_writer(Vec::new());
     out.write_record(&columns).map_err(|e| bad(e.to_string()))?;
     let mut starts = Vec::with_capacity(rows.len());
@@ -117,7 +132,9 @@ fn to_csv(rows: &[serde_json::Map<String, Value>]) -> Result<(Vec<u8>, Vec<u64>)
         for c in &columns {
             cells.push(match row.get(*c) {
                 None | Some(Value::Null) => String::new(),
-                Some(Value::String(s)) => s.clone(),
+                // Guarded as an export guards it, so that the import's unguarding gives back
+                // exactly the text sent ("'=x" stays "'=x").
+                Some(Value::String(s)) => guard(s).into_owned(),
                 Some(Value::Number(n)) => n.to_string(),
                 Some(Value::Bool(b)) => b.to_string(),
                 Some(_) => {
@@ -144,7 +161,7 @@ fn to_csv(rows: &[serde_json::Map<String, Value>]) -> Result<(Vec<u8>, Vec<u64>)
         ("Idempotency-Key" = Option<String>, Header, description = "Send the same key when retrying a call: the first call's response is replayed"),
         BulkParams
     ),
-    request_body(content = Vec<Object>, description = "One object per row, keyed by the import's column names (README, Importing)"),
+    request_body(content = Vec<Object>, description = "One object per row, keyed by the import's column names (README, Importing). A field left out is kept as stored, null clears it: every row names the same fields (answers excepted)"),
     responses(
         Refused,
         (status = 200, description = "Stored (or validated, with dry_run)", body = BulkResult),
@@ -190,8 +207,10 @@ async fn write(
             format!("send 1 to {MAX_ROWS} rows per call, not {}", rows.len()),
         ));
     }
-    let (csv, starts) = to_csv(&rows)?;
-    let options = ImportOptions { dry_run: params.dry_run.unwrap_or(false), ..ImportOptions::default() };
+    let (csv, starts) = to_csv(kind, &rows)?;
+    // The CSV is this call's own, written with commas: nothing to detect.
+    let options =
+        ImportOptions { dry_run: params.dry_run.unwrap_or(false), delimiter: Some(b','), ..ImportOptions::default() };
     match import_reader(&state.store, kind, csv.as_slice(), options, &mut |_| {}).await {
         Ok(summary) => {
             let c = &summary.counts;

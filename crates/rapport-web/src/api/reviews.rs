@@ -130,12 +130,9 @@ async fn record(state: &AppState, caller: &ApiUser, account_id: &str, body: &[u8
     // Another manager's account is not found, whatever the body.
     let account = readable(state, caller, account_id).await?;
     let input: NewReviewIn = json_body(body, "a review")?;
-    let held_on = rapport_core::date::parse_date(&input.held_on)
-        .map_err(|_| bad(format!("held_on: '{}' is not a date; use YYYY-MM-DD", input.held_on)))?;
+    let held_on = rapport_core::date::parse_date(&input.held_on).map_err(|e| bad(format!("held_on: {e}")))?;
     let due = nonempty(&input.due)
-        .map(|d| {
-            rapport_core::date::parse_date(&d).map_err(|_| bad(format!("due: '{d}' is not a date; use YYYY-MM-DD")))
-        })
+        .map(|d| rapport_core::date::parse_date(&d).map_err(|e| bad(format!("due: {e}"))))
         .transpose()?;
     let actions = input
         .actions

@@ -174,8 +174,7 @@ pub async fn set_cadence(
     let cadence = Cadence {
         period: CyclePeriod::parse(&input.period)
             .ok_or_else(|| bad(format!("period: '{}' is not monthly or quarterly", input.period)))?,
-        next_start: rapport_core::date::parse_date(&input.next_start)
-            .map_err(|_| bad(format!("next_start: '{}' is not a date; use YYYY-MM-DD", input.next_start)))?,
+        next_start: rapport_core::date::parse_date(&input.next_start).map_err(|e| bad(format!("next_start: {e}")))?,
         survey: input.survey.trim().to_string(),
         wave_days: input.wave_days,
         remind_after_days: input.remind_after_days,

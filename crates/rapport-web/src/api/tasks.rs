@@ -262,8 +262,7 @@ async fn create(state: &AppState, caller: &ApiUser, account_id: &str, body: &[u8
     }
     let function = Function::parse(&input.function)
         .ok_or_else(|| bad(format!("function: '{}' is not one of {}", input.function, Function::names())))?;
-    let due = rapport_core::date::parse_date(&input.due)
-        .map_err(|_| bad(format!("due: '{}' is not a date; use YYYY-MM-DD", input.due)))?;
+    let due = rapport_core::date::parse_date(&input.due).map_err(|e| bad(format!("due: {e}")))?;
     let task = NewTask {
         account_id: entry.id,
         description: description.to_string(),

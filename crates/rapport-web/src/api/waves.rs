@@ -118,11 +118,7 @@ pub struct WaveCreatedOut {
 }
 
 fn date(field: &str, value: &Option<String>) -> Result<Option<time::Date>, Problem> {
-    nonempty(value)
-        .map(|d| {
-            rapport_core::date::parse_date(&d).map_err(|_| bad(format!("{field}: '{d}' is not a date; use YYYY-MM-DD")))
-        })
-        .transpose()
+    nonempty(value).map(|d| rapport_core::date::parse_date(&d).map_err(|e| bad(format!("{field}: {e}")))).transpose()
 }
 
 /// Create a wave: one invitation per selected contact, nothing sent yet. Send an

@@ -377,7 +377,7 @@ struct ChartSvg {
 
 /// A line chart as an SVG file to download.
 pub fn svg_file(line_chart: LineChart, chart_label: String, file: &str) -> Result<Response, WebError> {
-    let svg = ChartSvg { line_chart, chart_label }.render().map_err(anyhow::Error::from)?;
+    let svg = crate::chart::xml_document(ChartSvg { line_chart, chart_label }.render().map_err(anyhow::Error::from)?);
     let disposition = format!("attachment; filename=\"{file}\"");
     Ok(([(header::CONTENT_TYPE, "image/svg+xml".to_string()), (header::CONTENT_DISPOSITION, disposition)], svg)
         .into_response())

@@ -250,15 +250,11 @@ pub async fn record(
     Form(form): Form<ReviewForm>,
 ) -> Result<Redirect, WebError> {
     user.check_csrf(&form.csrf)?;
-    let held_on = rapport_core::date::parse_date(&form.held_on).map_err(|_| {
-        WebError::BadRequest(format!("The meeting date '{}' is not a date: use YYYY-MM-DD", form.held_on))
-    })?;
+    let held_on = rapport_core::date::parse_date(&form.held_on)
+        .map_err(|e| WebError::BadRequest(format!("The meeting date: {e}")))?;
     let due = match form.due.trim() {
         "" => None,
-        d => Some(
-            rapport_core::date::parse_date(d)
-                .map_err(|_| WebError::BadRequest(format!("The due date '{d}' is not a date: use YYYY-MM-DD")))?,
-        ),
+        d => Some(rapport_core::date::parse_date(d).map_err(|e| WebError::BadRequest(format!("The due date: {e}")))?),
     };
     record_review_for(&state, &user, &account_id, held_on, &form.notes, read_outcomes(&form.outcomes), due).await?;
     let href = percent_encoding::utf8_percent_encode(&account_id, crate::URL_SAFE).to_string();

@@ -489,6 +489,7 @@ pub async fn matrix_svg(
     let svg = MatrixSvg { chart: bubble_chart(&viewer, &placed.portfolio, &placed.matrix) }
         .render()
         .map_err(anyhow::Error::from)?;
+    let svg = crate::chart::xml_document(svg);
     Ok((
         [
             (header::CONTENT_TYPE, "image/svg+xml"),

@@ -248,9 +248,8 @@ pub async fn save_cadence(
     let cadence = Cadence {
         period: CyclePeriod::parse(&form.period)
             .ok_or_else(|| WebError::BadRequest(format!("'{}' is not a period: monthly or quarterly", form.period)))?,
-        next_start: rapport_core::date::parse_date(&form.start).map_err(|_| {
-            WebError::BadRequest(format!("The first day '{}' is not a date: use YYYY-MM-DD", form.start))
-        })?,
+        next_start: rapport_core::date::parse_date(&form.start)
+            .map_err(|e| WebError::BadRequest(format!("The first day: {e}")))?,
         survey: form.survey.trim().to_string(),
         wave_days: number("The days a wave takes answers", &form.wave_days)?,
         remind_after_days: number("The days before a reminder", &form.remind_after)?,

@@ -301,8 +301,8 @@ pub async fn add(
     let function = Function::parse(&form.function).ok_or_else(|| {
         WebError::BadRequest(format!("'{}' is not a function: use one of {}", form.function, Function::names()))
     })?;
-    let due = rapport_core::date::parse_date(&form.due)
-        .map_err(|_| WebError::BadRequest(format!("The due date '{}' is not a date: use YYYY-MM-DD", form.due)))?;
+    let due =
+        rapport_core::date::parse_date(&form.due).map_err(|e| WebError::BadRequest(format!("The due date: {e}")))?;
     let mut response_ids = Vec::new();
     for part in form.answers.split([',', ' ']).map(str::trim).filter(|p| !p.is_empty()) {
         let id = part.trim_start_matches('#').parse::<i64>().map_err(|_| {

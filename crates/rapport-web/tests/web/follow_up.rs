@@ -394,7 +394,9 @@ pub async fn a_briefing_splits_the_discussion_and_a_recorded_meeting_becomes_act
     assert_eq!(empty.status(), 400);
     let bad = record(vec![("csrf", csrf.clone()), ("held_on", "20/11/2026".into()), ("notes", "x".into())]).await;
     assert_eq!(bad.status(), 400);
-    assert!(bad.text().await.unwrap().contains("use YYYY-MM-DD"));
+    assert!(
+        bad.text().await.unwrap().contains("The meeting date: &#39;20/11/2026&#39; is not a date: write YYYY-MM-DD")
+    );
     let res = record(vec![
         ("csrf", csrf.clone()),
         ("held_on", "2026-11-20".into()),

@@ -154,8 +154,8 @@ pub async fn hostile_values_go_in_everywhere_and_come_out_inert(store: Store) {
         assert_eq!(res.status(), StatusCode::CREATED);
         assert_eq!(res.json::<Value>().await.unwrap()["description"], *v);
     }
-    let bulk = serde_json::json!([{"account_id": "N1", "name": "n", "billed_revenue": "-1e308"},
-                                  {"account_id": "N2", "name": "n", "potential_revenue": "NaN"}]);
+    let bulk = serde_json::json!([{"account_id": "N1", "name": "n", "billed_revenue": "-1e308", "potential_revenue": null},
+                                  {"account_id": "N2", "name": "n", "billed_revenue": null, "potential_revenue": "NaN"}]);
     let res = api.post(url(addr, "/api/v1/bulk/accounts")).bearer_auth(&token).json(&bulk).send().await.unwrap();
     assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY);
     let problem: Value = res.json().await.unwrap();
