@@ -49,7 +49,7 @@ pub async fn record(req: Request, next: Next) -> Response {
 
 /// The request metrics of one route: its latency, and a count per method and status, each
 /// registered with the recorder once. Building their labels and looking them up on every
-/// request was 5% of the server's time under the answer benchmark (BENCHMARKS.md, issue 4).
+/// request was about 2.5% of the server's time under the answer benchmark (BENCHMARKS.md, issue 4).
 struct RouteMetrics {
     route: &'static str,
     duration: Histogram,
