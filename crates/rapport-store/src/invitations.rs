@@ -771,10 +771,20 @@ impl Store {
         Ok(on_pool!(self, |pool| sqlx::query_as(sql).bind(wave_id).bind(limit).fetch_all(pool).await?))
     }
 
-    /// Marks a contact unsubscribed: later waves leave them out, whatever a re-import says.
+    /// Marks a contact unsubscribed: later waves leave them out, whatever a re-import says, and
+    /// nothing more of the waves under way goes to them (invitations not yet out, reminders).
     pub async fn unsubscribe(&self, contact_id: i64, now: OffsetDateTime) -> Result<(), StoreError> {
         let sql = "UPDATE contacts SET unsubscribed_at = COALESCE(unsubscribed_at, $2) WHERE id = $1";
         on_writer!(self, |conn| sqlx::query(sql).bind(contact_id).bind(now).execute(&mut *conn).await?.rows_affected());
         Ok(())
+    }
+
+    /// Whether a message may go to the contact: false once they unsubscribed or opted out (or
+    /// the contact is gone).
+    pub async fn may_contact(&self, contact_id: i64) -> Result<bool, StoreError> {
+        let sql = "SELECT unsubscribed_at IS NULL AND opted_out = false FROM contacts WHERE id = $1";
+        let may: Option<bool> =
+            on_pool!(self, |pool| sqlx::query_scalar(sql).bind(contact_id).fetch_optional(pool).await?);
+        Ok(may.unwrap_or(false))
     }
 }

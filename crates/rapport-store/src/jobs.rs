@@ -98,7 +98,7 @@ impl QueueCounts {
 impl Store {
     /// Queues the first message of every pending invitation of the wave that goes by one of
     /// `channels` (email, sms), except to those who have answered already (through an open
-    /// link, say). Returns how many were queued; queueing again adds nothing.
+    /// link, say) and to those who unsubscribed or opted out. Returns how many were queued; queueing again adds nothing.
     pub async fn queue_invitations(
         &self,
         wave_id: i64,
@@ -109,8 +109,13 @@ impl Store {
             let mut qb = sqlx::QueryBuilder::new(
                 "INSERT INTO jobs (kind, invitation_id, seq, run_at) SELECT 'invitation', i.id, 0, ",
             );
-            qb.push_bind(now).push(" FROM invitations i WHERE i.wave_id = ").push_bind(wave_id);
-            qb.push(" AND i.status = 'pending' AND i.answered_at IS NULL AND i.channel IN (");
+            qb.push_bind(now).push(" FROM invitations i JOIN contacts c ON c.id = i.contact_id WHERE i.wave_id = ");
+            qb.push_bind(wave_id);
+            // Nor to those who unsubscribed or opted out since the wave was made.
+            qb.push(
+                " AND i.status = 'pending' AND i.answered_at IS NULL AND c.unsubscribed_at IS NULL \
+                 AND c.opted_out = false AND i.channel IN (",
+            );
             let mut sep = qb.separated(", ");
             for c in channels {
                 sep.push_bind(*c);
@@ -120,13 +125,14 @@ impl Store {
         }))
     }
 
-    /// Queues a fresh delivery of the wave's invitations whose delivery failed.
+    /// Queues a fresh delivery of the wave's invitations whose delivery failed, except those
+    /// answered since (the failed message did arrive, or an open link was used).
     pub async fn requeue_failed(&self, wave_id: i64, now: OffsetDateTime) -> Result<u64, StoreError> {
         let mut tx = Tx::begin(self).await?;
         let n = on_tx!(&mut tx, |t| sqlx::query(
             "UPDATE jobs SET status = 'queued', run_at = $2, attempts = 0, locked_until = NULL, last_error = NULL, \
              finished_at = NULL WHERE status = 'failed' AND invitation_id IN \
-             (SELECT id FROM invitations WHERE wave_id = $1 AND status = 'failed')"
+             (SELECT id FROM invitations WHERE wave_id = $1 AND status = 'failed' AND answered_at IS NULL)"
         )
         .bind(wave_id)
         .bind(now)
@@ -134,7 +140,8 @@ impl Store {
         .await?
         .rows_affected());
         on_tx!(&mut tx, |t| sqlx::query(
-            "UPDATE invitations SET status = 'pending', last_error = NULL WHERE wave_id = $1 AND status = 'failed'"
+            "UPDATE invitations SET status = 'pending', last_error = NULL WHERE wave_id = $1 AND status = 'failed' \
+             AND answered_at IS NULL"
         )
         .bind(wave_id)
         .execute(&mut **t)
@@ -145,13 +152,14 @@ impl Store {
     }
 
     /// Queues reminders for invitations of open waves that were delivered, are not answered,
-    /// and whose last message is older than the wave's reminder interval, up to its number of
+    /// whose contact has not unsubscribed or opted out, and whose last message is older than the wave's reminder interval, up to its number of
     /// reminders. Returns how many were queued; each reminder is queued once.
     pub async fn queue_reminders(&self, now: OffsetDateTime) -> Result<u64, StoreError> {
         let sql = "SELECT i.id, i.reminders, COALESCE(i.reminded_at, i.sent_at) AS last, w.remind_after_days \
-                   FROM invitations i JOIN waves w ON w.id = i.wave_id \
+                   FROM invitations i JOIN waves w ON w.id = i.wave_id JOIN contacts c ON c.id = i.contact_id \
                    WHERE w.status = 'open' AND w.remind_after_days IS NOT NULL AND i.reminders < w.max_reminders \
-                   AND i.status = 'sent' AND i.answered_at IS NULL";
+                   AND i.status = 'sent' AND i.answered_at IS NULL AND c.unsubscribed_at IS NULL \
+                   AND c.opted_out = false";
         let due: Vec<(i64, i32, Option<OffsetDateTime>, Option<i32>)> =
             on_pool!(self, |pool| sqlx::query_as(sql).fetch_all(pool).await?);
         let mut queued = 0;

@@ -134,7 +134,7 @@ pub struct TaskFilter {
     pub function: Option<Function>,
     /// Only follow-ups of alerts (true) or only plan items (false).
     pub follow_ups: Option<bool>,
-    /// Only accounts this person owns or sponsors (an account manager's or executive's scope).
+    /// Only accounts this person owns (an account manager's scope).
     pub scope: Option<String>,
     /// Closed tasks: only those closed since then (the current cycle).
     pub closed_since: Option<OffsetDateTime>,
@@ -367,7 +367,10 @@ impl Store {
         now: OffsetDateTime,
     ) -> Result<bool, StoreError> {
         let mut tx = Tx::begin(self).await?;
-        let sql = "UPDATE tasks SET escalated_at = $2, escalated_to = $3 WHERE id = $1 AND escalated_at IS NULL";
+        // Still open and still overdue as this transaction sees it: the owner may have closed it
+        // since it was read as due.
+        let sql = "UPDATE tasks SET escalated_at = $2, escalated_to = $3 WHERE id = $1 AND escalated_at IS NULL \
+                   AND status IN ('open', 'in_progress') AND due_at < $2";
         let n = on_tx!(&mut tx, |t| sqlx::query(sql)
             .bind(task_id)
             .bind(now)
@@ -425,11 +428,9 @@ where
         None => {}
     }
     if let Some(who) = &f.scope {
-        qb.push(" AND (lower(a.owner_email) = lower(")
-            .push_bind(who.as_str())
-            .push(") OR lower(a.sponsor_email) = lower(")
-            .push_bind(who.as_str())
-            .push("))");
+        // Owned, as an account manager's pages read it: being named an account's sponsor
+        // (an executive's part) shows its tasks to no account manager.
+        qb.push(" AND lower(trim(a.owner_email)) = lower(").push_bind(who.trim()).push(")");
     }
     if let Some(before) = f.before {
         qb.push(" AND t.id < ").push_bind(before);

@@ -435,14 +435,11 @@ async fn report(
         .map_err(|e| Problem::new(StatusCode::BAD_REQUEST, e.to_string()))?;
     if let Some(account) = nonempty(&q.account) {
         let accounts = state.cache.accounts(&state.store).await?;
+        // An account out of the caller's scope and one that does not exist get the same
+        // answer, so that ids cannot be probed.
         match accounts.iter().find(|a| a.account.account_id == account) {
             Some(a) => caller.user.require(Need::Account(&a.account))?,
-            None => {
-                return Err(Problem::new(
-                    StatusCode::BAD_REQUEST,
-                    format!("there is no account with account_id '{account}'"),
-                ));
-            }
+            None => return Err(WebError::NotFound(format!("There is no account '{account}'")).into()),
         }
     }
     if let Some(v) = q.compare.filter(|v| *v < 0) {

@@ -26,8 +26,14 @@ use crate::respond::SurveyCache;
 /// How many times a message is tried before its invitation is marked failed.
 pub const MAX_ATTEMPTS: i64 = 5;
 /// How long a worker may hold a claimed job before it counts as abandoned, unless told
-/// otherwise: longer than the slowest send (the SMTP client gives up after a minute).
+/// otherwise: longer than the slowest send (cut off after a minute: [`send_limit`]).
 pub const DEFAULT_LEASE: Duration = Duration::minutes(2);
+
+/// The longest a send may take: half the lease, and never more than a minute.
+pub(crate) fn send_limit(lease: Duration) -> std::time::Duration {
+    let minute = std::time::Duration::from_secs(60);
+    std::time::Duration::try_from(lease / 2).map_or(minute, |half| half.min(minute))
+}
 
 /// Where and how to send.
 pub struct Mailer {
@@ -335,25 +341,47 @@ impl Worker {
         let Some(inv) = self.store.invitation(job.invitation_id).await? else {
             return Ok(Outcome::Failed { error: "the invitation no longer exists".into() });
         };
-        if job.kind == JobKind::Reminder
-            && (inv.answered_at.is_some() || !inv.accepts_answers(OffsetDateTime::now_utc()))
-        {
-            // Answered or closed since the reminder was queued: nothing to remind of.
-            return Ok(Outcome::Failed { error: "not needed: answered or closed before the reminder went out".into() });
+        // What changed since the message was queued, checked as it is about to go out.
+        let what = if job.kind == JobKind::Reminder { "the reminder" } else { "the invitation" };
+        if inv.answered_at.is_some() {
+            return Ok(Outcome::Failed { error: format!("not sent: answered before {what} went out") });
+        }
+        if !inv.accepts_answers(OffsetDateTime::now_utc()) {
+            return Ok(Outcome::Failed { error: format!("not sent: the wave closed before {what} went out") });
+        }
+        if !self.store.may_contact(inv.contact_id).await? {
+            return Ok(Outcome::Failed {
+                error: format!("not sent: the contact unsubscribed or opted out before {what} went out"),
+            });
         }
         let Some(version) = inv.survey_version_id else {
             return Ok(Outcome::Failed { error: "the wave has no survey".into() });
         };
         let survey = self.surveys.get(&self.store, version).await?;
         let reminder = job.kind == JobKind::Reminder;
-        let sent = match (inv.channel(), &self.channels.mail, &self.channels.sms) {
-            (Channel::Email, Some(mailer), _) => mailer.send(&survey, &inv, &self.public_url, reminder).await,
-            (Channel::Sms, _, Some(sms)) => sms.send(&survey, &inv, &self.public_url).await,
-            (channel, _, _) => Err(Failure::Transient(format!(
-                "this server does not send by {}: set it up to deliver",
-                channel.as_str()
-            ))),
+        let send = async {
+            match (inv.channel(), &self.channels.mail, &self.channels.sms) {
+                (Channel::Email, Some(mailer), _) => mailer.send(&survey, &inv, &self.public_url, reminder).await,
+                (Channel::Sms, _, Some(sms)) => sms.send(&survey, &inv, &self.public_url).await,
+                (channel, _, _) => Err(Failure::Transient(format!(
+                    "this server does not send by {}: set it up to deliver",
+                    channel.as_str()
+                ))),
+            }
         };
+        // A send must end well within the lease: a mail server that stalls after accepting
+        // the connection would otherwise hold it past the lease, another process would count
+        // the job abandoned, and a retry could send the message twice. Whether a message cut
+        // off so went out is not known, so it is marked failed, as an abandoned one is.
+        let limit = send_limit(self.lease);
+        let sent = tokio::time::timeout(limit, send).await.unwrap_or_else(|_| {
+            Err(Failure::Permanent(format!(
+                "the {} server did not finish within {} s: it may or may not have gone out; if not, retry the \
+                 wave's failed invitations",
+                inv.channel().as_str(),
+                limit.as_secs_f64()
+            )))
+        });
         Ok(match sent {
             Ok(()) => Outcome::Sent,
             Err(Failure::Permanent(error)) => Outcome::Failed { error },
@@ -399,6 +427,13 @@ mod tests {
         assert_eq!(smtp_url("smtp://127.0.0.1:2525"), "smtp://127.0.0.1:2525");
         assert_eq!(smtp_url("smtps://u:p@mail.example"), "smtps://u:p@mail.example");
         assert_eq!(smtp_url("smtp://mail.example?tls=opportunistic"), "smtp://mail.example?tls=opportunistic");
+    }
+
+    #[test]
+    fn a_send_ends_well_within_its_lease() {
+        assert_eq!(send_limit(DEFAULT_LEASE), std::time::Duration::from_secs(60));
+        assert_eq!(send_limit(Duration::seconds(10)), std::time::Duration::from_secs(5));
+        assert_eq!(send_limit(Duration::minutes(30)), std::time::Duration::from_secs(60));
     }
 
     #[test]

@@ -229,12 +229,21 @@ impl FollowUp {
             Delivery::Email => match &self.mailer {
                 Some(mailer) => {
                     let id = format!("<outbox-{}@rapport.invalid>", entry.id);
-                    mailer.send_notice(&entry.recipient, &entry.subject, &entry.body, &id).await.map(|()| None).map_err(
-                        |f| match f {
-                            Failure::Transient(e) => (e, None, false),
-                            Failure::Permanent(e) => (e, None, true),
-                        },
-                    )
+                    // Within the lease, or another process would take the message over while
+                    // this one still sends it (see `delivery::send_limit`). A notice cut off is
+                    // tried again, with the same Message-ID.
+                    let limit = crate::delivery::send_limit(self.timing.lease);
+                    let send = mailer.send_notice(&entry.recipient, &entry.subject, &entry.body, &id);
+                    match tokio::time::timeout(limit, send).await {
+                        Ok(Ok(())) => Ok(None),
+                        Ok(Err(Failure::Transient(e))) => Err((e, None, false)),
+                        Ok(Err(Failure::Permanent(e))) => Err((e, None, true)),
+                        Err(_) => Err((
+                            format!("the mail server did not finish within {} s", limit.as_secs_f64()),
+                            None,
+                            false,
+                        )),
+                    }
                 }
                 None => Err(("this server has no mail server to send it".to_string(), None, false)),
             },

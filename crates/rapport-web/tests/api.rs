@@ -135,8 +135,12 @@ async fn an_account_managers_token_sees_only_their_accounts(store: Store) {
         report["rows"].as_array().unwrap().iter().map(|r| r["account_id"].as_str().unwrap()).collect();
     assert_eq!(rows.len(), 2);
     assert!(rows.iter().all(|id| id.starts_with('A')), "{report}");
-    let (status, _, _) = call(addr, Some(&am1), "/api/v1/reports/trends?account=B1").await;
+    let (status, _, theirs) = call(addr, Some(&am1), "/api/v1/reports/trends?account=B1").await;
     assert_eq!(status, 404, "another manager's account, by id");
+    // The same answer as for an id no account has: ids cannot be probed.
+    let (status, _, none) = call(addr, Some(&am1), "/api/v1/reports/trends?account=ZZ9").await;
+    assert_eq!(status, 404);
+    assert_eq!(theirs["detail"].as_str().unwrap().replace("B1", "ZZ9"), none["detail"].as_str().unwrap());
 }
 
 async fn accounts_come_in_pages_with_a_cursor(store: Store) {

@@ -61,6 +61,8 @@ fn main() {
         invitations_go_out_by_email_once_each_in_the_contacts_language,
         an_unreachable_mail_server_is_tried_again_later,
         reminders_go_to_those_who_have_not_answered_as_often_as_set,
+        what_changed_since_queueing_is_checked_as_each_message_goes_out,
+        a_mail_server_that_stalls_is_cut_off_within_the_lease,
         text_messages_go_through_the_sms_gateway_and_refusals_are_recorded,
         a_detractor_reaches_the_owner_once_and_an_overdue_follow_up_reaches_the_manager,
         an_account_falling_into_problem_raises_its_alerts_and_signed_events_retried_until_taken,
@@ -536,6 +538,21 @@ async fn a_share_link_never_shows_more_than_its_maker_sees(store: Store) {
     let res = am2.post(url(addr, "/shares/1/revoke")).form(&[("csrf", csrf)]).send().await.unwrap();
     assert_eq!(res.status(), StatusCode::NOT_FOUND);
     assert_eq!(get(&client(), addr, &link).await.0, StatusCode::OK);
+
+    // What the maker may see is read when the link is opened, not when it was made: an
+    // analyst's link narrows once the analyst becomes an account manager (of no account).
+    let analyst = sign_in(addr, "analyst@test.example").await;
+    let theirs = share(&analyst, addr, "dashboard", "", false).await.unwrap();
+    assert!(get(&client(), addr, &theirs).await.1.contains("Alpha Energy"), "the whole portfolio");
+    let now_am = rapport_store::users::NewUser {
+        email: "analyst@test.example".into(),
+        name: "Analyst".into(),
+        role: rapport_core::user::Role::AccountManager,
+        manager_email: None,
+    };
+    store.upsert_user(&now_am).await.unwrap();
+    let (_, page) = get(&client(), addr, &theirs).await;
+    assert!(!page.contains("Alpha Energy"), "{page}");
 }
 
 async fn an_expired_share_link_shows_nothing(store: Store) {

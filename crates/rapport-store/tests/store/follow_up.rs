@@ -206,10 +206,21 @@ pub async fn overdue_tasks_escalate_once_to_the_manager_or_else_the_sponsor(stor
     );
     assert!(!store.escalate_task(late, Some("head@rapport.example"), &[], now).await.unwrap(), "once only");
     assert_eq!(store.due_escalations(now, 10).await.unwrap().len(), 1);
+    // Read as due, then closed by its owner before the escalation is written: nothing goes out.
+    store.update_task(no_manager, TaskStatus::Done, Some("Called"), Some("bo@rapport.example"), now).await.unwrap();
+    let messages = [note("esc2", "ceo@rapport.example")];
+    assert!(!store.escalate_task(no_manager, Some("ceo@rapport.example"), &messages, now).await.unwrap());
+    assert_eq!(store.outbox_log(None, None, None, 10).await.unwrap().len(), 1, "only the first escalation's note");
     let overdue = TaskFilter { view: TaskView::Overdue, ..TaskFilter::default() };
-    assert_eq!(store.list_tasks(&overdue, now, 10).await.unwrap().len(), 2);
+    assert_eq!(store.list_tasks(&overdue, now, 10).await.unwrap().len(), 1);
     let mine = TaskFilter { view: TaskView::All, scope: Some("bo@rapport.example".into()), ..TaskFilter::default() };
     assert_eq!(store.list_tasks(&mine, now, 10).await.unwrap().len(), 1, "an account manager sees their accounts");
+    let named_sponsor =
+        TaskFilter { view: TaskView::All, scope: Some("ceo@rapport.example".into()), ..TaskFilter::default() };
+    assert!(
+        store.list_tasks(&named_sponsor, now, 10).await.unwrap().is_empty(),
+        "owning, not sponsoring, is the scope"
+    );
 }
 
 /// Sets an account's sponsor through the accounts import, as a user would.

@@ -297,6 +297,17 @@ pub async fn an_unsubscribed_contact_stays_out_whatever_a_later_import_says(stor
     assert_eq!((next.total(), next.opted_out), (2, 1));
     let names: Vec<String> = invitations(&store, next.wave_id).await.into_iter().map(|i| i.contact_name).collect();
     assert!(!names.contains(&"Ana Ruiz".to_string()));
+
+    // A wave made before someone unsubscribed sends them nothing more: neither its invitation
+    // nor its reminders.
+    let then = NOW + Duration::days(60);
+    let later = create(&store, "2027-Q1", &survey, &[], then).await.wave_id;
+    store.set_wave_status(later, WaveStatus::Open, then).await.unwrap();
+    let tom = invitations(&store, later).await.into_iter().find(|i| i.contact_name == "Tom Lee").unwrap();
+    assert!(store.may_contact(tom.contact_id).await.unwrap());
+    store.unsubscribe(tom.contact_id, then).await.unwrap();
+    assert!(!store.may_contact(tom.contact_id).await.unwrap());
+    assert_eq!(store.queue_invitations(later, &["email"], then).await.unwrap(), 1, "only Mia's");
 }
 
 pub async fn a_delivery_job_is_claimed_once_and_never_run_twice(store: Store) {

@@ -7,6 +7,7 @@ use askama::Template;
 use axum::extract::{Form, Path, State};
 use axum::http::{HeaderMap, StatusCode, Uri, header};
 use axum::response::{Html, IntoResponse, Redirect, Response};
+use rapport_core::user::Role;
 use rapport_store::share_links::{NewShareLink, ShareKind, ShareLink};
 use serde::Deserialize;
 use time::OffsetDateTime;
@@ -177,10 +178,15 @@ pub async fn revoke(
 pub async fn open(State(state): State<AppState>, Path(token): Path<String>) -> Result<Html<String>, WebError> {
     let gone = || WebError::NotFound("This shared link does not exist, has expired or was revoked".into());
     let link = state.store.live_share_link(&hash_token(&token), now()).await?.ok_or_else(gone)?;
+    // Never more than its maker may see now: a maker removed takes the link along, and one who
+    // has become an account manager since narrows it to their accounts.
+    let maker = state.store.user_login(&link.created_by).await?.ok_or_else(gone)?;
+    let owned_by =
+        link.owned_by.clone().or_else(|| (maker.role == Role::AccountManager).then(|| link.created_by.clone()));
     state.audit(None, "share_link.open", &link.id.to_string(), "").await?;
     let viewer = Viewer {
         user: None,
-        owned_by: link.owned_by.clone(),
+        owned_by,
         hide_people: link.hide_people,
         sponsor: None,
         shared_until: Some(date(link.expires_at)),

@@ -94,6 +94,59 @@ pub async fn an_unreachable_mail_server_is_tried_again_later(store: Store) {
     assert_eq!((progress.sent, progress.failed), (0, 0), "nothing counts as sent or failed yet");
 }
 
+pub async fn what_changed_since_queueing_is_checked_as_each_message_goes_out(store: Store) {
+    let Some(smtp) = SmtpServer::start() else { return };
+    let invs = emailable_wave(&store).await;
+    let wave_id = invs[0].wave_id;
+    let now = OffsetDateTime::now_utc();
+    assert_eq!(store.queue_invitations(wave_id, &["email"], now).await.unwrap(), 3);
+    // Queued, then: one contact answers through an open link, another unsubscribes.
+    let by_name = |name: &str| invs.iter().find(|i| i.contact_name == name).unwrap().clone();
+    let answered = store.invitation(by_name("Person A1-0").id).await.unwrap().unwrap();
+    let survey = store.survey_version(answered.survey_version_id.unwrap()).await.unwrap().survey;
+    let answers = survey.read_answers([("ltr", "9")], Intent::Submit).unwrap();
+    store.record_answer(&answered, &survey, &answers, now).await.unwrap();
+    store.unsubscribe(by_name("Person A2-0").contact_id, now).await.unwrap();
+    assert_eq!(worker(&store, &smtp.url()).run_due().await.unwrap(), 3);
+    assert_eq!(smtp.messages().len(), 1, "only the third contact's invitation went out");
+    let mut failed: Vec<String> =
+        store.failed_invitations(wave_id, 10).await.unwrap().into_iter().map(|(_, _, why)| why).collect();
+    failed.sort();
+    assert_eq!(
+        failed,
+        [
+            "not sent: answered before the invitation went out",
+            "not sent: the contact unsubscribed or opted out before the invitation went out"
+        ]
+    );
+
+    // A wave closed while its invitations wait sends none of them.
+    let next = wave(&store, "2026-Q4", true).await[0].wave_id;
+    assert!(store.queue_invitations(next, &["email"], now).await.unwrap() > 0);
+    store.set_wave_status(next, rapport_store::waves::WaveStatus::Closed, now).await.unwrap();
+    assert!(worker(&store, &smtp.url()).run_due().await.unwrap() > 0);
+    assert_eq!(smtp.messages().len(), 1, "nothing more went out");
+    let why = store.failed_invitations(next, 10).await.unwrap();
+    assert!(why.iter().all(|(_, _, w)| w == "not sent: the wave closed before the invitation went out"), "{why:?}");
+}
+
+pub async fn a_mail_server_that_stalls_is_cut_off_within_the_lease(store: Store) {
+    let invs = emailable_wave(&store).await;
+    let wave_id = invs[0].wave_id;
+    store.queue_invitations(wave_id, &["email"], OffsetDateTime::now_utc()).await.unwrap();
+    // Accepts the connection and never says a word.
+    let stalled = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let url = format!("smtp://127.0.0.1:{}", stalled.local_addr().unwrap().port());
+    let w = worker(&store, &url).with_lease(time::Duration::seconds(2));
+    let started = std::time::Instant::now();
+    assert_eq!(w.run_next().await.unwrap(), 1);
+    assert!(started.elapsed() < std::time::Duration::from_secs(2), "cut off at half the lease");
+    let failed = store.failed_invitations(wave_id, 10).await.unwrap();
+    assert_eq!(failed.len(), 1);
+    assert!(failed[0].2.starts_with("the email server did not finish within 1 s: it may or may not have gone out"));
+    drop(stalled);
+}
+
 pub async fn reminders_go_to_those_who_have_not_answered_as_often_as_set(store: Store) {
     let Some(smtp) = SmtpServer::start() else { return };
     let invs = emailable_wave(&store).await;
