@@ -49,7 +49,7 @@ fuzz_target!(|data: &[u8]| {
     let Some((&selector, csv)) = data.split_first() else { return };
     let kind = KINDS[usize::from(selector) % KINDS.len()];
     let f = fixture();
-    let options = ImportOptions { dry_run: true, max_errors: 20 };
+    let options = ImportOptions { dry_run: true, max_errors: 20, delimiter: None };
     // Ok or a described error are both fine; only a panic (or a hang) is a finding.
     let _ = f.runtime.block_on(import_reader(&f.store, kind, csv, options, &mut |_| {}));
 });
