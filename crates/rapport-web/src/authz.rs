@@ -50,9 +50,15 @@ impl CurrentUser {
 
     /// `filter` narrowed to what the user may see.
     pub fn scoped(&self, mut filter: AccountFilter) -> AccountFilter {
-        if self.0.role == Role::AccountManager {
-            filter.owned_by = Some(self.0.email.clone());
+        if let Some(owner) = owned_by(self.0.role, &self.0.email) {
+            filter.owned_by = Some(owner);
         }
         filter
     }
+}
+
+/// The owner whose accounts alone someone with `role` and `email` may see: an account
+/// manager's own; None for every other role (the whole portfolio).
+pub fn owned_by(role: Role, email: &str) -> Option<String> {
+    (role == Role::AccountManager).then(|| email.to_string())
 }

@@ -7,7 +7,6 @@ use askama::Template;
 use axum::extract::{Form, Path, State};
 use axum::http::{HeaderMap, StatusCode, Uri, header};
 use axum::response::{Html, IntoResponse, Redirect, Response};
-use rapport_core::user::Role;
 use rapport_store::share_links::{NewShareLink, ShareKind, ShareLink};
 use serde::Deserialize;
 use time::OffsetDateTime;
@@ -181,8 +180,7 @@ pub async fn open(State(state): State<AppState>, Path(token): Path<String>) -> R
     // Never more than its maker may see now: a maker removed takes the link along, and one who
     // has become an account manager since narrows it to their accounts.
     let maker = state.store.user_login(&link.created_by).await?.ok_or_else(gone)?;
-    let owned_by =
-        link.owned_by.clone().or_else(|| (maker.role == Role::AccountManager).then(|| link.created_by.clone()));
+    let owned_by = link.owned_by.clone().or_else(|| crate::authz::owned_by(maker.role, &link.created_by));
     state.audit(None, "share_link.open", &link.id.to_string(), "").await?;
     let viewer = Viewer {
         user: None,

@@ -33,6 +33,14 @@ async fn emailable_wave(store: &Store) -> Vec<Invitation> {
     wave(store, "2026-Q3", true).await
 }
 
+/// The invitation's contact answers (likelihood to recommend 9), now.
+async fn answer(store: &Store, invitation_id: i64) {
+    let answered = store.invitation(invitation_id).await.unwrap().unwrap();
+    let survey = store.survey_version(answered.survey_version_id.unwrap()).await.unwrap().survey;
+    let answers = survey.read_answers([("ltr", "9")], Intent::Submit).unwrap();
+    store.record_answer(&answered, &survey, &answers, OffsetDateTime::now_utc()).await.unwrap();
+}
+
 fn worker(store: &Store, smtp_url: &str) -> Worker {
     let channels = Channels { mail: Some(Mailer::new(smtp_url, None).unwrap()), sms: None };
     Worker::new(store.clone(), channels, PUBLIC, 1000)
@@ -102,10 +110,7 @@ pub async fn what_changed_since_queueing_is_checked_as_each_message_goes_out(sto
     assert_eq!(store.queue_invitations(wave_id, &["email"], now).await.unwrap(), 3);
     // Queued, then: one contact answers through an open link, another unsubscribes.
     let by_name = |name: &str| invs.iter().find(|i| i.contact_name == name).unwrap().clone();
-    let answered = store.invitation(by_name("Person A1-0").id).await.unwrap().unwrap();
-    let survey = store.survey_version(answered.survey_version_id.unwrap()).await.unwrap().survey;
-    let answers = survey.read_answers([("ltr", "9")], Intent::Submit).unwrap();
-    store.record_answer(&answered, &survey, &answers, now).await.unwrap();
+    answer(&store, by_name("Person A1-0").id).await;
     store.unsubscribe(by_name("Person A2-0").contact_id, now).await.unwrap();
     assert_eq!(worker(&store, &smtp.url()).run_due().await.unwrap(), 3);
     assert_eq!(smtp.messages().len(), 1, "only the third contact's invitation went out");
@@ -154,11 +159,7 @@ pub async fn reminders_go_to_those_who_have_not_answered_as_often_as_set(store: 
     let w = worker(&store, &smtp.url());
     store.queue_invitations(wave_id, &["email"], OffsetDateTime::now_utc()).await.unwrap();
     w.run_due().await.unwrap();
-    let answered = invs.iter().find(|i| i.contact_name == "Person A1-0").unwrap();
-    let answered = store.invitation(answered.id).await.unwrap().unwrap();
-    let survey = store.survey_version(answered.survey_version_id.unwrap()).await.unwrap().survey;
-    let answers = survey.read_answers([("ltr", "9")], Intent::Submit).unwrap();
-    store.record_answer(&answered, &survey, &answers, OffsetDateTime::now_utc()).await.unwrap();
+    answer(&store, invs.iter().find(|i| i.contact_name == "Person A1-0").unwrap().id).await;
 
     store.set_reminders(wave_id, 0, 1).await.unwrap();
     assert_eq!(w.run_due().await.unwrap(), 2, "one reminder to each of the two who have not answered");
