@@ -44,6 +44,8 @@ pub struct Job {
     pub invitation_id: i64,
     /// How many times it has been tried, this one included.
     pub attempts: i64,
+    /// Which claim of the job this is: a worker holds the job while it is the latest.
+    pub claim: i64,
 }
 
 /// How a delivery attempt ended.
@@ -181,27 +183,48 @@ impl Store {
         Ok(queued)
     }
 
-    /// Claims up to `limit` due jobs for `lease`: no other worker gets them.
-    pub async fn claim_jobs(&self, now: OffsetDateTime, lease: Duration, limit: i64) -> Result<Vec<Job>, StoreError> {
-        let lock = if self.backend() == crate::Backend::Postgres { " FOR UPDATE SKIP LOCKED" } else { "" };
-        let sql = format!(
-            "UPDATE jobs SET status = 'running', attempts = attempts + 1, locked_until = $2 WHERE id IN \
-             (SELECT id FROM jobs WHERE status = 'queued' AND run_at <= $1 ORDER BY run_at, id LIMIT $3{lock}) \
-             RETURNING id, kind, invitation_id, attempts"
-        );
-        let rows: Vec<(i64, String, i64, i32)> = on_writer!(self, |conn| sqlx::query_as(&sql)
-            .bind(now)
-            .bind(now + lease)
-            .bind(limit)
-            .fetch_all(&mut *conn)
-            .await?);
+    /// Claims up to `limit` due jobs for `lease` whose invitations go by one of `channels`
+    /// (the ones the worker can send): no other worker gets them. Jobs for another channel stay
+    /// queued for a worker that can send them, rather than failing here.
+    pub async fn claim_jobs(
+        &self,
+        now: OffsetDateTime,
+        lease: Duration,
+        limit: i64,
+        channels: &[&str],
+    ) -> Result<Vec<Job>, StoreError> {
+        if channels.is_empty() {
+            return Ok(Vec::new());
+        }
+        let rows: Vec<(i64, String, i64, i32, i64)> = on_writer!(self, |conn| {
+            let mut qb = sqlx::QueryBuilder::new(
+                "UPDATE jobs SET status = 'running', attempts = attempts + 1, claims = claims + 1, locked_until = ",
+            );
+            qb.push_bind(now + lease);
+            qb.push(
+                " WHERE id IN (SELECT j.id FROM jobs j JOIN invitations i ON i.id = j.invitation_id \
+                 WHERE j.status = 'queued' AND j.run_at <= ",
+            );
+            qb.push_bind(now).push(" AND i.channel IN (");
+            let mut sep = qb.separated(", ");
+            for c in channels {
+                sep.push_bind(*c);
+            }
+            qb.push(") ORDER BY j.run_at, j.id LIMIT ").push_bind(limit);
+            if self.backend() == crate::Backend::Postgres {
+                qb.push(" FOR UPDATE OF j SKIP LOCKED");
+            }
+            qb.push(") RETURNING id, kind, invitation_id, attempts, claims");
+            qb.build_query_as().fetch_all(&mut *conn).await?
+        });
         let mut jobs: Vec<Job> = rows
             .into_iter()
-            .map(|(id, kind, invitation_id, attempts)| Job {
+            .map(|(id, kind, invitation_id, attempts, claim)| Job {
                 id,
                 kind: if kind == "reminder" { JobKind::Reminder } else { JobKind::Invitation },
                 invitation_id,
                 attempts: i64::from(attempts),
+                claim,
             })
             .collect();
         jobs.sort_by_key(|j| j.id);
@@ -209,20 +232,24 @@ impl Store {
     }
 
     /// Records how a claimed job ended, on the job and on its invitation, in one transaction.
+    /// A worker that lost its hold on the job (its lease ran out and the job was counted
+    /// abandoned, or sent again by another worker) changes nothing of the job's later fate,
+    /// except that a message it did send is recorded as sent: that is what happened.
     pub async fn finish_job(&self, job: &Job, outcome: &Outcome, now: OffsetDateTime) -> Result<(), StoreError> {
         let mut tx = Tx::begin(self).await?;
+        // The worker holds the job while its claim is the latest and the job still runs.
+        const HELD: &str = "id = $1 AND claims = $2 AND status = 'running'";
         match outcome {
             Outcome::Sent => {
-                on_tx!(&mut tx, |t| {
-                    sqlx::query(
-                    "UPDATE jobs SET status = 'done', finished_at = $2, locked_until = NULL, last_error = NULL WHERE id = $1"
-                )
-                .bind(job.id)
-                .bind(now)
-                .execute(&mut **t)
-                .await?
-                .rows_affected()
-                });
+                let sql = "UPDATE jobs SET status = 'done', finished_at = $3, locked_until = NULL, last_error = NULL \
+                           WHERE id = $1 AND claims = $2";
+                on_tx!(&mut tx, |t| sqlx::query(sql)
+                    .bind(job.id)
+                    .bind(job.claim)
+                    .bind(now)
+                    .execute(&mut **t)
+                    .await?
+                    .rows_affected());
                 let sql = match job.kind {
                     JobKind::Invitation => {
                         "UPDATE invitations SET status = 'sent', sent_at = $2, last_error = NULL WHERE id = $1"
@@ -239,29 +266,32 @@ impl Store {
                     .rows_affected());
             }
             Outcome::Retry { error, at } => {
-                on_tx!(&mut tx, |t| sqlx::query(
-                    "UPDATE jobs SET status = 'queued', run_at = $2, locked_until = NULL, last_error = $3 WHERE id = $1"
-                )
-                .bind(job.id)
-                .bind(*at)
-                .bind(error)
-                .execute(&mut **t)
-                .await?
-                .rows_affected());
+                let sql = format!(
+                    "UPDATE jobs SET status = 'queued', run_at = $3, locked_until = NULL, last_error = $4 WHERE {HELD}"
+                );
+                on_tx!(&mut tx, |t| sqlx::query(&sql)
+                    .bind(job.id)
+                    .bind(job.claim)
+                    .bind(*at)
+                    .bind(error)
+                    .execute(&mut **t)
+                    .await?
+                    .rows_affected());
             }
             Outcome::Failed { error } => {
-                on_tx!(&mut tx, |t| {
-                    sqlx::query(
-                    "UPDATE jobs SET status = 'failed', finished_at = $2, locked_until = NULL, last_error = $3 WHERE id = $1"
-                )
-                .bind(job.id)
-                .bind(now)
-                .bind(error)
-                .execute(&mut **t)
-                .await?
-                .rows_affected()
-                });
-                if job.kind == JobKind::Invitation {
+                let sql = format!(
+                    "UPDATE jobs SET status = 'failed', finished_at = $3, locked_until = NULL, last_error = $4 \
+                     WHERE {HELD}"
+                );
+                let held = on_tx!(&mut tx, |t| sqlx::query(&sql)
+                    .bind(job.id)
+                    .bind(job.claim)
+                    .bind(now)
+                    .bind(error)
+                    .execute(&mut **t)
+                    .await?
+                    .rows_affected());
+                if held == 1 && job.kind == JobKind::Invitation {
                     on_tx!(&mut tx, |t| sqlx::query(
                         "UPDATE invitations SET status = 'failed', last_error = $2 WHERE id = $1"
                     )
@@ -312,6 +342,15 @@ impl Store {
                    WHERE $1 IS NULL OR i.wave_id = $1 GROUP BY j.status";
         let rows: Vec<(String, i64)> = on_pool!(self, |pool| sqlx::query_as(sql).bind(wave_id).fetch_all(pool).await?);
         Ok(QueueCounts::from_rows(rows))
+    }
+
+    /// A wave's messages waiting to be sent, per channel (email, sms): those of a channel no
+    /// running worker sends wait until one that does runs.
+    pub async fn queued_by_channel(&self, wave_id: i64) -> Result<Vec<(String, u64)>, StoreError> {
+        let sql = "SELECT i.channel, COUNT(*) FROM jobs j JOIN invitations i ON i.id = j.invitation_id \
+                   WHERE i.wave_id = $1 AND j.status = 'queued' GROUP BY i.channel ORDER BY i.channel";
+        let rows: Vec<(String, i64)> = on_pool!(self, |pool| sqlx::query_as(sql).bind(wave_id).fetch_all(pool).await?);
+        Ok(rows.into_iter().map(|(channel, n)| (channel, u64::try_from(n).unwrap_or(0))).collect())
     }
 
     /// Sets a wave's reminders: after `after_days` without an answer, at most `max` of them.

@@ -58,6 +58,7 @@ fn main() {
         a_review_meeting_and_its_actions_are_stored_whole_or_not_at_all,
         activity_is_summed_per_month_with_the_last_touch_and_recent_breadth,
         the_definition_keeps_every_version_with_who_when_and_why,
+        an_idempotency_key_is_held_while_its_call_runs_and_then_replays,
     ]);
 }
 
@@ -620,4 +621,41 @@ async fn the_report_cache_never_serves_stale_figures(store: Store) {
         .unwrap();
     let after = cache.loyalty_by_segment(&store, Some(wave), None, None).await.unwrap();
     assert!(std::sync::Arc::ptr_eq(&before, &after));
+}
+
+async fn an_idempotency_key_is_held_while_its_call_runs_and_then_replays(store: Store) {
+    use rapport_store::idempotency::{KEEP_SECONDS, KeyState, PENDING_SECONDS, Remembered};
+    use rapport_store::users::NewUser;
+    let new_user = NewUser {
+        email: "sync@test.example".into(),
+        name: "Sync".into(),
+        role: rapport_core::user::Role::Admin,
+        manager_email: None,
+    };
+    let user = store.upsert_user(&new_user).await.unwrap();
+    let now = 1_800_000_000;
+    assert_eq!(store.reserve_idempotency_key(user, "k1", "hash-a", now).await.unwrap(), KeyState::Reserved);
+    // A retry while the first call runs finds it running, whatever it asks.
+    let running = KeyState::InProgress { request_hash: "hash-a".into() };
+    assert_eq!(store.reserve_idempotency_key(user, "k1", "hash-a", now + 1).await.unwrap(), running);
+    assert_eq!(store.reserve_idempotency_key(user, "k1", "hash-b", now + 1).await.unwrap(), running);
+    store.complete_idempotency_key(user, "k1", 201, r#"{"id":7}"#).await.unwrap();
+    let done = KeyState::Done(Remembered { request_hash: "hash-a".into(), status: 201, body: r#"{"id":7}"#.into() });
+    assert_eq!(store.reserve_idempotency_key(user, "k1", "hash-a", now + 2).await.unwrap(), done);
+    // Releasing a finished key does nothing: only a running call's reservation is freed.
+    store.release_idempotency_key(user, "k1").await.unwrap();
+    assert_eq!(store.reserve_idempotency_key(user, "k1", "hash-a", now + 3).await.unwrap(), done);
+    // A call that failed frees its key: the retry runs.
+    assert_eq!(store.reserve_idempotency_key(user, "k2", "hash-c", now).await.unwrap(), KeyState::Reserved);
+    store.release_idempotency_key(user, "k2").await.unwrap();
+    assert_eq!(store.reserve_idempotency_key(user, "k2", "hash-c", now + 1).await.unwrap(), KeyState::Reserved);
+    // A reservation left by a call that never finished lapses; a response is kept a day.
+    let later = now + 1 + PENDING_SECONDS;
+    assert_eq!(store.reserve_idempotency_key(user, "k2", "hash-c", later).await.unwrap(), KeyState::Reserved);
+    assert_eq!(store.reserve_idempotency_key(user, "k1", "hash-a", later).await.unwrap(), done);
+    let next_day = now + KEEP_SECONDS;
+    assert_eq!(store.reserve_idempotency_key(user, "k1", "hash-a", next_day).await.unwrap(), KeyState::Reserved);
+    // Keys are per user.
+    let other = store.upsert_user(&NewUser { email: "other@test.example".into(), ..new_user }).await.unwrap();
+    assert_eq!(store.reserve_idempotency_key(other, "k1", "hash-z", next_day).await.unwrap(), KeyState::Reserved);
 }

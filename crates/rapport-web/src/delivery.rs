@@ -321,7 +321,7 @@ impl Worker {
     /// lease to run out.
     pub async fn run_next(&self) -> anyhow::Result<u64> {
         self.limiter.until_ready().await;
-        let jobs = self.store.claim_jobs(OffsetDateTime::now_utc(), self.lease, 1).await?;
+        let jobs = self.store.claim_jobs(OffsetDateTime::now_utc(), self.lease, 1, &self.channels.names()).await?;
         let mut ran = 0;
         for job in jobs {
             let outcome = self.deliver(&job).await?;

@@ -346,6 +346,34 @@ async fn a_retried_call_with_its_idempotency_key_is_answered_once(store: Store) 
     // Without a key, calls simply run.
     let (status, plain) = post(addr, &t, "/api/v1/bulk/accounts", &rows).await;
     assert_eq!((status.as_u16(), plain["unchanged"].as_u64()), (200, Some(1)));
+    // A client that gives up waiting and retries at once: the two calls overlap, and still
+    // only one runs. The other is told the first is running (409, Retry-After), or, if it came
+    // in after, gets the first one's response.
+    let many: Vec<Value> =
+        (0..5_000).map(|i| serde_json::json!({"account_id": format!("R{i}"), "name": format!("Retry {i}")})).collect();
+    let many = Value::Array(many);
+    let (a, b) = tokio::join!(send("sync-43", many.clone()), send("sync-43", many.clone()));
+    let mut ran = 0;
+    for res in [a, b] {
+        let replayed = res.headers().get("idempotent-replayed").is_some();
+        match res.status().as_u16() {
+            200 if !replayed => {
+                ran += 1;
+                assert_eq!(res.json::<Value>().await.unwrap()["inserted"], 5_000);
+            }
+            200 => assert_eq!(res.json::<Value>().await.unwrap()["inserted"], 5_000, "the first call's response"),
+            409 => {
+                assert_eq!(res.headers()["retry-after"], "1");
+                let body: Value = res.json().await.unwrap();
+                assert!(body["detail"].as_str().unwrap().contains("still running"), "{body}");
+            }
+            other => panic!("unexpected status {other}"),
+        }
+    }
+    assert_eq!(ran, 1, "exactly one of two overlapping calls with one key runs");
+    let after = send("sync-43", many).await;
+    assert_eq!(after.headers()["idempotent-replayed"], "true");
+    assert_eq!(after.json::<Value>().await.unwrap()["inserted"], 5_000);
 }
 
 async fn surveys_and_wave_progress_are_read_with_the_same_scope(store: Store) {

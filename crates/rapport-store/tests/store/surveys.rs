@@ -312,33 +312,51 @@ pub async fn an_unsubscribed_contact_stays_out_whatever_a_later_import_says(stor
 
 pub async fn a_delivery_job_is_claimed_once_and_never_run_twice(store: Store) {
     use rapport_store::jobs::Outcome;
+    const EMAIL: &[&str] = &["email"];
     let survey = portfolio(&store).await;
+    import(&store, Kind::Contacts, "contact_id,account_id,name,role,phone\nC4,A2,Phone Only,user,+1 555 0199\n")
+        .await
+        .unwrap();
     let wave = create(&store, "2026-Q4", &survey, &[], NOW).await.wave_id;
-    assert_eq!(store.queue_invitations(wave, &["email"], NOW).await.unwrap(), 3);
-    assert_eq!(store.queue_invitations(wave, &["email"], NOW).await.unwrap(), 0, "queueing again adds nothing");
-    let claimed = store.claim_jobs(NOW, Duration::minutes(1), 10).await.unwrap();
+    assert_eq!(store.queue_invitations(wave, &["email", "sms"], NOW).await.unwrap(), 4);
+    assert_eq!(store.queue_invitations(wave, &["email", "sms"], NOW).await.unwrap(), 0, "queueing again adds nothing");
+    // A worker takes only what it can send: the text message waits for one with a gateway.
+    assert!(store.claim_jobs(NOW, Duration::minutes(1), 10, &[]).await.unwrap().is_empty());
+    let claimed = store.claim_jobs(NOW, Duration::minutes(1), 10, EMAIL).await.unwrap();
     assert_eq!(claimed.len(), 3);
-    assert!(store.claim_jobs(NOW, Duration::minutes(1), 10).await.unwrap().is_empty(), "no job is handed out twice");
+    assert!(
+        store.claim_jobs(NOW, Duration::minutes(1), 10, EMAIL).await.unwrap().is_empty(),
+        "no job is handed out twice"
+    );
+    let text = store.claim_jobs(NOW, Duration::minutes(1), 10, &["sms", "email"]).await.unwrap();
+    assert_eq!(text.len(), 1);
+    store.finish_job(&text[0], &Outcome::Sent, NOW).await.unwrap();
 
     // The worker died: its jobs are not run again (the message may have gone out) but say so.
     assert_eq!(store.fail_abandoned_jobs(NOW + Duration::minutes(2)).await.unwrap(), 3);
-    assert!(store.claim_jobs(NOW + Duration::minutes(3), Duration::minutes(1), 10).await.unwrap().is_empty());
+    // If it comes back after all, it no longer holds them: a retry it asks for is not queued.
+    let late = Outcome::Retry { error: "the server said try later".into(), at: NOW };
+    store.finish_job(&claimed[0], &late, NOW + Duration::minutes(2)).await.unwrap();
+    assert!(store.claim_jobs(NOW + Duration::minutes(3), Duration::minutes(1), 10, EMAIL).await.unwrap().is_empty());
     assert_eq!(store.wave_progress(wave).await.unwrap().failed, 3);
     let failed = store.failed_invitations(wave, 10).await.unwrap();
     assert!(failed.iter().all(|(_, _, why)| why.contains("may have been delivered")), "{failed:?}");
 
     // Sending the failed ones again is a deliberate act.
     assert_eq!(store.requeue_failed(wave, NOW).await.unwrap(), 3);
-    let again = store.claim_jobs(NOW + Duration::minutes(4), Duration::minutes(1), 10).await.unwrap();
+    let again = store.claim_jobs(NOW + Duration::minutes(4), Duration::minutes(1), 10, EMAIL).await.unwrap();
     assert_eq!(again.len(), 3);
     assert!(again.iter().all(|j| j.attempts == 1), "a fresh start");
+    // Nor does a late failure from it touch the jobs that replaced them.
+    store.finish_job(&claimed[1], &Outcome::Failed { error: "late".into() }, NOW).await.unwrap();
+    assert_eq!(store.queue_counts(Some(wave)).await.unwrap().running, 3, "the new claims stand");
     for job in &again {
         store.finish_job(job, &Outcome::Sent, NOW).await.unwrap();
     }
     let progress = store.wave_progress(wave).await.unwrap();
-    assert_eq!((progress.sent, progress.failed), (3, 0));
+    assert_eq!((progress.sent, progress.failed), (4, 0));
     let counts = store.queue_counts(Some(wave)).await.unwrap();
-    assert_eq!((counts.done, counts.queued, counts.running), (3, 0, 0));
+    assert_eq!((counts.done, counts.queued, counts.running), (4, 0, 0));
 }
 
 pub async fn a_bounce_marks_the_invitation_and_stops_its_reminders(store: Store) {
@@ -347,7 +365,7 @@ pub async fn a_bounce_marks_the_invitation_and_stops_its_reminders(store: Store)
     let wave = create(&store, "2026-Q4", &survey, &[], NOW).await.wave_id;
     store.set_wave_status(wave, WaveStatus::Open, NOW).await.unwrap();
     store.queue_invitations(wave, &["email"], NOW).await.unwrap();
-    for job in store.claim_jobs(NOW, Duration::minutes(1), 10).await.unwrap() {
+    for job in store.claim_jobs(NOW, Duration::minutes(1), 10, &["email"]).await.unwrap() {
         store.finish_job(&job, &Outcome::Sent, NOW).await.unwrap();
     }
     let reported = [

@@ -199,6 +199,8 @@ struct WavePage {
     /// The wave's open link (for QR codes), shown to those who run surveys.
     open_link: Option<String>,
     unmatched: Vec<UnmatchedAnswer>,
+    /// Messages waiting for a channel this server does not send by: (channel, how many).
+    stranded: Vec<(String, u64)>,
 }
 
 /// The first email invitation, as it will be sent.
@@ -248,6 +250,13 @@ pub async fn show(
             None
         },
         unmatched: if manage { state.store.unmatched_answers(wave.id, 100).await? } else { Vec::new() },
+        stranded: if manage {
+            let sends = &state.delivery_channels;
+            let queued = state.store.queued_by_channel(wave.id).await?;
+            queued.into_iter().filter(|(channel, _)| !sends.contains(&channel.as_str())).collect()
+        } else {
+            Vec::new()
+        },
         manage,
         sends: state.delivery_channels.join(" and "),
         preview,

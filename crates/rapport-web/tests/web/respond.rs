@@ -278,6 +278,13 @@ pub async fn the_surveys_pages_show_live_response_rates_and_let_analysts_run_wav
     assert_eq!(status, StatusCode::OK);
     assert!(page.contains("Subject: Meridian Industrial Supply bittet um Ihre Meinung"), "Greta reads German: {page}");
     assert!(page.contains("does not send invitations"), "this test server has no SMTP server");
+    // Messages queued by another process (the cadence, `rapport wave send`) wait for a server
+    // that can send them, and the page says so.
+    let q4 = store.list_waves().await.unwrap().into_iter().find(|w| w.name == "2026-Q4").unwrap().id;
+    let queued = store.queue_invitations(q4, &["email", "sms"], time::OffsetDateTime::now_utc()).await.unwrap();
+    assert!(queued > 0);
+    let (_, page) = get(&analyst, addr, "/waves/2026-Q4").await;
+    assert!(page.contains("emails wait for a server that sends by email"), "{page}");
     let res = create("2026-Q4").send().await.unwrap();
     assert_eq!(res.status(), StatusCode::OK);
     assert!(res.text().await.unwrap().contains("already exists"));
