@@ -3,12 +3,14 @@
 
 mod headers;
 mod parse;
+mod rows;
 
 use std::io::{BufRead, BufReader, Read};
 use std::path::Path;
 
 pub use headers::{Columns, normalize};
 pub use parse::RowError;
+use rows::{Row, Rows};
 
 use crate::error::StoreError;
 use crate::kind::Kind;
@@ -110,13 +112,6 @@ pub async fn import_file(
     import_reader(store, kind, file, options, progress).await
 }
 
-/// A control character no field may hold: PostgreSQL stores no NUL, an SVG or XML export
-/// cannot carry the others, and on a terminal they move the cursor. Tabs and line breaks
-/// (in quoted comments) are text.
-fn forbidden_control(c: char) -> bool {
-    c.is_ascii_control() && !matches!(c, '\t' | '\n' | '\r')
-}
-
 /// Picks the delimiter from the header line: the one of `,` `;` `\t` that occurs most
 /// outside quotes (comma on a tie).
 fn sniff_delimiter(head: &[u8]) -> u8 {
@@ -157,16 +152,8 @@ pub async fn import_reader<R: Read + Send>(
     let mut buffered = BufReader::with_capacity(1 << 16, reader);
     let head = buffered.fill_buf().map_err(|source| ImportError::Open { path: "input".into(), source })?;
     let delimiter = options.delimiter.unwrap_or_else(|| sniff_delimiter(head));
-    // The csv reader consumes only the "\r" of a "\r\n" before handing back a record, so in a
-    // file whose lines end so, every later record starts a line early (rust-csv#395). The
-    // lines named in errors are the editor's: add the one it is short.
     let crlf_shift = u64::from(ends_lines_with_crlf(head));
-    // A file whose lines end in a lone "\r" (Excel for Mac's "CSV (Macintosh)") has no "\n"
-    // for the reader to count: each row is then numbered by its record (right unless a quoted
-    // value spans lines).
     let cr_only = ends_lines_with_cr_only(head);
-    let line_of =
-        |p: Option<&csv::Position>| p.map_or(0, |p| if cr_only { p.record() + 1 } else { p.line() + crlf_shift });
     let mut csv =
         csv::ReaderBuilder::new().delimiter(delimiter).has_headers(false).flexible(true).from_reader(buffered);
 
@@ -190,82 +177,15 @@ pub async fn import_reader<R: Read + Send>(
 
     let mut writer = Writer::begin(store, options.max_errors).await?;
     writer.update_only(kind, updated_columns(kind, &cols));
-    let mut cells: Vec<String> = Vec::with_capacity(header.len());
-    let mut rows: u64 = 0;
-    loop {
-        match csv.read_byte_record(&mut record) {
-            Ok(true) => {}
-            Ok(false) => break,
-            Err(e) => {
-                let line = line_of(e.position());
-                writer.reject(vec![RowError {
-                    line,
-                    column: None,
-                    value: None,
-                    message: format!("the row cannot be read as CSV ({e}): check its quotes"),
-                }]);
-                break;
-            }
-        }
-        let line = line_of(record.position());
-        rows += 1;
-        if rows % 4096 == 0 {
-            progress(record.position().map_or(0, |p| p.byte()));
-        }
-        if record.len() != header.len() {
-            writer.reject(vec![RowError {
-                line,
-                column: None,
-                value: None,
-                message: format!(
-                    "the row has {} fields but the header has {}: check for a missing or extra delimiter",
-                    record.len(),
-                    header.len()
-                ),
-            }]);
-            continue;
-        }
-        cells.clear();
-        let mut cell_errors = Vec::new();
-        for (i, field) in record.iter().enumerate() {
-            match std::str::from_utf8(field) {
-                Ok(s) => {
-                    if let Some(c) = s.chars().find(|&c| forbidden_control(c)) {
-                        cell_errors.push(RowError {
-                            line,
-                            column: Some(header[i].clone()),
-                            value: Some(s.escape_debug().to_string()),
-                            message: format!(
-                                "holds the control character U+{:04X}, which no field may hold: remove it \
-                                 (tabs and line breaks are fine)",
-                                u32::from(c)
-                            ),
-                        });
-                    }
-                    cells.push(s.to_string());
-                }
-                Err(e) => {
-                    cell_errors.push(RowError {
-                        line,
-                        column: Some(header[i].clone()),
-                        value: Some(String::from_utf8_lossy(field).into_owned()),
-                        message: format!(
-                            "not valid UTF-8 (bad byte at position {}): save the file as UTF-8",
-                            e.valid_up_to() + 1
-                        ),
-                    });
-                    cells.push(String::new());
-                }
-            }
-        }
-        if !cell_errors.is_empty() {
-            writer.reject(cell_errors);
-            continue;
-        }
-        match parse::parse_row(kind, &cols, &cells, line) {
-            Ok(rec) => writer.push(line, rec).await?,
-            Err(errors) => writer.reject(errors),
-        }
+    // One batch is written while the next is read: the database and the parsing each keep
+    // a core busy (reading, checking and parsing is about a third of an import's work).
+    let mut rows = Rows::new(csv, kind, &header, &cols, crlf_shift, cr_only);
+    let batch_len = writer.batch_len();
+    let mut batch = rows.next_batch(batch_len, progress).await;
+    while !batch.is_empty() {
+        let (written, next) = tokio::join!(write_rows(&mut writer, batch), rows.next_batch(batch_len, progress));
+        written?;
+        batch = next;
     }
     match writer.finish(!options.dry_run).await? {
         WriteOutcome::Written { counts, .. } => {
@@ -274,6 +194,17 @@ pub async fn import_reader<R: Read + Send>(
         }
         WriteOutcome::Rejected { errors, total } => Err(ImportError::Rows { errors, total }),
     }
+}
+
+/// Hands a batch of rows to the writer: records to store, problems to report.
+async fn write_rows(writer: &mut Writer, batch: Vec<Row>) -> Result<(), StoreError> {
+    for row in batch {
+        match row {
+            Row::Record(line, record) => writer.push(line, record).await?,
+            Row::Rejected(errors) => writer.reject(errors),
+        }
+    }
+    Ok(())
 }
 
 /// The database columns that a file's header gives values for.

@@ -119,6 +119,11 @@ impl Writer {
         self.check_duplicates = false;
     }
 
+    /// Records per written batch: an import reads the next batch while one is written.
+    pub fn batch_len(&self) -> usize {
+        batch_rows(self.backend)
+    }
+
     /// Limits the columns an upsert of `kind` overwrites to those a file actually has, so
     /// that importing a file with fewer columns never blanks the others.
     pub fn update_only(&mut self, kind: Kind, columns: Vec<&'static str>) {
