@@ -357,10 +357,7 @@ impl Portfolio {
     /// answer yet), oldest first. Views read "the latest wave" as the last of these, so a wave
     /// just created, and not yet answered, does not empty the dashboard and every report.
     pub fn waves_so_far(&self) -> &[WaveInfo] {
-        match self.waves.iter().rposition(|w| w.answered) {
-            Some(i) => &self.waves[..=i],
-            None => &self.waves,
-        }
+        waves_so_far(&self.waves)
     }
 
     /// The wave named `name`, or the latest one answered (see [`Portfolio::waves_so_far`]).
@@ -995,4 +992,13 @@ async fn loyalty_revenue(
             format!("NPS change against revenue change across {} accounts: {relation}.", result.n),
         ],
     })
+}
+
+/// The waves (oldest first) up to the latest one anyone has answered in, or all of them when
+/// none has an answer yet: what views call "so far", the last being the wave shown by default.
+pub fn waves_so_far(waves: &[WaveInfo]) -> &[WaveInfo] {
+    match waves.iter().rposition(|w| w.answered) {
+        Some(i) => &waves[..=i],
+        None => waves,
+    }
 }

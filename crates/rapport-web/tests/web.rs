@@ -416,6 +416,16 @@ async fn the_dashboard_shows_the_figures_of_the_reports(store: Store) {
     // Every surveyed account is a bubble linking to its page.
     assert_eq!(page.matches("<circle class=\"bubble").count(), 4);
     assert!(page.contains("href=\"/accounts/A1\""));
+    // A wave just created, with no answer yet, is offered in the wave select, but the one
+    // shown stays selected, so that applying another filter keeps showing it.
+    respond::wave(&store, "2026-Q3", false).await;
+    for path in ["/", "/reports/nps", "/reports/quadrants?vertical=Retail"] {
+        let (_, page) = get(&c, addr, path).await;
+        assert!(page.contains("<option selected>2026-Q2</option>"), "{path}: {page}");
+        assert!(page.contains("<option>2026-Q3</option>"), "{path}: {page}");
+    }
+    let (_, page) = get(&c, addr, "/reports/nps?wave=2026-Q1").await;
+    assert!(page.contains("<option selected>2026-Q1</option>") && page.contains("<option>2026-Q2</option>"));
 }
 
 async fn downloads_follow_the_view_filters(store: Store) {

@@ -217,6 +217,8 @@ impl ViewQuery {
 pub struct FilterOptions {
     /// Wave names, latest first.
     pub waves: Vec<String>,
+    /// The wave a view shows when none is asked for (the latest answered).
+    pub default_wave: Option<String>,
     /// Verticals.
     pub verticals: Vec<String>,
     /// Regions.
@@ -228,6 +230,12 @@ pub struct FilterOptions {
 }
 
 impl FilterOptions {
+    /// Whether the wave select shows `wave` as chosen in `view`: the one asked for, else the
+    /// one shown by default (so that applying another filter keeps the wave on screen).
+    pub fn wave_selected(&self, view: &ViewQuery, wave: &str) -> bool {
+        view.wave.as_deref().or(self.default_wave.as_deref()) == Some(wave)
+    }
+
     /// [`FilterOptions::of`] the whole portfolio, computed once per scope while the data is
     /// unchanged.
     pub async fn cached(
@@ -263,6 +271,7 @@ impl FilterOptions {
         }
         FilterOptions {
             waves: waves.iter().rev().map(|w| w.name.clone()).collect(),
+            default_wave: rapport_reports::waves_so_far(waves).last().map(|w| w.name.clone()),
             verticals: verticals.into_iter().collect(),
             regions: regions.into_iter().collect(),
             owners: if viewer.owned_by.is_none() { owners.into_iter().collect() } else { Vec::new() },
