@@ -2,9 +2,11 @@
 //! the wave created with its invitations, the personal links handed out as a CSV file, and
 //! the bounces the mail provider reports afterwards.
 
+use std::collections::BTreeSet;
 use std::io::Write;
 
 use anyhow::bail;
+use rapport_core::account::Account;
 use rapport_core::contact::RoleLevel;
 use rapport_reports::AccountFilter;
 use rapport_store::Store;
@@ -78,7 +80,34 @@ pub async fn create(store: &Store, req: &NewWave, now: OffsetDateTime) -> anyhow
         None
     } else {
         let all = store.portfolio_accounts().await?;
-        Some(all.into_iter().filter(|a| req.filter.matches(&a.account)).map(|a| a.id).collect())
+        let chosen: Vec<i64> = all.iter().filter(|a| req.filter.matches(&a.account)).map(|a| a.id).collect();
+        if chosen.is_empty() {
+            // Most likely a misspelt vertical, region or owner: say what there is rather than
+            // make a wave that invites nobody.
+            let known = |what: &str, value: &Option<String>, of: &dyn Fn(&Account) -> Option<String>| {
+                value.as_ref()?;
+                let values: BTreeSet<String> = all.iter().filter_map(|a| of(&a.account)).collect();
+                let shown: Vec<String> = values.iter().take(12).cloned().collect();
+                let more = values.len().saturating_sub(shown.len());
+                let more = if more > 0 { format!(" and {more} more") } else { String::new() };
+                Some(format!("{what}: {}{more}", shown.join(", ")))
+            };
+            let f = &req.filter;
+            let hints: Vec<String> = [
+                known("verticals", &f.vertical, &|a| a.vertical.clone()),
+                known("regions", &f.region, &|a| a.region.clone()),
+                known("owners", &f.owner, &|a| a.owner_email.clone()),
+            ]
+            .into_iter()
+            .flatten()
+            .collect();
+            bail!(
+                "no account matches {}: check the spelling{}",
+                describe(req),
+                if hints.is_empty() { String::new() } else { format!(" ({})", hints.join("; ")) }
+            );
+        }
+        Some(chosen)
     };
     let selection = describe(req);
     let plan = WavePlan {

@@ -75,7 +75,9 @@ async fn render_list(state: &AppState, user: &CurrentUser, error: Option<String>
     let mut rows = Vec::new();
     for wave in state.store.list_waves().await?.into_iter().rev() {
         let progress = state.store.wave_progress(wave.id).await?;
-        if progress.invited == 0 {
+        // Waves whose answers were imported (no invitations) are not run from here; a draft is
+        // listed even if it invited nobody, to be seen and closed.
+        if progress.invited == 0 && wave.status != WaveStatus::Draft.as_str() {
             continue;
         }
         let queue = state.store.queue_counts(Some(wave.id)).await?;

@@ -288,6 +288,37 @@ pub async fn the_surveys_pages_show_live_response_rates_and_let_analysts_run_wav
     let res = create("2026-Q4").send().await.unwrap();
     assert_eq!(res.status(), StatusCode::OK);
     assert!(res.text().await.unwrap().contains("already exists"));
+    // A misspelt vertical makes no wave that invites nobody: the form says what there is.
+    let typo = analyst
+        .post(url(addr, "/waves"))
+        .form(&[("csrf", csrf.as_str()), ("name", "2027-Q1"), ("vertical", "Enrgy"), ("exclude_days", "0")])
+        .send()
+        .await
+        .unwrap();
+    let page = typo.text().await.unwrap();
+    assert!(
+        page.contains("no account matches vertical Enrgy: check the spelling (verticals: Energy, Retail)"),
+        "{page}"
+    );
+    assert!(store.list_waves().await.unwrap().iter().all(|w| w.name != "2027-Q1"));
+    // A draft that selected nobody (everyone surveyed too recently, say) is listed, to be
+    // seen and closed; waves whose answers were imported are not.
+    let survey = store.latest_survey("B2B relationship survey").await.unwrap().unwrap();
+    let now = OffsetDateTime::now_utc();
+    let nobody = WavePlan {
+        name: "Nobody",
+        survey: &survey,
+        opens_on: now.date(),
+        closes_on: now.date(),
+        accounts: Some(&[]),
+        roles: &[],
+        exclude_days: 0,
+        selection: "no account",
+        now,
+    };
+    store.create_wave(&nobody).await.unwrap();
+    let (_, list) = get(&analyst, addr, "/waves").await;
+    assert!(list.contains("/waves/Nobody") && !list.contains("/waves/2026-Q1"), "{list}");
     let (status, csv) = get(&analyst, addr, "/waves/2026-Q4/links.csv").await;
     assert_eq!(status, StatusCode::OK);
     let energy = invs.iter().filter(|i| i.account_name.contains("Energy") || i.account_name.contains("script")).count();
