@@ -852,6 +852,19 @@ async fn account_strategy_and_settings_are_changed_over_the_api_by_whom_the_app_
         theirs["accounts"].as_array().unwrap().iter().map(|a| a["account_id"].as_str().unwrap()).collect();
     assert_eq!(ranked, ["B1", "B2"], "a manager ranks their own accounts: {theirs}");
     assert!(theirs["executives"][0]["accounts"].as_array().unwrap().is_empty(), "and sees no one else's");
+    // ... but the executive's load, and each account's points, are the same whoever looks.
+    assert_eq!(
+        (sponsors["executives"][0]["sponsored"].as_u64(), theirs["executives"][0]["sponsored"].as_u64()),
+        (Some(2), Some(2))
+    );
+    let (_, _, all) = call(addr, Some(&admin), "/api/v1/sponsors").await;
+    let points = |list: &Value, id: &str| {
+        list["accounts"].as_array().unwrap().iter().find(|a| a["account_id"] == id).unwrap()["points"].clone()
+    };
+    let (_, _, am1_view) = call(addr, Some(&am1), "/api/v1/sponsors").await;
+    for (id, view) in [("B1", &theirs), ("B2", &theirs), ("A1", &am1_view), ("A2", &am1_view)] {
+        assert_eq!(points(&all, id), points(view, id), "{id}: {all} {view}");
+    }
 
     let not_exec = serde_json::json!({"sponsor": "am2@test.example"});
     let (status, problem) = send(addr, &admin, Method::PUT, "/api/v1/accounts/A2/sponsor", Some(&not_exec)).await;

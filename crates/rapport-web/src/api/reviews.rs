@@ -208,6 +208,9 @@ pub struct ExecutiveOut {
     pub signs_in: bool,
     /// The accounts they sponsor (ids in the CRM; those the token may see).
     pub accounts: Vec<String>,
+    /// How many accounts they sponsor in the whole portfolio (their load, which the warning
+    /// is about), seen or not.
+    pub sponsored: usize,
     /// Set when they sponsor more accounts than one person can sponsor well.
     pub warning: Option<String>,
 }
@@ -319,6 +322,7 @@ pub async fn sponsors(
             name: e.name,
             signs_in: !e.external,
             accounts: e.accounts.into_iter().map(|a| a.account_id).collect(),
+            sponsored: e.sponsored,
             warning: e.warning,
         })
         .collect();

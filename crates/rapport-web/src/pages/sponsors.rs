@@ -60,8 +60,10 @@ pub struct Executive {
     pub email: String,
     /// Their name (the email for sponsors who do not sign in).
     pub name: String,
-    /// The accounts they sponsor, by name.
+    /// The accounts they sponsor that the viewer may see, by name.
     pub accounts: Vec<Sponsored>,
+    /// How many accounts they sponsor in the whole portfolio: their load, whoever looks.
+    pub sponsored: usize,
     /// Above the guidance.
     pub warning: Option<String>,
     /// Not a Rapport user.
@@ -122,25 +124,26 @@ pub(crate) async fn sponsorship(state: &AppState, user: &CurrentUser) -> Result<
         None => (None, String::new()),
     };
     let partners = store.partner_accounts().await?;
-    let scope = user.scoped(AccountFilter::default());
-    let visible: Vec<usize> = (0..p.accounts.len()).filter(|&i| scope.matches(&p.accounts[i].account)).collect();
-    let facts: Vec<PriorityFacts> = visible
+    // Every account is scored against the whole portfolio, whoever looks (the same points for
+    // the same account); an account manager then sees only their own.
+    let facts: Vec<PriorityFacts> = p
+        .accounts
         .iter()
-        .map(|&i| {
-            let a = &p.accounts[i];
-            PriorityFacts {
-                billed: a.account.billed_revenue.unwrap_or_default(),
-                potential: a.account.potential_revenue.unwrap_or_default(),
-                strategic: a.account.strategic.unwrap_or(false),
-                partner: partners.contains(&a.id),
-                quadrant: placed.as_ref().map_or(Quadrant::Unsurveyed, |m| m.placements[i].quadrant),
-            }
+        .enumerate()
+        .map(|(i, a)| PriorityFacts {
+            billed: a.account.billed_revenue.unwrap_or_default(),
+            potential: a.account.potential_revenue.unwrap_or_default(),
+            strategic: a.account.strategic.unwrap_or(false),
+            partner: partners.contains(&a.id),
+            quadrant: placed.as_ref().map_or(Quadrant::Unsurveyed, |m| m.placements[i].quadrant),
         })
         .collect();
+    let scope = user.scoped(AccountFilter::default());
     let ranked = rank_for_sponsors(&facts)
         .into_iter()
+        .filter(|pr| scope.matches(&p.accounts[pr.index].account))
         .map(|pr| Candidate {
-            account: p.accounts[visible[pr.index]].account.clone(),
+            account: p.accounts[pr.index].account.clone(),
             facts: facts[pr.index],
             score: pr.score,
             reasons: pr.reasons,
@@ -154,29 +157,33 @@ pub(crate) async fn sponsorship(state: &AppState, user: &CurrentUser) -> Result<
             email: u.email.clone(),
             name: u.name.clone(),
             accounts: vec![],
+            sponsored: 0,
             warning: None,
             external: false,
         };
         executives.insert(u.email.to_lowercase(), executive);
     }
-    for &i in &visible {
-        let a = &p.accounts[i].account;
+    for a in p.accounts.iter().map(|a| &a.account) {
         let Some(sponsor) = a.sponsor_email.as_deref().map(str::trim).filter(|s| !s.is_empty()) else { continue };
         let e = executives.entry(sponsor.to_lowercase()).or_insert_with(|| Executive {
             email: sponsor.to_string(),
             name: sponsor.to_string(),
             accounts: vec![],
+            sponsored: 0,
             warning: None,
             external: !users.iter().any(|u| u.email.eq_ignore_ascii_case(sponsor)),
         });
-        e.accounts.push(Sponsored { name: a.name.clone(), account_id: a.account_id.clone() });
+        e.sponsored += 1;
+        if scope.matches(a) {
+            e.accounts.push(Sponsored { name: a.name.clone(), account_id: a.account_id.clone() });
+        }
     }
     let mut executives: Vec<Executive> = executives.into_values().collect();
     for e in &mut executives {
         e.accounts.sort();
-        e.warning = load_warning(e.accounts.len());
+        e.warning = load_warning(e.sponsored);
     }
-    executives.sort_by_key(|e| std::cmp::Reverse(e.accounts.len()));
+    executives.sort_by_key(|e| std::cmp::Reverse(e.sponsored));
     Ok(Sponsorship { wave, ranked, executives })
 }
 
