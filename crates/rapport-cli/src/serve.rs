@@ -7,6 +7,7 @@ use anyhow::Context;
 use rapport_core::user::Role;
 use rapport_store::Kind;
 use rapport_store::Store;
+use rapport_store::users::UserSummary;
 use rapport_web::AppState;
 use rapport_web::follow_up::Timing;
 use rapport_web::password::hash_password;
@@ -105,10 +106,49 @@ async fn prepare_demo(store: &Store) -> anyhow::Result<()> {
             .with_context(|| format!("setting the password of {}", u.email))?;
     }
     say!("Demo users (password for each: {password}):");
-    for role in Role::ALL {
-        if let Some(u) = users.iter().find(|u| u.role == role) {
-            say!("  {:<16} {}", role.as_str(), u.email);
-        }
+    let accounts = store.portfolio_accounts().await?;
+    let sponsors: Vec<&str> = accounts.iter().filter_map(|a| a.account.sponsor_email.as_deref()).collect();
+    for (role, email) in demo_sign_ins(&users, &sponsors) {
+        say!("  {:<16} {}", role.as_str(), email);
     }
     Ok(())
+}
+
+/// One user of each role to sign in as: the first by email, except that the executive is one
+/// who sponsors accounts (`sponsors`: every account's sponsor), so that their dashboard shows
+/// the accounts they sponsor.
+fn demo_sign_ins<'a>(users: &'a [UserSummary], sponsors: &[&str]) -> Vec<(Role, &'a str)> {
+    let sponsors_any = |u: &&UserSummary| sponsors.iter().any(|s| s.trim().eq_ignore_ascii_case(&u.email));
+    Role::ALL
+        .into_iter()
+        .filter_map(|role| {
+            let mut of_role = users.iter().filter(|u| u.role == role);
+            let first = of_role.clone().next();
+            let shown = if role == Role::Executive { of_role.find(sponsors_any).or(first) } else { first };
+            shown.map(|u| (role, u.email.as_str()))
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn user(email: &str, role: Role) -> UserSummary {
+        UserSummary { email: email.into(), name: email.into(), role }
+    }
+
+    #[test]
+    fn the_demo_executive_to_sign_in_as_sponsors_accounts() {
+        let users = [
+            user("adaeze@x.example", Role::Executive),
+            user("admin@x.example", Role::Admin),
+            user("marcus@x.example", Role::Executive),
+            user("victoria@x.example", Role::Executive),
+        ];
+        let shown = demo_sign_ins(&users, &["Marcus@x.example ", "victoria@x.example"]);
+        assert_eq!(shown, [(Role::Admin, "admin@x.example"), (Role::Executive, "marcus@x.example")]);
+        let nobody_sponsors = demo_sign_ins(&users, &[]);
+        assert_eq!(nobody_sponsors[1], (Role::Executive, "adaeze@x.example"));
+    }
 }
