@@ -400,13 +400,16 @@ pub async fn tasks(store: &Store, command: TasksCommand) -> anyhow::Result<()> {
         TasksCommand::List(args) => list(store, args, None).await,
         TasksCommand::Add(args) => {
             let id = account_id(store, &args.account).await?;
-            let due = rapport_core::date::parse_date(&args.due)
-                .map_err(|e| anyhow::anyhow!("--due: {e}"))?
-                .with_hms(23, 59, 59)
-                .expect("a valid time")
-                .assume_utc();
+            let due_on = rapport_core::date::parse_date(&args.due).map_err(|e| anyhow::anyhow!("--due: {e}"))?;
+            let due = due_on.with_hms(23, 59, 59).expect("a valid time").assume_utc();
             if args.description.trim().is_empty() {
                 bail!("say what is to be done: the description is empty");
+            }
+            let today = OffsetDateTime::now_utc().date();
+            if let Some(problem) =
+                rapport_web::plan::owner_and_due_problem(store, args.owner.as_deref(), due_on, today).await?
+            {
+                bail!("{problem}");
             }
             let owner = match args.owner {
                 Some(o) => Some(o),

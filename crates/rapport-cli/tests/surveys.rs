@@ -84,3 +84,26 @@ fn a_wave_is_created_previewed_handed_out_closed_and_audited() {
     assert_eq!(actions, ["survey.save", "wave.create", "wave.links", "wave.bounces", "wave.closed"]);
     assert!(events.iter().all(|e| e.actor.as_deref() == Some("command line")));
 }
+
+#[test]
+fn a_plan_item_from_the_command_line_is_checked_as_in_the_app() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("t.db");
+    ok(&db, &["demo", "--accounts", "5"]);
+    let add = |extra: &[&str]| {
+        let mut args = vec!["tasks", "add", "ACC-000001", "Review delivery slots", "--function", "service"];
+        args.extend_from_slice(extra);
+        rapport(&db, &args)
+    };
+    let added = add(&["--due", "2099-01-15"]);
+    assert!(added.status.success(), "{}", String::from_utf8_lossy(&added.stderr));
+    assert!(String::from_utf8_lossy(&added.stdout).contains("to the action plan of ACC-000001"));
+    for (extra, says) in [
+        (&["--due", "2025-01-15"][..], "the due date 2025-01-15 is past"),
+        (&["--due", "2099-01-15", "--owner", "nobody@x.example"][..], "no user has the email 'nobody@x.example'"),
+    ] {
+        let out = add(extra);
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(!out.status.success() && err.contains(says), "{extra:?}: {err}");
+    }
+}

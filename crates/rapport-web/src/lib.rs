@@ -29,6 +29,7 @@ pub mod follow_up;
 pub mod invite;
 pub mod pages;
 pub mod password;
+pub mod plan;
 pub mod qr;
 pub mod respond;
 pub mod state;

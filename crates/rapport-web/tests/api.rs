@@ -442,11 +442,11 @@ async fn action_plans_are_written_and_read_over_the_api_with_the_same_ownership(
     let am1 = token(&store, "am1@test.example", TokenScope::Write).await;
     let am2 = token(&store, "am2@test.example", TokenScope::Write).await;
     let reader = token(&store, "admin@test.example", TokenScope::Read).await;
-    let item = serde_json::json!({"description": "Review their SLA", "function": "service", "due": "2026-12-15"});
+    let item = serde_json::json!({"description": "Review their SLA", "function": "service", "due": "2099-12-15"});
     let (status, task) = post(addr, &am1, "/api/v1/accounts/A1/tasks", &item).await;
     assert_eq!(status, StatusCode::CREATED, "{task}");
     assert_eq!((task["owner"].as_str(), task["status"].as_str()), (Some("am1@test.example"), Some("open")));
-    assert_eq!(task["due_at"], "2026-12-15T23:59:59Z");
+    assert_eq!(task["due_at"], "2099-12-15T23:59:59Z");
     let id = task["id"].as_i64().unwrap();
 
     // Another manager's token: neither their account nor their task exists.
@@ -463,11 +463,25 @@ async fn action_plans_are_written_and_read_over_the_api_with_the_same_ownership(
         addr,
         &am1,
         "/api/v1/accounts/A1/tasks",
-        &serde_json::json!({"description": "x", "function": "legal", "due": "2026-12-15"}),
+        &serde_json::json!({"description": "x", "function": "legal", "due": "2099-12-15"}),
     )
     .await;
     assert_eq!(status, StatusCode::BAD_REQUEST);
     assert!(problem["detail"].as_str().unwrap().starts_with("function: 'legal' is not one of sales"), "{problem}");
+    for (body, says) in [
+        (
+            serde_json::json!({"description": "x", "function": "sales", "due": "2025-01-01"}),
+            "the due date 2025-01-01 is past",
+        ),
+        (
+            serde_json::json!({"description": "x", "function": "sales", "due": "2099-01-01", "owner": "nobody@x.example"}),
+            "no user has the email 'nobody@x.example'",
+        ),
+    ] {
+        let (status, problem) = post(addr, &am1, "/api/v1/accounts/A1/tasks", &body).await;
+        assert_eq!(status, StatusCode::BAD_REQUEST);
+        assert!(problem["detail"].as_str().unwrap().starts_with(says), "{problem}");
+    }
     let (status, problem) =
         patch(addr, &am1, &format!("/api/v1/tasks/{id}"), &serde_json::json!({"status": "done"})).await;
     assert_eq!(status, StatusCode::BAD_REQUEST);
@@ -488,7 +502,7 @@ async fn action_plans_are_written_and_read_over_the_api_with_the_same_ownership(
 
     // Pages with a cursor, newest first.
     for n in 0..3 {
-        let more = serde_json::json!({"description": format!("Step {n}"), "function": "sales", "due": "2026-12-20"});
+        let more = serde_json::json!({"description": format!("Step {n}"), "function": "sales", "due": "2099-12-20"});
         assert_eq!(post(addr, &am1, "/api/v1/accounts/A2/tasks", &more).await.0, StatusCode::CREATED);
     }
     let (_, _, first) = call(addr, Some(&reader), "/api/v1/tasks?limit=2").await;

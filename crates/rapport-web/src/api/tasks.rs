@@ -263,6 +263,10 @@ async fn create(state: &AppState, caller: &ApiUser, account_id: &str, body: &[u8
     let function = Function::parse(&input.function)
         .ok_or_else(|| bad(format!("function: '{}' is not one of {}", input.function, Function::names())))?;
     let due = rapport_core::date::parse_date(&input.due).map_err(|e| bad(format!("due: {e}")))?;
+    let today = OffsetDateTime::now_utc().date();
+    if let Some(problem) = crate::plan::owner_and_due_problem(&state.store, input.owner.as_deref(), due, today).await? {
+        return Err(bad(problem));
+    }
     let task = NewTask {
         account_id: entry.id,
         description: description.to_string(),

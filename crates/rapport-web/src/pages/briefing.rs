@@ -59,6 +59,8 @@ struct BriefingPage {
     portfolio_open: Vec<(String, usize)>,
     portfolio_done: usize,
     since: String,
+    /// Whether `since` is the last review's date (else: 90 days ago, no review recorded).
+    since_review: bool,
     done_since: Vec<TaskRow>,
     open: Vec<TaskRow>,
     points: DiscussionPoints,
@@ -200,6 +202,7 @@ pub async fn show(
         portfolio_open: by_function.into_iter().collect(),
         portfolio_done,
         since: since.date().to_string(),
+        since_review: !reviews.is_empty(),
         done_since,
         open,
         points,
@@ -276,6 +279,12 @@ pub(crate) async fn record_review_for(
 ) -> Result<i64, WebError> {
     let (p, index) = portfolio_with(state, &Viewer::of(user), account_id).await?;
     let entry = &p.accounts[index];
+    let today = OffsetDateTime::now_utc().date();
+    if held_on > today {
+        return Err(WebError::BadRequest(format!(
+            "The meeting date {held_on} is after today ({today}): record a meeting once it has been held"
+        )));
+    }
     let notes = notes.trim();
     let outcomes: Vec<(Function, String)> =
         outcomes.into_iter().map(|(f, w)| (f, w.trim().to_string())).filter(|(_, w)| !w.is_empty()).collect();

@@ -310,6 +310,10 @@ pub async fn add(
         })?;
         response_ids.push(id);
     }
+    let today = OffsetDateTime::now_utc().date();
+    if let Some(problem) = crate::plan::owner_and_due_problem(&state.store, Some(&form.owner), due, today).await? {
+        return Err(WebError::BadRequest(format!("{}{}", problem[..1].to_uppercase(), &problem[1..])));
+    }
     let owner = Some(form.owner.trim().to_string()).filter(|o| !o.is_empty()).or(entry.account.owner_email.clone());
     let task = NewTask {
         account_id: entry.id,

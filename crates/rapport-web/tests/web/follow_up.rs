@@ -211,7 +211,7 @@ pub async fn follow_ups_and_plans_in_the_app_follow_ownership_and_close_with_an_
             ("csrf", csrf.clone()),
             ("description", "Quarterly review with their COO".into()),
             ("function", "executive".into()),
-            ("due", "2026-12-15".into()),
+            ("due", "2099-12-15".into()),
             ("answers", format!("{answer}")),
         ],
         "/accounts/A2/tasks".into(),
@@ -224,17 +224,37 @@ pub async fn follow_ups_and_plans_in_the_app_follow_ownership_and_close_with_an_
             ("csrf", csrf.clone()),
             ("description", "x".into()),
             ("function", "legal".into()),
-            ("due", "2026-12-15".into()),
+            ("due", "2099-12-15".into()),
         ],
         "/accounts/A2/tasks".into(),
     );
     assert_eq!(bad.await.status(), 400);
+    // A task nobody can close, or one overdue (and escalated) the moment it is made, is refused.
+    for (owner, due, says) in [
+        ("nobody@x.example", "2099-12-15", "No user has the email &#39;nobody@x.example&#39;"),
+        ("", "2025-01-01", "The due date 2025-01-01 is past"),
+    ] {
+        let res = post(
+            vec![
+                ("csrf", csrf.clone()),
+                ("description", "Call them".into()),
+                ("function", "sales".into()),
+                ("owner", owner.into()),
+                ("due", due.into()),
+            ],
+            "/accounts/A2/tasks".into(),
+        )
+        .await;
+        assert_eq!(res.status(), 400);
+        let page = res.text().await.unwrap();
+        assert!(page.contains(says), "{page}");
+    }
     let foreign = post(
         vec![
             ("csrf", csrf),
             ("description", "Steal".into()),
             ("function", "sales".into()),
-            ("due", "2026-12-15".into()),
+            ("due", "2099-12-15".into()),
         ],
         "/accounts/B1/tasks".into(),
     );
@@ -382,6 +402,7 @@ pub async fn a_briefing_splits_the_discussion_and_a_recorded_meeting_becomes_act
     ] {
         assert!(page.contains(text), "{text} in the briefing");
     }
+    assert!(page.contains("Done in the last 90 days <small>(no review recorded;"), "no review yet");
     let (_, hostile) = super::get(&am1, addr, "/accounts/A2/briefing").await;
     assert!(!hostile.contains("<script>alert"), "the script-named account is text");
 
@@ -397,6 +418,9 @@ pub async fn a_briefing_splits_the_discussion_and_a_recorded_meeting_becomes_act
     assert!(
         bad.text().await.unwrap().contains("The meeting date: &#39;20/11/2026&#39; is not a date: write YYYY-MM-DD")
     );
+    let future = record(vec![("csrf", csrf.clone()), ("held_on", "2099-05-01".into()), ("notes", "x".into())]).await;
+    assert_eq!(future.status(), 400);
+    assert!(future.text().await.unwrap().contains("The meeting date 2099-05-01 is after today"));
     let res = record(vec![
         ("csrf", csrf.clone()),
         ("held_on", "2026-11-20".into()),
