@@ -152,7 +152,7 @@ fn squeaky_wheels_risks_and_relationships_are_named_with_their_reasons() {
     let risk = report(&db, "risk", &[]);
     let t = row(&risk, "T");
     assert!(t.contains("revenue_falling, neglected, executive_detractors"), "{t}");
-    assert!(t.contains("revenue down 50% (200000.00 to 100000.00); no answer, follow-up, review or new opportunity in 106 days; 1 executive detractor(s) in the latest wave"), "{t}");
+    assert!(t.contains("revenue down 50% (200000.00 to 100000.00); no answer, follow-up, review or new opportunity in 106 days; 1 executive detractor in the latest wave"), "{t}");
     assert!(row(&risk, "S").contains("never an answer, follow-up, review or opportunity"), "{risk}");
     assert!(!risk.contains("\nK,"), "the keeper is not at risk: {risk}");
 

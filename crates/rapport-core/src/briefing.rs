@@ -10,6 +10,7 @@ use crate::contact::RoleLevel;
 use crate::loyalty::LoyaltyClass;
 use crate::money::Money;
 use crate::quadrant::Quadrant;
+use crate::words::count;
 
 /// The three questions to ask in every review meeting.
 pub const STANDARD_QUESTIONS: [&str; 3] = [
@@ -69,14 +70,15 @@ pub struct DiscussionPoints {
     pub account_manager: Vec<String>,
 }
 
-fn said(v: &Voice) -> String {
+/// "Ana Ruiz (CFO) gave 3: ..." (`lead` " gave"), or "..., who gave 3: ..." (`lead` ", who gave").
+fn said(v: &Voice, lead: &str) -> String {
     let who = match &v.title {
         Some(t) if !t.trim().is_empty() => format!("{} ({})", v.name, t.trim()),
         _ => v.name.clone(),
     };
     match v.comment.as_deref().map(str::trim).filter(|c| !c.is_empty()) {
-        Some(c) => format!("{who} gave {}: \"{c}\"", v.ltr),
-        None => format!("{who} gave {}", v.ltr),
+        Some(c) => format!("{who}{lead} {}: \"{c}\"", v.ltr),
+        None => format!("{who}{lead} {}", v.ltr),
     }
 }
 
@@ -111,9 +113,11 @@ pub fn discussion_points(f: &BriefingFacts, money: &dyn Fn(Money) -> String) -> 
     let executives: Vec<&Voice> = f.voices.iter().filter(|v| v.level == Some(RoleLevel::Executive)).collect();
     for v in &executives {
         let point = match LoyaltyClass::of(v.ltr) {
-            LoyaltyClass::Detractor => sentence(format!("Hear out their executive: {}", said(v))),
-            LoyaltyClass::Passive => sentence(format!("Win over their executive: {}", said(v))),
-            LoyaltyClass::Promoter => sentence(format!("Thank their executive and ask for a reference: {}", said(v))),
+            LoyaltyClass::Detractor => sentence(format!("Hear out their executive: {}", said(v, " gave"))),
+            LoyaltyClass::Passive => sentence(format!("Win over their executive: {}", said(v, " gave"))),
+            LoyaltyClass::Promoter => {
+                sentence(format!("Thank their executive and ask for a reference: {}", said(v, " gave")))
+            }
         };
         p.executive.push(point);
     }
@@ -121,18 +125,23 @@ pub fn discussion_points(f: &BriefingFacts, money: &dyn Fn(Money) -> String) -> 
         p.executive.push("No executive of theirs answered: ask who else we should hear from at the top.".into());
     }
     if f.executive_open > 0 {
-        p.executive.push(format!("Report on the {} open executive action(s) on the plan.", f.executive_open));
+        p.executive.push(format!(
+            "Report on the {} on the plan.",
+            count(f.executive_open, "open executive action", "open executive actions")
+        ));
     }
 
     for v in f.voices.iter().filter(|v| v.level != Some(RoleLevel::Executive)) {
         if LoyaltyClass::of(v.ltr) == LoyaltyClass::Detractor {
-            p.account_manager.push(sentence(format!("Follow up with {}", said(v))));
+            p.account_manager.push(sentence(format!("Follow up with {}", said(v, ", who gave"))));
         }
     }
     if f.overdue > 0 {
-        p.account_manager.push(format!("{} action(s) are overdue: say what happened and the new dates.", f.overdue));
+        let overdue = count(f.overdue, "action is", "actions are");
+        p.account_manager.push(format!("{overdue} overdue: say what happened and the new dates."));
     } else if f.open > 0 {
-        p.account_manager.push(format!("Walk through the {} open action(s) and their dates.", f.open));
+        p.account_manager
+            .push(format!("Walk through the {} and their dates.", count(f.open, "open action", "open actions")));
     }
     if let Some((key, mean)) = &f.weakest {
         if *mean < 3.5 {
@@ -194,7 +203,7 @@ mod tests {
         assert_eq!(p.executive[1], "Their NPS fell from 30 to -20 since the last wave: ask what changed.");
         assert!(p.executive[2].starts_with("Revenue at risk: 1200000.00 billed"), "{}", p.executive[2]);
         assert_eq!(p.executive[3], "Hear out their executive: Ana (Director) gave 4: \"Too many late deliveries\"");
-        assert_eq!(p.executive[4], "Report on the 1 open executive action(s) on the plan.");
+        assert_eq!(p.executive[4], "Report on the 1 open executive action on the plan.");
     }
 
     #[test]
@@ -203,8 +212,8 @@ mod tests {
         assert_eq!(
             p.account_manager,
             vec![
-                "Follow up with Tom (Director) gave 2.".to_string(),
-                "1 action(s) are overdue: say what happened and the new dates.".to_string(),
+                "Follow up with Tom (Director), who gave 2.".to_string(),
+                "1 action is overdue: say what happened and the new dates.".to_string(),
                 "Their weakest experience is delivery (2.4 of 5): bring the plan to fix it.".to_string(),
             ]
         );

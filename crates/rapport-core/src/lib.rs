@@ -50,3 +50,4 @@ pub mod survey;
 pub mod task;
 pub mod trend;
 pub mod user;
+pub mod words;

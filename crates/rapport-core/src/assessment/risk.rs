@@ -2,6 +2,7 @@
 //! loyalty falling, a single-threaded relationship on a high-revenue account, detractors
 //! among its executives.
 
+use crate::words::count;
 use std::fmt;
 
 use serde::Serialize;
@@ -103,9 +104,12 @@ impl fmt::Display for Risk {
             Risk::Neglected { days: None } => f.write_str("never an answer, follow-up, review or opportunity"),
             Risk::LoyaltyFalling { before, now } => write!(f, "NPS fell from {before:.0} to {now:.0}"),
             Risk::SingleThreaded { respondents } => {
-                write!(f, "high revenue held by a single thread ({respondents} respondent(s), one level)")
+                let who = count(*respondents, "respondent", "respondents");
+                write!(f, "high revenue held by a single thread ({who}, one level)")
             }
-            Risk::ExecutiveDetractors { count } => write!(f, "{count} executive detractor(s) in the latest wave"),
+            Risk::ExecutiveDetractors { count: n } => {
+                write!(f, "{} in the latest wave", count(*n, "executive detractor", "executive detractors"))
+            }
         }
     }
 }
@@ -192,8 +196,8 @@ mod tests {
                 "revenue down 15% (100.00 to 85.00)",
                 "no answer, follow-up, review or new opportunity in 115 days",
                 "NPS fell from 35 to 20",
-                "high revenue held by a single thread (1 respondent(s), one level)",
-                "2 executive detractor(s) in the latest wave",
+                "high revenue held by a single thread (1 respondent, one level)",
+                "2 executive detractors in the latest wave",
             ]
         );
     }

@@ -9,6 +9,7 @@ use rapport_core::assessment::ideal::describe;
 use rapport_core::assessment::relationship::{StyleSource, focus};
 use rapport_core::assessment::{CriterionKind, Definition};
 use rapport_core::money::Money;
+use rapport_core::words::count;
 use rapport_reports::assessment::{AccountAssessment, Assessment, assess, preview};
 use rapport_reports::{Portfolio, ReportKind, ReportQuery};
 use rapport_store::assessment::{DefinitionVersion, SaveDefinitionError};
@@ -126,7 +127,11 @@ pub fn account_view(a: &Assessment, r: &AccountAssessment) -> AccountView {
         risks: r.risks.iter().map(ToString::to_string).collect(),
         breadth: r.breadth.label(),
         breadth_advice: r.breadth.advice(),
-        engaged: format!("{} people at {} role levels answered in the recent waves", r.engaged.0, r.engaged.1),
+        engaged: format!(
+            "{} at {} answered in the recent waves",
+            count(r.engaged.0, "person", "people"),
+            count(r.engaged.1, "role level", "role levels")
+        ),
         focus: r.style.as_ref().map(|s| focus(s.style)),
         style,
     }

@@ -2,6 +2,7 @@
 //! matrix as a bubble chart with the four quadrant lists and their strategies, revenue at
 //! risk, and the biggest movers since the previous wave.
 
+use rapport_core::words::count;
 use std::collections::HashMap;
 use std::ops::Deref;
 use std::sync::Arc;
@@ -231,11 +232,11 @@ fn bubble_chart(viewer: &Viewer, p: &Portfolio, matrix: &Matrix<usize>) -> Bubbl
                 class: bubble_class(pl.quadrant, viewer.sponsors(a)),
                 fill: quadrant_colour(pl.quadrant),
                 tooltip: format!(
-                    "{}{}: NPS {} from {} answers; billed {}, potential {}; {}",
+                    "{}{}: NPS {} from {}; billed {}, potential {}; {}",
                     if viewer.sponsors(a) { "★ " } else { "" },
                     a.name,
                     format::nps(pl.loyalty.nps),
-                    pl.loyalty.n,
+                    count(pl.loyalty.n, "answer", "answers"),
                     format::money(pl.billed),
                     format::money(pl.potential),
                     pl.quadrant.label()
@@ -431,8 +432,10 @@ async fn compute(state: &AppState, viewer: &Viewer, view: ViewQuery) -> Result<O
         previous: previous.as_ref().map(|_| p.waves[wave_index - 1].name.clone()),
         nps: format::nps(total.nps),
         nps_detail: match total.ci90 {
-            Some(ci) => format!("{} answers; 90% interval {:.0} to {:.0}", total.n, ci.low, ci.high),
-            None => format!("{} answers", total.n),
+            Some(ci) => {
+                format!("{}; 90% interval {:.0} to {:.0}", count(total.n, "answer", "answers"), ci.low, ci.high)
+            }
+            None => count(total.n, "answer", "answers"),
         },
         nps_change: format::delta(previous.as_ref().and_then(|(_, s)| Some(total.nps? - s.nps?))),
         response_rate: format::percent(rate),

@@ -458,7 +458,7 @@ pub async fn a_briefing_splits_the_discussion_and_a_recorded_meeting_becomes_act
         page.contains("Done since the last review <small>(2026-11-20)</small>"),
         "the next briefing starts from this one"
     );
-    assert!(page.contains("Report on the 1 open executive action(s) on the plan."));
+    assert!(page.contains("Report on the 1 open executive action on the plan."));
 
     let am2 = super::sign_in(addr, "am2@test.example").await;
     assert_eq!(super::get(&am2, addr, "/accounts/A1/briefing").await.0, 404);
