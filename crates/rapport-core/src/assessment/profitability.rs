@@ -92,7 +92,8 @@ pub fn profitability_from(
         unpaid_work: cost_of(effort.unpaid_hours, def.hourly_cost),
         service_hours: effort.hours,
         margin,
-        margin_pct: super::percent(margin.as_f64(), revenue.as_f64()),
+        // A share of no revenue, or of a negative one (credit notes), means nothing.
+        margin_pct: if revenue.0 > 0 { super::percent(margin.as_f64(), revenue.as_f64()) } else { None },
         revenue_from_record,
         cost_of_sales_known: account.cost_of_sales.is_some(),
     }
@@ -154,11 +155,18 @@ pub fn verdict(p: &Profitability, deals: &Deals, prospects: Prospects, def: &Def
     let pct = |x: f64| format!("{x:.1}%");
     let mut reasons = Vec::new();
     let Some(margin_pct) = p.margin_pct else {
-        if p.cost_to_serve.0 > 0 {
-            reasons.push(format!("no revenue in the window but {} of service", p.cost_to_serve));
+        // No revenue in the window (or only credit notes): whatever it cost is a loss.
+        if p.margin.0 < 0 {
+            reasons.push(format!(
+                "no revenue in the window ({}) but {} of cost of sales and {} of service: loses {}",
+                p.revenue,
+                p.cost_of_sales,
+                p.cost_to_serve,
+                Money(p.margin.0.saturating_neg())
+            ));
             return (Verdict::Exit, reasons);
         }
-        reasons.push("no revenue and no service in the window".to_string());
+        reasons.push("no revenue and no cost in the window".to_string());
         return (Verdict::Keep, reasons);
     };
     let service_share = 100.0 * p.cost_to_serve.as_f64() / p.revenue.as_f64();
@@ -318,5 +326,25 @@ mod tests {
             &Definition::default(),
         );
         assert_eq!(verdict(&p, &none, Prospects::default(), &Definition::default()).0, Verdict::Exit);
+
+        // Cost of sales with no revenue on record is a loss too, not "keep".
+        let p = profitability_from(&account(0, Some(5_000)), None, false, &Effort::default(), &Definition::default());
+        let (v, why) = verdict(&p, &none, Prospects::default(), &Definition::default());
+        assert_eq!(v, Verdict::Exit, "{why:?}");
+        assert!(why[0].contains("5000.00 of cost of sales") && why[0].ends_with("loses 5000.00"), "{why:?}");
+        // Only credit notes in the window: no margin share, and a loss.
+        let p = profitability_from(
+            &account(0, None),
+            Some(Money::from_units(-200)),
+            true,
+            &Effort::default(),
+            &Definition::default(),
+        );
+        assert_eq!(p.margin_pct, None);
+        assert_eq!(verdict(&p, &none, Prospects::default(), &Definition::default()).0, Verdict::Exit);
+        // Nothing in, nothing out: nothing to act on.
+        let p =
+            profitability_from(&account(0, None), Some(Money::ZERO), true, &Effort::default(), &Definition::default());
+        assert_eq!(verdict(&p, &none, Prospects::default(), &Definition::default()).0, Verdict::Keep);
     }
 }
