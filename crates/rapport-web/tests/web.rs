@@ -416,6 +416,15 @@ async fn the_dashboard_shows_the_figures_of_the_reports(store: Store) {
     // Every surveyed account is a bubble linking to its page.
     assert_eq!(page.matches("<circle class=\"bubble").count(), 4);
     assert!(page.contains("href=\"/accounts/A1\""));
+    // Movers are accounts with enough answers in both waves: A1 (3 and 3) fell from 100 to
+    // 33.3; B1 (0 and 3 from two people) and A2 swung by 200 on two answers each, which is noise.
+    let movers = &page[page.find("<section class=\"movers\">").unwrap()..];
+    let movers = &movers[..movers.find("</section>").unwrap()];
+    assert!(movers.contains("href=\"/accounts/A1\"") && movers.contains("▼ 66.7"), "{movers}");
+    assert!(
+        !movers.contains("200.0") && movers.contains("No account with enough answers in both waves gained"),
+        "{movers}"
+    );
     // A wave just created, with no answer yet, is offered in the wave select, but the one
     // shown stays selected, so that applying another filter keeps showing it.
     respond::wave(&store, "2026-Q3", false).await;

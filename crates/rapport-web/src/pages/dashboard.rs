@@ -389,14 +389,20 @@ async fn compute(state: &AppState, viewer: &Viewer, view: ViewQuery) -> Result<O
         })
         .collect();
 
-    // Movers: accounts surveyed in both waves, by NPS change.
+    // Movers: accounts measured in both waves (enough answers in each: a swing of one answer
+    // is noise, not news), by NPS change.
     let (mut falls, mut rises) = (Vec::new(), Vec::new());
     if let Some((before, _)) = &previous {
-        let was: HashMap<usize, (Option<f64>, Quadrant)> =
-            before.placements.iter().map(|pl| (pl.account, (pl.loyalty.nps, pl.quadrant))).collect();
+        let was: HashMap<usize, (Option<f64>, Quadrant)> = before
+            .placements
+            .iter()
+            .filter(|pl| !pl.loyalty.low_sample)
+            .map(|pl| (pl.account, (pl.loyalty.nps, pl.quadrant)))
+            .collect();
         let mut changes: Vec<(f64, &rapport_core::quadrant::Placement<usize>, Quadrant)> = matrix
             .placements
             .iter()
+            .filter(|pl| !pl.loyalty.low_sample)
             .filter_map(|pl| {
                 let (Some(nps_was), q_was) = *was.get(&pl.account)? else { return None };
                 Some((pl.loyalty.nps? - nps_was, pl, q_was))
