@@ -63,10 +63,10 @@ pub struct LoyaltyRevenueInput<K> {
     pub nps_before: Option<f64>,
     /// NPS in the later wave (`None` if unsurveyed).
     pub nps_after: Option<f64>,
-    /// Revenue in the earlier period.
-    pub revenue_before: Money,
-    /// Revenue in the later period.
-    pub revenue_after: Money,
+    /// Revenue in the earlier period (`None`: not reported).
+    pub revenue_before: Option<Money>,
+    /// Revenue in the later period (`None`: not reported yet, which is no fall to nothing).
+    pub revenue_after: Option<Money>,
 }
 
 /// One account's loyalty change and revenue change.
@@ -76,10 +76,10 @@ pub struct LoyaltyRevenueChange<K> {
     pub account: K,
     /// NPS after − NPS before; `None` unless surveyed in both waves.
     pub nps_change: Option<f64>,
-    /// Exact revenue change, after − before.
-    pub revenue_change: Money,
-    /// 100 × (after − before) / before; `None` when the earlier revenue is ≤ 0 (no base to
-    /// grow from).
+    /// Exact revenue change, after − before; `None` unless both periods are reported.
+    pub revenue_change: Option<Money>,
+    /// 100 × (after − before) / before; `None` when either period is not reported, or the
+    /// earlier revenue is ≤ 0 (no base to grow from).
     pub revenue_change_pct: Option<f64>,
 }
 
@@ -100,13 +100,15 @@ pub fn loyalty_vs_revenue<K: Clone>(inputs: &[LoyaltyRevenueInput<K>]) -> Loyalt
     let accounts: Vec<LoyaltyRevenueChange<K>> = inputs
         .iter()
         .map(|i| {
-            let before = i.revenue_before.cents();
-            let change = i128::from(i.revenue_after.cents()) - i128::from(before);
+            let both = i.revenue_before.zip(i.revenue_after);
             LoyaltyRevenueChange {
                 account: i.account.clone(),
                 nps_change: i.nps_before.zip(i.nps_after).map(|(b, a)| a - b),
-                revenue_change: i.revenue_after - i.revenue_before,
-                revenue_change_pct: (before > 0).then(|| 100.0 * change as f64 / before as f64),
+                revenue_change: both.map(|(before, after)| after - before),
+                revenue_change_pct: both.filter(|(before, _)| before.cents() > 0).map(|(before, after)| {
+                    let change = i128::from(after.cents()) - i128::from(before.cents());
+                    100.0 * change as f64 / before.cents() as f64
+                }),
             }
         })
         .collect();
@@ -174,8 +176,8 @@ mod tests {
             account,
             nps_before: before,
             nps_after: after,
-            revenue_before: Money::from_units(rev0),
-            revenue_after: Money::from_units(rev1),
+            revenue_before: Some(Money::from_units(rev0)),
+            revenue_after: Some(Money::from_units(rev1)),
         }
     }
 
@@ -188,10 +190,14 @@ mod tests {
         ]);
         let a = &r.accounts;
         assert_eq!((a[0].nps_change, a[0].revenue_change_pct), (Some(20.0), Some(50.0)));
-        assert_eq!(a[0].revenue_change, Money::from_units(50));
+        assert_eq!(a[0].revenue_change, Some(Money::from_units(50)));
         assert_eq!((a[1].nps_change, a[1].revenue_change_pct), (None, Some(-50.0)));
         assert_eq!((a[2].nps_change, a[2].revenue_change_pct), (Some(-50.0), None));
         assert_eq!((r.n, r.correlation), (1, None));
+        // A period not reported yet is unknown, not a fall to nothing.
+        let late = LoyaltyRevenueInput { revenue_after: None, ..input(4, Some(0.0), Some(10.0), 100, 0) };
+        let r = loyalty_vs_revenue(&[late]);
+        assert_eq!((r.accounts[0].revenue_change, r.accounts[0].revenue_change_pct, r.n), (None, None, 0));
     }
 
     #[test]

@@ -942,8 +942,8 @@ async fn loyalty_revenue(
             account: i,
             nps_before: b.nps(),
             nps_after: n.nps(),
-            revenue_before: billed_in(before, own).unwrap_or(Money::ZERO),
-            revenue_after: billed_in(after, own).unwrap_or(Money::ZERO),
+            revenue_before: billed_in(before, own),
+            revenue_after: billed_in(after, own),
         });
     }
     let result = loyalty_vs_revenue(&inputs);
@@ -958,8 +958,8 @@ async fn loyalty_revenue(
                 Value::num(input.nps_before, 1),
                 Value::num(input.nps_after, 1),
                 Value::num(change.nps_change, 1),
-                Value::Money(input.revenue_before),
-                Value::Money(input.revenue_after),
+                input.revenue_before.map_or(Value::Empty, Value::Money),
+                input.revenue_after.map_or(Value::Empty, Value::Money),
                 Value::num(change.revenue_change_pct, 1),
             ];
             (change.nps_change, row)
