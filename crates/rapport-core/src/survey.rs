@@ -69,6 +69,11 @@ pub enum QuestionKind {
     Rating {
         /// The label of 1, 2, 3, 4 and 5.
         labels: [Texts; 5],
+        /// True when it asks how much something matters ("how important is our brand")
+        /// rather than how good an experience was: still a driver the analytics correlate
+        /// with loyalty, but a low rating is nothing to fix.
+        #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+        importance: bool,
     },
     /// One of several options.
     SingleChoice {
@@ -150,6 +155,15 @@ impl Survey {
         self.questions.iter().filter(|q| matches!(q.kind, QuestionKind::Rating { .. })).map(|q| q.key.as_str())
     }
 
+    /// The keys of the rating questions that ask how much something matters, not how good it
+    /// was (see [`QuestionKind::Rating`]).
+    pub fn importance_keys(&self) -> impl Iterator<Item = &str> {
+        self.questions
+            .iter()
+            .filter(|q| matches!(q.kind, QuestionKind::Rating { importance: true, .. }))
+            .map(|q| q.key.as_str())
+    }
+
     /// Checks everything a wave relies on: one required NPS question keyed `ltr`, unique
     /// keys, every text in every language, options on every choice, a small logo.
     pub fn validate(&self) -> Result<(), DefinitionError> {
@@ -201,7 +215,7 @@ impl Survey {
                     self.check_texts(&format!("{at}, its low label"), low)?;
                     self.check_texts(&format!("{at}, its high label"), high)?;
                 }
-                QuestionKind::Rating { labels } => {
+                QuestionKind::Rating { labels, .. } => {
                     for (n, label) in labels.iter().enumerate() {
                         self.check_texts(&format!("{at}, the label of {}", n + 1), label)?;
                     }
@@ -275,7 +289,7 @@ pub fn relationship_template(sender: Sender) -> Survey {
         key: key.into(),
         text: t(en, de),
         required: false,
-        kind: QuestionKind::Rating { labels },
+        kind: QuestionKind::Rating { labels, importance: false },
     };
     let choice = |key: &str, en: &str, de: &str| Choice { key: key.into(), text: t(en, de) };
     Survey {
@@ -331,18 +345,24 @@ pub fn relationship_template(sender: Sender) -> Survey {
                 "Wie bewerten Sie den Gegenwert für Ihre Ausgaben?",
                 performance(),
             ),
-            rating(
-                "brand",
-                "How important to your buying decision is our brand and the service promise it makes?",
-                "Wie wichtig sind unsere Marke und ihr Serviceversprechen für Ihre Kaufentscheidung?",
-                [
-                    t("Not important", "Nicht wichtig"),
-                    t("Slightly important", "Wenig wichtig"),
-                    t("Moderately important", "Mittelmäßig wichtig"),
-                    t("Very important", "Sehr wichtig"),
-                    t("Decisive", "Entscheidend"),
-                ],
-            ),
+            Question {
+                kind: QuestionKind::Rating {
+                    labels: [
+                        t("Not important", "Nicht wichtig"),
+                        t("Slightly important", "Wenig wichtig"),
+                        t("Moderately important", "Mittelmäßig wichtig"),
+                        t("Very important", "Sehr wichtig"),
+                        t("Decisive", "Entscheidend"),
+                    ],
+                    importance: true,
+                },
+                ..rating(
+                    "brand",
+                    "How important to your buying decision is our brand and the service promise it makes?",
+                    "Wie wichtig sind unsere Marke und ihr Serviceversprechen für Ihre Kaufentscheidung?",
+                    performance(),
+                )
+            },
             rating(
                 "promise",
                 "Do we deliver the experience our marketing and sales force promised?",
@@ -423,6 +443,7 @@ mod tests {
         assert!(text_in(&s.question("ltr").unwrap().text, "de").contains("Acme Industrial"));
         assert_eq!(s.drivers().collect::<Vec<_>>(), ["product", "delivery", "support", "value", "brand", "promise"]);
         assert!(s.question("brand").is_some_and(|q| text_in(&q.text, "en").contains("service promise")));
+        assert_eq!(s.importance_keys().collect::<Vec<_>>(), ["brand"], "brand asks how much it matters");
         assert!(s.question("promise").is_some_and(|q| text_in(&q.text, "en").contains("marketing and sales force")));
     }
 

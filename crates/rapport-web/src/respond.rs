@@ -525,7 +525,7 @@ fn render_form(status: StatusCode, form: FormContext<'_>, answers: &Answers, err
                     text_in(low, lang).to_string(),
                     text_in(high, lang).to_string(),
                 ),
-                QuestionKind::Rating { labels } => {
+                QuestionKind::Rating { labels, .. } => {
                     ("rating", score_options(1..=5, Some(labels)), String::new(), String::new())
                 }
                 QuestionKind::SingleChoice { options } | QuestionKind::MultipleChoice { options } => {

@@ -4,7 +4,7 @@
 //! questions. A printable page; after the meeting, its notes and outcomes are recorded here
 //! and the outcomes become action plan items.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 use askama::Template;
 use axum::extract::{Form, Path, State};
@@ -116,10 +116,18 @@ pub async fn show(
         None => Vec::new(),
     };
 
-    // The weakest experience: the lowest mean rating among the answers.
+    // The weakest experience: the lowest mean rating among the answers, leaving out the
+    // questions of how much something matters (a low "how important is our brand" is no
+    // fault to fix), as any survey marks them.
+    let importance: BTreeSet<String> = store
+        .list_surveys()
+        .await?
+        .iter()
+        .flat_map(|v| v.survey.importance_keys().map(str::to_string).collect::<Vec<_>>())
+        .collect();
     let mut sums: BTreeMap<&str, (f64, f64)> = BTreeMap::new();
     for r in &respondents {
-        for (k, v) in &r.scores {
+        for (k, v) in r.scores.iter().filter(|(k, _)| !importance.contains(k.as_str())) {
             let e = sums.entry(k.as_str()).or_default();
             e.0 += f64::from(*v);
             e.1 += 1.0;

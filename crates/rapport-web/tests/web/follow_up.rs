@@ -403,6 +403,17 @@ pub async fn a_briefing_splits_the_discussion_and_a_recorded_meeting_becomes_act
         assert!(page.contains(text), "{text} in the briefing");
     }
     assert!(page.contains("Done in the last 90 days <small>(no review recorded;"), "no review yet");
+    // The weakest experience leaves out what a survey asks as importance: a brand that matters
+    // little to them (1 of 5) is nothing to fix; a delivery rated 2 is.
+    store.save_survey(&rapport_core::survey::relationship_template(rapport_demo::survey::sender())).await.unwrap();
+    let rated = "contact_id,wave,submitted_at,ltr,brand,delivery\n\
+                 A1-0,2026-Q2,2026-05-11T10:00:00Z,9,1,2\n\
+                 A1-1,2026-Q2,2026-05-11T10:00:00Z,10,1,3\n";
+    rapport_store::import::import_reader(&store, Kind::Responses, rated.as_bytes(), Default::default(), &mut |_| {})
+        .await
+        .unwrap();
+    let (_, page) = super::get(&am1, addr, "/accounts/A1/briefing").await;
+    assert!(page.contains("Their weakest experience is delivery (2.5 of 5)"), "{page}");
     let (_, hostile) = super::get(&am1, addr, "/accounts/A2/briefing").await;
     assert!(!hostile.contains("<script>alert"), "the script-named account is text");
 
