@@ -883,7 +883,19 @@ async fn account_strategy_and_settings_are_changed_over_the_api_by_whom_the_app_
     let not_exec = serde_json::json!({"sponsor": "am2@test.example"});
     let (status, problem) = send(addr, &admin, Method::PUT, "/api/v1/accounts/A2/sponsor", Some(&not_exec)).await;
     assert_eq!(status, StatusCode::BAD_REQUEST);
-    assert!(problem["detail"].as_str().unwrap().contains("is not an executive"), "{problem}");
+    assert!(
+        problem["detail"].as_str().unwrap().contains("is an account manager in Rapport, not an executive"),
+        "{problem}"
+    );
+    let (_, problem) = send(
+        addr,
+        &admin,
+        Method::PUT,
+        "/api/v1/accounts/A2/sponsor",
+        Some(&serde_json::json!({"sponsor": "x@y.example"})),
+    )
+    .await;
+    assert!(problem["detail"].as_str().unwrap().contains("is not an executive who signs in"), "{problem}");
     let nobody = serde_json::json!({"sponsor": null});
     let (_, account) = send(addr, &admin, Method::PUT, "/api/v1/accounts/A2/sponsor", Some(&nobody)).await;
     assert!(account["sponsor_email"].is_null(), "{account}");

@@ -311,10 +311,22 @@ pub(crate) async fn assign_sponsor(
         .ok_or_else(|| WebError::NotFound(format!("There is no account '{account_id}'")))?;
     if let Some(s) = sponsor {
         let users = state.store.list_users().await?;
-        if !users.iter().any(|u| u.role == Role::Executive && u.email.eq_ignore_ascii_case(s)) {
-            return Err(WebError::BadRequest(format!(
-                "'{s}' is not an executive who signs in to Rapport: add them with `rapport user add {s} --role executive` first"
-            )));
+        match users.iter().find(|u| u.email.eq_ignore_ascii_case(s)) {
+            Some(u) if u.role == Role::Executive => {}
+            // `user add` updates the role of an existing user too.
+            Some(u) => {
+                return Err(WebError::BadRequest(format!(
+                    "'{s}' is an {} in Rapport, not an executive: an executive sponsors accounts (change their \
+                     role with `rapport user add {s} --role executive`), or choose one of the executives",
+                    u.role.as_str().replace('_', " ")
+                )));
+            }
+            None => {
+                return Err(WebError::BadRequest(format!(
+                    "'{s}' is not an executive who signs in to Rapport: add them with `rapport user add {s} --role \
+                     executive` first"
+                )));
+            }
         }
     }
     state.store.set_sponsor(id, sponsor).await?;

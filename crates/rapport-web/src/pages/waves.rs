@@ -203,6 +203,8 @@ struct WavePage {
     unmatched: Vec<UnmatchedAnswer>,
     /// Messages waiting for a channel this server does not send by: (channel, how many).
     stranded: Vec<(String, u64)>,
+    /// Whether the viewer sees only their own accounts (an account manager).
+    scoped: bool,
 }
 
 /// The first email invitation, as it will be sent.
@@ -260,6 +262,7 @@ pub async fn show(
             Vec::new()
         },
         manage,
+        scoped: scope.is_some(),
         sends: state.delivery_channels.join(" and "),
         preview,
         wave,
