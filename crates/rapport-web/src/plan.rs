@@ -18,8 +18,7 @@ pub async fn owner_and_due_problem(
         return Ok(Some(format!("the due date {due} is past: choose today ({today}) or a later day")));
     }
     if let Some(owner) = owner.map(str::trim).filter(|o| !o.is_empty()) {
-        let users = store.list_users().await?;
-        if !users.iter().any(|u| u.email.eq_ignore_ascii_case(owner)) {
+        if store.user_login(owner).await?.is_none() {
             return Ok(Some(format!(
                 "no user has the email '{owner}': give the email of someone who signs in to Rapport (an \
                  administrator adds people with `rapport user add`), or leave the owner empty for the account's owner"

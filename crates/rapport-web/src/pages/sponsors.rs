@@ -310,8 +310,7 @@ pub(crate) async fn assign_sponsor(
         .await?
         .ok_or_else(|| WebError::NotFound(format!("There is no account '{account_id}'")))?;
     if let Some(s) = sponsor {
-        let users = state.store.list_users().await?;
-        match users.iter().find(|u| u.email.eq_ignore_ascii_case(s)) {
+        match state.store.user_login(s).await? {
             Some(u) if u.role == Role::Executive => {}
             // `user add` updates the role of an existing user too.
             Some(u) => {
