@@ -20,7 +20,8 @@ const RULES: &str = "alert_rules";
 /// An alert to raise.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct NewAlert {
-    /// What it is about, unique: e.g. `answer:42`, `problem:7:3` (account 7 in wave 3).
+    /// What it is about, unique: e.g. `contact:42:wave:3` (a contact's answers in wave 3),
+    /// `problem:7:3` (account 7 in wave 3).
     pub key: String,
     /// The rule that fired.
     pub kind: AlertKind,
@@ -32,6 +33,15 @@ pub struct NewAlert {
     pub response_id: Option<i64>,
     /// Why, in words.
     pub detail: String,
+}
+
+/// An answer the follow-up scanner settles, with the follow-up it belongs to.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SettledAnswer {
+    /// The response.
+    pub response_id: i64,
+    /// The key of the alert its contact's answers in its wave raise (see [`NewAlert::key`]).
+    pub follow_up: String,
 }
 
 /// An alert just raised, with the follow-up task it opened: what notifications are made of.
@@ -80,6 +90,8 @@ pub struct PendingAnswer {
     pub wave_id: i64,
     /// The wave's name.
     pub wave_name: String,
+    /// The contact (internal id).
+    pub contact_id: i64,
     /// The contact's CRM id.
     pub contact_external_id: String,
     /// The contact's name.
@@ -187,6 +199,22 @@ async fn raise_in(
     let messages: Vec<Message> = raised.iter().flat_map(compose).collect();
     enqueue_in(tx, &messages, now).await?;
     Ok(raised)
+}
+
+/// Brings alerts raised before up to their latest answer: what it said, and which it was.
+async fn restate(tx: &mut Tx, alerts: &[&NewAlert]) -> Result<(), StoreError> {
+    on_tx!(tx, |t| {
+        let mut qb = QueryBuilder::new("WITH v (restated_key, restated_kind, restated_detail, restated_response) AS (");
+        qb.push_values(alerts, |mut b, a| {
+            b.push_bind(&a.key).push_bind(a.kind.as_str()).push_bind(&a.detail).push_bind(a.response_id);
+        });
+        qb.push(
+            ") UPDATE alerts SET kind = v.restated_kind, detail = v.restated_detail, response_id = v.restated_response \
+             FROM v WHERE alerts.key = v.restated_key",
+        );
+        qb.build().execute(&mut **t).await?.rows_affected()
+    });
+    Ok(())
 }
 
 /// Alerts per statement (7 values each).
@@ -354,7 +382,7 @@ impl Store {
     /// Up to `limit` answers waiting for the alert rules, oldest first.
     pub async fn pending_answers(&self, limit: i64) -> Result<Vec<PendingAnswer>, StoreError> {
         let sql = "SELECT r.id AS response_id, r.account_id, a.external_id AS account_external_id, \
-                   a.name AS account_name, r.wave_id, w.name AS wave_name, c.external_id AS contact_external_id, \
+                   a.name AS account_name, r.wave_id, w.name AS wave_name, r.contact_id, c.external_id AS contact_external_id, \
                    c.name AS contact_name, r.ltr, r.comment, r.scores, r.submitted_at \
                    FROM response_inbox i JOIN responses r ON r.id = i.response_id \
                    JOIN accounts a ON a.id = r.account_id JOIN contacts c ON c.id = r.contact_id \
@@ -365,9 +393,15 @@ impl Store {
     /// Settles answers taken from [`Store::pending_answers`] in one transaction: raises their
     /// `alerts` (each with its task and messages), queues their `events`, and takes them off
     /// the list. Returns the alerts raised now (not those raised before).
+    ///
+    /// Each answer names the follow-up it belongs to (the key its alert has, one per contact
+    /// and wave). An answer whose follow-up was raised before, by an earlier answer, raises
+    /// nothing new: it is linked to that alert's task, and when it trips the rules too, the
+    /// alert says what the latest answer said. So a contact who corrects a score or adds to a
+    /// comment gives the account owner one task, not two.
     pub async fn settle_answers(
         &self,
-        response_ids: &[i64],
+        answers: &[SettledAnswer],
         alerts: &[NewAlert],
         events: &[Message],
         deadline: Duration,
@@ -375,14 +409,70 @@ impl Store {
         compose: Compose<'_>,
     ) -> Result<Vec<RaisedAlert>, StoreError> {
         let mut tx = Tx::begin(self).await?;
-        let raised = raise_in(&mut tx, alerts, deadline, now, compose).await?;
+        let mut keys: Vec<&str> = answers.iter().map(|a| a.follow_up.as_str()).collect();
+        keys.extend(alerts.iter().map(|a| a.key.as_str()));
+        keys.sort_unstable();
+        keys.dedup();
+        let mut task_of: HashMap<String, i64> = HashMap::new();
+        let mut raised_before = std::collections::HashSet::new();
+        for chunk in keys.chunks(RAISE_CHUNK) {
+            let found: Vec<(String, Option<i64>)> = on_tx!(&mut tx, |t| {
+                let mut qb = QueryBuilder::new(
+                    "SELECT al.key, t.id FROM alerts al LEFT JOIN tasks t ON t.alert_id = al.id WHERE al.key IN (",
+                );
+                let mut sep = qb.separated(", ");
+                for key in chunk {
+                    sep.push_bind(*key);
+                }
+                qb.push(")");
+                qb.build_query_as().fetch_all(&mut **t).await?
+            });
+            for (key, task) in found {
+                if let Some(task) = task {
+                    task_of.insert(key.clone(), task);
+                }
+                raised_before.insert(key);
+            }
+        }
+        // The latest answer of a follow-up speaks for it (answers come oldest first).
+        let mut latest: HashMap<&str, &NewAlert> = HashMap::new();
+        for a in alerts {
+            latest.insert(a.key.as_str(), a);
+        }
+        let (again, fresh): (Vec<&NewAlert>, Vec<&NewAlert>) = alerts
+            .iter()
+            .filter(|a| std::ptr::eq(latest[a.key.as_str()], *a))
+            .partition(|a| raised_before.contains(&a.key));
+        for chunk in again.chunks(RAISE_CHUNK) {
+            restate(&mut tx, chunk).await?;
+        }
+        let fresh: Vec<NewAlert> = fresh.into_iter().cloned().collect();
+        let raised = raise_in(&mut tx, &fresh, deadline, now, compose).await?;
+        let key_of: HashMap<i64, &str> = answers.iter().map(|a| (a.response_id, a.follow_up.as_str())).collect();
+        for r in &raised {
+            if let Some(key) = r.response_id.and_then(|id| key_of.get(&id)) {
+                task_of.insert((*key).to_string(), r.task_id);
+            }
+        }
+        let links: Vec<(i64, i64)> =
+            answers.iter().filter_map(|a| Some((*task_of.get(&a.follow_up)?, a.response_id))).collect();
+        for chunk in links.chunks(RAISE_CHUNK) {
+            on_tx!(&mut tx, |t| {
+                let mut qb = QueryBuilder::new("INSERT INTO task_responses (task_id, response_id) ");
+                qb.push_values(chunk, |mut b, (task, response)| {
+                    b.push_bind(*task).push_bind(*response);
+                });
+                qb.push(" ON CONFLICT DO NOTHING");
+                qb.build().execute(&mut **t).await?.rows_affected()
+            });
+        }
         enqueue_in(&mut tx, events, now).await?;
-        for chunk in response_ids.chunks(RAISE_CHUNK) {
+        for chunk in answers.chunks(RAISE_CHUNK) {
             on_tx!(&mut tx, |t| {
                 let mut qb = QueryBuilder::new("DELETE FROM response_inbox WHERE response_id IN (");
                 let mut sep = qb.separated(", ");
-                for id in chunk {
-                    sep.push_bind(*id);
+                for a in chunk {
+                    sep.push_bind(a.response_id);
                 }
                 qb.push(")");
                 qb.build().execute(&mut **t).await?.rows_affected()

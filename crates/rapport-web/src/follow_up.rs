@@ -18,7 +18,7 @@ use std::sync::Arc;
 use rapport_core::alert::AlertRules;
 use rapport_core::event::EventType;
 use rapport_store::Store;
-use rapport_store::alerts::{NewAlert, PendingAnswer, RaisedAlert};
+use rapport_store::alerts::{NewAlert, PendingAnswer, RaisedAlert, SettledAnswer};
 use rapport_store::outbox::{Attempt, Delivery, OutboxEntry};
 use rapport_store::report_cache::ReportCache;
 use rapport_store::webhooks::Webhook;
@@ -153,11 +153,14 @@ impl FollowUp {
         }
         let mut alerts = Vec::new();
         let mut events = Vec::new();
+        let mut settled = Vec::with_capacity(pending.len());
         for a in &pending {
+            // One follow-up per contact and wave: a second answer joins the first's task.
+            let follow_up = format!("contact:{}:wave:{}", a.contact_id, a.wave_id);
             let ltr = u8::try_from(a.ltr).unwrap_or(0);
             if let Some((kind, detail)) = rules.check_answer(ltr, a.comment.as_deref()) {
                 alerts.push(NewAlert {
-                    key: format!("answer:{}", a.response_id),
+                    key: follow_up.clone(),
                     kind,
                     account_id: a.account_id,
                     wave_id: Some(a.wave_id),
@@ -165,6 +168,7 @@ impl FollowUp {
                     detail: format!("{} of {}: {detail}", a.contact_name, a.account_name),
                 });
             }
+            settled.push(SettledAnswer { response_id: a.response_id, follow_up });
             let id = format!("response:{}", a.response_id);
             events.extend(messages::events(hooks, EventType::ResponseSubmitted, &id, a.submitted_at, || {
                 messages::response_data(a)
@@ -175,9 +179,8 @@ impl FollowUp {
             let answer = r.response_id.and_then(|id| by_id.get(&id).copied());
             messages::alert_raised(r, answer, hooks, &self.public_url)
         };
-        let ids: Vec<i64> = pending.iter().map(|a| a.response_id).collect();
         let deadline = Duration::hours(i64::from(rules.deadline_hours));
-        let raised = self.store.settle_answers(&ids, &alerts, &events, deadline, now, &compose).await?;
+        let raised = self.store.settle_answers(&settled, &alerts, &events, deadline, now, &compose).await?;
         Ok((pending.len() as u64, raised.len() as u64))
     }
 

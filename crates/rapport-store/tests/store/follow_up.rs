@@ -4,7 +4,9 @@
 use rapport_core::alert::AlertKind;
 use rapport_core::task::{Function, TaskStatus};
 use rapport_core::user::Role;
-use rapport_store::alerts::{NewAlert, QuadrantMove, QuadrantState, RaisedAlert};
+use rapport_store::alerts::{
+    AlertFilter, NewAlert, PendingAnswer, QuadrantMove, QuadrantState, RaisedAlert, SettledAnswer,
+};
 use rapport_store::outbox::{Attempt, Delivery, Message};
 use rapport_store::reviews::NewReview;
 use rapport_store::tasks::{NewTask, TaskError, TaskFilter, TaskView};
@@ -48,25 +50,37 @@ fn note(key: &str, to: &str) -> Message {
     }
 }
 
+/// The follow-up an answer belongs to: its contact in its wave, as the scanner keys it.
+fn follow_up(a: &PendingAnswer) -> String {
+    format!("contact:{}:wave:{}", a.contact_id, a.wave_id)
+}
+
+fn settled(pending: &[PendingAnswer]) -> Vec<SettledAnswer> {
+    pending.iter().map(|a| SettledAnswer { response_id: a.response_id, follow_up: follow_up(a) }).collect()
+}
+
+fn detractor_alert(a: &PendingAnswer, detail: &str) -> NewAlert {
+    NewAlert {
+        key: follow_up(a),
+        kind: AlertKind::Detractor,
+        account_id: a.account_id,
+        wave_id: Some(a.wave_id),
+        response_id: Some(a.response_id),
+        detail: detail.into(),
+    }
+}
+
 pub async fn recent_answers_wait_for_the_rules_and_an_alert_is_raised_once(store: Store) {
     answered(&store).await;
     let pending = store.pending_answers(100).await.unwrap();
     assert_eq!(pending.len(), 3, "last year's answer is history and raises nothing");
     let detractor = pending.iter().find(|a| a.ltr == 3).unwrap();
     assert_eq!((detractor.contact_name.as_str(), detractor.wave_name.as_str()), ("Ana Ruiz", "2026-Q4"));
-    let alert = NewAlert {
-        key: format!("answer:{}", detractor.response_id),
-        kind: AlertKind::Detractor,
-        account_id: detractor.account_id,
-        wave_id: Some(detractor.wave_id),
-        response_id: Some(detractor.response_id),
-        detail: "likelihood to recommend 3".into(),
-    };
+    let alert = detractor_alert(detractor, "likelihood to recommend 3");
     let compose = |r: &RaisedAlert| vec![note(&format!("task:{}", r.task_id), r.owner_email.as_deref().unwrap())];
     let now = OffsetDateTime::now_utc();
-    let ids: Vec<i64> = pending.iter().map(|a| a.response_id).collect();
     let raised = store
-        .settle_answers(&ids, std::slice::from_ref(&alert), &[], Duration::hours(48), now, &compose)
+        .settle_answers(&settled(&pending), std::slice::from_ref(&alert), &[], Duration::hours(48), now, &compose)
         .await
         .unwrap();
     assert_eq!(raised.len(), 1);
@@ -86,6 +100,43 @@ pub async fn recent_answers_wait_for_the_rules_and_an_alert_is_raised_once(store
     let log = store.outbox_log(None, None, None, 10).await.unwrap();
     assert_eq!(log.len(), 1);
     assert_eq!(log[0].recipient, "ana@rapport.example");
+}
+
+pub async fn a_contacts_second_answer_in_a_wave_joins_the_follow_up_the_first_opened(store: Store) {
+    answered(&store).await;
+    let compose = |r: &RaisedAlert| vec![note(&format!("task:{}", r.task_id), r.owner_email.as_deref().unwrap())];
+    let (deadline, now) = (Duration::hours(48), OffsetDateTime::now_utc());
+    let pending = store.pending_answers(100).await.unwrap();
+    let first = pending.iter().find(|a| a.ltr == 3).unwrap();
+    let alert = detractor_alert(first, "score 3");
+    store.settle_answers(&settled(&pending), &[alert], &[], deadline, now, &compose).await.unwrap();
+
+    // Ana answers again in the same wave, twice (lower, then with a longer comment), and
+    // C2 for the first time as a detractor: one new alert, for C2; Ana's answers join her task.
+    let csv = format!(
+        "contact_id,wave,submitted_at,ltr,comment\n\
+         C1,2026-Q4,{},2,Switching\n\
+         C1,2026-Q4,{},1,Switching: the last three deliveries were late\n\
+         C2,2026-Q4,{},4,\n",
+        (now - Duration::hours(2)).format(&Rfc3339).unwrap(),
+        (now - Duration::hours(1)).format(&Rfc3339).unwrap(),
+        (now - Duration::hours(1)).format(&Rfc3339).unwrap(),
+    );
+    import(&store, Kind::Responses, &csv).await.unwrap();
+    let again = store.pending_answers(100).await.unwrap();
+    assert_eq!(again.len(), 3);
+    let alerts: Vec<NewAlert> = again.iter().map(|a| detractor_alert(a, &format!("score {}", a.ltr))).collect();
+    let raised = store.settle_answers(&settled(&again), &alerts, &[], deadline, now, &compose).await.unwrap();
+    assert_eq!(raised.iter().map(|r| r.detail.as_str()).collect::<Vec<_>>(), ["score 4"], "only C2's is new");
+
+    let tasks = store.list_tasks(&TaskFilter::default(), now, 100).await.unwrap();
+    assert_eq!(tasks.len(), 2, "one task per contact and wave");
+    let alerts = store.list_alerts(&AlertFilter::default(), 10).await.unwrap();
+    let ana = alerts.iter().find(|a| a.detail == "score 1").expect("Ana's alert says what her latest answer said");
+    let linked = store.task_answers(ana.task_id.unwrap()).await.unwrap();
+    assert_eq!(linked.iter().map(|a| a.ltr).collect::<Vec<_>>(), [3, 2, 1], "her task shows every answer since");
+    let log = store.outbox_log(None, None, None, 10).await.unwrap();
+    assert_eq!(log.len(), 2, "one email per follow-up, none for an answer that joins one");
 }
 
 pub async fn quadrant_moves_are_recorded_together_and_a_stale_one_is_left_out(store: Store) {

@@ -70,6 +70,20 @@ pub async fn a_detractor_reaches_the_owner_once_and_an_overdue_follow_up_reaches
     assert_eq!(fu.scan(now).await.unwrap(), ScanSummary::default());
     assert_eq!(fu.deliver_due().await.unwrap(), 0);
 
+    // The contact answers again in the wave, angrier: the answer joins the task already open
+    // (no second alert, task or email).
+    let at = (OffsetDateTime::now_utc() - Duration::minutes(30)).format(&Rfc3339).unwrap();
+    let csv = format!("contact_id,wave,submitted_at,ltr,comment\nA1-2,2026-Q4,{at},0,We are cancelling\n");
+    rapport_store::import::import_reader(&store, Kind::Responses, csv.as_bytes(), Default::default(), &mut |_| {})
+        .await
+        .unwrap();
+    let s = fu.scan(now).await.unwrap();
+    assert_eq!((s.answers, s.alerts), (1, 0), "{s:?}");
+    assert_eq!(fu.deliver_due().await.unwrap(), 0);
+    assert_eq!(store.list_tasks(&TaskFilter::default(), now, 10).await.unwrap().len(), 1);
+    let linked = store.task_answers(task.id).await.unwrap();
+    assert_eq!(linked.iter().map(|a| a.ltr).collect::<Vec<_>>(), [2, 0]);
+
     // Two days later (now), still open: the owner's manager hears of it, once.
     let later = OffsetDateTime::now_utc();
     assert_eq!(fu.scan(later).await.unwrap().escalations, 1);
