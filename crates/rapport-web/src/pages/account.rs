@@ -91,7 +91,8 @@ struct AccountPage {
     /// The action plan and follow-ups (signed-in users only; None on shared pages).
     plan: Option<Vec<TaskRow>>,
     functions: Vec<&'static str>,
-    today: String,
+    /// The plan item form: what was typed when it was refused, with why.
+    draft: PlanDraft,
     now: time::OffsetDateTime,
     /// The portfolio assessment of the account (signed-in users only: margins are not for
     /// share links).
@@ -132,6 +133,18 @@ impl AccountPage {
     }
 }
 
+/// The plan item form as typed: empty (due today) on a fresh page; as the user left it, with
+/// what to fix, when it was refused, so that nothing typed is lost.
+#[derive(Debug, Clone, Default)]
+pub struct PlanDraft {
+    pub description: String,
+    pub function: String,
+    pub owner: String,
+    pub due: String,
+    pub answers: String,
+    pub error: Option<String>,
+}
+
 /// GET /accounts/{account_id}.
 pub async fn account(
     State(state): State<AppState>,
@@ -139,7 +152,7 @@ pub async fn account(
     Path(account_id): Path<String>,
     Query(view): Query<ViewQuery>,
 ) -> Result<Html<String>, WebError> {
-    render(&state, &Viewer::of(&user), &account_id, view).await
+    render(&state, &Viewer::of(&user), &account_id, view, PlanDraft::default()).await
 }
 
 /// The whole portfolio (an account's quadrant uses the portfolio's thresholds) and the index
@@ -170,6 +183,7 @@ pub async fn render(
     viewer: &Viewer,
     account_id: &str,
     view: ViewQuery,
+    mut draft: PlanDraft,
 ) -> Result<Html<String>, WebError> {
     let (store, cache) = (&state.store, &state.cache);
     let (p, index) = portfolio_with(state, viewer, account_id).await?;
@@ -266,7 +280,12 @@ pub async fn render(
             None => None,
         },
         functions: Function::ALL.map(Function::as_str).to_vec(),
-        today: now.date().to_string(),
+        draft: {
+            if draft.due.is_empty() {
+                draft.due = now.date().to_string();
+            }
+            draft
+        },
         now,
         assessment: match viewer.user {
             Some(_) => Some(crate::pages::assessment::of_account(state, &p, index).await?),

@@ -195,6 +195,8 @@ pub async fn open(State(state): State<AppState>, Path(token): Path<String>) -> R
             let view = axum::extract::Query::<ViewQuery>::try_from_uri(&uri).map_err(|_| gone())?.0;
             dashboard::render(&state, &viewer, view).await
         }
-        ShareKind::Account => account::render(&state, &viewer, &link.target, ViewQuery::default()).await,
+        ShareKind::Account => {
+            account::render(&state, &viewer, &link.target, ViewQuery::default(), Default::default()).await
+        }
     }
 }

@@ -6,7 +6,8 @@ use std::collections::BTreeMap;
 
 use askama::Template;
 use axum::extract::{Form, Path, Query, State};
-use axum::response::{Html, Redirect};
+use axum::http::StatusCode;
+use axum::response::{Html, IntoResponse, Redirect, Response};
 use rapport_core::task::{Function, TaskStatus};
 use rapport_core::user::Role;
 use rapport_store::tasks::{LinkedAnswer, NewTask, TaskError, TaskFilter, TaskRow, TaskView};
@@ -16,7 +17,8 @@ use time::OffsetDateTime;
 use crate::auth::CurrentUser;
 use crate::authz::Need;
 use crate::error::WebError;
-use crate::pages::account::portfolio_with;
+use crate::pages::account::{self, PlanDraft, portfolio_with};
+use crate::pages::view::ViewQuery;
 use crate::pages::view::{Layout, Viewer};
 use crate::state::AppState;
 
@@ -284,16 +286,48 @@ pub struct AddForm {
     answers: String,
 }
 
-/// POST /accounts/{account_id}/tasks.
+/// POST /accounts/{account_id}/tasks. A refused item shows the account page again with what
+/// was typed and what to fix (400), not an error page that loses it.
 pub async fn add(
     State(state): State<AppState>,
     user: CurrentUser,
     Path(account_id): Path<String>,
     Form(form): Form<AddForm>,
-) -> Result<Redirect, WebError> {
+) -> Result<Response, WebError> {
     user.check_csrf(&form.csrf)?;
     let (p, index) = portfolio_with(&state, &Viewer::of(&user), &account_id).await?;
-    let entry = &p.accounts[index];
+    let added = match plan_item(&state, &p.accounts[index], &user, &form).await {
+        Ok(task) => state.store.add_task(&task, OffsetDateTime::now_utc()).await.map_err(task_error),
+        Err(e) => Err(e),
+    };
+    match added {
+        Ok(_) => {
+            let href = percent_encoding::utf8_percent_encode(&account_id, crate::URL_SAFE).to_string();
+            Ok(Redirect::to(&format!("/accounts/{href}#plan")).into_response())
+        }
+        Err(WebError::BadRequest(why)) => {
+            let draft = PlanDraft {
+                description: form.description,
+                function: form.function,
+                owner: form.owner,
+                due: form.due,
+                answers: form.answers,
+                error: Some(why),
+            };
+            let page = account::render(&state, &Viewer::of(&user), &account_id, ViewQuery::default(), draft).await?;
+            Ok((StatusCode::BAD_REQUEST, page).into_response())
+        }
+        Err(e) => Err(e),
+    }
+}
+
+/// The plan item the form describes, or why it cannot be one.
+async fn plan_item(
+    state: &AppState,
+    entry: &rapport_store::analytics::PortfolioAccount,
+    user: &CurrentUser,
+    form: &AddForm,
+) -> Result<NewTask, WebError> {
     let description = form.description.trim();
     if description.is_empty() || description.chars().count() > 2000 {
         return Err(WebError::BadRequest("Describe the action (up to 2,000 characters)".into()));
@@ -315,7 +349,7 @@ pub async fn add(
         return Err(WebError::BadRequest(format!("{}{}", problem[..1].to_uppercase(), &problem[1..])));
     }
     let owner = Some(form.owner.trim().to_string()).filter(|o| !o.is_empty()).or(entry.account.owner_email.clone());
-    let task = NewTask {
+    Ok(NewTask {
         account_id: entry.id,
         description: description.to_string(),
         function,
@@ -323,10 +357,7 @@ pub async fn add(
         due_at: due.with_hms(23, 59, 59).expect("a valid time").assume_utc(),
         created_by: Some(user.0.email.clone()),
         response_ids,
-    };
-    state.store.add_task(&task, OffsetDateTime::now_utc()).await.map_err(task_error)?;
-    let href = percent_encoding::utf8_percent_encode(&account_id, crate::URL_SAFE).to_string();
-    Ok(Redirect::to(&format!("/accounts/{href}#plan")))
+    })
 }
 
 fn task_error(e: TaskError) -> WebError {

@@ -262,6 +262,11 @@ pub async fn follow_ups_and_plans_in_the_app_follow_ownership_and_close_with_an_
         assert_eq!(res.status(), 400);
         let page = res.text().await.unwrap();
         assert!(page.contains(says), "{page}");
+        // The account page again, with the item as typed and what to fix beside the form.
+        assert!(page.contains("<h2>Action plan and follow-ups</h2>"), "{page}");
+        assert_eq!(super::support::input_value(&page, "description"), "Call them");
+        assert_eq!(super::support::input_value(&page, "due"), due);
+        assert!(page.contains(r#"<option value="sales" selected>"#), "{page}");
     }
     let foreign = post(
         vec![
