@@ -8,7 +8,8 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use askama::Template;
 use axum::extract::{Form, Path, State};
-use axum::response::{Html, Redirect};
+use axum::http::StatusCode;
+use axum::response::{Html, IntoResponse, Redirect, Response};
 use rapport_core::briefing::{BriefingFacts, DiscussionPoints, STANDARD_QUESTIONS, Voice, discussion_points};
 use rapport_core::loyalty::{LoyaltyClass, LoyaltySummary};
 use rapport_core::quadrant::Quadrant;
@@ -66,9 +67,21 @@ struct BriefingPage {
     points: DiscussionPoints,
     questions: [&'static str; 3],
     reviews: Vec<Review>,
-    today: String,
+    /// The meeting form: what was typed when it was refused, with why.
+    draft: ReviewDraft,
     functions: Vec<&'static str>,
     now: OffsetDateTime,
+}
+
+/// The meeting form as typed: empty (held today) on a fresh page; as the user left it, with
+/// what to fix, when it was refused, so that an hour's notes are never lost to a typo.
+#[derive(Debug, Clone, Default)]
+pub struct ReviewDraft {
+    held_on: String,
+    notes: String,
+    outcomes: String,
+    due: String,
+    error: Option<String>,
 }
 
 impl BriefingPage {
@@ -87,8 +100,17 @@ pub async fn show(
     user: CurrentUser,
     Path(account_id): Path<String>,
 ) -> Result<Html<String>, WebError> {
+    render(&state, &user, &account_id, ReviewDraft::default()).await
+}
+
+async fn render(
+    state: &AppState,
+    user: &CurrentUser,
+    account_id: &str,
+    mut draft: ReviewDraft,
+) -> Result<Html<String>, WebError> {
     let (store, cache) = (&state.store, &state.cache);
-    let (p, index) = portfolio_with(&state, &Viewer::of(&user), &account_id).await?;
+    let (p, index) = portfolio_with(state, &Viewer::of(user), account_id).await?;
     let entry = &p.accounts[index];
     let a = &entry.account;
     let query = ReportQuery::new(ReportKind::Quadrants);
@@ -191,7 +213,7 @@ pub async fn show(
     }
 
     let page = BriefingPage {
-        layout: Layout::new(&user, format!("Briefing: {}", a.name), "dashboard"),
+        layout: Layout::new(user, format!("Briefing: {}", a.name), "dashboard"),
         name: a.name.clone(),
         account_id: a.account_id.clone(),
         href_id: percent_encoding::utf8_percent_encode(&a.account_id, crate::URL_SAFE).to_string(),
@@ -216,7 +238,12 @@ pub async fn show(
         points,
         questions: STANDARD_QUESTIONS,
         reviews,
-        today: now.date().to_string(),
+        draft: {
+            if draft.held_on.is_empty() {
+                draft.held_on = now.date().to_string();
+            }
+            draft
+        },
         functions: Function::ALL.map(Function::as_str).to_vec(),
         now,
     };
@@ -253,23 +280,47 @@ fn read_outcomes(text: &str) -> Vec<(Function, String)> {
         .collect()
 }
 
-/// POST /accounts/{account_id}/briefing: records the meeting and its outcomes as actions.
+/// POST /accounts/{account_id}/briefing: records the meeting and its outcomes as actions. A
+/// refused record shows the briefing again with what was typed and what to fix (400).
 pub async fn record(
     State(state): State<AppState>,
     user: CurrentUser,
     Path(account_id): Path<String>,
     Form(form): Form<ReviewForm>,
-) -> Result<Redirect, WebError> {
+) -> Result<Response, WebError> {
     user.check_csrf(&form.csrf)?;
+    match record_form(&state, &user, &account_id, &form).await {
+        Ok(_) => {
+            let href = percent_encoding::utf8_percent_encode(&account_id, crate::URL_SAFE).to_string();
+            Ok(Redirect::to(&format!("/accounts/{href}/briefing#reviews")).into_response())
+        }
+        Err(WebError::BadRequest(why)) => {
+            let draft = ReviewDraft {
+                held_on: form.held_on,
+                notes: form.notes,
+                outcomes: form.outcomes,
+                due: form.due,
+                error: Some(why),
+            };
+            Ok((StatusCode::BAD_REQUEST, render(&state, &user, &account_id, draft).await?).into_response())
+        }
+        Err(e) => Err(e),
+    }
+}
+
+async fn record_form(
+    state: &AppState,
+    user: &CurrentUser,
+    account_id: &str,
+    form: &ReviewForm,
+) -> Result<i64, WebError> {
     let held_on = rapport_core::date::parse_date(&form.held_on)
         .map_err(|e| WebError::BadRequest(format!("The meeting date: {e}")))?;
     let due = match form.due.trim() {
         "" => None,
         d => Some(rapport_core::date::parse_date(d).map_err(|e| WebError::BadRequest(format!("The due date: {e}")))?),
     };
-    record_review_for(&state, &user, &account_id, held_on, &form.notes, read_outcomes(&form.outcomes), due).await?;
-    let href = percent_encoding::utf8_percent_encode(&account_id, crate::URL_SAFE).to_string();
-    Ok(Redirect::to(&format!("/accounts/{href}/briefing#reviews")))
+    record_review_for(state, user, account_id, held_on, &form.notes, read_outcomes(&form.outcomes), due).await
 }
 
 /// Records a review meeting of an account the user may see (the web app and the API alike):

@@ -448,9 +448,20 @@ pub async fn a_briefing_splits_the_discussion_and_a_recorded_meeting_becomes_act
     assert!(
         bad.text().await.unwrap().contains("The meeting date: &#39;20/11/2026&#39; is not a date: write YYYY-MM-DD")
     );
-    let future = record(vec![("csrf", csrf.clone()), ("held_on", "2099-05-01".into()), ("notes", "x".into())]).await;
+    let future = record(vec![
+        ("csrf", csrf.clone()),
+        ("held_on", "2099-05-01".into()),
+        ("notes", "An hour of notes & <more>".into()),
+        ("outcomes", "service: Call back".into()),
+    ])
+    .await;
     assert_eq!(future.status(), 400);
-    assert!(future.text().await.unwrap().contains("The meeting date 2099-05-01 is after today"));
+    let refused = future.text().await.unwrap();
+    assert!(refused.contains("The meeting date 2099-05-01 is after today"));
+    // The briefing again with the meeting as typed (escaped), so nothing has to be written twice.
+    assert_eq!(super::support::input_value(&refused, "held_on"), "2099-05-01");
+    assert!(refused.contains(">An hour of notes &#38; &#60;more&#62;</textarea>"), "{refused}");
+    assert!(refused.contains(">service: Call back</textarea>"), "{refused}");
     let res = record(vec![
         ("csrf", csrf.clone()),
         ("held_on", "2026-11-20".into()),
