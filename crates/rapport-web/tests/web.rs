@@ -435,6 +435,13 @@ async fn the_dashboard_shows_the_figures_of_the_reports(store: Store) {
     }
     let (_, page) = get(&c, addr, "/reports/nps?wave=2026-Q1").await;
     assert!(page.contains("<option selected>2026-Q1</option>") && page.contains("<option>2026-Q2</option>"));
+
+    // A report's table reads as words, the file's column names on hover; quadrants by name.
+    let (_, page) = get(&c, addr, "/reports/quadrants").await;
+    assert!(page.contains(r#"<th title="billed_revenue" class="num">Billed revenue</th>"#), "{page}");
+    assert!(page.contains(r#"<th title="account_id">Account ID</th>"#), "{page}");
+    assert!(page.contains("<td>Emulate</td>") || page.contains("<td>Problem</td>"), "{page}");
+    assert!(!page.contains("<td>emulate</td>") && !page.contains("<td>problem</td>"), "{page}");
 }
 
 async fn downloads_follow_the_view_filters(store: Store) {

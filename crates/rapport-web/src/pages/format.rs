@@ -49,6 +49,30 @@ pub fn percent(share: Option<f64>) -> String {
     share.map_or_else(|| NONE.to_string(), |s| format!("{:.1}%", s * 100.0))
 }
 
+/// A report column's name as a table heading: "billed_revenue" reads "Billed revenue",
+/// "effort_pct" "Effort %", "nps" "NPS". Files and the API keep the names themselves, which the
+/// heading shows on hover.
+pub fn heading(column: &str) -> String {
+    let words: Vec<&str> = column
+        .split('_')
+        .filter(|w| !w.is_empty())
+        .map(|w| match w {
+            "id" => "ID",
+            "nps" => "NPS",
+            "ltr" => "LTR",
+            "pct" => "%",
+            "ci90" => "90% CI",
+            w => w,
+        })
+        .collect();
+    let text = words.join(" ");
+    let mut chars = text.chars();
+    match chars.next() {
+        Some(first) => first.to_uppercase().chain(chars).collect(),
+        None => text,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -64,5 +88,15 @@ mod tests {
         assert_eq!(delta(Some(-3.04)), "▼ 3.0");
         assert_eq!(delta(Some(0.01)), "no change");
         assert_eq!(percent(Some(0.375)), "37.5%");
+    }
+
+    #[test]
+    fn report_columns_read_as_headings() {
+        assert_eq!(heading("billed_revenue"), "Billed revenue");
+        assert_eq!(heading("account_id"), "Account ID");
+        assert_eq!(heading("effort_pct"), "Effort %");
+        assert_eq!(heading("nps"), "NPS");
+        assert_eq!(heading("ci90_low"), "90% CI low");
+        assert_eq!(heading("name"), "Name");
     }
 }

@@ -92,6 +92,10 @@ struct ReportPage {
 fn cell(column: &str, v: &Value) -> Cell {
     let text = match v {
         Value::Money(m) => crate::pages::format::money(*m),
+        // "problem" in files, "Problem" on the page, as the matrix names it.
+        Value::Text(q) if column == "quadrant" => {
+            Quadrant::parse(q).map_or_else(|| q.clone(), |q| q.label().to_string())
+        }
         Value::Bool(true) => "yes".into(),
         Value::Bool(false) => String::new(),
         other => other.plain(),
