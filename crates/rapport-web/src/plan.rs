@@ -21,7 +21,7 @@ pub async fn owner_and_due_problem(
         if store.user_login(owner).await?.is_none() {
             return Ok(Some(format!(
                 "no user has the email '{owner}': give the email of someone who signs in to Rapport (an \
-                 administrator adds people with `rapport user add`), or leave the owner empty for the account's owner"
+                 administrator adds people with the command 'rapport user add'), or leave the owner empty for the account's owner"
             )));
         }
     }
