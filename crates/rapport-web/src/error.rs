@@ -71,6 +71,23 @@ impl WebError {
     }
 }
 
+/// What a form's POST answers: on to `next` when it was taken; when it was refused as bad
+/// input, its page again (400) from `again`, given why, so that nothing typed is lost.
+pub async fn after_form<T, Page>(
+    outcome: Result<T, WebError>,
+    next: &str,
+    again: impl FnOnce(String) -> Page,
+) -> Result<Response, WebError>
+where
+    Page: std::future::Future<Output = Result<Html<String>, WebError>>,
+{
+    match outcome {
+        Ok(_) => Ok(Redirect::to(next).into_response()),
+        Err(WebError::BadRequest(why)) => Ok((StatusCode::BAD_REQUEST, again(why).await?).into_response()),
+        Err(e) => Err(e),
+    }
+}
+
 #[derive(Template)]
 #[template(path = "error.html")]
 struct ErrorPage {

@@ -8,8 +8,7 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use askama::Template;
 use axum::extract::{Form, Path, State};
-use axum::http::StatusCode;
-use axum::response::{Html, IntoResponse, Redirect, Response};
+use axum::response::{Html, Response};
 use rapport_core::briefing::{BriefingFacts, DiscussionPoints, STANDARD_QUESTIONS, Voice, discussion_points};
 use rapport_core::loyalty::{LoyaltyClass, LoyaltySummary};
 use rapport_core::quadrant::Quadrant;
@@ -22,7 +21,7 @@ use serde::Deserialize;
 use time::{Date, Duration, OffsetDateTime};
 
 use crate::auth::CurrentUser;
-use crate::error::WebError;
+use crate::error::{WebError, after_form};
 use crate::pages::account::portfolio_with;
 use crate::pages::format;
 use crate::pages::view::{Layout, Viewer};
@@ -289,23 +288,19 @@ pub async fn record(
     Form(form): Form<ReviewForm>,
 ) -> Result<Response, WebError> {
     user.check_csrf(&form.csrf)?;
-    match record_form(&state, &user, &account_id, &form).await {
-        Ok(_) => {
-            let href = percent_encoding::utf8_percent_encode(&account_id, crate::URL_SAFE).to_string();
-            Ok(Redirect::to(&format!("/accounts/{href}/briefing#reviews")).into_response())
-        }
-        Err(WebError::BadRequest(why)) => {
-            let draft = ReviewDraft {
-                held_on: form.held_on,
-                notes: form.notes,
-                outcomes: form.outcomes,
-                due: form.due,
-                error: Some(why),
-            };
-            Ok((StatusCode::BAD_REQUEST, render(&state, &user, &account_id, draft).await?).into_response())
-        }
-        Err(e) => Err(e),
-    }
+    let recorded = record_form(&state, &user, &account_id, &form).await;
+    let href = percent_encoding::utf8_percent_encode(&account_id, crate::URL_SAFE).to_string();
+    after_form(recorded, &format!("/accounts/{href}/briefing#reviews"), |why| {
+        let draft = ReviewDraft {
+            held_on: form.held_on,
+            notes: form.notes,
+            outcomes: form.outcomes,
+            due: form.due,
+            error: Some(why),
+        };
+        render(&state, &user, &account_id, draft)
+    })
+    .await
 }
 
 async fn record_form(

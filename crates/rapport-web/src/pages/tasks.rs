@@ -6,8 +6,7 @@ use std::collections::BTreeMap;
 
 use askama::Template;
 use axum::extract::{Form, Path, Query, State};
-use axum::http::StatusCode;
-use axum::response::{Html, IntoResponse, Redirect, Response};
+use axum::response::{Html, Redirect, Response};
 use rapport_core::task::{Function, TaskStatus};
 use rapport_core::user::Role;
 use rapport_store::tasks::{LinkedAnswer, NewTask, TaskError, TaskFilter, TaskRow, TaskView};
@@ -16,7 +15,7 @@ use time::OffsetDateTime;
 
 use crate::auth::CurrentUser;
 use crate::authz::Need;
-use crate::error::WebError;
+use crate::error::{WebError, after_form};
 use crate::pages::account::{self, PlanDraft, portfolio_with};
 use crate::pages::view::ViewQuery;
 use crate::pages::view::{Layout, Viewer};
@@ -295,30 +294,26 @@ pub async fn add(
     Form(form): Form<AddForm>,
 ) -> Result<Response, WebError> {
     user.check_csrf(&form.csrf)?;
-    let (p, index) = portfolio_with(&state, &Viewer::of(&user), &account_id).await?;
-    let added = match plan_item(&state, &p.accounts[index], &user, &form).await {
-        Ok(task) => state.store.add_task(&task, OffsetDateTime::now_utc()).await.map_err(task_error),
-        Err(e) => Err(e),
-    };
-    match added {
-        Ok(_) => {
-            let href = percent_encoding::utf8_percent_encode(&account_id, crate::URL_SAFE).to_string();
-            Ok(Redirect::to(&format!("/accounts/{href}#plan")).into_response())
-        }
-        Err(WebError::BadRequest(why)) => {
-            let draft = PlanDraft {
-                description: form.description,
-                function: form.function,
-                owner: form.owner,
-                due: form.due,
-                answers: form.answers,
-                error: Some(why),
-            };
-            let page = account::render(&state, &Viewer::of(&user), &account_id, ViewQuery::default(), draft).await?;
-            Ok((StatusCode::BAD_REQUEST, page).into_response())
-        }
-        Err(e) => Err(e),
+    let viewer = Viewer::of(&user);
+    let (p, index) = portfolio_with(&state, &viewer, &account_id).await?;
+    let added = async {
+        let task = plan_item(&state, &p.accounts[index], &user, &form).await?;
+        state.store.add_task(&task, OffsetDateTime::now_utc()).await.map_err(task_error)
     }
+    .await;
+    let href = percent_encoding::utf8_percent_encode(&account_id, crate::URL_SAFE).to_string();
+    after_form(added, &format!("/accounts/{href}#plan"), |why| {
+        let draft = PlanDraft {
+            description: form.description,
+            function: form.function,
+            owner: form.owner,
+            due: form.due,
+            answers: form.answers,
+            error: Some(why),
+        };
+        account::render(&state, &viewer, &account_id, ViewQuery::default(), draft)
+    })
+    .await
 }
 
 /// The plan item the form describes, or why it cannot be one.
