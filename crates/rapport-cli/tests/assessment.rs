@@ -99,8 +99,8 @@ fn profitability_ranks_by_margin_with_a_verdict_and_the_flow_of_business() {
     // 40,000 - 75% - 50 unpaid hours: 14.4% and service is 10.6% of revenue.
     let s = row(&csv, "S");
     assert!(s.contains(",40000.00,30000.00,4250.00,4250.00,5750.00,14.4,reduce_cost_to_serve,"), "{s}");
-    assert!(s.contains("service costs 10.6% of revenue (4250.00 of it unpaid)"), "{s}");
-    assert!(row(&csv, "T").contains("billed 200000.00 in 2025-Q1 to 2025-Q4, 100000.00 since"), "{csv}");
+    assert!(s.contains("service costs 10.6% of revenue ($4,250 of it unpaid)"), "{s}");
+    assert!(row(&csv, "T").contains("billed $200,000 in 2025-Q1 to 2025-Q4, $100,000 since"), "{csv}");
     let table = rapport(&db, &["report", "portfolio", "--since", "2026-Q1", "--until", "2026-Q4"]);
     assert!(table.contains("win rate") && table.contains("by quadrant"), "{table}");
 }
@@ -152,7 +152,7 @@ fn squeaky_wheels_risks_and_relationships_are_named_with_their_reasons() {
     let risk = report(&db, "risk", &[]);
     let t = row(&risk, "T");
     assert!(t.contains("revenue_falling, neglected, executive_detractors"), "{t}");
-    assert!(t.contains("revenue down 50% (200000.00 to 100000.00); no answer, follow-up, review or new opportunity in 106 days; 1 executive detractor in the latest wave"), "{t}");
+    assert!(t.contains("revenue down 50% ($200,000 to $100,000); no answer, follow-up, review or new opportunity in 106 days; 1 executive detractor in the latest wave"), "{t}");
     assert!(row(&risk, "S").contains("never an answer, follow-up, review or opportunity"), "{risk}");
     assert!(!risk.contains("\nK,"), "the keeper is not at risk: {risk}");
 

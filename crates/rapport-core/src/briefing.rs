@@ -87,8 +87,8 @@ fn sentence(text: String) -> String {
     if text.ends_with(['.', '!', '?', '"']) { text } else { text + "." }
 }
 
-/// The discussion points of a review meeting; `money` writes amounts as the reader expects.
-pub fn discussion_points(f: &BriefingFacts, money: &dyn Fn(Money) -> String) -> DiscussionPoints {
+/// The discussion points of a review meeting.
+pub fn discussion_points(f: &BriefingFacts) -> DiscussionPoints {
     let mut p = DiscussionPoints::default();
     p.executive.push(format!("Where the account stands: {}. {}", f.quadrant.label(), f.quadrant.strategy()));
     match (f.nps, f.nps_before) {
@@ -101,13 +101,13 @@ pub fn discussion_points(f: &BriefingFacts, money: &dyn Fn(Money) -> String) -> 
     }
     if f.quadrant == Quadrant::Problem {
         p.executive
-            .push(format!("Revenue at risk: {} billed. Agree what we repair first, and by when.", money(f.billed)));
+            .push(format!("Revenue at risk: {} billed. Agree what we repair first, and by when.", f.billed.grouped()));
     }
     if f.quadrant == Quadrant::Growth && f.potential > f.billed {
         p.executive.push(format!(
             "Loyal with room to grow: {} potential against {} billed. Explore new business.",
-            money(f.potential),
-            money(f.billed)
+            f.potential.grouped(),
+            f.billed.grouped()
         ));
     }
     let executives: Vec<&Voice> = f.voices.iter().filter(|v| v.level == Some(RoleLevel::Executive)).collect();
@@ -172,10 +172,6 @@ mod tests {
         }
     }
 
-    fn plain(m: Money) -> String {
-        m.to_string()
-    }
-
     fn facts() -> BriefingFacts {
         BriefingFacts {
             quadrant: Quadrant::Problem,
@@ -198,17 +194,17 @@ mod tests {
 
     #[test]
     fn the_executive_takes_the_strategy_and_their_executives() {
-        let p = discussion_points(&facts(), &plain);
+        let p = discussion_points(&facts());
         assert!(p.executive[0].starts_with("Where the account stands: Problem. At risk"));
         assert_eq!(p.executive[1], "Their NPS fell from 30 to -20 since the last wave: ask what changed.");
-        assert!(p.executive[2].starts_with("Revenue at risk: 1200000.00 billed"), "{}", p.executive[2]);
+        assert!(p.executive[2].starts_with("Revenue at risk: $1,200,000 billed"), "{}", p.executive[2]);
         assert_eq!(p.executive[3], "Hear out their executive: Ana (Director) gave 4: \"Too many late deliveries\"");
         assert_eq!(p.executive[4], "Report on the 1 open executive action on the plan.");
     }
 
     #[test]
     fn the_account_manager_takes_each_detractor_what_is_overdue_and_the_weakest_experience() {
-        let p = discussion_points(&facts(), &plain);
+        let p = discussion_points(&facts());
         assert_eq!(
             p.account_manager,
             vec![
@@ -233,7 +229,7 @@ mod tests {
             quadrant: Quadrant::Unsurveyed,
             ..facts()
         };
-        let p = discussion_points(&f, &plain);
+        let p = discussion_points(&f);
         assert_eq!(p.executive.len(), 1);
         assert_eq!(p.account_manager.len(), 2);
         assert!(p.account_manager[0].contains("rests on one person"));

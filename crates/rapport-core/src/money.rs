@@ -55,6 +55,13 @@ impl Money {
         self.0 as f64 / 100.0
     }
 
+    /// The amount rounded to whole units (half away from zero) with thousands grouped:
+    /// "$1,234,568", "-$70". Pages, report notes and reasons write amounts this way; files
+    /// keep the exact [`Display`](fmt::Display) form that import reads back.
+    pub fn grouped(self) -> Grouped {
+        Grouped(self)
+    }
+
     /// Parses a plain decimal ("1234", "-12.5", "0.07"); a leading '+' and surrounding
     /// spaces are accepted.
     pub fn parse(text: &str) -> Result<Money, MoneyError> {
@@ -94,6 +101,30 @@ impl Money {
             .filter(|&v| v <= Money::LARGEST.0)
             .ok_or_else(overflow)?;
         Ok(Money(if negative { -total } else { total }))
+    }
+}
+
+/// An amount as people read it in a sentence or on a page: whole units, thousands grouped,
+/// "$1,234,568" (see [`Money::grouped`]).
+#[derive(Clone, Copy, Debug)]
+pub struct Grouped(Money);
+
+impl fmt::Display for Grouped {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let cents = self.0.0.unsigned_abs();
+        let digits = ((cents + 50) / 100).to_string();
+        let mut out = String::with_capacity(digits.len() + digits.len() / 3 + 2);
+        if self.0.0 < 0 && digits != "0" {
+            out.push('-');
+        }
+        out.push('$');
+        for (i, c) in digits.chars().enumerate() {
+            if i > 0 && (digits.len() - i) % 3 == 0 {
+                out.push(',');
+            }
+            out.push(c);
+        }
+        f.pad(&out)
     }
 }
 
@@ -164,6 +195,18 @@ mod tests {
         assert!(matches!(Money::parse("10000000000000.01"), Err(MoneyError::Overflow(_))));
         assert!(matches!(Money::parse("50000000000000000"), Err(MoneyError::Overflow(_))));
         assert_eq!(Money(i64::MAX) + Money(1), Money(i64::MAX), "a total saturates rather than wraps");
+    }
+
+    #[test]
+    fn grouped_reads_as_whole_units_with_thousands_separated() {
+        assert_eq!(Money(293_507_700).grouped().to_string(), "$2,935,077");
+        assert_eq!(Money(123_456_789).grouped().to_string(), "$1,234,568");
+        assert_eq!(Money(99_950).grouped().to_string(), "$1,000");
+        assert_eq!(Money(-7_049).grouped().to_string(), "-$70");
+        assert_eq!(Money(-49).grouped().to_string(), "$0");
+        assert_eq!(Money(0).grouped().to_string(), "$0");
+        assert_eq!(Money::LARGEST.grouped().to_string(), "$10,000,000,000,000");
+        assert_eq!(format!("{:>8}", Money(12_300).grouped()), "    $123");
     }
 
     #[test]

@@ -15,6 +15,7 @@ use rapport_core::assessment::squeaky::{Load, ServiceLevel, Share, shares};
 use rapport_core::assessment::{Activity, Window};
 use rapport_core::money::Money;
 use rapport_core::quadrant::Quadrant;
+use rapport_core::words::count;
 use rapport_store::Store;
 use rapport_store::analytics::PortfolioAccount;
 use rapport_store::assessment::DefinitionVersion;
@@ -329,7 +330,7 @@ pub fn portfolio_report(p: &Portfolio, a: &Assessment) -> Report {
         .collect();
     let mut notes = vec![settings_note(a)];
     for (label, (n, revenue)) in &verdicts {
-        notes.push(format!("{label}: {n} accounts, revenue {revenue}."));
+        notes.push(format!("{label}: {}, revenue {}.", count(*n, "account", "accounts"), revenue.grouped()));
     }
     notes.push(
         "Opportunities opened per quarter of the window, oldest first, in per_quarter. Win rate: won of won+lost; \
@@ -549,7 +550,7 @@ pub fn risk_report(p: &Portfolio, a: &Assessment) -> Report {
             let acc = &a.accounts[*i].account;
             let billed = acc.billed_revenue.unwrap_or_default();
             for risk in &r.risks {
-                let e = per_reason.entry(risk.as_str()).or_default();
+                let e = per_reason.entry(risk.label()).or_default();
                 e.0 += 1;
                 e.1 = Money(e.1.0 + billed.0);
             }
@@ -568,7 +569,7 @@ pub fn risk_report(p: &Portfolio, a: &Assessment) -> Report {
         .collect();
     let mut notes = vec![settings_note(a)];
     for (reason, (n, billed)) in &per_reason {
-        notes.push(format!("{reason}: {n} accounts, billed revenue {billed}."));
+        notes.push(format!("{reason}: {}, billed revenue {}.", count(*n, "account", "accounts"), billed.grouped()));
     }
     notes.push(format!(
         "Revenue falling: down 15% or more against the previous window ({}). Loyalty falling: NPS down at every step of the \
@@ -624,7 +625,11 @@ pub fn relationships_report(p: &Portfolio, a: &Assessment) -> Report {
         a.window
     )];
     for ((b, s), (n, billed)) in &tally {
-        notes.push(format!("{b}, {s} buyers: {n} accounts, billed revenue {billed}."));
+        notes.push(format!(
+            "{b}, {s} buyers: {}, billed revenue {}.",
+            count(*n, "account", "accounts"),
+            billed.grouped()
+        ));
     }
     Report {
         title: "Relationship type and buying style".to_string(),

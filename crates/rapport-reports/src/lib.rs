@@ -23,6 +23,7 @@ use rapport_core::revenue::billed_in;
 use rapport_core::segment::Dimension;
 use rapport_core::stats::CellStats;
 use rapport_core::trend::{LoyaltyRevenueInput, loyalty_trend, loyalty_vs_revenue};
+use rapport_core::words::count;
 use rapport_store::Store;
 use rapport_store::analytics::{PortfolioAccount, WaveInfo};
 use rapport_store::report_cache::ReportCache;
@@ -536,19 +537,21 @@ async fn quadrants(store: &Store, cache: &ReportCache, p: &Portfolio, args: &Rep
     let rows = keyed.into_iter().map(|(_, row)| row).collect();
     let t = &matrix.thresholds;
     let revenue = match t.revenue {
-        Some(r) if t.revenue_is_median => format!("billed revenue >= {r} (the median of surveyed accounts)"),
-        Some(r) => format!("billed revenue >= {r}"),
+        Some(r) if t.revenue_is_median => {
+            format!("billed revenue >= {} (the median of surveyed accounts)", r.grouped())
+        }
+        Some(r) => format!("billed revenue >= {}", r.grouped()),
         None => "no account was surveyed in this wave".into(),
     };
     let mut notes = vec![format!("High loyalty: NPS >= {:.1}. High revenue: {revenue}.", t.loyalty)];
     for q in Quadrant::ALL {
         let tot = matrix.total(q);
         notes.push(format!(
-            "{:<10} {:>6} accounts, billed {}, potential {} — {}",
+            "{:<10} {:>14}, billed {}, potential {} — {}",
             q.label(),
-            tot.accounts,
-            tot.billed,
-            tot.potential,
+            count(tot.accounts, "account", "accounts"),
+            tot.billed.grouped(),
+            tot.potential.grouped(),
             q.strategy()
         ));
     }

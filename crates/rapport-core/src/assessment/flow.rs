@@ -57,11 +57,11 @@ pub fn flow(activity: &Activity, window: &Window) -> Flow {
     let previous = window.previous();
     let before = activity.deals(&previous).value;
     let once_more = if before.0 > 0 && deals.value.0 * 2 < before.0 {
-        Some(format!("opportunities worth {} in {previous}, {} since", before, deals.value))
+        Some(format!("opportunities worth {} in {previous}, {} since", before.grouped(), deals.value.grouped()))
     } else {
         match (activity.billed(&previous), activity.billed(window)) {
             (Some(b), Some(now)) if b.0 > 0 && now.0 * 4 <= b.0 * 3 => {
-                Some(format!("billed {b} in {previous}, {now} since"))
+                Some(format!("billed {} in {previous}, {} since", b.grouped(), now.grouped()))
             }
             _ => None,
         }
@@ -131,7 +131,7 @@ mod tests {
             ..Activity::default()
         };
         let f = flow(&a, &window());
-        assert_eq!(f.once_more.as_deref(), Some("opportunities worth 1000.00 in 2025-Q1 to 2025-Q4, 400.00 since"));
+        assert_eq!(f.once_more.as_deref(), Some("opportunities worth $1,000 in 2025-Q1 to 2025-Q4, $400 since"));
 
         let q = |year, quarter| Period::Quarter { year, quarter };
         let falling = Activity {
@@ -140,7 +140,7 @@ mod tests {
         };
         assert_eq!(
             flow(&falling, &window()).once_more.as_deref(),
-            Some("billed 400.00 in 2025-Q1 to 2025-Q4, 300.00 since")
+            Some("billed $400 in 2025-Q1 to 2025-Q4, $300 since")
         );
         let holding = Activity {
             revenue: vec![(q(2025, 2), Money::from_units(400)), (q(2026, 2), Money::from_units(301))],

@@ -172,7 +172,7 @@ pub fn verdict(p: &Profitability, deals: &Deals, prospects: Prospects, def: &Def
     let service_share = 100.0 * p.cost_to_serve.as_f64() / p.revenue.as_f64();
     let discount = deals.average_discount().filter(|d| *d >= DEEP_DISCOUNT_PCT);
     if p.margin.0 < 0 {
-        reasons.push(format!("loses {} ({})", Money(-p.margin.0), pct(margin_pct)));
+        reasons.push(format!("loses {} ({})", Money(-p.margin.0).grouped(), pct(margin_pct)));
         if prospects.loyal || prospects.steady_flow {
             let why = match (prospects.loyal, prospects.steady_flow) {
                 (true, true) => "loyal and brings a steady flow of business",
@@ -192,7 +192,11 @@ pub fn verdict(p: &Profitability, deals: &Deals, prospects: Prospects, def: &Def
     if (margin_pct * 10.0).round() / 10.0 < def.target_margin_pct {
         reasons.push(format!("margin {} is below the {} target", pct(margin_pct), pct(def.target_margin_pct)));
         if service_share >= SERVICE_HEAVY_PCT {
-            reasons.push(format!("service costs {} of revenue ({} of it unpaid)", pct(service_share), p.unpaid_work));
+            reasons.push(format!(
+                "service costs {} of revenue ({} of it unpaid)",
+                pct(service_share),
+                p.unpaid_work.grouped()
+            ));
             return (Verdict::ReduceCostToServe, reasons);
         }
         if let Some(d) = discount {
@@ -313,7 +317,7 @@ mod tests {
         // Losing money: exit, unless the account is loyal or keeps buying.
         let (v, why) = judged(100_000, 110_000, 1, none, Prospects::default());
         assert_eq!(v, Verdict::Exit);
-        assert!(why[0].starts_with("loses 40085.00 (-10.0%)"), "{why:?}");
+        assert!(why[0].starts_with("loses $40,085 (-10.0%)"), "{why:?}");
         let (v, _) = judged(100_000, 110_000, 1, none, Prospects { loyal: true, steady_flow: false });
         assert_eq!(v, Verdict::Reprice);
 

@@ -89,6 +89,17 @@ impl Risk {
             Risk::ExecutiveDetractors { .. } => "executive_detractors",
         }
     }
+
+    /// The risk's name in words, as the risk report's notes define it ("Single-threaded").
+    pub fn label(&self) -> &'static str {
+        match self {
+            Risk::RevenueFalling { .. } => "Revenue falling",
+            Risk::Neglected { .. } => "Neglected",
+            Risk::LoyaltyFalling { .. } => "Loyalty falling",
+            Risk::SingleThreaded { .. } => "Single-threaded",
+            Risk::ExecutiveDetractors { .. } => "Executive detractors",
+        }
+    }
 }
 
 impl fmt::Display for Risk {
@@ -96,7 +107,7 @@ impl fmt::Display for Risk {
         match self {
             Risk::RevenueFalling { before, now } => {
                 let pct = 100.0 * (before.as_f64() - now.as_f64()) / before.as_f64();
-                write!(f, "revenue down {pct:.0}% ({before} to {now})")
+                write!(f, "revenue down {pct:.0}% ({} to {})", before.grouped(), now.grouped())
             }
             Risk::Neglected { days: Some(d) } => {
                 write!(f, "no answer, follow-up, review or new opportunity in {d} days")
@@ -193,7 +204,7 @@ mod tests {
         assert_eq!(
             words,
             vec![
-                "revenue down 15% (100.00 to 85.00)",
+                "revenue down 15% ($100 to $85)",
                 "no answer, follow-up, review or new opportunity in 115 days",
                 "NPS fell from 35 to 20",
                 "high revenue held by a single thread (1 respondent, one level)",

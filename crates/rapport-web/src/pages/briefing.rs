@@ -189,7 +189,7 @@ async fn render(
         overdue: open.iter().filter(|t| t.is_overdue(now)).count(),
         executive_open: open.iter().filter(|t| t.function == Function::Executive.as_str()).count(),
     };
-    let points = discussion_points(&facts, &format::money);
+    let points = discussion_points(&facts);
 
     // The portfolio: NPS across waves, and the work under way in the viewer's scope.
     let mut trend = Vec::new();

@@ -8,16 +8,7 @@ pub const NONE: &str = "–";
 
 /// Money in whole units with thousands separators: "$1,234,568".
 pub fn money(m: Money) -> String {
-    let units = (m.cents() as f64 / 100.0).round() as i64;
-    let digits = units.unsigned_abs().to_string();
-    let mut out = String::new();
-    for (i, c) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i) % 3 == 0 {
-            out.push(',');
-        }
-        out.push(c);
-    }
-    if units < 0 { format!("-${out}") } else { format!("${out}") }
+    m.grouped().to_string()
 }
 
 /// Money that may be missing.

@@ -80,7 +80,7 @@ pub async fn the_portfolio_assessment_follows_scope_and_the_definition_is_versio
     // The risk report of am2's account names its reasons; am1 never sees it.
     let am2 = sign_in(addr, "am2@test.example").await;
     let (_, risk) = get(&am2, addr, "/reports/risk?format=csv&since=2026-Q1&until=2026-Q4").await;
-    assert!(risk.contains("B1,") && risk.contains("revenue down 60% (1000000.00 to 400000.00)"), "{risk}");
+    assert!(risk.contains("B1,") && risk.contains("revenue down 60% ($1,000,000 to $400,000)"), "{risk}");
     let (_, risk) = get(&am1, addr, "/reports/risk?format=csv").await;
     assert!(!risk.contains("B1,"), "{risk}");
     let (_, squeaky) = get(&am2, addr, "/reports/squeaky-wheel?format=csv&since=2026-Q1&until=2026-Q4").await;
