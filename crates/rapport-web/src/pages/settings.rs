@@ -16,7 +16,7 @@ use time::OffsetDateTime;
 
 use crate::auth::{CsrfForm, CurrentUser};
 use crate::authz::Need;
-use crate::error::WebError;
+use crate::error::{WebError, after_form};
 use crate::follow_up::webhook::check_url;
 use crate::pages::view::Layout;
 use crate::state::AppState;
@@ -25,9 +25,11 @@ use crate::state::AppState;
 #[template(path = "settings.html")]
 struct SettingsPage {
     layout: Layout,
-    rules: AlertRules,
-    watch_words: String,
-    nps_drop: String,
+    rules: RulesForm,
+    cadence_form: CadenceForm,
+    webhook: WebhookForm,
+    /// Why a form was refused, shown above that form: ("rules" | "cadence" | "webhooks", why).
+    refused: Option<(&'static str, String)>,
     hooks: Vec<Webhook>,
     events: Vec<&'static str>,
     created: Option<String>,
@@ -47,16 +49,65 @@ impl SettingsPage {
     fn when(t: &OffsetDateTime) -> String {
         format!("{} {:02}:{:02}", t.date(), t.hour(), t.minute())
     }
+
+    /// Whether the new webhook's box for `event` is ticked.
+    fn ticked(&self, event: &str) -> bool {
+        self.webhook.events.iter().any(|e| e == event)
+    }
+
+    /// Why `form` was refused, if it was.
+    fn error_in(&self, form: &str) -> Option<&str> {
+        self.refused.as_ref().filter(|(f, _)| *f == form).map(|(_, why)| why.as_str())
+    }
 }
 
-async fn page(state: &AppState, user: &CurrentUser, created: Option<String>) -> Result<Html<String>, WebError> {
-    let rules = state.store.alert_rules().await?;
+/// A form that was refused, as it was typed: the page shows it so, with what to fix, and the
+/// other forms with the saved settings.
+enum Refused {
+    Rules(RulesForm),
+    Cadence(CadenceForm),
+    Webhook(WebhookForm),
+}
+
+async fn page(
+    state: &AppState,
+    user: &CurrentUser,
+    created: Option<String>,
+    refused: Option<(Refused, String)>,
+) -> Result<Html<String>, WebError> {
     let cadence = state.store.cadence().await?;
+    let mut rules = None;
+    let mut cadence_form = None;
+    let mut webhook = None;
+    let refused = refused.map(|(form, why)| {
+        let name = match form {
+            Refused::Rules(f) => {
+                rules = Some(f);
+                "rules"
+            }
+            Refused::Cadence(f) => {
+                cadence_form = Some(f);
+                "cadence"
+            }
+            Refused::Webhook(f) => {
+                webhook = Some(f);
+                "webhooks"
+            }
+        };
+        (name, why)
+    });
     let page = SettingsPage {
         layout: Layout::new(user, "Alert rules and webhooks", "settings"),
-        watch_words: rules.watch_words.join(", "),
-        nps_drop: rules.nps_drop.map(|p| p.to_string()).unwrap_or_default(),
-        rules,
+        rules: match rules {
+            Some(typed) => typed,
+            None => RulesForm::from(&state.store.alert_rules().await?),
+        },
+        cadence_form: cadence_form.unwrap_or_else(|| CadenceForm::from(cadence.as_ref())),
+        webhook: webhook.unwrap_or_else(|| WebhookForm {
+            events: EventType::ALL.map(|e| e.as_str().to_string()).to_vec(),
+            ..WebhookForm::default()
+        }),
+        refused,
         hooks: state.store.list_webhooks().await?,
         events: EventType::ALL.map(EventType::as_str).to_vec(),
         created,
@@ -73,11 +124,11 @@ async fn page(state: &AppState, user: &CurrentUser, created: Option<String>) -> 
 /// GET /settings.
 pub async fn show(State(state): State<AppState>, user: CurrentUser) -> Result<Html<String>, WebError> {
     user.require(Need::Admin)?;
-    page(&state, &user, None).await
+    page(&state, &user, None, None).await
 }
 
-/// The alert rules form.
-#[derive(Debug, Deserialize)]
+/// The alert rules form, as posted or as the saved rules fill it.
+#[derive(Debug, Default, Deserialize)]
 pub struct RulesForm {
     csrf: String,
     #[serde(default)]
@@ -92,14 +143,37 @@ pub struct RulesForm {
     deadline_hours: String,
 }
 
-/// POST /settings/alerts.
+impl From<&AlertRules> for RulesForm {
+    fn from(rules: &AlertRules) -> RulesForm {
+        let on = |b: bool| b.then(|| "on".to_string());
+        RulesForm {
+            csrf: String::new(),
+            detractor: on(rules.detractor),
+            problem: on(rules.problem),
+            nps_drop: rules.nps_drop.map(|p| p.to_string()).unwrap_or_default(),
+            watch_words: rules.watch_words.join(", "),
+            deadline_hours: rules.deadline_hours.to_string(),
+        }
+    }
+}
+
+/// POST /settings/alerts. Refused rules show the page again with what was typed (400).
 pub async fn save_rules(
     State(state): State<AppState>,
     user: CurrentUser,
     Form(form): Form<RulesForm>,
-) -> Result<Redirect, WebError> {
+) -> Result<Response, WebError> {
     user.check_csrf(&form.csrf)?;
     user.require(Need::Admin)?;
+    let saved = match rules_from(&form) {
+        Ok(rules) => apply_alert_rules(&state, &user.0.email, rules).await,
+        Err(e) => Err(e),
+    };
+    after_form(saved, "/settings", |why| page(&state, &user, None, Some((Refused::Rules(form), why)))).await
+}
+
+/// The rules the form describes, or why it cannot be read.
+fn rules_from(form: &RulesForm) -> Result<AlertRules, WebError> {
     let nps_drop = match form.nps_drop.trim() {
         "" => None,
         n => Some(n.parse::<u32>().map_err(|_| {
@@ -124,8 +198,7 @@ pub async fn save_rules(
             .collect(),
         deadline_hours,
     };
-    apply_alert_rules(&state, &user.0.email, rules).await?;
-    Ok(Redirect::to("/settings"))
+    Ok(rules)
 }
 
 /// Checks and saves the alert rules for `actor` (the web app and the API alike), with an
@@ -143,7 +216,7 @@ pub(crate) async fn apply_alert_rules(
 }
 
 /// The form that adds a webhook: its URL and the events it receives (checkboxes).
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Default, Deserialize)]
 pub struct WebhookForm {
     csrf: String,
     #[serde(default)]
@@ -152,7 +225,8 @@ pub struct WebhookForm {
     events: Vec<String>,
 }
 
-/// POST /settings/webhooks: adds a webhook and shows its secret once.
+/// POST /settings/webhooks: adds a webhook and shows its secret once. A refused webhook shows
+/// the page again with what was typed (400).
 pub async fn add_webhook(
     State(state): State<AppState>,
     user: CurrentUser,
@@ -160,8 +234,14 @@ pub async fn add_webhook(
 ) -> Result<Response, WebError> {
     user.check_csrf(&form.csrf)?;
     user.require(Need::Admin)?;
-    let (_, secret) = add_webhook_for(&state, &user.0.email, &form.url, &form.events).await?;
-    Ok((StatusCode::CREATED, page(&state, &user, Some(secret)).await?).into_response())
+    match add_webhook_for(&state, &user.0.email, &form.url, &form.events).await {
+        Ok((_, secret)) => Ok((StatusCode::CREATED, page(&state, &user, Some(secret), None).await?).into_response()),
+        Err(WebError::BadRequest(why)) => {
+            let refused = Some((Refused::Webhook(form), why));
+            Ok((StatusCode::BAD_REQUEST, page(&state, &user, None, refused).await?).into_response())
+        }
+        Err(e) => Err(e),
+    }
 }
 
 /// Adds a webhook for `actor` (the web app and the API alike): its id and its signing
@@ -205,8 +285,8 @@ pub(crate) async fn remove_webhook_for(state: &AppState, actor: &str, id: i64) -
     Ok(())
 }
 
-/// The cadence form.
-#[derive(Debug, Deserialize)]
+/// The cadence form, as posted or as the saved cadence (or the usual one) fills it.
+#[derive(Debug, Default, Deserialize)]
 pub struct CadenceForm {
     csrf: String,
     /// "off" stops the cycles.
@@ -228,17 +308,52 @@ pub struct CadenceForm {
     review_within: String,
 }
 
-/// POST /settings/cadence: sets the cadence, or stops it.
+impl From<Option<&Cadence>> for CadenceForm {
+    fn from(cadence: Option<&Cadence>) -> CadenceForm {
+        let Some(c) = cadence else {
+            return CadenceForm {
+                period: CyclePeriod::Quarterly.as_str().to_string(),
+                wave_days: "21".into(),
+                remind_after: "7".into(),
+                reminders: "1".into(),
+                review_within: "30".into(),
+                ..CadenceForm::default()
+            };
+        };
+        CadenceForm {
+            csrf: String::new(),
+            action: String::new(),
+            period: c.period.as_str().to_string(),
+            start: c.next_start.to_string(),
+            survey: c.survey.clone(),
+            wave_days: c.wave_days.to_string(),
+            remind_after: c.remind_after_days.to_string(),
+            reminders: c.max_reminders.to_string(),
+            review_within: c.review_within_days.to_string(),
+        }
+    }
+}
+
+/// POST /settings/cadence: sets the cadence, or stops it. A refused cadence shows the page
+/// again with what was typed (400).
 pub async fn save_cadence(
     State(state): State<AppState>,
     user: CurrentUser,
     Form(form): Form<CadenceForm>,
-) -> Result<Redirect, WebError> {
+) -> Result<Response, WebError> {
     user.check_csrf(&form.csrf)?;
     user.require(Need::Admin)?;
+    let saved = match cadence_from(&form) {
+        Ok(cadence) => apply_cadence(&state, &user.0.email, cadence).await,
+        Err(e) => Err(e),
+    };
+    after_form(saved, "/settings#cadence", |why| page(&state, &user, None, Some((Refused::Cadence(form), why)))).await
+}
+
+/// The cadence the form describes (`None`: stop the cycles), or why it cannot be read.
+fn cadence_from(form: &CadenceForm) -> Result<Option<Cadence>, WebError> {
     if form.action == "off" {
-        apply_cadence(&state, &user.0.email, None).await?;
-        return Ok(Redirect::to("/settings#cadence"));
+        return Ok(None);
     }
     let number = |what: &str, v: &str| {
         v.trim()
@@ -256,8 +371,7 @@ pub async fn save_cadence(
         max_reminders: number("The number of reminders", &form.reminders)?,
         review_within_days: number("The days to hold reviews", &form.review_within)?,
     };
-    apply_cadence(&state, &user.0.email, Some(cadence)).await?;
-    Ok(Redirect::to("/settings#cadence"))
+    Ok(Some(cadence))
 }
 
 /// Checks and saves the cadence for `actor` (the web app and the API alike), or stops the

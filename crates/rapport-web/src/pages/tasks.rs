@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 
 use askama::Template;
 use axum::extract::{Form, Path, Query, State};
-use axum::response::{Html, Redirect, Response};
+use axum::response::{Html, Response};
 use rapport_core::task::{Function, TaskStatus};
 use rapport_core::user::Role;
 use rapport_store::tasks::{LinkedAnswer, NewTask, TaskError, TaskFilter, TaskRow, TaskView};
@@ -202,6 +202,16 @@ struct TaskPage {
     statuses: Vec<(&'static str, &'static str)>,
     overdue: bool,
     due: String,
+    draft: ProgressDraft,
+}
+
+/// The progress form as typed: the task's own status and outcome on a fresh page; as the user
+/// left them, with what to fix, when they were refused, so that a written outcome is not lost.
+#[derive(Debug, Clone, Default)]
+struct ProgressDraft {
+    status: String,
+    outcome: String,
+    error: Option<String>,
 }
 
 /// The task with this id, if the user may see its account.
@@ -220,14 +230,28 @@ pub async fn show(
     Path(id): Path<i64>,
 ) -> Result<Html<String>, WebError> {
     let task = visible_task(&state, &user, id).await?;
+    let draft =
+        ProgressDraft { status: task.status.clone(), outcome: task.outcome.clone().unwrap_or_default(), error: None };
+    render(&state, &user, task, draft).await
+}
+
+/// The task page, its progress form filled from `draft`.
+async fn render(
+    state: &AppState,
+    user: &CurrentUser,
+    task: TaskRow,
+    draft: ProgressDraft,
+) -> Result<Html<String>, WebError> {
+    let id = task.id;
     let page = TaskPage {
-        layout: Layout::new(&user, format!("Task {id}"), "tasks"),
+        layout: Layout::new(user, format!("Task {id}"), "tasks"),
         account_href_id: percent_encoding::utf8_percent_encode(&task.account_external_id, crate::URL_SAFE).to_string(),
         answers: state.store.task_answers(id).await?,
         statuses: TaskStatus::ALL.map(|s| (s.as_str(), s.label())).to_vec(),
         overdue: task.is_overdue(OffsetDateTime::now_utc()),
         due: due(&task),
         task,
+        draft,
     };
     Ok(Html(page.render().map_err(anyhow::Error::from)?))
 }
@@ -242,30 +266,38 @@ pub struct UpdateForm {
     outcome: String,
 }
 
-/// POST /tasks/{id}: a new status and, to close it, what was done.
+/// POST /tasks/{id}: a new status and, to close it, what was done. A refused update shows the
+/// task again with what was typed and what to fix (400).
 pub async fn update(
     State(state): State<AppState>,
     user: CurrentUser,
     Path(id): Path<i64>,
     Form(form): Form<UpdateForm>,
-) -> Result<Redirect, WebError> {
+) -> Result<Response, WebError> {
     user.check_csrf(&form.csrf)?;
-    visible_task(&state, &user, id).await?;
-    let status = TaskStatus::parse(&form.status).ok_or_else(|| {
-        WebError::BadRequest(format!("'{}' is not a status: use open, in_progress, done or dropped", form.status))
-    })?;
-    let outcome = Some(form.outcome.trim()).filter(|o| !o.is_empty());
-    if !status.is_open() && outcome.is_none() {
-        return Err(WebError::BadRequest(
-            "Say what was done (or why it was dropped) before closing the task: the outcome is empty".into(),
-        ));
+    let task = visible_task(&state, &user, id).await?;
+    let updated = async {
+        let status = TaskStatus::parse(&form.status).ok_or_else(|| {
+            WebError::BadRequest(format!("'{}' is not a status: use open, in_progress, done or dropped", form.status))
+        })?;
+        let outcome = Some(form.outcome.trim()).filter(|o| !o.is_empty());
+        if !status.is_open() && outcome.is_none() {
+            return Err(WebError::BadRequest(
+                "Say what was done (or why it was dropped) before closing the task: the outcome is empty".into(),
+            ));
+        }
+        if outcome.is_some_and(|o| o.chars().count() > 4000) {
+            return Err(WebError::BadRequest("The outcome is longer than 4,000 characters: shorten it".into()));
+        }
+        let now = OffsetDateTime::now_utc();
+        state.store.update_task(id, status, outcome, Some(&user.0.email), now).await.map_err(task_error)
     }
-    if outcome.is_some_and(|o| o.chars().count() > 4000) {
-        return Err(WebError::BadRequest("The outcome is longer than 4,000 characters: shorten it".into()));
-    }
-    let now = OffsetDateTime::now_utc();
-    state.store.update_task(id, status, outcome, Some(&user.0.email), now).await.map_err(task_error)?;
-    Ok(Redirect::to(&format!("/tasks/{id}")))
+    .await;
+    after_form(updated, &format!("/tasks/{id}"), |why| {
+        let draft = ProgressDraft { status: form.status, outcome: form.outcome, error: Some(why) };
+        render(&state, &user, task, draft)
+    })
+    .await
 }
 
 /// The form that adds an item to an account's action plan.

@@ -210,6 +210,17 @@ pub async fn follow_ups_and_plans_in_the_app_follow_ownership_and_close_with_an_
     let res = res.await;
     assert_eq!(res.status(), 400);
     assert!(res.text().await.unwrap().contains("Say what was done"));
+    // A refused outcome comes back as typed (escaped), the chosen status kept, with what to fix.
+    let long = format!("<i>Called</i> {}", "x".repeat(4000));
+    let res =
+        post(vec![("csrf", csrf.clone()), ("status", "dropped".into()), ("outcome", long)], format!("/tasks/{a2}"));
+    let res = res.await;
+    assert_eq!(res.status(), 400);
+    let again = res.text().await.unwrap();
+    assert!(again.contains("longer than 4,000 characters"), "{again}");
+    assert!(again.contains("&#60;i&#62;Called&#60;/i&#62; xxx") || again.contains("&lt;i&gt;Called"), "{again}");
+    assert!(again.contains(r#"<option value="dropped" selected>"#), "the chosen status is kept");
+    assert_eq!(store.find_task(a2).await.unwrap().unwrap().status, "open", "nothing was stored");
     let res = post(
         vec![("csrf", csrf.clone()), ("status", "done".into()), ("outcome", "Called them; credit note sent".into())],
         format!("/tasks/{a2}"),
@@ -305,12 +316,20 @@ pub async fn administrators_set_the_rules_and_webhooks_and_see_the_delivery_log(
     assert_eq!(rules.watch_words, vec!["refund", "churn"]);
     let bad = admin
         .post(super::url(addr, "/settings/alerts"))
-        .form(&[("csrf", csrf.as_str()), ("deadline_hours", "0")])
+        .form(&[("csrf", csrf.as_str()), ("deadline_hours", "0"), ("watch_words", "cancel, <b>lawyer</b>")])
         .send()
         .await
         .unwrap();
     assert_eq!(bad.status(), 400);
-    assert!(bad.text().await.unwrap().contains("between 1 and 720 hours"));
+    let again = bad.text().await.unwrap();
+    assert!(again.contains("between 1 and 720 hours"), "{again}");
+    assert!(again.contains(r#"action="/settings/alerts#rules""#), "{again}");
+    assert!(
+        again.contains("cancel, &#60;b&#62;lawyer") || again.contains("cancel, &lt;b&gt;lawyer"),
+        "kept, as text: {again}"
+    );
+    assert!(again.contains(r#"name="deadline_hours" value="0""#), "{again}");
+    assert!(!again.contains(r#"name="detractor" checked"#), "the unticked box stays unticked");
     assert_eq!(store.alert_rules().await.unwrap().deadline_hours, 24, "nothing saved");
 
     let res = admin
@@ -336,6 +355,32 @@ pub async fn administrators_set_the_rules_and_webhooks_and_see_the_delivery_log(
         .await
         .unwrap();
     assert_eq!(bad.status(), 400);
+    let again = bad.text().await.unwrap();
+    assert!(again.contains(r#"name="url" required value="ftp://x""#), "the URL as typed: {again}");
+    assert!(again.contains(r#"value="alert.raised" checked"#) && !again.contains(r#"value="task.overdue" checked"#));
+    assert_eq!(store.list_webhooks().await.unwrap().len(), 1, "nothing added");
+    // A cadence refused for its numbers comes back as typed, its survey still chosen.
+    let bad = admin
+        .post(super::url(addr, "/settings/cadence"))
+        .form(&[
+            ("csrf", csrf.as_str()),
+            ("period", "monthly"),
+            ("start", "2099-01-01"),
+            ("survey", "B2B relationship survey"),
+            ("wave_days", "three weeks"),
+            ("remind_after", "7"),
+            ("reminders", "1"),
+            ("review_within", "30"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(bad.status(), 400);
+    let again = bad.text().await.unwrap();
+    assert!(again.contains("three weeks&#39; is not a whole number"), "{again}");
+    assert!(again.contains(r#"name="wave_days" size="3" value="three weeks""#), "{again}");
+    assert!(again.contains(r#"<option value="monthly" selected>"#) && again.contains(r#"value="2099-01-01""#));
+    assert!(store.cadence().await.unwrap().is_none(), "nothing saved");
     let analyst = super::sign_in(addr, "analyst@test.example").await;
     let (_, page) = super::get(&analyst, addr, "/tasks").await;
     let csrf = super::support::input_value(&page, "csrf");
