@@ -135,7 +135,7 @@ mod tests {
     use super::*;
 
     fn user(email: &str, role: Role) -> UserSummary {
-        UserSummary { email: email.into(), name: email.into(), role }
+        UserSummary { id: 0, email: email.into(), name: email.into(), role, manager_email: None, can_sign_in: true }
     }
 
     #[test]

@@ -32,6 +32,16 @@ impl Role {
         }
     }
 
+    /// The role as pages name it: "Administrator", "Analyst", "Account manager", "Executive".
+    pub fn label(self) -> &'static str {
+        match self {
+            Role::Admin => "Administrator",
+            Role::Analyst => "Analyst",
+            Role::AccountManager => "Account manager",
+            Role::Executive => "Executive",
+        }
+    }
+
     /// Parses a canonical name, in any case (`account-manager` is accepted too).
     pub fn parse(text: &str) -> Option<Role> {
         let t = text.trim().to_ascii_lowercase().replace('-', "_");

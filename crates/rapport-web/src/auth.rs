@@ -297,6 +297,85 @@ pub async fn setup(
     Ok((jar, Redirect::to("/")).into_response())
 }
 
+/// The page where signed-in users change their own password.
+#[derive(Template)]
+#[template(path = "password.html")]
+struct PasswordPage {
+    layout: crate::pages::view::Layout,
+    changed: bool,
+    error: Option<String>,
+}
+
+/// `?changed` after a change.
+#[derive(Debug, Deserialize)]
+pub struct PasswordQuery {
+    changed: Option<String>,
+}
+
+/// GET /password.
+pub async fn password_page(user: CurrentUser, Query(q): Query<PasswordQuery>) -> Result<Html<String>, WebError> {
+    let layout = crate::pages::view::Layout::new(&user, "Your password", "password");
+    let page = PasswordPage { layout, changed: q.changed.is_some(), error: None };
+    Ok(Html(page.render().map_err(anyhow::Error::from)?))
+}
+
+/// The form that changes one's own password.
+#[derive(Debug, Deserialize)]
+pub struct PasswordForm {
+    csrf: String,
+    #[serde(default)]
+    current: String,
+    #[serde(default)]
+    password: String,
+    #[serde(default)]
+    confirm: String,
+}
+
+/// POST /password: checks the current password, sets the new one, signs out every other
+/// session of the user and gives this browser a new one.
+pub async fn change_password(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    jar: CookieJar,
+    Form(form): Form<PasswordForm>,
+) -> Result<Response, WebError> {
+    user.check_csrf(&form.csrf)?;
+    let email = user.0.email.clone();
+    let login = state.store.user_login(&email).await?;
+    let current = login.as_ref().and_then(|l| l.password_hash.as_deref()).unwrap_or(decoy_hash());
+    let problem = if !verify_password(&form.current, current) {
+        // Guessing the current password here is guessing a sign-in: wrong guesses count
+        // against the same limit.
+        if state.sign_in_limits.check_key(&email.to_lowercase()).is_err() {
+            return Err(WebError::TooManyRequests("Too many wrong passwords. Wait a minute and try again.".into()));
+        }
+        Some("That is not your current password: type it again.".to_string())
+    } else if form.password != form.confirm {
+        Some("The two new passwords differ: type the same one twice.".to_string())
+    } else {
+        None
+    };
+    let hash = match problem {
+        Some(p) => Err(p),
+        None => hash_password(&form.password).map_err(|e| format!("The new password was not set: {e}.")),
+    };
+    let hash = match hash {
+        Ok(h) => h,
+        Err(why) => {
+            state.audit(Some(&email), "user.password_change_refused", &email, &why).await?;
+            let layout = crate::pages::view::Layout::new(&user, "Your password", "password");
+            let page = PasswordPage { layout, changed: false, error: Some(why) };
+            let html = page.render().map_err(anyhow::Error::from)?;
+            return Ok((axum::http::StatusCode::BAD_REQUEST, Html(html)).into_response());
+        }
+    };
+    state.store.set_password_hash(&email, &hash).await?;
+    state.store.delete_sessions_of(user.0.user_id).await?;
+    state.audit(Some(&email), "user.password_change", &email, "").await?;
+    let jar = start_session(&state, jar, user.0.user_id).await?;
+    Ok((jar, Redirect::to("/password?changed")).into_response())
+}
+
 #[cfg(test)]
 mod tests {
     use super::local_path;

@@ -8,6 +8,7 @@
 //! - [`reports`]: every report as a page and as downloads; [`download`]: the files.
 //! - [`waves`]: surveys sent from Rapport, their response rates, sending and links.
 //! - [`share`]: read-only links for people without an account; [`tokens`]: API tokens.
+//! - [`users`]: the people who sign in, their roles and passwords (administrators).
 //! - [`tasks`]: follow-ups and action plans; [`sponsors`]: executive sponsors; [`settings`]: alert rules, webhooks, the
 //!   delivery log.
 //! - [`format`]: numbers as pages show them.
@@ -26,5 +27,6 @@ pub mod sponsors;
 pub mod surveys;
 pub mod tasks;
 pub mod tokens;
+pub mod users;
 pub mod view;
 pub mod waves;

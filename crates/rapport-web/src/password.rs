@@ -30,6 +30,21 @@ pub fn hash_password(password: &str) -> Result<String, PasswordError> {
         .map_err(|e| PasswordError::Hash(e.to_string()))
 }
 
+/// A new password for someone else to pass on: four groups of five letters and digits
+/// ("k7rmq-x2vde-..."), 99 random bits, without the look-alikes 0/o and 1/l/i.
+pub fn generate() -> String {
+    use rand::Rng;
+    const ALPHABET: &[u8] = b"abcdefghjkmnpqrstuvwxyz23456789";
+    let mut out = String::with_capacity(23);
+    for i in 0..20 {
+        if i > 0 && i % 5 == 0 {
+            out.push('-');
+        }
+        out.push(ALPHABET[OsRng.gen_range(0..ALPHABET.len())] as char);
+    }
+    out
+}
+
 /// Whether `password` matches the stored hash (false for a malformed hash).
 pub fn verify_password(password: &str, hash: &str) -> bool {
     PasswordHash::new(hash).is_ok_and(|parsed| Argon2::default().verify_password(password.as_bytes(), &parsed).is_ok())
@@ -53,6 +68,16 @@ mod tests {
         assert!(verify_password("correct horse battery", &hash));
         assert!(!verify_password("correct horse batter", &hash));
         assert!(!verify_password("anything", "not a hash"));
+    }
+
+    #[test]
+    fn generated_passwords_are_long_readable_and_different() {
+        let a = generate();
+        assert_eq!(a.len(), 23, "{a}");
+        assert_eq!(a.split('-').map(str::len).collect::<Vec<_>>(), [5, 5, 5, 5]);
+        assert!(a.chars().all(|c| c == '-' || (c.is_ascii_alphanumeric() && !"01ilo".contains(c))), "{a}");
+        assert!(hash_password(&a).is_ok());
+        assert_ne!(a, generate());
     }
 
     #[test]

@@ -12,6 +12,8 @@ mod hostile;
 #[path = "web/respond.rs"]
 mod respond;
 mod support;
+#[path = "web/users.rs"]
+mod users;
 
 use std::net::SocketAddr;
 
@@ -25,6 +27,7 @@ use reqwest::StatusCode;
 use reqwest::redirect::Policy;
 use respond::*;
 use support::{FORMULA_NAME, PASSWORD, SCRIPT_NAME, input_value, load_portfolio, start};
+use users::*;
 
 fn main() {
     run_on_both(cases![
@@ -74,6 +77,7 @@ fn main() {
         the_portfolio_assessment_follows_scope_and_the_definition_is_versioned,
         hostile_values_go_in_everywhere_and_come_out_inert,
         surveys_are_made_from_the_template_and_edited_as_new_versions_in_the_app,
+        administrators_add_people_give_new_passwords_and_remove_sign_ins,
     ]);
 }
 
@@ -117,7 +121,7 @@ async fn every_route_answers_each_role_as_the_authorization_matrix_says(store: S
     const NOT_FOUND: u16 = 404;
     // Route, then the status for: anonymous, admin, analyst, executive, am1 (owns A*), am2 (owns B*).
     const FORBIDDEN: u16 = 403;
-    let matrix: [(&str, [u16; 6]); 50] = [
+    let matrix: [(&str, [u16; 6]); 52] = [
         ("/waves/no-such-wave/links.csv", [SIGN_IN, NOT_FOUND, NOT_FOUND, FORBIDDEN, FORBIDDEN, FORBIDDEN]),
         ("/waves/no-such-wave/qr.svg", [SIGN_IN, NOT_FOUND, NOT_FOUND, NOT_FOUND, NOT_FOUND, NOT_FOUND]),
         ("/waves/no-such-wave/qr.png?account=B1", [SIGN_IN, NOT_FOUND, NOT_FOUND, NOT_FOUND, NOT_FOUND, NOT_FOUND]),
@@ -143,6 +147,8 @@ async fn every_route_answers_each_role_as_the_authorization_matrix_says(store: S
         ("/accounts/A1/chart.svg", [SIGN_IN, OK, OK, OK, OK, NOT_FOUND]),
         ("/audit", [SIGN_IN, OK, FORBIDDEN, FORBIDDEN, FORBIDDEN, FORBIDDEN]),
         ("/tokens", [SIGN_IN, OK, OK, OK, OK, OK]),
+        ("/users", [SIGN_IN, OK, FORBIDDEN, FORBIDDEN, FORBIDDEN, FORBIDDEN]),
+        ("/password", [SIGN_IN, OK, OK, OK, OK, OK]),
         ("/sign-in", [OK, OK, OK, OK, OK, OK]),
         ("/setup", [SIGN_IN, SIGN_IN, SIGN_IN, SIGN_IN, SIGN_IN, SIGN_IN]),
         ("/readyz", [OK, OK, OK, OK, OK, OK]),
@@ -205,6 +211,11 @@ async fn every_route_answers_each_role_as_the_authorization_matrix_says(store: S
         "/settings/webhooks",
         "/settings/webhooks/1/remove",
         "/ideal",
+        "/users",
+        "/users/1",
+        "/users/1/password",
+        "/users/1/remove",
+        "/password",
     ] {
         for ((who, c), want) in clients.iter().zip([SIGN_IN, 403, 403, 403, 403, 403]) {
             let res = c

@@ -78,13 +78,7 @@ impl Viewer {
             title: title.into(),
             nav,
             user_name: user.map(|u| u.name.clone()).unwrap_or_default(),
-            role: match user.map(|u| u.role) {
-                Some(rapport_core::user::Role::Admin) => "Administrator",
-                Some(rapport_core::user::Role::Analyst) => "Analyst",
-                Some(rapport_core::user::Role::AccountManager) => "Account manager",
-                Some(rapport_core::user::Role::Executive) => "Executive",
-                None => "",
-            },
+            role: user.map_or("", |u| u.role.label()),
             csrf: user.map(|u| u.csrf_token.clone()).unwrap_or_default(),
             shared_until: self.shared_until.clone(),
         }
