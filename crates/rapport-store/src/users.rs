@@ -97,10 +97,10 @@ pub struct UserSummary {
 }
 
 impl Store {
-    /// Every user, by email.
+    /// Every user, by email in any case.
     pub async fn list_users(&self) -> Result<Vec<UserSummary>, StoreError> {
         let sql = "SELECT u.id, u.email, u.name, u.role, m.email, u.password_hash IS NOT NULL FROM users u \
-                   LEFT JOIN users m ON m.id = u.manager_id ORDER BY u.email";
+                   LEFT JOIN users m ON m.id = u.manager_id ORDER BY lower(u.email), u.email";
         let rows: Vec<(i64, String, String, String, Option<String>, bool)> =
             on_pool!(self, |pool| sqlx::query_as(sql).fetch_all(pool).await?);
         Ok(rows
