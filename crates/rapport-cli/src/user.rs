@@ -98,6 +98,11 @@ async fn add(store: &Store, args: UserAddArgs) -> anyhow::Result<()> {
     let password = read_password()?;
     let hash = hash_password(&password)?;
     let name = args.name.unwrap_or_else(|| email.split('@').next().unwrap_or(&email).to_string());
+    if let Some(manager) = &args.manager
+        && store.user_login(manager).await?.is_none()
+    {
+        bail!("there is no user {manager} to be the manager: add them first, or leave out --manager");
+    }
     store
         .upsert_user(&NewUser { email: email.clone(), name, role: args.role, manager_email: args.manager })
         .await

@@ -36,6 +36,27 @@ fn a_user_added_with_a_password_from_standard_input_is_listed_with_their_role() 
 }
 
 #[test]
+fn adding_an_email_again_in_another_case_changes_that_user() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("u.db");
+    let add = |email: &str, role: &str, extra: &[&str]| {
+        let mut args = vec!["user", "add", email, "--role", role];
+        args.extend_from_slice(extra);
+        rapport(&db, &args, "a long enough secret\n")
+    };
+    assert!(add("Ada@Example.com", "analyst", &[]).status.success());
+    assert!(add("ada@example.com", "admin", &["--name", "Ada L."]).status.success());
+    let list = String::from_utf8_lossy(&rapport(&db, &["user", "list"], "").stdout).to_string();
+    assert_eq!(list.lines().count(), 1, "one person: {list}");
+    assert!(list.contains("Ada@Example.com") && list.contains("admin") && list.contains("Ada L."), "{list}");
+    let out = add("bob@example.com", "analyst", &["--manager", "nobody@example.com"]);
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("there is no user nobody@example.com to be the manager"), "{err}");
+    assert!(add("bob@example.com", "analyst", &["--manager", "ADA@example.com"]).status.success());
+}
+
+#[test]
 fn a_short_password_or_unknown_role_is_refused_with_what_to_do() {
     let dir = tempfile::tempdir().unwrap();
     let db = dir.path().join("u.db");

@@ -21,20 +21,32 @@ pub struct NewUser {
 }
 
 impl Store {
-    /// Creates the user, or updates name, role and manager of the user with that email.
+    /// Creates the user, or updates name, role and manager of the user with that email in any
+    /// case (sign-in ignores case too, so Ada@Example.com and ada@example.com are one person).
     /// Returns the user's id.
     pub async fn upsert_user(&self, user: &NewUser) -> Result<i64, StoreError> {
-        let sql = "INSERT INTO users (email, name, role, manager_id) \
-                   VALUES ($1, $2, $3, (SELECT id FROM users WHERE email = $4)) \
-                   ON CONFLICT (email) DO UPDATE SET name = excluded.name, role = excluded.role, \
-                   manager_id = excluded.manager_id RETURNING id";
-        Ok(on_writer!(self, |conn| sqlx::query_scalar(sql)
-            .bind(&user.email)
-            .bind(&user.name)
-            .bind(user.role.as_str())
-            .bind(&user.manager_email)
-            .fetch_one(&mut *conn)
-            .await?))
+        const MANAGER: &str = "(SELECT id FROM users WHERE lower(email) = lower($4))";
+        let update = format!(
+            "UPDATE users SET name = $2, role = $3, manager_id = {MANAGER} WHERE lower(email) = lower($1) RETURNING id"
+        );
+        let insert =
+            format!("INSERT INTO users (email, name, role, manager_id) VALUES ($1, $2, $3, {MANAGER}) RETURNING id");
+        Ok(on_writer!(self, |conn| {
+            let mut id = None;
+            // The update first: a new user only when no one has the email in any case.
+            for sql in [&update, &insert] {
+                if id.is_none() {
+                    id = sqlx::query_scalar(sql)
+                        .bind(&user.email)
+                        .bind(&user.name)
+                        .bind(user.role.as_str())
+                        .bind(&user.manager_email)
+                        .fetch_optional(&mut *conn)
+                        .await?;
+                }
+            }
+            id.ok_or(StoreError::NotFound)?
+        }))
     }
 }
 
