@@ -16,6 +16,7 @@ pub mod reviews;
 pub mod settings;
 pub mod surveys;
 pub mod tasks;
+pub mod users;
 pub mod waves;
 
 use axum::Json;
@@ -79,6 +80,10 @@ pub fn router() -> Router<AppState> {
         .route("/settings/cadence", get(settings::cadence).put(settings::set_cadence).delete(settings::stop_cadence))
         .route("/webhooks", get(settings::list_webhooks).post(settings::add_webhook))
         .route("/webhooks/{id}", delete(settings::remove_webhook))
+        .route("/users", get(users::list_users).post(users::add_user))
+        .route("/users/{id}", put(users::change_user))
+        .route("/users/{id}/password", post(users::new_password))
+        .route("/users/{id}/sign-in", delete(users::remove_sign_in))
         .route("/bulk/{kind}", post(bulk::bulk).layer(axum::extract::DefaultBodyLimit::max(bulk::MAX_BODY)))
         .route("/openapi.json", get(|| async { Json(ApiDoc::openapi()) }))
         .fallback(|| async {
@@ -134,9 +139,14 @@ pub fn router() -> Router<AppState> {
         settings::list_webhooks,
         settings::add_webhook,
         settings::remove_webhook,
+        users::list_users,
+        users::add_user,
+        users::change_user,
+        users::new_password,
+        users::remove_sign_in,
         bulk::bulk
     ),
-    components(schemas(AccountOut, AccountPage, waves::WaveOut, waves::NewWaveIn, waves::WaveCreatedOut, waves::SentOut, waves::InvitationOut, waves::InvitationPage, waves::UnmatchedOut, waves::BounceIn, waves::BouncesOut, waves::AssignIn, waves::AssignedOut, logs::AuditOut, logs::AuditPage, logs::DeliveryOut, logs::DeliveryPage, ReportOut, ReportName, Problem, bulk::BulkResult, bulk::BulkProblem, bulk::RowProblem, surveys::SurveyOut, surveys::ProgressOut, surveys::RateOut, alerts::AlertOut, alerts::AlertPage, tasks::TaskOut, tasks::TaskPage, tasks::NewTaskIn, tasks::TaskUpdateIn, assessment::DefinitionsOut, assessment::DefinitionOut, assessment::CriterionOut, assessment::DefinitionIn, assessment::MoverOut, assessment::PreviewOut, reviews::ReviewOut, reviews::NewReviewIn, reviews::ActionIn, reviews::SponsorIn, reviews::SponsorsOut, reviews::ExecutiveOut, reviews::CandidateOut, settings::AlertRulesBody, settings::CadenceBody, settings::CadenceOut, settings::WebhookOut, settings::NewWebhookIn, settings::WebhookCreatedOut)),
+    components(schemas(AccountOut, AccountPage, waves::WaveOut, waves::NewWaveIn, waves::WaveCreatedOut, waves::SentOut, waves::InvitationOut, waves::InvitationPage, waves::UnmatchedOut, waves::BounceIn, waves::BouncesOut, waves::AssignIn, waves::AssignedOut, logs::AuditOut, logs::AuditPage, logs::DeliveryOut, logs::DeliveryPage, ReportOut, ReportName, Problem, bulk::BulkResult, bulk::BulkProblem, bulk::RowProblem, surveys::SurveyOut, surveys::ProgressOut, surveys::RateOut, alerts::AlertOut, alerts::AlertPage, tasks::TaskOut, tasks::TaskPage, tasks::NewTaskIn, tasks::TaskUpdateIn, assessment::DefinitionsOut, assessment::DefinitionOut, assessment::CriterionOut, assessment::DefinitionIn, assessment::MoverOut, assessment::PreviewOut, reviews::ReviewOut, reviews::NewReviewIn, reviews::ActionIn, reviews::SponsorIn, reviews::SponsorsOut, reviews::ExecutiveOut, reviews::CandidateOut, settings::AlertRulesBody, settings::CadenceBody, settings::CadenceOut, settings::WebhookOut, settings::NewWebhookIn, settings::WebhookCreatedOut, users::UserOut, users::NewUserIn, users::UserPasswordOut, users::UserChangeIn)),
     modifiers(&BearerToken),
     security(("token" = []))
 )]

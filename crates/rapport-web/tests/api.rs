@@ -32,6 +32,7 @@ fn main() {
         waves_are_created_sent_and_closed_over_the_api_by_those_who_run_surveys,
         account_strategy_and_settings_are_changed_over_the_api_by_whom_the_app_allows,
         every_api_route_answers_each_role_as_the_app_does,
+        administrators_manage_users_over_the_api_as_in_the_app,
     ]);
 }
 
@@ -1102,6 +1103,11 @@ async fn every_api_route_answers_each_role_as_the_app_does(store: Store) {
         (Method::GET, "/api/v1/webhooks", None, [OK, NO, NO, NO, NO]),
         (Method::POST, "/api/v1/webhooks", Some(&empty), [BAD, NO, NO, NO, NO]),
         (Method::DELETE, "/api/v1/webhooks/999999", None, [NONE, NO, NO, NO, NO]),
+        (Method::GET, "/api/v1/users", None, [OK, NO, NO, NO, NO]),
+        (Method::POST, "/api/v1/users", Some(&empty), [BAD, NO, NO, NO, NO]),
+        (Method::PUT, "/api/v1/users/999999", Some(&empty), [BAD, NO, NO, NO, NO]),
+        (Method::POST, "/api/v1/users/999999/password", None, [NONE, NO, NO, NO, NO]),
+        (Method::DELETE, "/api/v1/users/999999/sign-in", None, [NONE, NO, NO, NO, NO]),
         (Method::GET, "/api/v1/assessment/definition", None, [OK, OK, OK, OK, OK]),
         (Method::PUT, "/api/v1/assessment/definition", Some(&empty), [BAD, NO, NO, NO, NO]),
         (Method::POST, "/api/v1/assessment/definition/preview", Some(&empty), [BAD, NO, NO, NO, NO]),
@@ -1119,4 +1125,84 @@ async fn every_api_route_answers_each_role_as_the_app_does(store: Store) {
     }
     assert!(wrong.is_empty(), "{}", wrong.join("\n"));
     assert!(store.audit_log(10, None).await.unwrap().iter().all(|e| e.action != "webhook.delete"), "nothing removed");
+}
+
+async fn administrators_manage_users_over_the_api_as_in_the_app(store: Store) {
+    use reqwest::Method;
+    let addr = serve(&store).await;
+    let admin = token(&store, "admin@test.example", TokenScope::Admin).await;
+    let (status, _, list) = call(addr, Some(&admin), "/api/v1/users").await;
+    assert_eq!(status, 200);
+    let admin_id = list.as_array().unwrap().iter().find(|u| u["email"] == "admin@test.example").unwrap()["id"].clone();
+    assert_eq!(list[0]["can_sign_in"], true, "{list}");
+    // Added with a password, in the answer once.
+    let new = serde_json::json!({"email": "Kofi@test.example", "name": "Kofi Mensah", "role": "analyst",
+        "manager_email": "exec@test.example"});
+    let (status, made) = post(addr, &admin, "/api/v1/users", &new).await;
+    assert_eq!(status, 201, "{made}");
+    assert_eq!(
+        (made["user"]["role"].as_str(), made["user"]["manager_email"].as_str()),
+        (Some("analyst"), Some("exec@test.example"))
+    );
+    let password = made["password"].as_str().unwrap();
+    assert_eq!(password.len(), 23);
+    let login = store.user_login("kofi@test.example").await.unwrap().unwrap();
+    assert!(rapport_web::password::verify_password(password, login.password_hash.as_deref().unwrap()));
+    let id = made["user"]["id"].as_i64().unwrap();
+    // The same email in another case, an unknown role or manager: what to fix, no one added.
+    let again = serde_json::json!({"email": "kofi@TEST.example", "name": "K", "role": "analyst"});
+    let (status, problem) = post(addr, &admin, "/api/v1/users", &again).await;
+    assert_eq!(status, 400);
+    assert!(problem["detail"].as_str().unwrap().contains("is already a user"), "{problem}");
+    let boss = serde_json::json!({"email": "b@test.example", "name": "B", "role": "boss"});
+    assert!(
+        post(addr, &admin, "/api/v1/users", &boss).await.1["detail"].as_str().unwrap().contains("'boss' is not a role")
+    );
+    assert_eq!(store.list_users().await.unwrap().len(), list.as_array().unwrap().len() + 1);
+    // A new role; the last administrator stays one.
+    let change = serde_json::json!({"name": "Kofi A. Mensah", "role": "executive"});
+    let (status, changed) = send(addr, &admin, Method::PUT, &format!("/api/v1/users/{id}"), Some(&change)).await;
+    assert_eq!(status, 200, "{changed}");
+    assert_eq!((changed["name"].as_str(), changed["role"].as_str()), (Some("Kofi A. Mensah"), Some("executive")));
+    assert!(changed["manager_email"].is_null(), "no manager given: none");
+    let demote = serde_json::json!({"name": "Admin", "role": "analyst"});
+    let (status, problem) = send(addr, &admin, Method::PUT, &format!("/api/v1/users/{admin_id}"), Some(&demote)).await;
+    assert_eq!(status, 400);
+    assert!(problem["detail"].as_str().unwrap().contains("last administrator"), "{problem}");
+    // A new password replaces the old one; a retry with its key gets the same answer.
+    let reset = |key: &'static str| {
+        let admin = admin.clone();
+        async move {
+            let res = reqwest::Client::new()
+                .post(format!("http://{addr}/api/v1/users/{id}/password"))
+                .bearer_auth(admin)
+                .header("Idempotency-Key", key)
+                .send()
+                .await
+                .unwrap();
+            (res.status(), res.json::<Value>().await.unwrap())
+        }
+    };
+    let (status, first) = reset("reset-1").await;
+    assert_eq!(status, 200, "{first}");
+    assert_eq!(reset("reset-1").await.1["password"], first["password"], "replayed, not reset twice");
+    let login = store.user_login("kofi@test.example").await.unwrap().unwrap();
+    assert!(rapport_web::password::verify_password(
+        first["password"].as_str().unwrap(),
+        login.password_hash.as_deref().unwrap()
+    ));
+    // Someone who left: no sign-in, their token refused; not the caller themselves.
+    let theirs = token(&store, "kofi@test.example", TokenScope::Read).await;
+    assert_eq!(call(addr, Some(&theirs), "/api/v1/accounts").await.0, 200);
+    let (status, _) = send(addr, &admin, Method::DELETE, &format!("/api/v1/users/{id}/sign-in"), None).await;
+    assert_eq!(status, 204);
+    assert_eq!(call(addr, Some(&theirs), "/api/v1/accounts").await.0, 401);
+    let (_, _, list) = call(addr, Some(&admin), "/api/v1/users").await;
+    assert_eq!(list.as_array().unwrap().iter().find(|u| u["id"] == id).unwrap()["can_sign_in"], false);
+    let (status, _) = send(addr, &admin, Method::DELETE, &format!("/api/v1/users/{admin_id}/sign-in"), None).await;
+    assert_eq!(status, 400, "not their own");
+    let actions: Vec<String> = store.audit_log(20, None).await.unwrap().into_iter().map(|e| e.action).collect();
+    for action in ["user.create", "user.change", "user.password_reset", "user.remove_sign_in"] {
+        assert!(actions.iter().any(|a| a == action), "{action}: {actions:?}");
+    }
 }

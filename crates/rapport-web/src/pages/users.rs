@@ -8,6 +8,7 @@ use axum::http::StatusCode;
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use rapport_core::contact::Email;
 use rapport_core::user::Role;
+use rapport_store::sessions::SessionUser;
 use rapport_store::users::{NewUser, UserError, UserSummary};
 use serde::Deserialize;
 use time::OffsetDateTime;
@@ -89,8 +90,22 @@ impl AddForm {
         AddForm { role: Role::AccountManager.as_str().to_string(), ..AddForm::default() }
     }
 
+    fn person(&self) -> Person<'_> {
+        Person { name: &self.name, role: &self.role, manager: &self.manager }
+    }
+}
+
+/// A person's name, role and manager as given (a form or an API body), to check.
+pub(crate) struct Person<'a> {
+    pub name: &'a str,
+    pub role: &'a str,
+    /// The manager's email; empty for none.
+    pub manager: &'a str,
+}
+
+impl Person<'_> {
     fn role(&self) -> Result<Role, WebError> {
-        Role::parse(&self.role).ok_or_else(|| {
+        Role::parse(self.role).ok_or_else(|| {
             WebError::BadRequest(format!("'{}' is not a role: admin, analyst, account_manager or executive", self.role))
         })
     }
@@ -127,23 +142,9 @@ pub async fn add(
 ) -> Result<Response, WebError> {
     user.check_csrf(&form.csrf)?;
     user.require(Need::Admin)?;
-    let added = async {
-        let email = Email::parse(&form.email).map_err(|e| WebError::BadRequest(e.to_string()))?.as_str().to_string();
-        let new = NewUser {
-            email: email.clone(),
-            name: form.name()?.to_string(),
-            role: form.role()?,
-            manager_email: form.manager().map(String::from),
-        };
-        let password = generate();
-        let hash = hash_password(&password).map_err(anyhow::Error::from)?;
-        state.store.add_user(&new, &hash).await.map_err(user_error)?;
-        state.audit(Some(&user.0.email), "user.create", &email, new.role.as_str()).await?;
-        Ok::<_, WebError>((email, password))
-    }
-    .await;
-    match added {
-        Ok(created) => {
+    match add_user_for(&state, &user.0.email, &form.email, &form.person()).await {
+        Ok((_, email, password)) => {
+            let created = (email, password);
             let draft = AddForm { role: form.role, ..AddForm::default() };
             Ok((StatusCode::CREATED, page(&state, &user, Some(created), draft, None).await?).into_response())
         }
@@ -163,14 +164,7 @@ pub async fn change(
 ) -> Result<Response, WebError> {
     user.check_csrf(&form.csrf)?;
     user.require(Need::Admin)?;
-    let changed = async {
-        let role = form.role()?;
-        let email = state.store.change_user(id, form.name()?, role, form.manager()).await.map_err(user_error)?;
-        let detail = format!("{}; manager {}", role.as_str(), form.manager().unwrap_or("none"));
-        state.audit(Some(&user.0.email), "user.change", &email, &detail).await?;
-        Ok::<_, WebError>(())
-    }
-    .await;
+    let changed = change_user_for(&state, &user.0.email, id, &form.person()).await;
     after_form(changed, "/users", |why| page(&state, &user, None, AddForm::fresh(), Some(why))).await
 }
 
@@ -183,10 +177,7 @@ pub async fn new_password(
 ) -> Result<Response, WebError> {
     user.check_csrf(&form.csrf)?;
     user.require(Need::Admin)?;
-    let password = generate();
-    let hash = hash_password(&password).map_err(anyhow::Error::from)?;
-    let email = state.store.reset_password(id, &hash).await.map_err(user_error)?;
-    state.audit(Some(&user.0.email), "user.password_reset", &email, "").await?;
+    let (email, password) = new_password_for(&state, &user.0.email, id).await?;
     if id == user.0.user_id {
         // Their own sessions ended with the rest: sign in again with the new password.
         return Ok(Redirect::to("/sign-in").into_response());
@@ -204,17 +195,64 @@ pub async fn remove_sign_in(
 ) -> Result<Response, WebError> {
     user.check_csrf(&form.csrf)?;
     user.require(Need::Admin)?;
-    let removed = async {
-        if id == user.0.user_id {
-            return Err(WebError::BadRequest(
-                "You cannot take away your own sign-in: another administrator can".into(),
-            ));
-        }
-        let now = OffsetDateTime::now_utc().unix_timestamp();
-        let email = state.store.remove_sign_in(id, now).await.map_err(user_error)?;
-        state.audit(Some(&user.0.email), "user.remove_sign_in", &email, "").await?;
-        Ok(())
-    }
-    .await;
+    let removed = remove_sign_in_for(&state, &user.0, id).await;
     after_form(removed, "/users", |why| page(&state, &user, None, AddForm::fresh(), Some(why))).await
+}
+
+/// Adds a person for `actor` (the web app and the API alike) with a new password: their id,
+/// email and the password, which is shown this once.
+pub(crate) async fn add_user_for(
+    state: &AppState,
+    actor: &str,
+    email: &str,
+    person: &Person<'_>,
+) -> Result<(i64, String, String), WebError> {
+    let email = Email::parse(email).map_err(|e| WebError::BadRequest(e.to_string()))?.as_str().to_string();
+    let role = person.role()?;
+    let new = NewUser {
+        email: email.clone(),
+        name: person.name()?.to_string(),
+        role,
+        manager_email: person.manager().map(String::from),
+    };
+    let password = generate();
+    let hash = hash_password(&password).map_err(anyhow::Error::from)?;
+    let id = state.store.add_user(&new, &hash).await.map_err(user_error)?;
+    state.audit(Some(actor), "user.create", &email, role.as_str()).await?;
+    Ok((id, email, password))
+}
+
+/// Changes a person's name, role and manager for `actor`, with an audit entry.
+pub(crate) async fn change_user_for(
+    state: &AppState,
+    actor: &str,
+    id: i64,
+    person: &Person<'_>,
+) -> Result<(), WebError> {
+    let role = person.role()?;
+    let email = state.store.change_user(id, person.name()?, role, person.manager()).await.map_err(user_error)?;
+    let detail = format!("{}; manager {}", role.as_str(), person.manager().unwrap_or("none"));
+    state.audit(Some(actor), "user.change", &email, &detail).await?;
+    Ok(())
+}
+
+/// Gives the person `id` a new password for `actor` and ends their sessions: their email and
+/// the password, shown this once.
+pub(crate) async fn new_password_for(state: &AppState, actor: &str, id: i64) -> Result<(String, String), WebError> {
+    let password = generate();
+    let hash = hash_password(&password).map_err(anyhow::Error::from)?;
+    let email = state.store.reset_password(id, &hash).await.map_err(user_error)?;
+    state.audit(Some(actor), "user.password_reset", &email, "").await?;
+    Ok((email, password))
+}
+
+/// Takes away the sign-in of the person `id` for `actor`, who cannot take their own.
+pub(crate) async fn remove_sign_in_for(state: &AppState, actor: &SessionUser, id: i64) -> Result<(), WebError> {
+    if id == actor.user_id {
+        return Err(WebError::BadRequest("You cannot take away your own sign-in: another administrator can".into()));
+    }
+    let now = OffsetDateTime::now_utc().unix_timestamp();
+    let email = state.store.remove_sign_in(id, now).await.map_err(user_error)?;
+    state.audit(Some(&actor.email), "user.remove_sign_in", &email, "").await?;
+    Ok(())
 }
