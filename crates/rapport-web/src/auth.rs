@@ -369,8 +369,8 @@ pub async fn change_password(
             return Ok((axum::http::StatusCode::BAD_REQUEST, Html(html)).into_response());
         }
     };
-    state.store.set_password_hash(&email, &hash).await?;
-    state.store.delete_sessions_of(user.0.user_id).await?;
+    // The new password and the end of every session in one transaction.
+    state.store.reset_password(user.0.user_id, &hash).await.map_err(crate::pages::users::user_error)?;
     state.audit(Some(&email), "user.password_change", &email, "").await?;
     let jar = start_session(&state, jar, user.0.user_id).await?;
     Ok((jar, Redirect::to("/password?changed")).into_response())

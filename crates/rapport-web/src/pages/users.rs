@@ -125,7 +125,8 @@ impl Person<'_> {
     }
 }
 
-fn user_error(e: UserError) -> WebError {
+/// An administrator's change that the store refused, as the page (or the API) says it.
+pub(crate) fn user_error(e: UserError) -> WebError {
     match e {
         UserError::NoUser => WebError::NotFound("There is no such user".into()),
         UserError::Store(e) => e.into(),
