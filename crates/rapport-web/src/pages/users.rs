@@ -5,7 +5,7 @@
 use askama::Template;
 use axum::extract::{Form, Path, State};
 use axum::http::StatusCode;
-use axum::response::{Html, IntoResponse, Redirect, Response};
+use axum::response::{Html, IntoResponse, Response};
 use rapport_core::contact::Email;
 use rapport_core::user::Role;
 use rapport_store::sessions::SessionUser;
@@ -178,11 +178,14 @@ pub async fn new_password(
 ) -> Result<Response, WebError> {
     user.check_csrf(&form.csrf)?;
     user.require(Need::Admin)?;
-    let (email, password) = new_password_for(&state, &user.0.email, id).await?;
     if id == user.0.user_id {
-        // Their own sessions ended with the rest: sign in again with the new password.
-        return Ok(Redirect::to("/sign-in").into_response());
+        // A password made here would end this session before the page showing it came back.
+        let why = "Change your own password under Your password (click your name at the top right)".to_string();
+        return Ok(
+            (StatusCode::BAD_REQUEST, page(&state, &user, None, AddForm::fresh(), Some(why)).await?).into_response()
+        );
     }
+    let (email, password) = new_password_for(&state, &user.0.email, id).await?;
     Ok(page(&state, &user, Some((email, password)), AddForm::fresh(), None).await?.into_response())
 }
 

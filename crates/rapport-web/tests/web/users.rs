@@ -109,6 +109,11 @@ pub async fn administrators_add_people_give_new_passwords_and_remove_sign_ins(st
     assert!(res.text().await.unwrap().contains("the last administrator who can sign in"));
     let res = post(format!("/users/{admin_id}/remove"), vec![("csrf", csrf.clone())]).await;
     assert_eq!(res.status(), StatusCode::BAD_REQUEST);
+    // Nor do they make themselves a password they would never see.
+    let res = post(format!("/users/{admin_id}/password"), vec![("csrf", csrf.clone())]).await;
+    assert_eq!(res.status(), StatusCode::BAD_REQUEST);
+    assert!(res.text().await.unwrap().contains("Change your own password under Your password"));
+    assert_eq!(super::get(&admin, addr, "/users").await.0, StatusCode::OK, "still signed in");
     assert_eq!(store.list_users().await.unwrap().into_iter().find(|u| u.id == admin_id).unwrap().role, Role::Admin);
 
     // They change their own password: the current one is checked, and other browsers sign out.
