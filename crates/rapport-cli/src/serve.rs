@@ -135,7 +135,15 @@ mod tests {
     use super::*;
 
     fn user(email: &str, role: Role) -> UserSummary {
-        UserSummary { id: 0, email: email.into(), name: email.into(), role, manager_email: None, can_sign_in: true }
+        UserSummary {
+            id: 0,
+            email: email.into(),
+            name: email.into(),
+            role,
+            manager_email: None,
+            can_sign_in: true,
+            last_sign_in_at: None,
+        }
     }
 
     #[test]

@@ -39,8 +39,9 @@ pub struct NewSession<'a> {
 }
 
 impl Store {
-    /// Stores a new session; also forgets every expired one (sessions are few and short-lived,
-    /// so sweeping at sign-in keeps the table small without a background job).
+    /// Stores a new session and notes it as the user's last sign-in; also forgets every expired
+    /// one (sessions are few and short-lived, so sweeping at sign-in keeps the table small
+    /// without a background job).
     pub async fn create_session(&self, s: &NewSession<'_>) -> Result<(), StoreError> {
         let insert = "INSERT INTO sessions (token_hash, user_id, csrf_token, created_at, expires_at) \
                       VALUES ($1, $2, $3, $4, $5)";
@@ -52,6 +53,11 @@ impl Store {
                 .bind(s.csrf_token)
                 .bind(s.now)
                 .bind(s.expires_at)
+                .execute(&mut *conn)
+                .await?;
+            sqlx::query("UPDATE users SET last_sign_in_at = $1 WHERE id = $2")
+                .bind(s.now)
+                .bind(s.user_id)
                 .execute(&mut *conn)
                 .await?;
         });

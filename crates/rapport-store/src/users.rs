@@ -106,19 +106,22 @@ pub struct UserSummary {
     pub manager_email: Option<String>,
     /// Whether the user has a password (a user without one cannot sign in).
     pub can_sign_in: bool,
+    /// When they last signed in (unix seconds), if ever.
+    pub last_sign_in_at: Option<i64>,
 }
 
 impl Store {
     /// Every user, by email in any case.
     pub async fn list_users(&self) -> Result<Vec<UserSummary>, StoreError> {
-        let sql = "SELECT u.id, u.email, u.name, u.role, m.email, u.password_hash IS NOT NULL FROM users u \
-                   LEFT JOIN users m ON m.id = u.manager_id ORDER BY lower(u.email), u.email";
-        let rows: Vec<(i64, String, String, String, Option<String>, bool)> =
-            on_pool!(self, |pool| sqlx::query_as(sql).fetch_all(pool).await?);
+        let sql = "SELECT u.id, u.email, u.name, u.role, m.email, u.password_hash IS NOT NULL, u.last_sign_in_at \
+                   FROM users u LEFT JOIN users m ON m.id = u.manager_id ORDER BY lower(u.email), u.email";
+        type Row = (i64, String, String, String, Option<String>, bool, Option<i64>);
+        let rows: Vec<Row> = on_pool!(self, |pool| sqlx::query_as(sql).fetch_all(pool).await?);
         Ok(rows
             .into_iter()
-            .filter_map(|(id, email, name, role, manager_email, can_sign_in)| {
-                Some(UserSummary { id, email, name, role: Role::parse(&role)?, manager_email, can_sign_in })
+            .filter_map(|(id, email, name, role, manager_email, can_sign_in, last_sign_in_at)| {
+                let role = Role::parse(&role)?;
+                Some(UserSummary { id, email, name, role, manager_email, can_sign_in, last_sign_in_at })
             })
             .collect())
     }

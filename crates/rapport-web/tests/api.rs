@@ -1144,6 +1144,7 @@ async fn administrators_manage_users_over_the_api_as_in_the_app(store: Store) {
         (made["user"]["role"].as_str(), made["user"]["manager_email"].as_str()),
         (Some("analyst"), Some("exec@test.example"))
     );
+    assert!(made["user"]["last_sign_in_at"].is_null(), "never signed in: {made}");
     let password = made["password"].as_str().unwrap();
     assert_eq!(password.len(), 23);
     let login = store.user_login("kofi@test.example").await.unwrap().unwrap();

@@ -10,12 +10,14 @@ use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use rapport_store::users::UserSummary;
 use serde::{Deserialize, Serialize};
+use time::OffsetDateTime;
 use utoipa::ToSchema;
 
 use super::auth::ApiUser;
 use super::idempotency::once;
 use super::json_body;
 use super::problem::{Problem, Refused};
+use crate::follow_up::messages::stamp;
 use crate::pages::users::{Person, add_user_for, change_user_for, new_password_for, remove_sign_in_for};
 use crate::state::AppState;
 
@@ -34,6 +36,8 @@ pub struct UserOut {
     pub manager_email: Option<String>,
     /// Whether they have a password (someone whose sign-in was taken away has none).
     pub can_sign_in: bool,
+    /// When they last signed in (RFC 3339), or null for never.
+    pub last_sign_in_at: Option<String>,
 }
 
 impl From<UserSummary> for UserOut {
@@ -45,6 +49,7 @@ impl From<UserSummary> for UserOut {
             role: u.role.as_str().to_string(),
             manager_email: u.manager_email,
             can_sign_in: u.can_sign_in,
+            last_sign_in_at: u.last_sign_in_at.and_then(|t| OffsetDateTime::from_unix_timestamp(t).ok()).map(stamp),
         }
     }
 }

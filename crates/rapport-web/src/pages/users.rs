@@ -38,6 +38,13 @@ impl UsersPage {
         u.manager_email.as_deref().is_some_and(|m| Self::same(m, email))
     }
 
+    /// When they last signed in: "2026-12-06 14:05 UTC", or "never".
+    fn last_sign_in(u: &UserSummary) -> String {
+        u.last_sign_in_at
+            .and_then(|t| OffsetDateTime::from_unix_timestamp(t).ok())
+            .map_or_else(|| "never".to_string(), |t| format!("{} {:02}:{:02} UTC", t.date(), t.hour(), t.minute()))
+    }
+
     /// Emails are the same in any case.
     fn same(a: &str, b: &str) -> bool {
         a.trim().eq_ignore_ascii_case(b)

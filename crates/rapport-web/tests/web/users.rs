@@ -65,6 +65,10 @@ pub async fn administrators_add_people_give_new_passwords_and_remove_sign_ins(st
     );
     let (status, nia) = sign_in_with(addr, "new.person@test.example", &password).await;
     assert_eq!(status, StatusCode::SEE_OTHER, "the shown password signs in");
+    let signed_in = store.list_users().await.unwrap().into_iter().find(|u| u.id == id).unwrap().last_sign_in_at;
+    assert!(signed_in.is_some_and(|t| t > 1_700_000_000), "{signed_in:?}");
+    let listed = super::get(&admin, addr, "/users").await.1;
+    assert!(listed.contains("<td>never</td>") && listed.contains(" UTC</td>"), "last sign-ins: {listed}");
     assert_eq!(super::get(&nia, addr, "/users").await.0, StatusCode::FORBIDDEN, "only administrators");
     assert!(!super::get(&admin, addr, "/users").await.1.contains(&password), "shown only once");
 
