@@ -103,6 +103,20 @@ impl Tx {
         Ok(())
     }
 
+    /// Commits when `done` succeeded, undoes everything when it failed; `done` either way.
+    pub(crate) async fn finish<T, E: From<StoreError>>(self, done: Result<T, E>) -> Result<T, E> {
+        match done {
+            Ok(v) => {
+                self.commit().await?;
+                Ok(v)
+            }
+            Err(e) => {
+                self.rollback().await?;
+                Err(e)
+            }
+        }
+    }
+
     /// Undoes everything done in it.
     pub(crate) async fn rollback(self) -> Result<(), StoreError> {
         on_tx!(self, |t| t.rollback().await?);

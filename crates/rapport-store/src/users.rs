@@ -155,7 +155,7 @@ impl Store {
     pub async fn add_user(&self, user: &NewUser, password_hash: &str) -> Result<i64, UserError> {
         let mut tx = Tx::begin(self).await?;
         let added = add_user_in(&mut tx, user, password_hash).await;
-        finish(tx, added).await
+        tx.finish(added).await
     }
 
     /// Changes the name, role and manager of the user `id`. Refused when it would leave no
@@ -169,14 +169,14 @@ impl Store {
     ) -> Result<String, UserError> {
         let mut tx = Tx::begin(self).await?;
         let changed = change_user_in(&mut tx, id, name, role, manager_email).await;
-        finish(tx, changed).await
+        tx.finish(changed).await
     }
 
     /// Gives the user `id` a new password and ends their sessions; their email.
     pub async fn reset_password(&self, id: i64, password_hash: &str) -> Result<String, UserError> {
         let mut tx = Tx::begin(self).await?;
         let reset = set_sign_in(&mut tx, id, Some(password_hash), 0).await;
-        finish(tx, reset).await
+        tx.finish(reset).await
     }
 
     /// Takes away the user's sign-in: no password, no sessions, every API token revoked. What
@@ -184,21 +184,7 @@ impl Store {
     pub async fn remove_sign_in(&self, id: i64, now: i64) -> Result<String, UserError> {
         let mut tx = Tx::begin(self).await?;
         let removed = set_sign_in(&mut tx, id, None, now).await;
-        finish(tx, removed).await
-    }
-}
-
-/// Commits when `done` succeeded, rolls back otherwise.
-async fn finish<T>(tx: Tx, done: Result<T, UserError>) -> Result<T, UserError> {
-    match done {
-        Ok(v) => {
-            tx.commit().await?;
-            Ok(v)
-        }
-        Err(e) => {
-            tx.rollback().await?;
-            Err(e)
-        }
+        tx.finish(removed).await
     }
 }
 

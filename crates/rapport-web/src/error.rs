@@ -81,10 +81,21 @@ pub async fn after_form<T, Page>(
 where
     Page: std::future::Future<Output = Result<Html<String>, WebError>>,
 {
-    match outcome {
-        Ok(_) => Ok(Redirect::to(next).into_response()),
+    or_again(outcome.map(|_| Redirect::to(next).into_response()), again).await
+}
+
+/// `answer` as it is, unless it is a refusal of bad input: then the form's page again (400)
+/// from `again`, given why. For forms whose answer is a page of its own (a secret shown once).
+pub async fn or_again<Page>(
+    answer: Result<Response, WebError>,
+    again: impl FnOnce(String) -> Page,
+) -> Result<Response, WebError>
+where
+    Page: std::future::Future<Output = Result<Html<String>, WebError>>,
+{
+    match answer {
         Err(WebError::BadRequest(why)) => Ok((StatusCode::BAD_REQUEST, again(why).await?).into_response()),
-        Err(e) => Err(e),
+        other => other,
     }
 }
 

@@ -16,7 +16,7 @@ use time::OffsetDateTime;
 
 use crate::auth::{CsrfForm, CurrentUser};
 use crate::authz::Need;
-use crate::error::{WebError, after_form};
+use crate::error::{WebError, after_form, or_again};
 use crate::follow_up::webhook::check_url;
 use crate::pages::view::Layout;
 use crate::state::AppState;
@@ -234,14 +234,12 @@ pub async fn add_webhook(
 ) -> Result<Response, WebError> {
     user.check_csrf(&form.csrf)?;
     user.require(Need::Admin)?;
-    match add_webhook_for(&state, &user.0.email, &form.url, &form.events).await {
-        Ok((_, secret)) => Ok((StatusCode::CREATED, page(&state, &user, Some(secret), None).await?).into_response()),
-        Err(WebError::BadRequest(why)) => {
-            let refused = Some((Refused::Webhook(form), why));
-            Ok((StatusCode::BAD_REQUEST, page(&state, &user, None, refused).await?).into_response())
-        }
-        Err(e) => Err(e),
+    let added = async {
+        let (_, secret) = add_webhook_for(&state, &user.0.email, &form.url, &form.events).await?;
+        Ok((StatusCode::CREATED, page(&state, &user, Some(secret), None).await?).into_response())
     }
+    .await;
+    or_again(added, |why| page(&state, &user, None, Some((Refused::Webhook(form), why)))).await
 }
 
 /// Adds a webhook for `actor` (the web app and the API alike): its id and its signing

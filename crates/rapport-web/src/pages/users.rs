@@ -15,7 +15,7 @@ use time::OffsetDateTime;
 
 use crate::auth::{CsrfForm, CurrentUser};
 use crate::authz::Need;
-use crate::error::{WebError, after_form};
+use crate::error::{WebError, after_form, or_again};
 use crate::pages::view::Layout;
 use crate::password::{generate, hash_password};
 use crate::state::AppState;
@@ -150,17 +150,13 @@ pub async fn add(
 ) -> Result<Response, WebError> {
     user.check_csrf(&form.csrf)?;
     user.require(Need::Admin)?;
-    match add_user_for(&state, &user.0.email, &form.email, &form.person()).await {
-        Ok((_, email, password)) => {
-            let created = (email, password);
-            let draft = AddForm { role: form.role, ..AddForm::default() };
-            Ok((StatusCode::CREATED, page(&state, &user, Some(created), draft, None).await?).into_response())
-        }
-        Err(WebError::BadRequest(why)) => {
-            Ok((StatusCode::BAD_REQUEST, page(&state, &user, None, form, Some(why)).await?).into_response())
-        }
-        Err(e) => Err(e),
+    let added = async {
+        let (_, email, password) = add_user_for(&state, &user.0.email, &form.email, &form.person()).await?;
+        let draft = AddForm { role: form.role.clone(), ..AddForm::default() };
+        Ok((StatusCode::CREATED, page(&state, &user, Some((email, password)), draft, None).await?).into_response())
     }
+    .await;
+    or_again(added, |why| page(&state, &user, None, form, Some(why))).await
 }
 
 /// POST /users/{id}: a new name, role or manager.
@@ -185,15 +181,18 @@ pub async fn new_password(
 ) -> Result<Response, WebError> {
     user.check_csrf(&form.csrf)?;
     user.require(Need::Admin)?;
-    if id == user.0.user_id {
-        // A password made here would end this session before the page showing it came back.
-        let why = "Change your own password under Your password (click your name at the top right)".to_string();
-        return Ok(
-            (StatusCode::BAD_REQUEST, page(&state, &user, None, AddForm::fresh(), Some(why)).await?).into_response()
-        );
+    let made = async {
+        if id == user.0.user_id {
+            // A password made here would end this session before the page showing it came back.
+            return Err(WebError::BadRequest(
+                "Change your own password under Your password (click your name at the top right)".into(),
+            ));
+        }
+        let (email, password) = new_password_for(&state, &user.0.email, id).await?;
+        Ok(page(&state, &user, Some((email, password)), AddForm::fresh(), None).await?.into_response())
     }
-    let (email, password) = new_password_for(&state, &user.0.email, id).await?;
-    Ok(page(&state, &user, Some((email, password)), AddForm::fresh(), None).await?.into_response())
+    .await;
+    or_again(made, |why| page(&state, &user, None, AddForm::fresh(), Some(why))).await
 }
 
 /// POST /users/{id}/remove: no more sign-in (password, sessions, API tokens); their tasks,
