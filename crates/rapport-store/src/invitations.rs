@@ -3,6 +3,7 @@
 //! given through them, stored with the analytics cells in one transaction.
 
 use std::collections::{BTreeMap, HashSet};
+use std::sync::Arc;
 
 use rand::RngCore;
 use rand::rngs::OsRng;
@@ -14,6 +15,7 @@ use sqlx::QueryBuilder;
 use time::format_description::well_known::Rfc3339;
 use time::{Date, Duration, OffsetDateTime};
 
+use crate::alerts::{AnswerFollowUp, follow_up_in, pending_in};
 use crate::analytics::in_place::{self, InPlace};
 use crate::analytics::{CellAnswer, add_answers, refresh_cells};
 use crate::direct;
@@ -604,7 +606,7 @@ impl Store {
         answers: &Answers,
         now: OffsetDateTime,
     ) -> Result<(), StoreError> {
-        self.record_answers(&[NewAnswer::new(invitation, survey, answers, now)?]).await
+        self.record_answers(&[NewAnswer::new(invitation, survey, answers, now)?], None).await
     }
 
     /// Stores answers in one transaction, committed before this returns: for each, a new
@@ -613,13 +615,21 @@ impl Store {
     /// in its analytics cell by difference (its contact's previous answer out, the new one in:
     /// see [`crate::analytics`]). One transaction for the answers that arrive together is what
     /// makes durable answers fast (one sync to disk for all).
-    pub async fn record_answers(&self, batch: &[NewAnswer]) -> Result<(), StoreError> {
+    ///
+    /// With `follow_up`, the answers are followed up in the same transaction (their alerts,
+    /// tasks, notifications and events: see [`crate::alerts::AnswerFollowUp`]); without it they
+    /// wait for the follow-up scanner.
+    pub async fn record_answers(
+        &self,
+        batch: &[NewAnswer],
+        follow_up: Option<&Arc<AnswerFollowUp>>,
+    ) -> Result<(), StoreError> {
         if batch.is_empty() {
             return Ok(());
         }
         if let Store::Sqlite(db) = self {
             // The common case in one go on SQLite; what it declines is stored below.
-            if in_place::record_answers(db, batch.to_vec()).await? == InPlace::Stored {
+            if in_place::record_answers(db, batch.to_vec(), follow_up.cloned()).await? == InPlace::Stored {
                 return Ok(());
             }
         }
@@ -627,8 +637,9 @@ impl Store {
         // Counted before they are stored: each contact's previous answer is still the latest.
         let counted: Vec<CellAnswer<'_>> = batch.iter().map(CellAnswer::of).collect();
         let stale = add_answers(&mut tx, &counted).await?;
+        let mut response_ids = Vec::with_capacity(batch.len());
         for chunk in batch.chunks(ANSWER_CHUNK) {
-            on_tx!(&mut tx, |t| {
+            let ids: Vec<i64> = on_tx!(&mut tx, |t| {
                 let mut qb = QueryBuilder::new(RESPONSE_INSERT);
                 qb.push_values(chunk, |mut b, a| {
                     b.push_bind(a.wave_id)
@@ -642,8 +653,10 @@ impl Store {
                         .push_bind("survey")
                         .push_bind(a.answers.as_str());
                 });
-                qb.build().execute(&mut **t).await?.rows_affected()
+                qb.push(" RETURNING id");
+                qb.build_query_scalar().fetch_all(&mut **t).await?
             });
+            response_ids.extend(ids);
         }
         let answered: Vec<(i64, OffsetDateTime)> = answered_at(batch).into_iter().collect();
         for chunk in answered.chunks(ANSWER_CHUNK) {
@@ -664,6 +677,10 @@ impl Store {
         }
         if !stale.is_empty() {
             refresh_cells(&mut tx, &stale).await?;
+        }
+        if let Some(follow_up) = follow_up {
+            let pending = pending_in(&mut tx, &response_ids).await?;
+            follow_up_in(&mut tx, &pending, follow_up, OffsetDateTime::now_utc()).await?;
         }
         tx.bump_data_version().await?;
         tx.commit().await

@@ -12,13 +12,12 @@ mod cadence;
 pub mod messages;
 pub mod webhook;
 
-use std::collections::HashMap;
 use std::sync::Arc;
 
 use rapport_core::alert::AlertRules;
 use rapport_core::event::EventType;
 use rapport_store::Store;
-use rapport_store::alerts::{NewAlert, PendingAnswer, RaisedAlert, SettledAnswer};
+use rapport_store::alerts::{AnswerFollowUp, PendingAnswer, RaisedAlert};
 use rapport_store::outbox::{Attempt, Delivery, OutboxEntry};
 use rapport_store::report_cache::ReportCache;
 use rapport_store::webhooks::Webhook;
@@ -26,9 +25,9 @@ use time::{Duration, OffsetDateTime};
 
 use crate::delivery::{Failure, Mailer};
 
-/// Answers settled per transaction. On SQLite an answer being stored waits for its writer turn
-/// behind such a batch: 200 keeps answers at 5,600/s with p99 near 100 ms under the benchmark's
-/// flood, 50 gives p99 35 ms but 3,600/s (BENCHMARKS.md).
+/// Answers left waiting (an import's) settled per transaction. The response page's answers
+/// are followed up as they are stored (see [`answer_follow_up`]); on SQLite an answer being
+/// stored waits for its writer turn behind such a batch.
 const ANSWER_BATCH: i64 = 200;
 /// Messages claimed at a time: few, so that a process that dies leaves little to repeat.
 const CLAIM: i64 = 5;
@@ -64,6 +63,25 @@ impl Timing {
     pub fn backoff(&self, attempts: i32) -> Duration {
         let doublings = attempts.clamp(1, 20) - 1;
         (self.retry_base * 2_i32.pow(doublings as u32)).min(self.retry_cap)
+    }
+}
+
+/// How stored answers are followed up under `rules`: what the owner's notification and the
+/// webhook events say, with links to `public_url`. The answer writer applies it as it stores
+/// each batch, and the scanner to answers left waiting.
+pub fn answer_follow_up(rules: AlertRules, hooks: Vec<Webhook>, public_url: &str) -> AnswerFollowUp {
+    let hooks = Arc::new(hooks);
+    let public_url = public_url.trim_end_matches('/').to_string();
+    let raised_hooks = hooks.clone();
+    AnswerFollowUp {
+        rules,
+        raised: Box::new(move |r: &RaisedAlert, answer: Option<&PendingAnswer>| {
+            messages::alert_raised(r, answer, &raised_hooks, &public_url)
+        }),
+        stored: Box::new(move |a: &PendingAnswer| {
+            let id = format!("response:{}", a.response_id);
+            messages::events(&hooks, EventType::ResponseSubmitted, &id, a.submitted_at, || messages::response_data(a))
+        }),
     }
 }
 
@@ -140,48 +158,17 @@ impl FollowUp {
         Ok(summary)
     }
 
-    /// One batch of new answers: alerts for those the rules pick, response.submitted for all.
+    /// One batch of answers left waiting (an import's, or those a writer without the rules
+    /// stored): alerts for those the rules pick, response.submitted for all.
     async fn settle_answers(
         &self,
         rules: &AlertRules,
         hooks: &[Webhook],
         now: OffsetDateTime,
     ) -> anyhow::Result<(u64, u64)> {
-        let pending = self.store.pending_answers(ANSWER_BATCH).await?;
-        if pending.is_empty() {
-            return Ok((0, 0));
-        }
-        let mut alerts = Vec::new();
-        let mut events = Vec::new();
-        let mut settled = Vec::with_capacity(pending.len());
-        for a in &pending {
-            // One follow-up per contact and wave: a second answer joins the first's task.
-            let follow_up = format!("contact:{}:wave:{}", a.contact_id, a.wave_id);
-            let ltr = u8::try_from(a.ltr).unwrap_or(0);
-            if let Some((kind, detail)) = rules.check_answer(ltr, a.comment.as_deref()) {
-                alerts.push(NewAlert {
-                    key: follow_up.clone(),
-                    kind,
-                    account_id: a.account_id,
-                    wave_id: Some(a.wave_id),
-                    response_id: Some(a.response_id),
-                    detail: format!("{} of {}: {detail}", a.contact_name, a.account_name),
-                });
-            }
-            settled.push(SettledAnswer { response_id: a.response_id, follow_up });
-            let id = format!("response:{}", a.response_id);
-            events.extend(messages::events(hooks, EventType::ResponseSubmitted, &id, a.submitted_at, || {
-                messages::response_data(a)
-            }));
-        }
-        let by_id: HashMap<i64, &PendingAnswer> = pending.iter().map(|a| (a.response_id, a)).collect();
-        let compose = |r: &RaisedAlert| {
-            let answer = r.response_id.and_then(|id| by_id.get(&id).copied());
-            messages::alert_raised(r, answer, hooks, &self.public_url)
-        };
-        let deadline = Duration::hours(i64::from(rules.deadline_hours));
-        let raised = self.store.settle_answers(&settled, &alerts, &events, deadline, now, &compose).await?;
-        Ok((pending.len() as u64, raised.len() as u64))
+        let follow_up = answer_follow_up(rules.clone(), hooks.to_vec(), &self.public_url);
+        let (settled, raised) = self.store.follow_up_pending(ANSWER_BATCH, &follow_up, now).await?;
+        Ok((settled as u64, raised.len() as u64))
     }
 
     /// Escalates open tasks past due, once each.

@@ -115,7 +115,7 @@ impl AppState {
 
     /// The writer that stores answers (group commit), started on first use.
     pub fn answer_writer(&self) -> &crate::respond::AnswerWriter {
-        self.answers.get_or_init(|| crate::respond::AnswerWriter::start(self.store.clone()))
+        self.answers.get_or_init(|| crate::respond::AnswerWriter::start(self.store.clone(), self.public_url.clone()))
     }
 
     /// The reader that looks personal links up (group read), started on first use.

@@ -13,6 +13,7 @@
 //! the one Rapport writes) writes nothing here and is handed to the general path.
 
 use std::collections::{BTreeMap, HashMap};
+use std::sync::Arc;
 
 use rapport_core::contact::RoleLevel;
 use rapport_core::stats::CellStats;
@@ -24,6 +25,7 @@ use super::increment::{
     CELL_INSERT, CELL_UPSERT, CellAnswer, CellKey, Counted, Latest, difference, read_scores, stored_ltr,
 };
 use super::{counts, loyalty_columns, packed, role_key, row_loyalty};
+use crate::alerts::{self, AnswerFollowUp};
 use crate::direct;
 use crate::error::StoreError;
 use crate::invitations::{NewAnswer, RESPONSE_INSERT, answered_at};
@@ -40,11 +42,16 @@ pub(crate) enum InPlace {
 }
 
 /// Stores `batch` in one durable transaction, or declines it (see the module's text).
-pub(crate) async fn record_answers(db: &SqliteDb, batch: Vec<NewAnswer>) -> Result<InPlace, StoreError> {
-    direct::write(db, move |tx| store(tx, &batch)).await
+/// With `follow_up`, the answers are followed up in the same transaction ([`alerts::in_place`]).
+pub(crate) async fn record_answers(
+    db: &SqliteDb,
+    batch: Vec<NewAnswer>,
+    follow_up: Option<Arc<AnswerFollowUp>>,
+) -> Result<InPlace, StoreError> {
+    direct::write(db, move |tx| store(tx, &batch, follow_up.as_deref())).await
 }
 
-fn store(tx: &Transaction<'_>, batch: &[NewAnswer]) -> Result<InPlace, StoreError> {
+fn store(tx: &Transaction<'_>, batch: &[NewAnswer], follow_up: Option<&AnswerFollowUp>) -> Result<InPlace, StoreError> {
     let counted: Vec<CellAnswer<'_>> = batch.iter().map(CellAnswer::of).collect();
     let roles = contact_roles(tx, &counted)?;
     let role_of = |contact: i64| roles.get(&contact).copied().unwrap_or_else(|| role_key(None));
@@ -70,7 +77,10 @@ fn store(tx: &Transaction<'_>, batch: &[NewAnswer]) -> Result<InPlace, StoreErro
     for (wave_id, changed) in &changes {
         write_cells(tx, *wave_id, changed)?;
     }
-    insert_answers(tx, batch)?;
+    let response_ids = insert_answers(tx, batch)?;
+    if let Some(follow_up) = follow_up {
+        alerts::in_place::follow_up(tx, &response_ids, follow_up, OffsetDateTime::now_utc())?;
+    }
     tx.execute(BUMP_DATA_VERSION, []).map_err(writing)?;
     Ok(InPlace::Stored)
 }
@@ -190,8 +200,8 @@ pub(super) fn put_cell(
 }
 
 /// The answers themselves, and their invitations marked answered (each at the time of its
-/// latest answer in the batch, as the general path marks them).
-fn insert_answers(tx: &Transaction<'_>, batch: &[NewAnswer]) -> Result<(), StoreError> {
+/// latest answer in the batch, as the general path marks them). Returns the answers' ids.
+fn insert_answers(tx: &Transaction<'_>, batch: &[NewAnswer]) -> Result<Vec<i64>, StoreError> {
     let time = |at: &OffsetDateTime| {
         at.format(&Rfc3339)
             .map_err(|e| StoreError::Other(anyhow::Error::new(e).context("writing the time of an answer")))
@@ -199,6 +209,7 @@ fn insert_answers(tx: &Transaction<'_>, batch: &[NewAnswer]) -> Result<(), Store
     let mut insert = tx
         .prepare_cached(&format!("{RESPONSE_INSERT} VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, 'survey', ?9)"))
         .map_err(writing)?;
+    let mut ids = Vec::with_capacity(batch.len());
     for a in batch {
         insert
             .execute(params![
@@ -213,6 +224,7 @@ fn insert_answers(tx: &Transaction<'_>, batch: &[NewAnswer]) -> Result<(), Store
                 a.answers
             ])
             .map_err(writing)?;
+        ids.push(tx.last_insert_rowid());
     }
     let mut mark = tx
         .prepare_cached(
@@ -222,7 +234,7 @@ fn insert_answers(tx: &Transaction<'_>, batch: &[NewAnswer]) -> Result<(), Store
     for (invitation, at) in answered_at(batch) {
         mark.execute(params![invitation, time(&at)?]).map_err(writing)?;
     }
-    Ok(())
+    Ok(ids)
 }
 
 #[cfg(test)]
@@ -286,7 +298,7 @@ mod tests {
         let (store, survey, invs) = invited(dir.path()).await;
         let Store::Sqlite(db) = &store else { unreachable!("a sqlite:// URL opens SQLite") };
         let batch = vec![answer(&invs[0], &survey, "9"), answer(&invs[1], &survey, "4")];
-        assert_eq!(record_answers(db, batch).await.unwrap(), InPlace::Stored);
+        assert_eq!(record_answers(db, batch, None).await.unwrap(), InPlace::Stored);
         let stored = store.dump_analytics().await.unwrap();
         assert!(!stored.is_empty(), "the answers were counted");
         store.rebuild_analytics().await.unwrap();
@@ -296,12 +308,12 @@ mod tests {
         // A cell emptied behind Rapport's back: nothing is written here, not even the answer.
         sqlx::query("DELETE FROM wave_account_stats").execute(db.readers()).await.unwrap();
         let again = vec![answer(&invs[0], &survey, "10")];
-        assert_eq!(record_answers(db, again).await.unwrap(), InPlace::Declined);
+        assert_eq!(record_answers(db, again, None).await.unwrap(), InPlace::Declined);
         assert_eq!(store.answer_count(invs[0].id).await.unwrap(), 1, "a declined batch writes nothing");
 
         // A closed store takes no more answers, rather than opening the file again.
         store.close().await;
-        let err = record_answers(db, vec![answer(&invs[1], &survey, "8")]).await.unwrap_err();
+        let err = record_answers(db, vec![answer(&invs[1], &survey, "8")], None).await.unwrap_err();
         assert!(format!("{err:#}").contains("was closed"), "{err:#}");
     }
 }

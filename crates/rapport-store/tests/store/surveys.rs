@@ -187,7 +187,7 @@ pub async fn answers_are_counted_by_difference_and_always_equal_a_rebuild(store:
         NewAnswer::new(&tom, v, &answers(v, &[("ltr", "7"), ("product", "2")]), NOW).unwrap(),
         NewAnswer::new(&ana, v, &answers(v, &[("ltr", "3")]), NOW + Duration::minutes(1)).unwrap(),
     ];
-    store.record_answers(&batch).await.unwrap();
+    store.record_answers(&batch, None).await.unwrap();
     let cells = store.wave_cells(wave).await.unwrap().to_cells().unwrap();
     let exec = cell(&cells, RoleLevel::Executive).unwrap();
     assert_eq!((exec.loyalty.promoters, exec.loyalty.detractors, exec.loyalty.ltr_sum), (0, 1, 3));
@@ -252,7 +252,7 @@ pub async fn answers_are_counted_by_difference_and_always_equal_a_rebuild(store:
         NewAnswer::new(&tom, v, &answers(v, &[("ltr", "5")]), late).unwrap(),
         NewAnswer::new(&tom, v, &answers(v, &[("ltr", "4")]), early).unwrap(),
     ];
-    store.record_answers(&batch).await.unwrap();
+    store.record_answers(&batch, None).await.unwrap();
     assert_eq!(store.invitation(tom.id).await.unwrap().unwrap().answered_at, Some(late));
     assert_cells_equal_a_rebuild(&store, "two answers half a second apart").await;
 }
@@ -382,4 +382,109 @@ pub async fn a_bounce_marks_the_invitation_and_stops_its_reminders(store: Store)
     );
     store.set_reminders(wave, 0, 1).await.unwrap();
     assert_eq!(store.queue_reminders(NOW + Duration::days(1)).await.unwrap(), 2, "no reminder to a bounced address");
+}
+
+/// The follow-up an answer writer applies: the default rules; a note to the owner per alert
+/// raised, and a `response.submitted` event per answer, as the web layer would say them.
+fn follow_up_by_default() -> std::sync::Arc<rapport_store::alerts::AnswerFollowUp> {
+    use rapport_store::outbox::{Delivery, Message};
+    let message = |key: String, delivery: Delivery, to: &str, body: String| Message {
+        key,
+        delivery,
+        webhook_id: None,
+        recipient: to.to_string(),
+        subject: "test".to_string(),
+        body,
+    };
+    std::sync::Arc::new(rapport_store::alerts::AnswerFollowUp {
+        rules: Default::default(),
+        raised: Box::new(move |r, answer| {
+            let said = answer.map(|a| format!("{} said {}", a.contact_name, a.ltr)).unwrap_or_default();
+            vec![message(format!("note:{}", r.task_id), Delivery::Email, r.owner_email.as_deref().unwrap_or("-"), said)]
+        }),
+        stored: Box::new(move |a| {
+            vec![message(format!("event:{}", a.response_id), Delivery::Email, "events@test.example", a.ltr.to_string())]
+        }),
+    })
+}
+
+/// The likelihood to recommend of each answer a task responds to.
+async fn linked_scores(store: &Store, task_id: i64) -> Vec<i32> {
+    store.task_answers(task_id).await.unwrap().iter().map(|a| a.ltr).collect()
+}
+
+pub async fn answers_stored_under_the_rules_are_followed_up_in_their_own_transaction(store: Store) {
+    use rapport_store::alerts::AlertFilter;
+    use rapport_store::invitations::NewAnswer;
+    use rapport_store::tasks::TaskFilter;
+    let survey = portfolio(&store).await;
+    let v = &survey.survey;
+    let wave = create(&store, "2026-Q4", &survey, &[], NOW).await.wave_id;
+    store.set_wave_status(wave, WaveStatus::Open, NOW).await.unwrap();
+    let invs = invitations(&store, wave).await;
+    let inv = |name: &str| invs.iter().find(|i| i.contact_name == name).unwrap().clone();
+    let (ana, tom, mia) = (inv("Ana Ruiz"), inv("Tom Lee"), inv("Mia Chen"));
+    let follow_up = follow_up_by_default();
+    let now = OffsetDateTime::now_utc();
+    let answer = |i: &Invitation, form: &[(&str, &str)], at| NewAnswer::new(i, v, &answers(v, form), at).unwrap();
+    let every_task = TaskFilter { view: rapport_store::tasks::TaskView::All, ..TaskFilter::default() };
+
+    // Ana is a detractor, Tom a promoter: her alert, its task, its link to her answer and the
+    // owner's note exist as soon as the batch is stored; no answer is left for the scanner.
+    let batch = [answer(&ana, &[("ltr", "3"), ("comment", "Late again")], now), answer(&tom, &[("ltr", "9")], now)];
+    store.record_answers(&batch, Some(&follow_up)).await.unwrap();
+    assert!(store.pending_answers(10).await.unwrap().is_empty(), "nothing waits for the scanner");
+    let alerts = store.list_alerts(&AlertFilter::default(), 10).await.unwrap();
+    assert_eq!(alerts.len(), 1);
+    assert_eq!(alerts[0].kind, "detractor");
+    assert!(
+        alerts[0].detail.starts_with("Ana Ruiz of Northwind Logistics: likelihood to recommend 3"),
+        "{}",
+        alerts[0].detail
+    );
+    let tasks = store.list_tasks(&every_task, now, 10).await.unwrap();
+    assert_eq!(tasks.len(), 1);
+    assert_eq!(tasks[0].owner_email.as_deref(), Some("ana@rapport.example"), "the account owner follows up");
+    assert_eq!(linked_scores(&store, tasks[0].id).await, [3]);
+    let log = store.outbox_log(None, None, None, 10).await.unwrap();
+    let mut bodies: Vec<&str> = log.iter().map(|m| m.body.as_str()).collect();
+    bodies.sort_unstable();
+    assert_eq!(bodies, ["3", "9", "Ana Ruiz said 3"], "two events and the owner's note");
+
+    // Ana answers twice more in one batch and Mia for the first time, both detractors: one new
+    // alert (Mia's); Ana's says what her latest answer said, and her task gathers every answer.
+    // On SQLite this batch takes the general path (a cell out of step), which must agree.
+    if let Store::Sqlite(db) = &store {
+        sqlx::query("DELETE FROM wave_account_stats").execute(db.readers()).await.unwrap();
+    }
+    let later = now + Duration::seconds(1);
+    let batch = [
+        answer(&ana, &[("ltr", "2")], later),
+        answer(&mia, &[("ltr", "5")], later),
+        answer(&ana, &[("ltr", "1"), ("comment", "Switching")], later + Duration::seconds(1)),
+    ];
+    store.record_answers(&batch, Some(&follow_up)).await.unwrap();
+    let alerts = store.list_alerts(&AlertFilter::default(), 10).await.unwrap();
+    assert_eq!(alerts.len(), 2, "one alert per contact and wave");
+    let anas = alerts.iter().find(|a| a.detail.starts_with("Ana Ruiz")).unwrap();
+    assert!(anas.detail.contains("likelihood to recommend 1"), "{}", anas.detail);
+    assert_eq!(linked_scores(&store, anas.task_id.unwrap()).await, [3, 2, 1]);
+    assert_eq!(store.outbox_log(None, None, None, 10).await.unwrap().len(), 3 + 3 + 1, "events and Mia's note");
+
+    // The same through the in-place path: Tom turns detractor in a batch of his own.
+    store.record_answers(&[answer(&tom, &[("ltr", "0")], later)], Some(&follow_up)).await.unwrap();
+    assert_eq!(store.list_alerts(&AlertFilter::default(), 10).await.unwrap().len(), 3);
+
+    // An answer stored without the rules (another writer) waits for the scanner, which
+    // follows it up the same way; an answer given 40 days ago is history and raises nothing.
+    store.record_answers(&[answer(&tom, &[("ltr", "2")], later + Duration::seconds(2))], None).await.unwrap();
+    store.record_answers(&[answer(&mia, &[("ltr", "0")], now - Duration::days(40))], Some(&follow_up)).await.unwrap();
+    assert_eq!(store.pending_answers(10).await.unwrap().len(), 1);
+    let (settled, raised) = store.follow_up_pending(10, &follow_up, now).await.unwrap();
+    assert_eq!((settled, raised.len()), (1, 0), "Tom's answer joins his follow-up");
+    let toms = store.list_alerts(&AlertFilter::default(), 10).await.unwrap();
+    let toms = toms.iter().find(|a| a.detail.starts_with("Tom Lee")).unwrap();
+    assert_eq!(linked_scores(&store, toms.task_id.unwrap()).await, [0, 2]);
+    assert_eq!(store.outbox_log(None, None, None, 20).await.unwrap().len(), 7 + 2 + 1, "no event for history");
+    assert_cells_equal_a_rebuild(&store, "answers followed up as they are stored").await;
 }

@@ -2,12 +2,15 @@
 //! answered only after that transaction is durable. One sync to disk then serves a whole
 //! batch instead of one answer, which is what lets a server take thousands of durable answers
 //! a second (BENCHMARKS.md). A batch that fails is retried answer by answer, so one bad
-//! answer never costs the others theirs.
+//! answer never costs the others theirs. The same transaction follows the answers up (their
+//! alerts, tasks and notifications, under the alert rules and webhooks read at most a second
+//! before), so that nothing waits for a second writer.
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 use rapport_store::Store;
+use rapport_store::alerts::AnswerFollowUp;
 use rapport_store::invitations::NewAnswer;
 use tokio::sync::{mpsc, oneshot};
 
@@ -15,6 +18,9 @@ use tokio::sync::{mpsc, oneshot};
 const MAX_BATCH: usize = 1024;
 /// Answers waiting for the writer before senders wait (backpressure).
 const QUEUE: usize = 8192;
+/// How long the alert rules and webhooks read for the follow-up serve before they are read
+/// again: a change made in the app applies to the answers stored a second later.
+const RULES_FOR: std::time::Duration = std::time::Duration::from_secs(1);
 
 type Reply = oneshot::Sender<Result<(), String>>;
 
@@ -27,11 +33,12 @@ pub struct AnswerWriter {
 }
 
 impl AnswerWriter {
-    /// Starts the writer task on `store` (call from within the runtime).
-    pub fn start(store: Store) -> AnswerWriter {
+    /// Starts the writer task on `store` (call from within the runtime); notifications link
+    /// to `public_url`.
+    pub fn start(store: Store, public_url: Arc<str>) -> AnswerWriter {
         let (tx, rx) = mpsc::channel(QUEUE);
         let pending = Arc::new(AtomicUsize::new(0));
-        tokio::spawn(run(store, rx, pending.clone()));
+        tokio::spawn(run(store, public_url, rx, pending.clone()));
         AnswerWriter { queue: Arc::new(tx), pending }
     }
 
@@ -60,13 +67,55 @@ impl AnswerWriter {
     }
 }
 
-async fn run(store: Store, mut rx: mpsc::Receiver<(NewAnswer, Reply)>, pending: Arc<AtomicUsize>) {
+/// The follow-up the writer applies, read again when it is older than [`RULES_FOR`].
+struct Rules {
+    store: Store,
+    public_url: Arc<str>,
+    read: Option<(std::time::Instant, Arc<AnswerFollowUp>)>,
+}
+
+impl Rules {
+    /// The current follow-up; None when the rules cannot be read (the answers are then stored
+    /// and wait for the follow-up scanner, which reads them again).
+    async fn current(&mut self) -> Option<Arc<AnswerFollowUp>> {
+        if let Some((at, f)) = &self.read {
+            if at.elapsed() < RULES_FOR {
+                return Some(f.clone());
+            }
+        }
+        let read = async { anyhow::Ok((self.store.alert_rules().await?, self.store.list_webhooks().await?)) };
+        match read.await {
+            Ok((rules, hooks)) => {
+                let f = Arc::new(crate::follow_up::answer_follow_up(rules, hooks, &self.public_url));
+                self.read = Some((std::time::Instant::now(), f.clone()));
+                Some(f)
+            }
+            Err(e) => {
+                tracing::warn!(
+                    error = format!("{e:#}"),
+                    "reading the alert rules failed; answers wait for the follow-up scanner"
+                );
+                self.read = None;
+                None
+            }
+        }
+    }
+}
+
+async fn run(
+    store: Store,
+    public_url: Arc<str>,
+    mut rx: mpsc::Receiver<(NewAnswer, Reply)>,
+    pending: Arc<AtomicUsize>,
+) {
+    let mut rules = Rules { store: store.clone(), public_url, read: None };
     let mut batch = Vec::with_capacity(MAX_BATCH);
     while rx.recv_many(&mut batch, MAX_BATCH).await > 0 {
         let size = batch.len();
         let answers: Vec<NewAnswer> = batch.iter().map(|(a, _)| a.clone()).collect();
+        let follow_up = rules.current().await;
         let started = std::time::Instant::now();
-        match store.record_answers(&answers).await {
+        match store.record_answers(&answers, follow_up.as_ref()).await {
             Ok(()) => {
                 metrics::histogram!("rapport_answer_batch_size").record(answers.len() as f64);
                 metrics::histogram!("rapport_answer_batch_seconds").record(started.elapsed().as_secs_f64());
@@ -85,7 +134,7 @@ async fn run(store: Store, mut rx: mpsc::Receiver<(NewAnswer, Reply)>, pending: 
                     "a batch of answers failed; storing each alone"
                 );
                 for (answer, reply) in batch.drain(..) {
-                    let result = store.record_answers(std::slice::from_ref(&answer)).await;
+                    let result = store.record_answers(std::slice::from_ref(&answer), follow_up.as_ref()).await;
                     let _ = reply.send(result.map_err(|e| format!("{e:#}")));
                 }
             }

@@ -95,6 +95,23 @@ pub async fn a_contact_answers_from_their_personal_link_and_it_counts_at_once(st
     assert_eq!(status, StatusCode::OK, "before the answer: {before}; after: {csv}");
     let alpha = csv.lines().find(|l| l.contains("Alpha Energy")).unwrap_or_else(|| panic!("{csv}"));
     assert!(alpha.contains(",100,") || alpha.contains(",100.0,"), "one promoter is an NPS of 100: {alpha}");
+
+    // A detractor's answer is followed up by the time their thank-you page shows (no scan
+    // runs in this server): the task is on the owner's list and the owner's note is queued.
+    let unhappy = named(&invs, "Person A1-1");
+    let (status, _) =
+        post(addr, unhappy, &[("ltr", "2"), ("comment", "<b>Late</b> again"), ("action", "submit")]).await;
+    assert_eq!(status, StatusCode::OK);
+    let owner = sign_in(addr, "am1@test.example").await;
+    let (_, tasks) = get(&owner, addr, "/tasks").await;
+    assert!(tasks.contains("Follow up: Person A1-1 of Alpha Energy: likelihood to recommend 2"), "{tasks}");
+    let notes = store.outbox_log(None, None, None, 10).await.unwrap();
+    assert_eq!(notes.iter().map(|m| m.recipient.as_str()).collect::<Vec<_>>(), ["am1@test.example"]);
+    assert!(
+        notes[0].body.contains("Their comment: \"<b>Late</b> again\""),
+        "plain text, as written: {}",
+        notes[0].body
+    );
 }
 
 pub async fn saving_keeps_a_draft_and_a_second_answer_keeps_the_first_as_history(store: Store) {
