@@ -159,6 +159,13 @@ impl OwnConnection {
 /// the file (for why, see where it is used).
 pub(crate) const THROUGH_PAGE_CACHE: &[(&str, &str)] = &[("mmap_size", "0")];
 
+/// The setting of the connection that writes the answer batches: a page cache of 4 MB instead
+/// of 64 MB. It reads through the memory map, so its cache holds little more than the pages
+/// it changes; and at every commit SQLite walks the whole of the cache's hash table
+/// (`pcache1TruncateUnsafe`), which with 64 MB took 4% of the server's processor under the
+/// answer benchmark, hundreds of commits a second (BENCHMARKS.md, issue 4).
+pub(crate) const SMALL_PAGE_CACHE: &[(&str, &str)] = &[("cache_size", "-4096")];
+
 /// A new rusqlite connection to the store's `file`, with the settings of sqlx's connections,
 /// then `pragmas`.
 pub(crate) fn open(file: &Path, pragmas: &[(&str, &str)]) -> rusqlite::Result<Connection> {
