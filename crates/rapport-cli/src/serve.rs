@@ -76,8 +76,9 @@ pub async fn serve(store: &Store, mut args: ServeArgs) -> anyhow::Result<()> {
     let lease = time::Duration::seconds(args.job_lease_secs.max(1));
     let worker = args.delivery.worker(store)?.map(|w| w.with_lease(lease));
     let channels = worker.as_ref().map(|w| w.channels()).unwrap_or_default();
-    let mut state = AppState::new(store.clone(), secure_cookies).with_delivery(args.delivery.public.get(), channels);
-    state.bench_ceiling = args.bench_ceiling;
+    let state = AppState::new(store.clone(), secure_cookies)
+        .with_delivery(args.delivery.public.get(), channels)
+        .with_bench_ceiling(args.bench_ceiling);
     if worker.is_none() {
         say!(
             "Delivery is off: set RAPPORT_SMTP_URL (email) or RAPPORT_SMS_URL (text messages) to send invitations and reminders from this server."

@@ -49,10 +49,23 @@ impl AnswerLimits {
     }
 }
 
-/// The server's shared state; cheap to clone, as it is for every request: what it holds is
-/// shared (`Arc`s, handles), never copied.
+/// The server's shared state; cheap to clone, as it is several times for every request: one
+/// reference count, where cloning each of its handles cost 2% of the server's processor under
+/// the answer benchmark (BENCHMARKS.md, issue 4). Its parts read as fields ([`Shared`]).
 #[derive(Clone)]
-pub struct AppState {
+pub struct AppState(Arc<Shared>);
+
+impl std::ops::Deref for AppState {
+    type Target = Shared;
+
+    fn deref(&self) -> &Shared {
+        &self.0
+    }
+}
+
+/// What [`AppState`] shares.
+#[derive(Clone)]
+pub struct Shared {
     /// The database.
     pub store: Store,
     /// Report inputs cached while the data is unchanged (checked per request).
@@ -98,7 +111,7 @@ impl AppState {
     pub fn new(store: Store, secure_cookies: bool) -> AppState {
         let burst = NonZeroU32::new(SIGN_IN_BURST).expect("a positive burst");
         let quota = Quota::with_period(SIGN_IN_REFILL).expect("a positive period").allow_burst(burst);
-        AppState {
+        AppState(Arc::new(Shared {
             store,
             cache: ReportCache::new(),
             secure_cookies,
@@ -110,7 +123,7 @@ impl AppState {
             answers: Default::default(),
             invitations: Default::default(),
             bench_ceiling: false,
-        }
+        }))
     }
 
     /// The writer that stores answers (group commit), started on first use.
@@ -125,10 +138,16 @@ impl AppState {
 
     /// The same state with the public address links use, and the channels it delivers.
     pub fn with_delivery(self, public_url: &str, delivery_channels: Vec<&'static str>) -> AppState {
-        AppState {
+        let shared = Arc::unwrap_or_clone(self.0);
+        AppState(Arc::new(Shared {
             public_url: public_url.trim_end_matches('/').into(),
             delivery_channels: delivery_channels.into(),
-            ..self
-        }
+            ..shared
+        }))
+    }
+
+    /// The same state serving `POST /bench/ceiling` or not.
+    pub fn with_bench_ceiling(self, on: bool) -> AppState {
+        AppState(Arc::new(Shared { bench_ceiling: on, ..Arc::unwrap_or_clone(self.0) }))
     }
 }
