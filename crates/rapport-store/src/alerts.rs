@@ -110,8 +110,9 @@ pub struct PendingAnswer {
 
 /// How stored answers are followed up: the alert rules, and what is said when an answer
 /// raises an alert or is stored. The web layer says it (it knows the links and the webhooks);
-/// the store applies it in the transaction that stores the answers, so that an answer's alert,
-/// task and notification exist the moment its thank-you page is shown.
+/// the store applies it on SQLite in the transaction that stores the answers, so that an
+/// answer's alert, task and notification exist the moment its thank-you page is shown, and
+/// to answers left waiting (see [`Store::record_answers`]).
 pub struct AnswerFollowUp {
     /// The rules.
     pub rules: AlertRules,

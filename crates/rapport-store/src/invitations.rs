@@ -616,9 +616,12 @@ impl Store {
     /// see [`crate::analytics`]). One transaction for the answers that arrive together is what
     /// makes durable answers fast (one sync to disk for all).
     ///
-    /// With `follow_up`, the answers are followed up in the same transaction (their alerts,
-    /// tasks, notifications and events: see [`crate::alerts::AnswerFollowUp`]); without it they
-    /// wait for the follow-up scanner.
+    /// With `follow_up`, on SQLite, the answers are followed up in the same transaction (their
+    /// alerts, tasks, notifications and events: see [`crate::alerts::AnswerFollowUp`]): the
+    /// database has one writer, and a second transaction for them would only wait for this
+    /// one or hold up the next. On PostgreSQL, and without `follow_up`, they wait for the
+    /// follow-up scanner, whose transaction PostgreSQL runs beside the answers' (settling them
+    /// here cost a fifth of the answers a second: BENCHMARKS.md, issue 4).
     pub async fn record_answers(
         &self,
         batch: &[NewAnswer],
@@ -678,7 +681,7 @@ impl Store {
         if !stale.is_empty() {
             refresh_cells(&mut tx, &stale).await?;
         }
-        if let Some(follow_up) = follow_up {
+        if let (Some(follow_up), Store::Sqlite(_)) = (follow_up, self) {
             let pending = pending_in(&mut tx, &response_ids).await?;
             follow_up_in(&mut tx, &pending, follow_up, OffsetDateTime::now_utc()).await?;
         }

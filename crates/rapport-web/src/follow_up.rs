@@ -25,9 +25,9 @@ use time::{Duration, OffsetDateTime};
 
 use crate::delivery::{Failure, Mailer};
 
-/// Answers left waiting (an import's) settled per transaction. The response page's answers
-/// are followed up as they are stored (see [`answer_follow_up`]); on SQLite an answer being
-/// stored waits for its writer turn behind such a batch.
+/// Answers left waiting settled per transaction: an import's, and on PostgreSQL the response
+/// page's (on SQLite those are followed up as they are stored: see [`answer_follow_up`]). On
+/// SQLite an answer being stored waits for its writer turn behind such a batch.
 const ANSWER_BATCH: i64 = 200;
 /// Messages claimed at a time: few, so that a process that dies leaves little to repeat.
 const CLAIM: i64 = 5;
@@ -68,7 +68,7 @@ impl Timing {
 
 /// How stored answers are followed up under `rules`: what the owner's notification and the
 /// webhook events say, with links to `public_url`. The answer writer applies it as it stores
-/// each batch, and the scanner to answers left waiting.
+/// each batch on SQLite, and the scanner to answers left waiting.
 pub fn answer_follow_up(rules: AlertRules, hooks: Vec<Webhook>, public_url: &str) -> AnswerFollowUp {
     let hooks = Arc::new(hooks);
     let public_url = public_url.trim_end_matches('/').to_string();

@@ -2,9 +2,10 @@
 //! answered only after that transaction is durable. One sync to disk then serves a whole
 //! batch instead of one answer, which is what lets a server take thousands of durable answers
 //! a second (BENCHMARKS.md). A batch that fails is retried answer by answer, so one bad
-//! answer never costs the others theirs. The same transaction follows the answers up (their
-//! alerts, tasks and notifications, under the alert rules and webhooks read at most a second
-//! before), so that nothing waits for a second writer.
+//! answer never costs the others theirs. On SQLite the same transaction follows the answers
+//! up (their alerts, tasks and notifications, under the alert rules and webhooks read at most
+//! a second before), so that nothing waits for a second writer; on PostgreSQL the follow-up
+//! scanner does, beside (see `Store::record_answers`).
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};

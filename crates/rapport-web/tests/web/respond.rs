@@ -96,12 +96,17 @@ pub async fn a_contact_answers_from_their_personal_link_and_it_counts_at_once(st
     let alpha = csv.lines().find(|l| l.contains("Alpha Energy")).unwrap_or_else(|| panic!("{csv}"));
     assert!(alpha.contains(",100,") || alpha.contains(",100.0,"), "one promoter is an NPS of 100: {alpha}");
 
-    // A detractor's answer is followed up by the time their thank-you page shows (no scan
-    // runs in this server): the task is on the owner's list and the owner's note is queued.
+    // A detractor's answer is followed up: on SQLite by the time their thank-you page shows
+    // (no scan runs in this server), on PostgreSQL by the follow-up scanner's next run. The
+    // task is then on the owner's list and the owner's note is queued.
     let unhappy = named(&invs, "Person A1-1");
     let (status, _) =
         post(addr, unhappy, &[("ltr", "2"), ("comment", "<b>Late</b> again"), ("action", "submit")]).await;
     assert_eq!(status, StatusCode::OK);
+    let scanner = rapport_web::follow_up::FollowUp::new(store.clone(), Default::default(), None, "http://127.0.0.1");
+    let scan = scanner.scan(OffsetDateTime::now_utc()).await.unwrap();
+    let left = if let Store::Sqlite(_) = &store { 0 } else { 2 }; // the promoter's answer too
+    assert_eq!(scan.answers, left, "{scan:?}");
     let owner = sign_in(addr, "am1@test.example").await;
     let (_, tasks) = get(&owner, addr, "/tasks").await;
     assert!(tasks.contains("Follow up: Person A1-1 of Alpha Energy: likelihood to recommend 2"), "{tasks}");
