@@ -52,6 +52,7 @@ fn main() {
         a_bounce_marks_the_invitation_and_stops_its_reminders,
         recent_answers_wait_for_the_rules_and_an_alert_is_raised_once,
         a_contacts_second_answer_in_a_wave_joins_the_follow_up_the_first_opened,
+        a_run_of_the_account_rules_larger_than_one_transaction_is_recorded_whole,
         answers_stored_under_the_rules_are_followed_up_at_once,
         quadrant_moves_are_recorded_together_and_a_stale_one_is_left_out,
         outbox_messages_go_to_one_worker_and_return_when_it_dies,

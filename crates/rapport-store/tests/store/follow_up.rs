@@ -191,6 +191,66 @@ pub async fn quadrant_moves_are_recorded_together_and_a_stale_one_is_left_out(st
     assert_eq!(queued, ["alert:drop in words", "alert:p1 in words", "e1", "e2", "e3"]);
 }
 
+pub async fn a_run_of_the_account_rules_larger_than_one_transaction_is_recorded_whole(store: Store) {
+    use rapport_store::alerts::MOVES_PER_TX;
+    answered(&store).await;
+    let wave = store.pending_answers(1).await.unwrap()[0].wave_id;
+    // More accounts than two transactions of the rules take, so that parts meet at two edges.
+    let n = 2 * MOVES_PER_TX + 50;
+    let mut csv = String::from("account_id,name\n");
+    for i in 0..n {
+        csv.push_str(&format!("B{i},Bravo {i}\n"));
+    }
+    import(&store, Kind::Accounts, &csv).await.unwrap();
+    let mut ids = Vec::with_capacity(n);
+    for i in 0..n {
+        ids.push(store.find_account_id(&format!("B{i}")).await.unwrap().unwrap());
+    }
+    let moves: Vec<QuadrantMove> = ids
+        .iter()
+        .enumerate()
+        .map(|(i, &account_id)| QuadrantMove {
+            account_id,
+            wave_id: wave,
+            from: None,
+            to: "growth".to_string(),
+            events: vec![note(&format!("moved:{i}"), "hooks@e.example")],
+            alert: (i % 2 == 0).then(|| NewAlert {
+                key: format!("problem:{i}"),
+                kind: AlertKind::Problem,
+                account_id,
+                wave_id: None,
+                response_id: None,
+                detail: format!("account {i}"),
+            }),
+        })
+        .collect();
+    let falls: Vec<NewAlert> = ids
+        .iter()
+        .enumerate()
+        .take(MOVES_PER_TX + 1)
+        .map(|(i, &account_id)| NewAlert {
+            key: format!("nps_drop:{i}"),
+            kind: AlertKind::NpsDrop,
+            account_id,
+            wave_id: None,
+            response_id: None,
+            detail: format!("fall {i}"),
+        })
+        .collect();
+    let compose = |_: &RaisedAlert| Vec::new();
+    let now = OffsetDateTime::now_utc();
+    let recorded = store.move_quadrants(&moves, &falls, Duration::hours(48), now, &compose).await.unwrap();
+    assert_eq!(recorded.moved, ids, "every account, in order");
+    assert_eq!(recorded.raised.len(), n.div_ceil(2) + MOVES_PER_TX + 1);
+    assert_eq!(store.quadrant_states().await.unwrap().len(), n);
+    assert_eq!(store.outbox_log(None, None, None, 1000).await.unwrap().len(), n, "one event per move");
+
+    // The same run again (a process that read the same states) records nothing twice.
+    let again = store.move_quadrants(&moves, &falls, Duration::hours(48), now, &compose).await.unwrap();
+    assert_eq!((again.moved.len(), again.raised.len()), (0, 0));
+}
+
 pub async fn outbox_messages_go_to_one_worker_and_return_when_it_dies(store: Store) {
     let now = OffsetDateTime::now_utc();
     let messages = [note("a", "x@e.example"), note("b", "y@e.example"), note("a", "z@e.example")];

@@ -56,6 +56,16 @@ async fn invitations(store: &Store, wave_id: i64) -> Vec<Invitation> {
     store.wave_invitations(wave_id, 0, 100).await.expect("invitations")
 }
 
+/// The test portfolio with wave 2026-Q4 open to every contact: the survey, the wave, the
+/// invitations.
+async fn open_wave(store: &Store) -> (SurveyVersion, i64, Vec<Invitation>) {
+    let survey = portfolio(store).await;
+    let wave = create(store, "2026-Q4", &survey, &[], NOW).await.wave_id;
+    store.set_wave_status(wave, WaveStatus::Open, NOW).await.unwrap();
+    let invs = invitations(store, wave).await;
+    (survey, wave, invs)
+}
+
 fn answers(survey: &Survey, form: &[(&str, &str)]) -> Answers {
     survey.read_answers(form.iter().copied(), Intent::Submit).expect("valid answers")
 }
@@ -169,11 +179,8 @@ async fn assert_cells_equal_a_rebuild(store: &Store, step: &str) {
 
 pub async fn answers_are_counted_by_difference_and_always_equal_a_rebuild(store: Store) {
     use rapport_store::invitations::NewAnswer;
-    let survey = portfolio(&store).await;
+    let (survey, wave, invs) = open_wave(&store).await;
     let v = &survey.survey;
-    let wave = create(&store, "2026-Q4", &survey, &[], NOW).await.wave_id;
-    store.set_wave_status(wave, WaveStatus::Open, NOW).await.unwrap();
-    let invs = invitations(&store, wave).await;
     let inv = |name: &str| invs.iter().find(|i| i.contact_name == name).unwrap().clone();
     let (ana, tom) = (inv("Ana Ruiz"), inv("Tom Lee"));
     let cell = |cells: &[rapport_store::analytics::WaveCell], role: RoleLevel| {
@@ -427,11 +434,8 @@ pub async fn answers_stored_under_the_rules_are_followed_up_at_once(store: Store
     use rapport_store::alerts::AlertFilter;
     use rapport_store::invitations::NewAnswer;
     use rapport_store::tasks::TaskFilter;
-    let survey = portfolio(&store).await;
+    let (survey, _, invs) = open_wave(&store).await;
     let v = &survey.survey;
-    let wave = create(&store, "2026-Q4", &survey, &[], NOW).await.wave_id;
-    store.set_wave_status(wave, WaveStatus::Open, NOW).await.unwrap();
-    let invs = invitations(&store, wave).await;
     let inv = |name: &str| invs.iter().find(|i| i.contact_name == name).unwrap().clone();
     let (ana, tom, mia) = (inv("Ana Ruiz"), inv("Tom Lee"), inv("Mia Chen"));
     let follow_up = follow_up_by_default();
