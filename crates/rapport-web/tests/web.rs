@@ -52,6 +52,7 @@ fn main() {
         the_audit_log_records_sign_ins_exports_and_shares,
         operators_see_readiness_and_metrics,
         a_contact_answers_from_their_personal_link_and_it_counts_at_once,
+        an_answer_whose_follow_up_fails_is_stored_all_the_same,
         saving_keeps_a_draft_and_a_second_answer_keeps_the_first_as_history,
         bad_input_on_the_response_page_gets_a_clear_page_and_stores_nothing,
         a_wave_that_is_not_open_says_so_and_takes_nothing,

@@ -124,18 +124,31 @@ async fn run(
                     let _ = reply.send(Ok(()));
                 }
             }
-            Err(e) if batch.len() == 1 => {
-                let (_, reply) = batch.pop().expect("one answer");
-                let _ = reply.send(Err(format!("{e:#}")));
-            }
             Err(e) => {
-                tracing::warn!(
-                    error = format!("{e:#}"),
-                    answers = batch.len(),
-                    "a batch of answers failed; storing each alone"
-                );
+                if size > 1 {
+                    tracing::warn!(
+                        error = format!("{e:#}"),
+                        answers = size,
+                        "a batch of answers failed; storing each alone"
+                    );
+                }
+                // A lone answer's failure is its own: it is not stored again as it was.
+                let mut failed = (size == 1).then_some(e);
                 for (answer, reply) in batch.drain(..) {
-                    let result = store.record_answers(std::slice::from_ref(&answer), follow_up.as_ref()).await;
+                    let one = std::slice::from_ref(&answer);
+                    let mut result = match failed.take() {
+                        Some(e) => Err(e),
+                        None => store.record_answers(one, follow_up.as_ref()).await,
+                    };
+                    if let (Err(e), Some(_)) = (&result, &follow_up) {
+                        // An answer is never refused for its follow-up: stored without it, it
+                        // waits for the scanner, which says what fails there.
+                        tracing::warn!(
+                            error = format!("{e:#}"),
+                            "storing an answer with its follow-up failed; storing it without"
+                        );
+                        result = store.record_answers(one, None).await;
+                    }
                     let _ = reply.send(result.map_err(|e| format!("{e:#}")));
                 }
             }

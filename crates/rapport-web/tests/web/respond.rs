@@ -572,3 +572,23 @@ pub async fn surveys_are_made_from_the_template_and_edited_as_new_versions_in_th
     let saves = store.audit_log(50, None).await.unwrap().into_iter().filter(|e| e.action == "survey.save").count();
     assert_eq!(saves, 2);
 }
+
+pub async fn an_answer_whose_follow_up_fails_is_stored_all_the_same(store: Store) {
+    let addr = serve(&store).await;
+    let invs = wave(&store, "2026-Q3", true).await;
+    // The follow-up cannot be written (its table is gone); the answer does not depend on it.
+    let sql = "DROP TABLE task_responses";
+    match &store {
+        Store::Sqlite(db) => sqlx::query(sql).execute(db.readers()).await.map(|_| ()),
+        Store::Postgres(pool) => sqlx::query(sql).execute(pool).await.map(|_| ()),
+    }
+    .unwrap();
+    let unhappy = named(&invs, "Person A1-1");
+    let (status, thanks) = post(addr, unhappy, &[("ltr", "1"), ("action", "submit")]).await;
+    assert_eq!(status, StatusCode::OK, "{thanks}");
+    assert!(thanks.contains("Thank you"), "{thanks}");
+    assert_eq!(answers_of(&store, unhappy).await, 1);
+    let waiting = store.pending_answers(10).await.unwrap();
+    assert_eq!(waiting.len(), 1, "the answer waits for the scanner, which will say what fails");
+    assert_eq!(waiting[0].ltr, 1);
+}
