@@ -681,12 +681,18 @@ impl Store {
         if !stale.is_empty() {
             refresh_cells(&mut tx, &stale).await?;
         }
-        if let (Some(follow_up), Store::Sqlite(_)) = (follow_up, self) {
+        if let (Some(follow_up), true) = (follow_up, self.follows_up_as_it_stores()) {
             let pending = pending_in(&mut tx, &response_ids).await?;
             follow_up_in(&mut tx, &pending, follow_up, OffsetDateTime::now_utc()).await?;
         }
         tx.bump_data_version().await?;
         tx.commit().await
+    }
+
+    /// Whether [`Store::record_answers`] follows answers up in their own transaction (SQLite,
+    /// one writer), rather than leaving them to the follow-up scanner (PostgreSQL): see there.
+    pub fn follows_up_as_it_stores(&self) -> bool {
+        matches!(self, Store::Sqlite(_))
     }
 
     /// The latest answer given through an invitation (the answers' JSON form), to show again.

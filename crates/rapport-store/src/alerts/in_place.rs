@@ -90,6 +90,10 @@ fn pending(tx: &Transaction<'_>, response_ids: &[i64]) -> Result<Vec<PendingAnsw
     for id in response_ids {
         let row = read
             .query_row([id], |row| {
+                let at: String = row.get(12)?;
+                let submitted_at = OffsetDateTime::parse(&at, &Rfc3339).map_err(|e| {
+                    rusqlite::Error::FromSqlConversionFailure(12, rusqlite::types::Type::Text, Box::new(e))
+                })?;
                 Ok(PendingAnswer {
                     response_id: row.get(0)?,
                     account_id: row.get(1)?,
@@ -103,19 +107,12 @@ fn pending(tx: &Transaction<'_>, response_ids: &[i64]) -> Result<Vec<PendingAnsw
                     ltr: row.get(9)?,
                     comment: row.get(10)?,
                     scores: row.get(11)?,
-                    submitted_at: OffsetDateTime::UNIX_EPOCH,
+                    submitted_at,
                 })
-                .map(|a| (a, row.get::<_, String>(12)))
             })
             .optional()
             .map_err(writing)?;
-        if let Some((mut answer, at)) = row {
-            let at = at.map_err(writing)?;
-            answer.submitted_at = OffsetDateTime::parse(&at, &Rfc3339).map_err(|e| {
-                StoreError::Other(anyhow::anyhow!("answer {id} has a time that cannot be read ({at:?}): {e}"))
-            })?;
-            pending.push(answer);
-        }
+        pending.extend(row);
     }
     Ok(pending)
 }

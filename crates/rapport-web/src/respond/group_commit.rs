@@ -76,9 +76,12 @@ struct Rules {
 }
 
 impl Rules {
-    /// The current follow-up; None when the rules cannot be read (the answers are then stored
-    /// and wait for the follow-up scanner, which reads them again).
+    /// The current follow-up; None where the store leaves answers to the follow-up scanner,
+    /// or when the rules cannot be read (the answers then wait for the scanner too).
     async fn current(&mut self) -> Option<Arc<AnswerFollowUp>> {
+        if !self.store.follows_up_as_it_stores() {
+            return None;
+        }
         if let Some((at, f)) = &self.read {
             if at.elapsed() < RULES_FOR {
                 return Some(f.clone());
