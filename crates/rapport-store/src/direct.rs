@@ -1,6 +1,7 @@
 //! Work on SQLite that runs through rusqlite rather than sqlx: bulk reads (statements that
 //! return 100,000 rows and more: every account, every account's loyalty in a wave, a wave's
-//! driver rows), on the raw handle of one of sqlx's pooled connections; the answer batch's
+//! driver rows), on the raw handle of one of sqlx's pooled connections; the rows of an import,
+//! on the handle of its transaction's connection ([`within`]); the answer batch's
 //! transaction ([`crate::analytics::in_place`]), on a connection of its own; and the response
 //! page's lookups of personal links ([`lookup`]), on another.
 //!
@@ -76,6 +77,43 @@ where
             tx.commit().map_err(writing)?;
             Ok(out)
         })
+    })
+    .await
+    .map_err(|e| StoreError::Other(anyhow::Error::new(e).context("a write to the SQLite database stopped")))?
+}
+
+/// A transaction begun through sqlx on SQLite.
+pub(crate) type SqlxTransaction = sqlx::Transaction<'static, sqlx::Sqlite>;
+
+/// Runs `work` through rusqlite on the connection of `tx`, a transaction begun through sqlx,
+/// on the blocking pool, and hands the transaction back with what `work` returned; on an
+/// error the transaction is rolled back. What a file import writes goes this way
+/// ([`crate::writer`]): each row its own prepared statement, stepped in place, instead of
+/// multi-row statements sent to sqlx's connection thread. A multi-row upsert also makes
+/// SQLite keep a statement journal of every page it touches, in case a later row of the same
+/// statement fails; a single-row statement needs none.
+///
+/// The transaction moves to the blocking thread and back, so a caller that stops waiting
+/// (a dropped request) leaves it to be rolled back there once `work` ends: the connection is
+/// never used from two threads at once.
+pub(crate) async fn within<T, F>(mut tx: SqlxTransaction, work: F) -> Result<(SqlxTransaction, T), StoreError>
+where
+    T: Send + 'static,
+    F: FnOnce(&Connection) -> Result<T, StoreError> + Send + 'static,
+{
+    let runtime = tokio::runtime::Handle::current();
+    tokio::task::spawn_blocking(move || {
+        let out = {
+            let mut locked = runtime.block_on(tx.lock_handle())?;
+            // SAFETY: as in `read`: sqlx's worker cannot use the connection while `locked` is
+            // held, `db` is dropped (finalizing the statements `work` prepared) before it is
+            // released, and a connection made by `from_handle` does not close the handle.
+            let db = unsafe { Connection::from_handle(locked.as_raw_handle().as_ptr()) }.map_err(writing)?;
+            let out = work(&db);
+            drop(db);
+            out
+        };
+        out.map(|value| (tx, value))
     })
     .await
     .map_err(|e| StoreError::Other(anyhow::Error::new(e).context("a write to the SQLite database stopped")))?
@@ -182,6 +220,19 @@ fn reading(err: rusqlite::Error) -> StoreError {
     StoreError::Other(anyhow::Error::new(err).context("reading the SQLite database"))
 }
 
-fn writing(err: rusqlite::Error) -> StoreError {
-    StoreError::Other(anyhow::Error::new(err).context("writing to the SQLite database"))
+/// A failed write: a unique or foreign-key constraint's refusal as a [`StoreError::Conflict`],
+/// as through sqlx, anything else with its context.
+pub(crate) fn writing(err: rusqlite::Error) -> StoreError {
+    use rusqlite::ffi::{SQLITE_CONSTRAINT_FOREIGNKEY, SQLITE_CONSTRAINT_PRIMARYKEY, SQLITE_CONSTRAINT_UNIQUE};
+    match err {
+        rusqlite::Error::SqliteFailure(e, message)
+            if matches!(
+                e.extended_code,
+                SQLITE_CONSTRAINT_UNIQUE | SQLITE_CONSTRAINT_PRIMARYKEY | SQLITE_CONSTRAINT_FOREIGNKEY
+            ) =>
+        {
+            StoreError::Conflict { constraint: message.unwrap_or_else(|| e.to_string()) }
+        }
+        other => StoreError::Other(anyhow::Error::new(other).context("writing to the SQLite database")),
+    }
 }

@@ -34,6 +34,7 @@ pub enum Store {
 pub struct SqliteDb {
     readers: SqlitePool,
     writer: SqlitePool,
+    bulk: SqlitePool,
     direct: Arc<direct::OwnConnection>,
     lookups: Arc<direct::OwnConnection>,
 }
@@ -66,6 +67,12 @@ impl SqliteDb {
     /// ([`crate::tx::writer_turn`]).
     pub(crate) fn writer(&self) -> &SqlitePool {
         &self.writer
+    }
+
+    /// The connection bulk writes (an import, the demo) go through, in the database's writer
+    /// turn: the writer's settings but foreign keys unchecked (see [`crate::tx::Tx::begin_bulk`]).
+    pub(crate) fn bulk(&self) -> &SqlitePool {
+        &self.bulk
     }
 
     /// The connection the answer batches write through, outside sqlx (see [`direct`]).
@@ -139,6 +146,13 @@ impl Store {
                 .connect_with(options.clone())
                 .await
                 .map_err(opening)?;
+            // Opened when the first bulk write comes, closed a while after the last.
+            let bulk = SqlitePoolOptions::new()
+                .max_connections(1)
+                .min_connections(0)
+                .idle_timeout(Some(Duration::from_secs(60)))
+                .test_before_acquire(false)
+                .connect_lazy_with(options.clone().pragma("foreign_keys", "OFF"));
             // The writer's connection lives as long as the store: its cache is the point.
             let writer = SqlitePoolOptions::new()
                 .max_connections(1)
@@ -149,7 +163,7 @@ impl Store {
                 .connect_with(options)
                 .await
                 .map_err(opening)?;
-            Store::Sqlite(SqliteDb { readers, writer, direct, lookups })
+            Store::Sqlite(SqliteDb { readers, writer, bulk, direct, lookups })
         } else if url.starts_with("postgres://") || url.starts_with("postgresql://") {
             let options = PgConnectOptions::from_str(url).map_err(|e| {
                 StoreError::Other(anyhow::Error::new(e).context(format!(
@@ -207,6 +221,7 @@ impl Store {
             Store::Sqlite(db) => {
                 db.readers.close().await;
                 db.writer.close().await;
+                db.bulk.close().await;
                 db.direct.close();
                 db.lookups.close();
             }

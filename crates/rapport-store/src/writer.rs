@@ -1,17 +1,21 @@
 //! Writes records in batches inside one transaction: a whole file, or the whole demo,
 //! lands entirely or not at all.
 //!
-//! Rows are buffered per kind and written as multi-row upserts (a few hundred rows per
-//! statement), which is what makes a million-row import take seconds rather than minutes.
-//! References (a contact's account, an answer's contact and wave) are resolved per batch
-//! with one query, so memory stays flat in the size of the file.
+//! Rows are buffered per kind and written in batches, which is what makes a million-row
+//! import take seconds rather than minutes: on PostgreSQL one statement of arrays per batch
+//! ([`unnest`]), on SQLite multi-row upserts stepped in place through rusqlite
+//! ([`direct::within`]). References (a contact's account, an answer's
+//! contact and wave) are resolved per batch, so memory stays flat in the size of the file.
 
 use std::collections::{HashMap, HashSet};
 
+use rusqlite::types::{ToSql, ToSqlOutput, Value, ValueRef};
 use sqlx::QueryBuilder;
+use time::format_description::well_known::Rfc3339;
 use xxhash_rust::xxh3::xxh3_128;
 
 use crate::analytics::{Touched, refresh_cells};
+use crate::direct;
 use crate::error::StoreError;
 use crate::import::RowError;
 use crate::kind::Kind;
@@ -60,25 +64,65 @@ macro_rules! bind_value {
 }
 pub(crate) use bind_value;
 
-/// Rows per batch, per backend. On SQLite a batch is one multi-row statement, kept well
-/// under its bind limit. On PostgreSQL it is one statement of arrays (see [`unnest`]), whose
-/// cost is in the rows, so batches are larger: fewer round trips and lookups.
+/// A typed value bound to a rusqlite statement, written as sqlx writes it (dates as
+/// `YYYY-MM-DD`, instants in RFC 3339, booleans as 0 and 1), so that a row written either way
+/// reads back the same and a re-import finds it unchanged.
+impl ToSql for SqlValue {
+    fn to_sql(&self) -> rusqlite::Result<ToSqlOutput<'_>> {
+        let failed = |e: time::error::Format| rusqlite::Error::ToSqlConversionFailure(Box::new(e));
+        Ok(match self {
+            SqlValue::Int(Some(x)) => ToSqlOutput::Owned(Value::Integer(*x)),
+            SqlValue::Text(Some(x)) => ToSqlOutput::Borrowed(ValueRef::Text(x.as_bytes())),
+            SqlValue::Bool(Some(x)) => ToSqlOutput::Owned(Value::Integer(i64::from(*x))),
+            SqlValue::Date(Some(x)) => ToSqlOutput::Owned(Value::Text(
+                x.format(time::macros::format_description!("[year]-[month]-[day]")).map_err(failed)?,
+            )),
+            SqlValue::Time(Some(x)) => ToSqlOutput::Owned(Value::Text(x.format(&Rfc3339).map_err(failed)?)),
+            SqlValue::Bytes(Some(x)) => ToSqlOutput::Borrowed(ValueRef::Blob(x)),
+            SqlValue::Int(None)
+            | SqlValue::Text(None)
+            | SqlValue::Bool(None)
+            | SqlValue::Date(None)
+            | SqlValue::Time(None)
+            | SqlValue::Bytes(None) => ToSqlOutput::Owned(Value::Null),
+        })
+    }
+}
+
+/// Rows per batch, per backend. On SQLite a batch is a hop to the blocking pool and back, its
+/// rows written in multi-row statements of [`ROWS_PER_STATEMENT`]; each hop prepares its
+/// statements again, so batches are large. On PostgreSQL a batch is one statement of arrays
+/// (see [`unnest`]). Either way the next batch is read while one is written.
 fn batch_rows(backend: Backend) -> usize {
     match backend {
-        Backend::Sqlite => 500,
+        Backend::Sqlite => 5_000,
         Backend::Postgres => 5_000,
     }
 }
 
+/// Rows per multi-row upsert on SQLite, well under its bind limit (32,766) for the widest
+/// table. A statement per row would spare SQLite the statement journal that a multi-row
+/// statement keeps, but it opens and closes its cursors on the table and each index for every
+/// row, and a million contacts took about 13% longer that way (BENCHMARKS.md, issue 2).
+const ROWS_PER_STATEMENT: usize = 500;
+
+/// The most accounts whose ids a writer keeps at once (about 100 bytes each).
+const KNOWN_ACCOUNTS: usize = 200_000;
+
 /// Buffers records and writes them in one transaction.
 pub struct Writer {
-    tx: Tx,
+    /// The transaction; away on the blocking pool while a SQLite batch is written (see
+    /// [`Writer::on_sqlite`]), and gone after an error there rolled it back.
+    tx: Option<Tx>,
     backend: Backend,
     pending: HashMap<Kind, Vec<(u64, Record)>>,
     /// The columns to update on conflict, per kind (None: every column).
     update_columns: HashMap<Kind, Vec<&'static str>>,
     seen: HashMap<Kind, HashSet<u128>>,
     waves: HashMap<String, i64>,
+    /// The ids of accounts found so far (an account keeps its id, and none is deleted in the
+    /// writer's transaction): a file of contacts names each account many times.
+    account_ids: HashMap<String, i64>,
     counts: HashMap<Kind, KindCounts>,
     before: HashMap<Kind, i64>,
     errors: Vec<RowError>,
@@ -94,14 +138,16 @@ pub struct Writer {
 impl Writer {
     /// Opens the transaction.
     pub async fn begin(store: &Store, max_errors: usize) -> Result<Writer, StoreError> {
-        let tx = Tx::begin(store).await?;
+        // Every reference is looked up before its row is written (`resolve`).
+        let tx = Tx::begin_bulk(store).await?;
         Ok(Writer {
-            tx,
+            tx: Some(tx),
             backend: store.backend(),
             pending: HashMap::new(),
             update_columns: HashMap::new(),
             seen: HashMap::new(),
             waves: HashMap::new(),
+            account_ids: HashMap::new(),
             counts: HashMap::new(),
             before: HashMap::new(),
             errors: Vec::new(),
@@ -221,7 +267,7 @@ impl Writer {
         };
         let keys: Vec<(Option<String>, Option<String>)> =
             rows.iter().map(|r| (r.get(id_at).and_then(text), r.get(role_at).and_then(text))).collect();
-        let moved: Vec<(i64, i64)> = on_tx!(&mut self.tx, |t| {
+        let moved: Vec<(i64, i64)> = on_tx!(self.tx()?, |t| {
             let mut qb = QueryBuilder::new("WITH k (external_id, role) AS (");
             qb.push_values(&keys, |mut b, (id, role)| {
                 b.push_bind(id.as_deref()).push_bind(role.as_deref());
@@ -243,7 +289,7 @@ impl Writer {
         if let Some(any) = self.any_answers {
             return Ok(any);
         }
-        let any: bool = on_tx!(&mut self.tx, |t| sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM responses)")
+        let any: bool = on_tx!(self.tx()?, |t| sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM responses)")
             .fetch_one(&mut **t)
             .await?);
         self.any_answers = Some(any);
@@ -253,14 +299,25 @@ impl Writer {
     /// Looks up the internal ids each record of a batch refers to; unknown ones are errors.
     async fn resolve(&mut self, batch: &[(u64, Record)]) -> Result<Vec<Resolved>, StoreError> {
         let mut out = vec![Resolved::default(); batch.len()];
-        let account_refs: Vec<String> = batch.iter().filter_map(|(_, r)| r.account_ref().map(str::to_string)).collect();
-        if !account_refs.is_empty() {
-            let found = self.lookup("accounts", "id", &account_refs).await?;
+        if self.account_ids.len() > KNOWN_ACCOUNTS {
+            self.account_ids.clear();
+        }
+        let unknown: Vec<String> = batch
+            .iter()
+            .filter_map(|(_, r)| r.account_ref())
+            .filter(|ext| !self.account_ids.contains_key(*ext))
+            .map(str::to_string)
+            .collect();
+        if !unknown.is_empty() {
+            let found = self.lookup("accounts", "id", unknown).await?;
+            self.account_ids.extend(found.into_iter().map(|(ext, (id, _))| (ext, id)));
+        }
+        if batch.iter().any(|(_, r)| r.account_ref().is_some()) {
             let mut errors = Vec::new();
             for ((line, record), ids) in batch.iter().zip(out.iter_mut()) {
                 let Some(ext) = record.account_ref() else { continue };
-                match found.get(ext) {
-                    Some(&(id, _)) => ids.account_id = id,
+                match self.account_ids.get(ext) {
+                    Some(&id) => ids.account_id = id,
                     None => errors.push(RowError {
                         line: *line,
                         column: Some("account_id".into()),
@@ -276,7 +333,7 @@ impl Writer {
                 .iter()
                 .filter_map(|(_, r)| if let Record::Response(x) = r { Some(x.contact_id.clone()) } else { None })
                 .collect();
-            let found = self.lookup("contacts", "account_id", &contact_refs).await?;
+            let found = self.lookup("contacts", "account_id", contact_refs).await?;
             let mut errors = Vec::new();
             for ((line, record), ids) in batch.iter().zip(out.iter_mut()) {
                 let Record::Response(resp) = record else { continue };
@@ -304,27 +361,32 @@ impl Writer {
         &mut self,
         table: &str,
         second: &str,
-        external_ids: &[String],
+        mut external_ids: Vec<String>,
     ) -> Result<HashMap<String, (i64, i64)>, StoreError> {
-        let mut unique: Vec<&String> = external_ids.iter().collect();
-        unique.sort();
-        unique.dedup();
-        let sql = format!("SELECT external_id, id, {second} FROM {table} WHERE external_id");
-        let rows: Vec<(String, i64, i64)> = match &mut self.tx {
-            Tx::Sqlite { tx, .. } => {
-                let mut qb = QueryBuilder::new(format!("{sql} IN ("));
-                let mut sep = qb.separated(", ");
-                for id in &unique {
-                    sep.push_bind(id.as_str());
-                }
-                qb.push(")");
-                qb.build_query_as().fetch_all(&mut **tx).await?
-            }
-            Tx::Postgres(tx) => {
-                let ids: Vec<&str> = unique.iter().map(|s| s.as_str()).collect();
-                sqlx::query_as(&format!("{sql} = ANY($1)")).bind(ids).fetch_all(&mut **tx).await?
-            }
-        };
+        external_ids.sort_unstable();
+        external_ids.dedup();
+        if self.backend == Backend::Sqlite {
+            let sql = format!(
+                "SELECT external_id, id, {second} FROM {table} WHERE external_id IN ({})",
+                vec!["?"; external_ids.len()].join(", ")
+            );
+            return self
+                .on_sqlite(move |conn| {
+                    let mut statement = conn.prepare(&sql).map_err(direct::writing)?;
+                    let mut rows =
+                        statement.query(rusqlite::params_from_iter(&external_ids)).map_err(direct::writing)?;
+                    let mut found = HashMap::with_capacity(external_ids.len());
+                    while let Some(row) = rows.next().map_err(direct::writing)? {
+                        let ids = (row.get(1).map_err(direct::writing)?, row.get(2).map_err(direct::writing)?);
+                        found.insert(row.get(0).map_err(direct::writing)?, ids);
+                    }
+                    Ok(found)
+                })
+                .await;
+        }
+        let sql = format!("SELECT external_id, id, {second} FROM {table} WHERE external_id = ANY($1)");
+        let Tx::Postgres(tx) = self.tx()? else { unreachable!("the backend is PostgreSQL") };
+        let rows: Vec<(String, i64, i64)> = sqlx::query_as(&sql).bind(&external_ids).fetch_all(&mut **tx).await?;
         Ok(rows.into_iter().map(|(ext, id, second)| (ext, (id, second))).collect())
     }
 
@@ -334,7 +396,7 @@ impl Writer {
         if let Some(id) = self.waves.get(name) {
             return Ok(*id);
         }
-        let id: i64 = on_tx!(&mut self.tx, |t| {
+        let id: i64 = on_tx!(self.tx()?, |t| {
             sqlx::query("INSERT INTO waves (name, status) VALUES ($1, 'closed') ON CONFLICT (name) DO NOTHING")
                 .bind(name)
                 .execute(&mut **t)
@@ -347,7 +409,7 @@ impl Writer {
 
     async fn count_rows(&mut self, kind: Kind) -> Result<i64, StoreError> {
         let sql = format!("SELECT COUNT(*) FROM {}", table_spec(kind).table);
-        Ok(on_tx!(&mut self.tx, |t| sqlx::query_scalar(&sql).fetch_one(&mut **t).await?))
+        Ok(on_tx!(self.tx()?, |t| sqlx::query_scalar(&sql).fetch_one(&mut **t).await?))
     }
 
     /// Writes one batch; returns how many rows were inserted or changed.
@@ -355,20 +417,45 @@ impl Writer {
         let spec = table_spec(kind);
         let head = format!("INSERT INTO {} ({}) ", spec.table, spec.columns.join(", "));
         let tail = conflict_clause(spec, self.update_columns.get(&kind).map(Vec::as_slice), self.backend);
-        let affected = match &mut self.tx {
-            Tx::Sqlite { tx, .. } => {
-                let mut qb = QueryBuilder::new(head);
-                qb.push_values(rows, |mut b, row| {
-                    for v in row {
-                        bind_value!(b, v);
+        if self.backend == Backend::Sqlite {
+            let row = format!("({})", vec!["?"; spec.columns.len()].join(", "));
+            let statement_for =
+                move |rows: usize| format!("{head}VALUES {}{tail}", vec![row.as_str(); rows].join(", "));
+            return self
+                .on_sqlite(move |conn| {
+                    let mut changed = 0;
+                    for chunk in rows.chunks(ROWS_PER_STATEMENT) {
+                        // The full chunks share one statement, prepared once per batch.
+                        let mut statement =
+                            conn.prepare_cached(&statement_for(chunk.len())).map_err(direct::writing)?;
+                        changed += statement
+                            .execute(rusqlite::params_from_iter(chunk.iter().flatten()))
+                            .map_err(direct::writing)?;
                     }
-                });
-                qb.push(tail);
-                qb.build().execute(&mut **tx).await?.rows_affected()
-            }
-            Tx::Postgres(tx) => unnest::insert(&head, rows, &tail)?.build().execute(&mut **tx).await?.rows_affected(),
-        };
-        Ok(affected)
+                    Ok(changed as u64)
+                })
+                .await;
+        }
+        let Tx::Postgres(tx) = self.tx()? else { unreachable!("the backend is PostgreSQL") };
+        Ok(unnest::insert(&head, rows, &tail)?.build().execute(&mut **tx).await?.rows_affected())
+    }
+
+    /// The open transaction.
+    fn tx(&mut self) -> Result<&mut Tx, StoreError> {
+        self.tx.as_mut().ok_or_else(transaction_ended)
+    }
+
+    /// Runs `work` through rusqlite on the SQLite transaction's connection, on the blocking
+    /// pool ([`direct::within`]); the writer turn stays here meanwhile.
+    async fn on_sqlite<T, F>(&mut self, work: F) -> Result<T, StoreError>
+    where
+        T: Send + 'static,
+        F: FnOnce(&rusqlite::Connection) -> Result<T, StoreError> + Send + 'static,
+    {
+        let Some(Tx::Sqlite { tx, _turn }) = self.tx.take() else { return Err(transaction_ended()) };
+        let (tx, out) = direct::within(tx, work).await?;
+        self.tx = Some(Tx::Sqlite { tx, _turn });
+        Ok(out)
     }
 
     /// Writes what is buffered, then commits, or rolls back when a row was rejected or
@@ -380,7 +467,8 @@ impl Writer {
         let mut counts = Vec::new();
         if !self.has_errors() {
             // Reports see the new answers as soon as the transaction commits.
-            refresh_cells(&mut self.tx, &self.touched).await?;
+            let tx = self.tx.as_mut().ok_or_else(transaction_ended)?;
+            refresh_cells(tx, &self.touched).await?;
             for kind in Kind::ALL {
                 let Some(mut c) = self.counts.get(&kind).copied() else { continue };
                 let before = self.before.get(&kind).copied().unwrap_or(0);
@@ -392,18 +480,26 @@ impl Writer {
                 counts.push((kind, c));
             }
         }
+        let mut tx = self.tx.take().ok_or_else(transaction_ended)?;
         if self.has_errors() {
-            self.tx.rollback().await?;
+            tx.rollback().await?;
             return Ok(WriteOutcome::Rejected { errors: self.errors, total: self.error_count });
         }
         if commit {
-            self.tx.bump_data_version().await?;
-            self.tx.commit().await?;
+            tx.bump_data_version().await?;
+            tx.commit().await?;
         } else {
-            self.tx.rollback().await?;
+            tx.rollback().await?;
         }
         Ok(WriteOutcome::Written { counts, committed: commit })
     }
+}
+
+/// The error of a writer whose transaction an earlier error rolled back.
+fn transaction_ended() -> StoreError {
+    StoreError::Other(anyhow::anyhow!(
+        "the write's transaction was rolled back after an earlier error: nothing was stored"
+    ))
 }
 
 /// How a write ended.
