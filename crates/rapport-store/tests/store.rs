@@ -26,6 +26,7 @@ fn main() {
         a_corrected_file_updates_the_rows,
         a_file_with_fewer_columns_never_blanks_the_others,
         every_bad_row_is_reported_and_nothing_is_stored,
+        a_bad_row_after_batches_already_written_leaves_nothing_stored,
         a_missing_required_column_rejects_the_file,
         invalid_utf8_is_named_by_line_and_column,
         a_control_character_is_named_by_line_and_column,
@@ -179,6 +180,28 @@ C5,A2,,,,,
     assert!(errs.iter().any(|e| e.starts_with("line 3, column 'ltr', value \"11\"")), "{errs:?}");
     assert!(errs.iter().any(|e| e.starts_with("line 4, column 'brand', value \"six\"")), "{errs:?}");
     assert_eq!(store.count(Kind::Responses).await.unwrap(), 0);
+}
+
+async fn a_bad_row_after_batches_already_written_leaves_nothing_stored(store: Store) {
+    import(&store, Kind::Accounts, ACCOUNTS).await.unwrap();
+    // More rows than three of the writer's batches, the bad one in the last.
+    const N: usize = 16_000;
+    let mut good = String::from("contact_id,account_id,name,role\n");
+    for i in 0..N {
+        good.push_str(&format!("C{i},A{},Contact {i},user\n", 1 + i % 3));
+    }
+    let bad = good.replace("C15000,A1,", "C15000,NOPE,");
+    let errs = errors(import(&store, Kind::Contacts, &bad).await);
+    assert_eq!(errs.len(), 1, "{errs:#?}");
+    assert!(errs[0].starts_with("line 15002, column 'account_id', value \"NOPE\""), "{errs:?}");
+    assert_eq!(store.count(Kind::Contacts).await.unwrap(), 0, "the batches written before the bad row are undone");
+
+    let first = import(&store, Kind::Contacts, &good).await.unwrap();
+    assert_eq!((first.counts.inserted, first.counts.updated), (N as u64, 0));
+    let again = import(&store, Kind::Contacts, &good).await.unwrap();
+    assert_eq!((again.counts.inserted, again.counts.updated, again.counts.unchanged), (0, 0, N as u64));
+    let out = export(&store, Kind::Contacts).await;
+    assert!(out.contains("\nC15999,A1,Contact 15999,,user,,,,false\n"), "{}", &out[..200]);
 }
 
 async fn a_missing_required_column_rejects_the_file(store: Store) {
