@@ -452,7 +452,13 @@ impl Writer {
         T: Send + 'static,
         F: FnOnce(&rusqlite::Connection) -> Result<T, StoreError> + Send + 'static,
     {
-        let Some(Tx::Sqlite { tx, _turn }) = self.tx.take() else { return Err(transaction_ended()) };
+        let (tx, _turn) = match self.tx.take() {
+            Some(Tx::Sqlite { tx, _turn }) => (tx, _turn),
+            other => {
+                self.tx = other;
+                return Err(transaction_ended());
+            }
+        };
         let (tx, out) = direct::within(tx, work).await?;
         self.tx = Some(Tx::Sqlite { tx, _turn });
         Ok(out)
