@@ -41,20 +41,9 @@ where
 {
     let mut conn = db.readers().acquire().await?;
     let runtime = tokio::runtime::Handle::current();
-    tokio::task::spawn_blocking(move || {
-        let mut locked = runtime.block_on(conn.lock_handle())?;
-        // SAFETY: the handle is a live connection that sqlx's worker cannot use while
-        // `locked` is held, and `locked` outlives `db`. A connection made by `from_handle`
-        // does not close the handle when dropped; `read` prepares statements that are
-        // finalized when it drops them, and `db` caches none, so nothing of it outlives this
-        // closure.
-        let db = unsafe { Connection::from_handle(locked.as_raw_handle().as_ptr()) }.map_err(reading)?;
-        let out = read(&db).map_err(reading);
-        drop(db);
-        out
-    })
-    .await
-    .map_err(|e| StoreError::Other(anyhow::Error::new(e).context("a bulk read of the SQLite database stopped")))?
+    tokio::task::spawn_blocking(move || on_handle(&runtime, &mut conn, reading, |db| read(db).map_err(reading)))
+        .await
+        .map_err(|e| StoreError::Other(anyhow::Error::new(e).context("a bulk read of the SQLite database stopped")))?
 }
 
 /// Runs `write` in one transaction on the store's own rusqlite connection ([`OwnConnection`]), on the
@@ -82,6 +71,25 @@ where
     .map_err(|e| StoreError::Other(anyhow::Error::new(e).context("a write to the SQLite database stopped")))?
 }
 
+/// Runs `work` through rusqlite on the handle of `conn`, one of sqlx's connections, from a
+/// blocking thread of `runtime`'s pool. `opening` says what a failure to wrap the handle was.
+fn on_handle<T>(
+    runtime: &tokio::runtime::Handle,
+    conn: &mut sqlx::SqliteConnection,
+    opening: fn(rusqlite::Error) -> StoreError,
+    work: impl FnOnce(&Connection) -> Result<T, StoreError>,
+) -> Result<T, StoreError> {
+    let mut locked = runtime.block_on(conn.lock_handle())?;
+    // SAFETY: the handle is a live connection that sqlx's worker cannot use while `locked` is
+    // held, and `locked` outlives `db`. A connection made by `from_handle` does not close the
+    // handle when dropped, and dropping `db` before `locked` is released finalizes every
+    // statement `work` prepared (cached ones included), so nothing of it outlives this call.
+    let db = unsafe { Connection::from_handle(locked.as_raw_handle().as_ptr()) }.map_err(opening)?;
+    let out = work(&db);
+    drop(db);
+    out
+}
+
 /// A transaction begun through sqlx on SQLite.
 pub(crate) type SqlxTransaction = sqlx::Transaction<'static, sqlx::Sqlite>;
 
@@ -102,21 +110,9 @@ where
     F: FnOnce(&Connection) -> Result<T, StoreError> + Send + 'static,
 {
     let runtime = tokio::runtime::Handle::current();
-    tokio::task::spawn_blocking(move || {
-        let out = {
-            let mut locked = runtime.block_on(tx.lock_handle())?;
-            // SAFETY: as in `read`: sqlx's worker cannot use the connection while `locked` is
-            // held, `db` is dropped (finalizing the statements `work` prepared) before it is
-            // released, and a connection made by `from_handle` does not close the handle.
-            let db = unsafe { Connection::from_handle(locked.as_raw_handle().as_ptr()) }.map_err(writing)?;
-            let out = work(&db);
-            drop(db);
-            out
-        };
-        out.map(|value| (tx, value))
-    })
-    .await
-    .map_err(|e| StoreError::Other(anyhow::Error::new(e).context("a write to the SQLite database stopped")))?
+    tokio::task::spawn_blocking(move || on_handle(&runtime, &mut tx, writing, work).map(|value| (tx, value)))
+        .await
+        .map_err(|e| StoreError::Other(anyhow::Error::new(e).context("a write to the SQLite database stopped")))?
 }
 
 /// Runs `read`, a few keyed reads, on the store's own connection for lookups, in place on the

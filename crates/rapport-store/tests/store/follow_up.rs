@@ -59,6 +59,11 @@ fn settled(pending: &[PendingAnswer]) -> Vec<SettledAnswer> {
     pending.iter().map(|a| SettledAnswer { response_id: a.response_id, follow_up: follow_up(a) }).collect()
 }
 
+/// An alert about an account as a whole (no wave, no answer).
+fn account_alert(key: String, kind: AlertKind, account_id: i64, detail: String) -> NewAlert {
+    NewAlert { key, kind, account_id, wave_id: None, response_id: None, detail }
+}
+
 fn detractor_alert(a: &PendingAnswer, detail: &str) -> NewAlert {
     NewAlert {
         key: follow_up(a),
@@ -215,27 +220,16 @@ pub async fn a_run_of_the_account_rules_larger_than_one_transaction_is_recorded_
             from: None,
             to: "growth".to_string(),
             events: vec![note(&format!("moved:{i}"), "hooks@e.example")],
-            alert: (i % 2 == 0).then(|| NewAlert {
-                key: format!("problem:{i}"),
-                kind: AlertKind::Problem,
-                account_id,
-                wave_id: None,
-                response_id: None,
-                detail: format!("account {i}"),
-            }),
+            alert: (i % 2 == 0)
+                .then(|| account_alert(format!("problem:{i}"), AlertKind::Problem, account_id, format!("account {i}"))),
         })
         .collect();
     let falls: Vec<NewAlert> = ids
         .iter()
         .enumerate()
         .take(MOVES_PER_TX + 1)
-        .map(|(i, &account_id)| NewAlert {
-            key: format!("nps_drop:{i}"),
-            kind: AlertKind::NpsDrop,
-            account_id,
-            wave_id: None,
-            response_id: None,
-            detail: format!("fall {i}"),
+        .map(|(i, &account_id)| {
+            account_alert(format!("nps_drop:{i}"), AlertKind::NpsDrop, account_id, format!("fall {i}"))
         })
         .collect();
     let compose = |_: &RaisedAlert| Vec::new();
