@@ -193,12 +193,19 @@ impl OwnConnection {
 /// the file (for why, see where it is used).
 pub(crate) const THROUGH_PAGE_CACHE: &[(&str, &str)] = &[("mmap_size", "0")];
 
-/// The setting of the connection that writes the answer batches: a page cache of 4 MB instead
-/// of 64 MB. It reads through the memory map, so its cache holds little more than the pages
-/// it changes; and at every commit SQLite walks the whole of the cache's hash table
-/// (`pcache1TruncateUnsafe`), which with 64 MB took 4% of the server's processor under the
-/// answer benchmark, hundreds of commits a second (BENCHMARKS.md, issue 4).
-pub(crate) const SMALL_PAGE_CACHE: &[(&str, &str)] = &[("cache_size", "-4096")];
+/// The settings of the connection that writes the answer batches (and rebuilds the cells).
+/// - A page cache of 4 MB instead of 64 MB. It reads through the memory map, so its cache
+///   holds little more than the pages it changes; and at every commit SQLite walks the whole
+///   of the cache's hash table (`pcache1TruncateUnsafe`), which with 64 MB took 4% of the
+///   server's processor under the answer benchmark, hundreds of commits a second
+///   (BENCHMARKS.md, issue 4).
+/// - Foreign keys unchecked, as on the import's connection ([`crate::tx::Tx::begin_bulk`]):
+///   every write here reads what it refers to in its own IMMEDIATE transaction first (an
+///   answer batch its contacts, their accounts, the invitations with their waves, the
+///   webhooks it queues events for; a rebuild the answers it counts), and everything else it
+///   refers to it wrote itself. SQLite's own check repeated those reads for every row: about
+///   a dozen B-tree lookups for an answer that raises an alert.
+pub(crate) const ANSWER_WRITER: &[(&str, &str)] = &[("cache_size", "-4096"), ("foreign_keys", "OFF")];
 
 /// A new rusqlite connection to the store's `file`, with the settings of sqlx's connections,
 /// then `pragmas`.

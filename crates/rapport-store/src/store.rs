@@ -129,7 +129,7 @@ impl Store {
             for (name, value) in SQLITE_PRAGMAS {
                 options = options.pragma(name, value);
             }
-            let direct = Arc::new(direct::OwnConnection::new(options.get_filename(), direct::SMALL_PAGE_CACHE));
+            let direct = Arc::new(direct::OwnConnection::new(options.get_filename(), direct::ANSWER_WRITER));
             // The lookups read through the page cache, not a memory map: after every commit
             // of another connection (the answer writer's, hundreds a second) a connection
             // drops its map of the whole file before it reads again, and that `munmap` was a

@@ -55,6 +55,8 @@ fn main() {
         a_contacts_second_answer_in_a_wave_joins_the_follow_up_the_first_opened,
         a_run_of_the_account_rules_larger_than_one_transaction_is_recorded_whole,
         answers_stored_under_the_rules_are_followed_up_at_once,
+        an_answer_whose_contact_went_away_meanwhile_is_refused_and_nothing_of_its_batch_is_stored,
+        a_webhook_removed_after_the_rules_were_read_gets_no_events,
         quadrant_moves_are_recorded_together_and_a_stale_one_is_left_out,
         outbox_messages_go_to_one_worker_and_return_when_it_dies,
         overdue_tasks_escalate_once_to_the_manager_or_else_the_sponsor,

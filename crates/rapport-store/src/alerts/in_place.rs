@@ -17,19 +17,24 @@ use rusqlite::{OptionalExtension, Transaction, params};
 use time::format_description::well_known::Rfc3339;
 use time::{Duration, OffsetDateTime};
 
-use super::{AnswerFollowUp, NewAlert, PENDING_SELECT, PendingAnswer, RaisedAlert, split_alerts, task_description};
+use super::{AnswerFollowUp, NewAlert, PendingAnswer, RaisedAlert, split_alerts, task_description};
+use crate::analytics::in_place::AnswerContact;
 use crate::error::StoreError;
+use crate::invitations::NewAnswer;
 use crate::outbox::Message;
 
-/// Follows up the answers just stored as `response_ids` in `tx` (those an inbox row waits
-/// for: answers older than 30 days raise nothing), as [`super::follow_up_in`] does.
+/// Follows up the answers just stored in `tx` (each with its response id), as
+/// [`super::follow_up_in`] does: those an inbox row waits for (answers older than 30 days
+/// raise nothing). `contacts` are the answering contacts as the batch read them.
 pub(crate) fn follow_up(
     tx: &Transaction<'_>,
-    response_ids: &[i64],
+    stored: &[(i64, &NewAnswer)],
+    contacts: &HashMap<i64, AnswerContact>,
     follow_up: &AnswerFollowUp,
     now: OffsetDateTime,
 ) -> Result<Vec<RaisedAlert>, StoreError> {
-    let pending = pending(tx, response_ids)?;
+    let mut accounts = Accounts::new(tx)?;
+    let pending = pending(tx, stored, contacts, &mut accounts)?;
     if pending.is_empty() {
         return Ok(Vec::new());
     }
@@ -62,7 +67,7 @@ pub(crate) fn follow_up(
     let mut messages = Vec::new();
     let mut raised = Vec::with_capacity(fresh.len());
     for a in fresh {
-        let r = raise(tx, a, follow_up.deadline(), now)?;
+        let r = raise(tx, &mut accounts, a, follow_up.deadline(), now)?;
         task_of.insert(a.key.as_str(), r.task_id);
         messages.extend((follow_up.raised)(&r, r.response_id.and_then(|id| by_id.get(&id).copied())));
         raised.push(r);
@@ -76,100 +81,145 @@ pub(crate) fn follow_up(
         }
     }
     enqueue(tx, messages.iter().chain(&d.events), now)?;
-    let mut done = tx.prepare_cached("DELETE FROM response_inbox WHERE response_id = ?1").map_err(writing)?;
-    for a in &d.settled {
-        done.execute([a.response_id]).map_err(writing)?;
-    }
     Ok(raised)
 }
 
-/// The answers of `response_ids` that wait for the alert rules, oldest first.
-fn pending(tx: &Transaction<'_>, response_ids: &[i64]) -> Result<Vec<PendingAnswer>, StoreError> {
-    let mut read = tx.prepare_cached(&format!("{PENDING_SELECT} WHERE i.response_id = ?1")).map_err(writing)?;
-    let mut pending = Vec::with_capacity(response_ids.len());
-    for id in response_ids {
-        let row = read
-            .query_row([id], |row| {
-                let at: String = row.get(12)?;
-                let submitted_at = OffsetDateTime::parse(&at, &Rfc3339).map_err(|e| {
-                    rusqlite::Error::FromSqlConversionFailure(12, rusqlite::types::Type::Text, Box::new(e))
-                })?;
-                Ok(PendingAnswer {
-                    response_id: row.get(0)?,
-                    account_id: row.get(1)?,
-                    account_external_id: row.get(2)?,
-                    account_name: row.get(3)?,
-                    wave_id: row.get(4)?,
-                    wave_name: row.get(5)?,
-                    contact_id: row.get(6)?,
-                    contact_external_id: row.get(7)?,
-                    contact_name: row.get(8)?,
-                    ltr: row.get(9)?,
-                    comment: row.get(10)?,
-                    scores: row.get(11)?,
-                    submitted_at,
-                })
-            })
-            .optional()
-            .map_err(writing)?;
-        pending.extend(row);
+/// The answers of `stored` that wait for the alert rules, oldest first, taken out of the inbox
+/// (the trigger that stores an answer puts it there unless it is older than 30 days). Built
+/// from what the batch has read rather than read back through the inbox: the answer, its
+/// contact, its account (once per account) and its wave (once per wave).
+fn pending(
+    tx: &Transaction<'_>,
+    stored: &[(i64, &NewAnswer)],
+    contacts: &HashMap<i64, AnswerContact>,
+    accounts: &mut Accounts<'_>,
+) -> Result<Vec<PendingAnswer>, StoreError> {
+    let mut take = tx.prepare_cached("DELETE FROM response_inbox WHERE response_id = ?1").map_err(writing)?;
+    let mut wave_name = tx.prepare_cached("SELECT name FROM waves WHERE id = ?1").map_err(writing)?;
+    let mut waves: HashMap<i64, String> = HashMap::new();
+    let mut pending = Vec::with_capacity(stored.len());
+    for &(response_id, a) in stored {
+        if take.execute([response_id]).map_err(writing)? == 0 {
+            continue;
+        }
+        let (Some(contact), Some(account)) = (contacts.get(&a.contact_id), accounts.get(a.account_id)?) else {
+            return Err(gone(format_args!("the contact or account of answer {response_id}")));
+        };
+        let (account_external_id, account_name) = (account.external_id.clone(), account.name.clone());
+        if let std::collections::hash_map::Entry::Vacant(wave) = waves.entry(a.wave_id) {
+            wave.insert(wave_name.query_row([a.wave_id], |row| row.get(0)).map_err(writing)?);
+        }
+        pending.push(PendingAnswer {
+            response_id,
+            account_id: a.account_id,
+            account_external_id,
+            account_name,
+            wave_id: a.wave_id,
+            wave_name: waves[&a.wave_id].clone(),
+            contact_id: a.contact_id,
+            contact_external_id: contact.external_id.clone(),
+            contact_name: contact.name.clone(),
+            ltr: i32::from(a.ltr),
+            comment: a.comment.clone(),
+            scores: a.scores.clone(),
+            submitted_at: a.submitted_at,
+        });
     }
     Ok(pending)
+}
+
+/// An account as the follow-up names it.
+struct Account {
+    external_id: String,
+    name: String,
+    owner_email: Option<String>,
+}
+
+/// The accounts of a batch, each read once.
+struct Accounts<'t> {
+    read: rusqlite::CachedStatement<'t>,
+    known: HashMap<i64, Option<Account>>,
+}
+
+impl<'t> Accounts<'t> {
+    fn new(tx: &'t Transaction<'_>) -> Result<Accounts<'t>, StoreError> {
+        let read =
+            tx.prepare_cached("SELECT external_id, name, owner_email FROM accounts WHERE id = ?1").map_err(writing)?;
+        Ok(Accounts { read, known: HashMap::new() })
+    }
+
+    /// The account `id`, None when there is none.
+    fn get(&mut self, id: i64) -> Result<Option<&Account>, StoreError> {
+        if !self.known.contains_key(&id) {
+            let found = self
+                .read
+                .query_row([id], |row| {
+                    Ok(Account { external_id: row.get(0)?, name: row.get(1)?, owner_email: row.get(2)? })
+                })
+                .optional()
+                .map_err(writing)?;
+            self.known.insert(id, found);
+        }
+        Ok(self.known[&id].as_ref())
+    }
+}
+
+/// A row the follow-up needs that is not there (the batch read it in this transaction, so
+/// this is a bug, not a race).
+fn gone(what: std::fmt::Arguments<'_>) -> StoreError {
+    StoreError::Other(anyhow::anyhow!("following up a batch of answers: {what} was not found"))
 }
 
 /// Raises `alert` (its key not raised before, as read in this transaction) with its task.
 fn raise(
     tx: &Transaction<'_>,
+    accounts: &mut Accounts<'_>,
     alert: &NewAlert,
     deadline: Duration,
     now: OffsetDateTime,
 ) -> Result<RaisedAlert, StoreError> {
     let stamp = time(now)?;
     let due_at = now + deadline;
-    let alert_id: i64 = tx
-        .prepare_cached(
-            "INSERT INTO alerts (key, kind, account_id, wave_id, response_id, detail, raised_at) \
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7) RETURNING id",
-        )
-        .map_err(writing)?
-        .query_row(
-            params![
-                alert.key,
-                alert.kind.as_str(),
-                alert.account_id,
-                alert.wave_id,
-                alert.response_id,
-                alert.detail,
-                stamp
-            ],
-            |row| row.get(0),
-        )
-        .map_err(writing)?;
-    let (account_external_id, account_name, owner): (String, String, Option<String>) = tx
-        .prepare_cached("SELECT external_id, name, owner_email FROM accounts WHERE id = ?1")
-        .map_err(writing)?
-        .query_row([alert.account_id], |row| Ok((row.get(0)?, row.get(1)?, row.get(2)?)))
-        .map_err(writing)?;
-    let owner_email = owner.filter(|o| !o.trim().is_empty());
-    let task_id: i64 = tx
-        .prepare_cached(
-            "INSERT INTO tasks (account_id, alert_id, description, function, owner_email, due_at, created_at) \
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7) RETURNING id",
-        )
-        .map_err(writing)?
-        .query_row(
-            params![
-                alert.account_id,
-                alert_id,
-                task_description(alert),
-                Function::Sales.as_str(),
-                owner_email,
-                time(due_at)?,
-                stamp
-            ],
-            |row| row.get(0),
-        )
-        .map_err(writing)?;
+    // Ids are read back with `last_insert_rowid`, not `RETURNING`: SQLite gathers a
+    // statement's RETURNING rows in a temporary table of their own, which made these two
+    // inserts a sixth of an answer batch's time (BENCHMARKS.md, issue 4).
+    tx.prepare_cached(
+        "INSERT INTO alerts (key, kind, account_id, wave_id, response_id, detail, raised_at) \
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+    )
+    .map_err(writing)?
+    .execute(params![
+        alert.key,
+        alert.kind.as_str(),
+        alert.account_id,
+        alert.wave_id,
+        alert.response_id,
+        alert.detail,
+        stamp
+    ])
+    .map_err(writing)?;
+    let alert_id = tx.last_insert_rowid();
+    let Some(account) = accounts.get(alert.account_id)? else {
+        return Err(gone(format_args!("the account of alert {}", alert.key)));
+    };
+    let (account_external_id, account_name) = (account.external_id.clone(), account.name.clone());
+    let owner_email = account.owner_email.clone().filter(|o| !o.trim().is_empty());
+    tx.prepare_cached(
+        "INSERT INTO tasks (account_id, alert_id, description, function, owner_email, due_at, created_at) \
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+    )
+    .map_err(writing)?
+    .execute(params![
+        alert.account_id,
+        alert_id,
+        task_description(alert),
+        Function::Sales.as_str(),
+        owner_email,
+        time(due_at)?,
+        stamp
+    ])
+    .map_err(writing)?;
+    let task_id = tx.last_insert_rowid();
     Ok(RaisedAlert {
         alert_id,
         task_id,
@@ -197,8 +247,22 @@ fn enqueue<'a>(
              VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7) ON CONFLICT (key) DO NOTHING",
         )
         .map_err(writing)?;
+    // The webhooks were read up to a second ago; one removed since wants no more events (its
+    // queued ones went with it), and nothing else checks it here (foreign keys are left to
+    // the writer on this connection).
+    let mut webhook_stands = tx.prepare_cached("SELECT 1 FROM webhooks WHERE id = ?1").map_err(writing)?;
+    let mut webhooks: HashMap<i64, bool> = HashMap::new();
     let run_at = time(now)?;
     for m in messages {
+        if let Some(id) = m.webhook_id {
+            let stands = match webhooks.get(&id) {
+                Some(&stands) => stands,
+                None => *webhooks.entry(id).or_insert(webhook_stands.exists([id]).map_err(writing)?),
+            };
+            if !stands {
+                continue;
+            }
+        }
         put.execute(params![m.key, m.delivery.as_str(), m.webhook_id, m.recipient, m.subject, m.body, run_at])
             .map_err(writing)?;
     }

@@ -52,9 +52,17 @@ pub(crate) async fn record_answers(
 }
 
 fn store(tx: &Transaction<'_>, batch: &[NewAnswer], follow_up: Option<&AnswerFollowUp>) -> Result<InPlace, StoreError> {
+    // This connection leaves foreign keys unchecked (see `direct::ANSWER_WRITER`): what the
+    // answers refer to is read here first, in the transaction that writes them, and a batch
+    // that refers to anything gone is left to the general path, which checks and refuses it.
+    let Some(contacts) = contacts(tx, batch)? else {
+        return Ok(InPlace::Declined);
+    };
+    if !invitations_stand(tx, batch)? {
+        return Ok(InPlace::Declined);
+    }
     let counted: Vec<CellAnswer<'_>> = batch.iter().map(CellAnswer::of).collect();
-    let roles = contact_roles(tx, &counted)?;
-    let role_of = |contact: i64| roles.get(&contact).copied().unwrap_or_else(|| role_key(None));
+    let role_of = |contact: i64| contacts.get(&contact).map_or_else(|| role_key(None), |c| c.role);
     let mut by_wave: BTreeMap<i64, Vec<&CellAnswer<'_>>> = BTreeMap::new();
     for a in &counted {
         by_wave.entry(a.wave_id).or_default().push(a);
@@ -79,7 +87,8 @@ fn store(tx: &Transaction<'_>, batch: &[NewAnswer], follow_up: Option<&AnswerFol
     }
     let response_ids = insert_answers(tx, batch)?;
     if let Some(follow_up) = follow_up {
-        alerts::in_place::follow_up(tx, &response_ids, follow_up, OffsetDateTime::now_utc())?;
+        let stored: Vec<(i64, &NewAnswer)> = response_ids.into_iter().zip(batch).collect();
+        alerts::in_place::follow_up(tx, &stored, &contacts, follow_up, OffsetDateTime::now_utc())?;
     }
     tx.execute(BUMP_DATA_VERSION, []).map_err(writing)?;
     Ok(InPlace::Stored)
@@ -89,21 +98,52 @@ fn writing(err: rusqlite::Error) -> StoreError {
     StoreError::Other(anyhow::Error::new(err).context("storing a batch of answers in the SQLite database"))
 }
 
-/// The role level each answering contact's cells are keyed by.
-fn contact_roles(tx: &Transaction<'_>, answers: &[CellAnswer<'_>]) -> Result<HashMap<i64, &'static str>, StoreError> {
-    let mut read = tx.prepare_cached("SELECT role FROM contacts WHERE id = ?1").map_err(writing)?;
-    let mut roles = HashMap::with_capacity(answers.len());
-    for a in answers {
-        if roles.contains_key(&a.contact_id) {
+/// An answering contact as the batch reads it once: the role level its cells are keyed by,
+/// and what the follow-up says of it.
+pub(crate) struct AnswerContact {
+    pub(crate) role: &'static str,
+    pub(crate) external_id: String,
+    pub(crate) name: String,
+}
+
+/// Each answering contact, or None when one is gone or no longer at the answer's account.
+fn contacts(tx: &Transaction<'_>, batch: &[NewAnswer]) -> Result<Option<HashMap<i64, AnswerContact>>, StoreError> {
+    let mut read =
+        tx.prepare_cached("SELECT role, account_id, external_id, name FROM contacts WHERE id = ?1").map_err(writing)?;
+    let mut contacts = HashMap::with_capacity(batch.len());
+    for a in batch {
+        if contacts.contains_key(&a.contact_id) {
             continue;
         }
-        let role: Option<Option<String>> =
-            read.query_row([a.contact_id], |row| row.get(0)).optional().map_err(writing)?;
-        if let Some(role) = role {
-            roles.insert(a.contact_id, role_key(role.as_deref().and_then(RoleLevel::parse)));
+        let found = read
+            .query_row([a.contact_id], |row| {
+                let role: Option<String> = row.get(0)?;
+                Ok((role, row.get::<_, i64>(1)?, row.get(2)?, row.get(3)?))
+            })
+            .optional()
+            .map_err(writing)?;
+        let Some((role, account_id, external_id, name)) = found else { return Ok(None) };
+        if account_id != a.account_id {
+            return Ok(None);
+        }
+        let role = role_key(role.as_deref().and_then(RoleLevel::parse));
+        contacts.insert(a.contact_id, AnswerContact { role, external_id, name });
+    }
+    Ok(Some(contacts))
+}
+
+/// Whether every answer's invitation is still there, for its wave and contact (and so the
+/// wave is: deleting one deletes its invitations).
+fn invitations_stand(tx: &Transaction<'_>, batch: &[NewAnswer]) -> Result<bool, StoreError> {
+    let mut read = tx
+        .prepare_cached("SELECT 1 FROM invitations WHERE id = ?1 AND wave_id = ?2 AND contact_id = ?3")
+        .map_err(writing)?;
+    for a in batch {
+        if !read.exists(params![a.invitation_id, a.wave_id, a.contact_id]).map_err(writing)? {
+            return Ok(false);
         }
     }
-    Ok(roles)
+    Ok(true)
 }
 
 /// The answer each (account, contact) of `answers` has counted in the wave so far, as

@@ -505,3 +505,74 @@ pub async fn answers_stored_under_the_rules_are_followed_up_at_once(store: Store
     assert_eq!(store.outbox_log(None, None, None, 20).await.unwrap().len(), 7 + 2 + 1, "no event for history");
     assert_cells_equal_a_rebuild(&store, "answers followed up as they are stored").await;
 }
+
+/// Runs `sql` on the database as another program would, foreign keys checked.
+async fn run_sql(store: &Store, sql: &str) {
+    match store {
+        Store::Sqlite(db) => sqlx::query(sql).execute(db.readers()).await.map(drop).unwrap(),
+        Store::Postgres(pool) => sqlx::query(sql).execute(pool).await.map(drop).unwrap(),
+    }
+}
+
+pub async fn an_answer_whose_contact_went_away_meanwhile_is_refused_and_nothing_of_its_batch_is_stored(store: Store) {
+    use rapport_store::alerts::AlertFilter;
+    use rapport_store::invitations::NewAnswer;
+    let (survey, _, invs) = open_wave(&store).await;
+    let v = &survey.survey;
+    let inv = |name: &str| invs.iter().find(|i| i.contact_name == name).unwrap().clone();
+    let (ana, mia) = (inv("Ana Ruiz"), inv("Mia Chen"));
+    let follow_up = follow_up_by_default();
+    let now = OffsetDateTime::now_utc();
+    let answer = |i: &Invitation, ltr: &str| NewAnswer::new(i, v, &answers(v, &[("ltr", ltr)]), now).unwrap();
+
+    // Mia's invitation was looked up, then her contact was removed (with her invitation)
+    // before her answer was written: the batch is refused whole.
+    run_sql(&store, &format!("DELETE FROM contacts WHERE id = {}", mia.contact_id)).await;
+    let err = store.record_answers(&[answer(&ana, "2"), answer(&mia, "1")], Some(&follow_up)).await.unwrap_err();
+    assert!(matches!(err, rapport_store::StoreError::Conflict { .. }), "{err:#}");
+    assert_eq!(store.answer_count(ana.id).await.unwrap(), 0, "nothing of the batch is stored");
+    assert!(store.list_alerts(&AlertFilter::default(), 10).await.unwrap().is_empty());
+    assert!(store.outbox_log(None, None, None, 10).await.unwrap().is_empty());
+
+    // Ana's answer alone is stored and followed up.
+    store.record_answers(&[answer(&ana, "2")], Some(&follow_up)).await.unwrap();
+    scanned(&store, &follow_up).await;
+    assert_eq!(store.answer_count(ana.id).await.unwrap(), 1);
+    assert_eq!(store.list_alerts(&AlertFilter::default(), 10).await.unwrap().len(), 1);
+    assert_cells_equal_a_rebuild(&store, "after a refused batch").await;
+}
+
+/// On SQLite, where answers are followed up as they are stored under rules read up to a second
+/// before: a webhook removed in that second gets no events, and the answer is stored.
+pub async fn a_webhook_removed_after_the_rules_were_read_gets_no_events(store: Store) {
+    use rapport_store::invitations::NewAnswer;
+    use rapport_store::outbox::{Delivery, Message};
+    if !store.follows_up_as_it_stores() {
+        return;
+    }
+    let (survey, _, invs) = open_wave(&store).await;
+    let v = &survey.survey;
+    let hook = store.add_webhook("https://hooks.example/rapport", "s3cret", &[]).await.unwrap();
+    let follow_up = std::sync::Arc::new(rapport_store::alerts::AnswerFollowUp {
+        rules: Default::default(),
+        raised: Box::new(|_, _| Vec::new()),
+        stored: Box::new(move |a| {
+            vec![Message {
+                key: format!("event:{}", a.response_id),
+                delivery: Delivery::Webhook,
+                webhook_id: Some(hook),
+                recipient: "https://hooks.example/rapport".to_string(),
+                subject: "response.submitted".to_string(),
+                body: a.ltr.to_string(),
+            }]
+        }),
+    });
+    let now = OffsetDateTime::now_utc();
+    let answer = |i: &Invitation| NewAnswer::new(i, v, &answers(v, &[("ltr", "9")]), now).unwrap();
+    store.record_answers(&[answer(&invs[0])], Some(&follow_up)).await.unwrap();
+    assert_eq!(store.outbox_log(None, None, None, 10).await.unwrap().len(), 1, "the event while the hook stands");
+    assert!(store.remove_webhook(hook).await.unwrap());
+    store.record_answers(&[answer(&invs[1])], Some(&follow_up)).await.unwrap();
+    assert_eq!(store.answer_count(invs[1].id).await.unwrap(), 1, "the answer is stored");
+    assert!(store.outbox_log(None, None, None, 10).await.unwrap().is_empty(), "no event for a removed hook");
+}

@@ -36,8 +36,11 @@ pub(in crate::analytics) fn in_place(tx: &Transaction<'_>, file: &Path) -> Resul
     // the mapping took: 23.3 s and 1.35 GB became 18.9 s and 0.71 GB (BENCHMARKS.md).
     tx.execute_batch("PRAGMA cache_size = -524288; PRAGMA mmap_size = 0").map_err(writing)?;
     let out = rebuild(tx, file);
+    // Back to this connection's own settings (the answer writer's smaller cache), not only
+    // the defaults of every connection.
     let usual: String = SQLITE_PRAGMAS
         .iter()
+        .chain(crate::direct::ANSWER_WRITER)
         .filter(|(name, _)| ["cache_size", "mmap_size"].contains(name))
         .map(|(name, value)| format!("PRAGMA {name} = {value};"))
         .collect();
@@ -276,7 +279,7 @@ mod tests {
         .await
         .unwrap();
         // (SQLite caps the mapping at the size it was built with, 2 GB here.)
-        assert!(settings.0 == -65536 && settings.1 > 0, "{settings:?}");
+        assert!(settings.0 == -4096 && settings.1 > 0, "{settings:?}");
 
         sqlx::query("UPDATE responses SET submitted_at = 'yesterday' WHERE ltr = 10")
             .execute(db.readers())
