@@ -180,46 +180,39 @@ fn raise(
 ) -> Result<RaisedAlert, StoreError> {
     let stamp = time(now)?;
     let due_at = now + deadline;
-    // Ids are read back with `last_insert_rowid`, not `RETURNING`: SQLite gathers a
-    // statement's RETURNING rows in a temporary table of their own, which made these two
-    // inserts a sixth of an answer batch's time (BENCHMARKS.md, issue 4).
-    tx.prepare_cached(
+    let alert_id = insert(
+        tx,
         "INSERT INTO alerts (key, kind, account_id, wave_id, response_id, detail, raised_at) \
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
-    )
-    .map_err(writing)?
-    .execute(params![
-        alert.key,
-        alert.kind.as_str(),
-        alert.account_id,
-        alert.wave_id,
-        alert.response_id,
-        alert.detail,
-        stamp
-    ])
-    .map_err(writing)?;
-    let alert_id = tx.last_insert_rowid();
+        params![
+            alert.key,
+            alert.kind.as_str(),
+            alert.account_id,
+            alert.wave_id,
+            alert.response_id,
+            alert.detail,
+            stamp
+        ],
+    )?;
     let Some(account) = accounts.get(alert.account_id)? else {
         return Err(gone(format_args!("the account of alert {}", alert.key)));
     };
     let (account_external_id, account_name) = (account.external_id.clone(), account.name.clone());
     let owner_email = account.owner_email.clone().filter(|o| !o.trim().is_empty());
-    tx.prepare_cached(
+    let task_id = insert(
+        tx,
         "INSERT INTO tasks (account_id, alert_id, description, function, owner_email, due_at, created_at) \
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
-    )
-    .map_err(writing)?
-    .execute(params![
-        alert.account_id,
-        alert_id,
-        task_description(alert),
-        Function::Sales.as_str(),
-        owner_email,
-        time(due_at)?,
-        stamp
-    ])
-    .map_err(writing)?;
-    let task_id = tx.last_insert_rowid();
+        params![
+            alert.account_id,
+            alert_id,
+            task_description(alert),
+            Function::Sales.as_str(),
+            owner_email,
+            time(due_at)?,
+            stamp
+        ],
+    )?;
     Ok(RaisedAlert {
         alert_id,
         task_id,
@@ -233,6 +226,15 @@ fn raise(
         raised_at: now,
         response_id: alert.response_id,
     })
+}
+
+/// Runs `sql`, an insert of one row, and returns the row's id. Read with `last_insert_rowid`,
+/// not `RETURNING`: SQLite gathers a statement's returned rows in a temporary table of their
+/// own, opened and closed each time, which made the two inserts of an alert a sixth of an
+/// answer batch's time (BENCHMARKS.md, issue 4).
+fn insert(tx: &Transaction<'_>, sql: &str, values: impl rusqlite::Params) -> Result<i64, StoreError> {
+    tx.prepare_cached(sql).map_err(writing)?.execute(values).map_err(writing)?;
+    Ok(tx.last_insert_rowid())
 }
 
 /// Queues `messages` (a key queued before is left alone), as [`crate::outbox`] does.
