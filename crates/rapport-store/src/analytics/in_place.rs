@@ -62,7 +62,8 @@ fn store(tx: &Transaction<'_>, batch: &[NewAnswer], follow_up: Option<&AnswerFol
         return Ok(InPlace::Declined);
     }
     let counted: Vec<CellAnswer<'_>> = batch.iter().map(CellAnswer::of).collect();
-    let role_of = |contact: i64| contacts.get(&contact).map_or_else(|| role_key(None), |c| c.role);
+    // Every contact of the batch was read above (or the batch was declined).
+    let role_of = |contact: i64| contacts[&contact].role;
     let mut by_wave: BTreeMap<i64, Vec<&CellAnswer<'_>>> = BTreeMap::new();
     for a in &counted {
         by_wave.entry(a.wave_id).or_default().push(a);
