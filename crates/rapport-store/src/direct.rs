@@ -57,7 +57,7 @@ where
 {
     let _turn = writer_turn(db.writer()).await;
     let writer = db.direct().clone();
-    tokio::task::spawn_blocking(move || {
+    let out = tokio::task::spawn_blocking(move || {
         writer.with(|conn| {
             // A write that panicked left its transaction rolled back (rusqlite rolls back on
             // drop): the connection is as good as before.
@@ -68,7 +68,10 @@ where
         })
     })
     .await
-    .map_err(|e| StoreError::Other(anyhow::Error::new(e).context("a write to the SQLite database stopped")))?
+    .map_err(|e| StoreError::Other(anyhow::Error::new(e).context("a write to the SQLite database stopped")))??;
+    // This connection leaves its checkpoints to the store's checkpoint task.
+    db.checkpoints().committed();
+    Ok(out)
 }
 
 /// Runs `work` through rusqlite on the handle of `conn`, one of sqlx's connections, from a
@@ -167,7 +170,7 @@ impl OwnConnection {
     }
 
     /// Runs `work` on the connection, opening it first if need be; one use at a time.
-    fn with<T>(&self, work: impl FnOnce(&mut Connection) -> Result<T, StoreError>) -> Result<T, StoreError> {
+    pub(crate) fn with<T>(&self, work: impl FnOnce(&mut Connection) -> Result<T, StoreError>) -> Result<T, StoreError> {
         let mut slot = self.conn.lock().unwrap_or_else(PoisonError::into_inner);
         if matches!(*slot, Slot::Unopened) {
             *slot = Slot::Open(open(&self.file, self.pragmas).map_err(|e| {
@@ -181,6 +184,11 @@ impl OwnConnection {
             )));
         };
         work(conn)
+    }
+
+    /// Whether the store was closed.
+    pub(crate) fn is_closed(&self) -> bool {
+        matches!(*self.conn.lock().unwrap_or_else(PoisonError::into_inner), Slot::Closed)
     }
 
     /// The file the connection opens.
@@ -199,13 +207,16 @@ pub(crate) const THROUGH_PAGE_CACHE: &[(&str, &str)] = &[("mmap_size", "0")];
 ///   of the cache's hash table (`pcache1TruncateUnsafe`), which with 64 MB took 4% of the
 ///   server's processor under the answer benchmark, hundreds of commits a second
 ///   (BENCHMARKS.md, issue 4).
+/// - No checkpoints of its own (`wal_autocheckpoint` 0): [`crate::checkpoint`] runs them beside
+///   it, on another connection, after its commits.
 /// - Foreign keys unchecked, as on the import's connection ([`crate::tx::Tx::begin_bulk`]):
 ///   every write here reads what it refers to in its own IMMEDIATE transaction first (an
 ///   answer batch its contacts, their accounts, the invitations with their waves, the
 ///   webhooks it queues events for; a rebuild the answers it counts), and everything else it
 ///   refers to it wrote itself. SQLite's own check repeated those reads for every row: about
 ///   a dozen B-tree lookups for an answer that raises an alert.
-pub(crate) const ANSWER_WRITER: &[(&str, &str)] = &[("cache_size", "-4096"), ("foreign_keys", "OFF")];
+pub(crate) const ANSWER_WRITER: &[(&str, &str)] =
+    &[("cache_size", "-4096"), ("wal_autocheckpoint", "0"), ("foreign_keys", "OFF")];
 
 /// A new rusqlite connection to the store's `file`, with the settings of sqlx's connections,
 /// then `pragmas`.

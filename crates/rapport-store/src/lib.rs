@@ -29,6 +29,7 @@ pub mod assessment;
 pub mod audit;
 pub mod backup;
 pub mod cadence;
+mod checkpoint;
 mod copy_out;
 mod direct;
 pub mod error;

@@ -7,8 +7,8 @@ use std::time::Duration;
 use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions, PgSslMode};
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions};
 
-use crate::direct;
 use crate::error::StoreError;
+use crate::{checkpoint, direct};
 
 /// The database, whichever backend it is. Cheap to clone (pool handles).
 #[derive(Clone, Debug)]
@@ -37,6 +37,7 @@ pub struct SqliteDb {
     bulk: SqlitePool,
     direct: Arc<direct::OwnConnection>,
     lookups: Arc<direct::OwnConnection>,
+    checkpoints: Arc<checkpoint::Checkpoints>,
 }
 
 /// The settings of every connection to an SQLite file, sqlx's and rusqlite's alike (besides
@@ -84,6 +85,11 @@ impl SqliteDb {
     /// [`direct::lookup`]).
     pub(crate) fn lookups(&self) -> &Arc<direct::OwnConnection> {
         &self.lookups
+    }
+
+    /// The checkpoints run beside the answer writer (see [`checkpoint`]).
+    pub(crate) fn checkpoints(&self) -> &Arc<checkpoint::Checkpoints> {
+        &self.checkpoints
     }
 }
 
@@ -163,7 +169,8 @@ impl Store {
                 .connect_with(options)
                 .await
                 .map_err(opening)?;
-            Store::Sqlite(SqliteDb { readers, writer, bulk, direct, lookups })
+            let checkpoints = Arc::new(checkpoint::Checkpoints::new(direct.file()));
+            Store::Sqlite(SqliteDb { readers, writer, bulk, direct, lookups, checkpoints })
         } else if url.starts_with("postgres://") || url.starts_with("postgresql://") {
             let options = PgConnectOptions::from_str(url).map_err(|e| {
                 StoreError::Other(anyhow::Error::new(e).context(format!(
@@ -224,6 +231,7 @@ impl Store {
                 db.bulk.close().await;
                 db.direct.close();
                 db.lookups.close();
+                db.checkpoints.close();
             }
             Store::Postgres(pool) => pool.close().await,
         }

@@ -149,27 +149,32 @@ fn invitations_stand(tx: &Transaction<'_>, batch: &[NewAnswer]) -> Result<bool, 
 
 /// The answer each (account, contact) of `answers` has counted in the wave so far, as
 /// [`super::increment`] reads it; None when a stored time is not in the form Rapport writes.
+///
+/// A contact answers a wave many times (each answer after the first is kept as history), and
+/// only the latest counts: by time, then id. The contact's answers are first listed from the
+/// unique index on (wave, contact, time), which holds each answer's id and time, so that only
+/// the latest is read from the table (its account, which must be the one asked about, its
+/// score and its ratings) rather than every answer of the history. Only a contact that moved
+/// between accounts within the wave makes it read further back.
 fn previous_answers(
     tx: &Transaction<'_>,
     wave_id: i64,
     answers: &[&CellAnswer<'_>],
 ) -> Result<Option<Latest>, StoreError> {
-    let mut read = tx
-        .prepare_cached(
-            "SELECT id, submitted_at, ltr, scores FROM responses \
-             WHERE wave_id = ?1 AND account_id = ?2 AND contact_id = ?3",
-        )
+    let mut history = tx
+        .prepare_cached("SELECT id, submitted_at FROM responses WHERE wave_id = ?1 AND contact_id = ?2")
         .map_err(writing)?;
-    // Each contact's history is read, but only the answer that counts is parsed: the latest,
-    // by time, then id.
+    let mut answer =
+        tx.prepare_cached("SELECT account_id, ltr, scores FROM responses WHERE id = ?1").map_err(writing)?;
     let mut latest: Latest = HashMap::with_capacity(answers.len());
+    let mut times: Vec<(OffsetDateTime, i64)> = Vec::new();
     for a in answers {
         let key = (a.account_id, a.contact_id);
         if latest.contains_key(&key) {
             continue;
         }
-        let mut rows = read.query(params![wave_id, a.account_id, a.contact_id]).map_err(writing)?;
-        let mut best: Option<(OffsetDateTime, i64, i64, String)> = None;
+        times.clear();
+        let mut rows = history.query(params![wave_id, a.contact_id]).map_err(writing)?;
         while let Some(row) = rows.next().map_err(writing)? {
             let id: i64 = row.get(0).map_err(writing)?;
             let Ok(submitted_at) =
@@ -177,15 +182,18 @@ fn previous_answers(
             else {
                 return Ok(None);
             };
-            if best.as_ref().is_some_and(|(at, best_id, ..)| (*at, *best_id) > (submitted_at, id)) {
-                continue;
-            }
-            best = Some((submitted_at, id, row.get(2).map_err(writing)?, row.get(3).map_err(writing)?));
+            times.push((submitted_at, id));
         }
-        if let Some((submitted_at, id, ltr, scores)) = best {
-            let ltr = stored_ltr(id, ltr)?;
-            let scores = read_scores(&scores, format_args!("answer {id}"))?;
-            latest.insert(key, Counted { submitted_at, id: Some(id), ltr, scores });
+        times.sort_unstable_by(|x, y| y.cmp(x));
+        for &(submitted_at, id) in &times {
+            let (account_id, ltr, scores): (i64, i64, String) =
+                answer.query_row([id], |row| Ok((row.get(0)?, row.get(1)?, row.get(2)?))).map_err(writing)?;
+            if account_id == a.account_id {
+                let ltr = stored_ltr(id, ltr)?;
+                let scores = read_scores(&scores, format_args!("answer {id}"))?;
+                latest.insert(key, Counted { submitted_at, id: Some(id), ltr, scores });
+                break;
+            }
         }
     }
     Ok(Some(latest))
@@ -298,7 +306,7 @@ mod tests {
     ) -> (Store, rapport_core::survey::Survey, Vec<crate::invitations::Invitation>) {
         let store = Store::connect(&format!("sqlite://{}", dir.join("rapport.db").display())).await.unwrap();
         for (kind, csv) in [
-            (Kind::Accounts, "account_id,name\nA1,Northwind Logistics\n"),
+            (Kind::Accounts, "account_id,name\nA1,Northwind Logistics\nA2,Helix Biomedical\n"),
             (Kind::Contacts, "contact_id,account_id,name,role\nC1,A1,Ana Ruiz,executive\nC2,A1,Tom Lee,manager\n"),
         ] {
             import_reader(&store, kind, csv.as_bytes(), ImportOptions::default(), &mut |_| {}).await.unwrap();
@@ -356,5 +364,28 @@ mod tests {
         store.close().await;
         let err = record_answers(db, vec![answer(&invs[1], &survey, "8")], None).await.unwrap_err();
         assert!(format!("{err:#}").contains("was closed"), "{err:#}");
+    }
+
+    #[tokio::test]
+    async fn a_contact_who_moved_to_another_account_is_counted_in_place_there() {
+        let dir = tempfile::tempdir().unwrap();
+        let (store, survey, invs) = invited(dir.path()).await;
+        let Store::Sqlite(db) = &store else { unreachable!("a sqlite:// URL opens SQLite") };
+        assert_eq!(record_answers(db, vec![answer(&invs[1], &survey, "4")], None).await.unwrap(), InPlace::Stored);
+        let moved = "contact_id,account_id,name,role\nC2,A2,Tom Lee,manager\n";
+        import_reader(&store, Kind::Contacts, moved.as_bytes(), ImportOptions::default(), &mut |_| {}).await.unwrap();
+        let tom = store.invitation(invs[1].id).await.unwrap().unwrap();
+        assert_ne!(tom.account_id, invs[1].account_id);
+
+        // His answer at Northwind is history there; at Helix he has answered nothing yet.
+        let later = |ltr| {
+            let mut a = answer(&tom, &survey, ltr);
+            a.submitted_at += time::Duration::minutes(1);
+            a
+        };
+        assert_eq!(record_answers(db, vec![later("9")], None).await.unwrap(), InPlace::Stored);
+        let stored = store.dump_analytics().await.unwrap();
+        store.rebuild_analytics().await.unwrap();
+        assert_eq!(store.dump_analytics().await.unwrap(), stored, "the cells equal a rebuild");
     }
 }

@@ -262,6 +262,24 @@ pub async fn answers_are_counted_by_difference_and_always_equal_a_rebuild(store:
     store.record_answers(&batch, None).await.unwrap();
     assert_eq!(store.invitation(tom.id).await.unwrap().unwrap().answered_at, Some(late));
     assert_cells_equal_a_rebuild(&store, "two answers half a second apart").await;
+
+    // Tom moves to Helix in the CRM: the answers he gave stay Northwind's, and the ones he
+    // gives now count for Helix, each account with the latest answer it was given.
+    let moved = CONTACTS.replace("CFO,executive", "CFO,manager").replace("C2,A1,Tom Lee", "C2,A2,Tom Lee");
+    import(&store, Kind::Contacts, &moved).await.unwrap();
+    let tom = store.invitation(tom.id).await.unwrap().unwrap();
+    assert_ne!(tom.account_id, ana.account_id, "the invitation follows Tom to Helix");
+    for (minute, ltr) in [(7, "2"), (8, "10")] {
+        store.record_answer(&tom, v, &answers(v, &[("ltr", ltr)]), NOW + Duration::minutes(minute)).await.unwrap();
+    }
+    let cells = store.wave_cells(wave).await.unwrap().to_cells().unwrap();
+    let manager_at = |account: i64| {
+        let c = cells.iter().find(|c| c.account_id == account && c.role == Some(RoleLevel::Manager)).unwrap();
+        (c.stats.loyalty.n(), c.stats.loyalty.promoters, c.stats.loyalty.ltr_sum)
+    };
+    assert_eq!(manager_at(ana.account_id), (2, 0, 6 + 5), "Ana's 6 and Tom's last answer at Northwind");
+    assert_eq!(manager_at(tom.account_id), (1, 1, 10), "Tom's latest answer at Helix");
+    assert_cells_equal_a_rebuild(&store, "a contact moved to another account").await;
 }
 
 pub async fn partial_answers_wait_in_the_invitation_until_the_answer(store: Store) {
