@@ -88,7 +88,7 @@ async fn run(conn: Weak<OwnConnection>, wake: Arc<Notify>, restart_at: i64) {
         let Some(conn) = conn.upgrade() else { return };
         match checkpoint(&conn).await {
             Ok(frames) if frames > restart_at => {
-                let _turn = writer_turn_of(conn.file()).await;
+                let _turn = writer_turn_of(conn.file()).lock_owned().await;
                 if let Err(e) = checkpoint(&conn).await {
                     tracing::warn!(error = format!("{e:#}"), "a checkpoint of the SQLite database failed");
                 }
@@ -140,7 +140,7 @@ mod tests {
     /// Writes `rows` rows of about a page each in one transaction, in the writer turn, and
     /// says so to `checkpoints`.
     async fn commit(file: &Path, writer: &mut Connection, checkpoints: &Checkpoints, rows: usize) {
-        let _turn = writer_turn_of(file).await;
+        let _turn = writer_turn_of(file).lock_owned().await;
         let tx = writer.transaction_with_behavior(TransactionBehavior::Immediate).unwrap();
         for _ in 0..rows {
             tx.execute("INSERT INTO pages (body) VALUES (randomblob(3500))", []).unwrap();

@@ -29,7 +29,7 @@ use rusqlite::{Connection, OpenFlags, Transaction, TransactionBehavior};
 
 use crate::error::StoreError;
 use crate::store::{SQLITE_BUSY_TIMEOUT, SQLITE_PRAGMAS, SqliteDb};
-use crate::tx::writer_turn;
+use crate::tx::writer_turn_of;
 
 /// Runs `read` against one of the reading connections, on the blocking pool. Each statement
 /// of `read` sees the committed data as of its start (autocommit), as a read through sqlx's
@@ -46,29 +46,40 @@ where
         .map_err(|e| StoreError::Other(anyhow::Error::new(e).context("a bulk read of the SQLite database stopped")))?
 }
 
-/// Runs `write` in one transaction on the store's own rusqlite connection ([`OwnConnection`]), on the
-/// blocking pool, in its turn among this process's writers ([`writer_turn`]). The transaction
-/// is IMMEDIATE (it takes the write lock first, as [`crate::tx::Tx`] does) and commits when
-/// `write` returns Ok; on an error nothing of it stays.
+/// Runs `write` as [`write_here`] does, on the blocking pool.
 pub(crate) async fn write<T, F>(db: &SqliteDb, write: F) -> Result<T, StoreError>
 where
     T: Send + 'static,
     F: FnOnce(&Transaction<'_>) -> Result<T, StoreError> + Send + 'static,
 {
-    let _turn = writer_turn(db.writer()).await;
-    let writer = db.direct().clone();
-    let out = tokio::task::spawn_blocking(move || {
-        writer.with(|conn| {
+    let db = db.clone();
+    tokio::task::spawn_blocking(move || write_here(&db, write))
+        .await
+        .map_err(|e| StoreError::Other(anyhow::Error::new(e).context("a write to the SQLite database stopped")))?
+}
+
+/// Runs `write` in one transaction on the store's own rusqlite connection ([`OwnConnection`]),
+/// on the calling thread, in its turn among this process's writers ([`writer_turn_of`]). The
+/// transaction is IMMEDIATE (it takes the write lock first, as [`crate::tx::Tx`] does) and
+/// commits when `write` returns Ok; on an error nothing of it stays.
+///
+/// The calling thread may block (on the turn, on the disk): one of the blocking pool's, or a
+/// thread of its own that has entered the runtime, never an async worker.
+pub(crate) fn write_here<T>(
+    db: &SqliteDb,
+    write: impl FnOnce(&Transaction<'_>) -> Result<T, StoreError>,
+) -> Result<T, StoreError> {
+    let out = {
+        let _turn = writer_turn_of(db.direct().file()).blocking_lock_owned();
+        db.direct().with(|conn| {
             // A write that panicked left its transaction rolled back (rusqlite rolls back on
             // drop): the connection is as good as before.
             let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate).map_err(writing)?;
             let out = write(&tx)?;
             tx.commit().map_err(writing)?;
             Ok(out)
-        })
-    })
-    .await
-    .map_err(|e| StoreError::Other(anyhow::Error::new(e).context("a write to the SQLite database stopped")))??;
+        })?
+    };
     // This connection leaves its checkpoints to the store's checkpoint task.
     db.checkpoints().committed();
     Ok(out)

@@ -636,6 +636,38 @@ impl Store {
                 return Ok(());
             }
         }
+        self.record_answers_in_general(batch, follow_up).await
+    }
+
+    /// [`Store::record_answers`] from a thread of the caller's own that may block, which has
+    /// entered `runtime` (never one of its async workers). On SQLite the batch's transaction
+    /// runs right here, with no hand-over to the blocking pool and back; what it declines, and
+    /// every batch on PostgreSQL, goes the general way, waited for on this thread. The answer
+    /// writer of the response page stores its batches so, one after another: each hand-over
+    /// cost a batch a sixth of its time with both cores busy (BENCHMARKS.md, issue 4).
+    pub fn record_answers_here(
+        &self,
+        runtime: &tokio::runtime::Handle,
+        batch: &[NewAnswer],
+        follow_up: Option<&Arc<AnswerFollowUp>>,
+    ) -> Result<(), StoreError> {
+        if batch.is_empty() {
+            return Ok(());
+        }
+        if let Store::Sqlite(db) = self {
+            if in_place::record_answers_here(db, batch, follow_up.map(|f| &**f))? == InPlace::Stored {
+                return Ok(());
+            }
+        }
+        runtime.block_on(self.record_answers_in_general(batch, follow_up))
+    }
+
+    /// The general way of [`Store::record_answers`], through sqlx, on either database.
+    async fn record_answers_in_general(
+        &self,
+        batch: &[NewAnswer],
+        follow_up: Option<&Arc<AnswerFollowUp>>,
+    ) -> Result<(), StoreError> {
         let mut tx = Tx::begin(self).await?;
         // Counted before they are stored: each contact's previous answer is still the latest.
         let counted: Vec<CellAnswer<'_>> = batch.iter().map(CellAnswer::of).collect();

@@ -28,17 +28,15 @@ pub(crate) enum Tx {
 /// second behind the follow-up scanner's batches. Taking turns here, first come first served,
 /// keeps each wait to the transactions ahead of it.
 pub(crate) async fn writer_turn(pool: &sqlx::SqlitePool) -> tokio::sync::OwnedMutexGuard<()> {
-    writer_turn_of(pool.connect_options().get_filename()).await
+    writer_turn_of(pool.connect_options().get_filename()).lock_owned().await
 }
 
-/// The writer turn of the SQLite database `file` (see [`writer_turn`]).
-pub(crate) async fn writer_turn_of(file: &std::path::Path) -> tokio::sync::OwnedMutexGuard<()> {
+/// The writer turn of the SQLite database `file` (see [`writer_turn`]), to take with
+/// `lock_owned` in async code or `blocking_lock_owned` on a thread that may block.
+pub(crate) fn writer_turn_of(file: &std::path::Path) -> Arc<tokio::sync::Mutex<()>> {
     static TURNS: Mutex<Option<HashMap<PathBuf, Arc<tokio::sync::Mutex<()>>>>> = Mutex::new(None);
-    let turn = {
-        let mut turns = TURNS.lock().expect("the writer turns lock is never poisoned");
-        turns.get_or_insert_with(HashMap::new).entry(file.to_path_buf()).or_default().clone()
-    };
-    turn.lock_owned().await
+    let mut turns = TURNS.lock().expect("the writer turns lock is never poisoned");
+    turns.get_or_insert_with(HashMap::new).entry(file.to_path_buf()).or_default().clone()
 }
 
 /// Expands `$body` once per backend with `$t` bound to the transaction.

@@ -51,6 +51,15 @@ pub(crate) async fn record_answers(
     direct::write(db, move |tx| store(tx, &batch, follow_up.as_deref())).await
 }
 
+/// [`record_answers`] on the calling thread (see [`direct::write_here`]).
+pub(crate) fn record_answers_here(
+    db: &SqliteDb,
+    batch: &[NewAnswer],
+    follow_up: Option<&AnswerFollowUp>,
+) -> Result<InPlace, StoreError> {
+    direct::write_here(db, |tx| store(tx, batch, follow_up))
+}
+
 fn store(tx: &Transaction<'_>, batch: &[NewAnswer], follow_up: Option<&AnswerFollowUp>) -> Result<InPlace, StoreError> {
     // This connection leaves foreign keys unchecked (see `direct::ANSWER_WRITER`): what the
     // answers refer to is read here first, in the transaction that writes them, and a batch

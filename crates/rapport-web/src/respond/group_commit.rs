@@ -6,6 +6,11 @@
 //! up (their alerts, tasks and notifications, under the alert rules and webhooks read at most
 //! a second before), so that nothing waits for a second writer; on PostgreSQL the follow-up
 //! scanner does, beside (see `Store::record_answers`).
+//!
+//! The writer is a thread of its own rather than a task: it takes the next batch as soon as
+//! one is stored, and on SQLite runs the batch's transaction itself. As a task it handed each
+//! batch to the blocking pool and waited to be woken on an async worker, both cores busy with
+//! requests, which cost a sixth of each batch's time (BENCHMARKS.md, issue 4).
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -34,12 +39,23 @@ pub struct AnswerWriter {
 }
 
 impl AnswerWriter {
-    /// Starts the writer task on `store` (call from within the runtime); notifications link
-    /// to `public_url`.
+    /// Starts the writer thread on `store` (call from within the runtime); notifications link
+    /// to `public_url`. The thread ends once every handle to it is dropped and what was sent is
+    /// stored.
     pub fn start(store: Store, public_url: Arc<str>) -> AnswerWriter {
         let (tx, rx) = mpsc::channel(QUEUE);
         let pending = Arc::new(AtomicUsize::new(0));
-        tokio::spawn(run(store, public_url, rx, pending.clone()));
+        let runtime = tokio::runtime::Handle::current();
+        let counted = pending.clone();
+        std::thread::Builder::new()
+            .name("answer-writer".into())
+            .spawn(move || {
+                // Entered, so that what the store starts from here (its checkpoints) runs on
+                // the runtime.
+                let _entered = runtime.enter();
+                run(&runtime, store, public_url, rx, &counted);
+            })
+            .expect("the operating system starts a thread");
         AnswerWriter { queue: Arc::new(tx), pending }
     }
 
@@ -106,24 +122,25 @@ impl Rules {
     }
 }
 
-async fn run(
+fn run(
+    runtime: &tokio::runtime::Handle,
     store: Store,
     public_url: Arc<str>,
     mut rx: mpsc::Receiver<(NewAnswer, Reply)>,
-    pending: Arc<AtomicUsize>,
+    pending: &AtomicUsize,
 ) {
     let mut rules = Rules { store: store.clone(), public_url, read: None };
     let mut batch = Vec::with_capacity(MAX_BATCH);
-    while rx.recv_many(&mut batch, MAX_BATCH).await > 0 {
+    while rx.blocking_recv_many(&mut batch, MAX_BATCH) > 0 {
         let size = batch.len();
-        let answers: Vec<NewAnswer> = batch.iter().map(|(a, _)| a.clone()).collect();
-        let follow_up = rules.current().await;
+        let (answers, replies): (Vec<NewAnswer>, Vec<Reply>) = batch.drain(..).unzip();
+        let follow_up = runtime.block_on(rules.current());
         let started = std::time::Instant::now();
-        match store.record_answers(&answers, follow_up.as_ref()).await {
+        match store.record_answers_here(runtime, &answers, follow_up.as_ref()) {
             Ok(()) => {
-                metrics::histogram!("rapport_answer_batch_size").record(answers.len() as f64);
+                metrics::histogram!("rapport_answer_batch_size").record(size as f64);
                 metrics::histogram!("rapport_answer_batch_seconds").record(started.elapsed().as_secs_f64());
-                for (_, reply) in batch.drain(..) {
+                for reply in replies {
                     let _ = reply.send(Ok(()));
                 }
             }
@@ -137,11 +154,11 @@ async fn run(
                 }
                 // A lone answer's failure is its own: it is not stored again as it was.
                 let mut failed = (size == 1).then_some(e);
-                for (answer, reply) in batch.drain(..) {
-                    let one = std::slice::from_ref(&answer);
+                for (answer, reply) in answers.iter().zip(replies) {
+                    let one = std::slice::from_ref(answer);
                     let mut result = match failed.take() {
                         Some(e) => Err(e),
-                        None => store.record_answers(one, follow_up.as_ref()).await,
+                        None => store.record_answers_here(runtime, one, follow_up.as_ref()),
                     };
                     if let (Err(e), Some(_)) = (&result, &follow_up) {
                         // An answer is never refused for its follow-up: stored without it, it
@@ -150,7 +167,7 @@ async fn run(
                             error = format!("{e:#}"),
                             "storing an answer with its follow-up failed; storing it without"
                         );
-                        result = store.record_answers(one, None).await;
+                        result = store.record_answers_here(runtime, one, None);
                     }
                     let _ = reply.send(result.map_err(|e| format!("{e:#}")));
                 }
