@@ -195,6 +195,12 @@ pub(crate) const PENDING_SELECT: &str = "SELECT r.id AS response_id, r.account_i
      JOIN accounts a ON a.id = r.account_id JOIN contacts c ON c.id = r.contact_id \
      JOIN waves w ON w.id = r.wave_id";
 
+/// How recent an answer must be to wait for the alert rules: one given earlier (an imported
+/// history) raises nothing. The database's own triggers say the same when they put an answer
+/// in the inbox (`responses_to_inbox`, migration 0012 on either database); the answer writer
+/// on SQLite, which writes with triggers off, says it here ([`in_place`]).
+pub(crate) const FOLLOWED_UP_WITHIN: time::Duration = time::Duration::days(30);
+
 /// The answers of `response_ids` that wait for the alert rules (an answer given more than 30
 /// days ago never does), oldest first.
 pub(crate) async fn pending_in(tx: &mut Tx, response_ids: &[i64]) -> Result<Vec<PendingAnswer>, StoreError> {

@@ -25,6 +25,7 @@
 use std::path::{Path, PathBuf};
 use std::sync::{Mutex, PoisonError};
 
+use rusqlite::config::DbConfig;
 use rusqlite::{Connection, OpenFlags, Transaction, TransactionBehavior};
 
 use crate::error::StoreError;
@@ -151,6 +152,8 @@ pub(crate) fn lookup<T>(
 pub(crate) struct OwnConnection {
     file: PathBuf,
     pragmas: &'static [(&'static str, &'static str)],
+    /// Whether the schema's triggers fire for this connection's writes.
+    triggers: bool,
     conn: Mutex<Slot>,
 }
 
@@ -172,7 +175,13 @@ impl std::fmt::Debug for OwnConnection {
 impl OwnConnection {
     /// A connection to `file` with `pragmas` set after sqlx's; nothing is opened yet.
     pub(crate) fn new(file: &Path, pragmas: &'static [(&'static str, &'static str)]) -> OwnConnection {
-        OwnConnection { file: file.to_path_buf(), pragmas, conn: Mutex::new(Slot::Unopened) }
+        OwnConnection { file: file.to_path_buf(), pragmas, triggers: true, conn: Mutex::new(Slot::Unopened) }
+    }
+
+    /// The connection the answer batches write through: [`ANSWER_WRITER`]'s settings, and the
+    /// schema's triggers off.
+    pub(crate) fn answer_writer(file: &Path) -> OwnConnection {
+        OwnConnection { triggers: false, ..OwnConnection::new(file, ANSWER_WRITER) }
     }
 
     /// Closes the connection, once a use in progress has ended; later uses fail.
@@ -184,7 +193,11 @@ impl OwnConnection {
     pub(crate) fn with<T>(&self, work: impl FnOnce(&mut Connection) -> Result<T, StoreError>) -> Result<T, StoreError> {
         let mut slot = self.conn.lock().unwrap_or_else(PoisonError::into_inner);
         if matches!(*slot, Slot::Unopened) {
-            *slot = Slot::Open(open(&self.file, self.pragmas).map_err(|e| {
+            let opened = open(&self.file, self.pragmas).and_then(|conn| {
+                conn.set_db_config(DbConfig::SQLITE_DBCONFIG_ENABLE_TRIGGER, self.triggers)?;
+                Ok(conn)
+            });
+            *slot = Slot::Open(opened.map_err(|e| {
                 StoreError::Other(anyhow::Error::new(e).context(format!("opening {}", self.file.display())))
             })?);
         }
@@ -218,6 +231,12 @@ pub(crate) const THROUGH_PAGE_CACHE: &[(&str, &str)] = &[("mmap_size", "0")];
 ///   of the cache's hash table (`pcache1TruncateUnsafe`), which with 64 MB took 4% of the
 ///   server's processor under the answer benchmark, hundreds of commits a second
 ///   (BENCHMARKS.md, issue 4).
+/// - Triggers off ([`OwnConnection::answer_writer`]). The schema has one, `responses_to_inbox`,
+///   which puts each new answer in the follow-up inbox: the answer batch decides itself which
+///   answers wait for the alert rules and follows them up at once, or leaves them in the inbox
+///   ([`crate::alerts::in_place`]). Fired, the trigger made every answer's insert keep a
+///   statement journal and the batch take each inbox row out again, a tenth of the batch's
+///   time (BENCHMARKS.md, issue 4). A test fails when the schema gains another trigger.
 /// - No checkpoints of its own (`wal_autocheckpoint` 0): [`crate::checkpoint`] runs them beside
 ///   it, on another connection, after its commits.
 /// - Foreign keys unchecked, as on the import's connection ([`crate::tx::Tx::begin_bulk`]):

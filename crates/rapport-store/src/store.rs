@@ -135,7 +135,7 @@ impl Store {
             for (name, value) in SQLITE_PRAGMAS {
                 options = options.pragma(name, value);
             }
-            let direct = Arc::new(direct::OwnConnection::new(options.get_filename(), direct::ANSWER_WRITER));
+            let direct = Arc::new(direct::OwnConnection::answer_writer(options.get_filename()));
             // The lookups read through the page cache, not a memory map: after every commit
             // of another connection (the answer writer's, hundreds a second) a connection
             // drops its map of the whole file before it reads again, and that `munmap` was a

@@ -23,18 +23,33 @@ use crate::error::StoreError;
 use crate::invitations::NewAnswer;
 use crate::outbox::Message;
 
-/// Follows up the answers just stored in `tx` (each with its response id), as
-/// [`super::follow_up_in`] does: those an inbox row waits for (answers older than 30 days
-/// raise nothing). `contacts` are the answering contacts as the batch read them.
+/// The answers of `stored` that wait for the alert rules at `now` (see
+/// [`super::FOLLOWED_UP_WITHIN`]), in the order stored.
+pub(crate) fn waiting<'a>(stored: &[(i64, &'a NewAnswer)], now: OffsetDateTime) -> Vec<(i64, &'a NewAnswer)> {
+    stored.iter().copied().filter(|(_, a)| a.submitted_at >= now - super::FOLLOWED_UP_WITHIN).collect()
+}
+
+/// Leaves the answers of `waiting` (just stored in `tx`, each with its response id) to the
+/// follow-up scanner: their inbox rows, which a trigger writes on every other connection.
+pub(crate) fn leave_to_scanner(tx: &Transaction<'_>, waiting: &[(i64, &NewAnswer)]) -> Result<(), StoreError> {
+    let mut put = tx.prepare_cached("INSERT INTO response_inbox (response_id) VALUES (?1)").map_err(writing)?;
+    for &(response_id, _) in waiting {
+        put.execute([response_id]).map_err(writing)?;
+    }
+    Ok(())
+}
+
+/// Follows up the answers of `waiting`, just stored in `tx` (each with its response id), as
+/// [`super::follow_up_in`] does. `contacts` are the answering contacts as the batch read them.
 pub(crate) fn follow_up(
     tx: &Transaction<'_>,
-    stored: &[(i64, &NewAnswer)],
+    waiting: &[(i64, &NewAnswer)],
     contacts: &HashMap<i64, AnswerContact>,
     follow_up: &AnswerFollowUp,
     now: OffsetDateTime,
 ) -> Result<Vec<RaisedAlert>, StoreError> {
     let mut accounts = Accounts::new(tx)?;
-    let pending = pending(tx, stored, contacts, &mut accounts)?;
+    let pending = pending(tx, waiting, contacts, &mut accounts)?;
     if pending.is_empty() {
         return Ok(Vec::new());
     }
@@ -84,24 +99,19 @@ pub(crate) fn follow_up(
     Ok(raised)
 }
 
-/// The answers of `stored` that wait for the alert rules, oldest first, taken out of the inbox
-/// (the trigger that stores an answer puts it there unless it is older than 30 days). Built
-/// from what the batch has read rather than read back through the inbox: the answer, its
-/// contact, its account (once per account) and its wave (once per wave).
+/// The answers of `waiting` as the alert rules read them, in the order stored. Built from what
+/// the batch has read rather than read back through the inbox: the answer, its contact, its
+/// account (once per account) and its wave (once per wave).
 fn pending(
     tx: &Transaction<'_>,
-    stored: &[(i64, &NewAnswer)],
+    waiting: &[(i64, &NewAnswer)],
     contacts: &HashMap<i64, AnswerContact>,
     accounts: &mut Accounts<'_>,
 ) -> Result<Vec<PendingAnswer>, StoreError> {
-    let mut take = tx.prepare_cached("DELETE FROM response_inbox WHERE response_id = ?1").map_err(writing)?;
     let mut wave_name = tx.prepare_cached("SELECT name FROM waves WHERE id = ?1").map_err(writing)?;
     let mut waves: HashMap<i64, String> = HashMap::new();
-    let mut pending = Vec::with_capacity(stored.len());
-    for &(response_id, a) in stored {
-        if take.execute([response_id]).map_err(writing)? == 0 {
-            continue;
-        }
+    let mut pending = Vec::with_capacity(waiting.len());
+    for &(response_id, a) in waiting {
         let (Some(contact), Some(account)) = (contacts.get(&a.contact_id), accounts.get(a.account_id)?) else {
             return Err(gone(format_args!("the contact or account of answer {response_id}")));
         };

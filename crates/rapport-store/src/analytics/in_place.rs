@@ -96,9 +96,16 @@ fn store(tx: &Transaction<'_>, batch: &[NewAnswer], follow_up: Option<&AnswerFol
         write_cells(tx, *wave_id, changed)?;
     }
     let response_ids = insert_answers(tx, batch)?;
-    if let Some(follow_up) = follow_up {
-        let stored: Vec<(i64, &NewAnswer)> = response_ids.into_iter().zip(batch).collect();
-        alerts::in_place::follow_up(tx, &stored, &contacts, follow_up, OffsetDateTime::now_utc())?;
+    // This connection writes with triggers off (see `direct::ANSWER_WRITER`): what the inbox
+    // trigger would do, the batch does here, or does in its stead.
+    let now = OffsetDateTime::now_utc();
+    let stored: Vec<(i64, &NewAnswer)> = response_ids.into_iter().zip(batch).collect();
+    let waiting = alerts::in_place::waiting(&stored, now);
+    match follow_up {
+        Some(follow_up) => {
+            alerts::in_place::follow_up(tx, &waiting, &contacts, follow_up, now)?;
+        }
+        None => alerts::in_place::leave_to_scanner(tx, &waiting)?,
     }
     tx.execute(BUMP_DATA_VERSION, []).map_err(writing)?;
     Ok(InPlace::Stored)
@@ -396,5 +403,21 @@ mod tests {
         let stored = store.dump_analytics().await.unwrap();
         store.rebuild_analytics().await.unwrap();
         assert_eq!(store.dump_analytics().await.unwrap(), stored, "the cells equal a rebuild");
+    }
+
+    #[tokio::test]
+    async fn the_schemas_one_trigger_is_what_the_answer_writer_does_itself() {
+        // The answer writer's connection writes with triggers off (`direct::ANSWER_WRITER`):
+        // a trigger added to the schema would not fire for the answers it stores, so whatever
+        // it does, the batch must do too (as it does the inbox's, `alerts::in_place`).
+        let dir = tempfile::tempdir().unwrap();
+        let (store, _, _) = invited(dir.path()).await;
+        let Store::Sqlite(db) = &store else { unreachable!("a sqlite:// URL opens SQLite") };
+        let triggers: Vec<String> =
+            sqlx::query_scalar("SELECT name FROM sqlite_master WHERE type = 'trigger' ORDER BY name")
+                .fetch_all(db.readers())
+                .await
+                .unwrap();
+        assert_eq!(triggers, ["responses_to_inbox"]);
     }
 }
