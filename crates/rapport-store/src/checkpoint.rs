@@ -16,8 +16,11 @@
 //! A passive checkpoint never quite catches up with a writer that commits all the time, and
 //! SQLite starts the WAL over from its beginning only when a write finds every frame copied.
 //! So once the WAL holds more than [`RESTART_AT`] frames, the task checkpoints again in the
-//! writer turn ([`crate::tx::writer_turn`]), with nothing being written: it copies the few
-//! frames left, and the next write starts the WAL over, which keeps the file's size bounded.
+//! writer turn ([`crate::tx::writer_turn`]), with nothing being written: it copies the frames
+//! left, and the next write starts the WAL over, which keeps the file's size bounded. Before it
+//! takes the turn it copies what was committed during its last checkpoint, again outside the
+//! turn, until only a few frames are left ([`LEFT_FOR_THE_TURN`]): the answers behind the turn
+//! wait for those few and one sync, not for everything committed meanwhile.
 
 use std::path::Path;
 use std::sync::{Arc, OnceLock, Weak};
@@ -36,6 +39,11 @@ const PAUSE: Duration = Duration::from_millis(20);
 /// The WAL's length, in frames of one page (64 MB of 4 KB pages), past which the next
 /// checkpoint waits for the writer turn so that the WAL can start over.
 const RESTART_AT: i64 = 16_384;
+
+/// How many frames left uncopied are few enough to copy in the writer turn; the most passive
+/// checkpoints run to get there first.
+const LEFT_FOR_THE_TURN: i64 = 128;
+const CATCHING_UP: usize = 4;
 
 /// The checkpoints of one database file, run by a task started at the first commit that
 /// leaves them to it.
@@ -87,7 +95,13 @@ async fn run(conn: Weak<OwnConnection>, wake: Arc<Notify>, restart_at: i64) {
         wake.notified().await;
         let Some(conn) = conn.upgrade() else { return };
         match checkpoint(&conn).await {
-            Ok(frames) if frames > restart_at => {
+            Ok(Wal { frames, .. }) if frames > restart_at => {
+                for _ in 0..CATCHING_UP {
+                    match checkpoint(&conn).await {
+                        Ok(wal) if wal.frames - wal.copied > LEFT_FOR_THE_TURN => {}
+                        _ => break,
+                    }
+                }
                 let _turn = writer_turn_of(conn.file()).lock_owned().await;
                 if let Err(e) = checkpoint(&conn).await {
                     tracing::warn!(error = format!("{e:#}"), "a checkpoint of the SQLite database failed");
@@ -104,12 +118,21 @@ async fn run(conn: Weak<OwnConnection>, wake: Arc<Notify>, restart_at: i64) {
     }
 }
 
-/// A passive checkpoint on `conn`; returns the WAL's length in frames.
-async fn checkpoint(conn: &Arc<OwnConnection>) -> Result<i64, StoreError> {
+/// The WAL as a checkpoint leaves it.
+struct Wal {
+    /// Its length, in frames.
+    frames: i64,
+    /// The frames copied into the database file so far.
+    copied: i64,
+}
+
+/// A passive checkpoint on `conn`.
+async fn checkpoint(conn: &Arc<OwnConnection>) -> Result<Wal, StoreError> {
     let conn = conn.clone();
     tokio::task::spawn_blocking(move || {
         conn.with(|c| {
-            c.query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |row| row.get::<_, i64>(1)).map_err(|e| {
+            let wal = |row: &rusqlite::Row<'_>| Ok(Wal { frames: row.get(1)?, copied: row.get(2)? });
+            c.query_row("PRAGMA wal_checkpoint(PASSIVE)", [], wal).map_err(|e| {
                 StoreError::Other(anyhow::Error::new(e).context("checkpointing the SQLite database's WAL"))
             })
         })
