@@ -40,9 +40,11 @@ const PAUSE: Duration = Duration::from_millis(20);
 /// checkpoint waits for the writer turn so that the WAL can start over.
 const RESTART_AT: i64 = 16_384;
 
-/// How many frames left uncopied are few enough to copy in the writer turn; the most passive
-/// checkpoints run to get there first.
+/// How many frames left uncopied are few enough to copy in the writer turn.
 const LEFT_FOR_THE_TURN: i64 = 128;
+
+/// The most passive checkpoints run to get down to [`LEFT_FOR_THE_TURN`] before the turn is
+/// taken anyway (the writer may commit faster than they copy).
 const CATCHING_UP: usize = 4;
 
 /// The checkpoints of one database file, run by a task started at the first commit that

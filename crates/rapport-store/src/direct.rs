@@ -19,8 +19,9 @@
 //! own ([`OwnConnection`]): no handle to borrow (a round trip to sqlx's thread) and its
 //! prepared statements kept from batch to batch; so do the response page's keyed lookups of
 //! personal links ([`lookup`]), which every answer waits for. The reads and the writes run on
-//! tokio's blocking pool so that they do not hold up the async workers; the lookups, a few
-//! microseconds each, run in place.
+//! tokio's blocking pool so that they do not hold up the async workers, except the answer
+//! batches of the response page, which its writer thread runs itself ([`write_here`]); the
+//! lookups, a few microseconds each, run in place.
 
 use std::path::{Path, PathBuf};
 use std::sync::{Mutex, PoisonError};
