@@ -4,7 +4,8 @@
 //! copies them back into the database file and syncs that file. SQLite runs one itself in
 //! whichever connection's commit takes the WAL past 1,000 pages: under a flood of answers
 //! that was the answer writer every ten batches or so, and the answers behind it waited for
-//! the copy and the sync (a sixth of the writer's time, BENCHMARKS.md, issue 4). The
+//! the copy and the sync (8% of the writer's processor time, and the wait for the database
+//! file's sync besides: BENCHMARKS.md, issue 4). The
 //! connection that writes the answer batches ([`crate::direct::ANSWER_WRITER`]) leaves
 //! checkpoints to this task instead, which runs them on a connection of its own after the
 //! writer's commits, at most every [`PAUSE`]: a passive checkpoint copies what is committed

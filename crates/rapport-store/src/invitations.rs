@@ -644,7 +644,7 @@ impl Store {
     /// runs right here, with no hand-over to the blocking pool and back; what it declines, and
     /// every batch on PostgreSQL, goes the general way, waited for on this thread. The answer
     /// writer of the response page stores its batches so, one after another: each hand-over
-    /// cost a batch a sixth of its time with both cores busy (BENCHMARKS.md, issue 4).
+    /// cost a batch 15% of its time with both cores busy (BENCHMARKS.md, issue 4).
     pub fn record_answers_here(
         &self,
         runtime: &tokio::runtime::Handle,

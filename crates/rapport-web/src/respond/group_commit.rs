@@ -10,7 +10,7 @@
 //! The writer is a thread of its own rather than a task: it takes the next batch as soon as
 //! one is stored, and on SQLite runs the batch's transaction itself. As a task it handed each
 //! batch to the blocking pool and waited to be woken on an async worker, both cores busy with
-//! requests, which cost a sixth of each batch's time (BENCHMARKS.md, issue 4).
+//! requests, which cost 15% of each batch's time (BENCHMARKS.md, issue 4).
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
