@@ -5,11 +5,11 @@
 //! whichever connection's commit takes the WAL past 1,000 pages: under a flood of answers
 //! that was the answer writer every ten batches or so, and the answers behind it waited for
 //! the copy and the sync (8% of the writer's processor time, and the wait for the database
-//! file's sync besides: BENCHMARKS.md, issue 4). The
-//! connection that writes the answer batches ([`crate::direct::ANSWER_WRITER`]) leaves
-//! checkpoints to this task instead, which runs them on a connection of its own after the
-//! writer's commits, at most every [`PAUSE`]: a passive checkpoint copies what is committed
-//! while the writer goes on, and never holds it up.
+//! file's sync besides: BENCHMARKS.md, issue 4). The connection that writes the answer
+//! batches ([`crate::direct::ANSWER_WRITER`]) leaves checkpoints to this task instead, which
+//! runs them on a connection of its own after the writer's commits, at most every [`PAUSE`]:
+//! a passive checkpoint copies what is committed while the writer goes on, and never holds
+//! it up.
 //!
 //! Durability does not change: every commit is synced to the WAL before it returns, and a
 //! checkpoint syncs the database file before the WAL's frames may be written over.
