@@ -36,7 +36,12 @@ pub(crate) async fn writer_turn(pool: &sqlx::SqlitePool) -> tokio::sync::OwnedMu
 pub(crate) fn writer_turn_of(file: &std::path::Path) -> Arc<tokio::sync::Mutex<()>> {
     static TURNS: Mutex<Option<HashMap<PathBuf, Arc<tokio::sync::Mutex<()>>>>> = Mutex::new(None);
     let mut turns = TURNS.lock().expect("the writer turns lock is never poisoned");
-    turns.get_or_insert_with(HashMap::new).entry(file.to_path_buf()).or_default().clone()
+    let turns = turns.get_or_insert_with(HashMap::new);
+    // Looked up by the borrowed path first: the answer writer takes its turn for every batch.
+    match turns.get(file) {
+        Some(turn) => turn.clone(),
+        None => turns.entry(file.to_path_buf()).or_default().clone(),
+    }
 }
 
 /// Expands `$body` once per backend with `$t` bound to the transaction.
