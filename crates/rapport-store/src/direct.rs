@@ -31,7 +31,6 @@ use rusqlite::{Connection, OpenFlags, Transaction, TransactionBehavior};
 
 use crate::error::StoreError;
 use crate::store::{SQLITE_BUSY_TIMEOUT, SQLITE_PRAGMAS, SqliteDb};
-use crate::tx::writer_turn_of;
 
 /// Runs `read` against one of the reading connections, on the blocking pool. Each statement
 /// of `read` sees the committed data as of its start (autocommit), as a read through sqlx's
@@ -61,7 +60,7 @@ where
 }
 
 /// Runs `write` in one transaction on the store's own rusqlite connection ([`OwnConnection`]),
-/// on the calling thread, in its turn among this process's writers ([`writer_turn_of`]). The
+/// on the calling thread, in its turn among this process's writers ([`crate::tx::writer_turn_of`]). The
 /// transaction is IMMEDIATE (it takes the write lock first, as [`crate::tx::Tx`] does) and
 /// commits when `write` returns Ok; on an error nothing of it stays.
 ///
@@ -72,7 +71,7 @@ pub(crate) fn write_here<T>(
     write: impl FnOnce(&Transaction<'_>) -> Result<T, StoreError>,
 ) -> Result<T, StoreError> {
     let out = {
-        let _turn = writer_turn_of(db.direct().file()).blocking_lock_owned();
+        let _turn = db.writer_turn().clone().blocking_lock_owned();
         db.direct().with(|conn| {
             // A write that panicked left its transaction rolled back (rusqlite rolls back on
             // drop): the connection is as good as before.

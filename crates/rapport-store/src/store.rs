@@ -38,6 +38,7 @@ pub struct SqliteDb {
     direct: Arc<direct::OwnConnection>,
     lookups: Arc<direct::OwnConnection>,
     checkpoints: Arc<checkpoint::Checkpoints>,
+    turn: Arc<tokio::sync::Mutex<()>>,
 }
 
 /// The settings of every connection to an SQLite file, sqlx's and rusqlite's alike (besides
@@ -65,7 +66,7 @@ impl SqliteDb {
     }
 
     /// The one connection writes go through, taken in the database's writer turn
-    /// ([`crate::tx::writer_turn`]).
+    /// ([`crate::tx::writer_turn_of`]).
     pub(crate) fn writer(&self) -> &SqlitePool {
         &self.writer
     }
@@ -85,6 +86,12 @@ impl SqliteDb {
     /// [`direct::lookup`]).
     pub(crate) fn lookups(&self) -> &Arc<direct::OwnConnection> {
         &self.lookups
+    }
+
+    /// The database's writer turn, which every write of this process takes first (see
+    /// [`crate::tx::writer_turn_of`]).
+    pub(crate) fn writer_turn(&self) -> &Arc<tokio::sync::Mutex<()>> {
+        &self.turn
     }
 
     /// The checkpoints run beside the answer writer (see [`checkpoint`]).
@@ -170,7 +177,8 @@ impl Store {
                 .await
                 .map_err(opening)?;
             let checkpoints = Arc::new(checkpoint::Checkpoints::new(direct.file()));
-            Store::Sqlite(SqliteDb { readers, writer, bulk, direct, lookups, checkpoints })
+            let turn = crate::tx::writer_turn_of(direct.file());
+            Store::Sqlite(SqliteDb { readers, writer, bulk, direct, lookups, checkpoints, turn })
         } else if url.starts_with("postgres://") || url.starts_with("postgresql://") {
             let options = PgConnectOptions::from_str(url).map_err(|e| {
                 StoreError::Other(anyhow::Error::new(e).context(format!(

@@ -11,7 +11,7 @@ use crate::store::Store;
 pub(crate) const BUMP_DATA_VERSION: &str = "UPDATE data_version SET version = version + 1 WHERE id = 1";
 
 /// An open transaction. On SQLite it also holds its database's writer turn (see
-/// [`writer_turn`]) until it commits or rolls back.
+/// [`writer_turn_of`]) until it commits or rolls back.
 pub(crate) enum Tx {
     Sqlite {
         /// The transaction.
@@ -22,26 +22,19 @@ pub(crate) enum Tx {
     Postgres(sqlx::Transaction<'static, sqlx::Postgres>),
 }
 
-/// The writer turn of one SQLite database file in this process. SQLite lets one transaction
+/// The writer turn of the SQLite database `file` in this process. SQLite lets one transaction
 /// write at a time; without a queue, a writer that finds the file busy backs off and sleeps
 /// (the busy handler's steps grow to 100 ms), so under load an answer's commit could wait a
 /// second behind the follow-up scanner's batches. Taking turns here, first come first served,
-/// keeps each wait to the transactions ahead of it.
-pub(crate) async fn writer_turn(pool: &sqlx::SqlitePool) -> tokio::sync::OwnedMutexGuard<()> {
-    writer_turn_of(pool.connect_options().get_filename()).lock_owned().await
-}
-
-/// The writer turn of the SQLite database `file` (see [`writer_turn`]), to take with
+/// keeps each wait to the transactions ahead of it. Every store opened on the file shares the
+/// one turn; a store looks it up once, when it opens ([`SqliteDb::writer_turn`]). Take it with
 /// `lock_owned` in async code or `blocking_lock_owned` on a thread that may block.
+///
+/// [`SqliteDb::writer_turn`]: crate::store::SqliteDb::writer_turn
 pub(crate) fn writer_turn_of(file: &std::path::Path) -> Arc<tokio::sync::Mutex<()>> {
     static TURNS: Mutex<Option<HashMap<PathBuf, Arc<tokio::sync::Mutex<()>>>>> = Mutex::new(None);
     let mut turns = TURNS.lock().expect("the writer turns lock is never poisoned");
-    let turns = turns.get_or_insert_with(HashMap::new);
-    // Looked up by the borrowed path first: the answer writer takes its turn for every batch.
-    match turns.get(file) {
-        Some(turn) => turn.clone(),
-        None => turns.entry(file.to_path_buf()).or_default().clone(),
-    }
+    turns.get_or_insert_with(HashMap::new).entry(file.to_path_buf()).or_default().clone()
 }
 
 /// Expands `$body` once per backend with `$t` bound to the transaction.
@@ -64,7 +57,7 @@ macro_rules! on_writer {
     ($store:expr, |$conn:ident| $body:expr) => {
         match $store {
             $crate::Store::Sqlite(db) => {
-                let _turn = $crate::tx::writer_turn(db.writer()).await;
+                let _turn = db.writer_turn().clone().lock_owned().await;
                 let mut held = db.writer().acquire().await?;
                 let $conn = &mut *held;
                 $body
@@ -84,7 +77,7 @@ impl Tx {
     pub(crate) async fn begin(store: &Store) -> Result<Tx, StoreError> {
         Ok(match store {
             Store::Sqlite(db) => {
-                let turn = writer_turn(db.writer()).await;
+                let turn = db.writer_turn().clone().lock_owned().await;
                 // IMMEDIATE takes the write lock now. A deferred transaction that reads first
                 // (answers read their contacts' previous answers before storing) holds a read
                 // snapshot, and a write by another connection in the meantime would make its
@@ -105,7 +98,7 @@ impl Tx {
     pub(crate) async fn begin_bulk(store: &Store) -> Result<Tx, StoreError> {
         Ok(match store {
             Store::Sqlite(db) => {
-                let turn = writer_turn(db.writer()).await;
+                let turn = db.writer_turn().clone().lock_owned().await;
                 Tx::Sqlite { tx: db.bulk().begin_with("BEGIN IMMEDIATE").await?, _turn: turn }
             }
             Store::Postgres(_) => Tx::begin(store).await?,
