@@ -3,7 +3,7 @@
 //! driver rows), on the raw handle of one of sqlx's pooled connections; the rows of an import,
 //! on the handle of its transaction's connection ([`within`]); the answer batch's
 //! transaction ([`crate::analytics::in_place`]), on a connection of its own; and the response
-//! page's lookups of personal links ([`lookup`]), on another.
+//! page's lookups of personal links ([`lookup`]), on others.
 //!
 //! Why a second driver for these: sqlx hands every SQLite row from its connection thread to
 //! the async side, copying each value into an allocation of its own, which costs about 5 µs a
@@ -18,13 +18,13 @@
 //! two never touch the connection at once. The answer batches have a connection of rusqlite's
 //! own ([`OwnConnection`]): no handle to borrow (a round trip to sqlx's thread) and its
 //! prepared statements kept from batch to batch; so do the response page's keyed lookups of
-//! personal links ([`lookup`]), which every answer waits for. The reads and the writes run on
+//! personal links ([`lookup`], a few connections: [`Lookups`]), which every answer waits for. The reads and the writes run on
 //! tokio's blocking pool so that they do not hold up the async workers, except the answer
 //! batches of the response page, which its writer thread runs itself ([`write_here`]); the
 //! lookups, a few microseconds each, run in place.
 
 use std::path::{Path, PathBuf};
-use std::sync::{Mutex, PoisonError};
+use std::sync::{Mutex, MutexGuard, PoisonError};
 
 use rusqlite::config::DbConfig;
 use rusqlite::{Connection, OpenFlags, Transaction, TransactionBehavior};
@@ -130,20 +130,49 @@ where
         .map_err(|e| StoreError::Other(anyhow::Error::new(e).context("a write to the SQLite database stopped")))?
 }
 
-/// Runs `read`, a few keyed reads, on the store's own connection for lookups, in place on the
-/// calling thread: what the response page's group read of personal links uses, one batch at a
-/// time. Each statement sees the committed data as of its start (autocommit).
+/// Runs `read`, a few keyed reads, on one of the store's own connections for lookups, in
+/// place on the calling thread: how the response page looks each personal link up. Each
+/// statement sees the committed data as of its start (autocommit).
 ///
-/// In place rather than on the blocking pool: a batch is a few keyed reads of some
-/// microseconds each, and handing it to a blocking thread and back cost more than the reads
-/// (about 0.3 ms a batch with both cores busy, waited for by every answer: BENCHMARKS.md,
-/// issue 4). The group read that calls this runs one batch at a time, so the connection is
-/// never contended.
+/// In place rather than on the blocking pool: a lookup is a keyed read of some microseconds,
+/// and handing it to a blocking thread and back cost more than the read (about 0.3 ms with
+/// both cores busy, waited for by every answer: BENCHMARKS.md, issue 4).
 pub(crate) fn lookup<T>(
     db: &SqliteDb,
     read: impl FnOnce(&Connection) -> Result<T, StoreError>,
 ) -> Result<T, StoreError> {
     db.lookups().with(|conn| read(conn))
+}
+
+/// The connections personal links are looked up through: as many as there are processors,
+/// so that the async workers, each looking up in place, seldom wait for one another, and
+/// each connection keeps its statement prepared and its pages cached from one lookup to the
+/// next.
+#[derive(Debug)]
+pub(crate) struct Lookups(Vec<OwnConnection>);
+
+impl Lookups {
+    /// `count` connections to `file` with `pragmas`; nothing is opened yet.
+    pub(crate) fn new(file: &Path, pragmas: &'static [(&'static str, &'static str)], count: usize) -> Lookups {
+        Lookups((0..count.max(1)).map(|_| OwnConnection::new(file, pragmas)).collect())
+    }
+
+    /// Runs `work` on the first connection not in use, or waits for the first one.
+    fn with<T>(&self, work: impl FnOnce(&mut Connection) -> Result<T, StoreError>) -> Result<T, StoreError> {
+        let free = self.0.iter().find_map(|c| match c.conn.try_lock() {
+            Ok(slot) => Some((c, slot)),
+            Err(std::sync::TryLockError::Poisoned(p)) => Some((c, p.into_inner())),
+            Err(std::sync::TryLockError::WouldBlock) => None,
+        });
+        let (conn, slot) =
+            free.unwrap_or_else(|| (&self.0[0], self.0[0].conn.lock().unwrap_or_else(PoisonError::into_inner)));
+        conn.use_slot(slot, work)
+    }
+
+    /// Closes every connection, once a use in progress has ended; later uses fail.
+    pub(crate) fn close(&self) {
+        self.0.iter().for_each(OwnConnection::close);
+    }
 }
 
 /// A connection of rusqlite's own to the store's file, opened on first use, with the settings
@@ -191,7 +220,15 @@ impl OwnConnection {
 
     /// Runs `work` on the connection, opening it first if need be; one use at a time.
     pub(crate) fn with<T>(&self, work: impl FnOnce(&mut Connection) -> Result<T, StoreError>) -> Result<T, StoreError> {
-        let mut slot = self.conn.lock().unwrap_or_else(PoisonError::into_inner);
+        self.use_slot(self.conn.lock().unwrap_or_else(PoisonError::into_inner), work)
+    }
+
+    /// Runs `work` on the connection in `slot`, this connection's, locked by the caller.
+    fn use_slot<T>(
+        &self,
+        mut slot: MutexGuard<'_, Slot>,
+        work: impl FnOnce(&mut Connection) -> Result<T, StoreError>,
+    ) -> Result<T, StoreError> {
         if matches!(*slot, Slot::Unopened) {
             let opened = open(&self.file, self.pragmas).and_then(|conn| {
                 conn.set_db_config(DbConfig::SQLITE_DBCONFIG_ENABLE_TRIGGER, self.triggers)?;
@@ -278,5 +315,48 @@ pub(crate) fn writing(err: rusqlite::Error) -> StoreError {
             StoreError::Conflict { constraint: message.unwrap_or_else(|| e.to_string()) }
         }
         other => StoreError::Other(anyhow::Error::new(other).context("writing to the SQLite database")),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A new database file in WAL mode with one invitation-like row.
+    fn database(dir: &Path) -> PathBuf {
+        let file = dir.join("rapport.db");
+        Connection::open(&file)
+            .unwrap()
+            .execute_batch("PRAGMA journal_mode = WAL; CREATE TABLE links (id INTEGER PRIMARY KEY, secret TEXT); INSERT INTO links VALUES (7, 'abc')")
+            .unwrap();
+        file
+    }
+
+    #[test]
+    fn a_lookup_while_another_runs_takes_a_connection_of_its_own_and_a_closed_set_refuses_both() {
+        let dir = tempfile::tempdir().unwrap();
+        let lookups = Lookups::new(&database(dir.path()), THROUGH_PAGE_CACHE, 2);
+        let secret = |conn: &mut Connection| -> Result<String, StoreError> {
+            Ok(conn.query_row("SELECT secret FROM links WHERE id = 7", [], |r| r.get(0)).unwrap())
+        };
+        let (outer, inner) = lookups
+            .with(|outer| {
+                // A temporary table is its connection's alone: the inner lookup does not see it.
+                outer.execute_batch("CREATE TEMP TABLE mark (x)").unwrap();
+                let inner = lookups.with(|inner| {
+                    let marks: i64 = inner
+                        .query_row("SELECT count(*) FROM temp.sqlite_master WHERE name = 'mark'", [], |r| r.get(0))
+                        .unwrap();
+                    Ok((marks, secret(inner)?))
+                })?;
+                Ok((secret(outer)?, inner))
+            })
+            .unwrap();
+        assert_eq!(outer, "abc");
+        assert_eq!(inner, (0, "abc".to_string()), "the inner lookup ran on the other connection");
+
+        lookups.close();
+        let err = lookups.with(secret).unwrap_err();
+        assert!(format!("{err:#}").contains("was closed"), "{err:#}");
     }
 }

@@ -506,10 +506,10 @@ impl Store {
     /// ask for a batch, not thousands.
     pub async fn invitations(&self, ids: &[i64]) -> Result<Vec<Invitation>, StoreError> {
         let pool = match self {
-            // On SQLite each link is read by its key through one statement kept prepared, on
-            // a connection of rusqlite's own: through sqlx the batch was a statement prepared
-            // anew for each number of links and a round trip to its connection's thread,
-            // which every answer waited for (BENCHMARKS.md, issue 4).
+            // On SQLite each link is read by its key through one statement kept prepared, in
+            // place, on one of rusqlite's own lookup connections: through sqlx the batch was a
+            // statement prepared anew for each number of links and a round trip to its
+            // connection's thread, which every answer waited for (BENCHMARKS.md, issue 4).
             Store::Sqlite(db) => {
                 return direct::lookup(db, |conn| {
                     let sql = format!("SELECT {INVITATION_COLUMNS} WHERE i.id = ?1");

@@ -36,7 +36,7 @@ pub struct SqliteDb {
     writer: SqlitePool,
     bulk: SqlitePool,
     direct: Arc<direct::OwnConnection>,
-    lookups: Arc<direct::OwnConnection>,
+    lookups: Arc<direct::Lookups>,
     checkpoints: Arc<checkpoint::Checkpoints>,
     turn: Arc<tokio::sync::Mutex<()>>,
 }
@@ -82,9 +82,9 @@ impl SqliteDb {
         &self.direct
     }
 
-    /// The connection the response page looks personal links up through, outside sqlx (see
+    /// The connections the response page looks personal links up through, outside sqlx (see
     /// [`direct::lookup`]).
-    pub(crate) fn lookups(&self) -> &Arc<direct::OwnConnection> {
+    pub(crate) fn lookups(&self) -> &Arc<direct::Lookups> {
         &self.lookups
     }
 
@@ -147,7 +147,12 @@ impl Store {
             // of another connection (the answer writer's, hundreds a second) a connection
             // drops its map of the whole file before it reads again, and that `munmap` was a
             // sixth of the lookups' time, spent on the async workers that run them.
-            let lookups = Arc::new(direct::OwnConnection::new(options.get_filename(), direct::THROUGH_PAGE_CACHE));
+            let processors = std::thread::available_parallelism().map_or(2, usize::from);
+            let lookups = Arc::new(direct::Lookups::new(
+                options.get_filename(),
+                direct::THROUGH_PAGE_CACHE,
+                processors.clamp(2, 8),
+            ));
             let opening = |e: sqlx::Error| {
                 StoreError::Other(anyhow::Error::new(e).context(format!("opening the SQLite database {url}")))
             };

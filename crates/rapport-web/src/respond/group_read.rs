@@ -1,21 +1,24 @@
-//! Group read: the personal links that arrive together are looked up together (one query on
-//! PostgreSQL; on SQLite one statement kept prepared, on a connection of its own). Every
-//! answer first needs its invitation (the secret to compare, the wave's state, the survey
-//! version), and each query is a round trip to a database connection's thread; under load
-//! those round trips, not the database, were what answers waited for. Like the group commit
-//! beside it, this only gathers what is already waiting: a lone request is looked up at once,
-//! and every lookup reads the invitation as it is now.
+//! Group read (PostgreSQL): the personal links that arrive together are looked up together,
+//! in one query. Every answer first needs its invitation (the secret to compare, the wave's
+//! state, the survey version), and each query is a round trip to the database server; under
+//! load those round trips, not the database, were what answers waited for. Like the group
+//! commit beside it, this only gathers what is already waiting: a lone request is looked up at
+//! once, and every lookup reads the invitation as it is now.
+//!
+//! On SQLite there is no round trip to save: each request looks its link up itself, in place,
+//! on one of the store's lookup connections, a few microseconds a link. Handing each link to
+//! a reader task and its invitation back cost each answer two more wake-ups on the busy async
+//! workers and kept every lookup waiting for one task: about 5% fewer answers a second
+//! (BENCHMARKS.md, issue 4).
 
 use std::collections::HashMap;
 use std::sync::Arc;
 
-use rapport_store::Store;
 use rapport_store::invitations::Invitation;
+use rapport_store::{Backend, Store};
 use tokio::sync::{mpsc, oneshot};
 
-/// The most invitations read in one batch. On SQLite a batch is read in place on an async
-/// worker at a few microseconds a link, so a burst holds a worker for at most about a
-/// millisecond.
+/// The most invitations read in one batch.
 const MAX_BATCH: usize = 256;
 /// Lookups waiting for the reader before senders wait (backpressure).
 const QUEUE: usize = 8192;
@@ -24,22 +27,36 @@ type Reply = oneshot::Sender<Result<Option<Invitation>, String>>;
 
 /// The handle request handlers look invitations up through; cheap to clone.
 #[derive(Clone)]
-pub struct InvitationReader {
-    queue: Arc<mpsc::Sender<(i64, Reply)>>,
+pub struct InvitationReader(Way);
+
+#[derive(Clone)]
+enum Way {
+    /// Each lookup on the caller's task (SQLite).
+    InPlace(Store),
+    /// Through the reader task, which reads what waits together (PostgreSQL).
+    Grouped(Arc<mpsc::Sender<(i64, Reply)>>),
 }
 
 impl InvitationReader {
-    /// Starts the reader task on `store` (call from within the runtime).
+    /// The reader for `store`; on PostgreSQL this starts the reader task (call from within
+    /// the runtime).
     pub fn start(store: Store) -> InvitationReader {
+        if store.backend() == Backend::Sqlite {
+            return InvitationReader(Way::InPlace(store));
+        }
         let (tx, rx) = mpsc::channel(QUEUE);
         tokio::spawn(run(store, rx));
-        InvitationReader { queue: Arc::new(tx) }
+        InvitationReader(Way::Grouped(Arc::new(tx)))
     }
 
     /// The invitation with this id, as stored now (None when there is none).
     pub async fn find(&self, id: i64) -> anyhow::Result<Option<Invitation>> {
+        let queue = match &self.0 {
+            Way::InPlace(store) => return Ok(store.invitations(&[id]).await?.pop()),
+            Way::Grouped(queue) => queue,
+        };
         let (reply, done) = oneshot::channel();
-        if self.queue.send((id, reply)).await.is_err() {
+        if queue.send((id, reply)).await.is_err() {
             anyhow::bail!("the invitation reader has stopped");
         }
         match done.await {
