@@ -285,12 +285,18 @@ pub(crate) const THROUGH_PAGE_CACHE: &[(&str, &str)] = &[("mmap_size", "0")];
 pub(crate) const ANSWER_WRITER: &[(&str, &str)] =
     &[("cache_size", "-4096"), ("wal_autocheckpoint", "0"), ("foreign_keys", "OFF")];
 
+/// How many prepared statements a connection of rusqlite's own keeps. An answer batch that
+/// follows its answers up runs about twenty; with rusqlite's default of sixteen, each batch
+/// prepared some of them again (BENCHMARKS.md, issue 4).
+const STATEMENTS_KEPT: usize = 64;
+
 /// A new rusqlite connection to the store's `file`, with the settings of sqlx's connections,
 /// then `pragmas`.
 pub(crate) fn open(file: &Path, pragmas: &[(&str, &str)]) -> rusqlite::Result<Connection> {
     // The store made the file and its schema: this connection only opens it.
     let conn = Connection::open_with_flags(file, OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX)?;
     conn.busy_timeout(SQLITE_BUSY_TIMEOUT)?;
+    conn.set_prepared_statement_cache_capacity(STATEMENTS_KEPT);
     for (name, value) in SQLITE_PRAGMAS.iter().chain(pragmas) {
         conn.execute_batch(&format!("PRAGMA {name} = {value}"))?;
     }

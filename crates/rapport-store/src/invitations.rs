@@ -254,9 +254,9 @@ pub(crate) fn new_secret() -> String {
 
 /// Answers written per statement (ten values each).
 const ANSWER_CHUNK: usize = 100;
-/// The start of the statement that stores answers given through a survey: the values follow.
-pub(crate) const RESPONSE_INSERT: &str = "INSERT INTO responses (wave_id, contact_id, account_id, invitation_id, \
-     submitted_at, ltr, comment, scores, source, answers) ";
+/// The columns an answer given through a survey is stored with, in the order of its values.
+pub(crate) const RESPONSE_COLUMNS: &str =
+    "wave_id, contact_id, account_id, invitation_id, submitted_at, ltr, comment, scores, source, answers";
 
 /// Invitations per lookup statement.
 const INVITATION_CHUNK: usize = 500;
@@ -675,7 +675,7 @@ impl Store {
         let mut response_ids = Vec::with_capacity(batch.len());
         for chunk in batch.chunks(ANSWER_CHUNK) {
             let ids: Vec<i64> = on_tx!(&mut tx, |t| {
-                let mut qb = QueryBuilder::new(RESPONSE_INSERT);
+                let mut qb = QueryBuilder::new(format!("INSERT INTO responses ({RESPONSE_COLUMNS}) "));
                 qb.push_values(chunk, |mut b, a| {
                     b.push_bind(a.wave_id)
                         .push_bind(a.contact_id)

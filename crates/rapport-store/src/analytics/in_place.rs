@@ -28,7 +28,7 @@ use super::{counts, loyalty_columns, packed, role_key, row_loyalty};
 use crate::alerts::{self, AnswerFollowUp};
 use crate::direct;
 use crate::error::StoreError;
-use crate::invitations::{NewAnswer, RESPONSE_INSERT, answered_at};
+use crate::invitations::{NewAnswer, RESPONSE_COLUMNS, answered_at};
 use crate::store::SqliteDb;
 use crate::tx::BUMP_DATA_VERSION;
 
@@ -95,10 +95,10 @@ fn store(tx: &Transaction<'_>, batch: &[NewAnswer], follow_up: Option<&AnswerFol
     for (wave_id, changed) in &changes {
         write_cells(tx, *wave_id, changed)?;
     }
-    let response_ids = insert_answers(tx, batch)?;
+    let now = OffsetDateTime::now_utc();
+    let response_ids = insert_answers(tx, batch, now)?;
     // This connection writes with triggers off (see `direct::ANSWER_WRITER`): what the inbox
     // trigger would do, the batch does here, or does in its stead.
-    let now = OffsetDateTime::now_utc();
     let stored: Vec<(i64, &NewAnswer)> = response_ids.into_iter().zip(batch).collect();
     let waiting = alerts::in_place::waiting(&stored, now);
     match follow_up {
@@ -107,7 +107,7 @@ fn store(tx: &Transaction<'_>, batch: &[NewAnswer], follow_up: Option<&AnswerFol
         }
         None => alerts::in_place::leave_to_scanner(tx, &waiting)?,
     }
-    tx.execute(BUMP_DATA_VERSION, []).map_err(writing)?;
+    tx.prepare_cached(BUMP_DATA_VERSION).and_then(|mut bump| bump.execute([])).map_err(writing)?;
     Ok(InPlace::Stored)
 }
 
@@ -264,15 +264,26 @@ pub(super) fn put_cell(
     statement.execute(params![wave_id, account, role, promoters, passives, detractors, ltr_sum, ltr_sumsq, drivers])
 }
 
-/// The answers themselves, and their invitations marked answered (each at the time of its
-/// latest answer in the batch, as the general path marks them). Returns the answers' ids.
-fn insert_answers(tx: &Transaction<'_>, batch: &[NewAnswer]) -> Result<Vec<i64>, StoreError> {
+/// The answers themselves, stored at `now`, and their invitations marked answered (each at the
+/// time of its latest answer in the batch, as the general path marks them). Returns the
+/// answers' ids.
+fn insert_answers(tx: &Transaction<'_>, batch: &[NewAnswer], now: OffsetDateTime) -> Result<Vec<i64>, StoreError> {
     let time = |at: &OffsetDateTime| {
         at.format(&Rfc3339)
             .map_err(|e| StoreError::Other(anyhow::Error::new(e).context("writing the time of an answer")))
     };
+    // `created_at` as the column's default writes it, but worked out once for the batch
+    // rather than by SQLite's `strftime` for every row.
+    let created_at = now
+        .format(time::macros::format_description!(
+            "[year]-[month]-[day]T[hour]:[minute]:[second].[subsecond digits:3]Z"
+        ))
+        .map_err(|e| StoreError::Other(anyhow::Error::new(e).context("writing the time of an answer")))?;
     let mut insert = tx
-        .prepare_cached(&format!("{RESPONSE_INSERT} VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, 'survey', ?9)"))
+        .prepare_cached(&format!(
+            "INSERT INTO responses ({RESPONSE_COLUMNS}, created_at) \
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, 'survey', ?9, ?10)"
+        ))
         .map_err(writing)?;
     let mut ids = Vec::with_capacity(batch.len());
     for a in batch {
@@ -286,7 +297,8 @@ fn insert_answers(tx: &Transaction<'_>, batch: &[NewAnswer]) -> Result<Vec<i64>,
                 a.ltr,
                 a.comment,
                 a.scores,
-                a.answers
+                a.answers,
+                created_at
             ])
             .map_err(writing)?;
         ids.push(tx.last_insert_rowid());
@@ -369,6 +381,15 @@ mod tests {
         store.rebuild_analytics().await.unwrap();
         assert_eq!(store.dump_analytics().await.unwrap(), stored, "the cells equal a rebuild");
         assert_eq!(store.answer_count(invs[0].id).await.unwrap(), 1);
+        // Stamped as the column's default stamps a row written any other way.
+        let (stamped, by_default): (String, String) = sqlx::query_as(
+            "SELECT min(created_at), strftime('%Y-%m-%dT%H:%M:%fZ', 'now') FROM responses WHERE source = 'survey'",
+        )
+        .fetch_one(db.readers())
+        .await
+        .unwrap();
+        assert_eq!(stamped.len(), by_default.len(), "{stamped} against {by_default}");
+        assert!(stamped.ends_with('Z') && stamped <= by_default, "{stamped} against {by_default}");
 
         // A cell emptied behind Rapport's back: nothing is written here, not even the answer.
         sqlx::query("DELETE FROM wave_account_stats").execute(db.readers()).await.unwrap();
