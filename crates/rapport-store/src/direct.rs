@@ -18,10 +18,10 @@
 //! two never touch the connection at once. The answer batches have a connection of rusqlite's
 //! own ([`OwnConnection`]): no handle to borrow (a round trip to sqlx's thread) and its
 //! prepared statements kept from batch to batch; so do the response page's keyed lookups of
-//! personal links ([`lookup`], a few connections: [`Lookups`]), which every answer waits for. The reads and the writes run on
-//! tokio's blocking pool so that they do not hold up the async workers, except the answer
-//! batches of the response page, which its writer thread runs itself ([`write_here`]); the
-//! lookups, a few microseconds each, run in place.
+//! personal links ([`lookup`], on a few such connections: [`Lookups`]), which every answer
+//! waits for. The reads and the writes run on tokio's blocking pool so that they do not hold
+//! up the async workers, except the answer batches of the response page, which its writer
+//! thread runs itself ([`write_here`]); the lookups, a few microseconds each, run in place.
 
 use std::path::{Path, PathBuf};
 use std::sync::{Mutex, MutexGuard, PoisonError};
@@ -144,7 +144,7 @@ pub(crate) fn lookup<T>(
     db.lookups().with(|conn| read(conn))
 }
 
-/// The connections personal links are looked up through: as many as there are processors,
+/// The connections personal links are looked up through: one for each processor (2 to 8),
 /// so that the async workers, each looking up in place, seldom wait for one another, and
 /// each connection keeps its statement prepared and its pages cached from one lookup to the
 /// next.
@@ -333,7 +333,10 @@ mod tests {
         let file = dir.join("rapport.db");
         Connection::open(&file)
             .unwrap()
-            .execute_batch("PRAGMA journal_mode = WAL; CREATE TABLE links (id INTEGER PRIMARY KEY, secret TEXT); INSERT INTO links VALUES (7, 'abc')")
+            .execute_batch(
+                "PRAGMA journal_mode = WAL; CREATE TABLE links (id INTEGER PRIMARY KEY, secret TEXT); \
+                 INSERT INTO links VALUES (7, 'abc')",
+            )
             .unwrap();
         file
     }

@@ -8,7 +8,7 @@
 //! On SQLite there is no round trip to save: each request looks its link up itself, in place,
 //! on one of the store's lookup connections, a few microseconds a link. Handing each link to
 //! a reader task and its invitation back cost each answer two more wake-ups on the busy async
-//! workers and kept every lookup waiting for one task: about 5% fewer answers a second
+//! workers and kept every lookup waiting for one task: 5-10% fewer answers a second
 //! (BENCHMARKS.md, issue 4).
 
 use std::collections::HashMap;
