@@ -8,6 +8,8 @@
 //! Message-ID and the webhook's `X-Rapport-Delivery` header carry so that the receiver can
 //! tell a repeat. Only the messages in flight at the moment of a crash can repeat.
 
+use std::collections::{BTreeSet, HashSet};
+
 use sqlx::QueryBuilder;
 use time::{Duration, OffsetDateTime};
 
@@ -126,6 +128,12 @@ const COLUMNS: &str = "id, key, kind, webhook_id, recipient, subject, body, stat
 
 /// Queues `messages` in an open transaction; those whose key is queued already are skipped.
 pub(crate) async fn enqueue_in(tx: &mut Tx, messages: &[Message], now: OffsetDateTime) -> Result<u64, StoreError> {
+    // The events were decided under webhooks read ahead of the answers they follow up (the
+    // scanner's are up to a second old): one removed since wants no more events, its queued
+    // ones went with it, and queueing one would fail the whole batch on its foreign key.
+    let standing = standing_webhooks(tx, messages).await?;
+    let messages: Vec<&Message> =
+        messages.iter().filter(|m| m.webhook_id.is_none_or(|id| standing.contains(&id))).collect();
     let mut added = 0;
     // A few statements for a whole batch: the follow-up scanner queues hundreds at once, and
     // each statement is a round trip that holds the database's one writer.
@@ -147,6 +155,32 @@ pub(crate) async fn enqueue_in(tx: &mut Tx, messages: &[Message], now: OffsetDat
         });
     }
     Ok(added)
+}
+
+/// The webhooks `messages` are for that are still there, kept so until the transaction ends
+/// (on PostgreSQL a removal waits for it; on SQLite the transaction is the only writer).
+async fn standing_webhooks(tx: &mut Tx, messages: &[Message]) -> Result<HashSet<i64>, StoreError> {
+    let ids: BTreeSet<i64> = messages.iter().filter_map(|m| m.webhook_id).collect();
+    let mut standing = HashSet::with_capacity(ids.len());
+    // One keyed read a webhook: a batch names a handful at most.
+    for id in ids {
+        let found = match tx {
+            Tx::Sqlite { tx: t, .. } => {
+                sqlx::query_scalar::<_, i64>("SELECT id FROM webhooks WHERE id = $1")
+                    .bind(id)
+                    .fetch_optional(&mut **t)
+                    .await?
+            }
+            Tx::Postgres(t) => {
+                sqlx::query_scalar::<_, i64>("SELECT id FROM webhooks WHERE id = $1 FOR KEY SHARE")
+                    .bind(id)
+                    .fetch_optional(&mut **t)
+                    .await?
+            }
+        };
+        standing.extend(found);
+    }
+    Ok(standing)
 }
 
 /// Messages per insert statement (7 values each, well under both backends' bind limits).
