@@ -162,23 +162,13 @@ pub(crate) async fn enqueue_in(tx: &mut Tx, messages: &[Message], now: OffsetDat
 async fn standing_webhooks(tx: &mut Tx, messages: &[Message]) -> Result<HashSet<i64>, StoreError> {
     let ids: BTreeSet<i64> = messages.iter().filter_map(|m| m.webhook_id).collect();
     let mut standing = HashSet::with_capacity(ids.len());
+    let read = match tx {
+        Tx::Sqlite { .. } => "SELECT id FROM webhooks WHERE id = $1",
+        Tx::Postgres(_) => "SELECT id FROM webhooks WHERE id = $1 FOR KEY SHARE",
+    };
     // One keyed read a webhook: a batch names a handful at most.
     for id in ids {
-        let found = match tx {
-            Tx::Sqlite { tx: t, .. } => {
-                sqlx::query_scalar::<_, i64>("SELECT id FROM webhooks WHERE id = $1")
-                    .bind(id)
-                    .fetch_optional(&mut **t)
-                    .await?
-            }
-            Tx::Postgres(t) => {
-                sqlx::query_scalar::<_, i64>("SELECT id FROM webhooks WHERE id = $1 FOR KEY SHARE")
-                    .bind(id)
-                    .fetch_optional(&mut **t)
-                    .await?
-            }
-        };
-        standing.extend(found);
+        standing.extend(on_tx!(tx, |t| sqlx::query_scalar::<_, i64>(read).bind(id).fetch_optional(&mut **t).await?));
     }
     Ok(standing)
 }
