@@ -17,7 +17,7 @@
 //! A passive checkpoint never quite catches up with a writer that commits all the time, and
 //! SQLite starts the WAL over from its beginning only when a write finds every frame copied.
 //! So once the WAL holds more than [`RESTART_AT`] frames, the task checkpoints again in the
-//! writer turn ([`crate::tx::writer_turn_of`]), with nothing being written: it copies the frames
+//! writer turn (the store's, [`crate::tx::writer_turn_of`]), with nothing being written: it copies the frames
 //! left, and the next write starts the WAL over, which keeps the file's size bounded. Before it
 //! takes the turn it copies what was committed during its last checkpoint, again outside the
 //! turn, until only a few frames are left ([`LEFT_FOR_THE_TURN`]): the answers behind the turn
@@ -27,11 +27,10 @@ use std::path::Path;
 use std::sync::{Arc, OnceLock, Weak};
 use std::time::Duration;
 
-use tokio::sync::Notify;
+use tokio::sync::{Mutex, Notify};
 
 use crate::direct::OwnConnection;
 use crate::error::StoreError;
-use crate::tx::writer_turn_of;
 
 /// The least time between two checkpoints: the frames of a few dozen batches are copied at
 /// once, each page once however often they changed it.
@@ -55,26 +54,29 @@ pub(crate) struct Checkpoints {
     conn: Arc<OwnConnection>,
     wake: Arc<Notify>,
     started: OnceLock<()>,
+    /// The writer turn of the file, which the checkpoint that lets the WAL start over takes.
+    turn: Arc<Mutex<()>>,
     restart_at: i64,
 }
 
 impl Checkpoints {
-    /// Checkpoints of `file`, on a connection of their own (opened on first use).
-    pub(crate) fn new(file: &Path) -> Checkpoints {
-        Checkpoints::restarting_at(file, RESTART_AT)
+    /// Checkpoints of `file`, whose writer turn is `turn`, on a connection of their own
+    /// (opened on first use).
+    pub(crate) fn new(file: &Path, turn: Arc<Mutex<()>>) -> Checkpoints {
+        Checkpoints::restarting_at(file, turn, RESTART_AT)
     }
 
     /// Checkpoints of `file` that wait for the writer turn past `restart_at` frames.
-    fn restarting_at(file: &Path, restart_at: i64) -> Checkpoints {
+    fn restarting_at(file: &Path, turn: Arc<Mutex<()>>, restart_at: i64) -> Checkpoints {
         let conn = Arc::new(OwnConnection::new(file, &[]));
-        Checkpoints { conn, wake: Arc::new(Notify::new()), started: OnceLock::new(), restart_at }
+        Checkpoints { conn, wake: Arc::new(Notify::new()), started: OnceLock::new(), turn, restart_at }
     }
 
     /// Says that a connection which leaves checkpoints to this task has committed (call
     /// from within the runtime).
     pub(crate) fn committed(&self) {
         self.started.get_or_init(|| {
-            tokio::spawn(run(Arc::downgrade(&self.conn), self.wake.clone(), self.restart_at));
+            tokio::spawn(run(Arc::downgrade(&self.conn), self.wake.clone(), self.turn.clone(), self.restart_at));
         });
         self.wake.notify_one();
     }
@@ -93,7 +95,7 @@ impl Drop for Checkpoints {
     }
 }
 
-async fn run(conn: Weak<OwnConnection>, wake: Arc<Notify>, restart_at: i64) {
+async fn run(conn: Weak<OwnConnection>, wake: Arc<Notify>, turn: Arc<Mutex<()>>, restart_at: i64) {
     loop {
         wake.notified().await;
         let Some(conn) = conn.upgrade() else { return };
@@ -105,7 +107,7 @@ async fn run(conn: Weak<OwnConnection>, wake: Arc<Notify>, restart_at: i64) {
                         _ => break,
                     }
                 }
-                let _turn = writer_turn_of(conn.file()).lock_owned().await;
+                let _turn = turn.lock().await;
                 if let Err(e) = checkpoint(&conn).await {
                     tracing::warn!(error = format!("{e:#}"), "a checkpoint of the SQLite database failed");
                 }
@@ -150,6 +152,7 @@ mod tests {
 
     use super::*;
     use crate::direct;
+    use crate::tx::writer_turn_of;
 
     /// A new database file in WAL mode with a table of one page a row, and a connection that
     /// writes it as the answer writer's does: no checkpoints of its own.
@@ -187,7 +190,7 @@ mod tests {
     async fn what_the_writer_commits_reaches_the_database_file_though_it_never_checkpoints() {
         let dir = tempfile::tempdir().unwrap();
         let (file, mut writer) = database(dir.path());
-        let checkpoints = Checkpoints::new(&file);
+        let checkpoints = Checkpoints::new(&file, writer_turn_of(&file));
         commit(&file, &mut writer, &checkpoints, 50).await;
         assert_eq!(rows_in_the_file_alone(&file, dir.path()), Some(0), "a commit alone stays in the WAL");
 
@@ -209,7 +212,7 @@ mod tests {
     async fn a_writer_that_never_stops_still_has_its_wal_start_over() {
         let dir = tempfile::tempdir().unwrap();
         let (file, mut writer) = database(dir.path());
-        let checkpoints = Checkpoints::restarting_at(&file, 200);
+        let checkpoints = Checkpoints::restarting_at(&file, writer_turn_of(&file), 200);
         // 20,000 pages, one commit after another with no pause for a passive checkpoint to
         // catch up: only a checkpoint in the writer turn lets the WAL start over.
         for _ in 0..1_000 {

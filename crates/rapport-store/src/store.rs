@@ -181,8 +181,8 @@ impl Store {
                 .connect_with(options)
                 .await
                 .map_err(opening)?;
-            let checkpoints = Arc::new(checkpoint::Checkpoints::new(direct.file()));
             let turn = crate::tx::writer_turn_of(direct.file());
+            let checkpoints = Arc::new(checkpoint::Checkpoints::new(direct.file(), turn.clone()));
             Store::Sqlite(SqliteDb { readers, writer, bulk, direct, lookups, checkpoints, turn })
         } else if url.starts_with("postgres://") || url.starts_with("postgresql://") {
             let options = PgConnectOptions::from_str(url).map_err(|e| {

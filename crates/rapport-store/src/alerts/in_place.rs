@@ -282,7 +282,7 @@ fn enqueue<'a>(
 }
 
 /// A time as Rapport stores it on SQLite (as sqlx writes it: RFC 3339).
-fn time(at: OffsetDateTime) -> Result<String, StoreError> {
+pub(crate) fn time(at: OffsetDateTime) -> Result<String, StoreError> {
     at.format(&Rfc3339).map_err(|e| StoreError::Other(anyhow::Error::new(e).context("writing a time")))
 }
 

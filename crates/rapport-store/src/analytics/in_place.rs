@@ -25,6 +25,7 @@ use super::increment::{
     CELL_INSERT, CELL_UPSERT, CellAnswer, CellKey, Counted, Latest, difference, read_scores, stored_ltr,
 };
 use super::{counts, loyalty_columns, packed, role_key, row_loyalty};
+use crate::alerts::in_place::time;
 use crate::alerts::{self, AnswerFollowUp};
 use crate::direct;
 use crate::error::StoreError;
@@ -268,15 +269,13 @@ pub(super) fn put_cell(
 /// time of its latest answer in the batch, as the general path marks them). Returns the
 /// answers' ids.
 fn insert_answers(tx: &Transaction<'_>, batch: &[NewAnswer], now: OffsetDateTime) -> Result<Vec<i64>, StoreError> {
-    let unwritable = |e| StoreError::Other(anyhow::Error::new(e).context("writing the time of an answer"));
-    let time = |at: &OffsetDateTime| at.format(&Rfc3339).map_err(unwritable);
     // `created_at` as the column's default writes it, but worked out once for the batch
     // rather than by SQLite's `strftime` for every row.
     let created_at = now
         .format(time::macros::format_description!(
             "[year]-[month]-[day]T[hour]:[minute]:[second].[subsecond digits:3]Z"
         ))
-        .map_err(unwritable)?;
+        .map_err(|e| StoreError::Other(anyhow::Error::new(e).context("writing the time of an answer")))?;
     let mut insert = tx
         .prepare_cached(&format!(
             "INSERT INTO responses ({RESPONSE_COLUMNS}, created_at) \
@@ -291,7 +290,7 @@ fn insert_answers(tx: &Transaction<'_>, batch: &[NewAnswer], now: OffsetDateTime
                 a.contact_id,
                 a.account_id,
                 a.invitation_id,
-                time(&a.submitted_at)?,
+                time(a.submitted_at)?,
                 a.ltr,
                 a.comment,
                 a.scores,
@@ -307,7 +306,7 @@ fn insert_answers(tx: &Transaction<'_>, batch: &[NewAnswer], now: OffsetDateTime
         )
         .map_err(writing)?;
     for (invitation, at) in answered_at(batch) {
-        mark.execute(params![invitation, time(&at)?]).map_err(writing)?;
+        mark.execute(params![invitation, time(at)?]).map_err(writing)?;
     }
     Ok(ids)
 }
