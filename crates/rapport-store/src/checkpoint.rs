@@ -17,11 +17,12 @@
 //! A passive checkpoint never quite catches up with a writer that commits all the time, and
 //! SQLite starts the WAL over from its beginning only when a write finds every frame copied.
 //! So once the WAL holds more than [`RESTART_AT`] frames, the task checkpoints again in the
-//! writer turn (the store's, [`crate::tx::writer_turn_of`]), with nothing being written: it copies the frames
-//! left, and the next write starts the WAL over, which keeps the file's size bounded. Before it
-//! takes the turn it copies what was committed during its last checkpoint, again outside the
-//! turn, until only a few frames are left ([`LEFT_FOR_THE_TURN`]): the answers behind the turn
-//! wait for those few and one sync, not for everything committed meanwhile.
+//! store's writer turn ([`crate::tx::writer_turn_of`]), with nothing being written: it copies
+//! the frames left, and the next write starts the WAL over, which keeps the file's size
+//! bounded. Before it takes the turn it copies what was committed during its last checkpoint,
+//! again outside the turn, until only a few frames are left ([`LEFT_FOR_THE_TURN`]): the
+//! answers behind the turn wait for those few and one sync, not for everything committed
+//! meanwhile.
 
 use std::path::Path;
 use std::sync::{Arc, OnceLock, Weak};
