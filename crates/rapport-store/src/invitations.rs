@@ -3,7 +3,7 @@
 //! given through them, stored with the analytics cells in one transaction.
 
 use std::collections::{BTreeMap, HashSet};
-use std::sync::Arc;
+use std::sync::{Arc, LazyLock};
 
 use rand::RngCore;
 use rand::rngs::OsRng;
@@ -511,9 +511,11 @@ impl Store {
             // statement prepared anew for each number of links and a round trip to its
             // connection's thread, which every answer waited for (BENCHMARKS.md, issue 4).
             Store::Sqlite(db) => {
+                // The statement's text made once: every answer comes this way.
+                static BY_ID: LazyLock<String> =
+                    LazyLock::new(|| format!("SELECT {INVITATION_COLUMNS} WHERE i.id = ?1"));
                 return direct::lookup(db, |conn| {
-                    let sql = format!("SELECT {INVITATION_COLUMNS} WHERE i.id = ?1");
-                    let mut read = conn.prepare_cached(&sql).map_err(looking_up)?;
+                    let mut read = conn.prepare_cached(&BY_ID).map_err(looking_up)?;
                     let mut found = Vec::with_capacity(ids.len());
                     for &id in ids {
                         if let Some(invitation) =
