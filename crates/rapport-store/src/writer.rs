@@ -3,15 +3,17 @@
 //!
 //! Rows are buffered per kind and written in batches, which is what makes a million-row
 //! import take seconds rather than minutes: on PostgreSQL one statement of arrays per batch
-//! ([`unnest`]), on SQLite multi-row upserts stepped in place through rusqlite
-//! ([`direct::within`]). References (a contact's account, an answer's
-//! contact and wave) are resolved per batch, so memory stays flat in the size of the file.
+//! ([`unnest`]), on SQLite multi-row upserts (plain inserts into a table that was empty)
+//! stepped in place through rusqlite ([`direct::within`]), each batch written behind while
+//! the next is resolved. References (a contact's account, an answer's contact and wave) are
+//! resolved per batch, so memory stays flat in the size of the file.
 
 use std::collections::{HashMap, HashSet};
 
 use rusqlite::types::{ToSql, ToSqlOutput, Value, ValueRef};
 use sqlx::QueryBuilder;
 use time::format_description::well_known::Rfc3339;
+use tokio::sync::OwnedMutexGuard;
 use xxhash_rust::xxh3::xxh3_128;
 
 use crate::analytics::{Touched, refresh_cells};
@@ -112,8 +114,10 @@ const KNOWN_ACCOUNTS: usize = 200_000;
 /// Buffers records and writes them in one transaction.
 pub struct Writer {
     /// The transaction; away on the blocking pool while a SQLite batch is written (see
-    /// [`Writer::on_sqlite`]), and gone after an error there rolled it back.
+    /// [`Writer::on_sqlite`] and [`Behind`]), and gone after an error there rolled it back.
     tx: Option<Tx>,
+    /// The SQLite batch being written while the next one is prepared.
+    behind: Option<Behind>,
     backend: Backend,
     pending: HashMap<Kind, Vec<(u64, Record)>>,
     /// The columns to update on conflict, per kind (None: every column).
@@ -133,6 +137,10 @@ pub struct Writer {
     touched: Touched,
     /// Whether the database held any answer when first asked.
     any_answers: Option<bool>,
+    /// When the transaction began, as SQLite's `created_at` and `updated_at` hold it: the
+    /// rows written on SQLite are stamped with it (see [`direct::stamp`]); on PostgreSQL the
+    /// columns' default, `now()`, is the same for every row of the transaction already.
+    stamp: String,
 }
 
 impl Writer {
@@ -142,6 +150,7 @@ impl Writer {
         let tx = Tx::begin_bulk(store).await?;
         Ok(Writer {
             tx: Some(tx),
+            behind: None,
             backend: store.backend(),
             pending: HashMap::new(),
             update_columns: HashMap::new(),
@@ -156,6 +165,7 @@ impl Writer {
             check_duplicates: true,
             touched: Touched::new(),
             any_answers: None,
+            stamp: direct::stamp(time::OffsetDateTime::now_utc())?,
         })
     }
 
@@ -244,9 +254,7 @@ impl Writer {
         if kind == Kind::Contacts {
             self.touch_new_roles(&rows).await?;
         }
-        let changed = self.upsert(kind, rows).await?;
-        self.counts.entry(kind).or_default().updated += changed;
-        Ok(())
+        self.upsert(kind, rows).await
     }
 
     /// Cells are keyed by the contact's role level, and answers are counted in them by
@@ -267,7 +275,7 @@ impl Writer {
         };
         let keys: Vec<(Option<String>, Option<String>)> =
             rows.iter().map(|r| (r.get(id_at).and_then(text), r.get(role_at).and_then(text))).collect();
-        let moved: Vec<(i64, i64)> = on_tx!(self.tx()?, |t| {
+        let moved: Vec<(i64, i64)> = on_tx!(self.tx().await?, |t| {
             let mut qb = QueryBuilder::new("WITH k (external_id, role) AS (");
             qb.push_values(&keys, |mut b, (id, role)| {
                 b.push_bind(id.as_deref()).push_bind(role.as_deref());
@@ -289,7 +297,7 @@ impl Writer {
         if let Some(any) = self.any_answers {
             return Ok(any);
         }
-        let any: bool = on_tx!(self.tx()?, |t| sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM responses)")
+        let any: bool = on_tx!(self.tx().await?, |t| sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM responses)")
             .fetch_one(&mut **t)
             .await?);
         self.any_answers = Some(any);
@@ -385,7 +393,7 @@ impl Writer {
                 .await;
         }
         let sql = format!("SELECT external_id, id, {second} FROM {table} WHERE external_id = ANY($1)");
-        let Tx::Postgres(tx) = self.tx()? else { unreachable!("the backend is PostgreSQL") };
+        let Tx::Postgres(tx) = self.tx().await? else { unreachable!("the backend is PostgreSQL") };
         let rows: Vec<(String, i64, i64)> = sqlx::query_as(&sql).bind(&external_ids).fetch_all(&mut **tx).await?;
         Ok(rows.into_iter().map(|(ext, id, second)| (ext, (id, second))).collect())
     }
@@ -396,7 +404,7 @@ impl Writer {
         if let Some(id) = self.waves.get(name) {
             return Ok(*id);
         }
-        let id: i64 = on_tx!(self.tx()?, |t| {
+        let id: i64 = on_tx!(self.tx().await?, |t| {
             sqlx::query("INSERT INTO waves (name, status) VALUES ($1, 'closed') ON CONFLICT (name) DO NOTHING")
                 .bind(name)
                 .execute(&mut **t)
@@ -409,40 +417,81 @@ impl Writer {
 
     async fn count_rows(&mut self, kind: Kind) -> Result<i64, StoreError> {
         let sql = format!("SELECT COUNT(*) FROM {}", table_spec(kind).table);
-        Ok(on_tx!(self.tx()?, |t| sqlx::query_scalar(&sql).fetch_one(&mut **t).await?))
+        Ok(on_tx!(self.tx().await?, |t| sqlx::query_scalar(&sql).fetch_one(&mut **t).await?))
     }
 
-    /// Writes one batch; returns how many rows were inserted or changed.
-    async fn upsert(&mut self, kind: Kind, rows: Vec<Vec<SqlValue>>) -> Result<u64, StoreError> {
+    /// Writes one batch, and counts the rows it inserted or changed. On SQLite the batch is
+    /// written behind: this returns once it started, and the next batch is resolved and
+    /// made into rows meanwhile ([`Writer::write_behind`]).
+    async fn upsert(&mut self, kind: Kind, rows: Vec<Vec<SqlValue>>) -> Result<(), StoreError> {
         let spec = table_spec(kind);
-        let head = format!("INSERT INTO {} ({}) ", spec.table, spec.columns.join(", "));
-        let tail = conflict_clause(spec, self.update_columns.get(&kind).map(Vec::as_slice), self.backend);
+        let update_only = self.update_columns.get(&kind).map(Vec::as_slice);
         if self.backend == Backend::Sqlite {
-            let row = format!("({})", vec!["?"; spec.columns.len()].join(", "));
+            // Every table a file is written to has `created_at`; those with `updated_at` touch it.
+            let stamps: &[&str] = if spec.touches_updated_at { &["created_at", "updated_at"] } else { &["created_at"] };
+            // Into a table that was empty when the transaction began, no row can meet one
+            // already there (the file's own repeats are refused before: `push`), so the rows
+            // are plain inserts; and `OR ROLLBACK` spares SQLite the statement journal that a
+            // multi-row statement which may abort keeps of every page it touches (a copy of
+            // each of the account index's pages per statement: a million contacts took 25%
+            // longer with it, BENCHMARKS.md, issue 2). Should a row fail after all, the whole
+            // transaction is undone, as the writer undoes it on any error.
+            let (verb, tail) = match self.before.get(&kind) {
+                Some(0) => ("INSERT OR ROLLBACK", String::new()),
+                _ => ("INSERT", conflict_clause(spec, update_only, self.backend)),
+            };
+            let head = format!("{verb} INTO {} ({}, {}) ", spec.table, spec.columns.join(", "), stamps.join(", "));
+            let row = format!("({})", vec!["?"; spec.columns.len() + stamps.len()].join(", "));
             let statement_for =
                 move |rows: usize| format!("{head}VALUES {}{tail}", vec![row.as_str(); rows].join(", "));
+            let stamp = self.stamp.clone();
             return self
-                .on_sqlite(move |conn| {
+                .write_behind(kind, move |conn| {
                     let mut changed = 0;
                     for chunk in rows.chunks(ROWS_PER_STATEMENT) {
                         // The full chunks share one statement, prepared once per batch.
                         let mut statement =
                             conn.prepare_cached(&statement_for(chunk.len())).map_err(direct::writing)?;
-                        changed += statement
-                            .execute(rusqlite::params_from_iter(chunk.iter().flatten()))
-                            .map_err(direct::writing)?;
+                        let values = chunk.iter().flat_map(|row| {
+                            let stamps = std::iter::repeat_n(&stamp as &dyn ToSql, stamps.len());
+                            row.iter().map(|v| v as &dyn ToSql).chain(stamps)
+                        });
+                        let written = statement.execute(rusqlite::params_from_iter(values));
+                        if written.is_err() && conn.is_autocommit() {
+                            // `OR ROLLBACK` ended the transaction: sqlx, which began it, rolls
+                            // it back on this error and must find one to roll back.
+                            conn.execute_batch("BEGIN").map_err(direct::writing)?;
+                        }
+                        changed += written.map_err(direct::writing)?;
                     }
                     Ok(changed as u64)
                 })
                 .await;
         }
-        let Tx::Postgres(tx) = self.tx()? else { unreachable!("the backend is PostgreSQL") };
-        Ok(unnest::insert(&head, rows, &tail)?.build().execute(&mut **tx).await?.rows_affected())
+        let head = format!("INSERT INTO {} ({}) ", spec.table, spec.columns.join(", "));
+        let tail = conflict_clause(spec, update_only, self.backend);
+        let Tx::Postgres(tx) = self.tx().await? else { unreachable!("the backend is PostgreSQL") };
+        let changed = unnest::insert(&head, rows, &tail)?.build().execute(&mut **tx).await?.rows_affected();
+        self.counts.entry(kind).or_default().updated += changed;
+        Ok(())
     }
 
-    /// The open transaction.
-    fn tx(&mut self) -> Result<&mut Tx, StoreError> {
+    /// The open transaction, once the batch written behind is done.
+    async fn tx(&mut self) -> Result<&mut Tx, StoreError> {
+        self.settle().await?;
         self.tx.as_mut().ok_or_else(transaction_ended)
+    }
+
+    /// Takes the SQLite transaction and its writer turn, once the batch written behind is done.
+    async fn take_sqlite(&mut self) -> Result<(direct::SqlxTransaction, OwnedMutexGuard<()>), StoreError> {
+        self.settle().await?;
+        match self.tx.take() {
+            Some(Tx::Sqlite { tx, _turn }) => Ok((tx, _turn)),
+            other => {
+                self.tx = other;
+                Err(transaction_ended())
+            }
+        }
     }
 
     /// Runs `work` through rusqlite on the SQLite transaction's connection, on the blocking
@@ -452,16 +501,39 @@ impl Writer {
         T: Send + 'static,
         F: FnOnce(&rusqlite::Connection) -> Result<T, StoreError> + Send + 'static,
     {
-        let (tx, _turn) = match self.tx.take() {
-            Some(Tx::Sqlite { tx, _turn }) => (tx, _turn),
-            other => {
-                self.tx = other;
-                return Err(transaction_ended());
-            }
-        };
+        let (tx, _turn) = self.take_sqlite().await?;
         let (tx, out) = direct::within(tx, work).await?;
         self.tx = Some(Tx::Sqlite { tx, _turn });
         Ok(out)
+    }
+
+    /// Starts writing a batch of `kind` through rusqlite ([`direct::within`]) and returns:
+    /// the next batch is read, resolved and made into rows while SQLite writes this one, on
+    /// the other core. The rows it changed are counted when it is done ([`Writer::settle`]);
+    /// until then anything that needs the transaction waits for it.
+    async fn write_behind<F>(&mut self, kind: Kind, work: F) -> Result<(), StoreError>
+    where
+        F: FnOnce(&rusqlite::Connection) -> Result<u64, StoreError> + Send + 'static,
+    {
+        let (tx, turn) = self.take_sqlite().await?;
+        // The turn goes with the transaction: a writer dropped meanwhile keeps it until the
+        // batch is done and the transaction rolled back.
+        let write = tokio::spawn(async move { (direct::within(tx, work).await, turn) });
+        self.behind = Some(Behind { kind, write });
+        Ok(())
+    }
+
+    /// Waits for the batch written behind, counts what it changed and takes the transaction
+    /// back; its error, if it failed (the transaction is then rolled back).
+    async fn settle(&mut self) -> Result<(), StoreError> {
+        let Some(Behind { kind, write }) = self.behind.take() else { return Ok(()) };
+        let (written, _turn) = write.await.map_err(|e| {
+            StoreError::Other(anyhow::Error::new(e).context("a batch written to the SQLite database stopped"))
+        })?;
+        let (tx, changed) = written?;
+        self.tx = Some(Tx::Sqlite { tx, _turn });
+        self.counts.entry(kind).or_default().updated += changed;
+        Ok(())
     }
 
     /// Writes what is buffered, then commits, or rolls back when a row was rejected or
@@ -470,6 +542,7 @@ impl Writer {
         for kind in Kind::ALL {
             self.flush(kind).await?;
         }
+        self.settle().await?;
         let mut counts = Vec::new();
         if !self.has_errors() {
             // Reports see the new answers as soon as the transaction commits.
@@ -500,6 +573,17 @@ impl Writer {
         Ok(WriteOutcome::Written { counts, committed: commit })
     }
 }
+
+/// A SQLite batch being written on the blocking pool, and the transaction and writer turn it
+/// hands back.
+struct Behind {
+    /// What it writes.
+    kind: Kind,
+    write: tokio::task::JoinHandle<(Written, OwnedMutexGuard<()>)>,
+}
+
+/// The transaction and the rows changed, or the error that rolled the transaction back.
+type Written = Result<(direct::SqlxTransaction, u64), StoreError>;
 
 /// The error of a writer whose transaction an earlier error rolled back.
 fn transaction_ended() -> StoreError {
@@ -568,7 +652,8 @@ fn conflict_clause(spec: &TableSpec, only: Option<&[&'static str]>, backend: Bac
     }
     if spec.touches_updated_at {
         sets.push(match backend {
-            Backend::Sqlite => "updated_at = strftime('%Y-%m-%dT%H:%M:%fZ', 'now')".to_string(),
+            // The transaction's stamp, bound with the row (see `Writer::upsert`).
+            Backend::Sqlite => "updated_at = excluded.updated_at".to_string(),
             Backend::Postgres => "updated_at = now()".to_string(),
         });
     }

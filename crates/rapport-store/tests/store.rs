@@ -24,9 +24,11 @@ fn main() {
     run_on_both(cases![
         importing_the_same_file_twice_changes_nothing,
         a_corrected_file_updates_the_rows,
+        an_import_stamps_what_it_writes_and_a_correction_only_what_it_changes,
         a_file_with_fewer_columns_never_blanks_the_others,
         every_bad_row_is_reported_and_nothing_is_stored,
         a_bad_row_after_batches_already_written_leaves_nothing_stored,
+        a_write_that_repeats_a_key_it_trusted_is_refused_whole_and_the_store_goes_on,
         a_missing_required_column_rejects_the_file,
         invalid_utf8_is_named_by_line_and_column,
         a_control_character_is_named_by_line_and_column,
@@ -119,6 +121,41 @@ async fn a_corrected_file_updates_the_rows(store: Store) {
     assert!(out.contains("A2,Helix Biomedical AG,Life Sciences,North America"), "{out}");
 }
 
+/// Each account's (external_id, created_at, updated_at), the times as the database shows them.
+async fn account_stamps(store: &Store) -> Vec<(String, String, String)> {
+    let sql =
+        "SELECT external_id, CAST(created_at AS TEXT), CAST(updated_at AS TEXT) FROM accounts ORDER BY external_id";
+    match store {
+        Store::Sqlite(db) => sqlx::query_as(sql).fetch_all(db.readers()).await.unwrap(),
+        Store::Postgres(pool) => sqlx::query_as(sql).fetch_all(pool).await.unwrap(),
+    }
+}
+
+async fn an_import_stamps_what_it_writes_and_a_correction_only_what_it_changes(store: Store) {
+    import(&store, Kind::Accounts, ACCOUNTS).await.unwrap();
+    let first = account_stamps(&store).await;
+    let stamp = &first[0].1;
+    assert!(first.iter().all(|(_, created, updated)| created == stamp && updated == stamp), "{first:?}");
+    if let Store::Sqlite(_) = store {
+        // As the columns' default writes it, so that stamps compare as text.
+        let format =
+            time::macros::format_description!("[year]-[month]-[day]T[hour]:[minute]:[second].[subsecond digits:3]Z");
+        time::PrimitiveDateTime::parse(stamp, format).unwrap_or_else(|e| panic!("{stamp}: {e}"));
+    }
+
+    std::thread::sleep(std::time::Duration::from_millis(5));
+    import(&store, Kind::Accounts, ACCOUNTS).await.unwrap();
+    assert_eq!(account_stamps(&store).await, first, "the same file again touches nothing");
+
+    std::thread::sleep(std::time::Duration::from_millis(5));
+    import(&store, Kind::Accounts, &ACCOUNTS.replace("Helix Biomedical,", "Helix Biomedical AG,")).await.unwrap();
+    let corrected = account_stamps(&store).await;
+    assert_eq!((&corrected[0], &corrected[2]), (&first[0], &first[2]), "the rows left as they were");
+    let (_, created, updated) = &corrected[1];
+    assert_eq!(created, stamp, "created once");
+    assert!(updated > stamp, "the corrected row's updated_at moves on: {updated} after {stamp}");
+}
+
 async fn a_file_with_fewer_columns_never_blanks_the_others(store: Store) {
     import(&store, Kind::Accounts, ACCOUNTS).await.unwrap();
     let summary = import(&store, Kind::Accounts, "account_id,name,billed_revenue\nA1,Northwind Logistics,1300000\n")
@@ -204,6 +241,36 @@ async fn a_bad_row_after_batches_already_written_leaves_nothing_stored(store: St
     assert_eq!((again.counts.inserted, again.counts.updated, again.counts.unchanged), (0, 0, N as u64));
     let out = export(&store, Kind::Contacts).await;
     assert!(out.contains("\nC15999,A1,Contact 15999,,user,,,,false\n"), "{}", &out[..200]);
+}
+
+/// The demo's writer trusts its keys to be unique and does not check them; should one repeat
+/// all the same (into an empty table, where rows are plain inserts), the database refuses it,
+/// nothing of the write is kept, and the next write goes through as usual.
+async fn a_write_that_repeats_a_key_it_trusted_is_refused_whole_and_the_store_goes_on(store: Store) {
+    use rapport_core::account::Account;
+    use rapport_store::record::Record;
+    use rapport_store::writer::Writer;
+    let account = |id: &str, name: &str| {
+        Record::Account(Account { account_id: id.into(), name: name.into(), ..Account::default() })
+    };
+    let mut writer = Writer::begin(&store, 10).await.unwrap();
+    writer.trust_unique_keys();
+    let mut outcome = Ok(());
+    for (i, record) in
+        [account("A1", "Northwind"), account("A2", "Helix"), account("A1", "Northwind again")].into_iter().enumerate()
+    {
+        outcome = outcome.and(writer.push(i as u64 + 2, record).await);
+    }
+    let refused = match outcome {
+        Ok(()) => writer.finish(true).await.map(|_| ()),
+        Err(e) => Err(e),
+    };
+    refused.expect_err("a repeated key is refused");
+    assert_eq!(store.count(Kind::Accounts).await.unwrap(), 0, "nothing of the write is kept");
+
+    let summary = import(&store, Kind::Accounts, ACCOUNTS).await.unwrap();
+    assert_eq!(summary.counts.inserted, 3);
+    assert_eq!(store.count(Kind::Accounts).await.unwrap(), 3);
 }
 
 async fn a_missing_required_column_rejects_the_file(store: Store) {

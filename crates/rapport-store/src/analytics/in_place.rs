@@ -269,13 +269,7 @@ pub(super) fn put_cell(
 /// time of its latest answer in the batch, as the general path marks them). Returns the
 /// answers' ids.
 fn insert_answers(tx: &Transaction<'_>, batch: &[NewAnswer], now: OffsetDateTime) -> Result<Vec<i64>, StoreError> {
-    // `created_at` as the column's default writes it, but worked out once for the batch
-    // rather than by SQLite's `strftime` for every row.
-    let created_at = now
-        .format(time::macros::format_description!(
-            "[year]-[month]-[day]T[hour]:[minute]:[second].[subsecond digits:3]Z"
-        ))
-        .map_err(|e| StoreError::Other(anyhow::Error::new(e).context("writing the time of an answer")))?;
+    let created_at = direct::stamp(now)?;
     let mut insert = tx
         .prepare_cached(&format!(
             "INSERT INTO responses ({RESPONSE_COLUMNS}, created_at) \
