@@ -4,7 +4,9 @@
 # bare table, and PostgreSQL's COPY into a bare table. Prints medians of RUNS runs and ratios.
 # Beside them, each database's floor for this schema: the file staged, then one set-based
 # upsert joined to the accounts (on SQLite with foreign keys unchecked, as Rapport's import
-# runs: the join, like Rapport's lookups, has checked every reference).
+# runs: the join, like Rapport's lookups, has checked every reference; and with the rows'
+# created_at and updated_at given once, as Rapport gives them, rather than SQLite's default
+# evaluated for every row).
 #   usage: bench/import.sh [CONTACTS=1000000] [RUNS=3]
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -21,6 +23,7 @@ median() { sort -n | awk '{a[NR]=$1} END {print (NR%2) ? a[(NR+1)/2] : (a[NR/2]+
 # secs and peak RSS (KiB) of a command
 timed() { /usr/bin/time -f "%e %M" -o "$work/t" "$@" >/dev/null; cat "$work/t"; }
 
+stamp=$(date -u +%Y-%m-%dT%H:%M:%S.000Z)
 pg_admin="postgres://postgres@127.0.0.1:5432/postgres"
 pg_url="postgres://postgres@127.0.0.1:5432/rapport_bench"
 declare -A results
@@ -37,7 +40,7 @@ for run in $(seq 1 "$RUNS"); do
     "PRAGMA temp_store=memory;" "PRAGMA foreign_keys=OFF;" \
     "CREATE TEMP TABLE stage(contact_id,account_id,name,title,role,email,phone);" ".mode csv" \
     ".import --skip 1 $work/contacts.csv stage" \
-    "INSERT INTO contacts (external_id, account_id, name, title, role, email, phone) SELECT s.contact_id, a.id, s.name, s.title, s.role, s.email, s.phone FROM stage s JOIN accounts a ON a.external_id = s.account_id WHERE true ON CONFLICT (external_id) DO UPDATE SET name = excluded.name WHERE contacts.name IS DISTINCT FROM excluded.name;")
+    "INSERT INTO contacts (external_id, account_id, name, title, role, email, phone, created_at, updated_at) SELECT s.contact_id, a.id, s.name, s.title, s.role, s.email, s.phone, '$stamp', '$stamp' FROM stage s JOIN accounts a ON a.external_id = s.account_id WHERE true ON CONFLICT (external_id) DO UPDATE SET name = excluded.name WHERE contacts.name IS DISTINCT FROM excluded.name;")
   results[sqlite_floor]+="$s "
 
   psql -q -h 127.0.0.1 -U postgres -c "DROP DATABASE IF EXISTS rapport_bench WITH (FORCE)" -c "CREATE DATABASE rapport_bench" >/dev/null
