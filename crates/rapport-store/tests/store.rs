@@ -29,6 +29,7 @@ fn main() {
         every_bad_row_is_reported_and_nothing_is_stored,
         a_bad_row_after_batches_already_written_leaves_nothing_stored,
         a_write_that_repeats_a_key_it_trusted_is_refused_whole_and_the_store_goes_on,
+        an_empty_table_filled_by_a_file_keeps_every_index_whether_the_file_lands_or_not,
         a_missing_required_column_rejects_the_file,
         invalid_utf8_is_named_by_line_and_column,
         a_control_character_is_named_by_line_and_column,
@@ -241,6 +242,75 @@ async fn a_bad_row_after_batches_already_written_leaves_nothing_stored(store: St
     assert_eq!((again.counts.inserted, again.counts.updated, again.counts.unchanged), (0, 0, N as u64));
     let out = export(&store, Kind::Contacts).await;
     assert!(out.contains("\nC15999,A1,Contact 15999,,user,,,,false\n"), "{}", &out[..200]);
+}
+
+/// The indexes of a table, each with its definition.
+async fn indexes(store: &Store, table: &str) -> Vec<(String, String)> {
+    match store {
+        Store::Sqlite(db) => sqlx::query_as(
+            "SELECT name, COALESCE(sql, '') FROM sqlite_master WHERE type = 'index' AND tbl_name = $1 ORDER BY name",
+        )
+        .bind(table)
+        .fetch_all(db.readers())
+        .await
+        .unwrap(),
+        Store::Postgres(pool) => {
+            sqlx::query_as("SELECT indexname::text, indexdef FROM pg_indexes WHERE tablename = $1 ORDER BY indexname")
+                .bind(table)
+                .fetch_all(pool)
+                .await
+                .unwrap()
+        }
+    }
+}
+
+/// On SQLite a table filled from empty has its plain indexes built once at the end rather
+/// than row by row (`Writer::set_indexes_aside`): whatever becomes of the file, they are all
+/// there afterwards, hold every row, and serve queries.
+async fn an_empty_table_filled_by_a_file_keeps_every_index_whether_the_file_lands_or_not(store: Store) {
+    let (accounts, contacts) = (indexes(&store, "accounts").await, indexes(&store, "contacts").await);
+    assert!(contacts.iter().any(|(name, _)| name == "contacts_account"), "{contacts:?}");
+    let unchanged = |store: &Store, when: &'static str| {
+        let (accounts, contacts) = (accounts.clone(), contacts.clone());
+        let store = store.clone();
+        async move {
+            assert_eq!(indexes(&store, "accounts").await, accounts, "the accounts' indexes {when}");
+            assert_eq!(indexes(&store, "contacts").await, contacts, "the contacts' indexes {when}");
+        }
+    };
+    import(&store, Kind::Accounts, ACCOUNTS).await.unwrap();
+    unchanged(&store, "after the accounts landed").await;
+
+    const N: usize = 12_000;
+    let mut good = String::from("contact_id,account_id,name,role\n");
+    for i in 0..N {
+        good.push_str(&format!("C{i},A{},Contact {i},user\n", 1 + i % 3));
+    }
+    let bad = good.replace("C11001,A1,", "C11001,NOPE,");
+    assert_eq!(errors(import(&store, Kind::Contacts, &bad).await).len(), 1);
+    unchanged(&store, "after a file refused after two batches were written").await;
+    let options = ImportOptions { dry_run: true, ..ImportOptions::default() };
+    import_reader(&store, Kind::Contacts, good.as_bytes(), options, &mut |_| {}).await.unwrap();
+    unchanged(&store, "after a dry run").await;
+    import(&store, Kind::Contacts, &good).await.unwrap();
+    unchanged(&store, "after the contacts landed").await;
+
+    if let Store::Sqlite(db) = &store {
+        let check: Vec<String> = sqlx::query_scalar("PRAGMA integrity_check").fetch_all(db.readers()).await.unwrap();
+        assert_eq!(check, ["ok"], "every index holds exactly the table's rows");
+        let plan: Vec<(i64, i64, i64, String)> =
+            sqlx::query_as("EXPLAIN QUERY PLAN SELECT name FROM contacts WHERE account_id = 2")
+                .fetch_all(db.readers())
+                .await
+                .unwrap();
+        assert!(plan.iter().any(|(.., detail)| detail.contains("contacts_account")), "{plan:?}");
+    }
+    let sql = "SELECT COUNT(*) FROM contacts c JOIN accounts a ON a.id = c.account_id WHERE a.external_id = 'A2'";
+    let by_account: i64 = match &store {
+        Store::Sqlite(db) => sqlx::query_scalar(sql).fetch_one(db.readers()).await.unwrap(),
+        Store::Postgres(pool) => sqlx::query_scalar(sql).fetch_one(pool).await.unwrap(),
+    };
+    assert_eq!(by_account, (N / 3) as i64);
 }
 
 /// The demo's writer trusts its keys to be unique and does not check them; should one repeat
