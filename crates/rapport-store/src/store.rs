@@ -164,13 +164,16 @@ impl Store {
                 .connect_with(options.clone())
                 .await
                 .map_err(opening)?;
-            // Opened when the first bulk write comes, closed a while after the last.
+            // Opened when the first bulk write comes, closed a while after the last. Its
+            // temporary storage is a file: the indexes a bulk write builds at its end
+            // (`Writer::set_indexes_aside`) are sorted in memory up to the cache's size and
+            // past it in a temporary file, so that memory stays flat in the size of the file.
             let bulk = SqlitePoolOptions::new()
                 .max_connections(1)
                 .min_connections(0)
                 .idle_timeout(Some(Duration::from_secs(60)))
                 .test_before_acquire(false)
-                .connect_lazy_with(options.clone().pragma("foreign_keys", "OFF"));
+                .connect_lazy_with(options.clone().pragma("foreign_keys", "OFF").pragma("temp_store", "file"));
             // The writer's connection lives as long as the store: its cache is the point.
             let writer = SqlitePoolOptions::new()
                 .max_connections(1)
