@@ -74,4 +74,5 @@ printf "%-34s %8.2f %12.0f %9.2fx   (%.2fx the floor)\n" "rapport import, SQLite
 printf "%-34s %8.2f %12.0f %10s\n" "PostgreSQL COPY (yardstick)" "$yp" "$(echo "$N/$yp" | bc -l)" "1.00x"
 printf "%-34s %8.2f %12.0f %9.2fx\n" "PostgreSQL floor: COPY + upsert" "$fp" "$(echo "$N/$fp" | bc -l)" "$(echo "$fp/$yp" | bc -l)"
 printf "%-34s %8.2f %12.0f %9.2fx   (%.2fx the floor)\n" "rapport import, PostgreSQL" "$rp" "$(echo "$N/$rp" | bc -l)" "$(echo "$rp/$yp" | bc -l)" "$(echo "$rp/$fp" | bc -l)"
+echo "runs (s): sqlite3 .import ${results[sqlite3_import]}| rapport SQLite ${results[rapport_sqlite]}| COPY ${results[pg_copy]}| rapport PostgreSQL ${results[rapport_pg]}"
 echo "peak RSS of rapport import (KiB, median): SQLite $(med rapport_sqlite_rss), PostgreSQL $(med rapport_pg_rss)"
