@@ -424,7 +424,7 @@ async fn the_dashboard_shows_the_figures_of_the_reports(store: Store) {
     assert!(nps.contains("\nall,9,5,1,3,22.2,"), "{nps}");
     // Revenue at risk: Problem is low loyalty and billed at or above the median (mean of
     // 200,000 and 1,000,000 = 600,000): B1 (NPS -100, billed 3,000,000).
-    assert!(page.contains("$3,000,000"), "{page}");
+    assert!(page.contains("class=\"big\">$3M<") && page.contains("$3,000,000 billed: "), "{page}");
     // Every surveyed account is a bubble linking to its page.
     assert_eq!(page.matches("<circle class=\"bubble").count(), 4);
     assert!(page.contains("href=\"/accounts/A1\""));

@@ -446,9 +446,11 @@ async fn compute(state: &AppState, viewer: &Viewer, view: ViewQuery) -> Result<O
         nps_change: format::delta(previous.as_ref().and_then(|(_, s)| Some(total.nps? - s.nps?))),
         response_rate: format::percent(rate),
         response_detail: format!("{answered} of {invited} contacts answered"),
-        at_risk: format::money(problem.billed),
+        // Compact, as a card's headline has room for ("$108M"); the detail gives it exactly.
+        at_risk: crate::chart::scale::money_short(problem.billed.cents() as f64),
         at_risk_detail: format!(
-            "{} of {} billed, in {} Problem accounts",
+            "{} billed: {} of {}, in {} Problem accounts",
+            format::money(problem.billed),
             format::percent((billed_total.cents() > 0).then(|| problem.billed.as_f64() / billed_total.as_f64())),
             format::money(billed_total),
             problem.accounts
