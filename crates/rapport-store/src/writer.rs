@@ -244,7 +244,7 @@ impl Writer {
         if !self.before.contains_key(&kind) {
             let n = self.count_rows(kind).await?;
             self.before.insert(kind, n);
-            if n == 0 && self.backend == Backend::Sqlite {
+            if self.backend == Backend::Sqlite && self.fills_from_empty(kind) {
                 self.set_indexes_aside(kind).await?;
             }
         }
@@ -422,6 +422,13 @@ impl Writer {
         Ok(id)
     }
 
+    /// Whether the table of `kind` was empty when this write first wrote to it: its rows
+    /// then meet none already there, which the SQLite path uses twice (plain inserts in
+    /// [`Writer::upsert`], indexes built at the end in [`Writer::set_indexes_aside`]).
+    fn fills_from_empty(&self, kind: Kind) -> bool {
+        self.before.get(&kind) == Some(&0)
+    }
+
     /// Drops the plain (not unique) indexes of the empty table `kind` fills, to build them
     /// again in one pass before the commit ([`Writer::restore_indexes`]). Rows arrive in the
     /// file's order, so each such index (a contact's account, an answer's wave) takes them in
@@ -487,9 +494,10 @@ impl Writer {
             // each of the account index's pages per statement: a million contacts took 25%
             // longer with it, BENCHMARKS.md, issue 2). Should a row fail after all, the whole
             // transaction is undone, as the writer undoes it on any error.
-            let (verb, tail) = match self.before.get(&kind) {
-                Some(0) => ("INSERT OR ROLLBACK", String::new()),
-                _ => ("INSERT", conflict_clause(spec, update_only, self.backend)),
+            let (verb, tail) = if self.fills_from_empty(kind) {
+                ("INSERT OR ROLLBACK", String::new())
+            } else {
+                ("INSERT", conflict_clause(spec, update_only, self.backend))
             };
             let head = format!("{verb} INTO {} ({}, {}) ", spec.table, spec.columns.join(", "), stamps.join(", "));
             let row = format!("({})", vec!["?"; spec.columns.len() + stamps.len()].join(", "));
