@@ -57,17 +57,39 @@ static CSP: LazyLock<HeaderValue> = LazyLock::new(|| {
 
 /// Survey versions never change once stored, so every process may keep them for good.
 #[derive(Clone, Default)]
-pub struct SurveyCache(Arc<RwLock<HashMap<i64, Arc<Survey>>>>);
+pub struct SurveyCache(Arc<RwLock<HashMap<i64, Arc<CachedSurvey>>>>);
+
+/// A survey version as the response pages use it: the survey, and who is asking as every
+/// page's header shows it, worked out once. Worked out for each page, the logo's
+/// percent-encoding alone was 2.8% of the async workers' time under the answer benchmark
+/// (BENCHMARKS.md, issue 4).
+struct CachedSurvey {
+    survey: Arc<Survey>,
+    header: Header,
+}
+
+impl std::ops::Deref for CachedSurvey {
+    type Target = Survey;
+    fn deref(&self) -> &Survey {
+        &self.survey
+    }
+}
 
 impl SurveyCache {
     /// The survey version `version_id`, read from `store` the first time only.
     pub async fn get(&self, store: &Store, version_id: i64) -> Result<Arc<Survey>, rapport_store::StoreError> {
+        Ok(self.shown(store, version_id).await?.survey.clone())
+    }
+
+    /// The survey version `version_id` with its header, read from `store` the first time only.
+    async fn shown(&self, store: &Store, version_id: i64) -> Result<Arc<CachedSurvey>, rapport_store::StoreError> {
         if let Some(s) = self.0.read().expect("survey cache lock").get(&version_id) {
             return Ok(s.clone());
         }
-        let survey = Arc::new(store.survey_version(version_id).await?.survey);
-        self.0.write().expect("survey cache lock").insert(version_id, survey.clone());
-        Ok(survey)
+        let survey = store.survey_version(version_id).await?.survey;
+        let cached = Arc::new(CachedSurvey { header: Header::of(&survey), survey: Arc::new(survey) });
+        self.0.write().expect("survey cache lock").insert(version_id, cached.clone());
+        Ok(cached)
     }
 }
 
@@ -92,7 +114,7 @@ async fn find(state: &AppState, token: &str) -> Result<Option<Invitation>, WebEr
 /// An invitation with its survey, ready to show.
 struct Open {
     invitation: Invitation,
-    survey: Arc<Survey>,
+    survey: Arc<CachedSurvey>,
 }
 
 /// Finds the invitation and its survey, or the page to show instead.
@@ -103,7 +125,7 @@ async fn open(state: &AppState, token: &str, now: OffsetDateTime) -> Result<Resu
     let Some(version) = invitation.survey_version_id else {
         return Ok(Err(message(StatusCode::NOT_FOUND, "en", None, Page::Unknown)));
     };
-    let survey = state.surveys.get(&state.store, version).await?;
+    let survey = state.surveys.shown(&state.store, version).await?;
     let lang = invitation.language.clone();
     if !invitation.accepts_answers(now) {
         let page = match invitation.wave_status() {
@@ -184,7 +206,7 @@ pub async fn unsubscribe_page(State(state): State<AppState>, Path(token): Path<S
         return Ok(message(StatusCode::NOT_FOUND, "en", None, Page::Unknown));
     };
     let survey = match inv.survey_version_id {
-        Some(v) => Some(state.surveys.get(&state.store, v).await?),
+        Some(v) => Some(state.surveys.shown(&state.store, v).await?),
         None => None,
     };
     Ok(message(StatusCode::OK, &inv.language, survey.as_deref(), Page::Unsubscribe))
@@ -197,7 +219,7 @@ pub async fn unsubscribe(State(state): State<AppState>, Path(token): Path<String
     };
     state.store.unsubscribe(inv.contact_id, OffsetDateTime::now_utc()).await?;
     let survey = match inv.survey_version_id {
-        Some(v) => Some(state.surveys.get(&state.store, v).await?),
+        Some(v) => Some(state.surveys.shown(&state.store, v).await?),
         None => None,
     };
     Ok(message(StatusCode::OK, &inv.language, survey.as_deref(), Page::Unsubscribed))
@@ -234,14 +256,14 @@ async fn open_link(
     token: &str,
     headers: &HeaderMap,
     now: OffsetDateTime,
-) -> Result<Result<(OpenLink, Arc<Survey>, String), Response>, WebError> {
+) -> Result<Result<(OpenLink, Arc<CachedSurvey>, String), Response>, WebError> {
     let Some(link) = find_open(state, token).await? else {
         return Ok(Err(message(StatusCode::NOT_FOUND, "en", None, Page::Unknown)));
     };
     let Some(version) = link.survey_version_id else {
         return Ok(Err(message(StatusCode::NOT_FOUND, "en", None, Page::Unknown)));
     };
-    let survey = state.surveys.get(&state.store, version).await?;
+    let survey = state.surveys.shown(&state.store, version).await?;
     let lang = browser_language(&survey, headers);
     if !link.accepts_answers(now) {
         let page = if link.wave_status == "draft" {
@@ -255,7 +277,7 @@ async fn open_link(
 }
 
 impl<'a> FormContext<'a> {
-    fn open(survey: &'a Survey, lang: &'a str, token: &str, identity: Identity) -> FormContext<'a> {
+    fn open(survey: &'a CachedSurvey, lang: &'a str, token: &str, identity: Identity) -> FormContext<'a> {
         FormContext {
             survey,
             lang,
@@ -397,9 +419,9 @@ struct Header {
 }
 
 impl Header {
-    fn of(survey: Option<&Survey>) -> Option<Header> {
-        let s = &survey?.sender;
-        Some(Header {
+    fn of(survey: &Survey) -> Header {
+        let s = &survey.sender;
+        Header {
             company: s.company.clone(),
             logo: s.logo_svg.as_deref().map(|svg| {
                 format!("data:image/svg+xml,{}", utf8_percent_encode(svg, percent_encoding::NON_ALPHANUMERIC))
@@ -407,7 +429,7 @@ impl Header {
             contact_name: s.contact_name.clone(),
             email: s.email.clone(),
             phone: s.phone.clone(),
-        })
+        }
     }
 
     fn tel(&self) -> String {
@@ -443,7 +465,7 @@ struct FormPage<'a> {
     lang: &'a str,
     ui: &'static Ui,
     css: &'static str,
-    header: Option<Header>,
+    header: Option<&'a Header>,
     title: String,
     hello: Option<String>,
     intro: String,
@@ -469,7 +491,7 @@ struct Identity {
 
 /// Who a form is for and where it goes.
 struct FormContext<'a> {
-    survey: &'a Survey,
+    survey: &'a CachedSurvey,
     lang: &'a str,
     action: String,
     /// The greeting, for a personal link.
@@ -574,7 +596,7 @@ fn render_form(status: StatusCode, form: FormContext<'_>, answers: &Answers, err
         lang,
         ui,
         css: CSS,
-        header: Header::of(Some(survey)),
+        header: Some(&survey.header),
         title: survey.sender.company.clone(),
         hello: form.hello,
         intro: text_in(&survey.intro, lang).to_string(),
@@ -607,7 +629,7 @@ struct MessagePage<'a> {
     lang: &'a str,
     ui: &'static Ui,
     css: &'static str,
-    header: Option<Header>,
+    header: Option<&'a Header>,
     title: String,
     paragraphs: Vec<String>,
     /// A link back to the survey.
@@ -616,7 +638,7 @@ struct MessagePage<'a> {
     confirm_unsubscribe: bool,
 }
 
-fn message(status: StatusCode, lang: &str, survey: Option<&Survey>, page: Page) -> Response {
+fn message(status: StatusCode, lang: &str, survey: Option<&CachedSurvey>, page: Page) -> Response {
     let ui = ui(lang);
     let date = |t: &str, d: &str| t.replace("{date}", d);
     let (title, paragraphs, back, confirm) = match page {
@@ -640,7 +662,7 @@ fn message(status: StatusCode, lang: &str, survey: Option<&Survey>, page: Page) 
         lang,
         ui,
         css: CSS,
-        header: Header::of(survey),
+        header: survey.map(|s| &s.header),
         title: title.to_string(),
         paragraphs,
         back,

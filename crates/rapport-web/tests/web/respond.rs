@@ -77,6 +77,9 @@ pub async fn a_contact_answers_from_their_personal_link_and_it_counts_at_once(st
     assert!(page.len() < 30 * 1024, "the page with its CSS is {} bytes", page.len());
     assert!(page.contains("<html lang=\"en\">"));
     assert!(page.contains("Meridian Industrial Supply") && page.contains("cx@meridian.example"));
+    // The sender's logo travels inside the page, as a data URI (one request, no image host).
+    let logo = "<img src=\"data:image/svg+xml,%3Csvg%20xmlns%3D%22http%3A%2F%2Fwww%2Ew3%2Eorg%2F2000%2Fsvg%22";
+    assert!(page.contains(logo), "{page}");
     assert!(page.contains("How likely is it that you would recommend Meridian Industrial Supply"));
     assert!(page.contains("Do we deliver the experience our marketing and sales force promised?"));
     assert!(page.contains("<legend>") && page.contains("type=\"radio\" name=\"ltr\" value=\"10\""));
@@ -91,6 +94,7 @@ pub async fn a_contact_answers_from_their_personal_link_and_it_counts_at_once(st
     assert_eq!(status, StatusCode::OK, "{thanks}");
     assert!(thanks.contains("Thank you") && thanks.contains("will contact you within two working days"), "{thanks}");
     assert!(thanks.contains("You can change your answers with the same link until"));
+    assert!(thanks.contains(logo) && thanks.contains("cx@meridian.example"), "the thank-you page shows who asked");
     let (status, csv) = get(&admin, addr, "/reports/quadrants?wave=2026-Q3&format=csv").await;
     assert_eq!(status, StatusCode::OK, "before the answer: {before}; after: {csv}");
     let alpha = csv.lines().find(|l| l.contains("Alpha Energy")).unwrap_or_else(|| panic!("{csv}"));
