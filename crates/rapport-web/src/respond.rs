@@ -68,6 +68,7 @@ struct CachedSurvey {
     header: Header,
 }
 
+/// The pages read the survey's questions and texts straight through the cached version.
 impl std::ops::Deref for CachedSurvey {
     type Target = Survey;
     fn deref(&self) -> &Survey {
