@@ -19,15 +19,13 @@ if [[ -z ${RAPPORT_BIN:-} ]]; then
   cargo build --release -q -p rapport-cli
 fi
 rapport=${RAPPORT_BIN:-target/release/rapport}
+source bench/answers_setup.sh
 port=8198
 
 run() {
   local label=$1 url=$2
   local bin="$rapport --database-url $url"
-  $bin demo --accounts "$N" >/dev/null
-  $bin wave create BENCH --exclude-days 0 >/dev/null
-  $bin wave links BENCH "$work/links.csv" >/dev/null
-  tail -n +2 "$work/links.csv" | awk -F, '{print $NF}' | sed 's#^http://127.0.0.1:8080##' >"$work/paths.txt"
+  answer_links "$bin" "$N" "$work"
   $bin serve --listen 127.0.0.1:$port --bench-ceiling >/dev/null &
   local server=$!
   for _ in $(seq 1 100); do curl -sf "http://127.0.0.1:$port/healthz" >/dev/null && break; sleep 0.2; done

@@ -21,11 +21,8 @@ url="sqlite://$work/run.db"
 
 # The template: the demo portfolio and a wave to every contact, made by the first binary.
 rm -f "$work"/template.db*
-first="$1 --database-url sqlite://$work/template.db"
-$first demo --accounts "$N" >/dev/null
-$first wave create BENCH --exclude-days 0 >/dev/null
-$first wave links BENCH "$work/links.csv" >/dev/null
-tail -n +2 "$work/links.csv" | awk -F, '{print $NF}' | sed 's#^http://127.0.0.1:8080##' >"$work/paths.txt"
+source bench/answers_setup.sh
+answer_links "$1 --database-url sqlite://$work/template.db" "$N" "$work"
 
 for pair in $(seq 1 "$pairs"); do
   for bin in "$@"; do
