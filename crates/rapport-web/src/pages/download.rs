@@ -19,7 +19,7 @@ pub fn download_format(q: &FormatQuery) -> Result<Option<Format>, WebError> {
         None | Some("html") => Ok(None),
         Some(f) => match Format::parse(f) {
             Some(f @ (Format::Csv | Format::Xlsx | Format::Json)) => Ok(Some(f)),
-            _ => Err(WebError::BadRequest(format!("'{f}' is not a download format: use csv or xlsx"))),
+            _ => Err(WebError::BadRequest(format!("'{f}' is not a download format: use csv, xlsx or json"))),
         },
     }
 }
@@ -43,4 +43,25 @@ pub fn download(report: &Report, format: Format, stem: &str) -> Result<Response,
         body,
     )
         .into_response())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn asked(format: Option<&str>) -> Result<Option<Format>, WebError> {
+        download_format(&FormatQuery { format: format.map(str::to_string) })
+    }
+
+    #[test]
+    fn a_page_downloads_as_csv_xlsx_or_json_and_names_them_when_asked_for_another() {
+        assert!(matches!(asked(None), Ok(None)));
+        assert!(matches!(asked(Some("html")), Ok(None)));
+        assert!(matches!(asked(Some("csv")), Ok(Some(Format::Csv))));
+        assert!(matches!(asked(Some("xlsx")), Ok(Some(Format::Xlsx))));
+        assert!(matches!(asked(Some("json")), Ok(Some(Format::Json))));
+        assert!(matches!(asked(Some("table")), Err(WebError::BadRequest(_))));
+        let Err(WebError::BadRequest(why)) = asked(Some("pdf")) else { panic!("a PDF download was not refused") };
+        assert_eq!(why, "'pdf' is not a download format: use csv, xlsx or json");
+    }
 }
