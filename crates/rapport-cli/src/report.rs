@@ -66,7 +66,7 @@ impl FilterArgs {
 /// `rapport report`.
 #[derive(Debug, Clone, clap::Args)]
 pub struct ReportArgs {
-    /// The report: quadrants, migration, nps, drivers, trends, coverage, loyalty-revenue, or
+    /// The report: quadrants, migration, nps, drivers, comments, trends, coverage, loyalty-revenue, or
     /// the portfolio assessment: portfolio, ideal, squeaky-wheel, risk, relationships (each
     /// described in the README).
     #[arg(value_parser = parse_report)]
@@ -83,7 +83,7 @@ pub struct ReportArgs {
     /// Segment by vertical, region, owner, role, relationship_style or strategic.
     #[arg(long, value_parser = parse_dimension)]
     pub by: Option<Dimension>,
-    /// Trends and coverage: one account only (its account_id).
+    /// Trends, comments and coverage: one account only (its account_id).
     #[arg(long)]
     pub account: Option<String>,
     /// Which accounts.

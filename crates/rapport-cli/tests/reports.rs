@@ -236,3 +236,69 @@ fn an_xlsx_report_is_a_workbook() {
     // An XLSX file is a zip archive.
     assert_eq!(&bytes[..4], b"PK\x03\x04");
 }
+
+#[test]
+fn the_comments_report_tags_each_comment_with_its_themes_and_lists_detractors_first() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("c.db");
+    let write = |name: &str, text: &str| {
+        let path = dir.path().join(name);
+        std::fs::write(&path, text).unwrap();
+        path
+    };
+    let files = [
+        ("accounts", write("a.csv", "account_id,name,vertical\nA,Alpha,Energy\nB,Beta,Retail\n")),
+        (
+            "contacts",
+            write(
+                "c.csv",
+                "contact_id,account_id,name,title,role\nA0,A,Ann,CFO,executive\nA1,A,Al,,user\nB0,B,Bea,Buyer,manager\nB1,B,Bo,,\n",
+            ),
+        ),
+        (
+            "responses",
+            write(
+                "r.csv",
+                "contact_id,wave,submitted_at,ltr,comment\n\
+                 A0,2026-Q3,2026-08-01,2,\"Three late shipments, and the invoice was wrong.\"\n\
+                 A1,2026-Q3,2026-08-02,9,Support answers within the hour.\n\
+                 B0,2026-Q3,2026-08-03,5,=1+1 is all I have to say\n\
+                 B1,2026-Q3,2026-08-04,10,\n",
+            ),
+        ),
+    ];
+    for (kind, file) in &files {
+        rapport(&db, &["import", kind, file.to_str().unwrap()]);
+    }
+    let csv = rapport(&db, &["report", "comments", "--format", "csv"]);
+    assert_eq!(
+        csv,
+        "account_id,account,contact,title,role,ltr,class,themes,comment,submitted_on\n\
+         A,Alpha,Ann,CFO,executive,2,detractor,delivery; value,\"Three late shipments, and the invoice was wrong.\",2026-08-01\n\
+         B,Beta,Bea,Buyer,manager,5,detractor,other,'=1+1 is all I have to say,2026-08-03\n\
+         A,Alpha,Al,,user,9,promoter,support,Support answers within the hour.,2026-08-02\n"
+    );
+    let json: serde_json::Value =
+        serde_json::from_str(&rapport(&db, &["report", "comments", "--format", "json"])).unwrap();
+    let notes: Vec<&str> = json["notes"].as_array().unwrap().iter().map(|n| n.as_str().unwrap()).collect();
+    assert!(
+        notes.contains(&"delivery (shipments, lead times, on time and complete): 1 comment, 1 from detractors, NPS among them -100.0."),
+        "{notes:?}"
+    );
+    assert!(notes.contains(
+        &"support (support, tickets, help when needed): 1 comment, 0 from detractors, NPS among them +100.0."
+    ));
+    // The same filters as every report: a vertical, or one account.
+    let retail = rapport(&db, &["report", "comments", "--vertical", "Retail", "--format", "csv"]);
+    assert_eq!(retail.lines().skip(1).map(|l| &l[..2]).collect::<Vec<_>>(), ["B,"]);
+    let alpha = rapport(&db, &["report", "comments", "--account", "A", "--format", "csv"]);
+    assert_eq!(alpha.lines().count(), 3, "{alpha}");
+    let out = Command::new(env!("CARGO_BIN_EXE_rapport"))
+        .arg("--database-url")
+        .arg(format!("sqlite://{}", db.display()))
+        .args(["report", "comments", "--account", "Z"])
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("there is no account with account_id 'Z'"));
+}

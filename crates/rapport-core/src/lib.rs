@@ -13,7 +13,8 @@
 //! - Over time and across the base: [`trend`] (per wave, and loyalty against revenue) and
 //!   [`segment`] (NPS by vertical, region, owner, role, ...).
 //! - Why, and how well we listen: [`drivers`] (key driver analysis per segment) and
-//!   [`coverage`] (response rate, revenue coverage, relationship breadth).
+//!   [`coverage`] (response rate, revenue coverage, relationship breadth), and [`theme`]
+//!   (which experience each verbatim comment is about).
 //! - Asking: [`survey`] (versioned definitions, the built-in relationship survey) and
 //!   [`answer`] (a response form read and checked against its definition).
 //! - Closing the loop: [`alert`] (the rules that raise alerts), [`task`] (follow-ups and
@@ -48,6 +49,7 @@ pub mod sponsor;
 pub mod stats;
 pub mod survey;
 pub mod task;
+pub mod theme;
 pub mod trend;
 pub mod user;
 pub mod words;

@@ -14,7 +14,7 @@ use anyhow::bail;
 use rapport_core::account::Account;
 use rapport_core::coverage::{Coverage, CoverageRow, coverage_by};
 use rapport_core::drivers::{compare_segments, key_drivers};
-use rapport_core::loyalty::{DEFAULT_MIN_ANSWERS, LoyaltyCounts, LoyaltySummary};
+use rapport_core::loyalty::{DEFAULT_MIN_ANSWERS, LoyaltyClass, LoyaltyCounts, LoyaltySummary};
 use rapport_core::migration::{Direction, Migration, migration};
 use rapport_core::money::Money;
 use rapport_core::period::Period;
@@ -22,9 +22,11 @@ use rapport_core::quadrant::{AccountFacts, DEFAULT_LOYALTY_THRESHOLD, Matrix, Qu
 use rapport_core::revenue::billed_in;
 use rapport_core::segment::Dimension;
 use rapport_core::stats::CellStats;
+use rapport_core::theme;
 use rapport_core::trend::{LoyaltyRevenueInput, loyalty_trend, loyalty_vs_revenue};
 use rapport_core::words::count;
 use rapport_store::Store;
+use rapport_store::accounts::Verbatim;
 use rapport_store::analytics::{PortfolioAccount, WaveInfo};
 use rapport_store::report_cache::ReportCache;
 
@@ -41,6 +43,9 @@ pub enum ReportKind {
     Nps,
     /// Key drivers of loyalty per segment (--by, default vertical).
     Drivers,
+    /// What respondents wrote in a wave, each comment with its themes, and how each theme's
+    /// commenters score.
+    Comments,
     /// NPS across all waves, for the portfolio or per segment (--by) or one account (--account).
     Trends,
     /// Invited, answered, response rate and revenue coverage per wave (and segment, --by).
@@ -62,11 +67,12 @@ pub enum ReportKind {
 
 impl ReportKind {
     /// Every report, in the order menus list them.
-    pub const ALL: [ReportKind; 12] = [
+    pub const ALL: [ReportKind; 13] = [
         ReportKind::Quadrants,
         ReportKind::Migration,
         ReportKind::Nps,
         ReportKind::Drivers,
+        ReportKind::Comments,
         ReportKind::Trends,
         ReportKind::Coverage,
         ReportKind::LoyaltyRevenue,
@@ -96,6 +102,7 @@ impl ReportKind {
             ReportKind::Migration => "migration",
             ReportKind::Nps => "nps",
             ReportKind::Drivers => "drivers",
+            ReportKind::Comments => "comments",
             ReportKind::Trends => "trends",
             ReportKind::Coverage => "coverage",
             ReportKind::LoyaltyRevenue => "loyalty-revenue",
@@ -127,6 +134,9 @@ impl ReportKind {
             ReportKind::Migration => "Accounts that changed quadrant between two waves (--from, --to)",
             ReportKind::Nps => "NPS per segment (--by), with counts and 90% confidence intervals",
             ReportKind::Drivers => "What drives loyalty in each segment (--by, default vertical)",
+            ReportKind::Comments => {
+                "What respondents wrote, by theme (product, delivery, support, value, brand, promise), detractors first"
+            }
             ReportKind::Trends => "NPS across waves, for the portfolio, each segment (--by) or one account (--account)",
             ReportKind::Coverage => "Who was asked, who answered, and the revenue they stand for, per wave",
             ReportKind::LoyaltyRevenue => {
@@ -165,7 +175,7 @@ pub struct ReportQuery {
     pub to: Option<String>,
     /// Segment by vertical, region, owner, role, relationship_style or strategic.
     pub by: Option<Dimension>,
-    /// Trends and coverage: one account only (its account_id).
+    /// Trends, comments and coverage: one account only (its account_id).
     pub account: Option<String>,
     /// High loyalty is NPS at or above this.
     pub loyalty_threshold: f64,
@@ -457,7 +467,11 @@ pub async fn build(store: &Store, cache: &ReportCache, args: &ReportQuery) -> an
     let lists_accounts = args.report.is_assessment()
         || matches!(
             args.report,
-            ReportKind::Quadrants | ReportKind::Migration | ReportKind::Coverage | ReportKind::LoyaltyRevenue
+            ReportKind::Quadrants
+                | ReportKind::Migration
+                | ReportKind::Comments
+                | ReportKind::Coverage
+                | ReportKind::LoyaltyRevenue
         );
     if args.report == ReportKind::Quadrants {
         read_accounts_and_cells(store, cache, args.wave.as_deref()).await?;
@@ -469,6 +483,7 @@ pub async fn build(store: &Store, cache: &ReportCache, args: &ReportQuery) -> an
         ReportKind::Migration => migration_report(store, cache, &portfolio, &args).await?,
         ReportKind::Nps => nps(store, cache, &portfolio, &args).await?,
         ReportKind::Drivers => drivers(store, cache, &portfolio, &args).await?,
+        ReportKind::Comments => comments(store, &portfolio, &args).await?,
         ReportKind::Trends => trends(store, cache, &portfolio, &args).await?,
         ReportKind::Coverage => coverage(store, cache, &portfolio, &args).await?,
         ReportKind::LoyaltyRevenue => loyalty_revenue(store, cache, &portfolio, &args).await?,
@@ -795,6 +810,82 @@ async fn trends(store: &Store, cache: &ReportCache, p: &Portfolio, args: &Report
                 .into(),
             low_sample_note(args.min_answers),
         ],
+    })
+}
+
+async fn comments(store: &Store, p: &Portfolio, args: &ReportQuery) -> anyhow::Result<Report> {
+    let wave = p.wave(args.wave.as_deref())?;
+    let only = args.account.as_deref();
+    if let Some(ext) = only
+        && !p.position(ext).is_some_and(|i| p.shows(i))
+    {
+        bail!("there is no account with account_id '{ext}'");
+    }
+    let position: HashMap<i64, usize> = p.accounts.iter().enumerate().map(|(i, a)| (a.id, i)).collect();
+    let mut shown: Vec<(&Account, Verbatim)> = store
+        .wave_comments(wave.id)
+        .await?
+        .into_iter()
+        .filter_map(|v| {
+            let i = *position.get(&v.account_id)?;
+            let account = &p.accounts[i].account;
+            (p.shows(i) && only.is_none_or(|ext| ext == account.account_id)).then_some((account, v))
+        })
+        .collect();
+    // Detractors first (the comments to act on), then by account and contact.
+    shown.sort_by(|(a, x), (b, y)| (x.ltr, &a.name, &x.name).cmp(&(y.ltr, &b.name, &y.name)));
+    let summary = theme::summarize(shown.iter().map(|(_, v)| (v.ltr, v.comment.as_str())));
+    let rows = shown
+        .iter()
+        .map(|(account, v)| {
+            vec![
+                Value::Text(account.account_id.clone()),
+                Value::Text(account.name.clone()),
+                Value::Text(v.name.clone()),
+                Value::Text(v.title.clone().unwrap_or_default()),
+                Value::Text(v.role.map_or("", |r| r.as_str()).to_string()),
+                Value::Int(i64::from(v.ltr)),
+                Value::Text(LoyaltyClass::of(v.ltr).as_str().to_string()),
+                Value::Text(theme::theme_keys(&v.comment).join("; ")),
+                Value::Text(v.comment.clone()),
+                Value::Text(v.submitted_on.clone()),
+            ]
+        })
+        .collect();
+    let mut notes = vec![
+        "Each contact's latest answer in the wave, where it has a comment. themes: what the comment is about, \
+         found by the words it uses (English and German); other: none of them."
+            .to_string(),
+    ];
+    notes.extend(summary.iter().map(|t| {
+        let about = theme::THEMES.iter().find(|th| th.key == t.key).map_or("no theme's words", |th| th.about);
+        format!(
+            "{} ({about}): {}, {} from detractors, NPS among them {}.",
+            t.key,
+            count(t.counts.n(), "comment", "comments"),
+            t.counts.detractors,
+            t.counts.nps().map_or_else(|| "-".to_string(), |n| format!("{n:+.1}")),
+        )
+    }));
+    Ok(Report {
+        title: match only {
+            Some(ext) => format!("Comments of {ext}, wave {}", wave.name),
+            None => format!("Comments by theme, wave {}", wave.name),
+        },
+        columns: vec![
+            "account_id",
+            "account",
+            "contact",
+            "title",
+            "role",
+            "ltr",
+            "class",
+            "themes",
+            "comment",
+            "submitted_on",
+        ],
+        rows,
+        notes,
     })
 }
 

@@ -1,5 +1,6 @@
 //! What the account page reads about one account: who answered and what they said, its
-//! contacts, revenue history, opportunities and service cases.
+//! contacts, revenue history, opportunities and service cases; and what every account's
+//! respondents said in a wave (the comments report).
 
 use std::collections::{BTreeMap, HashSet};
 
@@ -28,6 +29,25 @@ pub struct Respondent {
     pub submitted_on: String,
     /// Driver ratings by question key.
     pub scores: BTreeMap<String, u8>,
+}
+
+/// A comment: one contact's latest answer in a wave, when it has one.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Verbatim {
+    /// The account (its id in the database).
+    pub account_id: i64,
+    /// The contact's name.
+    pub name: String,
+    /// Job title.
+    pub title: Option<String>,
+    /// Role level.
+    pub role: Option<RoleLevel>,
+    /// Likelihood to recommend, 0-10.
+    pub ltr: u8,
+    /// The comment, as written.
+    pub comment: String,
+    /// The day it was given (YYYY-MM-DD, UTC).
+    pub submitted_on: String,
 }
 
 /// A contact, for relationship breadth.
@@ -117,6 +137,35 @@ impl Store {
             .collect();
         out.sort_by(|a, b| (a.ltr, &a.name).cmp(&(b.ltr, &b.name)));
         Ok(out)
+    }
+
+    /// The comments of a wave: each contact's latest answer there (the one reports count),
+    /// where it has a comment; by account, then contact.
+    pub async fn wave_comments(&self, wave_id: i64) -> Result<Vec<Verbatim>, StoreError> {
+        // A later answer of the same contact (by time, then id) replaces this one, comment or
+        // not; the unique (wave, contact, time) index finds it.
+        let sql = "SELECT r.account_id, c.name, c.title, c.role, CAST(r.ltr AS BIGINT), r.comment, \
+                   substr(CAST(r.submitted_at AS TEXT), 1, 10) FROM responses r \
+                   JOIN contacts c ON c.id = r.contact_id \
+                   WHERE r.wave_id = $1 AND r.comment IS NOT NULL AND TRIM(r.comment) <> '' \
+                   AND NOT EXISTS (SELECT 1 FROM responses l WHERE l.wave_id = r.wave_id \
+                       AND l.contact_id = r.contact_id \
+                       AND (l.submitted_at > r.submitted_at OR (l.submitted_at = r.submitted_at AND l.id > r.id))) \
+                   ORDER BY r.account_id, r.contact_id";
+        type Row = (i64, String, Option<String>, Option<String>, i64, String, String);
+        let rows: Vec<Row> = on_pool!(self, |pool| sqlx::query_as(sql).bind(wave_id).fetch_all(pool).await?);
+        Ok(rows
+            .into_iter()
+            .map(|(account_id, name, title, role, ltr, comment, submitted_on)| Verbatim {
+                account_id,
+                name,
+                title,
+                role: role.as_deref().and_then(RoleLevel::parse),
+                ltr: u8::try_from(ltr).unwrap_or(0),
+                comment,
+                submitted_on,
+            })
+            .collect())
     }
 
     /// Every contact of the account, executives first.

@@ -37,6 +37,7 @@ fn main() {
         crm_exports_are_understood_and_unknown_columns_kept,
         dry_run_validates_without_storing,
         a_contact_answering_twice_keeps_both_answers,
+        the_comments_of_a_wave_are_each_contacts_latest_answer_that_has_one,
         every_kind_round_trips_through_export,
         formula_cells_are_inert_in_exports_and_restored_on_import,
         reports_read_every_field_of_an_account_as_stored,
@@ -428,6 +429,35 @@ async fn a_contact_answering_twice_keeps_both_answers(store: Store) {
     assert_eq!(store.list_waves().await.unwrap().iter().map(|w| w.name.as_str()).collect::<Vec<_>>(), ["2026-Q3"]);
     let out = export(&store, Kind::Responses).await;
     assert!(out.contains("C1,2026-Q3,2026-08-20T07:00:00Z,9,Fixed now,4,5"), "{out}");
+}
+
+async fn the_comments_of_a_wave_are_each_contacts_latest_answer_that_has_one(store: Store) {
+    import(&store, Kind::Accounts, ACCOUNTS).await.unwrap();
+    import(&store, Kind::Contacts, CONTACTS).await.unwrap();
+    // C1 commented twice (the later counts); C2's later answer has no comment, so its earlier
+    // comment no longer speaks for C2; C3's comment is written as a script would be; another
+    // wave's comment stays out.
+    let answers = "contact_id,wave,submitted_at,ltr,comment\n\
+                   C1,2026-Q3,2026-08-01T09:00:00Z,6,Late again.\n\
+                   C1,2026-Q3,2026-08-20T09:00:00+02:00,9,Fixed now\n\
+                   C2,2026-Q3,2026-08-02,3,Pricing went up\n\
+                   C2,2026-Q3,2026-08-03,8,\n\
+                   C3,2026-Q3,2026-08-04,2,\"<script>alert(1)</script>, the invoice\"\n\
+                   C3,2026-Q4,2026-11-04,9,Better\n";
+    import(&store, Kind::Responses, answers).await.unwrap();
+    let (wave, _, _) = store.wave_by_name("2026-Q3").await.unwrap().expect("the wave was imported");
+    let comments = store.wave_comments(wave).await.unwrap();
+    let seen: Vec<(&str, u8, &str, &str)> =
+        comments.iter().map(|c| (c.name.as_str(), c.ltr, c.comment.as_str(), c.submitted_on.as_str())).collect();
+    assert_eq!(
+        seen,
+        [
+            ("Ana Ruiz", 9, "Fixed now", "2026-08-20"),
+            ("Mia Chen", 2, "<script>alert(1)</script>, the invoice", "2026-08-04")
+        ]
+    );
+    assert_eq!(comments[0].role, Some(RoleLevel::Executive));
+    assert_ne!(comments[0].account_id, comments[1].account_id);
 }
 
 async fn every_kind_round_trips_through_export(store: Store) {

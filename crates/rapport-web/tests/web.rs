@@ -122,7 +122,7 @@ async fn every_route_answers_each_role_as_the_authorization_matrix_says(store: S
     const NOT_FOUND: u16 = 404;
     // Route, then the status for: anonymous, admin, analyst, executive, am1 (owns A*), am2 (owns B*).
     const FORBIDDEN: u16 = 403;
-    let matrix: [(&str, [u16; 6]); 52] = [
+    let matrix: [(&str, [u16; 6]); 53] = [
         ("/waves/no-such-wave/links.csv", [SIGN_IN, NOT_FOUND, NOT_FOUND, FORBIDDEN, FORBIDDEN, FORBIDDEN]),
         ("/waves/no-such-wave/qr.svg", [SIGN_IN, NOT_FOUND, NOT_FOUND, NOT_FOUND, NOT_FOUND, NOT_FOUND]),
         ("/waves/no-such-wave/qr.png?account=B1", [SIGN_IN, NOT_FOUND, NOT_FOUND, NOT_FOUND, NOT_FOUND, NOT_FOUND]),
@@ -172,6 +172,7 @@ async fn every_route_answers_each_role_as_the_authorization_matrix_says(store: S
         ("/reports/migration?format=csv", [SIGN_IN, OK, OK, OK, OK, OK]),
         ("/reports/nps?by=vertical&format=xlsx", [SIGN_IN, OK, OK, OK, OK, OK]),
         ("/reports/drivers", [SIGN_IN, OK, OK, OK, OK, OK]),
+        ("/reports/comments?format=csv", [SIGN_IN, OK, OK, OK, OK, OK]),
         ("/reports/nonsense", [SIGN_IN, NOT_FOUND, NOT_FOUND, NOT_FOUND, NOT_FOUND, NOT_FOUND]),
         ("/healthz", [OK, OK, OK, OK, OK, OK]),
         ("/no/such/page", [NOT_FOUND, NOT_FOUND, NOT_FOUND, NOT_FOUND, NOT_FOUND, NOT_FOUND]),
@@ -251,6 +252,12 @@ async fn an_account_manager_sees_only_their_own_accounts_everywhere(store: Store
     assert!(nps.contains("\nall,5,4,0,1,60.0,"), "{nps}");
     let (_, svg) = get(&am1, addr, "/charts/matrix.svg").await;
     assert_eq!(svg.matches("<circle").count(), 2, "{svg}");
+    // Comments too: only B1's contacts (am2's account) commented.
+    let (_, comments) = get(&am1, addr, "/reports/comments?format=csv").await;
+    assert_eq!(comments.lines().count(), 1, "only the header: {comments}");
+    let am2 = sign_in(addr, "am2@test.example").await;
+    let (_, comments) = get(&am2, addr, "/reports/comments?format=csv").await;
+    assert_eq!(comments.lines().skip(1).filter(|l| l.starts_with("B1,")).count(), 2, "{comments}");
     // The owner filter is not offered to an account manager.
     assert!(!dashboard.contains("name=\"owner\""));
 }

@@ -10,6 +10,7 @@ use rapport_core::drivers::key_drivers;
 use rapport_core::migration::Direction;
 use rapport_core::quadrant::Quadrant;
 use rapport_core::segment::Dimension;
+use rapport_core::theme;
 use rapport_reports::{Portfolio, Report, ReportKind, ReportQuery, Value, build_cached};
 
 use crate::auth::CurrentUser;
@@ -61,8 +62,8 @@ pub struct MigrationGrid {
 pub enum Visual {
     /// Nothing: the table says it all.
     Nothing,
-    /// NPS per segment as bars.
-    Nps(BarChart),
+    /// NPS per segment (or per theme: what the second field names) as bars.
+    Nps(BarChart, &'static str),
     /// The migration matrix.
     Migration(MigrationGrid),
     /// Importance vs performance of the drivers, one chart per segment.
@@ -214,7 +215,30 @@ async fn visual(state: &AppState, kind: ReportKind, query: &ReportQuery, report:
                 })
                 .take(40)
                 .collect();
-            if bars.is_empty() { Visual::Nothing } else { Visual::Nps(bars::layout(&bars, 760.0)) }
+            if bars.is_empty() { Visual::Nothing } else { Visual::Nps(bars::layout(&bars, 760.0), "segment") }
+        }
+        ReportKind::Comments => {
+            // NPS among the commenters on each theme, from the rows' scores and comments.
+            let column = |name: &str| report.columns.iter().position(|c| *c == name);
+            let (Some(ltr), Some(comment)) = (column("ltr"), column("comment")) else {
+                return Ok(Visual::Nothing);
+            };
+            let scored = report.rows.iter().filter_map(|r| match (&r[ltr], &r[comment]) {
+                (Value::Int(l), Value::Text(c)) => Some((u8::try_from(*l).ok()?, c.as_str())),
+                _ => None,
+            });
+            let bars: Vec<Bar> = theme::summarize(scored)
+                .iter()
+                .filter_map(|t| {
+                    Some(Bar {
+                        label: t.key.to_string(),
+                        nps: t.counts.nps()?,
+                        interval: t.counts.nps_ci90().map(|i| (i.low, i.high)),
+                        n: t.counts.n(),
+                    })
+                })
+                .collect();
+            if bars.is_empty() { Visual::Nothing } else { Visual::Nps(bars::layout(&bars, 760.0), "theme") }
         }
         ReportKind::Migration => {
             let p = Portfolio::load(store, cache, true, &query.filter).await?;

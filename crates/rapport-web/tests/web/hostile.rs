@@ -170,6 +170,7 @@ pub async fn hostile_values_go_in_everywhere_and_come_out_inert(store: Store) {
             "/reports/quadrants?wave=2026-Q4",
             "/reports/nps?by=vertical&wave=2026-Q4",
             "/reports/drivers?by=region&wave=2026-Q4",
+            "/reports/comments?wave=2026-Q4",
             "/reports/coverage?by=vertical&wave=2026-Q4",
             "/reports/portfolio",
             "/reports/risk",
@@ -201,6 +202,10 @@ pub async fn hostile_values_go_in_everywhere_and_come_out_inert(store: Store) {
     }
     let (_, respondents) = get(&admin, addr, "/accounts/H3/respondents?format=csv&wave=2026-Q4").await;
     assert!(respondents.contains(&guarded(CORPUS[3]).replace('"', "\"\"")), "{respondents}");
+    let (_, comments) = get(&admin, addr, "/reports/comments?format=csv&wave=2026-Q4").await;
+    assert!(comments.contains(&guarded(CORPUS[3]).replace('"', "\"\"")), "{comments}");
+    let (_, page) = get(&admin, addr, "/reports/comments?wave=2026-Q4").await;
+    assert!(page.contains("&#60;script&#62;alert(1)&#60;/script&#62;"), "a comment is shown as text, not dropped");
 
     // An export read back by an import changes nothing: the guard is undone on the way in.
     let mut exported = Vec::new();

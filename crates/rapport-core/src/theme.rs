@@ -1,0 +1,184 @@
+//! Themes of verbatim comments: which experience a comment is about, so that comments are
+//! read by theme as well as by account (DOMAIN.md, step 4), and the themes that detractors
+//! write about stand out.
+//!
+//! The themes are the experience drivers of the built-in B2B relationship survey (product,
+//! delivery, support, value, brand, promise), each found by the words customers use for it,
+//! in English and German (the survey's languages). A comment can touch several themes; one
+//! that uses none of their words is "other". Word lists, not a model: every tag can be
+//! explained by the word that made it, and the lists are easy to read and to extend.
+
+use crate::loyalty::LoyaltyCounts;
+use crate::words::{contains_word, contains_word_start};
+
+/// A theme: its key (a driver's key where it is one) and the words that show it.
+#[derive(Debug, PartialEq, Eq)]
+pub struct Theme {
+    /// As reports name it: `product`, `delivery`, ...
+    pub key: &'static str,
+    /// What it covers, in a few words.
+    pub about: &'static str,
+    /// Lower case, separated by `|`; a word ending in `*` is the start of a word ("deliver*"
+    /// finds "deliveries"), any other a whole word or phrase.
+    words: &'static str,
+}
+
+/// The themes comments are tagged with, in the order reports list them.
+pub const THEMES: [Theme; 6] = [
+    Theme {
+        key: "product",
+        about: "quality, defects, releases, features",
+        words: "product*|quality|defect*|bug|bugs|release*|firmware|feature*|portal|software|equipment|reliab*|spec|\
+                produkt*|qualität|fehler*|funktion*",
+    },
+    Theme {
+        key: "delivery",
+        about: "shipments, lead times, on time and complete",
+        words: "deliver*|shipment*|shipping|shipped|late|lead time*|on time|backorder*|paperwork|\
+                liefer*|versand|pünktlich*|verspät*",
+    },
+    Theme {
+        key: "support",
+        about: "support, tickets, help when needed",
+        words: "support*|ticket*|helpdesk|help desk|service desk|customer care|outage*|called back|call back|\
+                picks up|response time*|technician*|same problem|chatbot|hotline|kundendienst|störung*",
+    },
+    Theme {
+        key: "value",
+        about: "price, invoices, value for money",
+        words: "price*|pricing|cost*|expensive|cheap*|invoice*|surcharge*|quote*|quoted|paying|discount*|\
+                value for money|preis*|rechnung*|kosten|teuer*",
+    },
+    Theme {
+        key: "brand",
+        about: "the brand and its reputation",
+        words: "brand*|reputation|logo|the name|your name|marke*|ruf",
+    },
+    Theme {
+        key: "promise",
+        about: "what sales and marketing promised",
+        words: "promise*|promising|sold|told us|proposal*|commitment*|onboarding|expectation*|\
+                versprech*|versproch*|zugesagt",
+    },
+];
+
+/// The key of a comment that touches none of [`THEMES`].
+pub const OTHER: &str = "other";
+
+/// The themes `comment` touches, in [`THEMES`] order; empty when none (an "other" comment).
+pub fn themes_of(comment: &str) -> Vec<&'static Theme> {
+    let text = comment.to_lowercase();
+    THEMES
+        .iter()
+        .filter(|theme| {
+            theme.words.split('|').any(|w| match w.strip_suffix('*') {
+                Some(stem) => contains_word_start(&text, stem),
+                None => contains_word(&text, w),
+            })
+        })
+        .collect()
+}
+
+/// The keys of the themes `comment` touches, or [`OTHER`].
+pub fn theme_keys(comment: &str) -> Vec<&'static str> {
+    let found: Vec<&'static str> = themes_of(comment).into_iter().map(|t| t.key).collect();
+    if found.is_empty() { vec![OTHER] } else { found }
+}
+
+/// How the comments on one theme score.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ThemeSummary {
+    /// A theme's key, or [`OTHER`].
+    pub key: &'static str,
+    /// The scores (likelihood to recommend) of the comments on it.
+    pub counts: LoyaltyCounts,
+}
+
+/// Per theme (then "other"), how many comments touch it and how those commenters score, from
+/// each comment with its score; themes no comment touches are left out. Most detractor
+/// comments first: where to act first.
+pub fn summarize<'a>(comments: impl IntoIterator<Item = (u8, &'a str)>) -> Vec<ThemeSummary> {
+    let keys: Vec<&'static str> = THEMES.iter().map(|t| t.key).chain([OTHER]).collect();
+    let mut counts = vec![LoyaltyCounts::default(); keys.len()];
+    for (ltr, comment) in comments {
+        for key in theme_keys(comment) {
+            let at = keys.iter().position(|k| *k == key).expect("a theme key is one of the keys");
+            counts[at].add(ltr);
+        }
+    }
+    let mut out: Vec<ThemeSummary> = keys
+        .into_iter()
+        .zip(counts)
+        .filter(|(_, c)| !c.is_empty())
+        .map(|(key, counts)| ThemeSummary { key, counts })
+        .collect();
+    // Stable: ties keep the themes' order.
+    out.sort_by_key(|t| std::cmp::Reverse(t.counts.detractors));
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_comment_is_tagged_with_every_theme_its_words_show() {
+        assert_eq!(theme_keys("Three late shipments this quarter, our line stopped twice."), ["delivery"]);
+        assert_eq!(theme_keys("Support tickets sit for days before anyone replies."), ["support"]);
+        assert_eq!(theme_keys("Pricing went up 8% with no notice."), ["value"]);
+        assert_eq!(theme_keys("The sales team promised a dedicated engineer."), ["promise"]);
+        assert_eq!(
+            theme_keys("The new release broke the portal, and support never called back."),
+            ["product", "support"]
+        );
+        assert_eq!(theme_keys("Die Lieferzeit ist zu lang und die Rechnung falsch."), ["delivery", "value"]);
+        assert_eq!(theme_keys("Response times vary a lot depending on who picks up."), ["support"]);
+        assert_eq!(theme_keys("We chose you for the name. It hasn't lived up to it."), ["brand"]);
+    }
+
+    #[test]
+    fn every_themes_words_are_lower_case_trimmed_and_none_empty() {
+        // A word with a capital or a space at its end, or an empty one from "||", would never
+        // match (or match everything).
+        for theme in &THEMES {
+            for word in theme.words.split('|') {
+                let stem = word.strip_suffix('*').unwrap_or(word);
+                assert!(
+                    !stem.is_empty() && stem == stem.trim() && stem == stem.to_lowercase(),
+                    "{}: {word:?}",
+                    theme.key
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn words_count_whole_or_from_their_start_never_inside_another_word() {
+        // "Lately" is not "late", "brandy" is not the brand (whole-word themes), "undelivered"
+        // does not start with "deliver".
+        assert_eq!(theme_keys("Lately the team has been great."), [OTHER]);
+        assert_eq!(theme_keys("Undelivered? No, all good."), [OTHER]);
+        assert_eq!(theme_keys("Your BRAND carries weight with our customers."), ["brand"]);
+        assert_eq!(theme_keys(""), [OTHER]);
+    }
+
+    #[test]
+    fn the_summary_counts_each_commenter_once_per_theme_and_puts_the_most_detractors_first() {
+        let comments = [
+            (2, "Late again, and the invoice was wrong."),
+            (3, "Partial shipments every time."),
+            (9, "Deliveries are always on time."),
+            (5, "Invoices are full of surcharges."),
+            (10, "Great people."),
+        ];
+        let summary = summarize(comments);
+        let keys: Vec<&str> = summary.iter().map(|s| s.key).collect();
+        assert_eq!(keys, ["delivery", "value", "other"]);
+        let delivery = &summary[0].counts;
+        assert_eq!((delivery.detractors, delivery.passives, delivery.promoters), (2, 0, 1));
+        // 1 promoter and 2 detractors among 3: -33.3.
+        assert!((delivery.nps().unwrap() + 100.0 / 3.0).abs() < 1e-9);
+        assert_eq!(summary[1].counts.n(), 2);
+        assert_eq!(summary[2].counts.promoters, 1);
+    }
+}
