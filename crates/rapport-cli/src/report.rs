@@ -86,6 +86,10 @@ pub struct ReportArgs {
     /// Trends, comments and coverage: one account only (its account_id).
     #[arg(long)]
     pub account: Option<String>,
+    /// Comments: only those on this theme (product, delivery, support, value, brand, promise
+    /// or other).
+    #[arg(long)]
+    pub theme: Option<String>,
     /// Which accounts.
     #[command(flatten)]
     pub filter: FilterArgs,
@@ -138,6 +142,7 @@ impl ReportArgs {
             until: self.until.clone(),
             as_of: self.as_of,
             compare: self.compare,
+            theme: self.theme.clone(),
             ..ReportQuery::new(self.report)
         }
     }

@@ -293,6 +293,13 @@ fn the_comments_report_tags_each_comment_with_its_themes_and_lists_detractors_fi
     assert_eq!(retail.lines().skip(1).map(|l| &l[..2]).collect::<Vec<_>>(), ["B,"]);
     let alpha = rapport(&db, &["report", "comments", "--account", "A", "--format", "csv"]);
     assert_eq!(alpha.lines().count(), 3, "{alpha}");
+    // One theme's comments, with every theme still summed up in the notes.
+    let value: serde_json::Value =
+        serde_json::from_str(&rapport(&db, &["report", "comments", "--theme", "Value", "--format", "json"])).unwrap();
+    assert_eq!(value["title"], "Comments on value, wave 2026-Q3");
+    assert_eq!(value["rows"].as_array().unwrap().len(), 1);
+    assert_eq!(value["rows"][0]["contact"], "Ann");
+    assert_eq!(value["notes"], json["notes"]);
     let out = Command::new(env!("CARGO_BIN_EXE_rapport"))
         .arg("--database-url")
         .arg(format!("sqlite://{}", db.display()))
@@ -301,4 +308,18 @@ fn the_comments_report_tags_each_comment_with_its_themes_and_lists_detractors_fi
         .unwrap();
     assert!(!out.status.success());
     assert!(String::from_utf8_lossy(&out.stderr).contains("there is no account with account_id 'Z'"));
+    let out = Command::new(env!("CARGO_BIN_EXE_rapport"))
+        .arg("--database-url")
+        .arg(format!("sqlite://{}", db.display()))
+        .args(["report", "comments", "--theme", "weather"])
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains(
+            "there is no theme 'weather'; the themes are product, delivery, support, value, brand, promise, other"
+        ),
+        "{err}"
+    );
 }

@@ -65,6 +65,16 @@ pub const THEMES: [Theme; 6] = [
 /// The key of a comment that touches none of [`THEMES`].
 pub const OTHER: &str = "other";
 
+/// Every theme's key as reports name it, and then [`OTHER`].
+pub fn keys() -> impl Iterator<Item = &'static str> {
+    THEMES.iter().map(|t| t.key).chain([OTHER])
+}
+
+/// The key named `name` (any case, trimmed): one of [`keys`].
+pub fn key_of(name: &str) -> Option<&'static str> {
+    keys().find(|k| k.eq_ignore_ascii_case(name.trim()))
+}
+
 /// The themes `comment` touches, in [`THEMES`] order; empty when none (an "other" comment).
 pub fn themes_of(comment: &str) -> Vec<&'static Theme> {
     let text = comment.to_lowercase();
@@ -98,7 +108,7 @@ pub struct ThemeSummary {
 /// each comment with its score; themes no comment touches are left out. Most detractor
 /// comments first: where to act first.
 pub fn summarize<'a>(comments: impl IntoIterator<Item = (u8, &'a str)>) -> Vec<ThemeSummary> {
-    let keys: Vec<&'static str> = THEMES.iter().map(|t| t.key).chain([OTHER]).collect();
+    let keys: Vec<&'static str> = keys().collect();
     let mut counts = vec![LoyaltyCounts::default(); keys.len()];
     for (ltr, comment) in comments {
         for key in theme_keys(comment) {
@@ -150,6 +160,17 @@ mod tests {
                 );
             }
         }
+    }
+
+    #[test]
+    fn a_theme_is_named_by_its_key_in_any_case() {
+        assert_eq!(key_of(" Delivery "), Some("delivery"));
+        assert_eq!(key_of("other"), Some(OTHER));
+        assert_eq!(key_of("deliveries"), None);
+        assert_eq!(
+            keys().collect::<Vec<_>>(),
+            ["product", "delivery", "support", "value", "brand", "promise", "other"]
+        );
     }
 
     #[test]

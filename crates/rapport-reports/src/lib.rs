@@ -196,6 +196,8 @@ pub struct ReportQuery {
     pub as_of: Option<time::Date>,
     /// The ideal report: compare with this version of the definition.
     pub compare: Option<i64>,
+    /// Comments: only those on this theme (a key of `rapport_core::theme::keys`).
+    pub theme: Option<String>,
 }
 
 impl ReportQuery {
@@ -217,6 +219,7 @@ impl ReportQuery {
             until: None,
             as_of: None,
             compare: None,
+            theme: None,
         }
     }
 }
@@ -821,6 +824,15 @@ async fn comments(store: &Store, p: &Portfolio, args: &ReportQuery) -> anyhow::R
     {
         bail!("there is no account with account_id '{ext}'");
     }
+    let on = match args.theme.as_deref() {
+        Some(name) => Some(theme::key_of(name).ok_or_else(|| {
+            anyhow::anyhow!(
+                "there is no theme '{name}'; the themes are {}",
+                theme::keys().collect::<Vec<_>>().join(", ")
+            )
+        })?),
+        None => None,
+    };
     let position: HashMap<i64, usize> = p.accounts.iter().enumerate().map(|(i, a)| (a.id, i)).collect();
     let mut shown: Vec<(&Account, Verbatim)> = store
         .wave_comments(wave.id)
@@ -834,10 +846,13 @@ async fn comments(store: &Store, p: &Portfolio, args: &ReportQuery) -> anyhow::R
         .collect();
     // Detractors first (the comments to act on), then by account and contact.
     shown.sort_by(|(a, x), (b, y)| (x.ltr, &a.name, &x.name).cmp(&(y.ltr, &b.name, &y.name)));
+    // The notes sum up every theme of the view; the rows are those on the theme asked for.
     let summary = theme::summarize(shown.iter().map(|(_, v)| (v.ltr, v.comment.as_str())));
     let rows = shown
         .iter()
-        .map(|(account, v)| {
+        .map(|(account, v)| (account, v, theme::theme_keys(&v.comment)))
+        .filter(|(_, _, keys)| on.is_none_or(|k| keys.contains(&k)))
+        .map(|(account, v, keys)| {
             vec![
                 Value::Text(account.account_id.clone()),
                 Value::Text(account.name.clone()),
@@ -846,7 +861,7 @@ async fn comments(store: &Store, p: &Portfolio, args: &ReportQuery) -> anyhow::R
                 Value::Text(v.role.map_or("", |r| r.as_str()).to_string()),
                 Value::Int(i64::from(v.ltr)),
                 Value::Text(LoyaltyClass::of(v.ltr).as_str().to_string()),
-                Value::Text(theme::theme_keys(&v.comment).join("; ")),
+                Value::Text(keys.join("; ")),
                 Value::Text(v.comment.clone()),
                 Value::Text(v.submitted_on.clone()),
             ]
@@ -868,9 +883,11 @@ async fn comments(store: &Store, p: &Portfolio, args: &ReportQuery) -> anyhow::R
         )
     }));
     Ok(Report {
-        title: match only {
-            Some(ext) => format!("Comments of {ext}, wave {}", wave.name),
-            None => format!("Comments by theme, wave {}", wave.name),
+        title: match (only, on) {
+            (Some(ext), Some(key)) => format!("Comments of {ext} on {key}, wave {}", wave.name),
+            (Some(ext), None) => format!("Comments of {ext}, wave {}", wave.name),
+            (None, Some(key)) => format!("Comments on {key}, wave {}", wave.name),
+            (None, None) => format!("Comments by theme, wave {}", wave.name),
         },
         columns: vec![
             "account_id",

@@ -367,6 +367,8 @@ pub enum ReportName {
     Nps,
     /// Key drivers of loyalty per segment.
     Drivers,
+    /// What respondents wrote, by theme.
+    Comments,
     /// NPS across waves.
     Trends,
     /// Who was asked and who answered.
@@ -395,8 +397,11 @@ pub struct ReportParams {
     pub from: Option<String>,
     /// Segment by vertical, region, owner, role, relationship_style or strategic.
     pub by: Option<String>,
-    /// Trends and coverage: one account only.
+    /// Trends, comments and coverage: one account only.
     pub account: Option<String>,
+    /// Comments: only those on this theme (product, delivery, support, value, brand, promise
+    /// or other).
+    pub theme: Option<String>,
     /// Only this vertical.
     pub vertical: Option<String>,
     /// Only this region.
@@ -415,7 +420,7 @@ pub struct ReportParams {
     pub compare: Option<i64>,
 }
 
-/// Any report: quadrants, migration, nps, drivers, trends, coverage, loyalty-revenue, and the
+/// Any report: quadrants, migration, nps, drivers, comments, trends, coverage, loyalty-revenue, and the
 /// portfolio assessment: portfolio, ideal, squeaky-wheel, risk, relationships.
 #[utoipa::path(
     get,
@@ -474,6 +479,7 @@ async fn report(
         since: nonempty(&q.since),
         until: nonempty(&q.until),
         compare: q.compare,
+        theme: nonempty(&q.theme),
         ..ReportQuery::new(kind)
     };
     let report = build_cached(&state.store, &state.cache, &query).await.map_err(WebError::from_report)?;

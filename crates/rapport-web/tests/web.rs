@@ -258,6 +258,16 @@ async fn an_account_manager_sees_only_their_own_accounts_everywhere(store: Store
     let am2 = sign_in(addr, "am2@test.example").await;
     let (_, comments) = get(&am2, addr, "/reports/comments?format=csv").await;
     assert_eq!(comments.lines().skip(1).filter(|l| l.starts_with("B1,")).count(), 2, "{comments}");
+    // Narrowed to a theme: B1's comments use no theme's words.
+    let (_, other) = get(&am2, addr, "/reports/comments?format=csv&theme=other").await;
+    assert_eq!(other, comments);
+    let (_, delivery) = get(&am2, addr, "/reports/comments?format=csv&theme=delivery").await;
+    assert_eq!(delivery.lines().count(), 1, "only the header: {delivery}");
+    let (status, page) = get(&am2, addr, "/reports/comments?theme=weather").await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert!(page.contains("there is no theme &#39;weather&#39;"), "{page}");
+    let (_, page) = get(&am2, addr, "/reports/comments?theme=other").await;
+    assert!(page.contains("<option selected>other</option>"), "the theme picked stays picked");
     // The owner filter is not offered to an account manager.
     assert!(!dashboard.contains("name=\"owner\""));
 }

@@ -135,6 +135,7 @@ pub async fn report(
     };
     view.window_fields = kind.is_assessment();
     view.compare_field = kind == ReportKind::Ideal;
+    view.theme_field = kind == ReportKind::Comments;
     let query = ReportQuery {
         wave: view.wave.clone(),
         // Migration and loyalty-revenue compare `from` with `wave`.
@@ -145,6 +146,8 @@ pub async fn report(
         since: view.since.clone(),
         until: view.until.clone(),
         compare,
+        // The tabs carry the theme to the other reports, which have none.
+        theme: view.theme.clone().filter(|_| kind == ReportKind::Comments),
         ..ReportQuery::new(kind)
     };
     let report = build_cached(&state.store, &state.cache, &query).await.map_err(WebError::from_report)?;
@@ -218,7 +221,10 @@ async fn visual(state: &AppState, kind: ReportKind, query: &ReportQuery, report:
             if bars.is_empty() { Visual::Nothing } else { Visual::Nps(bars::layout(&bars, 760.0), "segment") }
         }
         ReportKind::Comments => {
-            // NPS among the commenters on each theme, from the rows' scores and comments.
+            // NPS among the commenters on each theme, from the scores and comments of every
+            // theme in the view (the report narrowed to one theme lists only its rows).
+            let everything = ReportQuery { theme: None, ..query.clone() };
+            let report = &*build_cached(store, cache, &everything).await?;
             let column = |name: &str| report.columns.iter().position(|c| *c == name);
             let (Some(ltr), Some(comment)) = (column("ltr"), column("comment")) else {
                 return Ok(Visual::Nothing);

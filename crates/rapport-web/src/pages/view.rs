@@ -152,6 +152,9 @@ pub struct ViewQuery {
     /// The ideal report: the definition version to compare with.
     #[serde(default, deserialize_with = "empty_as_none")]
     pub compare: Option<String>,
+    /// The comments report: only the comments on this theme.
+    #[serde(default, deserialize_with = "empty_as_none")]
+    pub theme: Option<String>,
     /// Whether the filter bar offers the window (and the comparison): set by the page, never
     /// by the request.
     #[serde(skip)]
@@ -159,6 +162,9 @@ pub struct ViewQuery {
     /// Whether it offers the comparison with another definition version.
     #[serde(skip)]
     pub compare_field: bool,
+    /// Whether it offers the comments' themes.
+    #[serde(skip)]
+    pub theme_field: bool,
 }
 
 impl ViewQuery {
@@ -192,12 +198,18 @@ impl ViewQuery {
             ("since", &self.since),
             ("until", &self.until),
             ("compare", &self.compare),
+            ("theme", &self.theme),
         ];
         pairs
             .iter()
             .filter_map(|(k, v)| v.as_ref().map(|v| format!("{k}={}", utf8_percent_encode(v, URL_SAFE))))
             .collect::<Vec<_>>()
             .join("&")
+    }
+
+    /// The themes the comments report can be narrowed to.
+    pub fn themes(&self) -> Vec<&'static str> {
+        rapport_core::theme::keys().collect()
     }
 
     /// Whether any account filter is set.
