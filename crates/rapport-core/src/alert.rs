@@ -8,7 +8,6 @@
 use serde::{Deserialize, Serialize};
 
 use crate::loyalty::LoyaltyClass;
-use crate::words;
 
 /// What raised an alert.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -157,13 +156,23 @@ impl AlertRules {
     /// The watch words `comment` contains as whole words, whatever their case.
     pub fn watch_words_in(&self, comment: &str) -> Vec<&str> {
         let text = comment.to_lowercase();
-        self.watch_words.iter().map(String::as_str).filter(|w| words::contains_word(&text, w)).collect()
+        self.watch_words.iter().map(String::as_str).filter(|w| contains_word(&text, w)).collect()
     }
 
     /// Whether an account's NPS fell far enough between two waves to alert.
     pub fn nps_fell(&self, before: f64, after: f64) -> bool {
         self.nps_drop.is_some_and(|points| before - after >= f64::from(points))
     }
+}
+
+/// Whether `word` occurs in `text` with no letter or digit right before or after it, so that
+/// "switch" finds "we may switch." but not "switchboard".
+fn contains_word(text: &str, word: &str) -> bool {
+    text.match_indices(word).any(|(at, _)| {
+        let before = text[..at].chars().next_back();
+        let after = text[at + word.len()..].chars().next();
+        !before.is_some_and(char::is_alphanumeric) && !after.is_some_and(char::is_alphanumeric)
+    })
 }
 
 #[cfg(test)]

@@ -9,7 +9,9 @@
 //! explained by the word that made it, and the lists are easy to read and to extend.
 
 use crate::loyalty::LoyaltyCounts;
-use crate::words::{contains_word, contains_word_start};
+use std::sync::LazyLock;
+
+use aho_corasick::AhoCorasick;
 
 /// A theme: its key (a driver's key where it is one) and the words that show it.
 #[derive(Debug, PartialEq, Eq)]
@@ -77,16 +79,31 @@ pub fn key_of(name: &str) -> Option<&'static str> {
 
 /// The themes `comment` touches, in [`THEMES`] order; empty when none (an "other" comment).
 pub fn themes_of(comment: &str) -> Vec<&'static Theme> {
-    let text = comment.to_lowercase();
-    THEMES
-        .iter()
-        .filter(|theme| {
-            theme.words.split('|').any(|w| match w.strip_suffix('*') {
-                Some(stem) => contains_word_start(&text, stem),
-                None => contains_word(&text, w),
-            })
-        })
-        .collect()
+    // Every theme's words in one automaton, matched in one pass over the comment's words
+    // joined by single spaces: a report tags hundreds of thousands of comments, and searching
+    // for each word in turn was most of its time (BENCHMARKS.md, issue 3).
+    static WORDS: LazyLock<(AhoCorasick, Vec<usize>)> = LazyLock::new(|| {
+        let (patterns, themes): (Vec<String>, Vec<usize>) = THEMES
+            .iter()
+            .enumerate()
+            .flat_map(|(i, theme)| theme.words.split('|').map(move |w| (w, i)))
+            // Spaced as the joined words are: " deliver" starts a word, " late " is one.
+            .map(|(w, i)| (w.strip_suffix('*').map_or_else(|| format!(" {w} "), |stem| format!(" {stem}")), i))
+            .unzip();
+        (AhoCorasick::new(patterns).expect("the themes' words make an automaton"), themes)
+    });
+    let (automaton, theme_of) = &*WORDS;
+    let mut joined = String::with_capacity(comment.len() + 2);
+    joined.push(' ');
+    for word in comment.split(|c: char| !c.is_alphanumeric()).filter(|w| !w.is_empty()) {
+        joined.extend(word.chars().flat_map(char::to_lowercase));
+        joined.push(' ');
+    }
+    let mut found = [false; THEMES.len()];
+    for m in automaton.find_overlapping_iter(&joined) {
+        found[theme_of[m.pattern().as_usize()]] = true;
+    }
+    THEMES.iter().zip(found).filter(|(_, f)| *f).map(|(t, _)| t).collect()
 }
 
 /// The keys of the themes `comment` touches, or [`OTHER`].
@@ -105,15 +122,16 @@ pub struct ThemeSummary {
 }
 
 /// Per theme (then "other"), how many comments touch it and how those commenters score, from
-/// each comment with its score; themes no comment touches are left out. Most detractor
-/// comments first: where to act first.
-pub fn summarize<'a>(comments: impl IntoIterator<Item = (u8, &'a str)>) -> Vec<ThemeSummary> {
+/// each comment's score and theme keys ([`theme_keys`]); themes no comment touches are left
+/// out. Most detractor comments first: where to act first.
+pub fn summarize<'a>(tagged: impl IntoIterator<Item = (u8, &'a [&'static str])>) -> Vec<ThemeSummary> {
     let keys: Vec<&'static str> = keys().collect();
     let mut counts = vec![LoyaltyCounts::default(); keys.len()];
-    for (ltr, comment) in comments {
-        for key in theme_keys(comment) {
-            let at = keys.iter().position(|k| *k == key).expect("a theme key is one of the keys");
-            counts[at].add(ltr);
+    for (ltr, themes) in tagged {
+        for key in themes {
+            if let Some(at) = keys.iter().position(|k| k == key) {
+                counts[at].add(ltr);
+            }
         }
     }
     let mut out: Vec<ThemeSummary> = keys
@@ -180,6 +198,8 @@ mod tests {
         assert_eq!(theme_keys("Lately the team has been great."), [OTHER]);
         assert_eq!(theme_keys("Undelivered? No, all good."), [OTHER]);
         assert_eq!(theme_keys("Your BRAND carries weight with our customers."), ["brand"]);
+        // Words meet across any punctuation, once: "help-desk" is the help desk.
+        assert_eq!(theme_keys("The help-desk... never called back!"), ["support"]);
         assert_eq!(theme_keys(""), [OTHER]);
     }
 
@@ -192,7 +212,8 @@ mod tests {
             (5, "Invoices are full of surcharges."),
             (10, "Great people."),
         ];
-        let summary = summarize(comments);
+        let tagged: Vec<(u8, Vec<&str>)> = comments.iter().map(|(ltr, c)| (*ltr, theme_keys(c))).collect();
+        let summary = summarize(tagged.iter().map(|(ltr, keys)| (*ltr, keys.as_slice())));
         let keys: Vec<&str> = summary.iter().map(|s| s.key).collect();
         assert_eq!(keys, ["delivery", "value", "other"]);
         let delivery = &summary[0].counts;

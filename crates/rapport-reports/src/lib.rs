@@ -846,13 +846,14 @@ async fn comments(store: &Store, p: &Portfolio, args: &ReportQuery) -> anyhow::R
         .collect();
     // Detractors first (the comments to act on), then by account and contact.
     shown.sort_by(|(a, x), (b, y)| (x.ltr, &a.name, &x.name).cmp(&(y.ltr, &b.name, &y.name)));
+    let tagged: Vec<Vec<&'static str>> = shown.iter().map(|(_, v)| theme::theme_keys(&v.comment)).collect();
     // The notes sum up every theme of the view; the rows are those on the theme asked for.
-    let summary = theme::summarize(shown.iter().map(|(_, v)| (v.ltr, v.comment.as_str())));
+    let summary = theme::summarize(shown.iter().zip(&tagged).map(|((_, v), keys)| (v.ltr, keys.as_slice())));
     let rows = shown
         .iter()
-        .map(|(account, v)| (account, v, theme::theme_keys(&v.comment)))
-        .filter(|(_, _, keys)| on.is_none_or(|k| keys.contains(&k)))
-        .map(|(account, v, keys)| {
+        .zip(&tagged)
+        .filter(|(_, keys)| on.is_none_or(|k| keys.contains(&k)))
+        .map(|((account, v), keys)| {
             vec![
                 Value::Text(account.account_id.clone()),
                 Value::Text(account.name.clone()),

@@ -221,19 +221,25 @@ async fn visual(state: &AppState, kind: ReportKind, query: &ReportQuery, report:
             if bars.is_empty() { Visual::Nothing } else { Visual::Nps(bars::layout(&bars, 760.0), "segment") }
         }
         ReportKind::Comments => {
-            // NPS among the commenters on each theme, from the scores and comments of every
-            // theme in the view (the report narrowed to one theme lists only its rows).
+            // NPS among the commenters on each theme, from the scores and themes of every
+            // comment in the view (the report narrowed to one theme lists only its rows).
             let everything = ReportQuery { theme: None, ..query.clone() };
             let report = &*build_cached(store, cache, &everything).await?;
             let column = |name: &str| report.columns.iter().position(|c| *c == name);
-            let (Some(ltr), Some(comment)) = (column("ltr"), column("comment")) else {
+            let (Some(ltr), Some(themes)) = (column("ltr"), column("themes")) else {
                 return Ok(Visual::Nothing);
             };
-            let scored = report.rows.iter().filter_map(|r| match (&r[ltr], &r[comment]) {
-                (Value::Int(l), Value::Text(c)) => Some((u8::try_from(*l).ok()?, c.as_str())),
-                _ => None,
-            });
-            let bars: Vec<Bar> = theme::summarize(scored)
+            let tagged: Vec<(u8, Vec<&'static str>)> = report
+                .rows
+                .iter()
+                .filter_map(|r| match (&r[ltr], &r[themes]) {
+                    (Value::Int(l), Value::Text(t)) => {
+                        Some((u8::try_from(*l).ok()?, t.split("; ").filter_map(theme::key_of).collect()))
+                    }
+                    _ => None,
+                })
+                .collect();
+            let bars: Vec<Bar> = theme::summarize(tagged.iter().map(|(l, keys)| (*l, keys.as_slice())))
                 .iter()
                 .filter_map(|t| {
                     Some(Bar {
