@@ -3,15 +3,26 @@
 use std::path::Path;
 use std::process::Command;
 
-fn rapport(db: &Path, args: &[&str]) -> String {
-    let out = Command::new(env!("CARGO_BIN_EXE_rapport"))
+fn run(db: &Path, args: &[&str]) -> std::process::Output {
+    Command::new(env!("CARGO_BIN_EXE_rapport"))
         .arg("--database-url")
         .arg(format!("sqlite://{}", db.display()))
         .args(args)
         .output()
-        .expect("rapport runs");
+        .expect("rapport runs")
+}
+
+fn rapport(db: &Path, args: &[&str]) -> String {
+    let out = run(db, args);
     assert!(out.status.success(), "rapport {args:?} failed: {}", String::from_utf8_lossy(&out.stderr));
     String::from_utf8(out.stdout).expect("UTF-8 output")
+}
+
+/// What `rapport` says on stderr when it refuses `args`.
+fn refused(db: &Path, args: &[&str]) -> String {
+    let out = run(db, args);
+    assert!(!out.status.success(), "rapport {args:?} succeeded");
+    String::from_utf8(out.stderr).expect("UTF-8 output")
 }
 
 /// Five accounts. Four answered in 2026-Q3 (an even count: the revenue threshold is the mean
@@ -300,22 +311,9 @@ fn the_comments_report_tags_each_comment_with_its_themes_and_lists_detractors_fi
     assert_eq!(value["rows"].as_array().unwrap().len(), 1);
     assert_eq!(value["rows"][0]["contact"], "Ann");
     assert_eq!(value["notes"], json["notes"]);
-    let out = Command::new(env!("CARGO_BIN_EXE_rapport"))
-        .arg("--database-url")
-        .arg(format!("sqlite://{}", db.display()))
-        .args(["report", "comments", "--account", "Z"])
-        .output()
-        .unwrap();
-    assert!(!out.status.success());
-    assert!(String::from_utf8_lossy(&out.stderr).contains("there is no account with account_id 'Z'"));
-    let out = Command::new(env!("CARGO_BIN_EXE_rapport"))
-        .arg("--database-url")
-        .arg(format!("sqlite://{}", db.display()))
-        .args(["report", "comments", "--theme", "weather"])
-        .output()
-        .unwrap();
-    assert!(!out.status.success());
-    let err = String::from_utf8_lossy(&out.stderr);
+    let err = refused(&db, &["report", "comments", "--account", "Z"]);
+    assert!(err.contains("there is no account with account_id 'Z'"), "{err}");
+    let err = refused(&db, &["report", "comments", "--theme", "weather"]);
     assert!(
         err.contains(
             "there is no theme 'weather'; the themes are product, delivery, support, value, brand, promise, other"
