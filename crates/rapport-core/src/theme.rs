@@ -112,11 +112,26 @@ pub fn theme_keys(comment: &str) -> Vec<&'static str> {
     if found.is_empty() { vec![OTHER] } else { found }
 }
 
+/// How a list of theme keys is written in a report's cell: "delivery; value".
+const SEPARATOR: &str = "; ";
+
+/// `keys` as a report's cell writes them.
+pub fn joined(keys: &[&str]) -> String {
+    keys.join(SEPARATOR)
+}
+
+/// The theme keys in a cell [`joined`] wrote (unknown names left out).
+pub fn keys_in(cell: &str) -> Vec<&'static str> {
+    cell.split(SEPARATOR).filter_map(key_of).collect()
+}
+
 /// How the comments on one theme score.
 #[derive(Debug, Clone, PartialEq)]
 pub struct ThemeSummary {
     /// A theme's key, or [`OTHER`].
     pub key: &'static str,
+    /// What it covers (the theme's [`Theme::about`]).
+    pub about: &'static str,
     /// The scores (likelihood to recommend) of the comments on it.
     pub counts: LoyaltyCounts,
 }
@@ -138,7 +153,10 @@ pub fn summarize<'a>(tagged: impl IntoIterator<Item = (u8, &'a [&'static str])>)
         .into_iter()
         .zip(counts)
         .filter(|(_, c)| !c.is_empty())
-        .map(|(key, counts)| ThemeSummary { key, counts })
+        .map(|(key, counts)| {
+            let about = THEMES.iter().find(|t| t.key == key).map_or("no theme's words", |t| t.about);
+            ThemeSummary { key, about, counts }
+        })
         .collect();
     // Stable: ties keep the themes' order.
     out.sort_by_key(|t| std::cmp::Reverse(t.counts.detractors));
@@ -189,6 +207,13 @@ mod tests {
             keys().collect::<Vec<_>>(),
             ["product", "delivery", "support", "value", "brand", "promise", "other"]
         );
+    }
+
+    #[test]
+    fn a_cell_of_theme_keys_reads_back_as_written() {
+        assert_eq!(joined(&["delivery", "value"]), "delivery; value");
+        assert_eq!(keys_in("delivery; value"), ["delivery", "value"]);
+        assert_eq!(keys_in(OTHER), [OTHER]);
     }
 
     #[test]

@@ -316,6 +316,17 @@ impl Portfolio {
         self.accounts.iter().position(|a| a.account.account_id == account_id)
     }
 
+    /// The one account (its account_id) a report is narrowed to, if any, which must be in the
+    /// view: one out of the viewer's scope is named as missing, so that ids cannot be probed.
+    pub fn only<'a>(&self, account_id: Option<&'a str>) -> anyhow::Result<Option<&'a str>> {
+        if let Some(ext) = account_id
+            && !self.position(ext).is_some_and(|i| self.shows(i))
+        {
+            bail!("there is no account with account_id '{ext}'");
+        }
+        Ok(account_id)
+    }
+
     /// Whether the account at `index` is in the view.
     pub fn shows(&self, index: usize) -> bool {
         self.shown.as_ref().is_none_or(|s| s[index])
@@ -818,12 +829,7 @@ async fn trends(store: &Store, cache: &ReportCache, p: &Portfolio, args: &Report
 
 async fn comments(store: &Store, p: &Portfolio, args: &ReportQuery) -> anyhow::Result<Report> {
     let wave = p.wave(args.wave.as_deref())?;
-    let only = args.account.as_deref();
-    if let Some(ext) = only
-        && !p.position(ext).is_some_and(|i| p.shows(i))
-    {
-        bail!("there is no account with account_id '{ext}'");
-    }
+    let only = p.only(args.account.as_deref())?;
     let on = match args.theme.as_deref() {
         Some(name) => Some(theme::key_of(name).ok_or_else(|| {
             anyhow::anyhow!(
@@ -862,7 +868,7 @@ async fn comments(store: &Store, p: &Portfolio, args: &ReportQuery) -> anyhow::R
                 Value::Text(v.role.map_or("", |r| r.as_str()).to_string()),
                 Value::Int(i64::from(v.ltr)),
                 Value::Text(LoyaltyClass::of(v.ltr).as_str().to_string()),
-                Value::Text(keys.join("; ")),
+                Value::Text(theme::joined(keys)),
                 Value::Text(v.comment.clone()),
                 Value::Text(v.submitted_on.clone()),
             ]
@@ -874,10 +880,10 @@ async fn comments(store: &Store, p: &Portfolio, args: &ReportQuery) -> anyhow::R
             .to_string(),
     ];
     notes.extend(summary.iter().map(|t| {
-        let about = theme::THEMES.iter().find(|th| th.key == t.key).map_or("no theme's words", |th| th.about);
         format!(
-            "{} ({about}): {}, {} from detractors, NPS among them {}.",
+            "{} ({}): {}, {} from detractors, NPS among them {}.",
             t.key,
+            t.about,
             count(t.counts.n(), "comment", "comments"),
             t.counts.detractors,
             t.counts.nps().map_or_else(|| "-".to_string(), |n| format!("{n:+.1}")),
@@ -915,12 +921,7 @@ async fn coverage(store: &Store, cache: &ReportCache, p: &Portfolio, args: &Repo
         Some(name) => vec![p.wave(Some(name))?],
         None => p.waves.iter().collect(),
     };
-    let only = args.account.as_deref();
-    if let Some(ext) = only
-        && !p.position(ext).is_some_and(|i| p.shows(i))
-    {
-        bail!("there is no account with account_id '{ext}'");
-    }
+    let only = p.only(args.account.as_deref())?;
     let contacts: HashMap<i64, i64> = store.contacts_per_account().await?.into_iter().collect();
     let mut rows = Vec::new();
     let mut imported_waves = Vec::new();

@@ -233,9 +233,7 @@ async fn visual(state: &AppState, kind: ReportKind, query: &ReportQuery, report:
                 .rows
                 .iter()
                 .filter_map(|r| match (&r[ltr], &r[themes]) {
-                    (Value::Int(l), Value::Text(t)) => {
-                        Some((u8::try_from(*l).ok()?, t.split("; ").filter_map(theme::key_of).collect()))
-                    }
+                    (Value::Int(l), Value::Text(t)) => Some((u8::try_from(*l).ok()?, theme::keys_in(t))),
                     _ => None,
                 })
                 .collect();
